@@ -1,0 +1,186 @@
+// A growable big-endian byte writer for the Kafka wire format.
+//
+// Protocol varints (compact lengths, tagged-field tags and sizes) are *unsigned* LEB128;
+// record-level varints (inside record batches) are *zigzag* signed — see `varint.ts`.
+
+const textEncoder = new TextEncoder();
+
+export class Writer {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(initialCapacity = 256) {
+    this.buf = Buffer.allocUnsafe(initialCapacity);
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
+  /** The bytes written so far (a view, not a copy). */
+  finish(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  /** Reserve `n` bytes and return their start so they can be patched later (e.g. a length prefix). */
+  reserve(n: number): number {
+    this.ensure(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  patchInt32(at: number, value: number): void {
+    this.buf.writeInt32BE(value, at);
+  }
+
+  private ensure(n: number): void {
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < need) cap *= 2;
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  int8(v: number): this {
+    this.ensure(1);
+    this.buf.writeInt8(v, this.pos);
+    this.pos += 1;
+    return this;
+  }
+
+  uint8(v: number): this {
+    this.ensure(1);
+    this.buf[this.pos++] = v & 0xff;
+    return this;
+  }
+
+  bool(v: boolean): this {
+    return this.uint8(v ? 1 : 0);
+  }
+
+  int16(v: number): this {
+    this.ensure(2);
+    this.buf.writeInt16BE(v, this.pos);
+    this.pos += 2;
+    return this;
+  }
+
+  uint16(v: number): this {
+    this.ensure(2);
+    this.buf.writeUInt16BE(v, this.pos);
+    this.pos += 2;
+    return this;
+  }
+
+  int32(v: number): this {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  uint32(v: number): this {
+    this.ensure(4);
+    this.buf.writeUInt32BE(v >>> 0, this.pos);
+    this.pos += 4;
+    return this;
+  }
+
+  int64(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(v, this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  float64(v: number): this {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  /** Unsigned LEB128 varint (protocol: compact lengths, tags). Accepts 0..2^32-1. */
+  uvarint(v: number): this {
+    this.ensure(5);
+    let value = v >>> 0;
+    while (value >= 0x80) {
+      this.buf[this.pos++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    this.buf[this.pos++] = value;
+    return this;
+  }
+
+  /** Zigzag signed varint (records). */
+  varint(v: number): this {
+    return this.uvarint(((v << 1) ^ (v >> 31)) >>> 0);
+  }
+
+  /** Zigzag signed varlong (records). */
+  varlong(v: bigint): this {
+    this.ensure(10);
+    let value = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+    while (value >= 0x80n) {
+      this.buf[this.pos++] = Number(value & 0x7fn) | 0x80;
+      value >>= 7n;
+    }
+    this.buf[this.pos++] = Number(value);
+    return this;
+  }
+
+  uuid(v: Uint8Array): this {
+    if (v.length !== 16) throw new RangeError(`uuid must be 16 bytes, got ${v.length}`);
+    return this.raw(v);
+  }
+
+  raw(bytes: Uint8Array): this {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+    return this;
+  }
+
+  private utf8(v: string): Uint8Array {
+    return textEncoder.encode(v);
+  }
+
+  /** int16-length string; null writes -1. */
+  string(v: string | null): this {
+    if (v === null) return this.int16(-1);
+    const bytes = this.utf8(v);
+    return this.int16(bytes.length).raw(bytes);
+  }
+
+  /** uvarint(length+1) string; null writes 0. */
+  compactString(v: string | null): this {
+    if (v === null) return this.uvarint(0);
+    const bytes = this.utf8(v);
+    return this.uvarint(bytes.length + 1).raw(bytes);
+  }
+
+  /** int32-length bytes; null writes -1. */
+  bytes(v: Uint8Array | null): this {
+    if (v === null) return this.int32(-1);
+    return this.int32(v.length).raw(v);
+  }
+
+  /** uvarint(length+1) bytes; null writes 0. */
+  compactBytes(v: Uint8Array | null): this {
+    if (v === null) return this.uvarint(0);
+    return this.uvarint(v.length + 1).raw(v);
+  }
+
+  /** int32 array length; null writes -1. */
+  arrayLength(n: number | null): this {
+    return this.int32(n === null ? -1 : n);
+  }
+
+  /** uvarint(length+1) array length; null writes 0. */
+  compactArrayLength(n: number | null): this {
+    return this.uvarint(n === null ? 0 : n + 1);
+  }
+}
