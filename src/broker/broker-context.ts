@@ -1,0 +1,24 @@
+// What request handlers see of the broker: its configuration, identity and domain objects.
+import type { BrokerConfig } from './config.ts';
+import type { LogManager } from './log/log-manager.ts';
+import type { BrokerLogger } from './logger.ts';
+import type { AnyApiHandler } from './handlers/api-handler.ts';
+
+export interface BrokerEndpoint {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface BrokerContext {
+  readonly config: Readonly<BrokerConfig>;
+  readonly clusterId: string;
+  /** This node, as clients must reach it (advertised listener). */
+  readonly endpoint: BrokerEndpoint;
+  readonly logs: LogManager;
+  readonly logger: BrokerLogger;
+  /** Wall clock in ms; injectable for tests and fault injection. */
+  readonly clock: () => number;
+  /** Every handler by API key (ApiVersions derives its answer from this). */
+  readonly handlers: ReadonlyMap<number, AnyApiHandler>;
+}

@@ -1,0 +1,196 @@
+// Broker configuration. Options carry Kafka's broker config names where one exists (`listeners`,
+// `advertised.listeners`, `num.partitions`, `log.segment.bytes`, ...) so that a Kafka operator can read them;
+// in TypeScript they are camelCase. `parseKafkaProperties` maps the dotted names.
+
+export const FsyncPolicy = { always: 'always', interval: 'interval', never: 'never' } as const;
+export type FsyncPolicy = (typeof FsyncPolicy)[keyof typeof FsyncPolicy];
+
+export interface BrokerConfig {
+  /** Address to bind (`listeners`). Port 0 picks a free port. */
+  host: string;
+  port: number;
+  /** Address handed out in Metadata (`advertised.listeners`); defaults to the bound address. */
+  advertisedHost: string | null;
+  advertisedPort: number | null;
+  /** `node.id` */
+  nodeId: number;
+  /** Directory for all partition logs and broker state (`log.dirs`). */
+  dataDir: string;
+  /** `auto.create.topics.enable` */
+  autoCreateTopicsEnable: boolean;
+  /** `num.partitions`: partitions of an auto-created topic. */
+  numPartitions: number;
+  /** `socket.request.max.bytes`: larger frames are refused before anything is allocated. */
+  socketRequestMaxBytes: number;
+  /** `message.max.bytes` / topic `max.message.bytes`: largest record batch accepted. */
+  messageMaxBytes: number;
+  /** `log.segment.bytes` */
+  logSegmentBytes: number;
+  /** `log.roll.ms` */
+  logRollMs: number;
+  /** `log.retention.ms` (-1: keep forever) */
+  logRetentionMs: number;
+  /** `log.retention.bytes` (-1: no size limit) */
+  logRetentionBytes: number;
+  /** `log.retention.check.interval.ms` */
+  logRetentionCheckIntervalMs: number;
+  /** `log.index.interval.bytes` */
+  logIndexIntervalBytes: number;
+  /**
+   * When an acknowledged write reaches the disk. `always` (default): acks=1/all are answered only after an fsync
+   * that covers the batch (requests arriving together share one fsync). `interval`: fsync every
+   * `fsyncIntervalMs`, answer before it. `never`: leave flushing to the OS.
+   */
+  fsync: FsyncPolicy;
+  fsyncIntervalMs: number;
+  /** `producer.id.expiration.ms` (KIP-854). */
+  producerIdExpirationMs: number;
+  /** `cluster.id` reported in Metadata/DescribeCluster; generated and persisted on first start when null. */
+  clusterId: string | null;
+}
+
+export const defaultBrokerConfig: Readonly<BrokerConfig> = {
+  host: '127.0.0.1',
+  port: 0,
+  advertisedHost: null,
+  advertisedPort: null,
+  nodeId: 1,
+  dataDir: '',
+  autoCreateTopicsEnable: true,
+  numPartitions: 1,
+  socketRequestMaxBytes: 104857600,
+  messageMaxBytes: 1048588,
+  logSegmentBytes: 1073741824,
+  logRollMs: 7 * 24 * 3600 * 1000,
+  logRetentionMs: 7 * 24 * 3600 * 1000,
+  logRetentionBytes: -1,
+  logRetentionCheckIntervalMs: 300000,
+  logIndexIntervalBytes: 4096,
+  fsync: 'always',
+  fsyncIntervalMs: 1000,
+  producerIdExpirationMs: 86400000,
+  clusterId: null,
+};
+
+type Parser = (value: string, config: BrokerConfig) => void;
+
+const int = (key: keyof BrokerConfig): Parser => (value, config) => {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new ConfigError(`expected an integer, got '${value}'`);
+  (config as unknown as Record<string, number>)[key] = n;
+};
+
+const bool = (key: keyof BrokerConfig): Parser => (value, config) => {
+  if (value !== 'true' && value !== 'false') throw new ConfigError(`expected true or false, got '${value}'`);
+  (config as unknown as Record<string, boolean>)[key] = value === 'true';
+};
+
+function parseListener(value: string): { host: string; port: number } {
+  // Kafka form: PLAINTEXT://host:port (only the first listener is used; this broker has one).
+  const first = value.split(',')[0].trim();
+  const match = /^(?:[A-Za-z_]+:\/\/)?(\[[^\]]*\]|[^:]*):(\d+)$/.exec(first);
+  if (!match) throw new ConfigError(`expected PLAINTEXT://host:port, got '${value}'`);
+  const host = match[1].replace(/^\[|\]$/g, '');
+  return { host: host === '' ? '0.0.0.0' : host, port: Number(match[2]) };
+}
+
+/** Kafka's dotted config names -> how each sets our config. */
+const kafkaNames: Record<string, Parser> = {
+  listeners: (value, config) => {
+    const { host, port } = parseListener(value);
+    config.host = host;
+    config.port = port;
+  },
+  'advertised.listeners': (value, config) => {
+    const { host, port } = parseListener(value);
+    config.advertisedHost = host;
+    config.advertisedPort = port;
+  },
+  'node.id': int('nodeId'),
+  'broker.id': int('nodeId'),
+  'log.dirs': (value, config) => {
+    config.dataDir = value.split(',')[0].trim();
+  },
+  'log.dir': (value, config) => {
+    config.dataDir = value.trim();
+  },
+  'auto.create.topics.enable': bool('autoCreateTopicsEnable'),
+  'num.partitions': int('numPartitions'),
+  'socket.request.max.bytes': int('socketRequestMaxBytes'),
+  'message.max.bytes': int('messageMaxBytes'),
+  'log.segment.bytes': int('logSegmentBytes'),
+  'log.roll.ms': int('logRollMs'),
+  'log.roll.hours': (value, config) => {
+    int('logRollMs')(value, config);
+    config.logRollMs *= 3600 * 1000;
+  },
+  'log.retention.ms': int('logRetentionMs'),
+  'log.retention.minutes': (value, config) => {
+    int('logRetentionMs')(value, config);
+    config.logRetentionMs *= 60 * 1000;
+  },
+  'log.retention.hours': (value, config) => {
+    int('logRetentionMs')(value, config);
+    config.logRetentionMs *= 3600 * 1000;
+  },
+  'log.retention.bytes': int('logRetentionBytes'),
+  'log.retention.check.interval.ms': int('logRetentionCheckIntervalMs'),
+  'log.index.interval.bytes': int('logIndexIntervalBytes'),
+  'log.flush.policy': (value, config) => {
+    if (!(value in FsyncPolicy)) throw new ConfigError(`expected always, interval or never, got '${value}'`);
+    config.fsync = value as FsyncPolicy;
+  },
+  'log.flush.interval.ms': int('fsyncIntervalMs'),
+  'producer.id.expiration.ms': int('producerIdExpirationMs'),
+  'cluster.id': (value, config) => {
+    config.clusterId = value;
+  },
+};
+
+export const kafkaConfigNames: readonly string[] = Object.keys(kafkaNames);
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Applies Kafka-named properties (from a server.properties file, `--set name=value` flags or `SEQLOG_*`
+ * environment variables) over `base`. Unknown names are an error: a typo must not silently keep a default.
+ */
+export function applyKafkaProperties(base: BrokerConfig, properties: Record<string, string>): BrokerConfig {
+  const config = { ...base };
+  for (const [name, value] of Object.entries(properties)) {
+    const parser = kafkaNames[name];
+    if (!parser) throw new ConfigError(`unknown config '${name}'; known: ${kafkaConfigNames.join(', ')}`);
+    try {
+      parser(value.trim(), config);
+    } catch (error) {
+      throw new ConfigError(`${name}: ${(error as Error).message}`);
+    }
+  }
+  return config;
+}
+
+/** Parses Java-properties text (`name=value` lines, `#` comments). */
+export function parsePropertiesText(text: string): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const at = line.search(/[=:]/);
+    if (at < 0) throw new ConfigError(`not a name=value line: '${line}'`);
+    properties[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return properties;
+}
+
+/** `SEQLOG_LOG_SEGMENT_BYTES=...` -> `log.segment.bytes`. */
+export function propertiesFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith('SEQLOG_') || value === undefined) continue;
+    const name = key.slice('SEQLOG_'.length).toLowerCase().replace(/_/g, '.');
+    if (name in kafkaNames) properties[name] = value;
+  }
+  return properties;
+}

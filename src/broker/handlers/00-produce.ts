@@ -1,0 +1,128 @@
+// Produce (key 0), versions 3-11 served (0-2 advertised, answered UNSUPPORTED_VERSION per partition, as Kafka 4.0
+// does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec), then append it
+// synchronously — the handler is `pipelined`, so the next request of the connection starts only after this
+// append, which keeps a connection's batches in order — then, outside that synchronous part, wait until the
+// append is durable under the fsync policy before answering acks=1/all. acks=0 gets no response.
+// A failure of one partition never fails the others (Kafka's per-partition `ProduceResponse`).
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import type {
+  ProduceRequestPartitionProduceData,
+  ProduceResponsePartitionProduceResponse,
+  ProduceResponseTopicProduceResponse,
+} from '../../protocol/messages/generated/00-produce.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import { CompressionType, compressionOf, isTransactional } from '../../protocol/records/batch-header.ts';
+import { validateBatchForAppend } from '../../protocol/records/validate-batch-for-append.ts';
+import type { ApiHandler } from './api-handler.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
+import { appendRecordsAsLeader } from '../partition-append.ts';
+
+/** ZSTD needs Produce v7+ (KIP-110). */
+const ZSTD_MIN_PRODUCE_VERSION = 7;
+
+function partitionResponse(index: number, errorCode: number, errorMessage: string | null = null): ProduceResponsePartitionProduceResponse {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage,
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}
+
+/** Every partition of the request answered with the same error (whole-request failures). */
+function failAll(request: { topicData: { name: string; partitionData: ProduceRequestPartitionProduceData[] }[] }, errorCode: number) {
+  return {
+    responses: request.topicData.map((topic) => ({
+      name: topic.name,
+      partitionResponses: topic.partitionData.map((partition) => partitionResponse(partition.index, errorCode)),
+    })),
+    throttleTimeMs: 0,
+    nodeEndpoints: [],
+  };
+}
+
+export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
+  apiKey: ApiKey.Produce,
+  minVersion: 0,
+  maxVersion: 11,
+  pipelined: true,
+  handle(broker, request, context) {
+    const version = context.apiVersion;
+    if (version < 3) return failAll(request, ErrorCode.UNSUPPORTED_VERSION);
+    if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return failAll(request, ErrorCode.INVALID_REQUIRED_ACKS);
+
+    const responses: ProduceResponseTopicProduceResponse[] = [];
+    const durable: Promise<void>[] = [];
+    for (const topic of request.topicData) {
+      const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
+      responses.push({ name: topic.name, partitionResponses });
+      for (const partition of topic.partitionData) {
+        const response = appendPartition(broker, topic.name, partition, request.transactionalId, version);
+        partitionResponses.push(response.result);
+        if (response.durable !== null) durable.push(response.durable);
+      }
+    }
+    const answer = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+    if (request.acks === 0) {
+      // No response is sent, but a failed fsync must still be noticed (it takes the log offline).
+      void Promise.allSettled(durable);
+      return null;
+    }
+    return durable.length === 0 ? answer : Promise.all(durable).then(() => answer);
+  },
+};
+
+interface PartitionAppend {
+  result: ProduceResponsePartitionProduceResponse;
+  /** Settles when the append is durable; it never rejects (a storage failure rewrites `result`). */
+  durable: Promise<void> | null;
+}
+
+function appendPartition(
+  broker: BrokerContext,
+  topic: string,
+  partition: ProduceRequestPartitionProduceData,
+  transactionalId: string | null,
+  version: number,
+): PartitionAppend {
+  const log = broker.logs.getLog(topic, partition.index);
+  if (log === undefined) return { result: partitionResponse(partition.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), durable: null };
+  if (partition.records === null || partition.records.length === 0) {
+    return { result: partitionResponse(partition.index, ErrorCode.INVALID_RECORD, 'a produce request must carry one record batch'), durable: null };
+  }
+  const validation = validateBatchForAppend(partition.records, { maxMessageBytes: log.logConfig.maxMessageBytes });
+  if (!validation.ok) return { result: partitionResponse(partition.index, validation.code, validation.message), durable: null };
+  const { header } = validation;
+  if (compressionOf(header.attributes) === CompressionType.zstd && version < ZSTD_MIN_PRODUCE_VERSION) {
+    return { result: partitionResponse(partition.index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE), durable: null };
+  }
+  if (isTransactional(header.attributes) && transactionalId === null) {
+    // Kafka fails the whole request here; per partition is what a client can observe of it.
+    return { result: partitionResponse(partition.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED), durable: null };
+  }
+
+  const result = partitionResponse(partition.index, ErrorCode.NONE);
+  try {
+    const appended = appendRecordsAsLeader(log, partition.records, header);
+    result.baseOffset = appended.baseOffset;
+    result.logAppendTimeMs = appended.logAppendTime;
+    result.logStartOffset = appended.logStartOffset;
+    // A duplicate is answered once its original is durable too: the original may still be waiting for its fsync.
+    const durable = log.waitDurable(appended.lastOffset).catch((error: unknown) => {
+      result.errorCode = errorCodeOf(error, broker.logger);
+      result.errorMessage = errorMessageOf(error);
+      result.baseOffset = -1n;
+      result.logAppendTimeMs = -1n;
+    });
+    return { result, durable };
+  } catch (error) {
+    result.errorCode = errorCodeOf(error, broker.logger);
+    result.errorMessage = errorMessageOf(error);
+    return { result, durable: null };
+  }
+}

@@ -1,0 +1,95 @@
+// CreateTopics (key 19), versions 2-7 (Kafka 4.0 removed 0-1). Replication factor 1 (or -1: the default) is all
+// one node can host; more is INVALID_REPLICATION_FACTOR. Manual replica assignments are accepted only when they
+// name this node. Configs are Kafka topic config names; an unknown name or a bad value is INVALID_CONFIG.
+// `validateOnly` checks everything without creating. v5+ answers with the topic's partitions and configs.
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import type {
+  CreateTopicsRequestCreatableTopic,
+  CreateTopicsResponseCreatableTopicResult,
+} from '../../protocol/messages/generated/19-create-topics.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
+import type { ApiHandler } from './api-handler.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import { BrokerError, errorCodeOf, errorMessageOf } from '../broker-error.ts';
+import { defaultLogConfig, logConfigWithOverrides } from '../log/log-config.ts';
+import { validateTopicName } from '../log/log-manager.ts';
+import { topicConfigEntries } from './32-describe-configs.ts';
+
+/** CreateTopics v5+ returns the created topic's partitions, replication factor and configs (KIP-525). */
+const DESCRIBES_CREATED_TOPIC_MIN_VERSION = 5;
+
+function checkTopic(broker: BrokerContext, topic: CreateTopicsRequestCreatableTopic): { partitions: number; configs: Record<string, string> } {
+  validateTopicName(topic.name);
+  if (broker.logs.topic(topic.name) !== undefined) throw new BrokerError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`);
+  const nodeId = broker.endpoint.nodeId;
+  let partitions = topic.numPartitions === -1 ? broker.config.numPartitions : topic.numPartitions;
+  if (topic.assignments.length > 0) {
+    if (topic.numPartitions !== -1 || topic.replicationFactor !== -1) {
+      throw new BrokerError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set.');
+    }
+    for (const assignment of topic.assignments) {
+      if (assignment.brokerIds.length !== 1 || assignment.brokerIds[0] !== nodeId) {
+        throw new BrokerError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `only node ${nodeId} exists`);
+      }
+    }
+    partitions = topic.assignments.length;
+  } else if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
+    throw new BrokerError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${topic.replicationFactor} time(s): The target replication factor of ${topic.replicationFactor} cannot be reached because only 1 broker(s) are registered.`);
+  }
+  if (partitions < 1) throw new BrokerError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+  const configs: Record<string, string> = {};
+  for (const config of topic.configs) {
+    if (config.value === null) throw new BrokerError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${config.name}`);
+    configs[config.name] = config.value;
+  }
+  logConfigWithOverrides(defaultLogConfig, configs);
+  return { partitions, configs };
+}
+
+export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
+  apiKey: ApiKey.CreateTopics,
+  minVersion: 2,
+  maxVersion: 7,
+  async handle(broker, request, context) {
+    const topics: CreateTopicsResponseCreatableTopicResult[] = [];
+    const describe = context.apiVersion >= DESCRIBES_CREATED_TOPIC_MIN_VERSION;
+    for (const requested of request.topics) {
+      const result: CreateTopicsResponseCreatableTopicResult = {
+        name: requested.name,
+        topicId: ZERO_UUID,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        topicConfigErrorCode: ErrorCode.NONE,
+        numPartitions: -1,
+        replicationFactor: -1,
+        configs: null,
+      };
+      topics.push(result);
+      try {
+        const { partitions, configs } = checkTopic(broker, requested);
+        if (request.validateOnly) {
+          if (describe) Object.assign(result, { numPartitions: partitions, replicationFactor: 1 });
+          continue;
+        }
+        const created = await broker.logs.createTopic(requested.name, { partitions, configs });
+        if (context.apiVersion >= 7) result.topicId = created.topicId;
+        if (describe) {
+          result.numPartitions = created.partitions;
+          result.replicationFactor = 1;
+          result.configs = topicConfigEntries(broker, created.name).map((entry) => ({
+            name: entry.name,
+            value: entry.value,
+            readOnly: entry.readOnly,
+            configSource: entry.configSource,
+            isSensitive: false,
+          }));
+        }
+      } catch (error) {
+        result.errorCode = errorCodeOf(error, broker.logger);
+        result.errorMessage = errorMessageOf(error);
+      }
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+};

@@ -1,0 +1,35 @@
+// What a request handler is: decode -> call the domain -> build the response. Handlers hold no business rules
+// of their own beyond mapping the request onto the broker's domain objects and errors onto Kafka codes.
+import type { ApiKey, RequestByApiKey, ResponseByApiKey } from '../../protocol/messages/generated/index.ts';
+import type { ConnectionInfo } from '../connection.ts';
+import type { BrokerContext } from '../broker-context.ts';
+
+export interface RequestContext {
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  readonly connection: ConnectionInfo;
+}
+
+/** A response, or null when none is sent (acks=0 Produce). */
+export type HandlerResult<K extends ApiKey> = ResponseByApiKey[K] | null;
+
+export interface ApiHandler<K extends ApiKey> {
+  readonly apiKey: K;
+  /** The versions served; ApiVersions advertises exactly these. */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  /**
+   * True when the next request on the connection may start as soon as `handle` returns, before its promise
+   * settles. Only for handlers whose state changes all happen synchronously inside `handle` (Produce).
+   */
+  readonly pipelined?: boolean;
+  handle(
+    broker: BrokerContext,
+    request: RequestByApiKey[K],
+    context: RequestContext,
+  ): HandlerResult<K> | Promise<HandlerResult<K>>;
+}
+
+/** Lets a registry hold handlers of every API key. */
+export type AnyApiHandler = { [K in ApiKey]: ApiHandler<K> }[ApiKey];

@@ -1,0 +1,145 @@
+// Per-partition log settings, named after Kafka's topic configs (`segment.bytes`, `retention.ms`, ...) and
+// their broker-wide defaults (`log.segment.bytes`, `log.retention.ms`, ...), in camelCase.
+import { FsyncPolicy } from '../config.ts';
+import type { BrokerConfig } from '../config.ts';
+import { BrokerError } from '../broker-error.ts';
+import { LogErrorCode } from './log-errors.ts';
+
+export const TimestampType = { createTime: 'CreateTime', logAppendTime: 'LogAppendTime' } as const;
+export type TimestampType = (typeof TimestampType)[keyof typeof TimestampType];
+
+export interface LogConfig {
+  /** `segment.bytes`: roll when the active segment would grow past this. */
+  segmentBytes: number;
+  /** `segment.ms`: roll when the active segment's first batch is this old. */
+  segmentMs: number;
+  /** `retention.ms`: delete segments whose largest timestamp is older (-1: forever). */
+  retentionMs: number;
+  /** `retention.bytes`: delete the oldest segments while the log is larger (-1: no limit). */
+  retentionBytes: number;
+  /** `index.interval.bytes`: bytes between offset-index entries. */
+  indexIntervalBytes: number;
+  /** `message.timestamp.type`: whether the broker stamps batches with LogAppendTime. */
+  messageTimestampType: TimestampType;
+  /** `max.message.bytes`: largest batch accepted (checked by the Produce path, stored here per topic). */
+  maxMessageBytes: number;
+  /** When an append is durable: see `FsyncPolicy` (broker config `log.flush.policy`). */
+  fsync: FsyncPolicy;
+  /** fsync period for the 'interval' policy (`log.flush.interval.ms`). */
+  fsyncIntervalMs: number;
+}
+
+export const defaultLogConfig: Readonly<LogConfig> = {
+  segmentBytes: 1024 * 1024 * 1024,
+  segmentMs: 7 * 24 * 3600 * 1000,
+  retentionMs: 7 * 24 * 3600 * 1000,
+  retentionBytes: -1,
+  indexIntervalBytes: 4096,
+  messageTimestampType: TimestampType.createTime,
+  maxMessageBytes: 1048588,
+  fsync: FsyncPolicy.always,
+  fsyncIntervalMs: 1000,
+};
+
+type TopicConfigParser = (value: string, config: LogConfig) => void;
+
+function integer(value: string, min: number): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
+    throw new BrokerError(LogErrorCode.invalidConfig, `expected an integer >= ${min}, got '${value}'`);
+  }
+  return n;
+}
+
+/** Kafka topic config names that change the log (LogConfig's `TopicConfig` names). */
+const topicConfigParsers: Record<string, TopicConfigParser> = {
+  'segment.bytes': (value, config) => {
+    // Kafka's minimum is 14 bytes (LegacyRecord overhead); positions are int32, so the maximum is Int32.MAX.
+    config.segmentBytes = Math.min(integer(value, 14), 0x7fffffff);
+  },
+  'segment.ms': (value, config) => {
+    config.segmentMs = integer(value, 1);
+  },
+  'retention.ms': (value, config) => {
+    config.retentionMs = integer(value, -1);
+  },
+  'retention.bytes': (value, config) => {
+    config.retentionBytes = integer(value, -1);
+  },
+  'index.interval.bytes': (value, config) => {
+    config.indexIntervalBytes = integer(value, 0);
+  },
+  'max.message.bytes': (value, config) => {
+    config.maxMessageBytes = integer(value, 0);
+  },
+  'message.timestamp.type': (value, config) => {
+    if (value !== TimestampType.createTime && value !== TimestampType.logAppendTime) {
+      throw new BrokerError(LogErrorCode.invalidConfig, `expected CreateTime or LogAppendTime, got '${value}'`);
+    }
+    config.messageTimestampType = value;
+  },
+};
+
+/** Topic configs Kafka clients commonly send that this broker stores and reports but does not act on. */
+const storedOnlyTopicConfigs = new Set([
+  'cleanup.policy',
+  'compression.type',
+  'min.insync.replicas',
+  'unclean.leader.election.enable',
+  'message.timestamp.before.max.ms',
+  'message.timestamp.after.max.ms',
+  'message.timestamp.difference.max.ms',
+  'segment.index.bytes',
+  'segment.jitter.ms',
+  'flush.ms',
+  'flush.messages',
+  'file.delete.delay.ms',
+  'preallocate',
+  'delete.retention.ms',
+  'min.compaction.lag.ms',
+  'max.compaction.lag.ms',
+  'min.cleanable.dirty.ratio',
+  'message.downconversion.enable',
+  'local.retention.ms',
+  'local.retention.bytes',
+  'remote.storage.enable',
+]);
+
+export const knownTopicConfigNames: readonly string[] = [...Object.keys(topicConfigParsers), ...storedOnlyTopicConfigs];
+
+/**
+ * The log config of a topic: `base` with the topic's overrides (Kafka names) applied. An unknown name or a bad
+ * value raises INVALID_CONFIG, as CreateTopics/AlterConfigs answer.
+ */
+export function logConfigWithOverrides(base: Readonly<LogConfig>, overrides: Readonly<Record<string, string>>): LogConfig {
+  const config: LogConfig = { ...base };
+  for (const [name, value] of Object.entries(overrides)) {
+    const parser = topicConfigParsers[name];
+    if (parser) {
+      try {
+        parser(value, config);
+      } catch (error) {
+        if (error instanceof BrokerError) throw new BrokerError(error.code, `${name}: ${error.message}`);
+        throw error;
+      }
+    } else if (!storedOnlyTopicConfigs.has(name)) {
+      throw new BrokerError(LogErrorCode.invalidConfig, `unknown topic config '${name}'`);
+    }
+  }
+  return config;
+}
+
+/** The broker-wide log defaults from the broker config (`log.segment.bytes` -> segmentBytes, ...). */
+export function logConfigFromBroker(config: Readonly<BrokerConfig>): LogConfig {
+  return {
+    ...defaultLogConfig,
+    segmentBytes: config.logSegmentBytes,
+    segmentMs: config.logRollMs,
+    retentionMs: config.logRetentionMs,
+    retentionBytes: config.logRetentionBytes,
+    indexIntervalBytes: config.logIndexIntervalBytes,
+    maxMessageBytes: config.messageMaxBytes,
+    fsync: config.fsync,
+    fsyncIntervalMs: config.fsyncIntervalMs,
+  };
+}

@@ -1,0 +1,279 @@
+// Owns every partition log under one data directory (Kafka's `LogManager`): loads them all on start, creates
+// and deletes topics, adds partitions, runs retention and recovery-point checkpoints on timers, and closes
+// everything cleanly (each log writes its clean-shutdown marker).
+//
+// Layout: `<dataDir>/topics.json` (topic metadata, see topic-store.ts) and one directory per partition,
+// `<dataDir>/<topic>-<partition>/`.
+import { join } from 'node:path';
+import { BrokerError } from '../broker-error.ts';
+import { defaultLogConfig, logConfigWithOverrides } from './log-config.ts';
+import type { LogConfig } from './log-config.ts';
+import { LogErrorCode } from './log-errors.ts';
+import { nodeFileSystem } from './log-file-system.ts';
+import type { LogFileSystem } from './log-file-system.ts';
+import { PartitionLog } from './partition-log.ts';
+import type { LogHooks, LogLogger } from './partition-log.ts';
+import type { RecordsDecompressor } from './record-timestamps.ts';
+import { loadTopics, newTopicId, saveTopics, topicIdToString } from './topic-store.ts';
+import type { TopicMetadata } from './topic-store.ts';
+
+export type { TopicMetadata } from './topic-store.ts';
+
+export interface LogManagerOptions {
+  dataDir: string;
+  /** Broker-wide log defaults (`log.segment.bytes`, ...); topic overrides apply on top. */
+  config?: Partial<LogConfig>;
+  fs?: LogFileSystem;
+  clock?: () => number;
+  logger?: LogLogger;
+  /** `log.retention.check.interval.ms`; default 300000. */
+  retentionCheckIntervalMs?: number;
+  /** `log.flush.offset.checkpoint.interval.ms`; default 60000. */
+  recoveryPointCheckpointIntervalMs?: number;
+  decompress?: RecordsDecompressor;
+  /** Hooks given to each partition log as it is opened or created (producer state plugs in here). */
+  hooksFor?: (topic: string, partition: number) => LogHooks | undefined;
+}
+
+export interface CreateTopicOptions {
+  partitions: number;
+  configs?: Record<string, string>;
+}
+
+/** Kafka's `Topic.validate`: 1-249 characters of [a-zA-Z0-9._-], and not '.' or '..'. */
+export function validateTopicName(name: string): void {
+  if (name.length === 0 || name === '.' || name === '..' || name.length > 249 || !/^[a-zA-Z0-9._-]+$/.test(name)) {
+    throw new BrokerError(LogErrorCode.invalidTopic, `invalid topic name '${name}'`);
+  }
+}
+
+export function partitionDirectoryName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+export class LogManager {
+  readonly dataDir: string;
+  private readonly baseConfig: LogConfig;
+  private readonly fs: LogFileSystem;
+  private readonly options: LogManagerOptions;
+  private readonly topicsByName = new Map<string, TopicMetadata>();
+  private readonly logsByTopic = new Map<string, PartitionLog[]>();
+  /** Topic-changing operations run one at a time: each awaits log opens, and two must not interleave. */
+  private adminQueue: Promise<unknown> = Promise.resolve();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private closed = false;
+
+  private constructor(options: LogManagerOptions) {
+    this.options = options;
+    this.dataDir = options.dataDir;
+    this.baseConfig = { ...defaultLogConfig, ...options.config };
+    this.fs = options.fs ?? nodeFileSystem;
+  }
+
+  /** Opens every partition log listed in `<dataDir>/topics.json` (recovering as needed). */
+  static async open(options: LogManagerOptions): Promise<LogManager> {
+    const manager = new LogManager(options);
+    manager.fs.mkdir(manager.dataDir);
+    const topics = loadTopics(manager.fs, manager.dataDir);
+    try {
+      for (const topic of topics) {
+        const config = logConfigWithOverrides(manager.baseConfig, topic.configs);
+        const logs: PartitionLog[] = [];
+        manager.logsByTopic.set(topic.name, logs);
+        for (let partition = 0; partition < topic.partitions; partition++) {
+          logs.push(await manager.openLog(topic.name, partition, config));
+        }
+        manager.topicsByName.set(topic.name, topic);
+      }
+    } catch (error) {
+      await manager.closeLogs();
+      throw error;
+    }
+    manager.startTimers();
+    return manager;
+  }
+
+  /** All topics, sorted by name. */
+  listTopics(): TopicMetadata[] {
+    return [...this.topicsByName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  topic(name: string): TopicMetadata | undefined {
+    return this.topicsByName.get(name);
+  }
+
+  topicById(topicId: Buffer): TopicMetadata | undefined {
+    for (const topic of this.topicsByName.values()) if (topic.topicId.equals(topicId)) return topic;
+    return undefined;
+  }
+
+  /** The log of one partition, or undefined when the topic or partition does not exist. */
+  getLog(topic: string, partition: number): PartitionLog | undefined {
+    if (!this.topicsByName.has(topic)) return undefined;
+    return this.logsByTopic.get(topic)?.[partition];
+  }
+
+  /** The effective log config of a topic (broker defaults with its overrides). */
+  topicConfig(name: string): LogConfig | undefined {
+    const topic = this.topicsByName.get(name);
+    return topic ? logConfigWithOverrides(this.baseConfig, topic.configs) : undefined;
+  }
+
+  /**
+   * Creates a topic: validates name, partition count and configs (INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS,
+   * INVALID_CONFIG, TOPIC_ALREADY_EXISTS), persists its metadata, then opens its partition logs.
+   */
+  createTopic(name: string, options: CreateTopicOptions): Promise<TopicMetadata> {
+    return this.serialized(async () => {
+      this.ensureOpen();
+      validateTopicName(name);
+      if (this.topicsByName.has(name)) throw new BrokerError(LogErrorCode.topicAlreadyExists, `topic '${name}' already exists`);
+      if (!Number.isInteger(options.partitions) || options.partitions < 1) {
+        throw new BrokerError(LogErrorCode.invalidPartitions, `number of partitions must be at least 1, got ${options.partitions}`);
+      }
+      const configs = { ...options.configs };
+      const config = logConfigWithOverrides(this.baseConfig, configs);
+      const topic: TopicMetadata = { name, topicId: newTopicId(), partitions: options.partitions, configs };
+      for (let partition = 0; partition < topic.partitions; partition++) {
+        // A directory left by a deletion that crashed half-way must not leak old data into the new topic.
+        this.fs.removeDirectory(join(this.dataDir, partitionDirectoryName(name, partition)));
+      }
+      // Metadata first: after a crash the topic exists and its missing partition directories are created empty.
+      saveTopics(this.fs, this.dataDir, [...this.topicsByName.values(), topic]);
+      const logs: PartitionLog[] = [];
+      this.logsByTopic.set(name, logs);
+      try {
+        for (let partition = 0; partition < topic.partitions; partition++) logs.push(await this.openLog(name, partition, config));
+      } catch (error) {
+        this.logsByTopic.delete(name);
+        for (const log of logs) await log.delete().catch(() => undefined);
+        saveTopics(this.fs, this.dataDir, this.topicsByName.values());
+        throw error;
+      }
+      this.topicsByName.set(name, topic);
+      this.options.logger?.info({ topic: name, topicId: topicIdToString(topic.topicId), partitions: topic.partitions }, 'topic created');
+      return topic;
+    });
+  }
+
+  /** Deletes a topic and all its data (UNKNOWN_TOPIC_OR_PARTITION if it does not exist). */
+  deleteTopic(name: string): Promise<void> {
+    return this.serialized(async () => {
+      this.ensureOpen();
+      const topic = this.topicsByName.get(name);
+      if (!topic) throw new BrokerError(LogErrorCode.unknownTopicOrPartition, `unknown topic '${name}'`);
+      this.topicsByName.delete(name);
+      saveTopics(this.fs, this.dataDir, this.topicsByName.values());
+      const logs = this.logsByTopic.get(name) ?? [];
+      this.logsByTopic.delete(name);
+      for (const log of logs) await log.delete();
+      this.options.logger?.info({ topic: name }, 'topic deleted');
+    });
+  }
+
+  /** CreatePartitions: grows a topic to `totalCount` partitions (INVALID_PARTITIONS if not larger). */
+  createPartitions(name: string, totalCount: number): Promise<TopicMetadata> {
+    return this.serialized(async () => {
+      this.ensureOpen();
+      const topic = this.topicsByName.get(name);
+      if (!topic) throw new BrokerError(LogErrorCode.unknownTopicOrPartition, `unknown topic '${name}'`);
+      if (!Number.isInteger(totalCount) || totalCount <= topic.partitions) {
+        throw new BrokerError(
+          LogErrorCode.invalidPartitions,
+          `topic '${name}' has ${topic.partitions} partitions; the new count must be larger, got ${totalCount}`,
+        );
+      }
+      const config = logConfigWithOverrides(this.baseConfig, topic.configs);
+      const logs = this.logsByTopic.get(name) ?? [];
+      for (let partition = topic.partitions; partition < totalCount; partition++) {
+        this.fs.removeDirectory(join(this.dataDir, partitionDirectoryName(name, partition)));
+      }
+      const updated: TopicMetadata = { ...topic, partitions: totalCount };
+      saveTopics(this.fs, this.dataDir, [...this.topicsByName.values()].map((t) => (t.name === name ? updated : t)));
+      for (let partition = topic.partitions; partition < totalCount; partition++) logs.push(await this.openLog(name, partition, config));
+      this.topicsByName.set(name, updated);
+      return updated;
+    });
+  }
+
+  /** Replaces a topic's config overrides (AlterConfigs) and applies them to its open logs. */
+  setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata> {
+    return this.serialized(async () => {
+      this.ensureOpen();
+      const topic = this.topicsByName.get(name);
+      if (!topic) throw new BrokerError(LogErrorCode.unknownTopicOrPartition, `unknown topic '${name}'`);
+      const config = logConfigWithOverrides(this.baseConfig, configs);
+      const updated: TopicMetadata = { ...topic, configs: { ...configs } };
+      saveTopics(this.fs, this.dataDir, [...this.topicsByName.values()].map((t) => (t.name === name ? updated : t)));
+      this.topicsByName.set(name, updated);
+      for (const log of this.logsByTopic.get(name) ?? []) log.updateConfig(config);
+      return updated;
+    });
+  }
+
+  /** One retention pass over every log; returns the number of segments deleted. */
+  runRetention(): number {
+    let deleted = 0;
+    for (const logs of this.logsByTopic.values()) {
+      for (const log of logs) {
+        try {
+          deleted += log.deleteOldSegments();
+        } catch (error) {
+          this.options.logger?.error({ directory: log.directory, error }, 'retention failed');
+        }
+      }
+    }
+    return deleted;
+  }
+
+  /** Writes every log's recovery-point checkpoint. */
+  checkpointRecoveryPoints(): void {
+    for (const logs of this.logsByTopic.values()) for (const log of logs) log.checkpointRecoveryPoint();
+  }
+
+  /** Stops the timers and closes every log cleanly. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.adminQueue.catch(() => undefined);
+    await this.closeLogs();
+  }
+
+  private async closeLogs(): Promise<void> {
+    const logs = [...this.logsByTopic.values()].flat();
+    const results = await Promise.allSettled(logs.map((log) => log.close()));
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  private openLog(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
+    return PartitionLog.open({
+      directory: join(this.dataDir, partitionDirectoryName(topic, partition)),
+      config,
+      fs: this.fs,
+      clock: this.options.clock,
+      logger: this.options.logger,
+      decompress: this.options.decompress,
+      hooks: this.options.hooksFor?.(topic, partition),
+    });
+  }
+
+  private startTimers(): void {
+    const retention = setInterval(() => this.runRetention(), this.options.retentionCheckIntervalMs ?? 300_000);
+    const checkpoint = setInterval(() => this.checkpointRecoveryPoints(), this.options.recoveryPointCheckpointIntervalMs ?? 60_000);
+    retention.unref();
+    checkpoint.unref();
+    this.timers.push(retention, checkpoint);
+  }
+
+  private serialized<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.adminQueue.then(operation, operation);
+    this.adminQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new BrokerError(LogErrorCode.kafkaStorageError, 'the log manager is closed');
+  }
+}

@@ -1,0 +1,117 @@
+// The sparse offset index of one segment (Kafka's `OffsetIndex`): entries of (offset relative to the segment's
+// base offset: int32, byte position in the .log: int32), 8 bytes each, big-endian, in increasing order. As in
+// Kafka's `LogSegment.append`, an entry maps the LAST offset of a batch to the position where that batch starts,
+// and one is added after every `index.interval.bytes` of appended data. Node has no mmap, so the index lives in
+// memory and is written to disk when its segment is rolled or closed; it can always be rebuilt from the .log.
+
+const ENTRY_SIZE = 8;
+
+export interface OffsetPosition {
+  offset: bigint;
+  position: number;
+}
+
+export class OffsetIndex {
+  static readonly entrySize = ENTRY_SIZE;
+  private buffer: Buffer;
+  private count = 0;
+
+  constructor(readonly baseOffset: bigint) {
+    this.buffer = Buffer.alloc(64 * ENTRY_SIZE);
+  }
+
+  /**
+   * Loads index file bytes; null when they fail Kafka's sanity checks (`OffsetIndex.sanityCheck`): a whole
+   * number of entries, offsets and positions strictly increasing, every position inside the segment.
+   */
+  static fromBytes(baseOffset: bigint, bytes: Buffer, segmentSize: number): OffsetIndex | null {
+    if (bytes.length % ENTRY_SIZE !== 0) return null;
+    const index = new OffsetIndex(baseOffset);
+    const entries = bytes.length / ENTRY_SIZE;
+    let previousRelative = -1;
+    let previousPosition = -1;
+    for (let i = 0; i < entries; i++) {
+      const relative = bytes.readInt32BE(i * ENTRY_SIZE);
+      const position = bytes.readInt32BE(i * ENTRY_SIZE + 4);
+      if (relative <= previousRelative || position <= previousPosition || position >= segmentSize) return null;
+      previousRelative = relative;
+      previousPosition = position;
+    }
+    index.buffer = Buffer.from(bytes);
+    index.count = entries;
+    return index;
+  }
+
+  get entries(): number {
+    return this.count;
+  }
+
+  get lastEntry(): OffsetPosition | null {
+    return this.count === 0 ? null : this.entryAt(this.count - 1);
+  }
+
+  entryAt(i: number): OffsetPosition {
+    return {
+      offset: this.baseOffset + BigInt(this.buffer.readInt32BE(i * ENTRY_SIZE)),
+      position: this.buffer.readInt32BE(i * ENTRY_SIZE + 4),
+    };
+  }
+
+  /** Adds an entry; offsets and positions must grow (the segment guarantees it). */
+  append(offset: bigint, position: number): void {
+    if ((this.count + 1) * ENTRY_SIZE > this.buffer.length) {
+      const grown = Buffer.alloc(this.buffer.length * 2);
+      this.buffer.copy(grown, 0, 0, this.count * ENTRY_SIZE);
+      this.buffer = grown;
+    }
+    this.buffer.writeInt32BE(Number(offset - this.baseOffset), this.count * ENTRY_SIZE);
+    this.buffer.writeInt32BE(position, this.count * ENTRY_SIZE + 4);
+    this.count++;
+  }
+
+  /**
+   * The entry with the largest offset <= `target` (Kafka's `OffsetIndex.lookup`), or (baseOffset, 0) when
+   * there is none. Scanning batches forward from its position reaches the batch containing `target`.
+   */
+  lookup(target: bigint): OffsetPosition {
+    const slot = this.largestSlotAtMost(target);
+    return slot < 0 ? { offset: this.baseOffset, position: 0 } : this.entryAt(slot);
+  }
+
+  /** Drops the entries for offsets >= `offset` (Kafka's `OffsetIndex.truncateTo`). */
+  truncateTo(offset: bigint): void {
+    this.count = this.largestSlotAtMost(offset - 1n) + 1;
+  }
+
+  /** Drops the entries pointing at positions >= `position`. */
+  truncateToPosition(position: number): void {
+    while (this.count > 0 && this.buffer.readInt32BE((this.count - 1) * ENTRY_SIZE + 4) >= position) this.count--;
+  }
+
+  clear(): void {
+    this.count = 0;
+  }
+
+  /** The file image. */
+  toBytes(): Buffer {
+    return Buffer.from(this.buffer.subarray(0, this.count * ENTRY_SIZE));
+  }
+
+  private largestSlotAtMost(target: bigint): number {
+    if (target < this.baseOffset) return -1;
+    const relative = target - this.baseOffset > 0x7fffffffn ? 0x7fffffff : Number(target - this.baseOffset);
+    let low = 0;
+    let high = this.count - 1;
+    let found = -1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.buffer.readInt32BE(mid * ENTRY_SIZE) <= relative) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found;
+  }
+}

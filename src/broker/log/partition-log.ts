@@ -1,0 +1,789 @@
+// The durable log of one partition (Kafka's `UnifiedLog` + `LocalLog`, single replica): an ordered list of
+// segments in `<dataDir>/<topic>-<partition>/`, the last one active.
+//
+// Append is synchronous: it assigns offsets, patches the batch header in place and writes the bytes (into the
+// page cache) before returning, so a Produce handler can validate against producer state, append and update
+// that state with no `await` in between (DESIGN.md "await rules"). Durability is a separate step:
+// `waitDurable` resolves once an fsync covers the batch; concurrent appends share fsyncs (group commit).
+//
+// On this single-replica broker the high watermark is the end of what is durable under the fsync policy:
+// with 'always' the fsynced end, otherwise the log end offset. Reads never return data at or above it.
+import { dirname, join } from 'node:path';
+import {
+  BatchField,
+  CURRENT_MAGIC,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
+  batchSizeAt,
+  readBatchHeader,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+} from '../../protocol/records/batch-header.ts';
+import { BrokerError } from '../broker-error.ts';
+import { readOffsetCheckpoint, removeIfExists, writeOffsetCheckpoint } from './checkpoint-file.ts';
+import { GroupCommit } from './group-commit.ts';
+import { defaultLogConfig, TimestampType } from './log-config.ts';
+import type { LogConfig } from './log-config.ts';
+import { KafkaStorageError, LogErrorCode, OffsetOutOfRangeError } from './log-errors.ts';
+import { nodeFileSystem } from './log-file-system.ts';
+import type { LogFileSystem } from './log-file-system.ts';
+import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, loadLog } from './log-loader.ts';
+import type { LogRecoveryReport } from './log-loader.ts';
+import { LogSegment, SegmentWriteError } from './log-segment.ts';
+import type { BatchLocation, BatchVisitor } from './log-segment.ts';
+import { findRecordAtOrAfter } from './record-timestamps.ts';
+import type { AbortedTransaction } from './transaction-index.ts';
+import type { RecordsDecompressor, TimestampAndOffset } from './record-timestamps.ts';
+
+/** The subset of a pino logger the log uses. */
+export interface LogLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  error(details: object, message: string): void;
+}
+
+/** Hooks for producer state and transactions; all run synchronously inside the operation that fires them. */
+export interface LogHooks {
+  /** A new active segment starts at `baseOffset` (Kafka takes a producer-state snapshot here). */
+  onRoll?(baseOffset: bigint): void;
+  /** The log was truncated; its end is now `logEndOffset` (producer state must be rebuilt). */
+  onTruncated?(logEndOffset: bigint): void;
+  /** The log start offset moved forward (retention, DeleteRecords). */
+  onLogStartOffsetChanged?(logStartOffset: bigint): void;
+  /** Whole segments were deleted (their producer snapshots go with them). */
+  onSegmentsDeleted?(baseOffsets: readonly bigint[]): void;
+}
+
+export interface PartitionLogOptions {
+  /** The partition directory, `<dataDir>/<topic>-<partition>`. */
+  directory: string;
+  config?: Partial<LogConfig>;
+  fs?: LogFileSystem;
+  /** Wall clock in ms (LogAppendTime, retention, rolls). */
+  clock?: () => number;
+  logger?: LogLogger;
+  hooks?: LogHooks;
+  /** Lets ListOffsets by timestamp find exact offsets inside compressed batches (else batch-grained). */
+  decompress?: RecordsDecompressor;
+}
+
+export interface AppendOptions {
+  /** Stored in the batch's partitionLeaderEpoch field. Default 0. */
+  leaderEpoch?: number;
+  /** Default: the topic's `message.timestamp.type`. */
+  timestampType?: TimestampType;
+}
+
+export interface AppendResult {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  /** The broker time stamped on the batch with LogAppendTime, else -1. */
+  logAppendTime: bigint;
+  logStartOffset: bigint;
+}
+
+export interface ReadOptions {
+  /** Exclusive bound: batches reaching this offset are not returned. Default: the high watermark. */
+  maxOffset?: bigint;
+  /** Return the first batch even when it is larger than maxBytes (KIP-74). Default true. */
+  minOneMessage?: boolean;
+}
+
+export interface ReadResult {
+  /** Whole batches, as stored. The first may start before the fetch offset. */
+  records: Buffer;
+  /** Base offset of the first batch returned, or null when none. */
+  firstOffset: bigint | null;
+  /** Last offset of the last batch returned, or null when none. */
+  lastOffset: bigint | null;
+}
+
+export interface TimestampLookupOptions {
+  /** Only offsets below this are answered (the high watermark or last stable offset). Default: high watermark. */
+  maxOffset?: bigint;
+}
+
+export type { TimestampAndOffset } from './record-timestamps.ts';
+export type { AbortedTransaction } from './transaction-index.ts';
+
+const noopLogger: LogLogger = { info() {}, warn() {}, error() {} };
+
+export class PartitionLog {
+  readonly directory: string;
+  private config: LogConfig;
+  private readonly fs: LogFileSystem;
+  private readonly clock: () => number;
+  private readonly logger: LogLogger;
+  private readonly decompress: RecordsDecompressor | undefined;
+  private hooks: LogHooks;
+  private segments: LogSegment[];
+  private logStart: bigint;
+  private logEnd: bigint;
+  private readonly groupCommit: GroupCommit;
+  /** Bumped by every truncation, so that an fsync that started before one cannot claim the new bytes. */
+  private truncations = 0;
+  private directoryNeedsFlush: boolean;
+  private checkpointedRecoveryPoint: bigint;
+  private readonly highWatermarkListeners = new Set<(highWatermark: bigint) => void>();
+  private lastNotifiedHighWatermark: bigint;
+  private intervalTimer: NodeJS.Timeout | null = null;
+  private offlineError: KafkaStorageError | null = null;
+  private closed = false;
+  /** What loading found. */
+  readonly recoveryReport: LogRecoveryReport;
+
+  private constructor(options: PartitionLogOptions, loaded: ReturnType<typeof loadLog>, recoveryPoint: bigint) {
+    this.directory = options.directory;
+    this.config = { ...defaultLogConfig, ...options.config };
+    this.fs = options.fs ?? nodeFileSystem;
+    this.clock = options.clock ?? Date.now;
+    this.logger = options.logger ?? noopLogger;
+    this.hooks = options.hooks ?? {};
+    this.decompress = options.decompress;
+    this.segments = loaded.segments;
+    this.logStart = loaded.logStartOffset;
+    this.logEnd = this.activeSegment.nextOffset;
+    this.recoveryReport = loaded.report;
+    this.directoryNeedsFlush = false;
+    this.checkpointedRecoveryPoint = recoveryPoint;
+    this.groupCommit = new GroupCommit(this.logEnd, {
+      needsFlush: () => this.needsFlush(),
+      flush: () => this.flushSegments(),
+      onDurable: () => this.maybeNotifyHighWatermark(),
+      onFailure: (error) => this.goOffline('fsync failed', error),
+    });
+    this.lastNotifiedHighWatermark = this.highWatermark;
+    this.startIntervalFlush();
+  }
+
+  /**
+   * Opens (creating if needed) the log in `options.directory` and recovers it. Anything recovery rewrote is
+   * fsynced before this resolves, so the whole log is durable and visible (high watermark = log end offset).
+   */
+  static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    const fs = options.fs ?? nodeFileSystem;
+    const config = { ...defaultLogConfig, ...options.config };
+    const clock = options.clock ?? Date.now;
+    const logger = options.logger ?? noopLogger;
+    const created = fs.stat(options.directory) === null;
+    const loaded = loadLog({ fs, directory: options.directory, indexIntervalBytes: config.indexIntervalBytes, nowMs: clock() });
+    const report = loaded.report;
+    if (report.corruption !== null) {
+      logger.error(
+        { directory: options.directory, ...report.corruption, deletedSegments: report.deletedSegments.map(String) },
+        'log recovery found a corrupt batch: the log was truncated there',
+      );
+    } else if (report.truncatedBytes > 0) {
+      logger.warn({ directory: options.directory, truncatedBytes: report.truncatedBytes }, 'log recovery cut a torn tail');
+    }
+    const last = loaded.segments[loaded.segments.length - 1];
+    try {
+      if (loaded.needsFlush) {
+        for (const segment of loaded.segments) {
+          // Recovered bytes may have survived a process crash in the page cache only.
+          if (segment.needsFlush || report.recoveredSegments.includes(segment.baseOffset)) await segment.flush();
+        }
+        await fs.fsyncDirectory(options.directory);
+      }
+      // A new partition directory is itself an entry of the data directory.
+      if (created) await fs.fsyncDirectory(dirname(options.directory));
+      // Segments recovered on this start get index files, so the next start can load them.
+      for (const segment of loaded.segments) {
+        if (segment !== last && report.recoveredSegments.includes(segment.baseOffset)) segment.writeIndexes(true);
+      }
+      writeOffsetCheckpoint(fs, join(options.directory, RECOVERY_POINT_FILE), last.nextOffset);
+      // The marker must be gone for good before any append, or a crash would be taken for a clean stop.
+      if (removeIfExists(fs, join(options.directory, CLEAN_SHUTDOWN_FILE))) fs.fsyncDirectorySync(options.directory);
+    } catch (error) {
+      for (const segment of loaded.segments) segment.close();
+      throw new KafkaStorageError(`cannot open log ${options.directory}`, { cause: error });
+    }
+    return new PartitionLog(options, loaded, last.nextOffset);
+  }
+
+  get logStartOffset(): bigint {
+    return this.logStart;
+  }
+
+  get logEndOffset(): bigint {
+    return this.logEnd;
+  }
+
+  /** End of what consumers may see: the durable end with fsync 'always', else the log end offset. */
+  get highWatermark(): bigint {
+    if (this.config.fsync === 'always') {
+      const durable = this.groupCommit.durableEnd;
+      return durable < this.logEnd ? durable : this.logEnd;
+    }
+    return this.logEnd;
+  }
+
+  /** Offsets below this are on disk (covered by an fsync). */
+  get recoveryPoint(): bigint {
+    return this.groupCommit.durableEnd;
+  }
+
+  /** Total bytes of all segment files. */
+  get size(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.size;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first. */
+  get segmentBaseOffsets(): bigint[] {
+    return this.segments.map((segment) => segment.baseOffset);
+  }
+
+  /** fsyncs started so far (for tests and metrics). */
+  get flushCount(): number {
+    return this.groupCommit.flushCount;
+  }
+
+  /** Non-null once the log went offline after an I/O failure; appends and durability waits then fail. */
+  get offline(): KafkaStorageError | null {
+    return this.offlineError;
+  }
+
+  get logConfig(): Readonly<LogConfig> {
+    return this.config;
+  }
+
+  /** Applies changed topic configs (AlterConfigs); takes effect from the next append or retention pass. */
+  updateConfig(config: Partial<LogConfig>): void {
+    const fsyncChanged = config.fsync !== undefined && config.fsync !== this.config.fsync;
+    this.config = { ...this.config, ...config };
+    if (fsyncChanged || config.fsyncIntervalMs !== undefined) this.startIntervalFlush();
+  }
+
+  setHooks(hooks: LogHooks): void {
+    this.hooks = hooks;
+  }
+
+  /**
+   * Appends one record batch (magic 2, already validated by the caller, `batch` exactly one batch). Assigns
+   * `baseOffset = logEndOffset` and the leader epoch in place, stamps LogAppendTime if asked, and writes it.
+   * Synchronous: the offsets are final when it returns, but the batch is durable (and visible to consumers
+   * with fsync 'always') only once `waitDurable(result.lastOffset)` resolves.
+   */
+  append(batch: Buffer, options: AppendOptions = {}): AppendResult {
+    this.ensureWritable();
+    if (batch.length < RECORD_BATCH_OVERHEAD || batchSizeAt(batch, 0) !== batch.length) {
+      throw new BrokerError(LogErrorCode.invalidRecord, 'append takes exactly one whole record batch');
+    }
+    if (batch.readInt8(BatchField.magic) !== CURRENT_MAGIC) {
+      throw new BrokerError(LogErrorCode.invalidRecord, 'only magic 2 record batches can be appended');
+    }
+    const lastOffsetDelta = batch.readInt32BE(BatchField.lastOffsetDelta);
+    if (lastOffsetDelta < 0) throw new BrokerError(LogErrorCode.invalidRecord, 'negative lastOffsetDelta');
+    const baseOffset = this.logEnd;
+    const lastOffset = baseOffset + BigInt(lastOffsetDelta);
+    const timestampType = options.timestampType ?? this.config.messageTimestampType;
+    const now = this.clock();
+    let logAppendTime = -1n;
+
+    setBaseOffset(batch, 0, baseOffset);
+    setPartitionLeaderEpoch(batch, 0, options.leaderEpoch ?? 0);
+    if (timestampType === TimestampType.logAppendTime) {
+      logAppendTime = BigInt(now);
+      setLogAppendTime(batch, 0, batch.length, logAppendTime);
+    }
+    const maxTimestamp = batch.readBigInt64BE(BatchField.maxTimestamp);
+
+    let segment = this.activeSegment;
+    if (this.shouldRoll(segment, batch.length, maxTimestamp, lastOffset, now)) segment = this.roll(now);
+    try {
+      segment.append(batch, baseOffset, lastOffset, maxTimestamp, this.config.indexIntervalBytes);
+    } catch (error) {
+      if (error instanceof SegmentWriteError && !error.rolledBack) {
+        this.goOffline('a failed append could not be rolled back', error);
+      }
+      throw error instanceof KafkaStorageError ? error : new KafkaStorageError('append failed', { cause: error });
+    }
+    this.logEnd = lastOffset + 1n;
+    if (this.config.fsync === 'always') this.groupCommit.request();
+    else this.maybeNotifyHighWatermark();
+    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStart };
+  }
+
+  /**
+   * Resolves once every offset up to and including `offset` is durable under the fsync policy: after an fsync
+   * with 'always', at once with 'interval' and 'never' (acknowledged before the fsync). Rejects with
+   * KAFKA_STORAGE_ERROR when the fsync fails or the log is truncated below it.
+   */
+  waitDurable(offset: bigint): Promise<void> {
+    if (this.offlineError !== null && offset >= this.groupCommit.durableEnd) return Promise.reject(this.offlineError);
+    if (this.config.fsync !== 'always') return Promise.resolve();
+    return this.groupCommit.wait(offset + 1n);
+  }
+
+  /**
+   * Calls `listener` with the new high watermark whenever it advances (Fetch long-polls wait on this).
+   * Returns a function that removes the listener. Listeners run synchronously; they must not throw.
+   */
+  onHighWatermark(listener: (highWatermark: bigint) => void): () => void {
+    this.highWatermarkListeners.add(listener);
+    return () => this.highWatermarkListeners.delete(listener);
+  }
+
+  /**
+   * Whole batches from the one containing `fetchOffset`, up to `maxBytes` (at least one batch with
+   * minOneMessage, KIP-74), never reaching `maxOffset`. Reads from one segment, like Kafka. Throws
+   * OFFSET_OUT_OF_RANGE when `fetchOffset` is below the log start offset or above the log end offset; an
+   * offset between the high watermark and the log end gets no data.
+   */
+  read(fetchOffset: bigint, maxBytes: number, options: ReadOptions = {}): ReadResult {
+    this.ensureOpen();
+    if (fetchOffset < this.logStart || fetchOffset > this.logEnd) {
+      throw new OffsetOutOfRangeError(fetchOffset, this.logStart, this.logEnd);
+    }
+    const maxOffset = options.maxOffset ?? this.highWatermark;
+    const minOneMessage = options.minOneMessage ?? true;
+    const empty: ReadResult = { records: Buffer.alloc(0), firstOffset: null, lastOffset: null };
+    if (fetchOffset >= maxOffset) return empty;
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      const first = segment.findBatch(fetchOffset, this.config.indexIntervalBytes);
+      if (first === null) continue; // fetchOffset is this segment's end: the data starts in the next one
+      if (first.lastOffset >= maxOffset) return empty;
+      if (first.size > maxBytes && !minOneMessage) return empty;
+      const length = Math.max(Math.min(maxBytes, segment.size - first.position), minOneMessage ? first.size : 0);
+      const bytes = segment.readBytes(first.position, length);
+      let end = 0;
+      let lastOffset: bigint | null = null;
+      while (end + RECORD_BATCH_OVERHEAD <= bytes.length) {
+        const size = bytes.readInt32BE(end + BatchField.batchLength) + LOG_OVERHEAD;
+        if (size < RECORD_BATCH_OVERHEAD || end + size > bytes.length) break;
+        const batchLast =
+          bytes.readBigInt64BE(end + BatchField.baseOffset) + BigInt(bytes.readInt32BE(end + BatchField.lastOffsetDelta));
+        if (batchLast >= maxOffset) break;
+        end += size;
+        lastOffset = batchLast;
+      }
+      if (end === 0) return empty;
+      // Do not pin a large read buffer for a small answer.
+      const records = end === bytes.length ? bytes : end < bytes.length / 2 ? Buffer.from(bytes.subarray(0, end)) : bytes.subarray(0, end);
+      return { records, firstOffset: first.baseOffset, lastOffset };
+    }
+    return empty;
+  }
+
+  /**
+   * ListOffsets by timestamp (Kafka's `UnifiedLog.fetchOffsetByTimestamp`): the first record, at or after the
+   * log start offset, whose timestamp is >= `timestamp`, with that record's timestamp. The time index finds
+   * where to start, batch headers find the batch, and the batch's records give the exact offset (batch-grained
+   * only inside compressed batches when no decompressor was given). Null when there is none below `maxOffset`.
+   */
+  offsetForTimestamp(timestamp: bigint, options: TimestampLookupOptions = {}): TimestampAndOffset | null {
+    this.ensureOpen();
+    const maxOffset = options.maxOffset ?? this.highWatermark;
+    for (const segment of this.segments) {
+      if (segment.nextOffset <= this.logStart || segment.maxTimestampSoFar < timestamp) continue;
+      const fromIndex = segment.timeIndex.lookup(timestamp).offset;
+      const start = fromIndex > this.logStart ? fromIndex : this.logStart;
+      const first = segment.findBatch(start, this.config.indexIntervalBytes);
+      if (first === null) continue;
+      for (const batch of segment.batchesFrom(first.position)) {
+        if (batch.baseOffset >= maxOffset) return null;
+        if (batch.maxTimestamp < timestamp || batch.lastOffset < this.logStart) continue;
+        const found = findRecordAtOrAfter(segment.readBytes(batch.position, batch.size), timestamp, this.logStart, this.decompress);
+        if (found !== null) return found.offset < maxOffset ? found : null;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * ListOffsets MAX_TIMESTAMP (KIP-734): the record with the largest timestamp (the first one, if several
+   * share it) and that timestamp; null for an empty log or when it lies at or above `maxOffset`.
+   */
+  maxTimestampOffset(options: TimestampLookupOptions = {}): TimestampAndOffset | null {
+    this.ensureOpen();
+    const maxOffset = options.maxOffset ?? this.highWatermark;
+    let best: LogSegment | null = null;
+    for (const segment of this.segments) {
+      if (segment.nextOffset <= this.logStart || segment.maxTimestampSoFar < 0n) continue;
+      if (best === null || segment.maxTimestampSoFar > best.maxTimestampSoFar) best = segment;
+    }
+    if (best === null) return null;
+    const target = best.maxTimestampSoFar;
+    const from = best.offsetOfMaxTimestampSoFar > this.logStart ? best.offsetOfMaxTimestampSoFar : this.logStart;
+    const first = best.findBatch(from, this.config.indexIntervalBytes);
+    if (first === null) return null;
+    for (const batch of best.batchesFrom(first.position)) {
+      if (batch.maxTimestamp !== target) continue;
+      const found = findRecordAtOrAfter(best.readBytes(batch.position, batch.size), target, this.logStart, this.decompress);
+      if (found === null) continue;
+      return found.offset < maxOffset ? found : null;
+    }
+    return null;
+  }
+
+  /**
+   * Visits every batch whose last offset is >= `fromOffset`, up to the log end, in order (producer-state
+   * rebuild replays from its snapshot offset). `readBatch` returns the whole batch's bytes when the header is
+   * not enough (e.g. a control batch's marker type).
+   */
+  replay(fromOffset: bigint, visit: BatchVisitor): void {
+    this.ensureOpen();
+    for (const segment of this.segments) {
+      if (segment.nextOffset <= fromOffset) continue;
+      const first = segment.findBatch(fromOffset, this.config.indexIntervalBytes);
+      if (first === null) continue;
+      for (const batch of segment.batchesFrom(first.position)) {
+        const header = readBatchHeader(segment.readBytes(batch.position, RECORD_BATCH_OVERHEAD), 0);
+        visit(header, batch, () => segment.readBytes(batch.position, batch.size));
+      }
+    }
+  }
+
+  /**
+   * Records a transaction aborted by the marker at `entry.lastOffset` in the aborted-transaction index of the
+   * segment holding that marker (called by the transaction path right after appending an ABORT marker).
+   * Idempotent for replays: an entry at or below the segment's last indexed marker is ignored.
+   *
+   * Recovery contract: the index of a segment listed in `recoveryReport.recoveredSegments` may miss entries
+   * (the active segment's index is only written at roll and close), so producer-state recovery must replay
+   * from at most the first recovered segment's base offset and re-append the aborted transactions it meets.
+   */
+  appendAbortedTransaction(entry: AbortedTransaction): void {
+    this.ensureWritable();
+    if (entry.lastOffset >= this.logEnd || entry.lastOffset < this.segments[0].baseOffset || entry.firstOffset > entry.lastOffset) {
+      throw new RangeError(`aborted transaction ${entry.firstOffset}..${entry.lastOffset} is outside the log`);
+    }
+    const segment = this.segments[this.segmentIndexFor(entry.lastOffset)];
+    if (!segment.transactionIndex.append(entry) || segment === this.activeSegment) return;
+    // A rolled segment's indexes were already written: rewrite its transaction index now (replay after recovery).
+    try {
+      segment.writeTransactionIndex();
+      this.groupCommit.request();
+    } catch (error) {
+      this.logger.warn({ directory: this.directory, error }, 'cannot write a transaction index');
+    }
+  }
+
+  /**
+   * Fetch AbortedTransactions for READ_COMMITTED (Kafka's `LocalLog.collectAbortedTransactions`): entries with
+   * lastOffset >= `fetchOffset` and firstOffset < `upperBoundOffset` (the offset just past the returned
+   * data), searching from the segment holding `fetchOffset` until an entry's lastStableOffset reaches the bound.
+   */
+  collectAbortedTransactions(fetchOffset: bigint, upperBoundOffset: bigint): AbortedTransaction[] {
+    this.ensureOpen();
+    const found: AbortedTransaction[] = [];
+    for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
+      const search = this.segments[i].transactionIndex.collect(fetchOffset, upperBoundOffset);
+      found.push(...search.found);
+      if (search.complete) break;
+    }
+    return found;
+  }
+
+  /**
+   * DeleteRecords: moves the log start offset up to `offset` (at most the high watermark) and deletes the
+   * segments wholly below it. Returns the new log start offset (the partition's low watermark).
+   */
+  deleteRecordsBefore(offset: bigint): bigint {
+    this.ensureWritable();
+    if (offset > this.highWatermark || offset < 0n) {
+      throw new OffsetOutOfRangeError(offset, this.logStart, this.highWatermark);
+    }
+    if (offset > this.logStart) {
+      this.logStart = offset;
+      this.persistLogStartOffset(true);
+      this.hooks.onLogStartOffsetChanged?.(offset);
+      this.deleteSegmentsWhile((segment, next) => next !== null && next.baseOffset <= this.logStart);
+    }
+    return this.logStart;
+  }
+
+  /**
+   * Retention (Kafka's `UnifiedLog.deleteOldSegments`): deletes the oldest non-active segments that are wholly
+   * below the high watermark and past `retention.ms` (judged by their largest timestamp) or beyond
+   * `retention.bytes`, or below the log start offset. Returns how many segments were deleted.
+   */
+  deleteOldSegments(): number {
+    if (this.closed || this.offlineError) return 0;
+    const now = BigInt(this.clock());
+    let deleted = this.deleteSegmentsWhile((segment, next) => next !== null && next.baseOffset <= this.logStart);
+    const retentionMs = this.config.retentionMs;
+    if (retentionMs >= 0) {
+      deleted += this.deleteSegmentsWhile((segment) => now - segment.largestTimestamp() > BigInt(retentionMs));
+    }
+    const retentionBytes = this.config.retentionBytes;
+    if (retentionBytes >= 0) {
+      let excess = this.size - retentionBytes;
+      deleted += this.deleteSegmentsWhile((segment) => {
+        if (excess - segment.size < 0) return false;
+        excess -= segment.size;
+        return true;
+      });
+    }
+    return deleted;
+  }
+
+  /**
+   * Removes every batch from the one containing `offset` onwards (a batch is never split, so the new log end
+   * is that batch's base offset). Below the log start offset the log is emptied and restarts at `offset`
+   * (Kafka's `truncateFullyAndStartAt`). Waiters for removed offsets are rejected.
+   */
+  truncateTo(offset: bigint): void {
+    this.ensureWritable();
+    if (offset >= this.logEnd) return;
+    const now = this.clock();
+    try {
+      if (offset <= this.logStart || offset <= this.segments[0].baseOffset) {
+        for (const segment of this.segments) segment.deleteFiles();
+        const start = offset < this.logStart ? offset : this.logStart;
+        this.segments = [LogSegment.create(this.fs, this.directory, start, now)];
+        this.logStart = start;
+        this.persistLogStartOffset(true);
+      } else {
+        while (this.activeSegment.baseOffset >= offset) {
+          const removed = this.segments.pop() as LogSegment;
+          removed.deleteFiles();
+        }
+        this.activeSegment.truncateTo(offset, this.config.indexIntervalBytes);
+      }
+    } catch (error) {
+      this.goOffline('truncation failed', error);
+      throw this.offlineError;
+    }
+    this.logEnd = this.activeSegment.nextOffset;
+    this.truncations++;
+    this.directoryNeedsFlush = true;
+    const error = new KafkaStorageError(`log truncated to ${this.logEnd}`);
+    this.groupCommit.truncated(this.logEnd, error);
+    if (this.checkpointedRecoveryPoint > this.logEnd) {
+      // A recovery point above the new end would let a crash skip validating bytes appended from here on.
+      writeOffsetCheckpoint(this.fs, join(this.directory, RECOVERY_POINT_FILE), this.logEnd);
+      this.checkpointedRecoveryPoint = this.logEnd;
+    }
+    this.lastNotifiedHighWatermark = this.highWatermark;
+    this.groupCommit.request();
+    this.hooks.onTruncated?.(this.logEnd);
+  }
+
+  /** Writes the recovery-point checkpoint if it moved (called periodically by the log manager). */
+  checkpointRecoveryPoint(): void {
+    if (this.closed || this.offlineError) return;
+    const recoveryPoint = this.groupCommit.durableEnd;
+    if (recoveryPoint === this.checkpointedRecoveryPoint) return;
+    try {
+      // Not fsynced: a lost or torn checkpoint reads as missing, which only means a longer recovery scan.
+      writeOffsetCheckpoint(this.fs, join(this.directory, RECOVERY_POINT_FILE), recoveryPoint, false);
+      this.checkpointedRecoveryPoint = recoveryPoint;
+    } catch (error) {
+      this.logger.warn({ directory: this.directory, error }, 'cannot write the recovery-point checkpoint');
+    }
+  }
+
+  /**
+   * Flushes everything, writes the indexes, checkpoints and the clean-shutdown marker, and closes the files.
+   * A log that went offline is closed without the marker, so the next open recovers it.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.stopIntervalFlush();
+    try {
+      if (this.offlineError === null) await this.groupCommit.drain();
+    } catch {
+      // The failure has taken the log offline; it is closed without a clean-shutdown marker below.
+    }
+    this.closed = true;
+    const closedError = new KafkaStorageError('log closed');
+    this.groupCommit.rejectAll(closedError);
+    try {
+      if (this.offlineError === null) {
+        const active = this.activeSegment;
+        active.seal();
+        active.writeIndexes(true);
+        writeOffsetCheckpoint(this.fs, join(this.directory, RECOVERY_POINT_FILE), this.logEnd);
+        this.persistLogStartOffset(true);
+        writeOffsetCheckpoint(this.fs, join(this.directory, CLEAN_SHUTDOWN_FILE), this.logEnd);
+      }
+    } finally {
+      for (const segment of this.segments) segment.close();
+    }
+  }
+
+  /** Closes the log and removes its directory (topic deletion). */
+  async delete(): Promise<void> {
+    this.offlineError ??= new KafkaStorageError('log deleted');
+    await this.close();
+    this.fs.removeDirectory(this.directory);
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  /** Kafka's `LogSegment.shouldRoll`: size, age of the first batch, or offsets no longer fitting an int32 delta. */
+  private shouldRoll(segment: LogSegment, size: number, maxTimestamp: bigint, lastOffset: bigint, nowMs: number): boolean {
+    if (segment.isEmpty) return false;
+    if (segment.size > this.config.segmentBytes - size) return true;
+    if (!segment.canHold(lastOffset)) return true;
+    const base = segment.rollingBasedTimestamp;
+    const waited = base !== null && base >= 0n ? Number(maxTimestamp - base) : nowMs - segment.createdMs;
+    return waited > this.config.segmentMs;
+  }
+
+  /** Starts a new active segment at the log end; the old one is sealed and its indexes written. */
+  private roll(nowMs: number): LogSegment {
+    const old = this.activeSegment;
+    let created: LogSegment;
+    try {
+      created = LogSegment.create(this.fs, this.directory, this.logEnd, nowMs);
+    } catch (error) {
+      throw new KafkaStorageError(`cannot create a segment at offset ${this.logEnd}`, { cause: error });
+    }
+    old.seal();
+    try {
+      old.writeIndexes(false);
+    } catch (error) {
+      // Indexes are rebuilt from the .log when missing, so this costs only a slower next start.
+      this.logger.warn({ directory: this.directory, error }, 'cannot write segment indexes');
+    }
+    this.segments.push(created);
+    this.directoryNeedsFlush = true;
+    // The rolled segment is flushed now whatever the policy, as Kafka does, so recovery scans only the tail.
+    this.groupCommit.request();
+    this.hooks.onRoll?.(created.baseOffset);
+    return created;
+  }
+
+  private needsFlush(): boolean {
+    if (this.closed) return false;
+    if (this.directoryNeedsFlush || this.groupCommit.durableEnd < this.logEnd) return true;
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      if (this.segments[i].needsFlush || this.segments[i].indexFilesNeedSync) return true;
+    }
+    return false;
+  }
+
+  /** One group-commit fsync: every segment with unflushed bytes, then the directory if entries changed. */
+  private async flushSegments(): Promise<bigint | null> {
+    // Everything is captured before the first await: `end` is exactly what these change counts hold.
+    const end = this.logEnd;
+    const truncations = this.truncations;
+    const dirty = this.segments.filter((segment) => segment.needsFlush).map((segment) => ({ segment, changes: segment.changes }));
+    // Index files written at roll become durable with the data, so a recovery point past their segment
+    // (which makes the next unclean start trust them) never outruns them.
+    const indexes = this.segments.filter((segment) => segment.indexFilesNeedSync);
+    const directory = this.directoryNeedsFlush || indexes.length > 0;
+    this.directoryNeedsFlush = false;
+    for (const { segment } of dirty) segment.pin();
+    try {
+      for (const { segment, changes } of dirty) await segment.flush(changes);
+      for (const segment of indexes) if (!segment.isClosed) await segment.syncIndexFiles();
+      if (directory) await this.fs.fsyncDirectory(this.directory);
+    } catch (error) {
+      if (directory) this.directoryNeedsFlush = true;
+      throw new KafkaStorageError(`fsync of ${this.directory} failed`, { cause: error });
+    } finally {
+      for (const { segment } of dirty) segment.unpin();
+    }
+    return truncations === this.truncations ? end : null;
+  }
+
+  private maybeNotifyHighWatermark(): void {
+    const highWatermark = this.highWatermark;
+    if (highWatermark <= this.lastNotifiedHighWatermark) return;
+    this.lastNotifiedHighWatermark = highWatermark;
+    for (const listener of this.highWatermarkListeners) {
+      try {
+        listener(highWatermark);
+      } catch (error) {
+        this.logger.error({ directory: this.directory, error }, 'high watermark listener threw');
+      }
+    }
+  }
+
+  /** Deletes the oldest segments while `predicate` holds; never the active one, never above the high watermark. */
+  private deleteSegmentsWhile(predicate: (segment: LogSegment, next: LogSegment | null) => boolean): number {
+    const deleted: bigint[] = [];
+    const highWatermark = this.highWatermark;
+    while (this.segments.length > 1) {
+      const segment = this.segments[0];
+      const next = this.segments[1];
+      if (next.baseOffset > highWatermark || !predicate(segment, next)) break;
+      this.segments.shift();
+      try {
+        segment.deleteFiles();
+      } catch (error) {
+        this.logger.warn({ directory: this.directory, error }, 'cannot delete a segment file');
+      }
+      deleted.push(segment.baseOffset);
+    }
+    if (deleted.length === 0) return 0;
+    const first = this.segments[0].baseOffset;
+    if (first > this.logStart) {
+      this.logStart = first;
+      this.hooks.onLogStartOffsetChanged?.(first);
+    }
+    this.persistLogStartOffset(false);
+    this.fs.fsyncDirectory(this.directory).catch((error: unknown) => {
+      this.logger.warn({ directory: this.directory, error }, 'directory fsync after segment deletion failed');
+    });
+    this.hooks.onSegmentsDeleted?.(deleted);
+    return deleted.length;
+  }
+
+  private persistLogStartOffset(durable: boolean): void {
+    const path = join(this.directory, LOG_START_OFFSET_FILE);
+    if (readOffsetCheckpoint(this.fs, path) === this.logStart) return;
+    writeOffsetCheckpoint(this.fs, path, this.logStart, durable);
+  }
+
+  /** Index of the segment holding `offset` (the last one whose base offset is <= it). */
+  private segmentIndexFor(offset: bigint): number {
+    let low = 0;
+    let high = this.segments.length - 1;
+    let found = 0;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) {
+        found = mid;
+        low = mid + 1;
+      } else {
+        high = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  private startIntervalFlush(): void {
+    this.stopIntervalFlush();
+    if (this.config.fsync !== 'interval') return;
+    this.intervalTimer = setInterval(() => this.groupCommit.request(), Math.max(1, this.config.fsyncIntervalMs));
+    this.intervalTimer.unref();
+  }
+
+  private stopIntervalFlush(): void {
+    if (this.intervalTimer !== null) clearInterval(this.intervalTimer);
+    this.intervalTimer = null;
+  }
+
+  private goOffline(reason: string, cause: unknown): void {
+    if (this.offlineError !== null) return;
+    this.offlineError = new KafkaStorageError(`log ${this.directory} is offline: ${reason}`, { cause });
+    this.logger.error({ directory: this.directory, error: cause }, `log offline: ${reason}`);
+    this.stopIntervalFlush();
+    this.groupCommit.rejectAll(this.offlineError);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new KafkaStorageError(`log ${this.directory} is closed`);
+  }
+
+  private ensureWritable(): void {
+    this.ensureOpen();
+    if (this.offlineError !== null) throw this.offlineError;
+  }
+}
+
+export type { BatchLocation, BatchVisitor };

@@ -1,0 +1,24 @@
+// The `seqlog` command line: a thin layer over the package's doors.
+import { Command, Option } from 'commander';
+import { serveCommand } from './serve.ts';
+
+const program = new Command();
+program
+  .name('seqlog')
+  .description('A Kafka-compatible event log built around exactly-once production.')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run the broker (Kafka protocol) until SIGTERM/SIGINT')
+  .option('--listeners <listener>', 'address to bind, Kafka form (PLAINTEXT://host:port)')
+  .option('--advertised-listeners <listener>', 'address handed to clients in Metadata (behind a proxy or NAT)')
+  .option('--port <port>', 'shorthand for --listeners PLAINTEXT://127.0.0.1:<port>')
+  .option('--data <dir>', 'data directory (log.dirs)')
+  .option('--config <file>', 'a server.properties file with Kafka config names')
+  .option('--set <name=value...>', 'any supported Kafka config name, e.g. --set num.partitions=3')
+  .addOption(new Option('--fsync <policy>', 'when acknowledged writes reach the disk').choices(['always', 'interval', 'never']))
+  .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
+  .action(serveCommand);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,162 @@
+// The broker's per-batch checks on a produced batch, on raw bytes, without decoding a single record.
+// Mirrors, in order: `ProduceRequest.validateRecords` (exactly one magic-2 batch; a known codec),
+// `UnifiedLog.analyzeAndValidateRecords` (client baseOffset 0, max.message.bytes, `ensureValid`: size and CRC)
+// and `LogValidator.validateBatch` (offset range vs. count, no control batches from clients, a producer id
+// needs a sequence). It returns the Kafka error that applies instead of throwing, because the broker calls it
+// for every produced batch and turns a failure into that partition's error code.
+//
+// Differences from Kafka, on purpose: trailing bytes after the one batch are refused (Kafka silently trims a
+// partial trailing batch), and an unknown codec id (5..7) is UNSUPPORTED_COMPRESSION_TYPE where Kafka fails
+// with an IllegalArgumentException. Per-record checks (timestamps, compacted-topic keys) need the records
+// decoded and are left to the caller.
+import { ErrorCode } from '../errors/error-table.ts';
+import {
+  BatchAttribute,
+  BatchField,
+  CRC_START,
+  CURRENT_MAGIC,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
+  readBatchHeader,
+  type RecordBatchHeader,
+} from './batch-header.ts';
+import { crc32c } from '../wire/crc32c.ts';
+import { isKnownCompressionType } from './compression/codec-registry.ts';
+
+/** Kafka's `AppendOrigin`: client batches get the client-only checks; coordinator/replicated ones do not. */
+export const AppendOrigin = { client: 'client', coordinator: 'coordinator', replication: 'replication' } as const;
+export type AppendOrigin = (typeof AppendOrigin)[keyof typeof AppendOrigin];
+
+export const BatchRejectReason = {
+  truncated: 'truncated',
+  sizeMismatch: 'size-mismatch',
+  notOneBatch: 'not-one-batch',
+  oldMessageFormat: 'old-message-format',
+  unknownMagic: 'unknown-magic',
+  tooSmall: 'too-small',
+  unknownCompression: 'unknown-compression',
+  nonZeroBaseOffset: 'non-zero-base-offset',
+  tooLarge: 'too-large',
+  crcMismatch: 'crc-mismatch',
+  invalidOffsetRange: 'invalid-offset-range',
+  invalidCount: 'invalid-count',
+  countMismatch: 'count-mismatch',
+  controlFromClient: 'control-from-client',
+  missingSequence: 'missing-sequence',
+} as const;
+export type BatchRejectReason = (typeof BatchRejectReason)[keyof typeof BatchRejectReason];
+
+export type BatchValidation =
+  | { readonly ok: true; readonly size: number; readonly header: RecordBatchHeader }
+  | { readonly ok: false; readonly code: number; readonly reason: BatchRejectReason; readonly message: string };
+
+export interface ValidateBatchOptions {
+  readonly origin?: AppendOrigin;
+  /** The topic's `max.message.bytes`; larger batches get MESSAGE_TOO_LARGE. Unchecked when absent. */
+  readonly maxMessageBytes?: number;
+}
+
+function reject(code: number, reason: BatchRejectReason, message: string): BatchValidation {
+  return { ok: false, code, reason, message };
+}
+
+/** Validates `bytes`, which must hold exactly one record batch (a Produce partition's records). */
+export function validateBatchForAppend(bytes: Buffer, options: ValidateBatchOptions = {}): BatchValidation {
+  const available = bytes.length;
+  if (available < BatchField.magic + 1) {
+    return reject(ErrorCode.CORRUPT_MESSAGE, BatchRejectReason.truncated, `records of ${available} bytes hold no batch header`);
+  }
+  const size = bytes.readInt32BE(BatchField.batchLength) + LOG_OVERHEAD;
+  if (size > available) {
+    return reject(
+      ErrorCode.INVALID_RECORD,
+      BatchRejectReason.sizeMismatch,
+      `batchLength declares a ${size}-byte batch but only ${available} bytes were sent`,
+    );
+  }
+  const magic = bytes.readInt8(BatchField.magic);
+  if (magic !== CURRENT_MAGIC) {
+    return magic === 0 || magic === 1
+      ? reject(
+          ErrorCode.INVALID_RECORD,
+          BatchRejectReason.oldMessageFormat,
+          `unsupported old message format: magic ${magic}; produce requests must carry magic 2 record batches`,
+        )
+      : reject(ErrorCode.INVALID_RECORD, BatchRejectReason.unknownMagic, `unknown record batch magic ${magic}`);
+  }
+  if (size < RECORD_BATCH_OVERHEAD) {
+    return reject(
+      ErrorCode.CORRUPT_MESSAGE,
+      BatchRejectReason.tooSmall,
+      `record batch size ${size} is smaller than the minimum batch overhead ${RECORD_BATCH_OVERHEAD}`,
+    );
+  }
+  if (size < available) {
+    return reject(
+      ErrorCode.INVALID_RECORD,
+      BatchRejectReason.notOneBatch,
+      `produce records must be exactly one record batch; ${available - size} bytes follow the first`,
+    );
+  }
+  const attributes = bytes.readInt16BE(BatchField.attributes);
+  const compression = attributes & BatchAttribute.compressionMask;
+  if (!isKnownCompressionType(compression)) {
+    return reject(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, BatchRejectReason.unknownCompression, `unknown compression type id ${compression}`);
+  }
+  const fromClient = (options.origin ?? AppendOrigin.client) === AppendOrigin.client;
+  if (fromClient && bytes.readBigInt64BE(BatchField.baseOffset) !== 0n) {
+    return reject(
+      ErrorCode.INVALID_RECORD,
+      BatchRejectReason.nonZeroBaseOffset,
+      `the baseOffset of a client record batch must be 0, but it is ${bytes.readBigInt64BE(BatchField.baseOffset)}`,
+    );
+  }
+  if (options.maxMessageBytes !== undefined && size > options.maxMessageBytes) {
+    return reject(
+      ErrorCode.MESSAGE_TOO_LARGE,
+      BatchRejectReason.tooLarge,
+      `record batch of ${size} bytes is larger than max.message.bytes ${options.maxMessageBytes}`,
+    );
+  }
+  const storedCrc = bytes.readUInt32BE(BatchField.crc);
+  const computedCrc = crc32c(bytes.subarray(CRC_START, size));
+  if (storedCrc !== computedCrc) {
+    return reject(
+      ErrorCode.CORRUPT_MESSAGE,
+      BatchRejectReason.crcMismatch,
+      `record batch is corrupt (stored crc = ${storedCrc}, computed crc = ${computedCrc})`,
+    );
+  }
+  const header = readBatchHeader(bytes, 0);
+  if (fromClient) {
+    const countFromOffsets = header.lastOffsetDelta + 1;
+    if (countFromOffsets <= 0) {
+      return reject(
+        ErrorCode.INVALID_RECORD,
+        BatchRejectReason.invalidOffsetRange,
+        `batch has an invalid offset range: lastOffsetDelta ${header.lastOffsetDelta}`,
+      );
+    }
+    if (header.recordsCount <= 0) {
+      return reject(ErrorCode.INVALID_RECORD, BatchRejectReason.invalidCount, `invalid reported count for record batch: ${header.recordsCount}`);
+    }
+    if (countFromOffsets !== header.recordsCount) {
+      return reject(
+        ErrorCode.INVALID_RECORD,
+        BatchRejectReason.countMismatch,
+        `inconsistent batch offset range [0, ${header.lastOffsetDelta}] and count of records ${header.recordsCount}`,
+      );
+    }
+    if ((attributes & BatchAttribute.control) !== 0) {
+      return reject(ErrorCode.INVALID_RECORD, BatchRejectReason.controlFromClient, 'clients are not allowed to write control records');
+    }
+    if (header.producerId >= 0n && header.baseSequence < 0) {
+      return reject(
+        ErrorCode.INVALID_RECORD,
+        BatchRejectReason.missingSequence,
+        `invalid sequence number ${header.baseSequence} in record batch with producerId ${header.producerId}`,
+      );
+    }
+  }
+  return { ok: true, size, header };
+}

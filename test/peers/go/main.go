@@ -1,0 +1,304 @@
+// Interop peer on franz-go (kgo + kadm). Contract shared by every peer (see ../README.md):
+//
+//	--bootstrap H:P --topic T --count N [--mode all|produce|consume] [--idempotence true|false]
+//	[--replication-factor R] [--timeout-ms MS]
+//
+// Prints exactly one JSON summary line on stdout; exits 1 on any error or a wrong count.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const peer = "franz-go"
+
+type options struct {
+	bootstrap         string
+	topic             string
+	count             int
+	mode              string
+	idempotence       bool
+	replicationFactor int
+	timeout           time.Duration
+}
+
+func main() {
+	started := time.Now()
+	summary := map[string]any{"peer": peer}
+	status := 0
+	opts, err := parseArgs(os.Args[1:])
+	if err == nil {
+		summary["mode"] = opts.mode
+		summary["topic"] = opts.topic
+		ctx, cancel := context.WithTimeout(context.Background(), opts.timeout)
+		err = run(ctx, opts, summary)
+		cancel()
+	}
+	if err != nil {
+		summary["ok"] = false
+		summary["error"] = err.Error()
+		status = 1
+	} else {
+		summary["ok"] = true
+	}
+	summary["client"] = "franz-go " + moduleVersion("github.com/twmb/franz-go")
+	summary["elapsedMs"] = time.Since(started).Milliseconds()
+	line, _ := json.Marshal(summary)
+	fmt.Println(string(line))
+	os.Exit(status)
+}
+
+func parseArgs(args []string) (options, error) {
+	fs := flag.NewFlagSet(peer, flag.ContinueOnError)
+	var o options
+	var idempotence string
+	var timeoutMs int
+	fs.StringVar(&o.bootstrap, "bootstrap", "", "host:port[,host:port]")
+	fs.StringVar(&o.topic, "topic", "", "topic")
+	fs.IntVar(&o.count, "count", -1, "records")
+	fs.StringVar(&o.mode, "mode", "all", "all|produce|consume")
+	fs.StringVar(&idempotence, "idempotence", "true", "true|false (produce mode)")
+	fs.IntVar(&o.replicationFactor, "replication-factor", 1, "replication factor of the created topic")
+	fs.IntVar(&timeoutMs, "timeout-ms", 60000, "overall deadline")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.idempotence = idempotence == "true"
+	o.timeout = time.Duration(timeoutMs) * time.Millisecond
+	switch {
+	case o.bootstrap == "" || o.topic == "" || o.count < 0:
+		return o, errors.New("--bootstrap, --topic and --count are required")
+	case o.mode != "all" && o.mode != "produce" && o.mode != "consume":
+		return o, fmt.Errorf("unknown --mode %s", o.mode)
+	}
+	return o, nil
+}
+
+func values(kind string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = peer + "-" + kind + "-" + strconv.Itoa(i)
+	}
+	return out
+}
+
+func run(ctx context.Context, o options, summary map[string]any) error {
+	idempotent := o.mode == "all" || (o.mode == "produce" && o.idempotence)
+	summary["idempotent"] = idempotent
+	summary["transactions"] = o.mode == "all"
+	if o.mode != "consume" {
+		if err := createTopic(ctx, o); err != nil {
+			return fmt.Errorf("create topic: %w", err)
+		}
+		kind := "plain"
+		if idempotent {
+			kind = "idem"
+		}
+		if err := produce(ctx, o, values(kind, o.count), idempotent); err != nil {
+			return fmt.Errorf("produce: %w", err)
+		}
+		summary["produced"] = o.count
+	}
+	if o.mode == "all" {
+		if err := transact(ctx, o, values("abort", o.count), values("commit", o.count)); err != nil {
+			return fmt.Errorf("transactions: %w", err)
+		}
+		summary["aborted"] = o.count
+		summary["committed"] = o.count
+	}
+	if o.mode != "produce" {
+		expected := o.count
+		var wanted []string
+		if o.mode == "all" {
+			expected = 2 * o.count
+			wanted = append(values("idem", o.count), values("commit", o.count)...)
+		}
+		seen, err := consume(ctx, o)
+		if err != nil {
+			return fmt.Errorf("consume: %w", err)
+		}
+		summary["consumed"] = len(seen)
+		summary["expected"] = expected
+		if problem := verify(seen, expected, wanted); problem != "" {
+			return errors.New(problem)
+		}
+	}
+	return nil
+}
+
+func createTopic(ctx context.Context, o options) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, 1, int16(o.replicationFactor), nil, o.topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if errors.Is(err, kerr.TopicAlreadyExists) {
+		return nil
+	}
+	return err
+}
+
+func produce(ctx context.Context, o options, records []string, idempotent bool) error {
+	opts := []kgo.Opt{kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DefaultProduceTopic(o.topic)}
+	if !idempotent {
+		opts = append(opts, kgo.DisableIdempotentWrite())
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return produceAll(ctx, cl, records)
+}
+
+func produceAll(ctx context.Context, cl *kgo.Client, records []string) error {
+	rs := make([]*kgo.Record, len(records))
+	for i, v := range records {
+		rs[i] = &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: []byte(v)}
+	}
+	return cl.ProduceSync(ctx, rs...).FirstErr()
+}
+
+func transact(ctx context.Context, o options, aborted, committed []string) error {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...),
+		kgo.DefaultProduceTopic(o.topic),
+		kgo.TransactionalID(peer+"-"+o.topic),
+		kgo.TransactionTimeout(30*time.Second),
+	)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	for _, step := range []struct {
+		records []string
+		end     kgo.TransactionEndTry
+	}{{aborted, kgo.TryAbort}, {committed, kgo.TryCommit}} {
+		if err := cl.BeginTransaction(); err != nil {
+			return err
+		}
+		// ProduceSync waits for every record, so the aborted ones are in the log before EndTxn.
+		if err := produceAll(ctx, cl, step.records); err != nil {
+			return err
+		}
+		if err := cl.EndTransaction(ctx, step.end); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func consume(ctx context.Context, o options) ([]string, error) {
+	seeds := kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...)
+	admCl, err := kgo.NewClient(seeds)
+	if err != nil {
+		return nil, err
+	}
+	defer admCl.Close()
+	// ListCommittedOffsets asks with read_committed isolation: the answer is each partition's last stable offset.
+	ends, err := kadm.NewClient(admCl).ListCommittedOffsets(ctx, o.topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, err
+	}
+	end := map[int32]int64{}
+	start := map[int32]kgo.Offset{}
+	ends.Each(func(lo kadm.ListedOffset) {
+		end[lo.Partition] = lo.Offset
+		start[lo.Partition] = kgo.NewOffset().AtStart()
+	})
+	if len(end) == 0 {
+		return nil, fmt.Errorf("topic %s has no partitions", o.topic)
+	}
+	cl, err := kgo.NewClient(seeds,
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{o.topic: start}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Control records are kept so the reader can see that it passed the commit marker at the end.
+		kgo.KeepControlRecords(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	next := map[int32]int64{}
+	var seen []string
+	for !caughtUp(next, end) {
+		fetches := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("timed out after %d records: %w", len(seen), err)
+		}
+		if errs := fetches.Errors(); len(errs) > 0 {
+			return nil, errs[0].Err
+		}
+		fetches.EachRecord(func(r *kgo.Record) {
+			next[r.Partition] = r.Offset + 1
+			if !r.Attrs.IsControl() {
+				seen = append(seen, string(r.Value))
+			}
+		})
+	}
+	return seen, nil
+}
+
+func caughtUp(next, end map[int32]int64) bool {
+	for p, e := range end {
+		if next[p] < e {
+			return false
+		}
+	}
+	return true
+}
+
+func verify(seen []string, expected int, wanted []string) string {
+	unique := map[string]bool{}
+	for _, v := range seen {
+		if strings.Contains(v, "-abort-") {
+			return "read an aborted record: " + v
+		}
+		if unique[v] {
+			return "duplicate record: " + v
+		}
+		unique[v] = true
+	}
+	if len(seen) != expected {
+		return fmt.Sprintf("expected %d records, read %d", expected, len(seen))
+	}
+	if wanted != nil {
+		for i := range wanted {
+			if wanted[i] != seen[i] {
+				return "records out of order or unexpected"
+			}
+		}
+	}
+	return ""
+}
+
+func moduleVersion(path string) string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == path {
+				return dep.Version
+			}
+		}
+	}
+	return "unknown"
+}

@@ -1,0 +1,52 @@
+// Emits `generated/index.ts`: re-exports, the `ApiKey` const object and the registry.
+import { CodeBuilder } from './code-builder.ts';
+import { GENERATED_HEADER } from './emit-file.ts';
+import type { GeneratedApi, GeneratedSingle } from './generate.ts';
+import { lowerFirst } from './names.ts';
+
+export function emitIndex(apis: readonly GeneratedApi[], singles: readonly GeneratedSingle[]): string {
+  const o = new CodeBuilder();
+  for (const l of GENERATED_HEADER) o.line(l);
+  o.blank();
+  o.line(`import type { AnyApiDescriptor } from '../api-descriptor.ts';`);
+  for (const a of apis) o.line(`import { ${lowerFirst(a.name)}Api } from './${a.file}';`);
+  for (const a of apis) o.line(`import type { ${a.pair.request.name}, ${a.pair.response.name} } from './${a.file}';`);
+  o.blank();
+  for (const a of apis) o.line(`export * from './${a.file}';`);
+  for (const s of singles) o.line(`export * from './${s.file}';`);
+  o.blank();
+  o.line('/** Kafka API keys by name (`ApiKeys` in clients/src/main/java/org/apache/kafka/common/protocol/ApiKeys.java). */');
+  o.open('export const ApiKey = {');
+  for (const a of apis) o.line(`${a.name}: ${a.apiKey},`);
+  o.close('} as const;');
+  o.line('export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];');
+  o.line('export type ApiName = keyof typeof ApiKey;');
+  o.blank();
+  o.line('/** Request message type per API key. */');
+  o.open('export interface RequestByApiKey {');
+  for (const a of apis) o.line(`${a.apiKey}: ${a.pair.request.name};`);
+  o.close('}');
+  o.blank();
+  o.line('/** Response message type per API key. */');
+  o.open('export interface ResponseByApiKey {');
+  for (const a of apis) o.line(`${a.apiKey}: ${a.pair.response.name};`);
+  o.close('}');
+  o.blank();
+  o.line('/** Registry entries by API key, typed per key: `apiByKey[ApiKey.Produce].decodeRequest(...)`. */');
+  o.open('export const apiByKey = {');
+  for (const a of apis) o.line(`${a.apiKey}: ${lowerFirst(a.name)}Api,`);
+  o.close('} as const;');
+  o.blank();
+  o.line('/** Every API, by ascending key. */');
+  o.open('export const allApis: readonly AnyApiDescriptor[] = [');
+  for (const a of apis) o.line(`${lowerFirst(a.name)}Api,`);
+  o.close('];');
+  o.blank();
+  o.line('const byKey: ReadonlyMap<number, AnyApiDescriptor> = new Map(allApis.map((api) => [api.apiKey, api]));');
+  o.blank();
+  o.line('/** The registry entry for a runtime API key, or undefined for a key this build does not know. */');
+  o.open('export function findApi(apiKey: number): AnyApiDescriptor | undefined {');
+  o.line('return byKey.get(apiKey);');
+  o.close('}');
+  return o.toString();
+}
