@@ -49,7 +49,7 @@ export const produceRequestBench: Benchmark = {
     if (check === null || !validateBatchForAppend(check).ok) throw new Error('produce request does not round-trip');
     return [
       { label: 'request encode (batch prebuilt)', bytesPerOp: bytes, itemsPerOp: records.length, run: () => encodeRequest(prebuilt) },
-      { label: 'request decode', bytesPerOp: bytes, itemsPerOp: records.length, run: decode },
+      { label: 'request decode (records stay a view)', bytesPerOp: bytes, itemsPerOp: records.length, run: decode },
       {
         label: 'client: batch + request encode',
         bytesPerOp: bytes,

@@ -3,6 +3,9 @@ import type { BrokerConfig } from './config.ts';
 import type { LogManager } from './log/log-manager.ts';
 import type { BrokerLogger } from './logger.ts';
 import type { AnyApiHandler } from './handlers/api-handler.ts';
+import type { GroupCoordinator } from './group/group-coordinator.ts';
+import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
+import type { ProducerStateRegistry } from './producer-state/producer-state-registry.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -16,6 +19,12 @@ export interface BrokerContext {
   /** This node, as clients must reach it (advertised listener). */
   readonly endpoint: BrokerEndpoint;
   readonly logs: LogManager;
+  /** Producer ids for InitProducerId, never reused. */
+  readonly producerIds: ProducerIdManager;
+  /** Per-partition producer state (idempotence, transactions), loaded with the logs. */
+  readonly producerStates: ProducerStateRegistry;
+  /** The classic consumer-group coordinator (this node coordinates every group) and its committed offsets. */
+  readonly groups: GroupCoordinator;
   readonly logger: BrokerLogger;
   /** Wall clock in ms; injectable for tests and fault injection. */
   readonly clock: () => number;

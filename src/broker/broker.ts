@@ -9,15 +9,21 @@ import type { BrokerContext } from './broker-context.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { dispatchRequest } from './dispatch.ts';
 import { handlerMap } from './handlers/registry.ts';
+import { GroupCoordinator } from './group/group-coordinator.ts';
+import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
+import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
+import { ProducerStateRegistry } from './producer-state/producer-state-registry.ts';
 
 export interface StartBrokerOptions extends Partial<BrokerConfig> {
   /** A pino-compatible logger; silent by default. */
   logger?: BrokerLogger;
   /** Wall clock in ms (LogAppendTime, retention, expiration); injectable for tests. */
   clock?: () => number;
+  /** Consumer-group coordinator settings (`group.initial.rebalance.delay.ms`, session timeout bounds, ...). */
+  groupCoordinator?: Partial<GroupCoordinatorConfig>;
 }
 
 export interface RunningBroker {
@@ -32,13 +38,20 @@ export interface RunningBroker {
 }
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
-  const { logger = silentLogger, clock = Date.now, ...overrides } = options;
+  const { logger = silentLogger, clock = Date.now, groupCoordinator, ...overrides } = options;
   const config: BrokerConfig = { ...defaultBrokerConfig, ...withoutUndefined(overrides) };
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
 
   const identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
+  const producerStates = new ProducerStateRegistry({
+    dataDir: config.dataDir,
+    clock,
+    logger,
+    config: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
+  });
   const logs = await LogManager.open({
+    hooksFor: producerStates.hooksFor,
     dataDir: config.dataDir,
     config: {
       segmentBytes: config.logSegmentBytes,
@@ -54,6 +67,17 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     logger,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
   });
+  // Rebuilds every partition's producer state from its latest snapshot plus the log after it (Kafka's
+  // `UnifiedLog.rebuildProducerState`), so deduplication holds across restarts.
+  producerStates.loadAll(logs);
+
+  let groups: GroupCoordinator;
+  try {
+    groups = GroupCoordinator.open({ dataDir: config.dataDir, config: groupCoordinator, durability: config.fsync, clock, logger });
+  } catch (error) {
+    await logs.close();
+    throw error;
+  }
 
   // The endpoint is known only after binding (port 0), so the context is completed then.
   const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
@@ -62,6 +86,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     clusterId: identity.clusterId,
     endpoint,
     logs,
+    producerIds: ProducerIdManager.open(config.dataDir),
+    producerStates,
+    groups,
     logger,
     clock,
     handlers: handlerMap(),
@@ -75,6 +102,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   try {
     port = await server.listen();
   } catch (error) {
+    await groups.close();
+    producerStates.close();
     await logs.close();
     throw error;
   }
@@ -91,6 +120,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     close() {
       closing ??= (async () => {
         await server.close();
+        await groups.close();
+        producerStates.close();
         await logs.close();
         if (ownsDataDir) rmSync(config.dataDir, { recursive: true, force: true });
       })();

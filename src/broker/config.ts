@@ -45,6 +45,11 @@ export interface BrokerConfig {
   fsyncIntervalMs: number;
   /** `producer.id.expiration.ms` (KIP-854). */
   producerIdExpirationMs: number;
+  /**
+   * seqlog's bound on producer ids tracked per partition (Kafka has none): past it the least recently used
+   * producer without an open transaction is forgotten. 0 means unbounded.
+   */
+  maxProducerIdsPerPartition: number;
   /** `cluster.id` reported in Metadata/DescribeCluster; generated and persisted on first start when null. */
   clusterId: string | null;
 }
@@ -69,6 +74,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   fsync: 'always',
   fsyncIntervalMs: 1000,
   producerIdExpirationMs: 86400000,
+  maxProducerIdsPerPartition: 10000,
   clusterId: null,
 };
 
@@ -142,6 +148,7 @@ const kafkaNames: Record<string, Parser> = {
   },
   'log.flush.interval.ms': int('fsyncIntervalMs'),
   'producer.id.expiration.ms': int('producerIdExpirationMs'),
+  'producer.id.max.per.partition': int('maxProducerIdsPerPartition'),
   'cluster.id': (value, config) => {
     config.clusterId = value;
   },

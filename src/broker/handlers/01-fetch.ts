@@ -1,6 +1,6 @@
 // Fetch (key 1), versions 4-17. Serves stored batches as raw bytes (never decoded) up to the high watermark
-// (read_uncommitted) or the last stable offset (read_committed; equal to the high watermark until transactions
-// exist). Long poll: when fewer than `minBytes` are available, the request waits until a fetched partition's high
+// (read_uncommitted) or the last stable offset (read_committed: below the first open transaction).
+// Long poll: when fewer than `minBytes` are available, the request waits until a fetched partition's high
 // watermark moves or `maxWaitMs` passes (Kafka's `DelayedFetch`); a partition error answers at once.
 // Fetch sessions (KIP-227) are not created: the broker always answers session id 0, which tells the client to
 // keep sending full fetch requests, as Kafka does when its session cache is full. An incremental request for a
@@ -19,6 +19,7 @@ import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
 import { errorCodeOf } from '../broker-error.ts';
+import { producerStateFor } from '../producer-state/producer-state-registry.ts';
 
 /** Kafka's `IsolationLevel.READ_COMMITTED`. */
 const READ_COMMITTED = 1;
@@ -60,7 +61,7 @@ function readPartition(
 ): FetchResponsePartitionData {
   const data = emptyPartition(partition.partition, ErrorCode.NONE);
   data.highWatermark = log.highWatermark;
-  data.lastStableOffset = log.highWatermark;
+  data.lastStableOffset = producerStateFor(log).lastStableOffset(log.highWatermark);
   data.logStartOffset = log.logStartOffset;
   data.abortedTransactions = readCommitted ? [] : null;
   data.currentLeader = { leaderId: broker.endpoint.nodeId, leaderEpoch: 0 };

@@ -20,6 +20,7 @@ import {
   setLogAppendTime,
   setPartitionLeaderEpoch,
 } from '../../protocol/records/batch-header.ts';
+import { decompress as decompressRecords, isKnownCompressionType } from '../../protocol/records/compression/codec-registry.ts';
 import { BrokerError } from '../broker-error.ts';
 import { readOffsetCheckpoint, removeIfExists, writeOffsetCheckpoint } from './checkpoint-file.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -64,7 +65,7 @@ export interface PartitionLogOptions {
   clock?: () => number;
   logger?: LogLogger;
   hooks?: LogHooks;
-  /** Lets ListOffsets by timestamp find exact offsets inside compressed batches (else batch-grained). */
+  /** How ListOffsets by timestamp reads compressed batches; default: the protocol's codecs. */
   decompress?: RecordsDecompressor;
 }
 
@@ -109,6 +110,12 @@ export type { AbortedTransaction } from './transaction-index.ts';
 
 const noopLogger: LogLogger = { info() {}, warn() {}, error() {} };
 
+/** Decompresses with the protocol's codecs, bounded like a fetch so a hostile batch cannot balloon. */
+const protocolDecompressor: RecordsDecompressor = (compression, data) => {
+  if (!isKnownCompressionType(compression)) throw new RangeError(`unknown compression type ${compression}`);
+  return decompressRecords(compression, data, 64 * 1024 * 1024);
+};
+
 export class PartitionLog {
   readonly directory: string;
   private config: LogConfig;
@@ -140,7 +147,7 @@ export class PartitionLog {
     this.clock = options.clock ?? Date.now;
     this.logger = options.logger ?? noopLogger;
     this.hooks = options.hooks ?? {};
-    this.decompress = options.decompress;
+    this.decompress = options.decompress ?? protocolDecompressor;
     this.segments = loaded.segments;
     this.logStart = loaded.logStartOffset;
     this.logEnd = this.activeSegment.nextOffset;
@@ -377,7 +384,7 @@ export class PartitionLog {
    * ListOffsets by timestamp (Kafka's `UnifiedLog.fetchOffsetByTimestamp`): the first record, at or after the
    * log start offset, whose timestamp is >= `timestamp`, with that record's timestamp. The time index finds
    * where to start, batch headers find the batch, and the batch's records give the exact offset (batch-grained
-   * only inside compressed batches when no decompressor was given). Null when there is none below `maxOffset`.
+   * only for a compressed batch that cannot be decompressed). Null when there is none below `maxOffset`.
    */
   offsetForTimestamp(timestamp: bigint, options: TimestampLookupOptions = {}): TimestampAndOffset | null {
     this.ensureOpen();

@@ -117,15 +117,12 @@ function writeRecords(writer: Writer, records: readonly RecordInput[], baseTimes
       sizeOfVarint(offsetDelta) +
       (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
       (value === null ? 1 : sizeOfVarint(value.length) + value.length);
-    let headerKeys: Uint8Array[] | undefined;
     const headerCount = headers?.length ?? 0;
     bodySize += sizeOfVarint(headerCount);
-    if (headers !== undefined && headerCount > 0) {
-      headerKeys = new Array<Uint8Array>(headerCount);
+    if (headers !== undefined) {
       for (let i = 0; i < headerCount; i++) {
         const header: RecordHeader = headers[i];
         const keyBytes = headerKeyBytes(header.key);
-        headerKeys[i] = keyBytes;
         const headerValue = header.value;
         bodySize +=
           sizeOfVarint(keyBytes.length) +
@@ -143,9 +140,10 @@ function writeRecords(writer: Writer, records: readonly RecordInput[], baseTimes
     if (value === null) writer.varint(-1);
     else writer.varint(value.length).raw(value);
     writer.varint(headerCount);
-    if (headers !== undefined && headerKeys !== undefined) {
+    if (headers !== undefined) {
       for (let i = 0; i < headerCount; i++) {
-        const keyBytes = headerKeys[i];
+        // Same bytes as sized above: the cache hands back the encoding (re-encoding if it was just cleared).
+        const keyBytes = headerKeyBytes(headers[i].key);
         writer.varint(keyBytes.length).raw(keyBytes);
         const headerValue = headers[i].value;
         if (headerValue === null) writer.varint(-1);

@@ -1,7 +1,7 @@
 // A growable big-endian byte writer for the Kafka wire format.
 //
 // Protocol varints (compact lengths, tagged-field tags and sizes) are *unsigned* LEB128;
-// record-level varints (inside record batches) are *zigzag* signed — see `varint.ts`.
+// record-level varints (inside record batches) are *zigzag* signed: `varint`/`varlong` below.
 
 const textEncoder = new TextEncoder();
 

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -63,6 +64,8 @@ func main() {
 
 func parseArgs(args []string) (options, error) {
 	fs := flag.NewFlagSet(peer, flag.ContinueOnError)
+	// The JSON summary reports a bad command line; the usage text would only be noise.
+	fs.SetOutput(io.Discard)
 	var o options
 	var idempotence string
 	var timeoutMs int
@@ -155,8 +158,12 @@ func createTopic(ctx context.Context, o options) error {
 	return err
 }
 
+// franz-go compresses with snappy by default; every peer writes uncompressed batches so that any other peer
+// (KafkaJS has no snappy) can read them.
+var uncompressed = kgo.ProducerBatchCompression(kgo.NoCompression())
+
 func produce(ctx context.Context, o options, records []string, idempotent bool) error {
-	opts := []kgo.Opt{kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DefaultProduceTopic(o.topic)}
+	opts := []kgo.Opt{kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...), kgo.RequiredAcks(kgo.AllISRAcks()), kgo.DefaultProduceTopic(o.topic), uncompressed}
 	if !idempotent {
 		opts = append(opts, kgo.DisableIdempotentWrite())
 	}
@@ -180,6 +187,7 @@ func transact(ctx context.Context, o options, aborted, committed []string) error
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...),
 		kgo.DefaultProduceTopic(o.topic),
+		uncompressed,
 		kgo.TransactionalID(peer+"-"+o.topic),
 		kgo.TransactionTimeout(30*time.Second),
 	)

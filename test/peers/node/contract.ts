@@ -167,11 +167,20 @@ async function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
   }
 }
 
-/** Resolves once `count()` has reached `expected` and stayed put for `lingerMs`, so late extras are caught. */
-export async function settle(count: () => number, expected: number, deadline: number, lingerMs = 1000): Promise<void> {
+/** Resolves once `count()` has reached `expected` and stayed put for `lingerMs`, so late extras are caught.
+ *  Rejects at the deadline, or as soon as `failure()` returns an error (e.g. the consumer crashed). */
+export async function settle(
+  count: () => number,
+  expected: number,
+  deadline: number,
+  failure: () => Error | undefined = () => undefined,
+  lingerMs = 1000,
+): Promise<void> {
   let last = -1;
   let stableSince = Date.now();
   while (Date.now() < deadline) {
+    const error = failure();
+    if (error) throw error;
     const now = count();
     if (now !== last) {
       last = now;

@@ -80,6 +80,10 @@ await runPeerProgram(peer, `kafkajs ${packageVersion('kafkajs')}`, {
       allowAutoTopicCreation: false,
     });
     const seen: (string | null)[] = [];
+    let crash: Error | undefined;
+    consumer.on(consumer.events.CRASH, (event) => {
+      crash = new Error(`consumer crashed: ${event.payload.error.message}`);
+    });
     await consumer.connect();
     try {
       await consumer.subscribe({ topics: [options.topic], fromBeginning: true });
@@ -89,7 +93,7 @@ await runPeerProgram(peer, `kafkajs ${packageVersion('kafkajs')}`, {
           seen.push(message.value === null ? null : message.value.toString('utf8'));
         },
       });
-      await settle(() => seen.length, expected, options.deadline);
+      await settle(() => seen.length, expected, options.deadline, () => crash);
     } finally {
       await consumer.disconnect();
     }

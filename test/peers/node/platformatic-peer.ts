@@ -69,10 +69,14 @@ await runPeerProgram(peer, `@platformatic/kafka ${packageVersion('@platformatic/
     const seen: (string | null)[] = [];
     try {
       const stream = await consumer.consume({ topics: [options.topic], mode: MessagesStreamModes.EARLIEST, autocommit: false });
+      let failed: Error | undefined;
       stream.on('data', (message: { value: string | null | undefined }) => {
         seen.push(message.value ?? null);
       });
-      await settle(() => seen.length, expected, options.deadline);
+      stream.on('error', (error: Error) => {
+        failed = error;
+      });
+      await settle(() => seen.length, expected, options.deadline, () => failed);
       await stream.close();
     } finally {
       await consumer.close(true);

@@ -1,0 +1,66 @@
+// OffsetCommit (key 8), versions 2-9 (v0 stored offsets in ZooKeeper, v1 carried a commit timestamp; no client
+// we target needs them). Offsets are acknowledged once durable in the offsets log. The group checks the member,
+// its static instance id (v7+) and the generation (`ClassicGroup.validateOffsetCommit`): ILLEGAL_GENERATION,
+// UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS while the group awaits its assignment. Generation
+// -1 without a member id commits for a group with no members (the admin client, or a consumer assigning
+// partitions itself); a missing group is then created as a "simple" group. An unknown group with a generation
+// is ILLEGAL_GENERATION (GROUP_ID_NOT_FOUND from v9). Per partition: UNKNOWN_TOPIC_OR_PARTITION for partitions
+// that do not exist (checked here, as `KafkaApis` does, before the group sees the request),
+// OFFSET_METADATA_TOO_LARGE beyond `offset.metadata.max.bytes`. v2-4 `RetentionTimeMs` overrides the offsets'
+// retention. No simplification vs Kafka.
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import type { ApiHandler } from './api-handler.ts';
+import type { CommitPartition } from '../group/group-coordinator.ts';
+
+const GROUP_ID_NOT_FOUND_MIN_VERSION = 9;
+
+export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
+  apiKey: ApiKey.OffsetCommit,
+  minVersion: 2,
+  maxVersion: 9,
+  async handle(broker, request, context) {
+    const errors = request.topics.map((topic) => topic.partitions.map((): number => ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    // Which request positions each topic sent to the coordinator carries, to put its answers back in place.
+    const sent: { topicIndex: number; positions: number[] }[] = [];
+    const topics: { name: string; partitions: CommitPartition[] }[] = [];
+    request.topics.forEach((topic, topicIndex) => {
+      const positions: number[] = [];
+      const partitions: CommitPartition[] = [];
+      topic.partitions.forEach((partition, position) => {
+        if (broker.logs.getLog(topic.name, partition.partitionIndex) === undefined) return;
+        positions.push(position);
+        partitions.push(partition);
+      });
+      if (partitions.length === 0) return;
+      sent.push({ topicIndex, positions });
+      topics.push({ name: topic.name, partitions });
+    });
+    if (topics.length > 0) {
+      const results = await broker.groups.commitOffsets({
+        groupId: request.groupId,
+        generationId: request.generationIdOrMemberEpoch,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId,
+        retentionTimeMs: request.retentionTimeMs,
+        topics,
+        groupIdNotFoundForUnknownGroup: context.apiVersion >= GROUP_ID_NOT_FOUND_MIN_VERSION,
+      });
+      results.forEach((topic, i) => {
+        topic.partitions.forEach((partition, j) => {
+          errors[sent[i].topicIndex][sent[i].positions[j]] = partition.errorCode;
+        });
+      });
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map((topic, topicIndex) => ({
+        name: topic.name,
+        partitions: topic.partitions.map((partition, position) => ({
+          partitionIndex: partition.partitionIndex,
+          errorCode: errors[topicIndex][position],
+        })),
+      })),
+    };
+  },
+};

@@ -1,0 +1,25 @@
+// DescribeGroups (key 15), versions 0-5. State, protocol type, selected protocol and members of each group;
+// member metadata and assignments only once the group is Stable (Kafka's `describeNoMetadata` otherwise). An
+// unknown group is described as Dead without an error (GROUP_ID_NOT_FOUND is v6+, which we do not serve).
+// v3+ `IncludeAuthorizedOperations`: there is no authorizer, so every group operation is allowed (READ, DELETE,
+// DESCRIBE); otherwise the field is Kafka's "not requested" value.
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import type { ApiHandler } from './api-handler.ts';
+
+/** Kafka's "not requested" marker for authorized-operations fields. */
+const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+/** `AclOperation` codes READ (3), DELETE (6), DESCRIBE (8): what a group supports, as a bit field. */
+const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
+
+export const describeGroupsHandler: ApiHandler<typeof ApiKey.DescribeGroups> = {
+  apiKey: ApiKey.DescribeGroups,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(broker, request) {
+    const authorizedOperations = request.includeAuthorizedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
+    return {
+      throttleTimeMs: 0,
+      groups: broker.groups.describeGroups(request.groups).map((group) => ({ ...group, authorizedOperations })),
+    };
+  },
+};

@@ -1,0 +1,35 @@
+// DescribeProducers (key 61), version 0 (KIP-664): the producers a partition's producer state tracks — id,
+// epoch, last sequence, last timestamp, coordinator epoch and the start offset of an open transaction.
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import type { ApiHandler } from './api-handler.ts';
+import { producerStateFor } from '../producer-state/producer-state-registry.ts';
+
+export const describeProducersHandler: ApiHandler<typeof ApiKey.DescribeProducers> = {
+  apiKey: ApiKey.DescribeProducers,
+  minVersion: 0,
+  maxVersion: 0,
+  handle(broker, request) {
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map((topic) => ({
+        name: topic.name,
+        partitions: topic.partitionIndexes.map((partitionIndex) => {
+          const log = broker.logs.getLog(topic.name, partitionIndex);
+          if (log === undefined) {
+            return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, activeProducers: [] };
+          }
+          const activeProducers = producerStateFor(log).describeProducers().map((producer) => ({
+            producerId: producer.producerId,
+            producerEpoch: producer.producerEpoch,
+            lastSequence: producer.lastSequence,
+            lastTimestamp: producer.lastTimestamp,
+            coordinatorEpoch: producer.coordinatorEpoch,
+            currentTxnStartOffset: producer.currentTxnStartOffset,
+          }));
+          return { partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null, activeProducers };
+        }),
+      })),
+    };
+  },
+};
