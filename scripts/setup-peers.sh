@@ -50,6 +50,8 @@ else
 fi
 
 step "tool versions"
+# Go lives in /usr/local/go on these machines; a non-login shell may not have it on PATH.
+command -v go >/dev/null || export PATH=$PATH:/usr/local/go/bin
 command -v go >/dev/null || die "Go is not on PATH (franz-go peer needs Go >= 1.26)"
 java_major=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
 [ "${java_major:-0}" -ge 17 ] || die "Kafka $kafka_version needs Java 17 or newer, found ${java_major:-none}"

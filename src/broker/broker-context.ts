@@ -13,6 +13,12 @@ export interface BrokerEndpoint {
   readonly port: number;
 }
 
+/** Fault switches for the testkit's mutation tests; never set in production. */
+export interface BrokerTestHooks {
+  /** Store retried producer batches again instead of answering them as duplicates (idempotence broken). */
+  readonly disableDeduplication?: boolean;
+}
+
 export interface BrokerContext {
   readonly config: Readonly<BrokerConfig>;
   readonly clusterId: string;
@@ -30,4 +36,6 @@ export interface BrokerContext {
   readonly clock: () => number;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
+  /** TEST ONLY: see `BrokerTestHooks`. */
+  readonly testHooks?: BrokerTestHooks;
 }

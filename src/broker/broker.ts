@@ -5,13 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultBrokerConfig, type BrokerConfig } from './config.ts';
-import type { BrokerContext } from './broker-context.ts';
+import type { BrokerContext, BrokerTestHooks } from './broker-context.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { dispatchRequest } from './dispatch.ts';
 import { handlerMap } from './handlers/registry.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
+import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
@@ -24,6 +25,10 @@ export interface StartBrokerOptions extends Partial<BrokerConfig> {
   clock?: () => number;
   /** Consumer-group coordinator settings (`group.initial.rebalance.delay.ms`, session timeout bounds, ...). */
   groupCoordinator?: Partial<GroupCoordinatorConfig>;
+  /** The file system under every log, snapshot and checkpoint; injectable for disk-fault tests. */
+  fs?: LogFileSystem;
+  /** TEST ONLY: fault switches for mutation tests (see `BrokerTestHooks`). */
+  testHooks?: BrokerTestHooks;
 }
 
 export interface RunningBroker {
@@ -38,7 +43,7 @@ export interface RunningBroker {
 }
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
-  const { logger = silentLogger, clock = Date.now, groupCoordinator, ...overrides } = options;
+  const { logger = silentLogger, clock = Date.now, groupCoordinator, fs, testHooks, ...overrides } = options;
   const config: BrokerConfig = { ...defaultBrokerConfig, ...withoutUndefined(overrides) };
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
@@ -48,11 +53,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir: config.dataDir,
     clock,
     logger,
+    ...(fs === undefined ? {} : { fs }),
     config: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
   });
   const logs = await LogManager.open({
     hooksFor: producerStates.hooksFor,
     dataDir: config.dataDir,
+    ...(fs === undefined ? {} : { fs }),
     config: {
       segmentBytes: config.logSegmentBytes,
       segmentMs: config.logRollMs,
@@ -73,7 +80,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
 
   let groups: GroupCoordinator;
   try {
-    groups = GroupCoordinator.open({ dataDir: config.dataDir, config: groupCoordinator, durability: config.fsync, clock, logger });
+    groups = GroupCoordinator.open({ dataDir: config.dataDir, config: groupCoordinator, durability: config.fsync, clock, logger, ...(fs === undefined ? {} : { fs }) });
   } catch (error) {
     await logs.close();
     throw error;
@@ -86,12 +93,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     clusterId: identity.clusterId,
     endpoint,
     logs,
-    producerIds: ProducerIdManager.open(config.dataDir),
+    producerIds: ProducerIdManager.open(config.dataDir, fs),
     producerStates,
     groups,
     logger,
     clock,
     handlers: handlerMap(),
+    ...(testHooks === undefined ? {} : { testHooks }),
   };
   const server = new KafkaServer((frame, connection) => dispatchRequest(context, frame, connection), {
     host: config.host,

@@ -44,6 +44,11 @@ export interface LeaderAppendOptions {
   origin?: typeof AppendOrigin.client | typeof AppendOrigin.coordinator;
   /** Stored in the batch's partitionLeaderEpoch field. */
   leaderEpoch?: number;
+  /**
+   * TEST ONLY (mutation tests of the history checker): append producer batches without the duplicate check or
+   * any producer-state validation, as a broker without idempotence support would (Redpanda #3039).
+   */
+  skipProducerStateChecks?: boolean;
 }
 
 /**
@@ -61,7 +66,7 @@ export function appendRecordsAsLeader(
   const origin = options.origin ?? AppendOrigin.client;
   const appendOptions = options.leaderEpoch === undefined ? {} : { leaderEpoch: options.leaderEpoch };
 
-  if (header.producerId === NO_PRODUCER_ID) {
+  if (header.producerId === NO_PRODUCER_ID || options.skipProducerStateChecks === true) {
     const result = log.append(batch, appendOptions);
     producerState.updateMapEndOffset(result.lastOffset + 1n);
     return { ...result, appended: true, completedTxn: null };

@@ -1,6 +1,7 @@
 // The `seqlog` command line: a thin layer over the package's doors.
 import { Command, Option } from 'commander';
 import { serveCommand } from './serve.ts';
+import { producersCommand } from './producers.ts';
 
 const program = new Command();
 program
@@ -20,5 +21,12 @@ program
   .addOption(new Option('--fsync <policy>', 'when acknowledged writes reach the disk').choices(['always', 'interval', 'never']))
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .action(serveCommand);
+
+program
+  .command('producers <topic>')
+  .description('list the producers each partition of a topic tracks (id, epoch, last sequence, open transaction)')
+  .option('--bootstrap <host:port>', 'broker to ask', '127.0.0.1:9092')
+  .option('--json', 'print JSON instead of a table')
+  .action(producersCommand);
 
 await program.parseAsync(process.argv);

@@ -36,6 +36,17 @@ describe('peers against reference Kafka, one node', { timeout: 600_000 }, () => 
     });
   }
 
+  for (const name of peerNames) {
+    test(`${name}: a wrong read exits 1 and says why`, { timeout: 120_000 }, async () => {
+      // all-<name> holds 2 x count committed records; expecting count must fail the peer's check.
+      const options: PeerRunOptions = { bootstrap: kafka.bootstrap, topic: `all-${name}`, count, mode: 'consume' };
+      const run = await runPeer(name, options);
+      assert.equal(run.exitCode, 1, run.stdout + run.stderr);
+      assert.equal(run.summary?.ok, false, run.stdout);
+      assert.match(run.summary?.error ?? '', new RegExp(`expected ${count} records, read ${2 * count}`));
+    });
+  }
+
   peerNames.forEach((producer, i) => {
     const consumer = peerNames[(i + 1) % peerNames.length];
     const idempotence = i % 2 === 0;

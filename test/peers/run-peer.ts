@@ -131,6 +131,8 @@ export function peerCommand(name: PeerName, contractArgs: string[]): Command {
     case 'platformatic':
       requirePath(name, join(repoRoot, 'node_modules', name === 'kafkajs' ? 'kafkajs' : '@platformatic/kafka', 'package.json'));
       return { file: process.execPath, args: ['--import', 'tsx', join(peersDir, 'node', `${name}-peer.ts`), ...contractArgs] };
+    default:
+      throw new Error(`unknown peer '${String(name)}'; known: ${peerNames.join(', ')}`);
   }
 }
 

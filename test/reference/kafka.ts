@@ -50,6 +50,8 @@ export interface ReferenceKafka {
   bootstrap: string;
   brokers: ReferenceBroker[];
   clusterId: string;
+  /** The temporary directory holding every node's config, data and broker.log; stop() removes it. */
+  dir: string;
   /** From the first JVM spawned to every node answering Metadata with every node. */
   startupMs: number;
   /** SIGTERM to every node, SIGKILL after the timeout; removes the temporary directory. */
@@ -224,6 +226,7 @@ export async function startReferenceKafka(options: ReferenceKafkaOptions = {}): 
       bootstrap: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
       brokers,
       clusterId,
+      dir: root,
       startupMs,
       stop: stopAll,
       async killBroker(id, signal = 'SIGKILL') {

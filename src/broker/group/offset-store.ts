@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { crc32c } from '../../protocol/wire/crc32c.ts';
 import { Reader } from '../../protocol/wire/reader.ts';
 import { Writer } from '../../protocol/wire/writer.ts';
-import { readSmallFile, removeIfExists, writeFileAtomic, writeFully } from '../log/checkpoint-file.ts';
+import { readSmallFile, removeIfExists, writeFully } from '../log/checkpoint-file.ts';
 import { TEMP_FILE_SUFFIX } from '../log/file-names.ts';
 import { GroupCommit } from '../log/group-commit.ts';
 import type { LogFileSystem } from '../log/log-file-system.ts';
@@ -101,6 +101,7 @@ export class OffsetStore {
 
   private constructor(
     private readonly path: string,
+    private readonly directory: string,
     private readonly options: Required<OffsetStoreOptions>,
     fd: number,
     size: number,
@@ -148,12 +149,18 @@ export class OffsetStore {
     if (validBytes < data.length) {
       resolved.logger.warn({ path, validBytes, fileBytes: data.length }, 'offsets log has a torn or corrupt tail; truncating it');
     }
-    const fd = fs.open(path, fs.stat(path) === null ? 'w+' : 'r+');
+    const created = fs.stat(path) === null;
+    const fd = fs.open(path, created ? 'w+' : 'r+');
+    if (created) {
+      // The new file's directory entry (and the directory's) must survive a power cut before any commit does.
+      fs.fsyncDirectorySync(directory);
+      fs.fsyncDirectorySync(options.dataDir);
+    }
     if (validBytes < data.length) {
       fs.truncate(fd, validBytes);
       fs.fsyncSync(fd);
     }
-    const store = new OffsetStore(path, resolved, fd, validBytes);
+    const store = new OffsetStore(path, directory, resolved, fd, validBytes);
     const groups = new Map<string, LoadedGroup>();
     for (const frame of frames) {
       const record = decodeRecord(frame.payload);
@@ -198,6 +205,7 @@ export class OffsetStore {
 
   /** Settles when everything staged so far is durable (a read that must not return unflushed data). */
   flushed(): Promise<void> {
+    if (this.failed !== null) return Promise.reject(this.failed);
     if (this.options.durability !== 'always') return Promise.resolve();
     return this.groupCommit.wait(this.stagedEnd);
   }
@@ -243,6 +251,10 @@ export class OffsetStore {
     this.liveBytes += frame.length;
   }
 
+  /**
+   * Rewrites the live records into a new file once the log is mostly superseded: temp file, fsync, rename over
+   * the log, directory fsync (Kafka's `CheckpointFile` steps). Runs only between fsyncs (the fd is swapped).
+   */
   private maybeCompact(): void {
     if (this.flushing || this.closed || this.failed !== null) return;
     if (this.writePosition < this.compactionMinBytes || this.writePosition <= 2 * this.liveBytes) return;
@@ -250,19 +262,41 @@ export class OffsetStore {
     for (const entries of this.live.values()) for (const frame of entries.values()) chunks.push(frame);
     const snapshot = Buffer.concat(chunks);
     const { fs } = this.options;
+    const temp = this.path + TEMP_FILE_SUFFIX;
     try {
-      writeFileAtomic(fs, this.path, snapshot, true);
+      const tempFd = fs.open(temp, 'w+');
+      try {
+        writeFully(fs, tempFd, snapshot, 0);
+        fs.fsyncSync(tempFd);
+      } finally {
+        fs.close(tempFd);
+      }
+      fs.rename(temp, this.path);
     } catch (error) {
       // The old file is intact; try again once the file has grown as much again.
+      try {
+        removeIfExists(fs, temp);
+      } catch {
+        // Left for the next open to remove.
+      }
       this.compactionMinBytes = this.writePosition * 2;
       this.options.logger.warn({ err: errorText(error) }, 'compacting the offsets log failed');
       return;
     }
+    // From the rename on, the new file is the log.
     const oldFd = this.fd;
     this.fd = fs.open(this.path, 'r+');
     this.writePosition = snapshot.length;
     this.compactions++;
     fs.close(oldFd);
+    try {
+      fs.fsyncDirectorySync(this.directory);
+    } catch (error) {
+      // Unless the rename is durable, a crash brings the old file back without what is appended from now on.
+      this.failed = error;
+      this.groupCommit.rejectAll(error);
+      this.options.logger.error({ err: errorText(error) }, 'fsync of the offsets directory failed; offset commits are refused from now on');
+    }
   }
 }
 

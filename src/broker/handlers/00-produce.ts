@@ -108,7 +108,7 @@ function appendPartition(
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
   try {
-    const appended = appendRecordsAsLeader(log, partition.records, header);
+    const appended = appendRecordsAsLeader(log, partition.records, header, broker.testHooks?.disableDeduplication === true ? { skipProducerStateChecks: true } : {});
     result.baseOffset = appended.baseOffset;
     result.logAppendTimeMs = appended.logAppendTime;
     result.logStartOffset = appended.logStartOffset;

@@ -33,6 +33,7 @@ export class BrokerConnection {
   private readonly outstanding: Outstanding[] = [];
   private nextCorrelationId = 1;
   private closedError: Error | null = null;
+  private readonly closeListeners: (() => void)[] = [];
   readonly clientId: string | null;
   /** Filled by `negotiateApiVersions`. */
   apiVersions: BrokerApiVersions = new Map();
@@ -70,6 +71,12 @@ export class BrokerConnection {
 
   get closed(): boolean {
     return this.closedError !== null;
+  }
+
+  /** Runs `listener` once when the connection fails or closes. */
+  onClose(listener: () => void): void {
+    if (this.closedError !== null) queueMicrotask(listener);
+    else this.closeListeners.push(listener);
   }
 
   get inFlight(): number {
@@ -159,7 +166,9 @@ export class BrokerConnection {
   }
 
   private fail(error: Error): void {
-    if (this.closedError === null) this.closedError = error;
-    for (const waiter of this.outstanding.splice(0)) waiter.reject(this.closedError);
+    const first = this.closedError === null;
+    if (first) this.closedError = error;
+    for (const waiter of this.outstanding.splice(0)) waiter.reject(this.closedError as Error);
+    if (first) for (const listener of this.closeListeners.splice(0)) listener();
   }
 }

@@ -1,0 +1,174 @@
+// The offsets log: replay, torn tails, compaction, and acknowledgement only after fsync.
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeFileSystem, type LogFileSystem } from '../log/log-file-system.ts';
+import { silentLogger } from '../logger.ts';
+import { OFFSETS_DIRECTORY, OFFSETS_FILE, OffsetStore, encodeFrame, type OffsetStoreRecord } from './offset-store.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'seqlog-offset-store-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const newDataDir = () => join(root, `data-${dirs++}`);
+
+function commitRecord(groupId: string, topic: string, partition: number, offset: bigint): OffsetStoreRecord {
+  return {
+    type: 'offset-commit',
+    groupId,
+    topic,
+    partition,
+    offset: { committedOffset: offset, leaderEpoch: 7, metadata: 'meta', commitTimestampMs: 1000, expireTimestampMs: null },
+  };
+}
+
+function offsetsOf(groups: ReturnType<typeof OffsetStore.open>['groups'], groupId: string): [string, number, bigint][] {
+  const out: [string, number, bigint][] = [];
+  for (const [topic, partitions] of groups.get(groupId)?.offsets ?? []) {
+    for (const [partition, offset] of partitions) out.push([topic, partition, offset.committedOffset]);
+  }
+  return out.sort();
+}
+
+/** A file system whose fsyncs wait for `release()` (or fail with `fail()`). */
+function gatedFileSystem() {
+  const waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  let fsyncs = 0;
+  const fs: LogFileSystem = {
+    ...nodeFileSystem,
+    fsync: async (fd) => {
+      fsyncs++;
+      await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }));
+      await nodeFileSystem.fsync(fd);
+    },
+  };
+  return {
+    fs,
+    get fsyncs() {
+      return fsyncs;
+    },
+    release() {
+      for (const gate of waiting.splice(0)) gate.resolve();
+    },
+    fail() {
+      for (const gate of waiting.splice(0)) gate.reject(new Error('EIO: fsync failed'));
+    },
+  };
+}
+
+async function peek<T>(promise: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([promise, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
+}
+
+describe('OffsetStore', () => {
+  it('replays commits, tombstones, group metadata and group deletions in order', async () => {
+    const dataDir = newDataDir();
+    const { store } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    await store.append([commitRecord('g1', 'orders', 0, 5n), commitRecord('g1', 'orders', 1, 6n), commitRecord('g2', 'orders', 0, 1n)]);
+    await store.append([commitRecord('g1', 'orders', 0, 9n), { type: 'offset-tombstone', groupId: 'g1', topic: 'orders', partition: 1 }]);
+    await store.append([{ type: 'group-metadata', groupId: 'g1', metadata: { protocolType: 'consumer', generationId: 4, currentStateTimestampMs: 123 } }]);
+    await store.append([{ type: 'group-tombstone', groupId: 'g2' }]);
+    await store.close();
+
+    const { store: reopened, groups } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    assert.deepEqual(offsetsOf(groups, 'g1'), [['orders', 0, 9n]]);
+    assert.deepEqual(groups.get('g1')?.metadata, { protocolType: 'consumer', generationId: 4, currentStateTimestampMs: 123 });
+    const offset = groups.get('g1')?.offsets.get('orders')?.get(0);
+    assert.deepEqual(offset, { committedOffset: 9n, leaderEpoch: 7, metadata: 'meta', commitTimestampMs: 1000, expireTimestampMs: null });
+    assert.equal(groups.has('g2'), false);
+    await reopened.close();
+  });
+
+  it('cuts a torn or corrupt tail off and keeps appending after the last whole record', async () => {
+    const dataDir = newDataDir();
+    const { store } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    await store.append([commitRecord('g', 't', 0, 1n)]);
+    await store.close();
+    const path = join(dataDir, OFFSETS_DIRECTORY, OFFSETS_FILE);
+    const whole = statSync(path).size;
+    // Half a frame, as a crash in the middle of a write leaves it.
+    appendFileSync(path, encodeFrame(commitRecord('g', 't', 0, 2n)).subarray(0, 20));
+
+    const second = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    assert.deepEqual(offsetsOf(second.groups, 'g'), [['t', 0, 1n]]);
+    assert.equal(statSync(path).size, whole);
+    await second.store.append([commitRecord('g', 't', 1, 3n)]);
+    await second.store.close();
+
+    // A whole frame with a bad checksum ends the log too.
+    const corrupt = encodeFrame(commitRecord('g', 't', 0, 99n));
+    corrupt[corrupt.length - 1] ^= 0xff;
+    appendFileSync(path, corrupt);
+    const third = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    assert.deepEqual(offsetsOf(third.groups, 'g'), [
+      ['t', 0, 1n],
+      ['t', 1, 3n],
+    ]);
+    await third.store.close();
+  });
+
+  it('compacts the file to the latest record of each key once it is mostly superseded', async () => {
+    const dataDir = newDataDir();
+    const { store } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger, compactionMinBytes: 4096 });
+    for (let offset = 0n; offset < 500n; offset++) {
+      await store.append([commitRecord('g', 'orders', 0, offset), commitRecord('g', 'orders', 1, offset * 2n)]);
+    }
+    assert.ok(store.compactions > 0);
+    assert.ok(store.fileBytes < 4096 * 2, `file is ${store.fileBytes} bytes`);
+    await store.close();
+    assert.equal(existsSync(join(dataDir, OFFSETS_DIRECTORY, `${OFFSETS_FILE}.tmp`)), false);
+    const { store: reopened, groups } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    assert.deepEqual(offsetsOf(groups, 'g'), [
+      ['orders', 0, 499n],
+      ['orders', 1, 998n],
+    ]);
+    await reopened.close();
+  });
+
+  it('settles an append only after an fsync covers it, sharing fsyncs between concurrent appends', async () => {
+    const gate = gatedFileSystem();
+    const { store } = OffsetStore.open({ dataDir: newDataDir(), fs: gate.fs, logger: silentLogger });
+    const first = store.append([commitRecord('g', 't', 0, 1n)]);
+    const second = store.append([commitRecord('g', 't', 0, 2n)]);
+    assert.equal(await peek(first), 'pending');
+    assert.equal(await peek(second), 'pending');
+    assert.equal(gate.fsyncs, 1);
+    gate.release();
+    await first;
+    await second;
+    assert.equal(gate.fsyncs, 1);
+    // A read barrier waits for nothing when everything is durable.
+    assert.equal(await peek(store.flushed()), undefined);
+    const third = store.append([commitRecord('g', 't', 0, 3n)]);
+    const barrier = store.flushed();
+    assert.equal(await peek(barrier), 'pending');
+    gate.release();
+    await third;
+    await barrier;
+    await store.close();
+  });
+
+  it('refuses appends for good after a failed fsync', async () => {
+    const gate = gatedFileSystem();
+    const { store } = OffsetStore.open({ dataDir: newDataDir(), fs: gate.fs, logger: silentLogger });
+    const pending = store.append([commitRecord('g', 't', 0, 1n)]);
+    await peek(pending);
+    gate.fail();
+    await assert.rejects(pending, /EIO/);
+    assert.throws(() => store.append([commitRecord('g', 't', 0, 2n)]), /EIO/);
+    await store.close();
+  });
+
+  it('uses compact strings, so a group id longer than an int16 string allows is stored', async () => {
+    const dataDir = newDataDir();
+    const groupId = 'g'.repeat(40_000);
+    const { store } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    await store.append([commitRecord(groupId, 't', 0, 1n)]);
+    await store.close();
+    const { store: reopened, groups } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    assert.deepEqual(offsetsOf(groups, groupId), [['t', 0, 1n]]);
+    assert.ok(readFileSync(join(dataDir, OFFSETS_DIRECTORY, OFFSETS_FILE)).length > 40_000);
+    await reopened.close();
+  });
+});

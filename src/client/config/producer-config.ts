@@ -1,0 +1,157 @@
+// Producer options: the camelCase names and Kafka's own config names, normalised and validated the way
+// `ProducerConfig.postProcessAndValidateIdempotenceConfigs` and `KafkaProducer.configureDeliveryTimeout` do
+// (SEMANTICS §4.1-4.2). Defaults are Kafka 4's, including linger.ms = 5 (KIP-1030).
+import { KafkaClientError } from '../errors/kafka-client-error.ts';
+
+export type Acks = 'all' | -1 | 0 | 1;
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+export interface ProducerOptions {
+  bootstrap: string | readonly string[];
+  clientId?: string;
+  idempotent?: boolean;
+  acks?: Acks | '-1' | '0' | '1';
+  lingerMs?: number;
+  batchSize?: number;
+  compression?: CompressionName;
+  deliveryTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  retries?: number;
+  maxInFlight?: number;
+  bufferMemory?: number;
+  maxRequestSize?: number;
+  /** How long `send` may wait for metadata or buffer space (Kafka's max.block.ms). Default 60000. */
+  maxBlockMs?: number;
+  /** How often metadata is refreshed even without errors (metadata.max.age.ms). Default 300000. */
+  metadataMaxAgeMs?: number;
+  'enable.idempotence'?: boolean | 'true' | 'false';
+  'linger.ms'?: number;
+  'batch.size'?: number;
+  'compression.type'?: CompressionName;
+  'delivery.timeout.ms'?: number;
+  'request.timeout.ms'?: number;
+  'retry.backoff.ms'?: number;
+  'retry.backoff.max.ms'?: number;
+  'max.in.flight.requests.per.connection'?: number;
+  'buffer.memory'?: number;
+  'max.request.size'?: number;
+  'max.block.ms'?: number;
+  'client.id'?: string;
+}
+
+export interface ResolvedProducerConfig {
+  readonly bootstrap: readonly { host: string; port: number }[];
+  readonly clientId: string;
+  readonly idempotent: boolean;
+  /** -1, 0 or 1 as sent on the wire. */
+  readonly acks: -1 | 0 | 1;
+  readonly lingerMs: number;
+  readonly batchSize: number;
+  readonly compression: CompressionName;
+  readonly deliveryTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly retries: number;
+  readonly maxInFlight: number;
+  readonly bufferMemory: number;
+  readonly maxRequestSize: number;
+  readonly maxBlockMs: number;
+  readonly metadataMaxAgeMs: number;
+}
+
+const INT32_MAX = 2147483647;
+const COMPRESSIONS: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+function pick<T>(a: T | undefined, b: T | undefined): T | undefined {
+  return a !== undefined ? a : b;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < 0) throw KafkaClientError.config(`${name} must be a non-negative number, got ${value}`);
+  return Math.floor(value);
+}
+
+function parseAddress(entry: string): { host: string; port: number } {
+  const at = entry.lastIndexOf(':');
+  const port = Number(entry.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw KafkaClientError.config(`bootstrap address '${entry}' is not host:port`);
+  }
+  return { host: entry.slice(0, at).replace(/^\[|\]$/g, ''), port };
+}
+
+function parseAcks(value: ProducerOptions['acks']): -1 | 0 | 1 {
+  if (value === undefined || value === 'all' || value === -1 || value === '-1') return -1;
+  if (value === 0 || value === '0') return 0;
+  if (value === 1 || value === '1') return 1;
+  throw KafkaClientError.config(`acks must be 'all', -1, 0 or 1, got ${String(value)}`);
+}
+
+export function resolveProducerConfig(options: ProducerOptions): ResolvedProducerConfig {
+  const bootstrapList = typeof options.bootstrap === 'string' ? options.bootstrap.split(',') : options.bootstrap;
+  const bootstrap = bootstrapList.map((entry) => entry.trim()).filter((entry) => entry.length > 0).map(parseAddress);
+  if (bootstrap.length === 0) throw KafkaClientError.config('bootstrap needs at least one host:port');
+
+  const acks = parseAcks(options.acks);
+  const idempotenceRaw = pick(options.idempotent, options['enable.idempotence']);
+  const idempotenceExplicit = idempotenceRaw !== undefined;
+  let idempotent = idempotenceRaw === undefined ? true : idempotenceRaw === true || idempotenceRaw === 'true';
+  const retries = nonNegative('retries', options.retries, INT32_MAX);
+  const maxInFlight = nonNegative('max.in.flight.requests.per.connection', pick(options.maxInFlight, options['max.in.flight.requests.per.connection']), 5);
+  if (maxInFlight < 1) throw KafkaClientError.config('max.in.flight.requests.per.connection must be at least 1');
+
+  // ProducerConfig.postProcessAndValidateIdempotenceConfigs: conflicts are errors when idempotence was asked for,
+  // and silently turn the default idempotence off otherwise.
+  if (idempotent) {
+    const conflicts: string[] = [];
+    if (acks !== -1) conflicts.push("acks must be 'all' (-1)");
+    if (retries === 0) conflicts.push('retries must be greater than 0');
+    if (maxInFlight > 5) conflicts.push('max.in.flight.requests.per.connection must be at most 5');
+    if (conflicts.length > 0) {
+      if (idempotenceExplicit) throw KafkaClientError.config(`enable.idempotence=true needs: ${conflicts.join('; ')}`);
+      idempotent = false;
+    }
+  }
+
+  const compression = pick(options.compression, options['compression.type']) ?? 'none';
+  if (!COMPRESSIONS.includes(compression)) throw KafkaClientError.config(`compression.type must be one of ${COMPRESSIONS.join(', ')}`);
+
+  const lingerMs = nonNegative('linger.ms', pick(options.lingerMs, options['linger.ms']), 5);
+  const requestTimeoutMs = nonNegative('request.timeout.ms', pick(options.requestTimeoutMs, options['request.timeout.ms']), 30000);
+  const deliveryExplicit = pick(options.deliveryTimeoutMs, options['delivery.timeout.ms']);
+  let deliveryTimeoutMs = nonNegative('delivery.timeout.ms', deliveryExplicit, 120000);
+  // KafkaProducer.configureDeliveryTimeout.
+  if (deliveryTimeoutMs < lingerMs + requestTimeoutMs) {
+    if (deliveryExplicit !== undefined) {
+      throw KafkaClientError.config('delivery.timeout.ms must be at least linger.ms + request.timeout.ms');
+    }
+    deliveryTimeoutMs = lingerMs + requestTimeoutMs;
+  }
+  const batchSize = nonNegative('batch.size', pick(options.batchSize, options['batch.size']), 16384);
+  const maxRequestSize = nonNegative('max.request.size', pick(options.maxRequestSize, options['max.request.size']), 1048576);
+  if (maxRequestSize < 128) throw KafkaClientError.config('max.request.size is too small');
+
+  return {
+    bootstrap,
+    clientId: pick(options.clientId, options['client.id']) ?? 'seqlog-producer',
+    idempotent,
+    acks,
+    lingerMs,
+    batchSize: Math.max(batchSize, 1),
+    compression,
+    deliveryTimeoutMs,
+    requestTimeoutMs,
+    retryBackoffMs: nonNegative('retry.backoff.ms', pick(options.retryBackoffMs, options['retry.backoff.ms']), 100),
+    retryBackoffMaxMs: nonNegative('retry.backoff.max.ms', pick(options.retryBackoffMaxMs, options['retry.backoff.max.ms']), 1000),
+    retries,
+    maxInFlight,
+    bufferMemory: nonNegative('buffer.memory', pick(options.bufferMemory, options['buffer.memory']), 33554432),
+    maxRequestSize,
+    maxBlockMs: nonNegative('max.block.ms', pick(options.maxBlockMs, options['max.block.ms']), 60000),
+    metadataMaxAgeMs: nonNegative('metadata.max.age.ms', options.metadataMaxAgeMs, 300000),
+  };
+}

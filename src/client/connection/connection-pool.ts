@@ -1,0 +1,139 @@
+// One connection per broker node (Kafka's NetworkClient keeps one per node), opened on demand with ApiVersions
+// negotiation, and reopened after a failure with exponential backoff (`reconnect.backoff.ms` 50 ->
+// `reconnect.backoff.max.ms` 1000, as in CommonClientConfigs). Bootstrap addresses get negative node ids until
+// metadata names the real nodes.
+import { BrokerConnection } from './broker-connection.ts';
+import { ConnectionError } from './connection-error.ts';
+
+export interface NodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+interface NodeState {
+  address: NodeAddress;
+  connection: BrokerConnection | null;
+  connecting: Promise<BrokerConnection> | null;
+  failures: number;
+  nextAttemptMs: number;
+}
+
+export interface ConnectionPoolOptions {
+  readonly clientId: string;
+  readonly bootstrap: readonly NodeAddress[];
+  readonly connectTimeoutMs: number;
+  readonly reconnectBackoffMs?: number;
+  readonly reconnectBackoffMaxMs?: number;
+  /** Called when a connection becomes usable or breaks, so the owner can re-check what to send. */
+  readonly onChange?: () => void;
+}
+
+export class ConnectionPool {
+  private readonly nodes = new Map<number, NodeState>();
+  private closed = false;
+  private bootstrapCursor = 0;
+
+  constructor(private readonly options: ConnectionPoolOptions) {
+    options.bootstrap.forEach((address, i) => this.nodes.set(-(i + 1), this.newState(address)));
+  }
+
+  private newState(address: NodeAddress): NodeState {
+    return { address, connection: null, connecting: null, failures: 0, nextAttemptMs: 0 };
+  }
+
+  /** Records the brokers named by metadata; a node whose address changed is reconnected. */
+  updateNodes(brokers: readonly { nodeId: number; host: string; port: number }[]): void {
+    for (const broker of brokers) {
+      const state = this.nodes.get(broker.nodeId);
+      if (state === undefined) this.nodes.set(broker.nodeId, this.newState({ host: broker.host, port: broker.port }));
+      else if (state.address.host !== broker.host || state.address.port !== broker.port) {
+        state.connection?.close();
+        this.nodes.set(broker.nodeId, this.newState({ host: broker.host, port: broker.port }));
+      }
+    }
+  }
+
+  /** The node's connection if it is open now; otherwise starts connecting (respecting backoff) and returns null. */
+  ready(nodeId: number): BrokerConnection | null {
+    const state = this.nodes.get(nodeId);
+    if (state === undefined) return null;
+    if (state.connection !== null && !state.connection.closed) return state.connection;
+    state.connection = null;
+    if (state.connecting === null && Date.now() >= state.nextAttemptMs) void this.connect(nodeId).catch(() => undefined);
+    return null;
+  }
+
+  /** Milliseconds until the node may be tried again (0 when it may be tried now). */
+  backoffRemainingMs(nodeId: number): number {
+    const state = this.nodes.get(nodeId);
+    return state === undefined ? 0 : Math.max(0, state.nextAttemptMs - Date.now());
+  }
+
+  /** Connects (or returns the open connection) to a node, waiting out its backoff. */
+  async connect(nodeId: number): Promise<BrokerConnection> {
+    if (this.closed) throw new ConnectionError('the client is closed');
+    const state = this.nodes.get(nodeId);
+    if (state === undefined) throw new ConnectionError(`unknown broker node ${nodeId}`);
+    if (state.connection !== null && !state.connection.closed) return state.connection;
+    if (state.connecting !== null) return state.connecting;
+    const wait = state.nextAttemptMs - Date.now();
+    state.connecting = (async () => {
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const { host, port } = state.address;
+      let connection: BrokerConnection | null = null;
+      try {
+        connection = await BrokerConnection.open({ host, port, clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeoutMs });
+        await connection.negotiateApiVersions();
+        if (this.closed) throw new ConnectionError('the client is closed');
+        state.failures = 0;
+        state.connection = connection;
+        connection.onClose(() => this.options.onChange?.());
+        return connection;
+      } catch (error) {
+        connection?.close();
+        state.failures++;
+        const base = this.options.reconnectBackoffMs ?? 50;
+        const max = this.options.reconnectBackoffMaxMs ?? 1000;
+        const backoff = Math.min(max, base * 2 ** Math.min(state.failures - 1, 10));
+        state.nextAttemptMs = Date.now() + backoff * (0.8 + Math.random() * 0.4);
+        throw error;
+      } finally {
+        state.connecting = null;
+        this.options.onChange?.();
+      }
+    })();
+    return state.connecting;
+  }
+
+  /** A connection to any node: an open one if there is one, else the known nodes and bootstrap addresses in turn. */
+  async any(): Promise<BrokerConnection> {
+    for (const state of this.nodes.values()) if (state.connection !== null && !state.connection.closed) return state.connection;
+    const ids = [...this.nodes.keys()].sort((a, b) => (a >= 0 === b >= 0 ? 0 : a >= 0 ? -1 : 1));
+    let lastError: unknown = null;
+    const start = this.bootstrapCursor++ % ids.length;
+    for (let i = 0; i < ids.length; i++) {
+      try {
+        return await this.connect(ids[(start + i) % ids.length]);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError instanceof Error ? lastError : new ConnectionError('no broker reachable');
+  }
+
+  /** The open connection with the fewest outstanding requests (`NetworkClient.leastLoadedNode`). */
+  leastLoaded(): BrokerConnection | null {
+    let best: BrokerConnection | null = null;
+    for (const state of this.nodes.values()) {
+      const connection = state.connection;
+      if (connection === null || connection.closed) continue;
+      if (best === null || connection.inFlight < best.inFlight) best = connection;
+    }
+    return best;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const state of this.nodes.values()) state.connection?.close();
+  }
+}

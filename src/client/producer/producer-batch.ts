@@ -1,0 +1,283 @@
+// One batch of records for one partition: Kafka's `ProducerBatch` + `MemoryRecordsBuilder`. Records are written
+// straight into the batch's Writer as they are sent (no intermediate record objects), and the batch is encoded
+// once, when it is first drained: the record section is compressed then and never again. Producer id, epoch and
+// base sequence live in the 61-byte header, so giving the batch a (new) producer state only rewrites the header
+// and its CRC (`ProducerBatch.setProducerState` / `resetProducerState`).
+import { Writer } from '../../protocol/wire/writer.ts';
+import {
+  BatchField,
+  CURRENT_MAGIC,
+  LOG_OVERHEAD,
+  NO_PARTITION_LEADER_EPOCH,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  NO_SEQUENCE,
+  RECORD_BATCH_OVERHEAD,
+  incrementSequence,
+  writeCrc,
+} from '../../protocol/records/batch-header.ts';
+import { codecFor } from '../../protocol/records/compression/codec-registry.ts';
+import { decodeRecordBatch } from '../../protocol/records/record-batch-decoder.ts';
+import type { ProducerIdAndEpoch } from './producer-id-and-epoch.ts';
+
+export interface RecordHeaderInput {
+  readonly key: string;
+  readonly value: Uint8Array | null;
+}
+
+/** What a send learns about one record once its batch is acknowledged. */
+export interface RecordMetadata {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1n when unknown (acks=0, or a DUPLICATE_SEQUENCE_NUMBER answer). */
+  readonly offset: bigint;
+  readonly timestamp: bigint;
+}
+
+/** Receives the outcome of the records of one `send` call that went into this batch. */
+export interface RecordSink {
+  complete(index: number, metadata: RecordMetadata): void;
+  fail(error: Error): void;
+}
+
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+const textEncoder = new TextEncoder();
+
+function sizeOfVarint(value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  let bytes = 1;
+  while (v >= 0x80) {
+    v >>>= 7;
+    bytes++;
+  }
+  return bytes;
+}
+
+function sizeOfVarlong(value: bigint): number {
+  let v = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+  let bytes = 1;
+  while (v >= 0x80n) {
+    v >>= 7n;
+    bytes++;
+  }
+  return bytes;
+}
+
+/** Upper bound of one record's encoded size (`DefaultRecord.sizeInBytes` + MAX_RECORD_OVERHEAD slack). */
+export function estimateRecordSize(key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeaderInput[] | undefined): number {
+  let size = 21 + 15 + (key?.length ?? 0) + (value?.length ?? 0);
+  if (headers !== undefined) for (const header of headers) size += 10 + header.key.length * 3 + (header.value?.length ?? 0);
+  return size;
+}
+
+export class ProducerBatch {
+  readonly records: Writer;
+  recordCount = 0;
+  private baseTimestamp = 0n;
+  private maxTimestamp = 0n;
+  /** Bytes counted against buffer.memory until the batch is done. */
+  reservedBytes = 0;
+  /** Per record: which sink and which index in that sink's call. */
+  private readonly sinks: RecordSink[] = [];
+  private readonly sinkIndexes: number[] = [];
+  private readonly timestamps: bigint[] = [];
+
+  /** The encoded batch, built on first drain. */
+  private built: Buffer | null = null;
+  producerId = NO_PRODUCER_ID;
+  producerEpoch = NO_PRODUCER_EPOCH;
+  baseSequence = NO_SEQUENCE;
+  /** Set when the batch's sequence was rewritten after an epoch bump (`ProducerBatch.sequenceHasBeenReset`). */
+  sequenceHasBeenReset = false;
+  attempts = 0;
+  lastAttemptMs = 0;
+  drainedMs = 0;
+  /** True once it has been sent and is waiting to be sent again (`ProducerBatch.inRetry`). */
+  inRetry = false;
+  done = false;
+  /** Closed batches take no more records. */
+  closed = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly createdMs: number,
+    private readonly compression: number,
+    initialCapacity: number,
+  ) {
+    this.records = new Writer(initialCapacity);
+  }
+
+  /** Uncompressed bytes so far, including the batch header. */
+  get estimatedSizeInBytes(): number {
+    return RECORD_BATCH_OVERHEAD + this.records.length;
+  }
+
+  get hasSequence(): boolean {
+    return this.baseSequence !== NO_SEQUENCE;
+  }
+
+  get lastSequence(): number {
+    return this.baseSequence === NO_SEQUENCE ? NO_SEQUENCE : incrementSequence(this.baseSequence, this.recordCount - 1);
+  }
+
+  /** `ProducerBatch.tryAppend` with `MemoryRecordsBuilder.hasRoomFor`: the first record always fits. */
+  hasRoomFor(estimatedRecordSize: number, batchSize: number): boolean {
+    if (this.closed) return false;
+    return this.recordCount === 0 || this.estimatedSizeInBytes + estimatedRecordSize <= batchSize;
+  }
+
+  /** Writes one record (`DefaultRecord.writeTo`) into the batch's Writer. */
+  append(
+    timestamp: bigint,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: readonly RecordHeaderInput[] | undefined,
+    sink: RecordSink,
+    sinkIndex: number,
+  ): void {
+    const offsetDelta = this.recordCount;
+    if (offsetDelta === 0) {
+      this.baseTimestamp = timestamp;
+      this.maxTimestamp = timestamp;
+    } else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
+    const timestampDelta = timestamp - this.baseTimestamp;
+    const smallDelta = Number(timestampDelta);
+    const isSmall = smallDelta >= INT32_MIN && smallDelta <= INT32_MAX;
+    const headerCount = headers?.length ?? 0;
+    let headerKeys: Uint8Array[] | null = null;
+    let bodySize =
+      1 +
+      (isSmall ? sizeOfVarint(smallDelta) : sizeOfVarlong(timestampDelta)) +
+      sizeOfVarint(offsetDelta) +
+      (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
+      (value === null ? 1 : sizeOfVarint(value.length) + value.length) +
+      sizeOfVarint(headerCount);
+    if (headers !== undefined && headerCount > 0) {
+      headerKeys = new Array<Uint8Array>(headerCount);
+      for (let i = 0; i < headerCount; i++) {
+        const keyBytes = textEncoder.encode(headers[i].key);
+        headerKeys[i] = keyBytes;
+        const headerValue = headers[i].value;
+        bodySize += sizeOfVarint(keyBytes.length) + keyBytes.length + (headerValue === null ? 1 : sizeOfVarint(headerValue.length) + headerValue.length);
+      }
+    }
+    const writer = this.records;
+    writer.varint(bodySize).int8(0);
+    if (isSmall) writer.varint(smallDelta);
+    else writer.varlong(timestampDelta);
+    writer.varint(offsetDelta);
+    if (key === null) writer.varint(-1);
+    else writer.varint(key.length).raw(key);
+    if (value === null) writer.varint(-1);
+    else writer.varint(value.length).raw(value);
+    writer.varint(headerCount);
+    if (headers !== undefined && headerKeys !== null) {
+      for (let i = 0; i < headerCount; i++) {
+        writer.varint(headerKeys[i].length).raw(headerKeys[i]);
+        const headerValue = headers[i].value;
+        if (headerValue === null) writer.varint(-1);
+        else writer.varint(headerValue.length).raw(headerValue);
+      }
+    }
+    this.recordCount++;
+    this.sinks.push(sink);
+    this.sinkIndexes.push(sinkIndex);
+    this.timestamps.push(timestamp);
+  }
+
+  /** The encoded batch; compresses the record section the first time (`MemoryRecordsBuilder.close`). */
+  encoded(): Buffer {
+    if (this.built === null) {
+      this.closed = true;
+      const section = this.records.finish();
+      const body = this.compression === 0 ? section : codecFor(this.compression).compress(section);
+      const buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + body.length);
+      body.copy(buf, RECORD_BATCH_OVERHEAD);
+      buf.writeBigInt64BE(0n, BatchField.baseOffset);
+      buf.writeInt32BE(buf.length - LOG_OVERHEAD, BatchField.batchLength);
+      buf.writeInt32BE(NO_PARTITION_LEADER_EPOCH, BatchField.partitionLeaderEpoch);
+      buf.writeInt8(CURRENT_MAGIC, BatchField.magic);
+      buf.writeInt16BE(this.compression & 0x07, BatchField.attributes);
+      buf.writeInt32BE(this.recordCount - 1, BatchField.lastOffsetDelta);
+      buf.writeBigInt64BE(this.baseTimestamp, BatchField.baseTimestamp);
+      buf.writeBigInt64BE(this.maxTimestamp, BatchField.maxTimestamp);
+      buf.writeInt32BE(this.recordCount, BatchField.recordsCount);
+      this.built = buf;
+      this.writeProducerState();
+    }
+    return this.built;
+  }
+
+  /** `ProducerBatch.setProducerState` / `resetProducerState`: pid, epoch and base sequence into the header. */
+  setProducerState(producerIdAndEpoch: ProducerIdAndEpoch | null, baseSequence: number): void {
+    this.producerId = producerIdAndEpoch?.producerId ?? NO_PRODUCER_ID;
+    this.producerEpoch = producerIdAndEpoch?.epoch ?? NO_PRODUCER_EPOCH;
+    this.baseSequence = baseSequence;
+    if (this.built !== null) this.writeProducerState();
+  }
+
+  private writeProducerState(): void {
+    const buf = this.built as Buffer;
+    buf.writeBigInt64BE(this.producerId, BatchField.producerId);
+    buf.writeInt16BE(this.producerEpoch, BatchField.producerEpoch);
+    buf.writeInt32BE(this.baseSequence, BatchField.baseSequence);
+    writeCrc(buf, 0, buf.length);
+  }
+
+  /** Completes every record: offsets are baseOffset + offsetDelta; LogAppendTime replaces CreateTime when set. */
+  complete(baseOffset: bigint, logAppendTime: bigint): void {
+    if (this.done) return;
+    this.done = true;
+    for (let i = 0; i < this.recordCount; i++) {
+      this.sinks[i].complete(this.sinkIndexes[i], {
+        topic: this.topic,
+        partition: this.partition,
+        offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
+        timestamp: logAppendTime >= 0n ? logAppendTime : this.timestamps[i],
+      });
+    }
+  }
+
+  fail(error: Error): void {
+    if (this.done) return;
+    this.done = true;
+    let previous: RecordSink | null = null;
+    for (const sink of this.sinks) {
+      if (sink !== previous) sink.fail(error);
+      previous = sink;
+    }
+  }
+
+  /**
+   * `ProducerBatch.split`: after MESSAGE_TOO_LARGE, re-cut the records into batches of at most `splitSize`
+   * bytes. When the batch had a sequence, the pieces take consecutive sequences from its base sequence, so the
+   * partition's sequence range is unchanged (SEMANTICS §4.4).
+   */
+  split(splitSize: number, nowMs: number): ProducerBatch[] {
+    const decoded = decodeRecordBatch(this.encoded());
+    const pieces: ProducerBatch[] = [];
+    let current: ProducerBatch | null = null;
+    let sequence = this.baseSequence;
+    decoded.records.forEach((record, i) => {
+      const headers = record.headers.map((header) => ({ key: header.key, value: header.value }));
+      const size = estimateRecordSize(record.key, record.value, headers);
+      if (current === null || !current.hasRoomFor(size, splitSize)) {
+        current = new ProducerBatch(this.topic, this.partition, this.createdMs, this.compression, Math.min(splitSize, 1 << 20));
+        current.attempts = this.attempts;
+        current.inRetry = this.inRetry;
+        pieces.push(current);
+      }
+      current.append(this.timestamps[i], record.key, record.value, headers, this.sinks[i], this.sinkIndexes[i]);
+    });
+    for (const piece of pieces) {
+      if (this.hasSequence) {
+        piece.setProducerState(this.producerId < 0n ? null : { producerId: this.producerId, epoch: this.producerEpoch }, sequence);
+        sequence = incrementSequence(sequence, piece.recordCount);
+      }
+    }
+    this.done = true;
+    return pieces;
+  }
+}

@@ -1,0 +1,430 @@
+// A frame-aware fault proxy between any Kafka client and any Kafka broker (reliability.md (b), "A fault proxy in
+// Node"). Both directions are split into Kafka frames; each request's header (API key, version, correlation id)
+// is read, and because a broker answers a connection's requests in order, responses are matched to requests FIFO
+// (the correlation id is checked too). A seeded schedule of rules decides, per request, what goes wrong:
+//
+//   drop-response   the broker handles the request, its answer never reaches the client (the lost ack); then the
+//                   client connection is reset, or kept open so the client times out (`closeClient`)
+//   delay-response  the answer is delivered late (later answers on the connection queue behind it)
+//   cut-request     half of the request frame reaches the broker, then both sides are reset
+//   cut-response    half of the answer reaches the client, then both sides are reset
+//   blackhole       from this request on, nothing more is forwarded either way on this connection
+//   hold-request    the request (and everything after it on the connection) is delivered to the broker late,
+//                   even after the client gave up and closed: the "late packet" of N2
+//
+// Frames that no rule touches are forwarded byte for byte.
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { FrameSplitter, readRequestHeader, peekCorrelationId } from '../protocol/framing.ts';
+import { ApiKey } from '../protocol/messages/generated/index.ts';
+import { Reader } from '../protocol/wire/reader.ts';
+import { mulberry32, type Random } from './random.ts';
+
+export const ChaosFault = {
+  dropResponse: 'drop-response',
+  delayResponse: 'delay-response',
+  cutRequest: 'cut-request',
+  cutResponse: 'cut-response',
+  blackhole: 'blackhole',
+  holdRequest: 'hold-request',
+} as const;
+export type ChaosFault = (typeof ChaosFault)[keyof typeof ChaosFault];
+
+export interface ChaosRule {
+  readonly fault: ChaosFault;
+  /** API keys the rule applies to; every request when omitted. */
+  readonly apiKeys?: readonly number[];
+  /** Chance per matching request, drawn from the proxy's seeded PRNG. Default 1. */
+  readonly probability?: number;
+  /** The rule stops firing after this many hits. Default: no limit. */
+  readonly maxCount?: number;
+  /** Delay for delay-response and hold-request, fixed or a [min, max] range. Default 1000 ms. */
+  readonly delayMs?: number | readonly [number, number];
+  /** drop-response only: reset the client connection right after dropping (default true). */
+  readonly closeClient?: boolean;
+}
+
+export interface ChaosProxyOptions {
+  /** The broker to forward to. */
+  readonly target: { readonly host: string; readonly port: number };
+  readonly listenHost?: string;
+  /** 0 (default) picks a free port. */
+  readonly listenPort?: number;
+  /** Seed of the fault schedule. Default 1. */
+  readonly seed?: number;
+  readonly rules?: readonly ChaosRule[];
+  /** Largest frame accepted in either direction. Default 100 MiB. */
+  readonly maxFrameBytes?: number;
+}
+
+export interface ChaosProxyStats {
+  connections: number;
+  requests: number;
+  responses: number;
+  /** Faults injected, by kind. */
+  faults: Record<ChaosFault, number>;
+  /** Sum of `faults`, plus connections cut by `disconnectAll`. */
+  totalFaults: number;
+  /** Connections cut by `disconnectAll`. */
+  disconnects: number;
+}
+
+type ResponseAction =
+  | { readonly kind: 'pass' }
+  | { readonly kind: 'drop'; readonly closeClient: boolean }
+  | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'cut' };
+
+interface PendingRequest {
+  readonly correlationId: number;
+  readonly apiKey: number;
+  readonly action: ResponseAction;
+}
+
+const PASS: ResponseAction = { kind: 'pass' };
+/** After the client has left, a connection with held requests lingers this long for the broker's answers. */
+const LINGER_AFTER_HOLD_MS = 2000;
+
+function emptyFaultCounts(): Record<ChaosFault, number> {
+  return Object.fromEntries(Object.values(ChaosFault).map((fault) => [fault, 0])) as Record<ChaosFault, number>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function withSizePrefix(frame: Buffer): Buffer {
+  const prefix = Buffer.allocUnsafe(4);
+  prefix.writeInt32BE(frame.length, 0);
+  return Buffer.concat([prefix, frame]);
+}
+
+/** True for a Produce with acks=0: the broker sends no answer, so nothing waits in the FIFO for it. */
+function expectsNoResponse(frame: Buffer, apiKey: number, version: number, bodyOffset: number): boolean {
+  if (apiKey !== ApiKey.Produce) return false;
+  try {
+    const r = new Reader(frame, bodyOffset);
+    if (version >= 9) r.compactString();
+    else if (version >= 3) r.string();
+    return r.int16() === 0;
+  } catch {
+    return false;
+  }
+}
+
+class ProxiedConnection {
+  private readonly requestSplitter: FrameSplitter;
+  private readonly responseSplitter: FrameSplitter;
+  private readonly pending: PendingRequest[] = [];
+  /** Writes to each side are chained so that a delayed frame holds back the frames after it (Kafka's order). */
+  private toBroker: Promise<void> = Promise.resolve();
+  private toClient: Promise<void> = Promise.resolve();
+  private blackholed = false;
+  private closed = false;
+  private held = 0;
+  private clientGone = false;
+
+  constructor(
+    private readonly proxy: ChaosProxy,
+    private readonly client: Socket,
+    private readonly upstream: Socket,
+    maxFrameBytes: number,
+  ) {
+    this.requestSplitter = new FrameSplitter(maxFrameBytes);
+    this.responseSplitter = new FrameSplitter(maxFrameBytes);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    client.on('data', (chunk: Buffer) => this.onRequestBytes(chunk));
+    upstream.on('data', (chunk: Buffer) => this.onResponseBytes(chunk));
+    client.on('error', () => undefined);
+    upstream.on('error', () => undefined);
+    client.on('close', () => this.onClientClosed());
+    upstream.on('close', () => this.destroy());
+  }
+
+  pause(): void {
+    this.client.pause();
+    this.upstream.pause();
+  }
+
+  resume(): void {
+    this.client.resume();
+    this.upstream.resume();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.destroy();
+    this.upstream.destroy();
+    this.proxy.forget(this);
+  }
+
+  /** Resets both sides (RST), as a cable pulled mid-stream would. */
+  reset(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.client.destroyed) this.client.resetAndDestroy();
+    if (!this.upstream.destroyed) this.upstream.resetAndDestroy();
+    this.proxy.forget(this);
+  }
+
+  private onClientClosed(): void {
+    this.clientGone = true;
+    // Held requests must still reach the broker after the client gave up: keep the upstream socket open.
+    if (this.held === 0) this.destroy();
+  }
+
+  private onRequestBytes(chunk: Buffer): void {
+    if (this.closed || this.blackholed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.requestSplitter.push(chunk);
+    } catch {
+      this.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed || this.blackholed) return;
+      this.onRequest(frame);
+    }
+  }
+
+  private onRequest(frame: Buffer): void {
+    this.proxy.counters.requests++;
+    let apiKey = -1;
+    let correlationId = -1;
+    let noResponse = false;
+    try {
+      const info = readRequestHeader(frame);
+      apiKey = info.header.requestApiKey;
+      correlationId = info.header.correlationId;
+      noResponse = expectsNoResponse(frame, apiKey, info.header.requestApiVersion, info.bodyOffset);
+    } catch {
+      // A malformed header is forwarded as is: the broker's reaction to it is what a test wants to see.
+    }
+    const rule = this.proxy.decide(apiKey);
+    const bytes = withSizePrefix(frame);
+    let action: ResponseAction = PASS;
+    switch (rule?.fault) {
+      case ChaosFault.blackhole:
+        this.blackholed = true;
+        return;
+      case ChaosFault.cutRequest: {
+        const part = bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2)));
+        this.toBroker = this.toBroker.then(() => {
+          if (this.closed) return;
+          this.upstream.write(part, () => this.reset());
+        });
+        return;
+      }
+      case ChaosFault.holdRequest: {
+        const ms = this.proxy.delayFor(rule);
+        this.held++;
+        this.toBroker = this.toBroker
+          .then(() => sleep(ms))
+          .then(() => {
+            this.held--;
+            if (!this.closed) this.upstream.write(bytes);
+            if (this.clientGone && this.held === 0) setTimeout(() => this.destroy(), LINGER_AFTER_HOLD_MS).unref();
+          });
+        if (!noResponse) this.pending.push({ correlationId, apiKey, action });
+        return;
+      }
+      case ChaosFault.dropResponse:
+        action = { kind: 'drop', closeClient: rule.closeClient ?? true };
+        break;
+      case ChaosFault.delayResponse:
+        action = { kind: 'delay', ms: this.proxy.delayFor(rule) };
+        break;
+      case ChaosFault.cutResponse:
+        action = { kind: 'cut' };
+        break;
+      default:
+        break;
+    }
+    if (!noResponse) this.pending.push({ correlationId, apiKey, action });
+    this.toBroker = this.toBroker.then(() => {
+      if (!this.closed) this.upstream.write(bytes);
+    });
+  }
+
+  private onResponseBytes(chunk: Buffer): void {
+    if (this.closed || this.blackholed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.responseSplitter.push(chunk);
+    } catch {
+      this.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed || this.blackholed) return;
+      this.onResponse(frame);
+    }
+  }
+
+  private onResponse(frame: Buffer): void {
+    this.proxy.counters.responses++;
+    const request = this.pending.shift();
+    const correlationId = frame.length >= 4 ? peekCorrelationId(frame) : -1;
+    // A broker answering out of order is itself a finding; forward it untouched so the client reports it.
+    const action = request !== undefined && request.correlationId === correlationId ? request.action : PASS;
+    const bytes = withSizePrefix(frame);
+    switch (action.kind) {
+      case 'drop':
+        if (action.closeClient) this.toClient = this.toClient.then(() => this.reset());
+        return;
+      case 'cut':
+        this.toClient = this.toClient.then(() => {
+          if (this.closed || this.clientGone) return;
+          this.client.write(bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))), () => this.reset());
+        });
+        return;
+      case 'delay':
+        this.toClient = this.toClient.then(() => sleep(action.ms));
+        break;
+      case 'pass':
+        break;
+    }
+    this.toClient = this.toClient.then(() => {
+      if (!this.closed && !this.clientGone) this.client.write(bytes);
+    });
+  }
+}
+
+export class ChaosProxy {
+  readonly host: string;
+  readonly port: number;
+  /** Counters that the connections update; read them through `stats()`. */
+  readonly counters = { connections: 0, requests: 0, responses: 0, disconnects: 0 };
+  private readonly faults = emptyFaultCounts();
+  private readonly connections = new Set<ProxiedConnection>();
+  private readonly hits = new Map<ChaosRule, number>();
+  private rules: readonly ChaosRule[];
+  private random: Random;
+  private enabled = true;
+  private paused = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly options: ChaosProxyOptions,
+    address: { host: string; port: number },
+  ) {
+    this.host = address.host;
+    this.port = address.port;
+    this.rules = options.rules ?? [];
+    this.random = mulberry32(options.seed ?? 1);
+  }
+
+  /** Binds the proxy and resolves once it accepts connections. */
+  static start(options: ChaosProxyOptions): Promise<ChaosProxy> {
+    const host = options.listenHost ?? '127.0.0.1';
+    return new Promise((resolve, reject) => {
+      let proxy: ChaosProxy | null = null;
+      const server = createServer((socket) => proxy?.accept(socket));
+      server.once('error', reject);
+      server.listen(options.listenPort ?? 0, host, () => {
+        server.off('error', reject);
+        const address = server.address();
+        const port = typeof address === 'object' && address !== null ? address.port : 0;
+        proxy = new ChaosProxy(server, options, { host, port });
+        resolve(proxy);
+      });
+    });
+  }
+
+  /** `host:port` to give a client (and to advertise as the broker's address). */
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Replaces the rules; hit counts of rules that stay are kept. */
+  setRules(rules: readonly ChaosRule[]): void {
+    this.rules = rules;
+  }
+
+  /** Restarts the schedule from a seed. */
+  reseed(seed: number): void {
+    this.random = mulberry32(seed);
+  }
+
+  /** With faults disabled the proxy forwards everything untouched (it keeps counting traffic). */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled;
+  }
+
+  /** Stops forwarding in both directions on every connection (bytes wait in the kernel) until `resume()`. */
+  pause(): void {
+    this.paused = true;
+    for (const connection of this.connections) connection.pause();
+  }
+
+  resume(): void {
+    this.paused = false;
+    for (const connection of this.connections) connection.resume();
+  }
+
+  /** Resets every open connection; clients see a disconnect with their requests in flight. */
+  disconnectAll(): number {
+    const count = this.connections.size;
+    for (const connection of [...this.connections]) connection.reset();
+    this.counters.disconnects += count;
+    return count;
+  }
+
+  stats(): ChaosProxyStats {
+    const faults = { ...this.faults };
+    const total = Object.values(faults).reduce((sum, n) => sum + n, 0) + this.counters.disconnects;
+    return { ...this.counters, faults, totalFaults: total };
+  }
+
+  /** Stops accepting and closes every connection. */
+  close(): Promise<void> {
+    for (const connection of [...this.connections]) connection.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** @internal The rule that fires for a request with this API key, if any; counts the hit. */
+  decide(apiKey: number): ChaosRule | null {
+    if (!this.enabled) return null;
+    for (const rule of this.rules) {
+      if (rule.apiKeys !== undefined && !rule.apiKeys.includes(apiKey)) continue;
+      const hits = this.hits.get(rule) ?? 0;
+      if (rule.maxCount !== undefined && hits >= rule.maxCount) continue;
+      const probability = rule.probability ?? 1;
+      if (probability < 1 && this.random() >= probability) continue;
+      this.hits.set(rule, hits + 1);
+      this.faults[rule.fault]++;
+      return rule;
+    }
+    return null;
+  }
+
+  /** @internal */
+  delayFor(rule: ChaosRule): number {
+    const delay = rule.delayMs ?? 1000;
+    if (typeof delay === 'number') return delay;
+    return delay[0] + Math.floor(this.random() * (delay[1] - delay[0] + 1));
+  }
+
+  /** @internal */
+  forget(connection: ProxiedConnection): void {
+    this.connections.delete(connection);
+  }
+
+  private accept(client: Socket): void {
+    this.counters.connections++;
+    client.pause();
+    const upstream = connect({ host: this.options.target.host, port: this.options.target.port });
+    const connection = new ProxiedConnection(this, client, upstream, this.options.maxFrameBytes ?? 104_857_600);
+    this.connections.add(connection);
+    upstream.once('connect', () => {
+      if (!this.paused) client.resume();
+    });
+    if (this.paused) connection.pause();
+  }
+}
