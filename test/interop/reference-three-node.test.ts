@@ -1,6 +1,7 @@
 // Every peer program against a three-node Apache Kafka cluster (combined broker+controller nodes; topics and the
 // internal topics at replication factor 3, min ISR 2). Then a node is killed: the cluster fences it, and a
-// topic written before the kill is still read in full and written to with acks=all by other peers.
+// topic written before the kill is still read in full and written to with acks=all by other peers; the node
+// then restarts on its old data and rejoins.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReferenceKafka } from '../reference/kafka.ts';
@@ -51,5 +52,11 @@ describe('peers against reference Kafka, three nodes', { timeout: 600_000 }, () 
     assertPeerSucceeded(await runPeer('java', more), more);
     const read: PeerRunOptions = { bootstrap: kafka.bootstrap, topic, count: 2 * count, mode: 'consume' };
     assertPeerSucceeded(await runPeer('python-pypi', read), read);
+
+    const oldPid = victim.pid;
+    await kafka.restartBroker(victim.id);
+    assert.equal(victim.alive, true);
+    assert.notEqual(victim.pid, oldPid);
+    assert.equal((await kafka.waitForLiveBrokers(3)).brokers.length, 3);
   });
 });
