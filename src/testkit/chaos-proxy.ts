@@ -14,7 +14,7 @@
 //
 // Frames that no rule touches are forwarded byte for byte.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { FrameSplitter, readRequestHeader, peekCorrelationId } from '../protocol/framing.ts';
+import { FrameSplitter, decodeResponseFrame, encodeResponseFrame, readRequestHeader, peekCorrelationId } from '../protocol/framing.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
 import { Reader } from '../protocol/wire/reader.ts';
 import { mulberry32, type Random } from './random.ts';
@@ -52,6 +52,12 @@ export interface ChaosProxyOptions {
   /** Seed of the fault schedule. Default 1. */
   readonly seed?: number;
   readonly rules?: readonly ChaosRule[];
+  /**
+   * Rewrite every broker address in Metadata answers to the proxy's own, so that clients keep talking through the
+   * proxy to a broker that advertises its real address (any single-node Kafka). Default false: seqlog can be told
+   * to advertise the proxy instead (`advertisedHost`/`advertisedPort`).
+   */
+  readonly rewriteMetadata?: boolean;
   /** Largest frame accepted in either direction. Default 100 MiB. */
   readonly maxFrameBytes?: number;
 }
@@ -77,6 +83,7 @@ type ResponseAction =
 interface PendingRequest {
   readonly correlationId: number;
   readonly apiKey: number;
+  readonly apiVersion: number;
   readonly action: ResponseAction;
 }
 
@@ -192,11 +199,13 @@ class ProxiedConnection {
   private onRequest(frame: Buffer): void {
     this.proxy.counters.requests++;
     let apiKey = -1;
+    let apiVersion = -1;
     let correlationId = -1;
     let noResponse = false;
     try {
       const info = readRequestHeader(frame);
       apiKey = info.header.requestApiKey;
+      apiVersion = info.header.requestApiVersion;
       correlationId = info.header.correlationId;
       noResponse = expectsNoResponse(frame, apiKey, info.header.requestApiVersion, info.bodyOffset);
     } catch {
@@ -227,7 +236,7 @@ class ProxiedConnection {
             if (!this.closed) this.upstream.write(bytes);
             if (this.clientGone && this.held === 0) setTimeout(() => this.destroy(), LINGER_AFTER_HOLD_MS).unref();
           });
-        if (!noResponse) this.pending.push({ correlationId, apiKey, action });
+        if (!noResponse) this.pending.push({ correlationId, apiKey, apiVersion, action });
         return;
       }
       case ChaosFault.dropResponse:
@@ -242,7 +251,7 @@ class ProxiedConnection {
       default:
         break;
     }
-    if (!noResponse) this.pending.push({ correlationId, apiKey, action });
+    if (!noResponse) this.pending.push({ correlationId, apiKey, apiVersion, action });
     this.toBroker = this.toBroker.then(() => {
       if (!this.closed) this.upstream.write(bytes);
     });
@@ -269,7 +278,8 @@ class ProxiedConnection {
     const correlationId = frame.length >= 4 ? peekCorrelationId(frame) : -1;
     // A broker answering out of order is itself a finding; forward it untouched so the client reports it.
     const action = request !== undefined && request.correlationId === correlationId ? request.action : PASS;
-    const bytes = withSizePrefix(frame);
+    const rewrite = request !== undefined && request.apiKey === ApiKey.Metadata && this.proxy.rewritesMetadata;
+    const bytes = rewrite ? this.proxy.rewriteMetadata(frame, request.apiVersion) : withSizePrefix(frame);
     switch (action.kind) {
       case 'drop':
         if (action.closeClient) this.toClient = this.toClient.then(() => this.reset());
@@ -409,6 +419,21 @@ export class ChaosProxy {
     const delay = rule.delayMs ?? 1000;
     if (typeof delay === 'number') return delay;
     return delay[0] + Math.floor(this.random() * (delay[1] - delay[0] + 1));
+  }
+
+  get rewritesMetadata(): boolean {
+    return this.options.rewriteMetadata === true;
+  }
+
+  /** @internal A Metadata answer with every broker pointed at this proxy, as a complete frame. */
+  rewriteMetadata(frame: Buffer, version: number): Buffer {
+    try {
+      const decoded = decodeResponseFrame(ApiKey.Metadata, version, frame);
+      const body = { ...decoded.body, brokers: decoded.body.brokers.map((broker) => ({ ...broker, host: this.host, port: this.port })) };
+      return encodeResponseFrame(ApiKey.Metadata, decoded.version, decoded.correlationId, body);
+    } catch {
+      return withSizePrefix(frame);
+    }
   }
 
   /** @internal */

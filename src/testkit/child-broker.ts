@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { createServer } from 'node:net';
 import type { FaultableBroker } from './embedded-broker.ts';
 
 export interface ChildBrokerOptions {
@@ -18,6 +19,18 @@ export interface ChildBrokerOptions {
   readonly fsync?: 'always' | 'interval' | 'never';
   /** How long to wait for the child to be ready. Default 30 s (tsx compiles on first start). */
   readonly startTimeoutMs?: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 const repositoryRoot = new URL('../..', import.meta.url).pathname;
@@ -62,13 +75,14 @@ export class ChildBroker implements FaultableBroker {
     return this.child?.pid;
   }
 
-  private spawn(): Promise<void> {
-    const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', `PLAINTEXT://127.0.0.1:${this.listenPort}`, '--data', this.dataDir, '--log-level', 'warn'];
+  private async spawn(): Promise<void> {
+    // A fixed port from the first start on, so restarts come back where clients and proxies expect them.
+    if (this.listenPort === 0) this.listenPort = await freePort();
+    // The ready line is logged at info level; stdout stays drained by the line reader below.
+    const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', `PLAINTEXT://127.0.0.1:${this.listenPort}`, '--data', this.dataDir, '--log-level', 'info'];
     if (this.options.advertised !== undefined) args.push('--advertised-listeners', `PLAINTEXT://${this.options.advertised}`);
     if (this.options.fsync !== undefined) args.push('--fsync', this.options.fsync);
     for (const [name, value] of Object.entries(this.options.configs ?? {})) args.push('--set', `${name}=${value}`);
-    // The ready line is logged at info level: keep it while everything else stays at warn.
-    args.splice(args.indexOf('--log-level'), 2, '--log-level', 'info');
     const child = spawn(process.execPath, args, { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'inherit'] });
     this.child = child;
     return new Promise((resolve, reject) => {
@@ -89,10 +103,6 @@ export class ChildBroker implements FaultableBroker {
         if (entry.msg !== 'seqlog broker ready') return;
         ready = true;
         clearTimeout(timer);
-        // The bound port, not the advertised one, comes from the listener address the child reports.
-        if (this.listenPort === 0 && entry.bootstrap !== undefined && this.options.advertised === undefined) {
-          this.listenPort = Number(entry.bootstrap.slice(entry.bootstrap.lastIndexOf(':') + 1));
-        }
         resolve();
       });
       child.once('exit', (code, signal) => {

@@ -574,6 +574,16 @@ describe('GroupCoordinator: offsets', () => {
     await coordinator.close();
   });
 
+  it('drops the offsets of deleted topics (onTopicsDeleted)', async () => {
+    const { coordinator } = setup();
+    await commit(coordinator, { groupId: 'a' });
+    await commit(coordinator, { groupId: 'b', topics: [{ name: 'kept', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null }] }] });
+    await coordinator.onTopicsDeleted(['orders']);
+    assert.deepEqual(await fetch(coordinator, 'a'), []);
+    assert.deepEqual(await fetch(coordinator, 'b'), [['kept', 0, 1n, -1, '']]);
+    await coordinator.close();
+  });
+
   it('lists groups with state and type filters (case-insensitive)', async () => {
     const { coordinator, timer } = setup();
     await commit(coordinator, { groupId: 'simple' });

@@ -11,8 +11,8 @@ import type {
   ProduceResponseTopicProduceResponse,
 } from '../../protocol/messages/generated/00-produce.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
-import { CompressionType, compressionOf, isTransactional } from '../../protocol/records/batch-header.ts';
-import { validateBatchForAppend } from '../../protocol/records/validate-batch-for-append.ts';
+import { BatchField, CURRENT_MAGIC, CompressionType, RECORD_BATCH_OVERHEAD, compressionOf, isTransactional } from '../../protocol/records/batch-header.ts';
+import { BatchRejectReason, validateBatchForAppend } from '../../protocol/records/validate-batch-for-append.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
@@ -32,6 +32,36 @@ function partitionResponse(index: number, errorCode: number, errorMessage: strin
     errorMessage,
     currentLeader: { leaderId: -1, leaderEpoch: -1 },
   };
+}
+
+/**
+ * Rejections that Kafka raises inside the log append (`LogValidator`, `UnifiedLog.analyzeAndValidateRecords`), whose
+ * partition response carries the partition's current logStartOffset (`ReplicaManager.appendToLocalLog`:
+ * `unknownLogAppendInfoWithLogStartOffset`). The others (CRC, size, framing) answer -1, like an unknown partition.
+ */
+const REJECTED_IN_LOG_APPEND: ReadonlySet<string> = new Set([
+  BatchRejectReason.nonZeroBaseOffset,
+  BatchRejectReason.invalidOffsetRange,
+  BatchRejectReason.invalidCount,
+  BatchRejectReason.countMismatch,
+  BatchRejectReason.controlFromClient,
+  BatchRejectReason.missingSequence,
+]);
+
+/**
+ * Kafka checks `ProduceRequest.hasTransactionalRecords` (the first batch of each partition) before anything
+ * else and, with no transactionalId, fails the whole request with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+ */
+function hasTransactionalRecords(request: { topicData: { partitionData: ProduceRequestPartitionProduceData[] }[] }): boolean {
+  return request.topicData.some((topic) =>
+    topic.partitionData.some(
+      ({ records }) =>
+        records !== null &&
+        records.length >= RECORD_BATCH_OVERHEAD &&
+        records.readInt8(BatchField.magic) === CURRENT_MAGIC &&
+        isTransactional(records.readInt16BE(BatchField.attributes)),
+    ),
+  );
 }
 
 /** Every partition of the request answered with the same error (whole-request failures). */
@@ -55,6 +85,7 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
     const version = context.apiVersion;
     if (version < 3) return failAll(request, ErrorCode.UNSUPPORTED_VERSION);
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return failAll(request, ErrorCode.INVALID_REQUIRED_ACKS);
+    if (request.transactionalId === null && hasTransactionalRecords(request)) return failAll(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const durable: Promise<void>[] = [];
@@ -96,13 +127,17 @@ function appendPartition(
     return { result: partitionResponse(partition.index, ErrorCode.INVALID_RECORD, 'a produce request must carry one record batch'), durable: null };
   }
   const validation = validateBatchForAppend(partition.records, { maxMessageBytes: log.logConfig.maxMessageBytes });
-  if (!validation.ok) return { result: partitionResponse(partition.index, validation.code, validation.message), durable: null };
+  if (!validation.ok) {
+    const rejected = partitionResponse(partition.index, validation.code, validation.message);
+    if (REJECTED_IN_LOG_APPEND.has(validation.reason)) rejected.logStartOffset = log.logStartOffset;
+    return { result: rejected, durable: null };
+  }
   const { header } = validation;
   if (compressionOf(header.attributes) === CompressionType.zstd && version < ZSTD_MIN_PRODUCE_VERSION) {
     return { result: partitionResponse(partition.index, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE), durable: null };
   }
   if (isTransactional(header.attributes) && transactionalId === null) {
-    // Kafka fails the whole request here; per partition is what a client can observe of it.
+    // Unreachable through `handle` (the whole request fails first); kept for direct callers.
     return { result: partitionResponse(partition.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED), durable: null };
   }
 
@@ -123,6 +158,8 @@ function appendPartition(
   } catch (error) {
     result.errorCode = errorCodeOf(error, broker.logger);
     result.errorMessage = errorMessageOf(error);
+    // Sequence, epoch and transaction-state rejections carry the current logStartOffset, as Kafka's do.
+    if (result.errorCode !== ErrorCode.KAFKA_STORAGE_ERROR) result.logStartOffset = log.logStartOffset;
     return { result, durable: null };
   }
 }

@@ -12,9 +12,12 @@ export class Reader {
   readonly buf: Buffer;
   private pos: number;
   private readonly end: number;
+  // int64 through a DataView: cheaper than Buffer.readBigInt64BE, which builds the value from intermediate bigints.
+  private readonly view: DataView;
 
   constructor(buf: Uint8Array, offset = 0, end = buf.length) {
     this.buf = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.pos = offset;
     this.end = end;
   }
@@ -77,7 +80,7 @@ export class Reader {
 
   int64(): bigint {
     this.need(8);
-    const v = this.buf.readBigInt64BE(this.pos);
+    const v = this.view.getBigInt64(this.pos);
     this.pos += 8;
     return v;
   }

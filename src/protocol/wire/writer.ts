@@ -7,10 +7,14 @@ const textEncoder = new TextEncoder();
 
 export class Writer {
   private buf: Buffer;
+  // int64 goes through a DataView: Buffer.writeBigInt64BE splits the bigint into intermediate bigints, which
+  // made int64-heavy messages (snapshots, offsets) garbage-collector bound.
+  private view: DataView;
   private pos = 0;
 
   constructor(initialCapacity = 256) {
     this.buf = Buffer.allocUnsafe(initialCapacity);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   get length(): number {
@@ -42,6 +46,7 @@ export class Writer {
     const next = Buffer.allocUnsafe(cap);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
 
   int8(v: number): this {
@@ -91,7 +96,7 @@ export class Writer {
 
   int64(v: bigint): this {
     this.ensure(8);
-    this.buf.writeBigInt64BE(v, this.pos);
+    this.view.setBigInt64(this.pos, v);
     this.pos += 8;
     return this;
   }

@@ -1,0 +1,363 @@
+// The producer: `new Producer(options)`, `send(record | records)`, `flush()`, `close()`. Idempotent by default
+// (acks=all, retries bounded only by delivery.timeout.ms, up to 5 batches in flight per partition with order
+// kept), as Kafka 3+ producers are. `send` appends to the accumulator synchronously whenever it can (topic
+// metadata known, buffer space free, nothing queued before it), so records sent in one tick land in the same
+// batch in call order; otherwise it waits in a FIFO queue, so call order is still append order.
+import type { RecordHeaderInput, RecordMetadata, RecordSink } from './producer-batch.ts';
+import { estimateRecordSize } from './producer-batch.ts';
+import { resolveProducerConfig, type ProducerOptions, type ResolvedProducerConfig } from '../config/producer-config.ts';
+import { ConnectionPool } from '../connection/connection-pool.ts';
+import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
+import { Metadata, type TopicMetadata } from '../metadata/metadata.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import { DefaultPartitioner } from './default-partitioner.ts';
+import { IdempotentProducerState } from './idempotent-producer-state.ts';
+import type { ProducerBatch } from './producer-batch.ts';
+import { ProducerMetrics, formatPrometheus, type ProducerMetricsSnapshot } from './producer-metrics.ts';
+import { RecordAccumulator } from './record-accumulator.ts';
+import { Sender } from './sender.ts';
+
+export type RecordValue = Buffer | Uint8Array | string | null;
+
+export interface ProducerRecord {
+  topic: string;
+  key?: RecordValue;
+  value: RecordValue;
+  /** An object (`{ name: value }`) or a list (repeated keys allowed, order kept). */
+  headers?: Readonly<Record<string, Buffer | Uint8Array | string | null>> | readonly { key: string; value: Buffer | Uint8Array | string | null }[];
+  partition?: number;
+  /** CreateTime in ms since the epoch; default now. */
+  timestamp?: number | bigint | Date;
+}
+
+export interface SendOptions {
+  /** Aborts a send still waiting for metadata or buffer space. A record already appended cannot be recalled. */
+  signal?: AbortSignal;
+}
+
+export type { RecordMetadata } from './producer-batch.ts';
+
+function toBytes(value: RecordValue | undefined): Uint8Array | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return Buffer.from(value);
+  return value;
+}
+
+function toHeaders(headers: ProducerRecord['headers']): RecordHeaderInput[] | undefined {
+  if (headers === undefined) return undefined;
+  if (Array.isArray(headers)) {
+    return (headers as readonly { key: string; value: Buffer | Uint8Array | string | null }[]).map((h) => ({ key: h.key, value: toBytes(h.value) }));
+  }
+  return Object.entries(headers as Readonly<Record<string, Buffer | Uint8Array | string | null>>).map(([key, value]) => ({ key, value: toBytes(value) }));
+}
+
+function toTimestamp(timestamp: ProducerRecord['timestamp']): bigint {
+  if (timestamp === undefined) return BigInt(Date.now());
+  if (typeof timestamp === 'bigint') return timestamp;
+  if (timestamp instanceof Date) return BigInt(timestamp.getTime());
+  return BigInt(Math.trunc(timestamp));
+}
+
+/** Settles one `send(record)` call. */
+class SingleSink implements RecordSink {
+  settled = false;
+  constructor(
+    readonly resolve: (metadata: RecordMetadata) => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+  complete(_index: number, metadata: RecordMetadata): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(metadata);
+  }
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+}
+
+/** Settles one `send(records[])` call once every record is acknowledged, or at the first failure. */
+class ArraySink implements RecordSink {
+  settled = false;
+  private remaining: number;
+  private readonly results: RecordMetadata[];
+  constructor(
+    count: number,
+    readonly resolve: (metadata: RecordMetadata[]) => void,
+    readonly reject: (error: Error) => void,
+  ) {
+    this.remaining = count;
+    this.results = new Array<RecordMetadata>(count);
+    if (count === 0) this.finish();
+  }
+  complete(index: number, metadata: RecordMetadata): void {
+    if (this.settled) return;
+    this.results[index] = metadata;
+    if (--this.remaining === 0) this.finish();
+  }
+  private finish(): void {
+    this.settled = true;
+    this.resolve(this.results);
+  }
+  fail(error: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(error);
+  }
+}
+
+interface PendingAppend {
+  readonly records: readonly ProducerRecord[];
+  readonly sink: RecordSink;
+  readonly signal: AbortSignal | undefined;
+}
+
+interface FlushWaiter {
+  readonly pending: Set<ProducerBatch>;
+  readonly resolve: () => void;
+}
+
+export class Producer {
+  readonly config: ResolvedProducerConfig;
+  private readonly pool: ConnectionPool;
+  private readonly metadata: Metadata;
+  private readonly accumulator: RecordAccumulator;
+  private readonly idempotence: IdempotentProducerState | null;
+  private readonly sender: Sender;
+  private readonly partitioner: DefaultPartitioner;
+  private readonly producerMetrics = new ProducerMetrics();
+  private readonly queue: PendingAppend[] = [];
+  private pumping = false;
+  private closing = false;
+  private closed = false;
+  private readonly incomplete = new Set<ProducerBatch>();
+  private readonly flushWaiters = new Set<FlushWaiter>();
+
+  constructor(options: ProducerOptions) {
+    this.config = resolveProducerConfig(options);
+    this.pool = new ConnectionPool({
+      clientId: this.config.clientId,
+      bootstrap: this.config.bootstrap,
+      connectTimeoutMs: Math.min(this.config.requestTimeoutMs, 10000),
+      onChange: () => this.sender.wakeup(),
+    });
+    this.metadata = new Metadata(this.pool, this.config.retryBackoffMs, this.config.metadataMaxAgeMs, () => this.sender.wakeup());
+    this.accumulator = new RecordAccumulator(this.config);
+    this.idempotence = this.config.idempotent ? new IdempotentProducerState() : null;
+    this.partitioner = new DefaultPartitioner(this.config.batchSize);
+    this.sender = new Sender(this.config, this.pool, this.metadata, this.accumulator, this.idempotence, this.producerMetrics);
+    this.sender.onBatchDone = (batch) => this.batchDone(batch);
+    this.sender.onSplitPiece = (original, piece) => {
+      this.incomplete.add(piece);
+      for (const waiter of this.flushWaiters) if (waiter.pending.has(original)) waiter.pending.add(piece);
+    };
+    // Fetch a producer id right away rather than on the first send (KafkaProducer does so in its constructor).
+    this.sender.wakeup();
+  }
+
+  /** Whether idempotence ended up on (it turns off silently when unset and acks != all; SEMANTICS §4.2). */
+  get idempotent(): boolean {
+    return this.idempotence !== null;
+  }
+
+  /** The current producer id and epoch, once InitProducerId has answered (idempotent producers only). */
+  get producerIdAndEpoch(): { readonly producerId: bigint; readonly epoch: number } | null {
+    return this.idempotence?.producerIdAndEpoch ?? null;
+  }
+
+  send(record: ProducerRecord, options?: SendOptions): Promise<RecordMetadata>;
+  send(records: readonly ProducerRecord[], options?: SendOptions): Promise<RecordMetadata[]>;
+  send(input: ProducerRecord | readonly ProducerRecord[], options?: SendOptions): Promise<RecordMetadata | RecordMetadata[]> {
+    const refusal = this.refusal();
+    if (refusal !== null) return Promise.reject(refusal);
+    if (Array.isArray(input)) {
+      const records = input as readonly ProducerRecord[];
+      return new Promise<RecordMetadata[]>((resolve, reject) => this.enqueue(records, new ArraySink(records.length, resolve, reject), options?.signal));
+    }
+    return new Promise<RecordMetadata>((resolve, reject) => this.enqueue([input as ProducerRecord], new SingleSink(resolve, reject), options?.signal));
+  }
+
+  private refusal(): KafkaClientError | null {
+    const fatal = this.sender.fatalError;
+    if (fatal !== null) return fatal;
+    if (this.closing) return new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.fatal, message: 'the producer is closed; create a new one to send' });
+    return null;
+  }
+
+  private enqueue(records: readonly ProducerRecord[], sink: RecordSink, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) {
+      sink.fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      return;
+    }
+    // Fast path: nothing queued ahead, so appending now keeps call order.
+    if (this.queue.length === 0 && !this.pumping) {
+      let index = 0;
+      try {
+        index = this.appendReady(records, 0, sink);
+      } catch (error) {
+        sink.fail(error as Error);
+        return;
+      }
+      if (index === records.length) return;
+      this.queue.push({ records: records.slice(index), sink, signal });
+      // The sink indexes are offsets into the original list: remember where the queued part starts.
+      this.offsets.set(sink, index);
+    } else this.queue.push({ records, sink, signal });
+    void this.pump();
+  }
+
+  private readonly offsets = new WeakMap<RecordSink, number>();
+
+  /**
+   * Appends records while metadata is known and memory is free; returns how many were appended. Throws for a
+   * record that can never be sent (too large, bad partition).
+   */
+  private appendReady(records: readonly ProducerRecord[], offset: number, sink: RecordSink): number {
+    const now = Date.now();
+    let appended = 0;
+    let wake = false;
+    for (const record of records) {
+      const topic = this.metadata.topic(record.topic);
+      if (topic === undefined || topic.partitions.length === 0 || topic.errorCode !== ErrorCode.NONE) break;
+      const key = toBytes(record.key);
+      const value = toBytes(record.value);
+      const headers = toHeaders(record.headers);
+      const size = estimateRecordSize(key, value, headers);
+      if (size > this.config.maxRequestSize) {
+        throw new KafkaClientError({ code: ErrorCode.MESSAGE_TOO_LARGE, kind: ErrorKind.abortable, message: `a record of about ${size} bytes is larger than max.request.size (${this.config.maxRequestSize}); send smaller records or raise max.request.size` });
+      }
+      if (size > this.config.bufferMemory) {
+        throw new KafkaClientError({ code: ErrorCode.MESSAGE_TOO_LARGE, kind: ErrorKind.abortable, message: `a record of about ${size} bytes is larger than buffer.memory (${this.config.bufferMemory})` });
+      }
+      const partition = this.choosePartition(record, key, topic);
+      if (!this.accumulator.tryReserve(size)) break;
+      const result = this.accumulator.append(record.topic, partition, toTimestamp(record.timestamp), key, value, headers, size, sink, offset + appended, now);
+      if (result.created) this.incomplete.add(result.batch);
+      if (record.partition === undefined && key === null) this.partitioner.onAppend(record.topic, partition, size, topic.partitions.length, topic.availablePartitions);
+      if (result.full || result.created) wake = true;
+      appended++;
+    }
+    if (wake || appended > 0) this.sender.wakeup();
+    return appended;
+  }
+
+  private choosePartition(record: ProducerRecord, key: Uint8Array | null, topic: TopicMetadata): number {
+    if (record.partition !== undefined) {
+      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= topic.partitions.length) {
+        throw new KafkaClientError({ code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, kind: ErrorKind.abortable, message: `partition ${record.partition} is not in topic '${record.topic}' (${topic.partitions.length} partitions)` });
+      }
+      return record.partition;
+    }
+    return this.partitioner.partition(record.topic, key, topic.partitions.length, topic.availablePartitions);
+  }
+
+  /** Works through queued sends in order, waiting for metadata or memory as needed. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0) {
+        const head = this.queue[0];
+        const offset = this.offsets.get(head.sink) ?? 0;
+        try {
+          const refusal = this.refusal();
+          if (refusal !== null && !this.closing) throw refusal;
+          head.signal?.throwIfAborted();
+          const done = this.appendReady(head.records, offset, head.sink);
+          if (done === head.records.length) {
+            this.queue.shift();
+            continue;
+          }
+          this.queue[0] = { ...head, records: head.records.slice(done) };
+          this.offsets.set(head.sink, offset + done);
+          await this.waitForRoom(head.records[done], head.signal);
+        } catch (error) {
+          this.queue.shift();
+          head.sink.fail(error instanceof Error ? error : new Error(String(error)));
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async waitForRoom(record: ProducerRecord, signal: AbortSignal | undefined): Promise<void> {
+    const topic = this.metadata.topic(record.topic);
+    if (topic === undefined || topic.partitions.length === 0 || topic.errorCode !== ErrorCode.NONE) {
+      await this.metadata.waitForTopic(record.topic, this.config.maxBlockMs, signal);
+      return;
+    }
+    // Out of buffer.memory: wait (FIFO) until batches complete, for at most max.block.ms.
+    const size = estimateRecordSize(toBytes(record.key), toBytes(record.value), toHeaders(record.headers));
+    await new Promise<void>((resolve, reject) => {
+      let granted = false;
+      const onGrant = (): void => {
+        granted = true;
+        cleanup();
+        // Hand the reservation straight back: appendReady reserves again, in order, right after this.
+        this.accumulator.release(size);
+        resolve();
+      };
+      const onAbort = (): void => {
+        if (granted) return;
+        if (this.accumulator.cancelReserve(onGrant)) {
+          cleanup();
+          reject(signal?.reason instanceof Error ? signal.reason : new KafkaClientError({ code: ErrorCode.REQUEST_TIMED_OUT, kind: ErrorKind.retriable, message: `no buffer space for ${this.config.maxBlockMs} ms (max.block.ms); the broker is slower than the send rate` }));
+        }
+      };
+      const timer = setTimeout(onAbort, this.config.maxBlockMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.sender.wakeup();
+      void this.accumulator.reserve(size).then(onGrant);
+    });
+  }
+
+  private batchDone(batch: ProducerBatch): void {
+    this.incomplete.delete(batch);
+    for (const waiter of this.flushWaiters) {
+      if (waiter.pending.delete(batch) && waiter.pending.size === 0) {
+        this.flushWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+    if (this.flushWaiters.size === 0 && this.accumulator.flushesInProgress > 0) this.accumulator.flushesInProgress = 0;
+  }
+
+  /** Sends everything appended so far without waiting for linger.ms and resolves when it is all done. */
+  async flush(): Promise<void> {
+    // Sends still queued for metadata/memory are part of "so far".
+    while (this.queue.length > 0 || this.pumping) await new Promise((resolve) => setTimeout(resolve, 1));
+    if (this.incomplete.size === 0) return;
+    this.accumulator.flushesInProgress++;
+    this.sender.wakeup();
+    await new Promise<void>((resolve) => this.flushWaiters.add({ pending: new Set(this.incomplete), resolve }));
+  }
+
+  /** Flushes, then closes the connections. Later sends are refused. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closing = true;
+    try {
+      if (this.sender.fatalError === null) await this.flush();
+    } finally {
+      this.closed = true;
+      this.sender.stop();
+      this.sender.abortAll(new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.fatal, message: 'the producer was closed before the record was sent' }));
+      this.pool.close();
+    }
+  }
+
+  metrics(): ProducerMetricsSnapshot {
+    this.producerMetrics.requestsInFlight = this.sender.requestsInFlight;
+    return this.producerMetrics.snapshot(this.idempotence?.epochBumps ?? 0, this.accumulator.bufferedBytes);
+  }
+
+  metricsPrometheus(): string {
+    return formatPrometheus(this.metrics(), this.config.clientId);
+  }
+}
