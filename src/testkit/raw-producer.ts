@@ -7,6 +7,7 @@ import { BrokerConnection } from '../client/index.ts';
 import { isRetriable, errorName } from '../protocol/errors/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
 import { encodeRecordBatch } from '../protocol/records/index.ts';
+import type { VerifyProducerFactory } from './verify.ts';
 
 export interface RawProducerFaults {
   /** After a reconnect, get a new producer id and resend unanswered batches under it from sequence 0. */
@@ -282,4 +283,19 @@ export class RawProducer {
   private expired(batch: Batch): boolean {
     return Date.now() - batch.records[0].createdAt > (this.options.deliveryTimeoutMs ?? 60_000);
   }
+}
+
+/** `RawProducer` behind the workload interface of `verifyExactlyOnce` (one topic per producer). */
+export function rawProducerFactory(extra: Partial<Omit<RawProducerOptions, 'bootstrap' | 'idempotent' | 'topic'>> = {}): VerifyProducerFactory {
+  return ({ bootstrap, idempotent }) => {
+    let raw: RawProducer | null = null;
+    return {
+      send({ topic, value, partition }) {
+        raw ??= new RawProducer({ ...extra, bootstrap, idempotent, topic });
+        return raw.send(partition ?? 0, value);
+      },
+      flush: () => raw?.flush() ?? Promise.resolve(),
+      close: () => raw?.close() ?? Promise.resolve(),
+    };
+  };
 }

@@ -13,7 +13,7 @@ import { BrokerConnection } from '../../src/client/connection/broker-connection.
 import type { BrokerApiVersions } from '../../src/client/connection/broker-connection.ts';
 import { errorName } from '../../src/protocol/errors/index.ts';
 import { ApiKey, findApi } from '../../src/protocol/messages/generated/index.ts';
-import type { ApiKey as ApiKeyType, CreateTopicsResponse, MetadataResponse, RequestByApiKey, ResponseByApiKey } from '../../src/protocol/messages/generated/index.ts';
+import type { ApiKey as ApiKeyType, CreateTopicsResponse, ListOffsetsResponse, RequestByApiKey, ResponseByApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { iterateRecordBatches } from '../../src/protocol/records/index.ts';
 
 /** A broker a scenario runs against. */
@@ -243,23 +243,32 @@ async function createTopics(connection: BrokerConnection, ctx: TargetContext, to
   for (const topic of created.topics) {
     if (topic.errorCode !== 0) throw new Error(`${ctx.target}: creating ${topic.name} failed: ${errorName(topic.errorCode)} ${topic.errorMessage ?? ''}`);
   }
-  const expectedPartitions = new Map(entries.map(([logical, spec]) => [ctx.topic(logical), spec.partitions ?? 1]));
-  const deadline = Date.now() + 30000;
+  await waitForTopics(connection, ctx, topics);
+}
+
+/**
+ * Waits until every partition of the scenario's topics answers ListOffsets without error. Metadata naming a
+ * leader is not enough on Kafka: for a moment after creation (and after a restart) the partition still
+ * answers NOT_LEADER_OR_FOLLOWER.
+ */
+async function waitForTopics(connection: BrokerConnection, ctx: TargetContext, topics: Readonly<Record<string, TopicSpec>>): Promise<void> {
+  const entries = Object.entries(topics);
+  if (entries.length === 0) return;
+  const deadline = Date.now() + 60000;
   for (;;) {
-    const metadata: MetadataResponse = await connection.send(ApiKey.Metadata, 12, {
-      topics: entries.map(([logical]) => ({ topicId: Buffer.alloc(16), name: ctx.topic(logical) })),
-      allowAutoTopicCreation: false,
-      includeClusterAuthorizedOperations: false,
-      includeTopicAuthorizedOperations: false,
+    const answer: ListOffsetsResponse = await connection.send(ApiKey.ListOffsets, 7, {
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: entries.map(([logical, spec]) => ({
+        name: ctx.topic(logical),
+        partitions: Array.from({ length: spec.partitions ?? 1 }, (_, partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 })),
+      })),
+      timeoutMs: 30000,
     });
-    const ready = metadata.topics.every(
-      (topic) =>
-        topic.errorCode === 0 &&
-        topic.partitions.length === expectedPartitions.get(topic.name ?? '') &&
-        topic.partitions.every((partition) => partition.errorCode === 0 && partition.leaderId >= 0),
-    );
-    if (ready) return;
-    if (Date.now() > deadline) throw new Error(`${ctx.target}: topics not ready: ${render(metadata)}`);
+    const partitions = answer.topics.flatMap((topic) => topic.partitions);
+    const expected = entries.reduce((sum, [, spec]) => sum + (spec.partitions ?? 1), 0);
+    if (partitions.length === expected && partitions.every((partition) => partition.errorCode === 0)) return;
+    if (Date.now() > deadline) throw new Error(`${ctx.target}: topics not ready: ${render(answer)}`);
     await delay(100);
   }
 }
@@ -282,6 +291,7 @@ async function runOnTarget(
         connection.close();
         if (target.restart) await target.restart();
         connection = await openConnection(target);
+        await waitForTopics(connection, ctx, scenario.topics ?? {});
         responses.push(null);
         continue;
       }
@@ -417,13 +427,37 @@ function normalize(value: unknown, ctx: TargetContext, key: string): unknown {
   if (typeof value === 'bigint') return PRODUCER_ID_FIELDS.has(key) ? ctx.normalizeProducerId(value) : value;
   if (typeof value === 'string') return ctx.topicLabels.get(value) ?? value;
   if (Buffer.isBuffer(value)) return key === 'records' ? decodeRecords(value, ctx) : `<bytes ${value.toString('hex')}>`;
-  if (Array.isArray(value)) return value.map((item) => normalize(item, ctx, key));
+  if (Array.isArray(value)) return sortByIdentity(value.map((item) => normalize(item, ctx, key)));
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = normalize(v, ctx, k);
     return out;
   }
   return value;
+}
+
+/**
+ * The fields that identify an element of a response array (a topic, a partition, a producer). Such arrays are
+ * compared as sets: Kafka builds per-partition answers in hash-map order, which carries no meaning.
+ */
+const IDENTITY_FIELDS = ['name', 'topic', 'index', 'partitionIndex', 'partition', 'producerId'] as const;
+
+function sortByIdentity(items: unknown[]): unknown[] {
+  const identity = (item: unknown): string | null => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return null;
+    const record = item as Record<string, unknown>;
+    const parts = IDENTITY_FIELDS.filter((field) => field in record).map((field) => {
+      const v = record[field];
+      return typeof v === 'number' ? String(v).padStart(12, '0') : String(v);
+    });
+    return parts.length === 0 ? null : parts.join('|');
+  };
+  const keys = items.map(identity);
+  if (keys.some((k) => k === null)) return items;
+  return items
+    .map((item, i) => ({ item, key: keys[i] as string }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ item }) => item);
 }
 
 function matches(pattern: readonly string[], path: readonly string[]): boolean {

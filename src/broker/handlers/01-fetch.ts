@@ -64,7 +64,8 @@ function readPartition(
   data.lastStableOffset = producerStateFor(log).lastStableOffset(log.highWatermark);
   data.logStartOffset = log.logStartOffset;
   data.abortedTransactions = readCommitted ? [] : null;
-  data.currentLeader = { leaderId: broker.endpoint.nodeId, leaderEpoch: 0 };
+  // currentLeader stays at its default (-1, -1): Kafka fills it only for NOT_LEADER_OR_FOLLOWER and
+  // FENCED_LEADER_EPOCH (KIP-951), so a successful fetch carries no tagged CurrentLeader field.
   if (partition.currentLeaderEpoch > 0) {
     data.errorCode = ErrorCode.UNKNOWN_LEADER_EPOCH;
     return data;

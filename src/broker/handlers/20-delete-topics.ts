@@ -36,6 +36,8 @@ export const deleteTopicsHandler: ApiHandler<typeof ApiKey.DeleteTopics> = {
       }
       try {
         await broker.logs.deleteTopic(topic.name);
+        // Committed offsets of a deleted topic go with it (Kafka's GroupCoordinator.onPartitionsDeleted).
+        await broker.groups.onTopicsDeleted([topic.name]);
       } catch (error) {
         result.errorCode = errorCodeOf(error, broker.logger);
         result.errorMessage = byId ? errorMessageOf(error) : null;
