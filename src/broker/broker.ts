@@ -80,7 +80,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
 
   let groups: GroupCoordinator;
   try {
-    groups = GroupCoordinator.open({ dataDir: config.dataDir, config: groupCoordinator, durability: config.fsync, clock, logger, ...(fs === undefined ? {} : { fs }) });
+    groups = GroupCoordinator.open({ dataDir: config.dataDir, config: {
+        initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+        maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+        offsetsRetentionMs: config.offsetsRetentionMs,
+        ...groupCoordinator,
+      }, durability: config.fsync, clock, logger, ...(fs === undefined ? {} : { fs }) });
   } catch (error) {
     await logs.close();
     throw error;

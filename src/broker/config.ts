@@ -50,6 +50,13 @@ export interface BrokerConfig {
    * producer without an open transaction is forgotten. 0 means unbounded.
    */
   maxProducerIdsPerPartition: number;
+  /** `group.initial.rebalance.delay.ms` (Kafka: 3000; a single-node dev broker answers a new group in 50 ms). */
+  groupInitialRebalanceDelayMs: number;
+  /** `group.min.session.timeout.ms` / `group.max.session.timeout.ms` */
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  /** `offsets.retention.minutes`, in ms. */
+  offsetsRetentionMs: number;
   /** `cluster.id` reported in Metadata/DescribeCluster; generated and persisted on first start when null. */
   clusterId: string | null;
 }
@@ -75,6 +82,10 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   fsyncIntervalMs: 1000,
   producerIdExpirationMs: 86400000,
   maxProducerIdsPerPartition: 10000,
+  groupInitialRebalanceDelayMs: 50,
+  groupMinSessionTimeoutMs: 6000,
+  groupMaxSessionTimeoutMs: 1800000,
+  offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   clusterId: null,
 };
 
@@ -149,6 +160,13 @@ const kafkaNames: Record<string, Parser> = {
   'log.flush.interval.ms': int('fsyncIntervalMs'),
   'producer.id.expiration.ms': int('producerIdExpirationMs'),
   'producer.id.max.per.partition': int('maxProducerIdsPerPartition'),
+  'group.initial.rebalance.delay.ms': int('groupInitialRebalanceDelayMs'),
+  'group.min.session.timeout.ms': int('groupMinSessionTimeoutMs'),
+  'group.max.session.timeout.ms': int('groupMaxSessionTimeoutMs'),
+  'offsets.retention.minutes': (value, config) => {
+    int('offsetsRetentionMs')(value, config);
+    config.offsetsRetentionMs *= 60 * 1000;
+  },
   'cluster.id': (value, config) => {
     config.clusterId = value;
   },

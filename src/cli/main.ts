@@ -1,6 +1,7 @@
 // The `seqlog` command line: a thin layer over the package's doors.
 import { Command, Option } from 'commander';
 import { serveCommand } from './serve.ts';
+import { verifyCommand } from './verify.ts';
 import { producersCommand } from './producers.ts';
 
 const program = new Command();
@@ -28,5 +29,15 @@ program
   .option('--bootstrap <host:port>', 'broker to ask', '127.0.0.1:9092')
   .option('--json', 'print JSON instead of a table')
   .action(producersCommand);
+
+program
+  .command('verify')
+  .description('produce N records through a fault-injecting proxy with idempotence off and on, then check the log for loss, duplicates and reordering')
+  .option('--records <n>', 'records per run', '100000')
+  .option('--seed <n>', 'seed of the fault schedule', '1')
+  .option('--partitions <n>', 'partitions of the test topic', '3')
+  .option('--bootstrap <host:port>', 'test an existing Kafka broker instead of an embedded seqlog broker (no crashes then)')
+  .option('--json', 'print the result as JSON')
+  .action(verifyCommand);
 
 await program.parseAsync(process.argv);

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '../../src/broker/index.ts';
 import type { RunningBroker } from '../../src/broker/index.ts';
+import { BrokerConnection } from '../../src/client/connection/broker-connection.ts';
+import { ErrorCode } from '../../src/protocol/errors/index.ts';
+import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { startReferenceKafka } from '../reference/kafka.ts';
 import type { ReferenceKafka } from '../reference/kafka.ts';
 import type { DifferentialTarget } from './differential.ts';
@@ -26,6 +29,27 @@ export interface DifferentialTargetsOptions {
   restartKafka?: boolean;
 }
 
+/**
+ * Kafka answers InitProducerId with COORDINATOR_LOAD_IN_PROGRESS until its producer-id block has arrived from the
+ * controller (§2.7); scenarios start once it hands out ids.
+ */
+async function waitForProducerIds(host: string, port: number): Promise<void> {
+  const connection = await BrokerConnection.open({ host, port });
+  try {
+    const deadline = Date.now() + 60000;
+    for (;;) {
+      const answer = await connection.send(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 2147483647, producerId: -1n, producerEpoch: -1 });
+      if (answer.errorCode === ErrorCode.NONE) return;
+      if (answer.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || Date.now() > deadline) {
+        throw new Error(`reference Kafka does not hand out producer ids: error ${answer.errorCode}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    connection.close();
+  }
+}
+
 /** Starts the reference Kafka (a missing installation throws: differential tests never skip) and seqlog. */
 export async function startDifferentialTargets(options: DifferentialTargetsOptions = {}): Promise<DifferentialTargets> {
   const reference = await startReferenceKafka({ brokers: 1 });
@@ -39,6 +63,13 @@ export async function startDifferentialTargets(options: DifferentialTargetsOptio
     throw error;
   }
   const node = reference.brokers[0];
+  try {
+    await waitForProducerIds(node.host, node.port);
+  } catch (error) {
+    await Promise.allSettled([broker.close(), reference.stop()]);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   const kafka: DifferentialTarget = {
     name: 'kafka',
     address: () => ({ host: node.host, port: node.port }),
@@ -47,6 +78,7 @@ export async function startDifferentialTargets(options: DifferentialTargetsOptio
           async restart() {
             await reference.killBroker(node.id, 'SIGTERM');
             await reference.restartBroker(node.id);
+            await waitForProducerIds(node.host, node.port);
           },
         }
       : {}),
