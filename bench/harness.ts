@@ -19,6 +19,8 @@ export interface Benchmark {
   readonly build: () => BenchCase[] | Promise<BenchCase[]>;
   /** Extra lines after the table (e.g. a ratio between two cases). */
   readonly summarize?: (results: readonly CaseResult[]) => string[];
+  /** For async end-to-end benches that measure themselves: lines printed after the table. */
+  readonly report?: () => Promise<string[]>;
 }
 
 export interface CaseResult {

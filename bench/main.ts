@@ -11,8 +11,9 @@ import { crc32cBench } from './crc32c.bench.ts';
 import { compressionBench } from './compression.bench.ts';
 import { recordBatchBench } from './record-batch.bench.ts';
 import { produceRequestBench } from './produce-request.bench.ts';
+import { producerBench } from './producer.bench.ts';
 
-const benchmarks: readonly Benchmark[] = [crc32cBench, compressionBench, recordBatchBench, produceRequestBench];
+const benchmarks: readonly Benchmark[] = [crc32cBench, compressionBench, recordBatchBench, produceRequestBench, producerBench];
 
 const program = new Command()
   .name('bench')
@@ -79,6 +80,7 @@ for (const { benchmark, cases } of prepared) {
   }
   results.push(...own);
   for (const line of benchmark.summarize?.(own) ?? []) notes.push(`${benchmark.name}: ${line}`);
+  if (benchmark.report !== undefined) for (const line of await benchmark.report()) notes.push(`${benchmark.name}: ${line}`);
 }
 if (interactive) bar.stop();
 

@@ -12,6 +12,7 @@ import { handlerMap } from './handlers/registry.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
+import { logConfigFromBroker } from './log/log-config.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
@@ -60,16 +61,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     hooksFor: producerStates.hooksFor,
     dataDir: config.dataDir,
     ...(fs === undefined ? {} : { fs }),
-    config: {
-      segmentBytes: config.logSegmentBytes,
-      segmentMs: config.logRollMs,
-      retentionMs: config.logRetentionMs,
-      retentionBytes: config.logRetentionBytes,
-      indexIntervalBytes: config.logIndexIntervalBytes,
-      maxMessageBytes: config.messageMaxBytes,
-      fsync: config.fsync,
-      fsyncIntervalMs: config.fsyncIntervalMs,
-    },
+    config: logConfigFromBroker(config),
     clock,
     logger,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,

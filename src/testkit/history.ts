@@ -72,10 +72,11 @@ export class History {
     return i;
   }
 
-  ok(op: number, partition: number, offset: bigint, session?: { producerId: bigint; producerEpoch: number }): void {
+  /** `offset` null (or negative) when the client acked without one (e.g. a DUPLICATE_SEQUENCE_NUMBER answer). */
+  ok(op: number, partition: number, offset: bigint | null, session?: { producerId: bigint; producerEpoch: number }): void {
     this.complete(op, EventType.ok, {
       partition,
-      offset: offset.toString(),
+      ...(offset === null || offset < 0n ? {} : { offset: offset.toString() }),
       ...(session === undefined ? {} : { producerId: session.producerId.toString(), producerEpoch: session.producerEpoch }),
     });
   }

@@ -3,7 +3,7 @@
 // embedded broker, crashes and restarts — once with idempotence off and once on, then reads every partition back
 // and runs the history checker. Without idempotence a lost ack turns into a duplicate when the client retries;
 // with it the broker answers the retry with the original offset, so the log holds every record exactly once.
-import { BrokerConnection } from '../client/index.ts';
+import { BrokerConnection, Producer } from '../client/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
 import { errorName } from '../protocol/errors/index.ts';
 import type { BrokerTestHooks } from '../broker/broker-context.ts';
@@ -88,12 +88,9 @@ export interface VerifyResult {
   readonly seed: number;
 }
 
-async function defaultProducerFactory(options: VerifyProducerOptions): Promise<VerifyProducer> {
-  // Looked up at run time so that the testkit builds before the client's producer exists in a checkout.
-  const client = (await import('../client/index.ts')) as Record<string, unknown>;
-  const Producer = client.Producer as (new (options: Record<string, unknown>) => VerifyProducer) | undefined;
-  if (typeof Producer !== 'function') throw new Error('this build has no Producer in seqlog/client');
-  return new Producer({ bootstrap: options.bootstrap, clientId: options.clientId, idempotent: options.idempotent, acks: 'all', lingerMs: 2, requestTimeoutMs: 3000, retryBackoffMs: 20, deliveryTimeoutMs: 120_000 });
+function defaultProducerFactory(options: VerifyProducerOptions): VerifyProducer {
+  // Short timeouts: a lost ack costs one request timeout before the retry, and the schedule injects hundreds.
+  return new Producer({ bootstrap: options.bootstrap, clientId: options.clientId, idempotent: options.idempotent, acks: 'all', lingerMs: 1, batchSize: 512, requestTimeoutMs: 3000, retryBackoffMs: 20, deliveryTimeoutMs: 120_000 });
 }
 
 function parseHostPort(address: string): { host: string; port: number } {
@@ -119,7 +116,7 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
 function faultRules(rates: VerifyOptions['faultRates']): ChaosRule[] {
   const produce = [ApiKey.Produce];
   return [
-    { fault: ChaosFault.dropResponse, apiKeys: produce, probability: rates?.lostAck ?? 0.06, closeClient: true },
+    { fault: ChaosFault.dropResponse, apiKeys: produce, probability: rates?.lostAck ?? 0.08, closeClient: true },
     { fault: ChaosFault.cutRequest, apiKeys: produce, probability: rates?.cutRequest ?? 0.01 },
     { fault: ChaosFault.cutResponse, apiKeys: produce, probability: rates?.cutResponse ?? 0.01 },
     { fault: ChaosFault.delayResponse, apiKeys: produce, probability: rates?.delay ?? 0.02, delayMs: [20, 200] },

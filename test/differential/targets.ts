@@ -33,7 +33,7 @@ export interface DifferentialTargetsOptions {
  * Kafka answers InitProducerId with COORDINATOR_LOAD_IN_PROGRESS until its producer-id block has arrived from the
  * controller (§2.7); scenarios start once it hands out ids.
  */
-async function waitForProducerIds(host: string, port: number): Promise<void> {
+export async function waitForProducerIds(host: string, port: number): Promise<void> {
   const connection = await BrokerConnection.open({ host, port });
   try {
     const deadline = Date.now() + 60000;

@@ -1,9 +1,10 @@
 // Per-partition log settings, named after Kafka's topic configs (`segment.bytes`, `retention.ms`, ...) and
 // their broker-wide defaults (`log.segment.bytes`, `log.retention.ms`, ...), in camelCase.
+import { ErrorCode } from '../../protocol/errors/error-table.ts';
 import { FsyncPolicy } from '../config.ts';
 import type { BrokerConfig } from '../config.ts';
 import { BrokerError } from '../broker-error.ts';
-import { LogErrorCode } from './log-errors.ts';
+
 
 export const TimestampType = { createTime: 'CreateTime', logAppendTime: 'LogAppendTime' } as const;
 export type TimestampType = (typeof TimestampType)[keyof typeof TimestampType];
@@ -46,7 +47,7 @@ type TopicConfigParser = (value: string, config: LogConfig) => void;
 function integer(value: string, min: number): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isSafeInteger(n) || n < min) {
-    throw new BrokerError(LogErrorCode.invalidConfig, `expected an integer >= ${min}, got '${value}'`);
+    throw new BrokerError(ErrorCode.INVALID_CONFIG, `expected an integer >= ${min}, got '${value}'`);
   }
   return n;
 }
@@ -74,7 +75,7 @@ const topicConfigParsers: Record<string, TopicConfigParser> = {
   },
   'message.timestamp.type': (value, config) => {
     if (value !== TimestampType.createTime && value !== TimestampType.logAppendTime) {
-      throw new BrokerError(LogErrorCode.invalidConfig, `expected CreateTime or LogAppendTime, got '${value}'`);
+      throw new BrokerError(ErrorCode.INVALID_CONFIG, `expected CreateTime or LogAppendTime, got '${value}'`);
     }
     config.messageTimestampType = value;
   },
@@ -123,7 +124,7 @@ export function logConfigWithOverrides(base: Readonly<LogConfig>, overrides: Rea
         throw error;
       }
     } else if (!storedOnlyTopicConfigs.has(name)) {
-      throw new BrokerError(LogErrorCode.invalidConfig, `unknown topic config '${name}'`);
+      throw new BrokerError(ErrorCode.INVALID_CONFIG, `unknown topic config '${name}'`);
     }
   }
   return config;

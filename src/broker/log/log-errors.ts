@@ -1,18 +1,6 @@
 // Errors raised by the storage layer, carrying the Kafka error code a handler should answer with.
 import { BrokerError } from '../broker-error.ts';
-
-/** The Kafka error codes the storage layer raises (Kafka's `Errors`). */
-export const LogErrorCode = {
-  offsetOutOfRange: 1,
-  corruptMessage: 2,
-  unknownTopicOrPartition: 3,
-  invalidTopic: 17,
-  topicAlreadyExists: 36,
-  invalidPartitions: 37,
-  invalidConfig: 40,
-  kafkaStorageError: 56,
-  invalidRecord: 87,
-} as const;
+import { ErrorCode } from '../../protocol/errors/error-table.ts';
 
 /** OFFSET_OUT_OF_RANGE: a fetch or DeleteRecords offset outside [logStartOffset, logEndOffset]. */
 export class OffsetOutOfRangeError extends BrokerError {
@@ -22,7 +10,7 @@ export class OffsetOutOfRangeError extends BrokerError {
     readonly logEndOffset: bigint,
   ) {
     super(
-      LogErrorCode.offsetOutOfRange,
+      ErrorCode.OFFSET_OUT_OF_RANGE,
       `offset ${offset} is out of range [${logStartOffset}, ${logEndOffset}]`,
     );
   }
@@ -34,7 +22,7 @@ export class OffsetOutOfRangeError extends BrokerError {
  */
 export class KafkaStorageError extends BrokerError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(LogErrorCode.kafkaStorageError, message);
+    super(ErrorCode.KAFKA_STORAGE_ERROR, message);
     if (options?.cause !== undefined) this.cause = options.cause;
   }
 }

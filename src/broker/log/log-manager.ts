@@ -4,11 +4,12 @@
 //
 // Layout: `<dataDir>/topics.json` (topic metadata, see topic-store.ts) and one directory per partition,
 // `<dataDir>/<topic>-<partition>/`.
+import { ErrorCode } from '../../protocol/errors/error-table.ts';
 import { join } from 'node:path';
 import { BrokerError } from '../broker-error.ts';
 import { defaultLogConfig, logConfigWithOverrides } from './log-config.ts';
 import type { LogConfig } from './log-config.ts';
-import { LogErrorCode } from './log-errors.ts';
+
 import { nodeFileSystem } from './log-file-system.ts';
 import type { LogFileSystem } from './log-file-system.ts';
 import { PartitionLog } from './partition-log.ts';
@@ -43,7 +44,7 @@ export interface CreateTopicOptions {
 /** Kafka's `Topic.validate`: 1-249 characters of [a-zA-Z0-9._-], and not '.' or '..'. */
 export function validateTopicName(name: string): void {
   if (name.length === 0 || name === '.' || name === '..' || name.length > 249 || !/^[a-zA-Z0-9._-]+$/.test(name)) {
-    throw new BrokerError(LogErrorCode.invalidTopic, `invalid topic name '${name}'`);
+    throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic name '${name}'`);
   }
 }
 
@@ -127,9 +128,9 @@ export class LogManager {
     return this.serialized(async () => {
       this.ensureOpen();
       validateTopicName(name);
-      if (this.topicsByName.has(name)) throw new BrokerError(LogErrorCode.topicAlreadyExists, `topic '${name}' already exists`);
+      if (this.topicsByName.has(name)) throw new BrokerError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
       if (!Number.isInteger(options.partitions) || options.partitions < 1) {
-        throw new BrokerError(LogErrorCode.invalidPartitions, `number of partitions must be at least 1, got ${options.partitions}`);
+        throw new BrokerError(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at least 1, got ${options.partitions}`);
       }
       const configs = { ...options.configs };
       const config = logConfigWithOverrides(this.baseConfig, configs);
@@ -161,7 +162,7 @@ export class LogManager {
     return this.serialized(async () => {
       this.ensureOpen();
       const topic = this.topicsByName.get(name);
-      if (!topic) throw new BrokerError(LogErrorCode.unknownTopicOrPartition, `unknown topic '${name}'`);
+      if (!topic) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`);
       this.topicsByName.delete(name);
       saveTopics(this.fs, this.dataDir, this.topicsByName.values());
       const logs = this.logsByTopic.get(name) ?? [];
@@ -176,10 +177,10 @@ export class LogManager {
     return this.serialized(async () => {
       this.ensureOpen();
       const topic = this.topicsByName.get(name);
-      if (!topic) throw new BrokerError(LogErrorCode.unknownTopicOrPartition, `unknown topic '${name}'`);
+      if (!topic) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`);
       if (!Number.isInteger(totalCount) || totalCount <= topic.partitions) {
         throw new BrokerError(
-          LogErrorCode.invalidPartitions,
+          ErrorCode.INVALID_PARTITIONS,
           `topic '${name}' has ${topic.partitions} partitions; the new count must be larger, got ${totalCount}`,
         );
       }
@@ -201,7 +202,7 @@ export class LogManager {
     return this.serialized(async () => {
       this.ensureOpen();
       const topic = this.topicsByName.get(name);
-      if (!topic) throw new BrokerError(LogErrorCode.unknownTopicOrPartition, `unknown topic '${name}'`);
+      if (!topic) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`);
       const config = logConfigWithOverrides(this.baseConfig, configs);
       const updated: TopicMetadata = { ...topic, configs: { ...configs } };
       saveTopics(this.fs, this.dataDir, [...this.topicsByName.values()].map((t) => (t.name === name ? updated : t)));
@@ -274,6 +275,6 @@ export class LogManager {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new BrokerError(LogErrorCode.kafkaStorageError, 'the log manager is closed');
+    if (this.closed) throw new BrokerError(ErrorCode.KAFKA_STORAGE_ERROR, 'the log manager is closed');
   }
 }

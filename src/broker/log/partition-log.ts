@@ -8,6 +8,7 @@
 //
 // On this single-replica broker the high watermark is the end of what is durable under the fsync policy:
 // with 'always' the fsynced end, otherwise the log end offset. Reads never return data at or above it.
+import { ErrorCode } from '../../protocol/errors/error-table.ts';
 import { dirname, join } from 'node:path';
 import {
   BatchField,
@@ -26,7 +27,7 @@ import { readOffsetCheckpoint, removeIfExists, writeOffsetCheckpoint } from './c
 import { GroupCommit } from './group-commit.ts';
 import { defaultLogConfig, TimestampType } from './log-config.ts';
 import type { LogConfig } from './log-config.ts';
-import { KafkaStorageError, LogErrorCode, OffsetOutOfRangeError } from './log-errors.ts';
+import { KafkaStorageError, OffsetOutOfRangeError } from './log-errors.ts';
 import { nodeFileSystem } from './log-file-system.ts';
 import type { LogFileSystem } from './log-file-system.ts';
 import { CLEAN_SHUTDOWN_FILE, LOG_START_OFFSET_FILE, RECOVERY_POINT_FILE, loadLog } from './log-loader.ts';
@@ -281,13 +282,13 @@ export class PartitionLog {
   append(batch: Buffer, options: AppendOptions = {}): AppendResult {
     this.ensureWritable();
     if (batch.length < RECORD_BATCH_OVERHEAD || batchSizeAt(batch, 0) !== batch.length) {
-      throw new BrokerError(LogErrorCode.invalidRecord, 'append takes exactly one whole record batch');
+      throw new BrokerError(ErrorCode.INVALID_RECORD, 'append takes exactly one whole record batch');
     }
     if (batch.readInt8(BatchField.magic) !== CURRENT_MAGIC) {
-      throw new BrokerError(LogErrorCode.invalidRecord, 'only magic 2 record batches can be appended');
+      throw new BrokerError(ErrorCode.INVALID_RECORD, 'only magic 2 record batches can be appended');
     }
     const lastOffsetDelta = batch.readInt32BE(BatchField.lastOffsetDelta);
-    if (lastOffsetDelta < 0) throw new BrokerError(LogErrorCode.invalidRecord, 'negative lastOffsetDelta');
+    if (lastOffsetDelta < 0) throw new BrokerError(ErrorCode.INVALID_RECORD, 'negative lastOffsetDelta');
     const baseOffset = this.logEnd;
     const lastOffset = baseOffset + BigInt(lastOffsetDelta);
     const timestampType = options.timestampType ?? this.config.messageTimestampType;

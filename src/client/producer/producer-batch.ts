@@ -255,7 +255,7 @@ export class ProducerBatch {
    * bytes. When the batch had a sequence, the pieces take consecutive sequences from its base sequence, so the
    * partition's sequence range is unchanged (SEMANTICS §4.4).
    */
-  split(splitSize: number, nowMs: number): ProducerBatch[] {
+  split(splitSize: number): ProducerBatch[] {
     const decoded = decodeRecordBatch(this.encoded());
     const pieces: ProducerBatch[] = [];
     let current: ProducerBatch | null = null;

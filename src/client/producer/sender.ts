@@ -336,8 +336,8 @@ export class Sender {
 
   /** `Sender.splitAndReenqueue`: pieces keep the sequence range; not counted as a retry. */
   private splitAndReenqueue(key: string, batch: ProducerBatch, now: number): void {
-    const pieces = batch.split(Math.max(1024, Math.floor(this.config.batchSize / 2)), now);
-    let reserved = batch.reservedBytes;
+    const pieces = batch.split(Math.max(1024, Math.floor(this.config.batchSize / 2)));
+    const reserved = batch.reservedBytes;
     const entry = this.idempotence?.entry(key);
     entry?.removeInflight(batch);
     for (let i = pieces.length - 1; i >= 0; i--) {
@@ -348,7 +348,6 @@ export class Sender {
       this.accumulator.reenqueue(piece, now);
       piece.lastAttemptMs = 0;
     }
-    reserved = 0;
     this.onBatchDone(batch);
     for (const piece of pieces) this.onSplitPiece(batch, piece);
   }

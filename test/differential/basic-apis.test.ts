@@ -1,0 +1,221 @@
+// The broker core, differentially: ApiVersions, CreateTopics, Produce/Fetch, ListOffsets, Metadata and the
+// per-partition Produce errors, sent as the same raw requests to Apache Kafka and to seqlog and compared field
+// by field (SEMANTICS.md §1.8 for the Produce checks, §5 for versions, §6 for error codes).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCode } from '../../src/protocol/errors/index.ts';
+import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
+import type { ApiVersionsResponse } from '../../src/protocol/messages/generated/index.ts';
+import { BatchField } from '../../src/protocol/records/index.ts';
+import { assertScenario, requestStep } from './differential.ts';
+import type { Scenario, TargetContext } from './differential.ts';
+import { RECORD_TIMESTAMP, fetchStep, logEndOffsetStep, produceManyStep, produceStep } from './steps.ts';
+import { startDifferentialTargets } from './targets.ts';
+import type { DifferentialTargets } from './targets.ts';
+
+function createTopicStep(title: string, topic: (ctx: TargetContext) => string, options: { partitions?: number; replicationFactor?: number }, error: keyof typeof ErrorCode): ReturnType<typeof requestStep> {
+  return requestStep({
+    title,
+    apiKey: ApiKey.CreateTopics,
+    build: (ctx) => ({
+      topics: [{ name: topic(ctx), numPartitions: options.partitions ?? 1, replicationFactor: options.replicationFactor ?? 1, assignments: [], configs: [] }],
+      timeoutMs: 30000,
+      validateOnly: false,
+    }),
+    expect: (response) => assert.equal(response.topics[0]?.errorCode, ErrorCode[error]),
+  });
+}
+
+function listOffsetsStep(title: string, timestamp: bigint, expectedOffset: bigint, partition = 0): ReturnType<typeof requestStep> {
+  return requestStep({
+    title,
+    apiKey: ApiKey.ListOffsets,
+    build: (ctx) => ({
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: ctx.topic('t'), partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }],
+      timeoutMs: 30000,
+    }),
+    expect(response) {
+      assert.equal(response.topics[0]?.partitions[0]?.errorCode, ErrorCode.NONE);
+      assert.equal(response.topics[0]?.partitions[0]?.offset, expectedOffset);
+    },
+  });
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'ApiVersions v3 is answered without error (KIP-511, §5.2)',
+    steps: [
+      requestStep({
+        title: 'ApiVersions',
+        apiKey: ApiKey.ApiVersions,
+        version: 3,
+        build: () => ({ clientSoftwareName: 'seqlog-differential', clientSoftwareVersion: '0.1.0' }),
+        // The served ranges and feature levels are each broker's own (seqlog serves a subset, §5.1); what must
+        // agree is the error-free answer and that the APIs these scenarios use are served.
+        allow: ['apiKeys', 'supportedFeatures', 'finalizedFeatures', 'finalizedFeaturesEpoch', 'zkMigrationReady'],
+        expect(response: ApiVersionsResponse) {
+          assert.equal(response.errorCode, ErrorCode.NONE);
+          for (const key of [ApiKey.Produce, ApiKey.Fetch, ApiKey.ListOffsets, ApiKey.Metadata, ApiKey.InitProducerId, ApiKey.DescribeProducers]) {
+            assert.ok(response.apiKeys.some((api) => api.apiKey === key), `API key ${key} served`);
+          }
+        },
+      }),
+    ],
+  },
+  {
+    name: 'CreateTopics: an existing name, an impossible replication factor, zero partitions (ZkAdminManager/ControllerApis.createTopics)',
+    topics: { t: {} },
+    steps: [
+      createTopicStep('create t again', (ctx) => ctx.topic('t'), {}, 'TOPIC_ALREADY_EXISTS'),
+      createTopicStep('replication factor 3 on one node', (ctx) => ctx.topic('rf'), { replicationFactor: 3 }, 'INVALID_REPLICATION_FACTOR'),
+      createTopicStep('zero partitions', (ctx) => ctx.topic('zero'), { partitions: 0 }, 'INVALID_PARTITIONS'),
+    ],
+  },
+  {
+    name: 'Produce then Fetch: offsets assigned consecutively, a fetch from mid-batch returns the whole batch (LogValidator, FileRecords.slice)',
+    topics: { t: {} },
+    steps: [
+      produceStep('3 records', { producer: null, count: 3 }, { baseOffset: 0n, logStartOffset: 0n }),
+      produceStep('2 records', { producer: null, count: 2, tag: 'second' }, { baseOffset: 3n }),
+      fetchStep('fetch from 0', 0n, { offsets: [0n, 1n, 2n, 3n, 4n], highWatermark: 5n }),
+      fetchStep('fetch from 4 (inside the second batch)', 4n, { offsets: [3n, 4n], highWatermark: 5n }),
+      fetchStep('fetch at the log end', 5n, { offsets: [], highWatermark: 5n }),
+    ],
+  },
+  {
+    name: 'ListOffsets earliest, latest and by timestamp (ListOffsetsRequest.EARLIEST_TIMESTAMP/LATEST_TIMESTAMP)',
+    topics: { t: {} },
+    steps: [
+      listOffsetsStep('latest of an empty partition', -1n, 0n),
+      produceStep('4 records', { producer: null, count: 4 }, { baseOffset: 0n }),
+      listOffsetsStep('earliest', -2n, 0n),
+      listOffsetsStep('latest', -1n, 4n),
+      listOffsetsStep('first offset at the records\' timestamp', RECORD_TIMESTAMP, 0n),
+      requestStep({
+        title: 'a timestamp after every record',
+        apiKey: ApiKey.ListOffsets,
+        build: (ctx) => ({
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: ctx.topic('t'), partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: RECORD_TIMESTAMP + 1000n, maxNumOffsets: 1 }] }],
+          timeoutMs: 30000,
+        }),
+        expect: (response) => assert.equal(response.topics[0]?.partitions[0]?.offset, -1n),
+      }),
+    ],
+  },
+  {
+    name: 'Metadata for an unknown topic with allowAutoTopicCreation=false: UNKNOWN_TOPIC_OR_PARTITION (KafkaApis.handleTopicMetadataRequest)',
+    steps: [
+      requestStep({
+        title: 'Metadata for a missing topic',
+        apiKey: ApiKey.Metadata,
+        version: 12,
+        build: (ctx) => ({
+          topics: [{ topicId: Buffer.alloc(16), name: ctx.topic('missing') }],
+          allowAutoTopicCreation: false,
+          includeClusterAuthorizedOperations: false,
+          includeTopicAuthorizedOperations: false,
+        }),
+        expect(response) {
+          assert.equal(response.topics[0]?.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          assert.equal(response.topics[0]?.partitions.length, 0);
+        },
+      }),
+      logEndOffsetStepForMissing(),
+    ],
+  },
+  {
+    name: 'Produce to an unknown partition or topic: UNKNOWN_TOPIC_OR_PARTITION for that partition only (ReplicaManager.appendToLocalLog, §1.8)',
+    topics: { t: {} },
+    steps: [
+      produceManyStep(
+        'partition 0 and partition 5 of a one-partition topic',
+        [
+          { producer: null, partition: 0 },
+          { producer: null, partition: 5 },
+        ],
+        [{ baseOffset: 0n }, { error: 'UNKNOWN_TOPIC_OR_PARTITION', baseOffset: -1n, logStartOffset: -1n }],
+      ),
+      produceStep('a topic that does not exist', { producer: null, topic: 'missing' }, { error: 'UNKNOWN_TOPIC_OR_PARTITION', logStartOffset: -1n }),
+      logEndOffsetStep('one record appended', 1n),
+    ],
+  },
+  {
+    name: 'a batch whose CRC does not match: CORRUPT_MESSAGE (UnifiedLog.analyzeAndValidateRecords, §1.8)',
+    topics: { t: {} },
+    steps: [
+      produceStep(
+        'last byte flipped',
+        {
+          producer: null,
+          count: 2,
+          mutate(batch) {
+            batch[batch.length - 1] ^= 0xff;
+          },
+        },
+        { error: 'CORRUPT_MESSAGE', logStartOffset: -1n },
+      ),
+      produceStep(
+        'CRC field flipped',
+        {
+          producer: null,
+          mutate(batch) {
+            batch[BatchField.crc] ^= 0x01;
+          },
+        },
+        { error: 'CORRUPT_MESSAGE' },
+      ),
+      logEndOffsetStep('nothing appended', 0n),
+    ],
+  },
+  {
+    name: 'a batch larger than the topic\'s max.message.bytes: MESSAGE_TOO_LARGE (UnifiedLog.analyzeAndValidateRecords, §1.8)',
+    topics: { t: { configs: { 'max.message.bytes': '1000' } } },
+    steps: [
+      produceStep('a 2000-byte value', { producer: null, valueBytes: 2000 }, { error: 'MESSAGE_TOO_LARGE', logStartOffset: -1n }),
+      produceStep('a 500-byte value fits', { producer: null, valueBytes: 500 }, { baseOffset: 0n }),
+      logEndOffsetStep('one record appended', 1n),
+    ],
+  },
+  {
+    name: 'acks outside {-1, 0, 1}: INVALID_REQUIRED_ACKS for every partition (KafkaApis.handleProduceRequest, §1.8)',
+    topics: { t: {} },
+    steps: [produceStep('acks=2', { producer: null }, { error: 'INVALID_REQUIRED_ACKS' }, { acks: 2 }), logEndOffsetStep('nothing appended', 0n)],
+  },
+];
+
+/** ListOffsets for a topic that does not exist: UNKNOWN_TOPIC_OR_PARTITION. */
+function logEndOffsetStepForMissing(): ReturnType<typeof requestStep> {
+  return requestStep({
+    title: 'ListOffsets for a missing topic',
+    apiKey: ApiKey.ListOffsets,
+    build: (ctx) => ({
+      replicaId: -1,
+      isolationLevel: 0,
+      topics: [{ name: ctx.topic('missing'), partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }],
+      timeoutMs: 30000,
+    }),
+    expect: (response) => assert.equal(response.topics[0]?.partitions[0]?.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+  });
+}
+
+describe('broker core: Apache Kafka vs seqlog', { timeout: 300_000 }, () => {
+  let targets: DifferentialTargets;
+
+  before(async () => {
+    targets = await startDifferentialTargets();
+  });
+
+  after(async () => {
+    await targets?.stop();
+  });
+
+  for (const scenario of scenarios) {
+    test(scenario.name, { timeout: 60_000 }, async () => {
+      await assertScenario(scenario, [targets.kafka, targets.seqlog]);
+    });
+  }
+});
