@@ -2,6 +2,7 @@
 // into that request's per-partition (or top-level) error field. Anything else thrown is unexpected and becomes
 // UNKNOWN_SERVER_ERROR (or KAFKA_STORAGE_ERROR for I/O), as Kafka's `Errors.forException` does.
 import { ErrorCode } from '../protocol/errors/error-table.ts';
+
 export class BrokerError extends Error {
   override readonly name = 'BrokerError';
   constructor(
