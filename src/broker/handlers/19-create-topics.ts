@@ -63,7 +63,8 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
         topicConfigErrorCode: ErrorCode.NONE,
         numPartitions: -1,
         replicationFactor: -1,
-        configs: null,
+        // A failed topic answers an empty list, not null: Kafka's CreatableTopicResult defaults Configs to [].
+        configs: [],
       };
       topics.push(result);
       try {
