@@ -37,6 +37,8 @@ export class Connection {
   private running = false;
   private writing = false;
   private closed = false;
+  /** Set by drainAndClose: no new request is started. */
+  private draining = false;
 
   constructor(
     private readonly socket: Socket,
@@ -61,7 +63,35 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /**
+   * A clean shutdown of this connection: reads no more requests, lets the ones already read finish and their
+   * answers go out, then closes. Kafka's controlled shutdown does the same; closing at once would leave appended
+   * but unanswered batches, whose retries after the restart could meet a producer state that only remembers each
+   * producer's last batch. Gives up after `timeoutMs`.
+   */
+  async drainAndClose(timeoutMs: number): Promise<void> {
+    if (this.closed) return;
+    this.draining = true;
+    this.pending.length = 0;
+    this.socket.pause();
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed && (this.running || this.writing || this.outgoing.length > 0) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    if (!this.closed && this.socket.writableLength > 0) {
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.socket.once('drain', () => {
+          clearTimeout(timer);
+          resolve(undefined);
+        });
+      });
+    }
+    this.close();
+  }
+
   private onData(chunk: Buffer): void {
+    if (this.draining) return;
     let frames: Buffer[];
     try {
       frames = this.splitter.push(chunk);
@@ -77,7 +107,7 @@ export class Connection {
 
   /** Backpressure: stop reading while the socket's write buffer is full or too many requests wait. */
   private updateReading(): void {
-    if (this.closed) return;
+    if (this.closed || this.draining) return;
     const busy = this.socket.writableNeedDrain || this.pending.length + this.outgoing.length >= MAX_QUEUED_REQUESTS;
     if (busy && !this.socket.isPaused()) this.socket.pause();
     else if (!busy && this.socket.isPaused()) this.socket.resume();

@@ -44,12 +44,15 @@ export class KafkaServer {
     return this.connections.size;
   }
 
-  /** Stops accepting, closes every connection, resolves when the listener is closed. */
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const connection of this.connections) connection.close();
-      this.connections.clear();
-    });
+  /**
+   * Stops accepting, lets every connection answer the requests it already read (for at most `drainMs`), closes
+   * them, and resolves when the listener is closed. `drainMs` 0 closes connections at once.
+   */
+  async close(drainMs = 5000): Promise<void> {
+    const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const connections = [...this.connections];
+    this.connections.clear();
+    await Promise.all(connections.map((connection) => (drainMs > 0 ? connection.drainAndClose(drainMs) : connection.close())));
+    await listenerClosed;
   }
 }
