@@ -109,6 +109,8 @@ interface RequestStepSpec<K extends ApiKeyType> {
   expect?(response: ResponseByApiKey[K], ctx: TargetContext): void;
   /** Extra allow-list patterns for this step, with the reason in a comment where the step is written. */
   allow?: readonly string[];
+  /** The request gets no response (Produce with acks=0): the step's response is null and `expect` is skipped. */
+  noResponse?: boolean;
 }
 
 /** One step of a scenario, with its request type erased. */
@@ -131,9 +133,10 @@ export function requestStep<K extends ApiKeyType>(spec: RequestStepSpec<K>): Ste
     apiKey: spec.apiKey,
     fixedVersion: spec.version,
     allow: spec.allow ?? [],
-    run: (connection, version, ctx) => connection.send(spec.apiKey, version, spec.build(ctx)),
-    capture: spec.capture ? (response, ctx) => spec.capture?.(response as ResponseByApiKey[K], ctx) : undefined,
-    expect: spec.expect ? (response, ctx) => spec.expect?.(response as ResponseByApiKey[K], ctx) : undefined,
+    run: (connection, version, ctx) =>
+      spec.noResponse ? connection.sendWithoutResponse(spec.apiKey, version, spec.build(ctx)).then(() => null) : connection.send(spec.apiKey, version, spec.build(ctx)),
+    capture: spec.capture && !spec.noResponse ? (response, ctx) => spec.capture?.(response as ResponseByApiKey[K], ctx) : undefined,
+    expect: spec.expect && !spec.noResponse ? (response, ctx) => spec.expect?.(response as ResponseByApiKey[K], ctx) : undefined,
   };
 }
 

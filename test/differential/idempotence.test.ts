@@ -360,6 +360,55 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'acks=0 original, acks=-1 retry: the retry is a duplicate of what the unanswered request appended (§2.4, KafkaApis.handleProduceRequest acks=0)',
+    topics: { t: {} },
+    steps: [
+      initProducerIdStep('p1'),
+      produceStep('seq 0..2 acks=0 (no response)', p1(0, 3), {}, { acks: 0 }),
+      produceStep('retry of seq 0..2 acks=-1', p1(0, 3), { baseOffset: 0n, logAppendTimeMs: CACHED }),
+      produceStep('seq 3 acks=0 (no response)', p1(3), {}, { acks: 0 }),
+      produceStep('seq 5 (gap) acks=0 is rejected silently', p1(5), {}, { acks: 0 }),
+      produceStep('seq 4 acks=-1', p1(4), { baseOffset: 4n }),
+      logEndOffsetStep('log end offset', 5n),
+    ],
+  },
+  {
+    name: 'Produce versions 3, 7, 9 and 11 deduplicate alike (§5.2; the idempotence rules do not depend on the request version)',
+    topics: { t: {} },
+    steps: [
+      initProducerIdStep('p1'),
+      produceStep('seq 0..1 at v3', p1(0, 2), { baseOffset: 0n }, { version: 3 }),
+      produceStep('duplicate at v7', p1(0, 2), { baseOffset: 0n, logAppendTimeMs: CACHED }, { version: 7 }),
+      produceStep('duplicate at v9', p1(0, 2), { baseOffset: 0n, logAppendTimeMs: CACHED }, { version: 9 }),
+      produceStep('gap at v3', p1(4), { error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' }, { version: 3 }),
+      produceStep('old epoch at v9', p1(2, 1, { epoch: 1 }), { error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' }, { version: 9 }),
+      produceStep('seq 2 at v11', p1(2), { baseOffset: 2n }, { version: 11 }),
+    ],
+  },
+  {
+    name: 'DescribeProducers for a partition that does not exist: UNKNOWN_TOPIC_OR_PARTITION (KafkaApis.handleDescribeProducersRequest)',
+    topics: { t: {} },
+    steps: [
+      requestStep({
+        title: 'partition 3 of a one-partition topic, and a missing topic',
+        apiKey: ApiKey.DescribeProducers,
+        build: (ctx) => ({
+          topics: [
+            { name: ctx.topic('t'), partitionIndexes: [0, 3] },
+            { name: ctx.topic('missing'), partitionIndexes: [0] },
+          ],
+        }),
+        expect(response, ctx) {
+          const t = response.topics.find((topic) => topic.name === ctx.topic('t'));
+          assert.equal(t?.partitions.find((p) => p.partitionIndex === 0)?.errorCode, ErrorCode.NONE);
+          assert.equal(t?.partitions.find((p) => p.partitionIndex === 3)?.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          const missing = response.topics.find((topic) => topic.name === ctx.topic('missing'));
+          assert.equal(missing?.partitions[0]?.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        },
+      }),
+    ],
+  },
+  {
     name: 'compressed batches (gzip, snappy, lz4, zstd) are deduplicated like plain ones (UnifiedLogTest.testDuplicateAppends, §1.5, §2.4)',
     topics: { t: {} },
     steps: [

@@ -109,6 +109,7 @@ export function produceManyStep(title: string, writes: readonly PartitionWrite[]
     title,
     apiKey: ApiKey.Produce,
     version: options.version,
+    noResponse: options.acks === 0,
     build(ctx) {
       const topics = new Map<string, ProduceRequestTopicProduceData>();
       for (const write of writes) {
