@@ -18,6 +18,7 @@ const serverSockets = new Set<Socket>();
 before(async () => {
   server = createServer((socket) => {
     serverSockets.add(socket);
+    socket.on('error', () => undefined);
     socket.on('close', () => serverSockets.delete(socket));
     const splitter = new FrameSplitter();
     socket.on('data', (chunk: Buffer) => {
