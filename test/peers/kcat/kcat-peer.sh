@@ -79,6 +79,11 @@ common=()
 produce_plain() { # kind idempotence
   values "$1" "$count" | run_kcat "produce" -P -b "$bootstrap" -t "$topic" "${common[@]}" \
     -X "enable.idempotence=$2" -X acks=all -X message.timeout.ms=30000
+  # kcat exits 0 even when it gave up: it stops when its only broker connection drops ("terminating") and only
+  # reports failed deliveries on stderr. Either means records may be missing.
+  if grep -qE 'Delivery failed|terminating' "$work/stderr"; then
+    fail "produce: $(grep -E 'Delivery failed|terminating' "$work/stderr" | tail -n1)"
+  fi
 }
 
 read_topic() { # isolation file
