@@ -127,7 +127,7 @@ it('drop-response with closeClient resets the client; a seeded schedule replays 
 
   const proxy = await ChaosProxy.start({ target: { host: '127.0.0.1', port: serverPort }, rules: [{ fault: ChaosFault.dropResponse, maxCount: 1 }] });
   const client = await openClient(proxy.port);
-  const closed = once(client.socket, 'close');
+  const closed = new Promise((resolve) => client.socket.once('close', resolve));
   client.socket.write(request(1));
   await closed;
   assert.equal(client.bytes().length, 0);
