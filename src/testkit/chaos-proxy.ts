@@ -287,6 +287,8 @@ class ProxiedConnection {
       case 'cut':
         this.toClient = this.toClient.then(() => {
           if (this.closed || this.clientGone) return;
+          // Nothing may follow the half frame on this connection: later answers would be read as its rest.
+          this.clientGone = true;
           this.client.write(bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))), () => this.reset());
         });
         return;

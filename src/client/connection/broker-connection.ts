@@ -86,7 +86,17 @@ export class BrokerConnection {
   /** Sends a request and resolves with the decoded response body. */
   async send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<ResponseByApiKey[K]> {
     const frame = await this.sendRaw(apiKey, version, body, true);
-    return decodeResponseFrame(apiKey, version, frame as Buffer).body;
+    try {
+      return decodeResponseFrame(apiKey, version, frame as Buffer).body;
+    } catch (error) {
+      // A response that does not parse means the byte stream can no longer be trusted (a corrupted or misframed
+      // answer): like Kafka's NetworkClient, drop the connection, which fails every outstanding request with a
+      // retriable network error instead of a fatal one.
+      const failure = new ConnectionError(`malformed response to API key ${apiKey} v${version}: ${(error as Error).message}`);
+      this.fail(failure);
+      this.socket.destroy();
+      throw failure;
+    }
   }
 
   /** Sends a request that gets no response (Produce with acks=0). Resolves once it is handed to the socket. */
