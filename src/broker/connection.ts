@@ -17,6 +17,8 @@ export interface Dispatched {
   readonly response: Buffer | null | Promise<Buffer | null>;
   /** True when the next request may start before `response` settles. */
   readonly pipelined: boolean;
+  /** Close the connection once the answers to earlier requests are written; read nothing more. */
+  readonly closeAfter?: boolean;
 }
 
 /** Handles one request frame. Throwing closes the connection (malformed frame, unknown API). */
@@ -39,6 +41,8 @@ export class Connection {
   private closed = false;
   /** Set by drainAndClose: no new request is started. */
   private draining = false;
+  /** Close (after flushing) once every queued answer is written. */
+  private closeWhenWritten = false;
 
   constructor(
     private readonly socket: Socket,
@@ -129,6 +133,11 @@ export class Connection {
         }
         const response = Promise.resolve(dispatched.response);
         this.outgoing.push(response);
+        if (dispatched.closeAfter === true) {
+          this.draining = true;
+          this.closeWhenWritten = true;
+          this.pending.length = 0;
+        }
         void this.writeResponses();
         // A request that is not pipelined must finish before the next one starts (Kafka's muted channel).
         if (!dispatched.pipelined) await response.catch(() => undefined);
@@ -155,6 +164,10 @@ export class Connection {
         this.outgoing.shift();
         if (frame !== null && !this.closed) this.socket.write(frame);
         this.updateReading();
+      }
+      if (this.closeWhenWritten && this.outgoing.length === 0 && !this.closed) {
+        this.closed = true;
+        this.socket.end(() => this.socket.destroy());
       }
     } finally {
       this.writing = false;

@@ -10,7 +10,7 @@ import { ApiKey, type ApiKey as ApiKeyType, type ResponseByApiKey } from '../pro
 import { ErrorCode } from '../protocol/errors/index.ts';
 import type { BrokerContext } from './broker-context.ts';
 import type { ConnectionInfo, Dispatched } from './connection.ts';
-import type { ApiHandler, HandlerResult } from './handlers/api-handler.ts';
+import { CLOSE_CONNECTION, type ApiHandler, type HandlerResult } from './handlers/api-handler.ts';
 import { apiVersionsResponse } from './handlers/18-api-versions.ts';
 
 export class InvalidRequestError extends Error {
@@ -34,8 +34,9 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
   // The handler runs synchronously up to its first await: for a pipelined handler (Produce) that is where the
   // batch is validated and appended, so requests of one connection are appended in the order they arrived.
   const result = (handler as ApiHandler<ApiKeyType>).handle(broker, decoded.body, context);
+  if (result === CLOSE_CONNECTION) return { response: null, pipelined: false, closeAfter: true };
   const encode = (body: HandlerResult<ApiKeyType>): Buffer | null =>
-    body === null ? null : encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType]);
+    body === null || body === CLOSE_CONNECTION ? null : encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType]);
   const response = result instanceof Promise ? result.then(encode) : encode(result);
   return { response, pipelined: handler.pipelined === true };
 }

@@ -90,7 +90,7 @@ export interface VerifyResult {
 
 function defaultProducerFactory(options: VerifyProducerOptions): VerifyProducer {
   // Short timeouts: a lost ack costs one request timeout before the retry, and the schedule injects hundreds.
-  return new Producer({ bootstrap: options.bootstrap, clientId: options.clientId, idempotent: options.idempotent, acks: 'all', lingerMs: 1, batchSize: 512, requestTimeoutMs: 3000, retryBackoffMs: 20, deliveryTimeoutMs: 120_000 });
+  return new Producer({ bootstrap: options.bootstrap, clientId: options.clientId, idempotent: options.idempotent, acks: 'all', lingerMs: 0, batchSize: 160, requestTimeoutMs: 3000, retryBackoffMs: 20, deliveryTimeoutMs: 120_000 });
 }
 
 function parseHostPort(address: string): { host: string; port: number } {
@@ -116,7 +116,7 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
 function faultRules(rates: VerifyOptions['faultRates']): ChaosRule[] {
   const produce = [ApiKey.Produce];
   return [
-    { fault: ChaosFault.dropResponse, apiKeys: produce, probability: rates?.lostAck ?? 0.08, closeClient: true },
+    { fault: ChaosFault.dropResponse, apiKeys: produce, probability: rates?.lostAck ?? 0.1, closeClient: true },
     { fault: ChaosFault.cutRequest, apiKeys: produce, probability: rates?.cutRequest ?? 0.01 },
     { fault: ChaosFault.cutResponse, apiKeys: produce, probability: rates?.cutResponse ?? 0.01 },
     { fault: ChaosFault.delayResponse, apiKeys: produce, probability: rates?.delay ?? 0.02, delayMs: [20, 200] },
@@ -152,7 +152,7 @@ async function runOnce(options: VerifyOptions, idempotent: boolean, seed: number
     // Crash points: spread over the middle of the run, jittered by the seed.
     const crashAt = Array.from({ length: crashes }, (_, i) => Math.floor(((i + 1) / (crashes + 1) + (random() - 0.5) / (crashes + 2)) * total)).sort((a, b) => a - b);
     let crashInProgress: Promise<void> | null = null;
-    const window = options.window ?? 500;
+    const window = options.window ?? 300;
     let completed = 0;
     let issued = 0;
     const started = performance.now();

@@ -373,7 +373,6 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'a rejected acks=0 batch closes the connection, so the producer notices (KafkaApis.handleProduceRequest acks=0 error path)',
-    knownDifference: 'seqlog keeps the connection open after an acks=0 Produce fails',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),

@@ -13,7 +13,7 @@ import type {
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { BatchField, CURRENT_MAGIC, CompressionType, RECORD_BATCH_OVERHEAD, compressionOf, isTransactional } from '../../protocol/records/batch-header.ts';
 import { BatchRejectReason, validateBatchForAppend } from '../../protocol/records/validate-batch-for-append.ts';
-import type { ApiHandler } from './api-handler.ts';
+import { CLOSE_CONNECTION, type ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
 import { appendRecordsAsLeader } from '../partition-append.ts';
@@ -83,9 +83,11 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
   pipelined: true,
   handle(broker, request, context) {
     const version = context.apiVersion;
-    if (version < 3) return failAll(request, ErrorCode.UNSUPPORTED_VERSION);
+    // A whole-request failure is an answer for acks 1/all and a closed connection for acks=0.
+    const rejectAll = (errorCode: number) => (request.acks === 0 ? CLOSE_CONNECTION : failAll(request, errorCode));
+    if (version < 3) return rejectAll(ErrorCode.UNSUPPORTED_VERSION);
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return failAll(request, ErrorCode.INVALID_REQUIRED_ACKS);
-    if (request.transactionalId === null && hasTransactionalRecords(request)) return failAll(request, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (request.transactionalId === null && hasTransactionalRecords(request)) return rejectAll(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const durable: Promise<void>[] = [];
@@ -102,7 +104,9 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
     if (request.acks === 0) {
       // No response is sent, but a failed fsync must still be noticed (it takes the log offline).
       void Promise.allSettled(durable);
-      return null;
+      // An acks=0 producer learns of a rejected batch only by losing its connection (Kafka closes it).
+      const failed = responses.some((topic) => topic.partitionResponses.some((partition) => partition.errorCode !== ErrorCode.NONE));
+      return failed ? CLOSE_CONNECTION : null;
     }
     return durable.length === 0 ? answer : Promise.all(durable).then(() => answer);
   },

@@ -11,8 +11,14 @@ export interface RequestContext {
   readonly connection: ConnectionInfo;
 }
 
-/** A response, or null when none is sent (acks=0 Produce). */
-export type HandlerResult<K extends ApiKey> = ResponseByApiKey[K] | null;
+/**
+ * No response, and the connection is closed once the answers to earlier requests are out: Kafka's way of telling
+ * an acks=0 producer that a batch failed (`KafkaApis.handleProduceRequest` closes the connection).
+ */
+export const CLOSE_CONNECTION: unique symbol = Symbol('close connection');
+
+/** A response, null when none is sent (acks=0 Produce), or CLOSE_CONNECTION. */
+export type HandlerResult<K extends ApiKey> = ResponseByApiKey[K] | null | typeof CLOSE_CONNECTION;
 
 export interface ApiHandler<K extends ApiKey> {
   readonly apiKey: K;
