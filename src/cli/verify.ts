@@ -55,7 +55,9 @@ function progressReporter(json: boolean): { onProgress: (p: VerifyProgress) => v
 }
 
 function table(runs: readonly VerifyRunResult[]): string {
-  const out = new Table({ head: ['', ...runs.map((run) => `idempotence ${run.idempotent ? 'on' : 'off'}`)] });
+  // No colour codes when the output is piped or captured.
+  const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+  const out = new Table({ head: ['', ...runs.map((run) => `idempotence ${run.idempotent ? 'on' : 'off'}`)], ...style });
   const row = (label: string, cell: (run: VerifyRunResult) => string | number): void => {
     out.push([label, ...runs.map((run) => String(cell(run)))]);
   };
@@ -68,7 +70,11 @@ function table(runs: readonly VerifyRunResult[]): string {
   row('out of order', (run) => run.outOfOrder);
   row('faults injected', (run) => run.faultsInjected);
   row('throughput (acked/s)', (run) => Math.round(run.throughput));
-  row('verdict', (run) => (run.check.valid ? 'exactly once' : run.idempotent ? `FAILED: ${run.check.fatal.join(', ')}` : `anomalies: ${run.check.fatal.join(', ') || 'duplicates/reordering'}`));
+  row('verdict', (run) => {
+    if (!run.check.valid) return `FAILED: ${run.check.fatal.join(', ')}`;
+    if (run.duplicates > 0 || run.outOfOrder > 0) return 'duplicates/reordering';
+    return 'exactly once';
+  });
   return out.toString();
 }
 
