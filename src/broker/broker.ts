@@ -39,8 +39,21 @@ export interface RunningBroker {
   readonly port: number;
   readonly dataDir: string;
   readonly clusterId: string;
+  /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
+  metrics(): BrokerMetrics;
   /** Stops accepting, closes connections, flushes and closes every log (a clean shutdown). */
   close(): Promise<void>;
+}
+
+export interface BrokerMetrics {
+  /** Open client connections. */
+  connections: number;
+  /** Producer ids tracked over every partition (Kafka's `ProducerIdCount`). */
+  producerIdCount: number;
+  /** Producers forgotten because a partition reached `producer.id.max.per.partition`. */
+  evictedProducerIds: number;
+  /** Producers forgotten after `producer.id.expiration.ms` without a write (KIP-854). */
+  expiredProducerIds: number;
 }
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
@@ -123,6 +136,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     port,
     dataDir: config.dataDir,
     clusterId: identity.clusterId,
+    metrics() {
+      return { connections: server.connectionCount, ...producerStates.metrics() };
+    },
     close() {
       closing ??= (async () => {
         await server.close();
