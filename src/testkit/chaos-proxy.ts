@@ -16,6 +16,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { FrameSplitter, decodeResponseFrame, encodeResponseFrame, readRequestHeader, peekCorrelationId } from '../protocol/framing.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
+import { metadataApi } from '../protocol/messages/generated/03-metadata.ts';
 import { Reader } from '../protocol/wire/reader.ts';
 import { mulberry32, type Random } from './random.ts';
 
@@ -55,7 +56,8 @@ export interface ChaosProxyOptions {
   /**
    * Rewrite every broker address in Metadata answers to the proxy's own, so that clients keep talking through the
    * proxy to a broker that advertises its real address (any single-node Kafka). Default false: seqlog can be told
-   * to advertise the proxy instead (`advertisedHost`/`advertisedPort`).
+   * to advertise the proxy instead (`advertisedHost`/`advertisedPort`). ApiVersions answers are then capped at the
+   * newest Metadata version this build can rewrite.
    */
   readonly rewriteMetadata?: boolean;
   /** Largest frame accepted in either direction. Default 100 MiB. */
@@ -278,8 +280,8 @@ class ProxiedConnection {
     const correlationId = frame.length >= 4 ? peekCorrelationId(frame) : -1;
     // A broker answering out of order is itself a finding; forward it untouched so the client reports it.
     const action = request !== undefined && request.correlationId === correlationId ? request.action : PASS;
-    const rewrite = request !== undefined && request.apiKey === ApiKey.Metadata && this.proxy.rewritesMetadata;
-    const bytes = rewrite ? this.proxy.rewriteMetadata(frame, request.apiVersion) : withSizePrefix(frame);
+    const rewrite = request !== undefined && this.proxy.rewritesMetadata && (request.apiKey === ApiKey.Metadata || request.apiKey === ApiKey.ApiVersions);
+    const bytes = !rewrite ? withSizePrefix(frame) : request.apiKey === ApiKey.Metadata ? this.proxy.rewriteMetadata(frame, request.apiVersion) : this.proxy.capMetadataVersion(frame, request.apiVersion);
     switch (action.kind) {
       case 'drop':
         if (action.closeClient) this.toClient = this.toClient.then(() => this.reset());
@@ -433,6 +435,23 @@ export class ChaosProxy {
       const decoded = decodeResponseFrame(ApiKey.Metadata, version, frame);
       const body = { ...decoded.body, brokers: decoded.body.brokers.map((broker) => ({ ...broker, host: this.host, port: this.port })) };
       return encodeResponseFrame(ApiKey.Metadata, decoded.version, decoded.correlationId, body);
+    } catch {
+      return withSizePrefix(frame);
+    }
+  }
+
+  /**
+   * @internal An ApiVersions answer whose Metadata range ends at the newest version this build decodes, as a complete
+   * frame: a client that negotiated a newer one (librdkafka 2.x with Kafka 4.x asks for v13) would get its Metadata
+   * answers forwarded unrewritten and bypass the proxy.
+   */
+  capMetadataVersion(frame: Buffer, version: number): Buffer {
+    try {
+      const decoded = decodeResponseFrame(ApiKey.ApiVersions, version, frame);
+      const entry = decoded.body.apiKeys.find((api) => api.apiKey === ApiKey.Metadata);
+      if (entry === undefined || entry.maxVersion <= metadataApi.maxVersion) return withSizePrefix(frame);
+      const body = { ...decoded.body, apiKeys: decoded.body.apiKeys.map((api) => (api.apiKey === ApiKey.Metadata ? { ...api, maxVersion: metadataApi.maxVersion } : api)) };
+      return encodeResponseFrame(ApiKey.ApiVersions, decoded.version, decoded.correlationId, body);
     } catch {
       return withSizePrefix(frame);
     }

@@ -173,6 +173,45 @@ describe('producer across a broker restart', { timeout: 180_000 }, () => {
     }
   });
 
+  // The topic exists but has no record when the broker stops cleanly (the "in flight" test below hits this when
+  // the producer's metadata request auto-created the topic and no Produce arrived before the shutdown): the
+  // partition's index files are written empty, and the restarted broker must still append past the first index
+  // entry. It used to fail that append with KAFKA_STORAGE_ERROR forever, and the batch expired.
+  it('keeps producing after a restart that found the topic created and still empty', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-producer-empty-restart-'));
+    let broker = await startBroker({ dataDir });
+    const port = broker.port;
+    let producer: Producer | null = null;
+    try {
+      const creator = await openConnection(broker.bootstrap);
+      const metadata = await creator.send(ApiKey.Metadata, creator.versionFor(ApiKey.Metadata, 4, 12) ?? 4, {
+        topics: [{ topicId: Buffer.alloc(16), name: 'empty-restart' }],
+        allowAutoTopicCreation: true,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      creator.close();
+      assert.ok((metadata.topics[0]?.partitions.length ?? 0) > 0, 'the topic was created');
+      await broker.close();
+      broker = await startBroker({ dataDir, port });
+      const active = new Producer({ bootstrap: broker.bootstrap, lingerMs: 0, batchSize: 512, deliveryTimeoutMs: 10_000, requestTimeoutMs: 5_000 });
+      producer = active;
+      const total = 1000;
+      const sends = Array.from({ length: total }, (_, i) => active.send({ topic: 'empty-restart', partition: 0, value: `r-${i}` }));
+      const results = await Promise.allSettled(sends);
+      const failed = results.filter((r) => r.status === 'rejected');
+      assert.equal(failed.length, 0, `failed sends: ${failed.slice(0, 3).map((r) => String((r as PromiseRejectedResult).reason)).join('; ')}`);
+      const connection = await openConnection(broker.bootstrap);
+      const stored = await readPartition(connection, 'empty-restart');
+      connection.close();
+      assert.deepEqual(stored.map((r) => r.value), Array.from({ length: total }, (_, i) => `r-${i}`));
+    } finally {
+      await producer?.close();
+      await broker.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   // The broker shuts down cleanly while batches are in flight: it answers what it already read before closing
   // (a clean shutdown drains), so no appended batch is left for a retry to meet after the restart.
   it('loses nothing and duplicates nothing when the broker shuts down with sends in flight', async () => {

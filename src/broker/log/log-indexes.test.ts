@@ -34,6 +34,25 @@ describe('OffsetIndex', () => {
     const swapped = Buffer.concat([index.toBytes().subarray(8), index.toBytes().subarray(0, 8)]);
     assert.equal(OffsetIndex.fromBytes(0n, swapped, 1000), null, 'not increasing');
   });
+
+  // Kafka's `OffsetIndexTest.testReopen`: an index read back from its file keeps taking entries. An empty file
+  // (a segment closed cleanly before its first index entry) used to load with no room, and growing a zero-size
+  // buffer by doubling left it empty, so the first append after a restart threw.
+  it('testReopen: an index loaded from its file, even an empty one, keeps taking entries', () => {
+    for (const image of [new OffsetIndex(0n).toBytes(), (() => {
+      const index = new OffsetIndex(0n);
+      index.append(5n, 100);
+      return index.toBytes();
+    })()]) {
+      const loaded = OffsetIndex.fromBytes(0n, image, 1 << 20);
+      assert.ok(loaded);
+      const first = loaded.entries;
+      for (let i = 0; i < 200; i++) loaded.append(10n + BigInt(i), 200 + i * 100);
+      assert.equal(loaded.entries, first + 200);
+      assert.deepEqual(loaded.lastEntry, { offset: 209n, position: 200 + 199 * 100 });
+      assert.deepEqual(OffsetIndex.fromBytes(0n, loaded.toBytes(), 1 << 20)?.lookup(105n), { offset: 105n, position: 200 + 95 * 100 });
+    }
+  });
 });
 
 describe('TimeIndex', () => {
@@ -48,6 +67,21 @@ describe('TimeIndex', () => {
     assert.deepEqual(index.lookup(5000n), { timestamp: 2000n, offset: 60n });
     assert.deepEqual(TimeIndex.fromBytes(50n, index.toBytes(), 61n)?.lastEntry, { timestamp: 2000n, offset: 60n });
     assert.equal(TimeIndex.fromBytes(50n, index.toBytes(), 60n), null, 'offset past the segment end');
+  });
+
+  // Kafka's `TimeIndexTest.testReopen`, including an empty file (see the OffsetIndex case).
+  it('testReopen: an index loaded from its file, even an empty one, keeps taking entries', () => {
+    const one = new TimeIndex(0n);
+    one.maybeAppend(1000n, 3n);
+    for (const image of [new TimeIndex(0n).toBytes(), one.toBytes()]) {
+      const loaded = TimeIndex.fromBytes(0n, image, 1n << 20n);
+      assert.ok(loaded);
+      const first = loaded.entries;
+      for (let i = 0; i < 100; i++) loaded.maybeAppend(2000n + BigInt(i), 10n + BigInt(i));
+      assert.equal(loaded.entries, first + 100);
+      assert.deepEqual(loaded.lastEntry, { timestamp: 2099n, offset: 109n });
+      assert.deepEqual(TimeIndex.fromBytes(0n, loaded.toBytes(), 1n << 20n)?.lookup(2050n), { timestamp: 2050n, offset: 60n });
+    }
   });
 });
 

@@ -120,6 +120,31 @@ describe('PartitionLog recovery', () => {
     await reopened.close();
   });
 
+  // `LogLoaderTest.testCleanShutdownFile` for a partition closed before its first batch (a topic auto-created by
+  // a producer's metadata request just before the broker stopped): its index files are empty, and after the
+  // restart the first append that earns an index entry failed with KAFKA_STORAGE_ERROR, forever, with the batch
+  // bytes already written (the producer then retried the same sequence until delivery.timeout.ms).
+  it('after a clean shutdown of an empty log, appends past index.interval.bytes still work', async () => {
+    const options = { config: { indexIntervalBytes: 100 } };
+    const log = await PartitionLog.open({ directory: join(temp.path, `recover-${counter++}`), ...options });
+    await log.close();
+    const reopened = await PartitionLog.open({ directory: log.directory, ...options });
+    assert.equal(reopened.recoveryReport.cleanShutdown, true);
+    for (let i = 0; i < 30; i++) {
+      reopened.append(makeBatch([0, 1, 2].map((j) => ({ timestamp: 1000n + BigInt(i * 3 + j), value: `b${i}r${j}` }))));
+    }
+    await reopened.waitDurable(89n);
+    assert.equal(reopened.logEndOffset, 90n);
+    assertReadable(reopened);
+    assert.deepEqual(reopened.offsetForTimestamp(1050n), { timestamp: 1050n, offset: 50n });
+    await reopened.close();
+    const again = await PartitionLog.open({ directory: log.directory, ...options });
+    assert.deepEqual(again.recoveryReport.recoveredSegments, []);
+    assert.equal(again.logEndOffset, 90n);
+    assert.deepEqual(again.maxTimestampOffset(), { timestamp: 1089n, offset: 89n });
+    await again.close();
+  });
+
   it('rebuilds an index that fails its sanity check, and one that points at the wrong place', async () => {
     const options = { config: { segmentBytes: 1000, indexIntervalBytes: 100 } };
     const { log } = await filledLog(30, options);

@@ -5,6 +5,8 @@
 // memory and is written to disk when its segment is rolled or closed; it can always be rebuilt from the .log.
 
 const ENTRY_SIZE = 8;
+/** Entries a fresh index has room for before it first grows. */
+const INITIAL_ENTRIES = 64;
 
 export interface OffsetPosition {
   offset: bigint;
@@ -17,7 +19,7 @@ export class OffsetIndex {
   private count = 0;
 
   constructor(readonly baseOffset: bigint) {
-    this.buffer = Buffer.alloc(64 * ENTRY_SIZE);
+    this.buffer = Buffer.alloc(INITIAL_ENTRIES * ENTRY_SIZE);
   }
 
   /**
@@ -37,7 +39,10 @@ export class OffsetIndex {
       previousRelative = relative;
       previousPosition = position;
     }
-    index.buffer = Buffer.from(bytes);
+    // The loaded index stays appendable (the active segment keeps growing), as Kafka's `AbstractIndex` re-maps a
+    // loaded file at its full size: an exact-size copy of an empty file would have no room to grow into.
+    index.buffer = Buffer.alloc(Math.max(bytes.length, INITIAL_ENTRIES * ENTRY_SIZE));
+    bytes.copy(index.buffer);
     index.count = entries;
     return index;
   }
@@ -60,7 +65,7 @@ export class OffsetIndex {
   /** Adds an entry; offsets and positions must grow (the segment guarantees it). */
   append(offset: bigint, position: number): void {
     if ((this.count + 1) * ENTRY_SIZE > this.buffer.length) {
-      const grown = Buffer.alloc(this.buffer.length * 2);
+      const grown = Buffer.alloc(Math.max(this.buffer.length * 2, INITIAL_ENTRIES * ENTRY_SIZE));
       this.buffer.copy(grown, 0, 0, this.count * ENTRY_SIZE);
       this.buffer = grown;
     }

@@ -308,8 +308,12 @@ export class PartitionLog {
     try {
       segment.append(batch, baseOffset, lastOffset, maxTimestamp, this.config.indexIntervalBytes);
     } catch (error) {
-      if (error instanceof SegmentWriteError && !error.rolledBack) {
-        this.goOffline('a failed append could not be rolled back', error);
+      // A failed write that was cut back leaves the log as it was: that append fails, the next may succeed.
+      // Anything else — a write that could not be cut back, or a failure after the bytes were written (indexing) —
+      // leaves the segment ahead of the log end: appending again would store a batch twice at one offset, so the
+      // log goes offline until a restart recovers it from disk.
+      if (!(error instanceof SegmentWriteError) || !error.rolledBack) {
+        this.goOffline('an append failed after its bytes may have reached the segment', error);
       }
       throw error instanceof KafkaStorageError ? error : new KafkaStorageError('append failed', { cause: error });
     }

@@ -4,6 +4,8 @@
 // Entries are only added when the segment's max timestamp grows, so timestamps strictly increase.
 
 const ENTRY_SIZE = 12;
+/** Entries a fresh index has room for before it first grows. */
+const INITIAL_ENTRIES = 32;
 
 export interface TimestampOffset {
   timestamp: bigint;
@@ -16,7 +18,7 @@ export class TimeIndex {
   private count = 0;
 
   constructor(readonly baseOffset: bigint) {
-    this.buffer = Buffer.alloc(32 * ENTRY_SIZE);
+    this.buffer = Buffer.alloc(INITIAL_ENTRIES * ENTRY_SIZE);
   }
 
   /**
@@ -37,7 +39,10 @@ export class TimeIndex {
       previousTimestamp = timestamp;
       previousRelative = relative;
     }
-    index.buffer = Buffer.from(bytes);
+    // The loaded index stays appendable (the active segment keeps growing), as Kafka's `AbstractIndex` re-maps a
+    // loaded file at its full size: an exact-size copy of an empty file would have no room to grow into.
+    index.buffer = Buffer.alloc(Math.max(bytes.length, INITIAL_ENTRIES * ENTRY_SIZE));
+    bytes.copy(index.buffer);
     index.count = entries;
     return index;
   }
@@ -62,7 +67,7 @@ export class TimeIndex {
     const last = this.lastEntry;
     if (last !== null && timestamp <= last.timestamp) return;
     if ((this.count + 1) * ENTRY_SIZE > this.buffer.length) {
-      const grown = Buffer.alloc(this.buffer.length * 2);
+      const grown = Buffer.alloc(Math.max(this.buffer.length * 2, INITIAL_ENTRIES * ENTRY_SIZE));
       this.buffer.copy(grown, 0, 0, this.count * ENTRY_SIZE);
       this.buffer = grown;
     }

@@ -192,7 +192,6 @@ export class Sender {
       for (const batch of batches) this.failBatch(batch, this.idempotence?.fatalError as KafkaClientError, false);
       return;
     }
-    if (process.env.SEQTRACE) console.log(`TRACE send ${batches.map((b) => `${b.baseSequence}/${b.producerEpoch}/${b.attempts}`).join(',')}`);
     const attempts: Attempt[] = [];
     const byTopic = new Map<string, { index: number; records: Buffer }[]>();
     for (const batch of batches) {
@@ -278,7 +277,6 @@ export class Sender {
   /** `Sender.completeBatch(batch, response)`: one partition's answer, through the policy table. */
   private handlePartitionResult(attempt: Attempt, code: number, baseOffset: bigint, logAppendTime: bigint, logStartOffset: bigint, message: string | null): void {
     const batch = attempt.batch;
-    if (process.env.SEQTRACE) console.log(`TRACE result seq=${attempt.baseSequence} ep=${attempt.producerEpoch} code=${code} done=${batch.done} att=${batch.attempts} msg=${message}`);
     if (batch.done) return;
     const key = topicPartitionKey(batch.topic, batch.partition);
     const policy = producePolicyFor(code);
