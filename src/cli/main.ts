@@ -37,6 +37,7 @@ program
   .option('--seed <n>', 'seed of the fault schedule', '1')
   .option('--partitions <n>', 'partitions of the test topic', '3')
   .option('--bootstrap <host:port>', 'test an existing Kafka broker instead of an embedded seqlog broker (no crashes then)')
+  .option('--client <name>', 'the producer under test: seqlog, or librdkafka (confluent-kafka, needs `bash scripts/setup-peers.sh`)', 'seqlog')
   .option('--json', 'print the result as JSON')
   .action(verifyCommand);
 

@@ -2,14 +2,28 @@
 // and prints the two runs side by side. Exit status 1 when the idempotent run shows any anomaly.
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
-import { verifyExactlyOnce, type VerifyProgress, type VerifyRunResult } from '../testkit/index.ts';
+import { verifyExactlyOnce, type VerifyProducerFactory, type VerifyProgress, type VerifyRunResult } from '../testkit/index.ts';
 
 export interface VerifyCommandOptions {
   records: string;
   seed: string;
   partitions: string;
   bootstrap?: string;
+  /** `seqlog` (default) or `librdkafka`. */
+  client?: string;
   json?: boolean;
+}
+
+export const verifyClients = ['seqlog', 'librdkafka'] as const;
+export type VerifyClient = (typeof verifyClients)[number];
+
+/** The producer factory for `--client`; undefined for seqlog's own Producer (the harness default). */
+async function producerFactoryFor(client: VerifyClient): Promise<VerifyProducerFactory | undefined> {
+  if (client === 'seqlog') return undefined;
+  // Loaded only when asked for: the default client needs nothing outside the package.
+  const { librdkafkaProducerFactory, requireLibrdkafkaPeer } = await import('../testkit/librdkafka-producer.ts');
+  requireLibrdkafkaPeer();
+  return librdkafkaProducerFactory();
 }
 
 function positiveInteger(text: string, name: string): number {
@@ -82,10 +96,14 @@ export async function verifyCommand(options: VerifyCommandOptions): Promise<void
   let records: number;
   let seed: number;
   let partitions: number;
+  let producerFactory: VerifyProducerFactory | undefined;
+  const client = options.client ?? 'seqlog';
   try {
     records = positiveInteger(options.records, 'records');
     seed = positiveInteger(options.seed, 'seed');
     partitions = positiveInteger(options.partitions, 'partitions');
+    if (!(verifyClients as readonly string[]).includes(client)) throw new Error(`--client must be one of ${verifyClients.join(', ')}, got '${client}'`);
+    producerFactory = await producerFactoryFor(client as VerifyClient);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exitCode = 2;
@@ -97,13 +115,14 @@ export async function verifyCommand(options: VerifyCommandOptions): Promise<void
     seed,
     partitions,
     ...(options.bootstrap === undefined ? {} : { bootstrap: options.bootstrap }),
+    ...(producerFactory === undefined ? {} : { producerFactory }),
     onProgress: reporter.onProgress,
   }).finally(() => reporter.stop());
   if (options.json === true) {
     const runs = result.runs.map(({ check, ...run }) => ({ ...run, anomalies: check.anomalyCounts, fatal: check.fatal, examples: check.anomalies.slice(0, 10) }));
-    process.stdout.write(`${JSON.stringify({ ok: result.ok, seed: result.seed, records, partitions, runs }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: result.ok, seed: result.seed, client, records, partitions, runs }, null, 2)}\n`);
   } else {
-    process.stdout.write(`${table(result.runs)}\n`);
+    process.stdout.write(`client: ${client}\n${table(result.runs)}\n`);
     process.stdout.write(result.ok ? 'exactly-once holds with idempotence on\n' : 'ANOMALIES with idempotence on\n');
   }
   if (!result.ok) process.exitCode = 1;

@@ -4,7 +4,8 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { encodeRequestFrame, encodeResponseFrame, FrameSplitter, readRequestHeader } from '../../src/protocol/framing.ts';
+import { decodeResponseFrame, encodeRequestFrame, encodeResponseFrame, FrameSplitter, readRequestHeader } from '../../src/protocol/framing.ts';
+import { metadataApi } from '../../src/protocol/messages/generated/03-metadata.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { ChaosFault, ChaosProxy } from '../../src/testkit/index.ts';
 
@@ -132,4 +133,44 @@ it('drop-response with closeClient resets the client; a seeded schedule replays 
   await closed;
   assert.equal(client.bytes().length, 0);
   await proxy.close();
+});
+
+it('with rewriteMetadata, caps the Metadata version an ApiVersions answer offers at the newest one it can rewrite', async () => {
+  // A broker that offers Metadata v13 (Kafka 4.x): a client negotiating it would get answers the proxy cannot
+  // rewrite, and would then talk to the broker directly, around the proxy and its faults.
+  const broker = createServer((socket) => {
+    socket.on('error', () => undefined);
+    const splitter = new FrameSplitter();
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of splitter.push(chunk)) {
+        const { header } = readRequestHeader(frame);
+        const apiKeys = [
+          { apiKey: ApiKey.Produce, minVersion: 3, maxVersion: 13 },
+          { apiKey: ApiKey.Metadata, minVersion: 0, maxVersion: 13 },
+        ];
+        socket.write(encodeResponseFrame(ApiKey.ApiVersions, 3, header.correlationId, { errorCode: 0, apiKeys, throttleTimeMs: 0, supportedFeatures: [], finalizedFeaturesEpoch: -1n, finalizedFeatures: [], zkMigrationReady: false }));
+      }
+    });
+  });
+  broker.listen(0, '127.0.0.1');
+  await once(broker, 'listening');
+  const address = broker.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const offered = async (rewriteMetadata: boolean): Promise<Record<number, number>> => {
+    const proxy = await ChaosProxy.start({ target: { host: '127.0.0.1', port }, rewriteMetadata });
+    const client = await openClient(proxy.port);
+    client.socket.write(encodeRequestFrame(ApiKey.ApiVersions, 3, 1, 'proxy-test', { clientSoftwareName: 'test', clientSoftwareVersion: '1' }));
+    await until(() => client.bytes().length >= 4 && client.bytes().length === client.bytes().readInt32BE(0) + 4, 'the ApiVersions answer');
+    const answer = decodeResponseFrame(ApiKey.ApiVersions, 3, client.bytes().subarray(4));
+    client.socket.destroy();
+    await proxy.close();
+    return Object.fromEntries(answer.body.apiKeys.map((api) => [api.apiKey, api.maxVersion]));
+  };
+  try {
+    assert.deepEqual(await offered(false), { [ApiKey.Produce]: 13, [ApiKey.Metadata]: 13 });
+    assert.deepEqual(await offered(true), { [ApiKey.Produce]: 13, [ApiKey.Metadata]: metadataApi.maxVersion });
+    assert.ok(metadataApi.maxVersion < 13);
+  } finally {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+  }
 });

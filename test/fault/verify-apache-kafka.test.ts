@@ -5,8 +5,7 @@
 // Kafka stores every record exactly once, in order. A missing reference Kafka or peer fails the test.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { verifyExactlyOnce, type VerifyProducerFactory, type VerifyResult } from '../../src/testkit/index.ts';
-import { librdkafkaProducerFactory, requireLibrdkafkaPeer } from '../../src/testkit/librdkafka-producer.ts';
+import { librdkafkaProducerFactory, requireLibrdkafkaPeer, verifyExactlyOnce, type VerifyProducerFactory, type VerifyResult } from '../../src/testkit/index.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
 
 const records = 10_000;

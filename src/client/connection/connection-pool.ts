@@ -32,6 +32,7 @@ export class ConnectionPool {
   private readonly nodes = new Map<number, NodeState>();
   private closed = false;
   private bootstrapCursor = 0;
+  private readonly disconnectListeners: ((nodeId: number) => void)[] = [];
 
   constructor(private readonly options: ConnectionPoolOptions) {
     options.bootstrap.forEach((address, i) => this.nodes.set(-(i + 1), this.newState(address)));
@@ -39,6 +40,20 @@ export class ConnectionPool {
 
   private newState(address: NodeAddress): NodeState {
     return { address, connection: null, connecting: null, failures: 0, nextAttemptMs: 0 };
+  }
+
+  /**
+   * Calls `listener` whenever a connection attempt to a node fails or an open connection breaks (not on close()),
+   * as NetworkClient tells its MetadataUpdater (`handleServerDisconnect`): a node that went away may have led
+   * partitions, so the cluster view must be fetched again rather than trusted until metadata.max.age.ms.
+   */
+  onDisconnect(listener: (nodeId: number) => void): void {
+    this.disconnectListeners.push(listener);
+  }
+
+  private disconnected(nodeId: number): void {
+    if (this.closed) return;
+    for (const listener of this.disconnectListeners) listener(nodeId);
   }
 
   /** Records the brokers named by metadata; a node whose address changed is reconnected. */
@@ -87,7 +102,10 @@ export class ConnectionPool {
         if (this.closed) throw new ConnectionError('the client is closed');
         state.failures = 0;
         state.connection = connection;
-        connection.onClose(() => this.options.onChange?.());
+        connection.onClose(() => {
+          this.disconnected(nodeId);
+          this.options.onChange?.();
+        });
         return connection;
       } catch (error) {
         connection?.close();
@@ -96,6 +114,7 @@ export class ConnectionPool {
         const max = this.options.reconnectBackoffMaxMs ?? 1000;
         const backoff = Math.min(max, base * 2 ** Math.min(state.failures - 1, 10));
         state.nextAttemptMs = Date.now() + backoff * (0.8 + Math.random() * 0.4);
+        this.disconnected(nodeId);
         throw error;
       } finally {
         state.connecting = null;

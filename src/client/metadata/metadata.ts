@@ -1,8 +1,8 @@
 // The producer's view of the cluster (Kafka's `Metadata` / `ProducerMetadata`): which topics it uses, their
 // partitions and leaders. Refreshes are single-flight and backed off; one is requested after
-// NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, a disconnect, or when a topic is
-// first used, and every `metadata.max.age.ms` regardless. Metadata requests ask for auto-creation, as the Java
-// producer does.
+// NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE, a broken or refused connection to
+// any node (the pool's onDisconnect), or when a topic is first used, and every `metadata.max.age.ms` regardless.
+// Metadata requests ask for auto-creation, as the Java producer does.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { MetadataResponse } from '../../protocol/messages/generated/03-metadata.ts';
 import { ErrorCode, errorName } from '../../protocol/errors/index.ts';
@@ -42,7 +42,12 @@ export class Metadata {
     private readonly retryBackoffMs: number,
     private readonly maxAgeMs: number,
     private readonly onUpdate: () => void,
-  ) {}
+  ) {
+    // A lost or refused connection may mean a lost leader: refresh (backed off) instead of routing to it until
+    // metadata.max.age.ms. Until the cluster fences the node, the answer may still name it; the next failed
+    // attempt asks again.
+    pool.onDisconnect(() => this.requestUpdate());
+  }
 
   topic(name: string): TopicMetadata | undefined {
     return this.topics.get(name);
