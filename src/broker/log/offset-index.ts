@@ -4,6 +4,8 @@
 // and one is added after every `index.interval.bytes` of appended data. Node has no mmap, so the index lives in
 // memory and is written to disk when its segment is rolled or closed; it can always be rebuilt from the .log.
 
+import { IndexEntries } from './index-entries.ts';
+
 const ENTRY_SIZE = 8;
 /** Entries a fresh index has room for before it first grows. */
 const INITIAL_ENTRIES = 64;
@@ -15,11 +17,10 @@ export interface OffsetPosition {
 
 export class OffsetIndex {
   static readonly entrySize = ENTRY_SIZE;
-  private buffer: Buffer;
-  private count = 0;
+  private store: IndexEntries;
 
   constructor(readonly baseOffset: bigint) {
-    this.buffer = Buffer.alloc(INITIAL_ENTRIES * ENTRY_SIZE);
+    this.store = new IndexEntries(ENTRY_SIZE, INITIAL_ENTRIES);
   }
 
   /**
@@ -39,39 +40,30 @@ export class OffsetIndex {
       previousRelative = relative;
       previousPosition = position;
     }
-    // The loaded index stays appendable (the active segment keeps growing), as Kafka's `AbstractIndex` re-maps a
-    // loaded file at its full size: an exact-size copy of an empty file would have no room to grow into.
-    index.buffer = Buffer.alloc(Math.max(bytes.length, INITIAL_ENTRIES * ENTRY_SIZE));
-    bytes.copy(index.buffer);
-    index.count = entries;
+    index.store = IndexEntries.load(ENTRY_SIZE, INITIAL_ENTRIES, bytes);
     return index;
   }
 
   get entries(): number {
-    return this.count;
+    return this.store.count;
   }
 
   get lastEntry(): OffsetPosition | null {
-    return this.count === 0 ? null : this.entryAt(this.count - 1);
+    return this.store.count === 0 ? null : this.entryAt(this.store.count - 1);
   }
 
   entryAt(i: number): OffsetPosition {
     return {
-      offset: this.baseOffset + BigInt(this.buffer.readInt32BE(i * ENTRY_SIZE)),
-      position: this.buffer.readInt32BE(i * ENTRY_SIZE + 4),
+      offset: this.baseOffset + BigInt(this.store.data.readInt32BE(i * ENTRY_SIZE)),
+      position: this.store.data.readInt32BE(i * ENTRY_SIZE + 4),
     };
   }
 
   /** Adds an entry; offsets and positions must grow (the segment guarantees it). */
   append(offset: bigint, position: number): void {
-    if ((this.count + 1) * ENTRY_SIZE > this.buffer.length) {
-      const grown = Buffer.alloc(Math.max(this.buffer.length * 2, INITIAL_ENTRIES * ENTRY_SIZE));
-      this.buffer.copy(grown, 0, 0, this.count * ENTRY_SIZE);
-      this.buffer = grown;
-    }
-    this.buffer.writeInt32BE(Number(offset - this.baseOffset), this.count * ENTRY_SIZE);
-    this.buffer.writeInt32BE(position, this.count * ENTRY_SIZE + 4);
-    this.count++;
+    const at = this.store.appendSlot();
+    this.store.data.writeInt32BE(Number(offset - this.baseOffset), at);
+    this.store.data.writeInt32BE(position, at + 4);
   }
 
   /**
@@ -85,32 +77,34 @@ export class OffsetIndex {
 
   /** Drops the entries for offsets >= `offset` (Kafka's `OffsetIndex.truncateTo`). */
   truncateTo(offset: bigint): void {
-    this.count = this.largestSlotAtMost(offset - 1n) + 1;
+    this.store.truncate(this.largestSlotAtMost(offset - 1n) + 1);
   }
 
   /** Drops the entries pointing at positions >= `position`. */
   truncateToPosition(position: number): void {
-    while (this.count > 0 && this.buffer.readInt32BE((this.count - 1) * ENTRY_SIZE + 4) >= position) this.count--;
+    let count = this.store.count;
+    while (count > 0 && this.store.data.readInt32BE((count - 1) * ENTRY_SIZE + 4) >= position) count--;
+    this.store.truncate(count);
   }
 
   clear(): void {
-    this.count = 0;
+    this.store.truncate(0);
   }
 
   /** The file image. */
   toBytes(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.count * ENTRY_SIZE));
+    return this.store.toBytes();
   }
 
   private largestSlotAtMost(target: bigint): number {
     if (target < this.baseOffset) return -1;
     const relative = target - this.baseOffset > 0x7fffffffn ? 0x7fffffff : Number(target - this.baseOffset);
     let low = 0;
-    let high = this.count - 1;
+    let high = this.store.count - 1;
     let found = -1;
     while (low <= high) {
       const mid = (low + high) >>> 1;
-      if (this.buffer.readInt32BE(mid * ENTRY_SIZE) <= relative) {
+      if (this.store.data.readInt32BE(mid * ENTRY_SIZE) <= relative) {
         found = mid;
         low = mid + 1;
       } else {

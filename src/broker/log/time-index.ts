@@ -3,6 +3,8 @@
 // batches up to offset o is t, and o (the last offset of the batch that first reached t) is where it appears.
 // Entries are only added when the segment's max timestamp grows, so timestamps strictly increase.
 
+import { IndexEntries } from './index-entries.ts';
+
 const ENTRY_SIZE = 12;
 /** Entries a fresh index has room for before it first grows. */
 const INITIAL_ENTRIES = 32;
@@ -14,11 +16,10 @@ export interface TimestampOffset {
 
 export class TimeIndex {
   static readonly entrySize = ENTRY_SIZE;
-  private buffer: Buffer;
-  private count = 0;
+  private store: IndexEntries;
 
   constructor(readonly baseOffset: bigint) {
-    this.buffer = Buffer.alloc(INITIAL_ENTRIES * ENTRY_SIZE);
+    this.store = new IndexEntries(ENTRY_SIZE, INITIAL_ENTRIES);
   }
 
   /**
@@ -39,26 +40,22 @@ export class TimeIndex {
       previousTimestamp = timestamp;
       previousRelative = relative;
     }
-    // The loaded index stays appendable (the active segment keeps growing), as Kafka's `AbstractIndex` re-maps a
-    // loaded file at its full size: an exact-size copy of an empty file would have no room to grow into.
-    index.buffer = Buffer.alloc(Math.max(bytes.length, INITIAL_ENTRIES * ENTRY_SIZE));
-    bytes.copy(index.buffer);
-    index.count = entries;
+    index.store = IndexEntries.load(ENTRY_SIZE, INITIAL_ENTRIES, bytes);
     return index;
   }
 
   get entries(): number {
-    return this.count;
+    return this.store.count;
   }
 
   get lastEntry(): TimestampOffset | null {
-    return this.count === 0 ? null : this.entryAt(this.count - 1);
+    return this.store.count === 0 ? null : this.entryAt(this.store.count - 1);
   }
 
   entryAt(i: number): TimestampOffset {
     return {
-      timestamp: this.buffer.readBigInt64BE(i * ENTRY_SIZE),
-      offset: this.baseOffset + BigInt(this.buffer.readInt32BE(i * ENTRY_SIZE + 8)),
+      timestamp: this.store.data.readBigInt64BE(i * ENTRY_SIZE),
+      offset: this.baseOffset + BigInt(this.store.data.readInt32BE(i * ENTRY_SIZE + 8)),
     };
   }
 
@@ -66,14 +63,9 @@ export class TimeIndex {
   maybeAppend(timestamp: bigint, offset: bigint): void {
     const last = this.lastEntry;
     if (last !== null && timestamp <= last.timestamp) return;
-    if ((this.count + 1) * ENTRY_SIZE > this.buffer.length) {
-      const grown = Buffer.alloc(Math.max(this.buffer.length * 2, INITIAL_ENTRIES * ENTRY_SIZE));
-      this.buffer.copy(grown, 0, 0, this.count * ENTRY_SIZE);
-      this.buffer = grown;
-    }
-    this.buffer.writeBigInt64BE(timestamp, this.count * ENTRY_SIZE);
-    this.buffer.writeInt32BE(Number(offset - this.baseOffset), this.count * ENTRY_SIZE + 8);
-    this.count++;
+    const at = this.store.appendSlot();
+    this.store.data.writeBigInt64BE(timestamp, at);
+    this.store.data.writeInt32BE(Number(offset - this.baseOffset), at + 8);
   }
 
   /**
@@ -82,11 +74,11 @@ export class TimeIndex {
    */
   lookup(target: bigint): TimestampOffset {
     let low = 0;
-    let high = this.count - 1;
+    let high = this.store.count - 1;
     let found = -1;
     while (low <= high) {
       const mid = (low + high) >>> 1;
-      if (this.buffer.readBigInt64BE(mid * ENTRY_SIZE) <= target) {
+      if (this.store.data.readBigInt64BE(mid * ENTRY_SIZE) <= target) {
         found = mid;
         low = mid + 1;
       } else {
@@ -97,10 +89,10 @@ export class TimeIndex {
   }
 
   clear(): void {
-    this.count = 0;
+    this.store.truncate(0);
   }
 
   toBytes(): Buffer {
-    return Buffer.from(this.buffer.subarray(0, this.count * ENTRY_SIZE));
+    return this.store.toBytes();
   }
 }
