@@ -7,7 +7,7 @@ const forbid = (patterns, message) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'test/peers/**/target/**', '.cache/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'test/peers/**/target/**', '.cache/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

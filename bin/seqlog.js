@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// The `seqlog` command. The package ships TypeScript sources and runs them through tsx's loader.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The `seqlog` command: runs the compiled CLI (`npm run build`, which `npm ci` runs through `prepare`).
+import "../dist/cli/main.js";

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { createServer } from 'node:net';
 import type { FaultableBroker } from './embedded-broker.ts';
@@ -34,6 +35,16 @@ function freePort(): Promise<number> {
 }
 
 const repositoryRoot = new URL('../..', import.meta.url).pathname;
+
+/**
+ * How to run `seqlog serve` from wherever this module is: the compiled CLI next to it in an installed package,
+ * or the TypeScript source through tsx in a checkout.
+ */
+function cliCommand(): string[] {
+  const compiled = import.meta.url.endsWith('.js');
+  const cli = fileURLToPath(new URL(compiled ? '../cli/main.js' : '../cli/main.ts', import.meta.url));
+  return compiled ? [cli] : ['--import', 'tsx', cli];
+}
 
 export class ChildBroker implements FaultableBroker {
   private child: ChildProcess | null = null;
@@ -79,7 +90,7 @@ export class ChildBroker implements FaultableBroker {
     // A fixed port from the first start on, so restarts come back where clients and proxies expect them.
     if (this.listenPort === 0) this.listenPort = await freePort();
     // The ready line is logged at info level; stdout stays drained by the line reader below.
-    const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', `PLAINTEXT://127.0.0.1:${this.listenPort}`, '--data', this.dataDir, '--log-level', 'info'];
+    const args = [...cliCommand(), 'serve', '--listeners', `PLAINTEXT://127.0.0.1:${this.listenPort}`, '--data', this.dataDir, '--log-level', 'info'];
     if (this.options.advertised !== undefined) args.push('--advertised-listeners', `PLAINTEXT://${this.options.advertised}`);
     if (this.options.fsync !== undefined) args.push('--fsync', this.options.fsync);
     for (const [name, value] of Object.entries(this.options.configs ?? {})) args.push('--set', `${name}=${value}`);
