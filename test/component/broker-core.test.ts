@@ -272,6 +272,25 @@ describe('Produce and Fetch', () => {
   });
 });
 
+describe('DeleteRecords', () => {
+  it('moves the log start offset, refuses offsets past the high watermark, and fetching below it is out of range', async () => {
+    const connection = await open();
+    await createTopic(connection, 'delete-records');
+    await produce(connection, 'delete-records', batch(['a', 'b', 'c', 'd']));
+    const deleteBefore = async (offset: bigint) =>
+      (await connection.send(ApiKey.DeleteRecords, 2, { topics: [{ name: 'delete-records', partitions: [{ partitionIndex: 0, offset }] }], timeoutMs: 1000 })).topics[0].partitions[0];
+    const moved = await deleteBefore(2n);
+    assert.equal(moved.errorCode, ErrorCode.NONE);
+    assert.equal(moved.lowWatermark, 2n);
+    assert.equal((await deleteBefore(10n)).errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+    assert.equal((await deleteBefore(-1n)).lowWatermark, 4n, '-1 deletes up to the high watermark');
+    const fetched = await fetchAll(connection, 'delete-records', 0n);
+    assert.equal(fetched.errorCode, ErrorCode.OFFSET_OUT_OF_RANGE);
+    assert.equal(fetched.logStartOffset, 4n);
+    connection.close();
+  });
+});
+
 describe('bad connections', () => {
   it('a malformed frame closes only that connection', async () => {
     const good = await open();

@@ -43,7 +43,30 @@ function listOffsetsStep(title: string, timestamp: bigint, expectedOffset: bigin
   });
 }
 
+function deleteRecordsStep(title: string, offset: bigint, expected: { error: keyof typeof ErrorCode; lowWatermark: bigint }): ReturnType<typeof requestStep> {
+  return requestStep({
+    title,
+    apiKey: ApiKey.DeleteRecords,
+    build: (ctx) => ({ topics: [{ name: ctx.topic('t'), partitions: [{ partitionIndex: 0, offset }] }], timeoutMs: 30000 }),
+    expect(response) {
+      assert.equal(response.topics[0]?.partitions[0]?.errorCode, ErrorCode[expected.error]);
+      assert.equal(response.topics[0]?.partitions[0]?.lowWatermark, expected.lowWatermark);
+    },
+  });
+}
+
 const scenarios: Scenario[] = [
+  {
+    name: 'DeleteRecords: moves the low watermark, -1 means the high watermark, past it is OFFSET_OUT_OF_RANGE (ReplicaManager.deleteRecords)',
+    topics: { t: {} },
+    steps: [
+      produceStep('4 records', { producer: null, count: 4 }, { baseOffset: 0n, logStartOffset: 0n }),
+      deleteRecordsStep('delete before 2', 2n, { error: 'NONE', lowWatermark: 2n }),
+      deleteRecordsStep('delete before 10 (past the high watermark)', 10n, { error: 'OFFSET_OUT_OF_RANGE', lowWatermark: -1n }),
+      deleteRecordsStep('delete before -1 (the high watermark)', -1n, { error: 'NONE', lowWatermark: 4n }),
+      listOffsetsStep('earliest is the new low watermark', -2n, 4n),
+    ],
+  },
   {
     name: 'ApiVersions v3 is answered without error (KIP-511, §5.2)',
     steps: [
