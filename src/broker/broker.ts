@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { defaultBrokerConfig, type BrokerConfig } from './config.ts';
 import type { BrokerContext, BrokerTestHooks } from './broker-context.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { dispatchRequest } from './dispatch.ts';
 import { handlerMap } from './handlers/registry.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
@@ -62,70 +63,98 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
 
-  const identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
-  const producerStates = new ProducerStateRegistry({
-    dataDir: config.dataDir,
-    clock,
-    logger,
-    ...(fs === undefined ? {} : { fs }),
-    config: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
-  });
-  const logs = await LogManager.open({
-    hooksFor: producerStates.hooksFor,
-    dataDir: config.dataDir,
-    ...(fs === undefined ? {} : { fs }),
-    config: logConfigFromBroker(config),
-    clock,
-    logger,
-    retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
-  });
-  // Rebuilds every partition's producer state from its latest snapshot plus the log after it (Kafka's
-  // `UnifiedLog.rebuildProducerState`), so deduplication holds across restarts.
-  producerStates.loadAll(logs);
-
-  let groups: GroupCoordinator;
+  // Everything opened is closed in reverse order, by close() or by a start that fails half-way.
+  const openedInOrder: { close(): void | Promise<void> }[] = [];
+  const closeOpened = async (): Promise<void> => {
+    // Every part gets closed even when one fails (a crash simulation fails the disk): the lock must be released.
+    let firstError: unknown = null;
+    for (const opened of openedInOrder.splice(0).reverse()) {
+      try {
+        await opened.close();
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    if (firstError !== null) throw firstError;
+  };
+  const lock = lockDataDir(config.dataDir);
+  openedInOrder.push({ close: () => lock.release() });
+  let server: KafkaServer;
+  let port: number;
+  let context: BrokerContext;
+  let producerStates: ProducerStateRegistry;
+  let identity: ReturnType<typeof loadOrCreateIdentity>;
   try {
-    groups = GroupCoordinator.open({ dataDir: config.dataDir, config: {
+    identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
+    producerStates = new ProducerStateRegistry({
+      dataDir: config.dataDir,
+      clock,
+      logger,
+      ...(fs === undefined ? {} : { fs }),
+      config: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
+    });
+    const logs = await LogManager.open({
+      hooksFor: producerStates.hooksFor,
+      dataDir: config.dataDir,
+      ...(fs === undefined ? {} : { fs }),
+      config: logConfigFromBroker(config),
+      clock,
+      logger,
+      retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    });
+    openedInOrder.push(logs);
+    // Rebuilds every partition's producer state from its latest snapshot plus the log after it (Kafka's
+    // `UnifiedLog.rebuildProducerState`), so deduplication holds across restarts. Closed before the logs: a clean
+    // close snapshots producer state at each log's end.
+    producerStates.loadAll(logs);
+    const states = producerStates;
+    openedInOrder.push({ close: () => states.close() });
+
+    const groups = GroupCoordinator.open({
+      dataDir: config.dataDir,
+      config: {
         initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
         minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
         offsetsRetentionMs: config.offsetsRetentionMs,
         ...groupCoordinator,
-      }, durability: config.fsync, clock, logger, ...(fs === undefined ? {} : { fs }) });
-  } catch (error) {
-    await logs.close();
-    throw error;
-  }
+      },
+      durability: config.fsync,
+      clock,
+      logger,
+      ...(fs === undefined ? {} : { fs }),
+    });
+    openedInOrder.push(groups);
 
-  // The endpoint is known only after binding (port 0), so the context is completed then.
-  const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
-  const context: BrokerContext = {
-    config,
-    clusterId: identity.clusterId,
-    endpoint,
-    logs,
-    producerIds: ProducerIdManager.open(config.dataDir, fs),
-    producerStates,
-    groups,
-    logger,
-    clock,
-    handlers: handlerMap(),
-    ...(testHooks === undefined ? {} : { testHooks }),
-  };
-  const server = new KafkaServer((frame, connection) => dispatchRequest(context, frame, connection), {
-    host: config.host,
-    port: config.port,
-    maxFrameBytes: config.socketRequestMaxBytes,
-  }, logger);
-  let port: number;
-  try {
+    // The endpoint is known only after binding (port 0), so the context is completed then.
+    const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
+    context = {
+      config,
+      clusterId: identity.clusterId,
+      endpoint,
+      logs,
+      producerIds: ProducerIdManager.open(config.dataDir, fs),
+      producerStates,
+      groups,
+      logger,
+      clock,
+      handlers: handlerMap(),
+      ...(testHooks === undefined ? {} : { testHooks }),
+    };
+    const ready = context;
+    server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
+      host: config.host,
+      port: config.port,
+      maxFrameBytes: config.socketRequestMaxBytes,
+    }, logger);
     port = await server.listen();
+    const listening = server;
+    openedInOrder.push({ close: () => listening.close() });
   } catch (error) {
-    await groups.close();
-    producerStates.close();
-    await logs.close();
+    await closeOpened();
     throw error;
   }
+  const endpoint = context.endpoint as { nodeId: number; host: string; port: number };
   if (config.advertisedPort === null) endpoint.port = port;
   if (config.advertisedHost === null && (config.host === '0.0.0.0' || config.host === '::')) endpoint.host = '127.0.0.1';
 
@@ -141,11 +170,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     },
     close() {
       closing ??= (async () => {
-        await server.close();
-        await groups.close();
-        producerStates.close();
-        await logs.close();
-        if (ownsDataDir) rmSync(config.dataDir, { recursive: true, force: true });
+        try {
+          await closeOpened();
+        } finally {
+          if (ownsDataDir) rmSync(config.dataDir, { recursive: true, force: true });
+        }
       })();
       return closing;
     },
