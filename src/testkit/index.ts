@@ -12,7 +12,7 @@ export { History, EventType } from './history.ts';
 export type { HistoryEvent, SendEvent, NemesisEvent, HistoryError } from './history.ts';
 export { checkHistory, AnomalyKind } from './checker.ts';
 export type { Anomaly, CheckOptions, CheckResult, CheckCounts, Observer } from './checker.ts';
-export { readLog, listPartitions } from './log-reader.ts';
+export { readLog, readLogPartition, listPartitions } from './log-reader.ts';
 export type { LogScan, ScannedRecord, ReadLogOptions } from './log-reader.ts';
 export { RawProducer, RawProducerError, rawProducerFactory } from './raw-producer.ts';
 export type { RawProducerOptions, RawProducerFaults, RawRecordMetadata } from './raw-producer.ts';

@@ -10,9 +10,14 @@ export interface ScannedRecord {
   readonly offset: bigint;
   readonly key: string | null;
   readonly value: string | null;
+  readonly headers: readonly { key: string; value: string | null }[];
+  /** CreateTime, or the batch's LogAppendTime. */
+  readonly timestamp: bigint;
   readonly producerId: bigint;
   readonly producerEpoch: number;
   readonly sequence: number;
+  /** The batch's compression codec id (0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd). */
+  readonly compression: number;
 }
 
 /** Records by partition, in offset order. */
@@ -53,14 +58,20 @@ export async function readLog(options: ReadLogOptions): Promise<LogScan> {
   try {
     const partitions = options.partitions ?? (await listPartitions(connection, options.topic));
     const scan: LogScan = new Map();
-    for (const partition of partitions) scan.set(partition, await readPartition(connection, options, partition));
+    for (const partition of partitions) scan.set(partition, await readLogPartition(connection, options.topic, partition, options));
     return scan;
   } finally {
     connection.close();
   }
 }
 
-async function readPartition(connection: BrokerConnection, options: ReadLogOptions, partition: number): Promise<ScannedRecord[]> {
+/** Every data record of one partition, over an open connection (to the partition's leader on a cluster). */
+export async function readLogPartition(
+  connection: BrokerConnection,
+  topic: string,
+  partition: number,
+  options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs'> = {},
+): Promise<ScannedRecord[]> {
   const records: ScannedRecord[] = [];
   const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   const deadline = () => Date.now() + (options.timeoutMs ?? 30_000);
@@ -72,11 +83,11 @@ async function readPartition(connection: BrokerConnection, options: ReadLogOptio
       maxWaitMs: 0,
       minBytes: 0,
       maxBytes,
-      topics: [{ topic: options.topic, topicId: Buffer.alloc(16), partitions: [{ ...defaultFetchRequestFetchPartition(), partition, fetchOffset, partitionMaxBytes: maxBytes }] }],
+      topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{ ...defaultFetchRequestFetchPartition(), partition, fetchOffset, partitionMaxBytes: maxBytes }] }],
     });
     const data = response.responses[0]?.partitions[0];
     if (data === undefined || data.errorCode !== 0) {
-      throw new Error(`fetch ${options.topic}-${partition} at ${fetchOffset} failed with error ${data?.errorCode ?? response.errorCode}`);
+      throw new Error(`fetch ${topic}-${partition} at ${fetchOffset} failed with error ${data?.errorCode ?? response.errorCode}`);
     }
     const before = fetchOffset;
     for (const batch of iterateRecordBatches(data.records ?? Buffer.alloc(0))) {
@@ -88,9 +99,12 @@ async function readPartition(connection: BrokerConnection, options: ReadLogOptio
             offset: record.offset,
             key: record.key === null ? null : record.key.toString('utf8'),
             value: record.value === null ? null : record.value.toString('utf8'),
+            headers: record.headers.map((header) => ({ key: header.key, value: header.value === null ? null : header.value.toString('utf8') })),
+            timestamp: record.timestamp,
             producerId: batch.producerId,
             producerEpoch: batch.producerEpoch,
             sequence: record.sequence,
+            compression: batch.compression,
           });
         }
       }
@@ -98,6 +112,6 @@ async function readPartition(connection: BrokerConnection, options: ReadLogOptio
     }
     if (fetchOffset >= data.highWatermark) return records;
     if (fetchOffset > before) giveUpAt = deadline();
-    else if (Date.now() > giveUpAt) throw new Error(`reading ${options.topic}-${partition} made no progress at offset ${fetchOffset}`);
+    else if (Date.now() > giveUpAt) throw new Error(`reading ${topic}-${partition} made no progress at offset ${fetchOffset}`);
   }
 }

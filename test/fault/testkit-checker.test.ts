@@ -7,7 +7,7 @@ import { AnomalyKind, History, checkHistory, type LogScan } from '../../src/test
 const topic = 't';
 
 function scanOf(partition0: readonly (string | null)[]): LogScan {
-  return new Map([[0, partition0.map((value, i) => ({ offset: BigInt(i), key: null, value, producerId: 1n, producerEpoch: 0, sequence: i }))]]);
+  return new Map([[0, partition0.map((value, i) => ({ offset: BigInt(i), key: null, value, headers: [], timestamp: 0n, producerId: 1n, producerEpoch: 0, sequence: i, compression: 0 }))]]);
 }
 
 /** Three acked sends a, b, c on partition 0 at offsets 0, 1, 2, sent one after another. */
