@@ -1,4 +1,5 @@
-// seqlog/client: the producer (idempotent by default), and the broker connection it is built on.
+// seqlog/client: the producer (idempotent by default), the consumer (read_committed by default), and the broker
+// connection they are built on.
 export { Producer } from './producer/producer.ts';
 export type { ProducerRecord, SendOptions, RecordMetadata, RecordValue } from './producer/producer.ts';
 export type { ProducerOptions, Acks, CompressionName } from './config/producer-config.ts';
@@ -8,3 +9,9 @@ export { BrokerConnection } from './connection/broker-connection.ts';
 export type { BrokerConnectionOptions, BrokerApiVersions } from './connection/broker-connection.ts';
 export { ConnectionError } from './connection/connection-error.ts';
 export { murmur2, partitionForKey, toPositive } from './producer/default-partitioner.ts';
+export { Consumer } from './consumer/consumer.ts';
+export type { RebalanceListener, TopicPartitionOffset, PartitionLag, RunOptions, ConsumerMetrics } from './consumer/consumer.ts';
+export { ConsumerRecord } from './consumer/consumer-record.ts';
+export type { ConsumerBatch, ConsumerRecordJson, TimestampTypeName } from './consumer/consumer-record.ts';
+export type { TopicPartition } from './consumer/partition-state.ts';
+export type { ConsumerOptions, IsolationLevelName, AutoOffsetReset, AssignorName } from './config/consumer-config.ts';
