@@ -389,7 +389,9 @@ export class ConsumerCoordinator {
     this.heartbeatTimer = null;
     if (this.memberId === '' || this.config.groupInstanceId !== null) return;
     try {
-      const connection = await Promise.race([this.coordinator(), sleep(this.config.requestTimeoutMs).then(() => null)]);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), this.config.requestTimeoutMs)));
+      const connection = await Promise.race([this.coordinator(), timeout]).finally(() => clearTimeout(timer));
       if (connection === null) return;
       const version = connection.versionFor(ApiKey.LeaveGroup, 0, 5) ?? 0;
       await connection.send(ApiKey.LeaveGroup, version, {
