@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { serveCommand } from './serve.ts';
 import { verifyCommand } from './verify.ts';
 import { producersCommand } from './producers.ts';
+import { registerClientCommands } from './client-commands.ts';
 
 const program = new Command();
 program
@@ -40,5 +41,7 @@ program
   .option('--client <name>', 'the producer under test: seqlog, or librdkafka (confluent-kafka, needs `bash scripts/setup-peers.sh`)', 'seqlog')
   .option('--json', 'print the result as JSON')
   .action(verifyCommand);
+
+registerClientCommands(program);
 
 await program.parseAsync(process.argv);

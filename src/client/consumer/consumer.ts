@@ -403,59 +403,104 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (toReset.length > 0) await this.resetOffsets(toReset);
   }
 
-  /** ListOffsets to each leader (earliest -2, latest -1: the LSO for read_committed). */
+  /** ListOffsets for the partitions due a reset; a failure backs the partition off and refreshes metadata. */
   private async resetOffsets(states: PartitionState[]): Promise<void> {
-    const byLeader = new Map<number, PartitionState[]>();
-    for (const state of states) {
-      let leader = this.metadata.leaderFor(state.topic, state.partition);
+    const asked = new Map(states.map((state) => [state.key, state.resetTo]));
+    const groups = new Map<OffsetResetStrategy, PartitionState[]>();
+    for (const state of states) groups.set(state.resetTo as OffsetResetStrategy, [...(groups.get(state.resetTo as OffsetResetStrategy) ?? []), state]);
+    for (const [strategy, list] of groups) {
+      const found = await this.listOffsets(list, strategy);
+      for (const state of list) {
+        // Skip when a seek or revoke happened meanwhile.
+        if (this.assigned.get(state.key) !== state || state.resetTo === null || state.resetTo !== asked.get(state.key)) continue;
+        const offset = found.get(state.key);
+        if (offset !== undefined) state.moveTo(offset);
+        else state.backoffUntilMs = Date.now() + this.config.retryBackoffMs;
+      }
+    }
+  }
+
+  /**
+   * ListOffsets to each partition's leader: earliest (-2) is the log start offset, latest (-1) the end a reader
+   * of this isolation level sees (the LSO for read_committed, the high watermark otherwise). Partitions whose
+   * leader failed to answer are missing from the result (metadata is refreshed).
+   */
+  private async listOffsets(partitions: readonly TopicPartition[], strategy: OffsetResetStrategy): Promise<Map<string, bigint>> {
+    const result = new Map<string, bigint>();
+    const byLeader = new Map<number, TopicPartition[]>();
+    for (const tp of partitions) {
+      let leader = this.metadata.leaderFor(tp.topic, tp.partition);
       if (leader < 0) {
         try {
-          await this.metadata.waitForTopic(state.topic, this.config.requestTimeoutMs);
+          await this.metadata.waitForTopic(tp.topic, this.config.requestTimeoutMs);
         } catch {
           continue;
         }
-        leader = this.metadata.leaderFor(state.topic, state.partition);
+        leader = this.metadata.leaderFor(tp.topic, tp.partition);
         if (leader < 0) continue;
       }
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), state]);
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), tp]);
     }
     await Promise.all([...byLeader].map(async ([leader, list]) => {
       try {
         const connection = await this.pool.connect(leader);
         const version = connection.versionFor(ApiKey.ListOffsets, 2, 7);
         if (version === null) throw new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: 'the broker serves no ListOffsets 2..7' });
-        const topics = new Map<string, PartitionState[]>();
-        for (const state of list) topics.set(state.topic, [...(topics.get(state.topic) ?? []), state]);
-        const asked = new Map(list.map((state) => [state.key, state.resetTo]));
+        const topics = new Map<string, number[]>();
+        for (const tp of list) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition]);
         const response = await connection.send(ApiKey.ListOffsets, version, {
           replicaId: -1,
           isolationLevel: this.config.isolationLevel,
           timeoutMs: this.config.requestTimeoutMs,
-          topics: [...topics].map(([name, states]) => ({
+          topics: [...topics].map(([name, indexes]) => ({
             name,
-            partitions: states.map((state) => ({ partitionIndex: state.partition, currentLeaderEpoch: -1, timestamp: state.resetTo === 'earliest' ? -2n : -1n, maxNumOffsets: 1 })),
+            partitions: indexes.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: strategy === 'earliest' ? -2n : -1n, maxNumOffsets: 1 })),
           })),
         });
         for (const topic of response.topics) {
           for (const partition of topic.partitions) {
-            const key = partitionKey(topic.name, partition.partitionIndex);
-            const state = this.assigned.get(key);
-            // Skip when a seek or revoke happened meanwhile.
-            if (state === undefined || state.resetTo === null || state.resetTo !== asked.get(key)) continue;
-            if (partition.errorCode === ErrorCode.NONE) {
-              state.moveTo(partition.offset);
-            } else {
-              state.backoffUntilMs = Date.now() + this.config.retryBackoffMs;
-              this.metadata.requestUpdate();
-            }
+            if (partition.errorCode === ErrorCode.NONE) result.set(partitionKey(topic.name, partition.partitionIndex), partition.offset);
+            else this.metadata.requestUpdate();
           }
         }
       } catch (error) {
         if (error instanceof KafkaClientError && error.kind === ErrorKind.fatal) throw error;
-        for (const state of list) state.backoffUntilMs = Date.now() + this.config.retryBackoffMs;
         this.metadata.requestUpdate();
       }
     }));
+    return result;
+  }
+
+  /** The first offset of each partition (Java's `beginningOffsets`). */
+  async beginningOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return this.offsetsWithRetry(partitions, 'earliest');
+  }
+
+  /** The end of each partition for this consumer's isolation level: the LSO or the high watermark (`endOffsets`). */
+  async endOffsets(partitions: readonly TopicPartition[]): Promise<TopicPartitionOffset[]> {
+    return this.offsetsWithRetry(partitions, 'latest');
+  }
+
+  private async offsetsWithRetry(partitions: readonly TopicPartition[], strategy: OffsetResetStrategy): Promise<TopicPartitionOffset[]> {
+    this.ensureOpen();
+    const deadline = Date.now() + this.config.requestTimeoutMs;
+    const found = new Map<string, bigint>();
+    for (;;) {
+      const missing = partitions.filter((tp) => !found.has(partitionKey(tp.topic, tp.partition)));
+      for (const [key, offset] of await this.listOffsets(missing, strategy)) found.set(key, offset);
+      if (found.size >= new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition))).size) break;
+      if (Date.now() > deadline) throw new KafkaClientError({ code: ErrorCode.REQUEST_TIMED_OUT, kind: ErrorKind.retriable, message: `no ${strategy} offsets for every partition within request.timeout.ms` });
+      await new Promise((resolve) => setTimeout(resolve, this.config.retryBackoffMs));
+    }
+    return partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition, offset: found.get(partitionKey(tp.topic, tp.partition)) as bigint }));
+  }
+
+  /** The partition numbers of a topic, from metadata (Java's `partitionsFor`). */
+  async partitionsFor(topic: string): Promise<number[]> {
+    this.ensureOpen();
+    this.metadata.addTopic(topic);
+    const found = await this.metadata.waitForTopic(topic, this.config.requestTimeoutMs);
+    return found.partitions.map((p) => p.partition).sort((a, b) => a - b);
   }
 
   /**
