@@ -232,4 +232,122 @@ describe('consumer against the seqlog broker', { timeout: 120_000 }, () => {
       await c.close();
     }
   });
+
+  it('OFFSET_OUT_OF_RANGE resets with auto.offset.reset, or fails with none', async () => {
+    const topic = 'out-of-range';
+    await produce(topic, 5);
+    const c = consumer({ autoOffsetReset: 'earliest' });
+    try {
+      c.assign([{ topic, partition: 0 }]);
+      c.seek({ topic, partition: 0, offset: 1000n });
+      const records = await take(c, 5);
+      assert.deepEqual(records.map((r) => r.offset), [0n, 1n, 2n, 3n, 4n]);
+    } finally {
+      await c.close();
+    }
+    const strict = consumer({ autoOffsetReset: 'none' });
+    try {
+      strict.assign([{ topic, partition: 0 }]);
+      strict.seek({ topic, partition: 0, offset: 1000n });
+      await assert.rejects(strict.run({ eachRecord: () => undefined }), (error: unknown) => error instanceof KafkaClientError && error.errorName === 'OFFSET_OUT_OF_RANGE');
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('eager rebalance: offsets are committed before partitions are revoked, so the new owner redelivers nothing', async () => {
+    const topic = 'eager-commit';
+    await produce(topic, 100, { partitions: 2 });
+    const groupId = 'eager-commit-group';
+    // Auto-commit with a long interval: the only commits are the ones made before a revoke and on close.
+    const options = { groupId, partitionAssignors: ['range' as const], autoCommitIntervalMs: 600_000 };
+    const seen: string[] = [];
+    const a = consumer(options);
+    const b = consumer(options);
+    const revokedFromA: number[] = [];
+    const ac = new AbortController();
+    const bc = new AbortController();
+    try {
+      a.subscribe(topic, { onPartitionsRevoked: (tps) => void revokedFromA.push(...tps.map((tp) => tp.partition)) });
+      const runA = a.run({ signal: ac.signal, eachRecord: (r) => void seen.push(`${r.partition}:${r.offset}`) });
+      const deadline = Date.now() + 30_000;
+      while (seen.length < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(seen.length, 100);
+      b.subscribe(topic);
+      const runB = b.run({ signal: bc.signal, eachRecord: (r) => void seen.push(`${r.partition}:${r.offset}`) });
+      while ((a.assignment().length !== 1 || b.assignment().length !== 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(revokedFromA.sort(), [0, 1], 'eager: everything revoked first');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(seen.length, 100, 'nothing delivered twice');
+      const committed = await b.committed([{ topic, partition: 0 }, { topic, partition: 1 }]);
+      assert.deepEqual(committed.map((c) => c.offset), [50n, 50n]);
+      ac.abort();
+      bc.abort();
+      await Promise.all([runA, runB]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('static membership (KIP-345): a member that restarts with its group.instance.id gets its partitions back without a rebalance', async () => {
+    const topic = 'static';
+    await produce(topic, 10, { partitions: 4 });
+    const groupId = 'static-group';
+    const options = { groupId, partitionAssignors: ['range' as const] };
+    const bEvents: string[] = [];
+    const a = consumer({ ...options, groupInstanceId: 'member-a' });
+    const b = consumer({ ...options, groupInstanceId: 'member-b' });
+    const ac = new AbortController();
+    const bc = new AbortController();
+    let a2: Consumer | null = null;
+    try {
+      a.subscribe(topic);
+      b.subscribe(topic, { onPartitionsAssigned: (tps) => void bEvents.push(`assigned ${tps.length}`), onPartitionsRevoked: (tps) => void bEvents.push(`revoked ${tps.length}`) });
+      const runA = a.run({ signal: ac.signal, eachRecord: () => undefined });
+      const runB = b.run({ signal: bc.signal, eachRecord: () => undefined });
+      const deadline = Date.now() + 30_000;
+      while ((a.assignment().length !== 2 || b.assignment().length !== 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const before = a.assignment().map((tp) => tp.partition).sort();
+      const eventsBefore = [...bEvents];
+      ac.abort();
+      await runA;
+      await a.close();
+      a2 = consumer({ ...options, groupInstanceId: 'member-a' });
+      a2.subscribe(topic);
+      const a2c = new AbortController();
+      const runA2 = a2.run({ signal: a2c.signal, eachRecord: () => undefined });
+      while (a2.assignment().length !== 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(a2.assignment().map((tp) => tp.partition).sort(), before, 'the same partitions come back');
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual(bEvents, eventsBefore, 'the other member saw no rebalance');
+      a2c.abort();
+      bc.abort();
+      await Promise.all([runA2, runB]);
+    } finally {
+      await Promise.all([a.close(), b.close(), a2?.close()]);
+    }
+  });
+
+  it('a pattern subscription picks up matching topics, including one created later', async () => {
+    await produce('rx-one', 3);
+    await produce('rx-two', 3);
+    await produce('other-topic', 3);
+    const c = consumer({ groupId: 'rx-group', metadataMaxAgeMs: 200 });
+    const ac = new AbortController();
+    const seen = new Set<string>();
+    try {
+      c.subscribe(/^rx-/);
+      const run = c.run({ signal: ac.signal, eachRecord: (r) => void seen.add(r.topic) });
+      const deadline = Date.now() + 30_000;
+      while (seen.size < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual([...seen].sort(), ['rx-one', 'rx-two']);
+      await produce('rx-three', 3);
+      while (seen.size < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual([...seen].sort(), ['rx-one', 'rx-three', 'rx-two'], 'never other-topic');
+      ac.abort();
+      await run;
+    } finally {
+      await c.close();
+    }
+  });
 });
