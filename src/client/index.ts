@@ -12,6 +12,6 @@ export { murmur2, partitionForKey, toPositive } from './producer/default-partiti
 export { Consumer } from './consumer/consumer.ts';
 export type { RebalanceListener, TopicPartitionOffset, PartitionLag, RunOptions, ConsumerMetrics } from './consumer/consumer.ts';
 export { ConsumerRecord } from './consumer/consumer-record.ts';
-export type { ConsumerBatch, ConsumerRecordJson, TimestampTypeName } from './consumer/consumer-record.ts';
+export type { ConsumerBatch, ConsumerRecordJson, TimestampTypeName, RecordBatchInfo } from './consumer/consumer-record.ts';
 export type { TopicPartition } from './consumer/partition-state.ts';
 export type { ConsumerOptions, IsolationLevelName, AutoOffsetReset, AssignorName } from './config/consumer-config.ts';

@@ -35,6 +35,8 @@ export class BrokerConnection {
   private closedError: Error | null = null;
   private readonly closeListeners: (() => void)[] = [];
   readonly clientId: string | null;
+  /** The host and port this connection was opened to. */
+  readonly address: { readonly host: string; readonly port: number };
   /** Filled by `negotiateApiVersions`. */
   apiVersions: BrokerApiVersions = new Map();
 
@@ -43,6 +45,7 @@ export class BrokerConnection {
     options: BrokerConnectionOptions,
   ) {
     this.clientId = options.clientId ?? 'seqlog';
+    this.address = { host: options.host, port: options.port };
     this.splitter = new FrameSplitter(options.maxResponseBytes ?? 104857600);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

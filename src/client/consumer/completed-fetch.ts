@@ -128,10 +128,11 @@ export function readPartitionFetch(input: PartitionFetchInput): PartitionFetchRe
     }
     if (!batch.isControl) {
       const timestampType = batch.timestampType === TimestampType.logAppendTime ? 'LogAppendTime' : 'CreateTime';
+      const info = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, isTransactional: batch.isTransactional, compression: batch.compression };
       for (const record of batch.records) {
         if (record.offset < nextFetchOffset) continue;
         records.push(new ConsumerRecord(input.topic, input.partition, record.offset, record.timestamp, timestampType, record.key, record.value,
-          record.headers, batch.partitionLeaderEpoch));
+          record.headers, batch.partitionLeaderEpoch, record.sequence, info));
       }
     }
     nextFetchOffset = batch.lastOffset + 1n;

@@ -11,6 +11,16 @@ import type { DecodedRecordHeader } from '../../protocol/records/index.ts';
 
 export type TimestampTypeName = 'CreateTime' | 'LogAppendTime';
 
+/** What a record's batch says about who wrote it (one object per batch, shared by its records). */
+export interface RecordBatchInfo {
+  /** -1 for a producer that is neither idempotent nor transactional. */
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly isTransactional: boolean;
+  /** The batch's codec id: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
+  readonly compression: number;
+}
+
 export interface ConsumerRecordJson {
   topic: string;
   partition: number;
@@ -22,6 +32,8 @@ export interface ConsumerRecordJson {
   headers: { key: string; value: string | null }[];
   leaderEpoch: number;
 }
+
+const NO_BATCH_INFO: RecordBatchInfo = Object.freeze({ producerId: -1n, producerEpoch: -1, isTransactional: false, compression: 0 });
 
 export class ConsumerRecord {
   constructor(
@@ -35,6 +47,9 @@ export class ConsumerRecord {
     readonly headers: readonly DecodedRecordHeader[],
     /** The partition leader epoch of the batch (-1 when unknown). */
     readonly leaderEpoch: number,
+    /** The producer's sequence number of this record (-1 without idempotence). */
+    readonly sequence: number = -1,
+    readonly batch: RecordBatchInfo = NO_BATCH_INFO,
   ) {}
 
   /** The key as UTF-8 text, or null. */
@@ -68,7 +83,7 @@ export class ConsumerRecord {
   detach(): ConsumerRecord {
     const copy = (bytes: Buffer | null): Buffer | null => (bytes === null ? null : Buffer.from(bytes));
     return new ConsumerRecord(this.topic, this.partition, this.offset, this.timestamp, this.timestampType, copy(this.key), copy(this.value),
-      this.headers.map((header) => ({ key: header.key, value: copy(header.value) })), this.leaderEpoch);
+      this.headers.map((header) => ({ key: header.key, value: copy(header.value) })), this.leaderEpoch, this.sequence, this.batch);
   }
 
   toJSON(): ConsumerRecordJson {
