@@ -228,6 +228,9 @@ describe('consumer against the seqlog broker', { timeout: 120_000 }, () => {
       // One more answer (at most fetch.max.bytes plus one batch over a partition limit) may land after the limit.
       assert.ok(metrics.maxBufferedBytes <= 2 * fetchMaxBytes + 4 * maxPartitionFetchBytes, `buffer peaked at ${metrics.maxBufferedBytes} bytes`);
       assert.ok(metrics.fetchRequests > 10, 'fetched in many small steps');
+      // The seqlog broker answers session id 0 (no fetch sessions): every fetch stays a full one.
+      assert.equal(metrics.incrementalFetches, 0);
+      assert.equal(metrics.fullFetches, metrics.fetchRequests);
     } finally {
       await c.close();
     }

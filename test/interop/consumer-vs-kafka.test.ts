@@ -73,6 +73,9 @@ describe('consumer against reference Apache Kafka, one node', { timeout: 300_000
         assert.ok(position <= lag.lastStableOffset, `position ${position} never passes the LSO ${lag.lastStableOffset}`);
         assert.ok(lag.lastStableOffset < lag.highWatermark, 'the open transaction holds the LSO below the high watermark');
         assert.ok(committed.metrics().abortedBatchesSkipped >= 1, 'an aborted batch was skipped');
+        // Kafka hands out fetch sessions (KIP-227): after the first full fetch, the consumer sends incremental ones.
+        assert.equal(committed.metrics().fullFetches >= 1, true);
+        assert.ok(committed.metrics().incrementalFetches >= 1, `incremental fetches used: ${JSON.stringify(committed.metrics())}`);
       } finally {
         await committed.close();
       }

@@ -4,7 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ControlRecordType, encodeEndTransactionMarkerBatch, encodeRecordBatch } from '../../protocol/records/index.ts';
-import { readPartitionFetch, type AbortedTransaction } from './completed-fetch.ts';
+import { fetchEndOffset, readPartitionFetch, type AbortedTransaction } from './completed-fetch.ts';
 
 interface Piece {
   data?: { producerId: bigint; values: string[]; transactional: boolean };
@@ -30,6 +30,8 @@ function log(pieces: readonly Piece[]): Buffer {
 
 function read(records: Buffer, aborted: AbortedTransaction[] | null, readCommitted: boolean, fetchOffset = 0n, lastStableOffset = -1n) {
   const result = readPartitionFetch({ topic: 't', partition: 0, fetchOffset, records, abortedTransactions: aborted, readCommitted, lastStableOffset });
+  // The fetcher fetches ahead from the header-only walk: it must land where decoding does.
+  assert.equal(fetchEndOffset(records, fetchOffset, readCommitted ? lastStableOffset : -1n), result.nextFetchOffset);
   return { values: result.records.map((r) => r.valueString()), offsets: result.records.map((r) => r.offset), next: result.nextFetchOffset, skipped: result.abortedBatchesSkipped };
 }
 

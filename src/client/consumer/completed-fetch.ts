@@ -9,8 +9,10 @@
 // aborted, a control batch, or emptied by compaction. With read_committed it never passes the answer's last stable
 // offset: a batch at or above it (which a broker should not return) is left for a later fetch.
 import {
+  batchSpans,
   ControlRecordType,
   iterateRecordBatches,
+  readBatchHeader,
   parseControlRecordKey,
   TimestampType,
   type DecodedRecordBatch,
@@ -99,6 +101,22 @@ function isAbortMarker(batch: DecodedRecordBatch): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Where the next fetch starts once this answer is read: the same walk as `readPartitionFetch` makes, over the
+ * batch headers only (no decompression, no CRC), so the fetcher can fetch ahead before the records are decoded.
+ */
+export function fetchEndOffset(records: Buffer, fetchOffset: bigint, lastStableOffset: bigint): bigint {
+  let next = fetchOffset;
+  for (const { buf, at } of batchSpans(records)) {
+    const header = readBatchHeader(buf, at);
+    const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
+    if (lastOffset < next) continue;
+    if (lastStableOffset >= 0n && header.baseOffset >= lastStableOffset) break;
+    next = lastOffset + 1n;
+  }
+  return next;
 }
 
 export function readPartitionFetch(input: PartitionFetchInput): PartitionFetchResult {

@@ -191,7 +191,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       state.moveTo(target.offset);
     } else {
       state.position = null;
+      state.fetchPosition = null;
       state.resetTo = target.offset;
+      state.epoch++;
     }
     this.dropStale();
     this.wakeup();
@@ -203,7 +205,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   pause(partitions: readonly TopicPartition[]): void {
-    for (const tp of partitions) this.stateOf(tp, 'pause').paused = true;
+    for (const tp of partitions) {
+      const state = this.stateOf(tp, 'pause');
+      state.paused = true;
+      state.dropFetched();
+    }
     this.dropStale();
   }
 
@@ -240,7 +246,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** Drops buffered data and the iterator's batch for partitions that were sought, paused or revoked. */
   private dropStale(): void {
-    this.fetcher.discard(({ state, fetchOffset }) => this.assigned.get(state.key) === state && !state.paused && state.position === fetchOffset);
+    this.fetcher.discard(({ state, epoch }) => this.assigned.get(state.key) === state && !state.paused && state.epoch === epoch);
     if (this.current !== null) {
       const { batch } = this.current;
       const state = this.assigned.get(partitionKey(batch.topic, batch.partition));
@@ -524,7 +530,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       await this.updateFetchPositions();
       for (let completed = this.fetcher.take(); completed !== undefined; completed = this.fetcher.take()) {
         const { state, fetchOffset, data } = completed;
-        if (this.assigned.get(state.key) !== state || state.paused || state.position !== fetchOffset) continue;
+        if (this.assigned.get(state.key) !== state || state.paused || state.epoch !== completed.epoch || state.position !== fetchOffset) continue;
         let result;
         try {
           result = readPartitionFetch({
@@ -537,7 +543,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
             lastStableOffset: data.lastStableOffset,
           });
         } catch (error) {
-          // CompletedFetch: corrupt data is the application's to decide (seek past it, or stop).
+          // CompletedFetch: corrupt data is the application's to decide (seek past it, or stop). What was fetched
+          // after it is dropped, so that nothing beyond the unreadable batch is delivered by accident.
+          state.dropFetched();
+          this.dropStale();
           this.fetcher.maybeSend();
           throw new KafkaClientError({ code: ErrorCode.CORRUPT_MESSAGE, kind: ErrorKind.abortable, message: `records of ${state.topic}-${state.partition} at offset ${fetchOffset} cannot be read: ${(error as Error).message}; seek() past them to continue`, cause: error });
         }

@@ -1,8 +1,10 @@
 // Fetching (Kafka's `AbstractFetch`/`Fetcher`): at most one Fetch in flight per broker, covering every fetchable
 // partition that broker leads, through that broker's fetch session (KIP-227). Answers go into a buffer that the
-// application drains; a partition with an answer waiting is not fetched again, and no new Fetch goes out while
-// the buffer holds `fetch.max.bytes` or more. So a slow handler stops fetching instead of growing memory: the
-// buffer never holds more than about twice fetch.max.bytes (one more answer may land after the limit is reached).
+// application drains. A partition is fetched ahead of the application (from the end of its last answer, found
+// from the batch headers without decoding) while fewer than MAX_BUFFERED_FETCHES of its answers wait, and no
+// new Fetch goes out while the buffer holds `fetch.max.bytes` or more. So a slow handler stops fetching instead of
+// growing memory: the buffer never holds more than about twice fetch.max.bytes (one more answer may land after
+// the limit is reached), while a fast one finds the next answer already there.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { defaultFetchRequest, type FetchResponsePartitionData } from '../../protocol/messages/generated/01-fetch.ts';
 import { ErrorCode, errorName } from '../../protocol/errors/index.ts';
@@ -12,11 +14,14 @@ import type { Metadata } from '../metadata/metadata.ts';
 import type { ResolvedConsumerConfig } from '../config/consumer-config.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
 import { FetchAction, fetchActionFor } from '../policy/fetch-policy.ts';
+import { fetchEndOffset } from './completed-fetch.ts';
 import { FetchSession, type FetchSessionRequest, type SessionPartition } from './fetch-session.ts';
 import { partitionKey, type PartitionState } from './partition-state.ts';
 
 export interface CompletedFetch {
   readonly state: PartitionState;
+  /** The partition's epoch when the fetch was sent: stale when it changed since. */
+  readonly epoch: number;
   readonly fetchOffset: bigint;
   readonly data: FetchResponsePartitionData;
   readonly bytes: number;
@@ -43,6 +48,8 @@ export interface FetcherHooks {
 /** Fetch versions spoken: v4 (read_committed, aborted transactions) to v12 (the last with topic names). */
 const FETCH_MIN_VERSION = 4;
 const FETCH_MAX_VERSION = 12;
+/** Answers per partition that may wait in the buffer (one being handed out, one fetched ahead). */
+const MAX_BUFFERED_FETCHES = 2;
 
 export class Fetcher {
   private readonly buffer: CompletedFetch[] = [];
@@ -64,7 +71,7 @@ export class Fetcher {
     const completed = this.buffer.shift();
     if (completed !== undefined) {
       this.metrics.bufferedBytes -= completed.bytes;
-      completed.state.buffered = false;
+      completed.state.bufferedFetches--;
     }
     return completed;
   }
@@ -76,7 +83,7 @@ export class Fetcher {
       if (keep(completed)) continue;
       this.buffer.splice(i, 1);
       this.metrics.bufferedBytes -= completed.bytes;
-      completed.state.buffered = false;
+      completed.state.bufferedFetches--;
     }
   }
 
@@ -86,7 +93,7 @@ export class Fetcher {
     const byNode = new Map<number, PartitionState[]>();
     const now = Date.now();
     for (const state of this.hooks.assigned().values()) {
-      if (state.position === null || state.paused || state.buffered || state.resetTo !== null) continue;
+      if (state.fetchPosition === null || state.paused || state.bufferedFetches >= MAX_BUFFERED_FETCHES || state.resetTo !== null) continue;
       if (state.backoffUntilMs > now) {
         this.retryLater(state.backoffUntilMs - now);
         continue;
@@ -128,11 +135,11 @@ export class Fetcher {
     const wanted: SessionPartition[] = partitions.map((state) => ({
       topic: state.topic,
       partition: state.partition,
-      fetchOffset: state.position as bigint,
+      fetchOffset: state.fetchPosition as bigint,
       currentLeaderEpoch: this.metadata.topic(state.topic)?.partitions[state.partition]?.leaderEpoch ?? -1,
       partitionMaxBytes: this.config.maxPartitionFetchBytes,
     }));
-    const offsets = new Map(wanted.map((p) => [partitionKey(p.topic, p.partition), p.fetchOffset]));
+    const offsets = new Map(partitions.map((state) => [state.key, { fetchOffset: state.fetchPosition as bigint, epoch: state.epoch }]));
     // Fetch < v7 has no sessions: every request is a full one.
     let session = this.sessions.get(nodeId);
     if (session === undefined) this.sessions.set(nodeId, (session = new FetchSession()));
@@ -182,24 +189,28 @@ export class Fetcher {
     }
   }
 
-  private handleResponse(topics: readonly { topic: string; partitions: FetchResponsePartitionData[] }[], offsets: ReadonlyMap<string, bigint>): void {
+  private handleResponse(topics: readonly { topic: string; partitions: FetchResponsePartitionData[] }[], offsets: ReadonlyMap<string, { fetchOffset: bigint; epoch: number }>): void {
     const assigned = this.hooks.assigned();
     for (const topic of topics) {
       for (const data of topic.partitions) {
         const key = partitionKey(topic.topic, data.partitionIndex);
         const state = assigned.get(key);
-        const fetchOffset = offsets.get(key);
+        const sent = offsets.get(key);
         // Stale: the partition was revoked, sought or paused while the fetch was out (AbstractFetch checks the
         // position against the request's offset before using an answer).
-        if (state === undefined || fetchOffset === undefined || state.position !== fetchOffset || state.paused) continue;
+        if (state === undefined || sent === undefined || state.epoch !== sent.epoch || state.fetchPosition !== sent.fetchOffset || state.paused) continue;
+        const fetchOffset = sent.fetchOffset;
         if (data.errorCode === ErrorCode.NONE) {
           if (data.highWatermark >= 0n) state.highWatermark = data.highWatermark;
           if (data.lastStableOffset >= 0n) state.lastStableOffset = data.lastStableOffset;
           if (data.logStartOffset >= 0n) state.logStartOffset = data.logStartOffset;
           const bytes = data.records?.length ?? 0;
           if (bytes === 0) continue;
-          state.buffered = true;
-          this.buffer.push({ state, fetchOffset, data, bytes });
+          const end = fetchEndOffset(data.records as Buffer, fetchOffset, this.config.isolationLevel === 1 ? data.lastStableOffset : -1n);
+          if (end <= fetchOffset) continue;
+          state.fetchPosition = end;
+          state.bufferedFetches++;
+          this.buffer.push({ state, epoch: state.epoch, fetchOffset, data, bytes });
           this.metrics.bufferedBytes += bytes;
           if (this.metrics.bufferedBytes > this.metrics.maxBufferedBytes) this.metrics.maxBufferedBytes = this.metrics.bufferedBytes;
           continue;

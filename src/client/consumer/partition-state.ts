@@ -12,8 +12,15 @@ export const partitionKey = (topic: string, partition: number): string => `${top
 
 export class PartitionState implements TopicPartition {
   readonly key: string;
-  /** The next offset to fetch; null until initialised from the committed offset or auto.offset.reset. */
+  /** The next offset to hand to the application; null until initialised from the committed offset or auto.offset.reset. */
   position: bigint | null = null;
+  /**
+   * The next offset to fetch: ahead of `position` by what is fetched but not yet handed out (the fetcher reads
+   * ahead while the application works, as librdkafka's prefetch does).
+   */
+  fetchPosition: bigint | null = null;
+  /** Bumped whenever fetched data stops being wanted (seek, reset, pause): answers of an older epoch are dropped. */
+  epoch = 0;
   /** One past the last record the application finished with (or the position it was moved to). */
   consumed: bigint | null = null;
   /** The offset last committed by this consumer (to skip commits that change nothing). */
@@ -21,8 +28,8 @@ export class PartitionState implements TopicPartition {
   paused = false;
   /** A reset asked for (OFFSET_OUT_OF_RANGE, seekToBeginning/End), done before the next fetch. */
   resetTo: OffsetResetStrategy | null = null;
-  /** A completed fetch for this partition waits in the buffer: no new fetch until it is drained (AbstractFetch). */
-  buffered = false;
+  /** Answers for this partition waiting in the buffer (at most MAX_BUFFERED_FETCHES). */
+  bufferedFetches = 0;
   /** After a partition error, no fetch before this time (retry.backoff.ms). */
   backoffUntilMs = 0;
   highWatermark = -1n;
@@ -39,7 +46,15 @@ export class PartitionState implements TopicPartition {
   /** Moves the position (seek, reset, committed offset): what was fetched from the old position is stale. */
   moveTo(offset: bigint): void {
     this.position = offset;
+    this.fetchPosition = offset;
     this.consumed = offset;
     this.resetTo = null;
+    this.epoch++;
+  }
+
+  /** Forgets what was fetched ahead (pause, a seek to earliest/latest, unreadable data). */
+  dropFetched(): void {
+    this.fetchPosition = this.position;
+    this.epoch++;
   }
 }
