@@ -353,4 +353,33 @@ describe('consumer against the seqlog broker', { timeout: 120_000 }, () => {
       await c.close();
     }
   });
+
+  it('max.poll.interval.ms: a handler that hangs costs the membership; the partitions are lost, not revoked, and redelivered', async () => {
+    const topic = 'poll-timeout';
+    await produce(topic, 3);
+    const events: string[] = [];
+    const c = consumer({ groupId: 'poll-timeout-group', maxPollIntervalMs: 800, sessionTimeoutMs: 6000, heartbeatIntervalMs: 100 });
+    const ac = new AbortController();
+    const seen: bigint[] = [];
+    try {
+      c.subscribe(topic, {
+        onPartitionsAssigned: (tps) => void events.push(`assigned ${tps.length}`),
+        onPartitionsRevoked: (tps) => void events.push(`revoked ${tps.length}`),
+        onPartitionsLost: (tps) => void events.push(`lost ${tps.length}`),
+      });
+      await c.run({
+        signal: ac.signal,
+        eachRecord: async (record) => {
+          seen.push(record.offset);
+          // The first delivery hangs past max.poll.interval.ms: the heartbeat side leaves the group.
+          if (seen.length === 1) await new Promise((r) => setTimeout(r, 2000));
+          if (seen.length === 4) ac.abort();
+        },
+      });
+      assert.deepEqual(events, ['assigned 1', 'lost 1', 'assigned 1']);
+      assert.deepEqual(seen, [0n, 0n, 1n, 2n], 'the record in the hung handler was never committed, so it comes again');
+    } finally {
+      await c.close();
+    }
+  });
 });

@@ -67,6 +67,11 @@ export class ConsumerCoordinator {
     private readonly hooks: CoordinatorHooks,
   ) {}
 
+  /** The membership is gone (left on a poll timeout, or the coordinator forgot this member). */
+  get lostMembership(): boolean {
+    return this.membershipLost;
+  }
+
   get needsRejoin(): boolean {
     return this.rejoinNeeded || this.generationId === NO_GENERATION;
   }

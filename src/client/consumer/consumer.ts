@@ -575,6 +575,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
     for (;;) {
+      if (this.coordinator?.lostMembership === true) this.current = null;
       if (this.current === null || this.current.index >= this.current.batch.records.length) {
         this.current = null;
         const batch = await this.nextBatch();
@@ -620,6 +621,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
           for (let i = 0; i < batch.records.length; i++) {
             const record = batch.records[i];
             if (state === undefined || this.assigned.get(state.key) !== state || state.position !== batch.nextOffset || state.paused) break;
+            // Another member may own the partition already: stop handing out its records (they are not committed).
+            if (this.coordinator?.lostMembership === true) break;
             try {
               await (options.eachRecord as (record: ConsumerRecord) => void | Promise<void>)(record);
             } catch (error) {
