@@ -1,7 +1,7 @@
 // The broker: opens the logs, binds the listener, and wires connections to the request handlers.
 // `startBroker()` with no options gives a broker on 127.0.0.1 at a free port with a fresh temp data dir,
 // ready in milliseconds — the way tests embed it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultBrokerConfig, type BrokerConfig } from './config.ts';
@@ -62,6 +62,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const config: BrokerConfig = { ...defaultBrokerConfig, ...withoutUndefined(overrides) };
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
+  // Kafka creates missing log dirs at startup (LogManager.createAndValidateLogDirs); so does seqlog, before the
+  // lock file inside it is taken.
+  else mkdirSync(config.dataDir, { recursive: true });
 
   // Everything opened is closed in reverse order, by close() or by a start that fails half-way.
   const openedInOrder: { close(): void | Promise<void> }[] = [];

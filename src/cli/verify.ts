@@ -2,6 +2,8 @@
 // and prints the two runs side by side. Exit status 1 when the idempotent run shows any anomaly.
 import { SingleBar, Presets } from 'cli-progress';
 import Table from 'cli-table3';
+import { tableStyle } from './terminal.ts';
+export { defaultVerifyRecords } from '../testkit/index.ts';
 import { verifyExactlyOnce, type VerifyProducerFactory, type VerifyProgress, type VerifyRunResult } from '../testkit/index.ts';
 
 export interface VerifyCommandOptions {
@@ -69,9 +71,7 @@ function progressReporter(json: boolean): { onProgress: (p: VerifyProgress) => v
 }
 
 function table(runs: readonly VerifyRunResult[]): string {
-  // No colour codes when the output is piped or captured.
-  const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-  const out = new Table({ head: ['', ...runs.map((run) => `idempotence ${run.idempotent ? 'on' : 'off'}`)], ...style });
+  const out = new Table({ head: ['', ...runs.map((run) => `idempotence ${run.idempotent ? 'on' : 'off'}`)], ...tableStyle(process.stdout) });
   const row = (label: string, cell: (run: VerifyRunResult) => string | number): void => {
     out.push([label, ...runs.map((run) => String(cell(run)))]);
   };

@@ -16,7 +16,7 @@ export { readLog, readLogPartition, listPartitions } from './log-reader.ts';
 export type { LogScan, ScannedRecord, ReadLogOptions } from './log-reader.ts';
 export { RawProducer, RawProducerError, rawProducerFactory } from './raw-producer.ts';
 export type { RawProducerOptions, RawProducerFaults, RawRecordMetadata } from './raw-producer.ts';
-export { verifyExactlyOnce } from './verify.ts';
+export { verifyExactlyOnce, defaultVerifyRecords } from './verify.ts';
 export type { VerifyOptions, VerifyResult, VerifyRunResult, VerifyProgress, VerifyProducer, VerifyProducerFactory, VerifyProducerOptions } from './verify.ts';
 export { mulberry32 } from './random.ts';
 export { LibrdkafkaProducer, LibrdkafkaDeliveryError, librdkafkaProducerFactory, requireLibrdkafkaPeer } from './librdkafka-producer.ts';

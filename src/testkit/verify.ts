@@ -14,6 +14,12 @@ import { History } from './history.ts';
 import { readLog } from './log-reader.ts';
 import { mulberry32 } from './random.ts';
 
+/**
+ * Records per run by default: enough for a hundred-odd injected faults and both broker crashes, few enough that the
+ * first command a user runs finishes in seconds. 100,000 makes the long run.
+ */
+export const defaultVerifyRecords = 5000;
+
 /** The part of the client's `Producer` that the workload uses. */
 export interface VerifyProducer {
   send(record: { topic: string; value: string; partition?: number }): Promise<{ partition: number; offset: bigint }>;
@@ -38,7 +44,7 @@ export interface VerifyProgress {
 }
 
 export interface VerifyOptions {
-  /** Records per run. Default 100,000. */
+  /** Records per run. Default `defaultVerifyRecords` (5,000). */
   readonly records?: number;
   /** Seed of the fault schedule. Default 1. */
   readonly seed?: number;
@@ -124,7 +130,7 @@ function faultRules(rates: VerifyOptions['faultRates']): ChaosRule[] {
 }
 
 async function runOnce(options: VerifyOptions, idempotent: boolean, seed: number): Promise<VerifyRunResult> {
-  const total = options.records ?? 100_000;
+  const total = options.records ?? defaultVerifyRecords;
   const partitions = options.partitions ?? 3;
   const mode = idempotent ? 'on' : 'off';
   const topic = `seqlog-verify-${seed}-${mode}-${Date.now().toString(36)}`;
