@@ -15,6 +15,7 @@ import { IdempotentProducerState } from './idempotent-producer-state.ts';
 import type { ProducerBatch } from './producer-batch.ts';
 import { ProducerMetrics, formatPrometheus, type ProducerMetricsSnapshot } from './producer-metrics.ts';
 import { RecordAccumulator } from './record-accumulator.ts';
+import { checkRecordInput } from './record-input.ts';
 import { Sender } from './sender.ts';
 
 export type RecordValue = Buffer | Uint8Array | string | null;
@@ -141,6 +142,7 @@ export class Producer {
       bootstrap: this.config.bootstrap,
       connectTimeoutMs: Math.min(this.config.requestTimeoutMs, 10000),
       onChange: () => this.sender.wakeup(),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     this.metadata = new Metadata(this.pool, this.config.retryBackoffMs, this.config.metadataMaxAgeMs, () => this.sender.wakeup());
     this.accumulator = new RecordAccumulator(this.config);
@@ -152,8 +154,8 @@ export class Producer {
       this.incomplete.add(piece);
       for (const waiter of this.flushWaiters) if (waiter.pending.has(original)) waiter.pending.add(piece);
     };
-    // Fetch a producer id right away rather than on the first send (KafkaProducer does so in its constructor).
-    this.sender.wakeup();
+    // Nothing connects until the first send (the producer id is fetched then, alongside the first metadata): a
+    // producer that is never used opens no socket and keeps no timer, so it never holds the process open.
   }
 
   /** Whether idempotence ended up on (it turns off silently when unset and acks != all; SEMANTICS §4.2). */
@@ -171,6 +173,12 @@ export class Producer {
   send(input: ProducerRecord | readonly ProducerRecord[], options?: SendOptions): Promise<RecordMetadata | RecordMetadata[]> {
     const refusal = this.refusal();
     if (refusal !== null) return Promise.reject(refusal);
+    try {
+      if (Array.isArray(input)) for (let i = 0; i < input.length; i++) checkRecordInput(input[i], i);
+      else checkRecordInput(input, -1);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (Array.isArray(input)) {
       const records = input as readonly ProducerRecord[];
       return new Promise<RecordMetadata[]>((resolve, reject) => this.enqueue(records, new ArraySink(records.length, resolve, reject), options?.signal));
@@ -181,7 +189,7 @@ export class Producer {
   private refusal(): KafkaClientError | null {
     const fatal = this.sender.fatalError;
     if (fatal !== null) return fatal;
-    if (this.closing) return new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.fatal, message: 'the producer is closed; create a new one to send' });
+    if (this.closing) return KafkaClientError.producerClosed('the producer is closed; create a new one to send');
     return null;
   }
 
@@ -347,7 +355,7 @@ export class Producer {
     } finally {
       this.closed = true;
       this.sender.stop();
-      this.sender.abortAll(new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.fatal, message: 'the producer was closed before the record was sent' }));
+      this.sender.abortAll(KafkaClientError.producerClosed('the producer was closed before the record was sent'));
       this.pool.close();
     }
   }
