@@ -86,6 +86,7 @@ function table(runs: readonly VerifyRunResult[]): string {
   row('throughput (acked/s)', (run) => Math.round(run.throughput));
   row('verdict', (run) => {
     if (!run.check.valid) return `FAILED: ${run.check.fatal.join(', ')}`;
+    if (run.faultsInjected === 0) return 'no fault injected: proves nothing';
     if (run.duplicates > 0 || run.outOfOrder > 0) return 'duplicates/reordering';
     return 'exactly once';
   });
@@ -119,11 +120,14 @@ export async function verifyCommand(options: VerifyCommandOptions): Promise<void
     onProgress: reporter.onProgress,
   }).finally(() => reporter.stop());
   if (options.json === true) {
-    const runs = result.runs.map(({ check, ...run }) => ({ ...run, anomalies: check.anomalyCounts, fatal: check.fatal, examples: check.anomalies.slice(0, 10) }));
+    const runs = result.runs.map(({ check, ...run }) => ({ ...run, proved: check.proved, warnings: check.warnings, anomalies: check.anomalyCounts, fatal: check.fatal, examples: check.anomalies.slice(0, 10) }));
     process.stdout.write(`${JSON.stringify({ ok: result.ok, seed: result.seed, client, records, partitions, runs }, null, 2)}\n`);
   } else {
     process.stdout.write(`client: ${client}\n${table(result.runs)}\n`);
-    process.stdout.write(result.ok ? 'exactly-once holds with idempotence on\n' : 'ANOMALIES with idempotence on\n');
+    const idempotentRuns = result.runs.filter((run) => run.idempotent);
+    if (result.ok) process.stdout.write('exactly-once holds with idempotence on\n');
+    else if (idempotentRuns.every((run) => run.check.valid)) process.stdout.write('NO FAULT INJECTED with idempotence on: the run proves nothing; raise --records\n');
+    else process.stdout.write('ANOMALIES with idempotence on\n');
   }
   if (!result.ok) process.exitCode = 1;
 }

@@ -9,7 +9,7 @@ export type { ChildBrokerOptions } from './child-broker.ts';
 export { faultyFileSystem } from './faulty-file-system.ts';
 export type { FaultyFileSystem } from './faulty-file-system.ts';
 export { History, EventType } from './history.ts';
-export type { HistoryEvent, SendEvent, NemesisEvent, HistoryError } from './history.ts';
+export type { HistoryEvent, SendEvent, NemesisEvent, HistoryError, ProducerSession } from './history.ts';
 export { checkHistory, AnomalyKind } from './checker.ts';
 export type { Anomaly, CheckOptions, CheckResult, CheckCounts, Observer } from './checker.ts';
 export { readLog, readLogPartition, listPartitions } from './log-reader.ts';

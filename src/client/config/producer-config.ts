@@ -1,6 +1,6 @@
 // Producer options: the camelCase names and Kafka's own config names, normalised and validated the way
 // `ProducerConfig.postProcessAndValidateIdempotenceConfigs` and `KafkaProducer.configureDeliveryTimeout` do
-// (SEMANTICS §4.1-4.2). Defaults are Kafka 4's, including linger.ms = 5 (KIP-1030).
+// (KIP-679 made idempotence the default). Defaults are Kafka 4's, including linger.ms = 5 (KIP-1030).
 import { KafkaClientError } from '../errors/kafka-client-error.ts';
 import type { ClientLogger } from '../client-logger.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';

@@ -26,11 +26,13 @@ export interface RecordHeaderInput {
 }
 
 /** What a send learns about one record once its batch is acknowledged. */
+/** Where a record was stored. Offsets and timestamps are bigint; `toJsonSafe` gives their JSON form (decimal strings). */
 export interface RecordMetadata {
   readonly topic: string;
   readonly partition: number;
   /** -1n when unknown (acks=0, or a DUPLICATE_SEQUENCE_NUMBER answer). */
   readonly offset: bigint;
+  /** The record's CreateTime in ms (or the broker's LogAppendTime when the topic uses it). */
   readonly timestamp: bigint;
 }
 
