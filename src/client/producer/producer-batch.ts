@@ -255,7 +255,7 @@ export class ProducerBatch {
   /**
    * `ProducerBatch.split`: after MESSAGE_TOO_LARGE, re-cut the records into batches of at most `splitSize`
    * bytes. When the batch had a sequence, the pieces take consecutive sequences from its base sequence, so the
-   * partition's sequence range is unchanged (SEMANTICS §4.4).
+   * partition's sequence range is unchanged.
    */
   split(splitSize: number): ProducerBatch[] {
     const decoded = decodeRecordBatch(this.encoded());
