@@ -65,10 +65,12 @@ printf '%s\n' "$message" | timeout 60 kcat -P -b "$host:$port" -t "$topic" || fa
 received=$(timeout 60 kcat -C -b "$host:$port" -t "$topic" -o beginning -c 1 -e -q) || fail "kcat could not consume from $host:$port"
 [ "$received" = "$message" ] || fail "read back '$received', expected '$message'"
 
-# SIGTERM to the broker alone (npm's own exit status on a signal says nothing about the broker's shutdown).
-broker_pid=$(pgrep -g "$server_pid" -f 'dist/cli/main.js serve' | head -1) || fail "no broker process under npm start"
+# SIGTERM to the broker alone, as a process manager would send it (npm and its shell are not the broker).
+broker_pid=$(pgrep -g "$server_pid" -f '^[^ ]*node [^ ]*dist/cli/main\.js serve' | head -1) || fail "no broker process under npm start"
 kill -TERM "$broker_pid"
-wait "$server_pid" || true
-server_pid=
+for _ in $(seq 1 100); do
+  kill -0 "$broker_pid" 2>/dev/null || break
+  sleep 0.2
+done
 grep -q 'stopped cleanly' "$work/server.log" || { cat "$work/server.log" >&2; fail "the broker did not stop cleanly on SIGTERM"; }
 echo "== readme-commands: ok"
