@@ -28,9 +28,10 @@ first_command=$(awk '/^```sh$/{inside=1; next} inside{print; exit}' README.md | 
 work=$(mktemp -d "${TMPDIR:-/tmp}/seqlog-readme-XXXXXX")
 server_pid=
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+  # The whole process group of npm start (npm, its shell, the broker), even when npm itself has already exited.
+  if [ -n "$server_pid" ]; then
     kill -TERM -- "-$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 50); do pgrep -g "$server_pid" >/dev/null || break; sleep 0.2; done
     kill -KILL -- "-$server_pid" 2>/dev/null || true
   fi
   rm -rf "$work"
@@ -48,8 +49,12 @@ timeout 900 bash -c "$first_command" || fail "\`$first_command\` failed (exit $?
 echo "== readme-commands: took $(( $(date +%s) - started )) s"
 
 echo "== readme-commands: npm start (no data/ yet)"
-setsid npm start >"$work/server.log" 2>&1 &
+# In a process group of its own (job control puts a background job in one, its id the job's pid), so that
+# cleanup can stop everything npm start runs.
+set -m
+npm start >"$work/server.log" 2>&1 &
 server_pid=$!
+set +m
 for _ in $(seq 1 300); do
   grep -q 'seqlog broker ready' "$work/server.log" && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; fail "npm start exited before the broker was ready"; }
@@ -73,4 +78,5 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 grep -q 'stopped cleanly' "$work/server.log" || { cat "$work/server.log" >&2; fail "the broker did not stop cleanly on SIGTERM"; }
+wait "$server_pid" 2>/dev/null || true
 echo "== readme-commands: ok"
