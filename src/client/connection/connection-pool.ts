@@ -7,11 +7,13 @@ import { ConnectionError } from './connection-error.ts';
 import { silentClientLogger, type ClientLogger } from '../client-logger.ts';
 
 /**
- * Consecutive failed attempts on every bootstrap address, with no connection ever made, after which the pool
- * reports the cluster unreachable (`unreachable()`): a wrong address, a stopped broker or a port that is not
- * Kafka's then fails sends within about a second instead of at max.block.ms, with the cause in the error.
+ * With no connection ever made, every bootstrap address failing at least this many times in a row over at least
+ * UNREACHABLE_AFTER_MS makes the pool report the cluster unreachable (`unreachable()`): a wrong address, a stopped
+ * broker or a port that is not Kafka's then fails sends within seconds instead of at max.block.ms, with the cause
+ * in the error. The time floor leaves a broker that is still starting (a compose file's race) a moment to listen.
  */
 const FAILURES_BEFORE_UNREACHABLE = 3;
+const UNREACHABLE_AFTER_MS = 2000;
 
 export interface NodeAddress {
   readonly host: string;
@@ -25,6 +27,8 @@ interface NodeState {
   failures: number;
   nextAttemptMs: number;
   lastError: Error | null;
+  /** When the current streak of failures began. */
+  failingSinceMs: number;
 }
 
 export interface ConnectionPoolOptions {
@@ -53,7 +57,7 @@ export class ConnectionPool {
   }
 
   private newState(address: NodeAddress): NodeState {
-    return { address, connection: null, connecting: null, failures: 0, nextAttemptMs: 0, lastError: null };
+    return { address, connection: null, connecting: null, failures: 0, nextAttemptMs: 0, lastError: null, failingSinceMs: 0 };
   }
 
   /**
@@ -130,6 +134,7 @@ export class ConnectionPool {
       } catch (error) {
         connection?.close();
         state.failures++;
+        if (state.failures === 1) state.failingSinceMs = Date.now();
         state.lastError = error instanceof Error ? error : new ConnectionError(String(error));
         // The first failure of a streak, then every tenth: enough to see the cause without flooding the log.
         if (!this.closed && (state.failures === 1 || state.failures % 10 === 0)) {
@@ -171,19 +176,21 @@ export class ConnectionPool {
 
   /**
    * The reason no broker can be reached, when no connection was ever made and every known address has failed
-   * FAILURES_BEFORE_UNREACHABLE times in a row (a wrong bootstrap, not a broker that restarts mid-run); else null.
+   * FAILURES_BEFORE_UNREACHABLE times in a row for UNREACHABLE_AFTER_MS (a wrong bootstrap, not a broker that
+   * restarts mid-run); else null.
    */
   unreachable(): ConnectionError | null {
     if (this.everConnected || this.closed) return null;
     const reasons: string[] = [];
     let cause: Error | null = null;
+    const now = Date.now();
     for (const state of this.nodes.values()) {
-      if (state.failures < FAILURES_BEFORE_UNREACHABLE || state.lastError === null) return null;
+      if (state.failures < FAILURES_BEFORE_UNREACHABLE || state.lastError === null || now - state.failingSinceMs < UNREACHABLE_AFTER_MS) return null;
       reasons.push(state.lastError.message);
       cause ??= state.lastError;
     }
     if (cause === null) return null;
-    return new ConnectionError(`no broker reachable after ${FAILURES_BEFORE_UNREACHABLE} attempts each: ${reasons.join('; ')}`, { cause });
+    return new ConnectionError(`no broker reachable (every bootstrap address failed for ${UNREACHABLE_AFTER_MS / 1000} s): ${reasons.join('; ')}`, { cause });
   }
 
   /** A connection to any node: an open one if there is one, else the known nodes and bootstrap addresses in turn. */

@@ -153,7 +153,7 @@ export class Metadata {
       }
       const unreachable = this.pool.unreachable();
       if (unreachable !== null) {
-        throw new KafkaClientError({ code: ErrorCode.NETWORK_EXCEPTION, kind: ErrorKind.retriable, message: `cannot fetch metadata for topic '${name}': ${unreachable.message}`, cause: unreachable });
+        throw new KafkaClientError({ code: ErrorCode.NETWORK_EXCEPTION, kind: ErrorKind.retriable, message: `cannot fetch metadata for topic '${name}': ${unreachable.message}; check that the broker runs and that bootstrap is its address`, cause: unreachable });
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
