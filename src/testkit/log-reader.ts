@@ -4,6 +4,7 @@
 // batch's producer id, epoch and the record's sequence: the checker's ground truth. Keys and values arrive as
 // bytes; the scan keeps them (`keyBytes`, `valueBytes`) next to their UTF-8 text.
 import { BrokerConnection, Consumer, type ConsumerRecord } from '../client/index.ts';
+import { errorName } from '../protocol/errors/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
 
 export interface ScannedRecord {
@@ -47,7 +48,7 @@ export async function listPartitions(connection: BrokerConnection, topic: string
     includeTopicAuthorizedOperations: false,
   });
   const entry = metadata.topics.find((t) => t.name === topic);
-  if (entry === undefined || entry.errorCode !== 0) throw new Error(`topic ${topic} not found (error ${entry?.errorCode})`);
+  if (entry === undefined || entry.errorCode !== 0) throw new Error(`topic ${topic} not found (${errorName(entry?.errorCode ?? 3)})`);
   return entry.partitions.map((p) => p.partitionIndex).sort((a, b) => a - b);
 }
 

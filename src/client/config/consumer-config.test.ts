@@ -55,7 +55,7 @@ describe('resolveConsumerConfig', () => {
     const refuses = (options: object, pattern: RegExp): void => {
       assert.throws(() => resolveConsumerConfig(options as ConsumerOptions), (error: unknown) => error instanceof KafkaClientError && error.errorName === 'INVALID_CONFIG' && pattern.test(error.message));
     };
-    refuses({ bootstrap: 'h:1', groupid: 'g' }, /'groupid' \(did you mean 'groupId'\?\)/);
+    refuses({ bootstrap: 'h:1', groupid: 'g' }, /'groupid'; did you mean 'groupId'\?/);
     refuses({ bootstrap: 'h:1', 'auto.offset.rest': 'earliest' }, /did you mean 'auto\.offset\.reset'/);
     refuses({ bootstrap: 'h:1', autoOffsetReset: 'smallest' }, /auto\.offset\.reset must be one of/);
     refuses({ bootstrap: 'h:1', groupId: 'g', heartbeatIntervalMs: 50000 }, /heartbeat\.interval\.ms must be lower/);

@@ -2,7 +2,7 @@
 // Defaults are the Java consumer's, except isolation.level, which is read_committed here (as in KafkaJS): the
 // reason to use seqlog is exactly-once, and a consumer that shows aborted records undoes it. Unknown names throw.
 import { KafkaClientError } from '../errors/kafka-client-error.ts';
-import { rejectUnknownOptions } from './option-names.ts';
+import { unknownOptionMessage } from '../../protocol/option-names.ts';
 
 export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
@@ -113,10 +113,14 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
 }
 
 function parseAddress(entry: string): { host: string; port: number } {
-  const at = entry.lastIndexOf(':');
-  const port = Number(entry.slice(at + 1));
-  if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) fail(`bootstrap address '${entry}' is not host:port`);
-  return { host: entry.slice(0, at).replace(/^\[|\]$/g, ''), port };
+  // `PLAINTEXT://host:port` is accepted, as by the producer; other security protocols are not spoken yet.
+  const scheme = /^([A-Za-z_]+):\/\//.exec(entry);
+  if (scheme !== null && scheme[1].toUpperCase() !== 'PLAINTEXT') fail(`bootstrap address '${entry}': only PLAINTEXT listeners are supported (no TLS or SASL yet)`);
+  const address = scheme === null ? entry : entry.slice(scheme[0].length);
+  const at = address.lastIndexOf(':');
+  const port = Number(address.slice(at + 1));
+  if (at <= 0 || !/^\d+$/.test(address.slice(at + 1)) || port <= 0 || port > 65535) fail(`bootstrap address '${entry}' is not host:port`);
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port };
 }
 
 function parseAssignors(value: readonly string[] | string | undefined): AssignorName[] {
@@ -127,7 +131,9 @@ function parseAssignors(value: readonly string[] | string | undefined): Assignor
 }
 
 export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsumerConfig {
-  rejectUnknownOptions('consumer', options, KNOWN_OPTIONS);
+  if (typeof options !== 'object' || options === null) fail('options must be an object with at least { bootstrap }');
+  const unknown = unknownOptionMessage(options, KNOWN_OPTIONS, 'consumer');
+  if (unknown !== null) fail(unknown);
   const bootstrapList = typeof options.bootstrap === 'string' ? options.bootstrap.split(',') : options.bootstrap;
   if (bootstrapList === undefined) fail('bootstrap is required');
   const bootstrap = bootstrapList.map((entry) => entry.trim()).filter((entry) => entry.length > 0).map(parseAddress);
