@@ -382,4 +382,36 @@ describe('consumer against the seqlog broker', { timeout: 120_000 }, () => {
       await c.close();
     }
   });
+
+  it('the group leader rejoins when a subscribed topic gains partitions, and the new ones get an owner', async () => {
+    const topic = 'grows';
+    await produce(topic, 4, { partitions: 2 });
+    const c = consumer({ groupId: 'grows-group', metadataMaxAgeMs: 200 });
+    const ac = new AbortController();
+    const seen = new Set<number>();
+    try {
+      c.subscribe(topic);
+      const run = c.run({ signal: ac.signal, eachRecord: (r) => void seen.add(r.partition) });
+      const deadline = Date.now() + 30_000;
+      while (c.assignment().length !== 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const [host, port] = broker.bootstrap.split(':');
+      const admin = await BrokerConnection.open({ host, port: Number(port) });
+      try {
+        const grown = await admin.send(ApiKey.CreatePartitions, 3, { topics: [{ name: topic, count: 4, assignments: null }], timeoutMs: 5000, validateOnly: false });
+        assert.equal(grown.results[0].errorCode, 0);
+      } finally {
+        admin.close();
+      }
+      const producer = new Producer({ bootstrap: broker.bootstrap });
+      await producer.send([2, 3].map((partition) => ({ topic, partition, value: 'new' })));
+      await producer.close();
+      while ((c.assignment().length !== 4 || seen.size < 4) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(c.assignment().length, 4);
+      assert.deepEqual([...seen].sort(), [0, 1, 2, 3]);
+      ac.abort();
+      await run;
+    } finally {
+      await c.close();
+    }
+  });
 });

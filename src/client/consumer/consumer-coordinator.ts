@@ -51,6 +51,8 @@ export class ConsumerCoordinator {
   generationId = NO_GENERATION;
   protocolName: AssignorName | null = null;
   private rejoinNeeded = true;
+  /** As leader: the partition count of each topic in the last assignment it computed. */
+  private assignedPartitionCounts: Map<string, number> | null = null;
   /** The next join follows a lost membership: partitions are lost, not revoked (no commit). */
   private membershipLost = false;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -70,6 +72,21 @@ export class ConsumerCoordinator {
   /** The membership is gone (left on a poll timeout, or the coordinator forgot this member). */
   get lostMembership(): boolean {
     return this.membershipLost;
+  }
+
+  /**
+   * The leader watches the partition counts it assigned (ConsumerCoordinator.rejoinNeededOrPending's metadata
+   * snapshot): when a subscribed topic grows, it rejoins so that the new partitions get an owner.
+   */
+  checkPartitionCounts(countOf: (topic: string) => number | undefined): void {
+    if (this.assignedPartitionCounts === null || this.needsRejoin) return;
+    for (const [topic, count] of this.assignedPartitionCounts) {
+      const now = countOf(topic);
+      if (now !== undefined && now !== count) {
+        this.requestRejoin();
+        return;
+      }
+    }
   }
 
   get needsRejoin(): boolean {
@@ -174,6 +191,7 @@ export class ConsumerCoordinator {
     this.memberId = join.memberId;
     const protocolName = join.protocolName as AssignorName;
     let assignments: { memberId: string; assignment: Buffer }[] = [];
+    this.assignedPartitionCounts = null;
     if (join.leader === join.memberId && !join.skipAssignment) {
       const members: AssignorMember[] = join.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId, subscription: decodeSubscription(member.metadata) }));
       const counts = new Map<string, number>();
@@ -182,6 +200,7 @@ export class ConsumerCoordinator {
         if (count !== null) counts.set(topic, count);
       }
       const result = assign(protocolName, members, counts);
+      this.assignedPartitionCounts = counts;
       assignments = [...result].map(([memberId, partitions]) => ({ memberId, assignment: encodeAssignment(partitions) }));
     }
     const sync = await connection.send(ApiKey.SyncGroup, syncVersion, {

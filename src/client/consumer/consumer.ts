@@ -87,6 +87,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       onChange: () => this.fetcher.maybeSend(),
     });
     this.metadata = new Metadata(this.pool, this.config.retryBackoffMs, this.config.metadataMaxAgeMs, () => {
+      this.coordinator?.checkPartitionCounts((topic) => {
+        const known = this.metadata.topic(topic);
+        return known === undefined || known.partitions.length === 0 ? undefined : known.partitions.length;
+      });
       this.fetcher.maybeSend();
       this.wakeup();
     });
@@ -521,6 +525,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         this.failure = null;
         throw failure;
       }
+      // metadata.max.age.ms: leaders and partition counts are refreshed even when nothing fails.
+      this.metadata.maybeRefresh();
       if (this.coordinator !== null && (this.mode === 'topics' || this.mode === 'pattern')) {
         await this.refreshPattern();
         await this.coordinator.ensureActiveGroup();
@@ -564,13 +570,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.fetcher.maybeSend();
       await this.waitForWakeup(Math.min(this.config.heartbeatIntervalMs, 1000), signal);
     }
-  }
-
-  /** Marks records up to and including `record` as processed: the next commit stores the offset after it. */
-  markProcessed(record: ConsumerRecord, nextOffset?: bigint): void {
-    const state = this.assigned.get(partitionKey(record.topic, record.partition));
-    if (state === undefined) return;
-    state.consumed = nextOffset ?? record.offset + 1n;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
