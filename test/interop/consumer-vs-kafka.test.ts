@@ -1,7 +1,7 @@
 // seqlog's consumer against a real one-node Apache Kafka 4.4: read_committed over transactions written by
 // KafkaJS's transactional producer (committed, aborted, and one left open so that the last stable offset holds
-// readers back), read_uncommitted seeing everything, and a two-member group that splits the partitions, delivers
-// every record and commits the end offsets.
+// readers back), read_uncommitted seeing everything, a two-member cooperative-sticky group that splits the
+// partitions, delivers every record and commits the end offsets, and static membership (KIP-345) with range.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
@@ -139,6 +139,49 @@ describe('consumer against reference Apache Kafka, one node', { timeout: 300_000
       await a.close();
       await b.close();
       await admin.disconnect();
+    }
+  });
+
+  it('static membership (KIP-345) with the range assignor: a restarted member gets its partitions back, the other sees no rebalance', async () => {
+    const topic = 'static-interop';
+    const client = new Kafka({ clientId: 'static-writer', brokers: [kafka.bootstrap], logLevel: logLevel.NOTHING });
+    const admin = client.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }] });
+    await admin.disconnect();
+    const options = { bootstrap: kafka.bootstrap, groupId: 'static-interop-group', autoOffsetReset: 'earliest' as const, fetchMaxWaitMs: 100, heartbeatIntervalMs: 300, sessionTimeoutMs: 30_000, partitionAssignors: ['range' as const] };
+    const bEvents: string[] = [];
+    const a = new Consumer({ ...options, groupInstanceId: 'static-a' });
+    const b = new Consumer({ ...options, groupInstanceId: 'static-b' });
+    const ac = new AbortController();
+    const bc = new AbortController();
+    let a2: Consumer | null = null;
+    try {
+      a.subscribe(topic);
+      b.subscribe(topic, { onPartitionsAssigned: (tps) => void bEvents.push(`assigned ${tps.length}`), onPartitionsRevoked: (tps) => void bEvents.push(`revoked ${tps.length}`) });
+      const runA = a.run({ signal: ac.signal, eachRecord: () => undefined });
+      const runB = b.run({ signal: bc.signal, eachRecord: () => undefined });
+      const deadline = Date.now() + 60_000;
+      while ((a.assignment().length !== 2 || b.assignment().length !== 2) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual([a.assignment().length, b.assignment().length], [2, 2]);
+      const before = a.assignment().map((tp) => tp.partition).sort();
+      const eventsBefore = [...bEvents];
+      ac.abort();
+      await runA;
+      await a.close();
+      a2 = new Consumer({ ...options, groupInstanceId: 'static-a' });
+      a2.subscribe(topic);
+      const a2c = new AbortController();
+      const runA2 = a2.run({ signal: a2c.signal, eachRecord: () => undefined });
+      while (a2.assignment().length !== 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(a2.assignment().map((tp) => tp.partition).sort(), before, 'Kafka hands the same partitions back');
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(bEvents, eventsBefore, 'the other member saw no rebalance');
+      a2c.abort();
+      bc.abort();
+      await Promise.all([runA2, runB]);
+    } finally {
+      await Promise.all([a.close(), b.close(), a2?.close()]);
     }
   });
 });
