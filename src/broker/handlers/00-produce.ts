@@ -13,6 +13,7 @@ import type {
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { BatchField, CURRENT_MAGIC, CompressionType, RECORD_BATCH_OVERHEAD, compressionOf, isTransactional } from '../../protocol/records/batch-header.ts';
 import { BatchRejectReason, validateBatchForAppend } from '../../protocol/records/validate-batch-for-append.ts';
+import { prepareBatchForAppend } from '../../protocol/records/prepare-batch-for-append.ts';
 import { CLOSE_CONNECTION, type ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
@@ -46,6 +47,9 @@ const REJECTED_IN_LOG_APPEND: ReadonlySet<string> = new Set([
   BatchRejectReason.countMismatch,
   BatchRejectReason.controlFromClient,
   BatchRejectReason.missingSequence,
+  BatchRejectReason.invalidRecords,
+  BatchRejectReason.invalidTimestamp,
+  BatchRejectReason.innerOffsetsOutOfOrder,
 ]);
 
 /**
@@ -130,10 +134,12 @@ function appendPartition(
   if (partition.records === null || partition.records.length === 0) {
     return { result: partitionResponse(partition.index, ErrorCode.INVALID_RECORD, 'a produce request must carry one record batch'), durable: null };
   }
-  const validation = validateBatchForAppend(partition.records, { maxMessageBytes: log.logConfig.maxMessageBytes });
+  const timestampType = log.logConfig.messageTimestampType;
+  const validation = validateBatchForAppend(partition.records, { maxMessageBytes: log.logConfig.maxMessageBytes, timestampType });
   if (!validation.ok) {
     const rejected = partitionResponse(partition.index, validation.code, validation.message);
     if (REJECTED_IN_LOG_APPEND.has(validation.reason)) rejected.logStartOffset = log.logStartOffset;
+    rejected.recordErrors = (validation.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
     return { result: rejected, durable: null };
   }
   const { header } = validation;
@@ -147,7 +153,9 @@ function appendPartition(
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
   try {
-    const appended = appendRecordsAsLeader(log, partition.records, header, broker.testHooks?.disableDeduplication === true ? { skipProducerStateChecks: true } : {});
+    // LogValidator's rewrites (max timestamp, timestamp type, inner offsets) before the log assigns offsets.
+    const batch = prepareBatchForAppend(partition.records, header, validation.records, timestampType);
+    const appended = appendRecordsAsLeader(log, batch, header, broker.testHooks?.disableDeduplication === true ? { skipProducerStateChecks: true } : {});
     result.baseOffset = appended.baseOffset;
     result.logAppendTimeMs = appended.logAppendTime;
     result.logStartOffset = appended.logStartOffset;

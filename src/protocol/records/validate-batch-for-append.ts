@@ -5,10 +5,16 @@
 // needs a sequence). It returns the Kafka error that applies instead of throwing, because the broker calls it
 // for every produced batch and turns a failure into that partition's error code.
 //
+// Then, as `LogValidator` does for every batch, it walks every record (decompressing a compressed batch under a
+// size cap) and rejects the batch when one is malformed (`walkRecords`), and applies `LogValidator.validateTimestamp`
+// to a batch that arrives with the LogAppendTime bit set.
+//
 // Differences from Kafka, on purpose: trailing bytes after the one batch are refused (Kafka silently trims a
 // partial trailing batch), and an unknown codec id (5..7) is UNSUPPORTED_COMPRESSION_TYPE where Kafka fails
-// with an IllegalArgumentException. Per-record checks (timestamps, compacted-topic keys) need the records
-// decoded and are left to the caller.
+// with an IllegalArgumentException. Kafka's in-place path for compressed batches skips keys, values and headers
+// without checking a record's declared length against its fields; here every record of every batch gets the full
+// `DefaultRecord.readFrom` check, so no batch a reader cannot decode is ever stored. The timestamp range checks
+// (`message.timestamp.before/after.max.ms`) and compacted-topic keys are not checked.
 import { ErrorCode } from '../errors/error-table.ts';
 import {
   BatchAttribute,
@@ -21,7 +27,10 @@ import {
   type RecordBatchHeader,
 } from './batch-header.ts';
 import { crc32c } from '../wire/crc32c.ts';
-import { isKnownCompressionType } from './compression/codec-registry.ts';
+import { codecFor, isKnownCompressionType } from './compression/codec-registry.ts';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './compression/compression-codec.ts';
+import { RecordBatchError } from './record-batch-error.ts';
+import { walkRecords, type RecordsSummary } from './record-walk.ts';
 
 /** Kafka's `AppendOrigin`: client batches get the client-only checks; coordinator/replicated ones do not. */
 export const AppendOrigin = { client: 'client', coordinator: 'coordinator', replication: 'replication' } as const;
@@ -43,17 +52,43 @@ export const BatchRejectReason = {
   countMismatch: 'count-mismatch',
   controlFromClient: 'control-from-client',
   missingSequence: 'missing-sequence',
+  /** A record that does not decode (`InvalidRecordException` from the record iterators). */
+  invalidRecords: 'invalid-records',
+  /** A compressed record section that does not decompress, or expands beyond the cap. */
+  undecompressable: 'undecompressable',
+  /** The codec is known but cannot be loaded on this installation. */
+  codecUnavailable: 'codec-unavailable',
+  /** A client batch carrying the LogAppendTime attribute where Kafka refuses it (`validateTimestamp`). */
+  invalidTimestamp: 'invalid-timestamp',
+  /** A compressed batch whose inner offset deltas are not 0..n-1 (Kafka fails rebuilding it: UNKNOWN_SERVER_ERROR). */
+  innerOffsetsOutOfOrder: 'inner-offsets-out-of-order',
 } as const;
 export type BatchRejectReason = (typeof BatchRejectReason)[keyof typeof BatchRejectReason];
 
+/** A per-record error of a rejected batch (Produce v8+ `RecordErrors`, KIP-467). */
+export interface BatchRecordError {
+  readonly batchIndex: number;
+  readonly message: string;
+}
+
 export type BatchValidation =
-  | { readonly ok: true; readonly size: number; readonly header: RecordBatchHeader }
-  | { readonly ok: false; readonly code: number; readonly reason: BatchRejectReason; readonly message: string };
+  | { readonly ok: true; readonly size: number; readonly header: RecordBatchHeader; readonly records: RecordsSummary }
+  | {
+      readonly ok: false;
+      readonly code: number;
+      readonly reason: BatchRejectReason;
+      readonly message: string;
+      readonly recordErrors?: readonly BatchRecordError[];
+    };
 
 export interface ValidateBatchOptions {
   readonly origin?: AppendOrigin;
   /** The topic's `max.message.bytes`; larger batches get MESSAGE_TOO_LARGE. Unchecked when absent. */
   readonly maxMessageBytes?: number;
+  /** The topic's `message.timestamp.type` (default CreateTime), for `LogValidator.validateTimestamp`. */
+  readonly timestampType?: 'CreateTime' | 'LogAppendTime';
+  /** Cap on a compressed batch's records once decompressed (default 64 MiB); beyond it: CORRUPT_MESSAGE. */
+  readonly maxDecompressedBytes?: number;
 }
 
 function reject(code: number, reason: BatchRejectReason, message: string): BatchValidation {
@@ -158,5 +193,49 @@ export function validateBatchForAppend(bytes: Buffer, options: ValidateBatchOpti
       );
     }
   }
-  return { ok: true, size, header };
+  return validateRecords(bytes, size, header, options);
+}
+
+function validateRecords(bytes: Buffer, size: number, header: RecordBatchHeader, options: ValidateBatchOptions): BatchValidation {
+  const compression = header.attributes & BatchAttribute.compressionMask;
+  const logAppendTime = (header.attributes & BatchAttribute.timestampTypeLogAppendTime) !== 0;
+  let section = bytes;
+  let start = RECORD_BATCH_OVERHEAD;
+  let end = size;
+  if (compression !== 0) {
+    try {
+      section = codecFor(compression).decompress(bytes.subarray(RECORD_BATCH_OVERHEAD, size), options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
+    } catch (error) {
+      if (!(error instanceof RecordBatchError)) throw error;
+      const reason = error.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE ? BatchRejectReason.codecUnavailable : BatchRejectReason.undecompressable;
+      return reject(error.code, reason, error.message);
+    }
+    start = 0;
+    end = section.length;
+  }
+  let records: RecordsSummary;
+  try {
+    records = walkRecords(section, start, end, { ...header, logAppendTime, compressed: compression !== 0 });
+  } catch (error) {
+    if (!(error instanceof RecordBatchError)) throw error;
+    return reject(error.code, BatchRejectReason.invalidRecords, error.message);
+  }
+  // LogValidator.validateTimestamp: a client may not claim LogAppendTime. On a CreateTime topic its records'
+  // timestamps (the batch's maxTimestamp) are then range-checked like any others, unless they are -1.
+  if (logAppendTime && (options.timestampType === 'LogAppendTime' || header.maxTimestamp === -1n)) {
+    const message = 'invalid timestamp type in the record batch: producers must not set the timestamp type to LogAppendTime';
+    return {
+      ok: false,
+      code: ErrorCode.INVALID_TIMESTAMP,
+      reason: BatchRejectReason.invalidTimestamp,
+      message,
+      recordErrors: Array.from({ length: header.recordsCount }, (_, batchIndex) => ({ batchIndex, message })),
+    };
+  }
+  // Kafka wants to rebuild such a batch, but its in-place record iterator skipped the keys the rebuild needs
+  // (`PartialDefaultRecord`): the append fails with an UnsupportedOperationException, UNKNOWN_SERVER_ERROR.
+  if (compression !== 0 && !records.offsetDeltasInOrder) {
+    return reject(ErrorCode.UNKNOWN_SERVER_ERROR, BatchRejectReason.innerOffsetsOutOfOrder, 'the inner offsets of a compressed record batch must be 0..n-1');
+  }
+  return { ok: true, size, header, records };
 }
