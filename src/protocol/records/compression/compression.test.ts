@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import snappy from 'snappy';
 import { compressFrameSync } from 'lz4-napi';
-import { CompressStream } from 'zstd-napi';
+import { Encoder as ZstdStreamEncoder } from '@toondepauw/node-zstd';
 import fc from 'fast-check';
 import { ErrorCode } from '../../errors/error-table.ts';
 import { CompressionType } from '../batch-header.ts';
@@ -169,14 +168,52 @@ test('lz4: a wrong header checksum or a bad block size is CORRUPT_MESSAGE', () =
   corrupt(() => lz4Codec.decompress(oversized), /exceeds/);
 });
 
+/** zstd frame header descriptor: bit 5 single-segment, bits 6-7 the content-size field's size (0: none). */
+function hasContentSize(frame: Buffer): boolean {
+  assert.equal(frame.readUInt32LE(0), 0xfd2fb528, 'zstd magic');
+  const descriptor = frame[4];
+  return (descriptor & 0xc0) !== 0 || (descriptor & 0x20) !== 0;
+}
+
+/**
+ * A zstd frame with no content size, made of raw (stored) blocks of at most 128 KiB: the shape of a streamed
+ * frame whose output ends exactly on a block boundary.
+ */
+function rawBlockFrame(data: Buffer): Buffer {
+  const BLOCK = 128 * 1024;
+  // Magic; descriptor 0 (no content size, not single-segment, no checksum, no dictionary); window 2^17.
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])];
+  for (let at = 0; at < data.length; at += BLOCK) {
+    const block = data.subarray(at, at + BLOCK);
+    const last = at + BLOCK >= data.length ? 1 : 0;
+    const header = (block.length << 3) | last; // block type 0: raw
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), block);
+  }
+  return Buffer.concat(parts);
+}
+
 test('zstd: a frame without a content size streams under the same cap', async () => {
   const data = jsonish(500_000);
-  const chunks: Buffer[] = [];
-  for await (const chunk of Readable.from([data.subarray(0, 250_000), data.subarray(250_000)]).pipe(new CompressStream())) {
-    chunks.push(chunk as Buffer);
-  }
-  const streamed = Buffer.concat(chunks);
+  const streamed = new ZstdStreamEncoder(3).encodeSync(data);
+  assert.equal(hasContentSize(streamed), false, 'the streaming encoder writes no content size');
   assert.ok(zstdCodec.decompress(streamed).equals(data));
+  assert.ok((await zstdCodec.decompressAsync(streamed)).equals(data));
   corrupt(() => zstdCodec.decompress(streamed, 100_000), /beyond/);
   corrupt(() => zstdCodec.decompress(streamed.subarray(0, streamed.length - 5)));
+});
+
+test('zstd: a frame without a content size whose output is an exact multiple of 128 KiB decodes', () => {
+  for (const size of [128 * 1024, 256 * 1024, 1024 * 1024]) {
+    const data = jsonish(size);
+    const raw = rawBlockFrame(data);
+    assert.equal(hasContentSize(raw), false);
+    assert.ok(zstdCodec.decompress(raw).equals(data), `raw blocks, ${size} bytes`);
+    assert.equal(zstdCodec.decompress(raw, size).length, size, 'a cap of exactly the output size is enough');
+    corrupt(() => zstdCodec.decompress(raw, size - 1), /beyond/);
+    const streamed = new ZstdStreamEncoder(3).encodeSync(data);
+    assert.equal(hasContentSize(streamed), false);
+    assert.ok(zstdCodec.decompress(streamed).equals(data), `streamed, ${size} bytes`);
+    // Cut inside the last block: truncated, never silently short.
+    corrupt(() => zstdCodec.decompress(raw.subarray(0, raw.length - 1)));
+  }
 });

@@ -1,76 +1,91 @@
 // zstd as Kafka writes it: one standard zstd frame (`ZstdCompression`, zstd-jni), level 3 by default.
-// Decompression streams into bounded chunks through the native context so a frame that lies about (or omits)
-// its content size still cannot grow the output past the cap.
-import { compress as zstdCompress } from 'zstd-napi';
-import binding from 'zstd-napi/binding.js';
+//
+// Node's own zstd (`zlib.zstdCompressSync`, Node >= 22.15 / 23.8) is used where the runtime has it. Elsewhere
+// compression uses @toondepauw/node-zstd (the zstd library, prebuilt per platform inside npm packages) and
+// decompression fzstd (plain JavaScript, no binary at all). Both decoders stream, so a frame that omits its
+// content size (Java's `ZstdOutputStream` writes such frames) decodes whatever its length, and both stop at the
+// output cap: zlib through `maxOutputLength`, fzstd through the chunk callback, before the output grows past it.
+import * as zlib from 'node:zlib';
+import type * as NodeZstd from '@toondepauw/node-zstd';
+import type * as Fzstd from 'fzstd';
 import { corruptMessage } from '../record-batch-error.ts';
 import { CompressionType } from '../batch-header.ts';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec } from './compression-codec.ts';
+import { asBuffer, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec } from './compression-codec.ts';
+import { lazyPackage } from './lazy-package.ts';
 
 /** Kafka's `CompressionType.ZSTD` default level (`ZstdCompression.DEFAULT_LEVEL`). */
 export const ZSTD_DEFAULT_LEVEL = 3;
-const CHUNK = binding.dStreamOutSize();
 
-let context: InstanceType<typeof binding.DCtx> | undefined;
+/** The zstd functions of `node:zlib` on runtimes that have them (absent from older Node and its types). */
+interface ZlibZstd {
+  zstdCompressSync(data: Uint8Array, options: { params: Record<number, number> }): Buffer;
+  zstdDecompressSync(data: Uint8Array, options: { maxOutputLength: number }): Buffer;
+  constants: { ZSTD_c_compressionLevel: number };
+}
+
+function builtInZstd(): ZlibZstd | undefined {
+  const candidate = zlib as unknown as Partial<ZlibZstd>;
+  return typeof candidate.zstdCompressSync === 'function' && typeof candidate.zstdDecompressSync === 'function'
+    ? (candidate as ZlibZstd)
+    : undefined;
+}
+
+const builtIn = builtInZstd();
+const nodeZstd = lazyPackage<typeof NodeZstd>('zstd', '@toondepauw/node-zstd');
+const fzstd = lazyPackage<typeof Fzstd>('zstd', 'fzstd');
+
+/** Which implementation this runtime uses, for benchmarks and diagnostics. */
+export const ZSTD_IMPLEMENTATION: 'node:zlib' | 'packages' = builtIn ? 'node:zlib' : 'packages';
+
+let encoder: InstanceType<typeof NodeZstd.Encoder> | undefined;
+
+function compressSync(data: Uint8Array): Buffer {
+  if (builtIn) return builtIn.zstdCompressSync(data, { params: { [builtIn.constants.ZSTD_c_compressionLevel]: ZSTD_DEFAULT_LEVEL } });
+  encoder ??= new (nodeZstd().Encoder)(ZSTD_DEFAULT_LEVEL);
+  return encoder.encodeSync(asBuffer(data));
+}
 
 function decompressCapped(data: Uint8Array, maxOutputBytes: number): Buffer {
-  context ??= new binding.DCtx();
-  const dctx = context;
+  if (data.length === 0) throw corruptMessage('empty zstd stream');
+  if (builtIn) {
+    try {
+      // maxOutputLength makes zlib stop (ERR_BUFFER_TOO_LARGE) instead of growing past the cap.
+      return builtIn.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxOutputBytes) });
+    } catch (error) {
+      const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+      throw corruptMessage(tooLarge ? `zstd frame expands beyond ${maxOutputBytes} bytes` : `invalid zstd frame: ${(error as Error).message}`, error);
+    }
+  }
+  const { Decompress } = fzstd();
+  const parts: Buffer[] = [];
+  let total = 0;
+  let ended = false;
+  const stream = new Decompress((chunk, final) => {
+    total += chunk.length;
+    if (total > maxOutputBytes) throw corruptMessage(`zstd frame expands beyond ${maxOutputBytes} bytes`);
+    // fzstd may hand out views of its window, which later input overwrites: keep a copy.
+    if (chunk.length > 0) parts.push(Buffer.from(chunk));
+    if (final === true) ended = true;
+  });
   try {
-    // Fast path: one frame that declares its size (zstd-jni and zstd-napi both write it) decodes into one
-    // exactly-sized buffer. A frame that under-declares fails with "destination too small" instead of growing.
-    const declared = data.length > 0 ? binding.getFrameContentSize(data) : null;
-    if (declared !== null && declared <= maxOutputBytes && binding.findFrameCompressedSize(data) === data.length) {
-      const out = Buffer.allocUnsafe(declared);
-      const written = dctx.decompress(out, data);
-      return written === declared ? out : out.subarray(0, written);
-    }
-    if (declared !== null && declared > maxOutputBytes) {
-      throw corruptMessage(`zstd frame declares ${declared} bytes, beyond the ${maxOutputBytes} allowed`);
-    }
-    return decompressStreaming(dctx, data, maxOutputBytes);
+    stream.push(data, true);
   } catch (error) {
-    dctx.reset(binding.ResetDirective.sessionOnly);
     if (error instanceof Error && error.name === 'RecordBatchError') throw error;
     throw corruptMessage(`invalid zstd frame: ${(error as Error).message}`, error);
   }
-}
-
-function decompressStreaming(dctx: InstanceType<typeof binding.DCtx>, data: Uint8Array, maxOutputBytes: number): Buffer {
-  dctx.reset(binding.ResetDirective.sessionOnly);
-  const parts: Buffer[] = [];
-  let total = 0;
-  let input = data;
-  let hint = 1;
-  for (;;) {
-    // One byte more than the cap allows is enough to prove the cap is exceeded.
-    const out = Buffer.allocUnsafe(Math.max(1, Math.min(CHUNK, maxOutputBytes - total + 1)));
-    const [nextHint, produced, consumed] = dctx.decompressStream(out, input);
-    hint = nextHint;
-    input = input.subarray(consumed);
-    total += produced;
-    if (total > maxOutputBytes) throw corruptMessage(`zstd frame expands beyond ${maxOutputBytes} bytes`);
-    if (produced > 0) parts.push(out.subarray(0, produced));
-    const outputFull = produced === out.length;
-    if (input.length === 0 && !outputFull) break;
-    if (consumed === 0 && produced === 0) break;
-  }
-  // A non-zero hint means the decoder is still inside a frame: the input ended early.
-  if (hint !== 0) throw corruptMessage('truncated zstd frame');
+  if (!ended) throw corruptMessage('truncated zstd frame');
   return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
 }
 
 export const zstdCodec: CompressionCodec = {
   name: 'zstd',
   id: CompressionType.zstd,
-  compress(data) {
-    return zstdCompress(data, { compressionLevel: ZSTD_DEFAULT_LEVEL });
-  },
+  compress: compressSync,
   decompress(data, maxOutputBytes = DEFAULT_MAX_DECOMPRESSED_BYTES) {
     return decompressCapped(data, maxOutputBytes);
   },
   async compressAsync(data) {
-    return zstdCompress(data, { compressionLevel: ZSTD_DEFAULT_LEVEL });
+    return compressSync(data);
   },
   async decompressAsync(data, maxOutputBytes = DEFAULT_MAX_DECOMPRESSED_BYTES) {
     return decompressCapped(data, maxOutputBytes);
