@@ -217,3 +217,14 @@ test('zstd: a frame without a content size whose output is an exact multiple of 
     corrupt(() => zstdCodec.decompress(raw.subarray(0, raw.length - 1)));
   }
 });
+
+test('zstd: a tiny frame declaring a huge window or content size is refused before anything is allocated', () => {
+  // Descriptor 0 (window descriptor follows), window descriptor 0xF8: 2^41 bytes; one empty last raw block.
+  const hugeWindow = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8, 0x01, 0x00, 0x00]);
+  corrupt(() => zstdCodec.decompress(hugeWindow), /window|invalid/);
+  // 2^30 window (0xA0): beyond libzstd's default 2^27 limit.
+  corrupt(() => zstdCodec.decompress(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa0, 0x01, 0x00, 0x00])), /window|invalid|memory/i);
+  // Single segment with a 4-byte content size of 1 GiB.
+  const hugeContent = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0x00, 0x00, 0x00, 0x40, 0x01, 0x00, 0x00]);
+  corrupt(() => zstdCodec.decompress(hugeContent, 1024 * 1024), /declares|beyond|invalid/);
+});

@@ -37,6 +37,65 @@ const fzstd = lazyPackage<typeof Fzstd>('zstd', 'fzstd');
 /** Which implementation this runtime uses, for benchmarks and diagnostics. */
 export const ZSTD_IMPLEMENTATION: 'node:zlib' | 'packages' = builtIn ? 'node:zlib' : 'packages';
 
+/** libzstd's default decoder window limit (`ZSTD_WINDOWLOG_LIMIT_DEFAULT` = 27): larger windows fail in Kafka too. */
+const MAX_WINDOW_BYTES = 2 ** 27;
+/** Windows up to this size are accepted even under a smaller output cap (streaming compressors pick 2-8 MiB). */
+const SMALL_WINDOW_BYTES = 8 * 1024 * 1024;
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * Checks the header of every frame in `data` before the JavaScript decoder sees it: that decoder allocates a
+ * frame's whole window (or, for a single-segment frame, its declared content size) up front, so a 20-byte frame
+ * declaring a 2 GiB window would otherwise allocate 2 GiB. Block sizes are walked only to find the next frame.
+ */
+function checkFrameHeaders(data: Buffer, maxOutputBytes: number): void {
+  const windowLimit = Math.min(MAX_WINDOW_BYTES, Math.max(maxOutputBytes, SMALL_WINDOW_BYTES));
+  let at = 0;
+  while (at < data.length) {
+    if (data.length - at < 8) return; // the decoder reports the truncation
+    const magic = data.readUInt32LE(at);
+    if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
+      at += 8 + data.readUInt32LE(at + 4); // skippable frame
+      continue;
+    }
+    if (magic !== ZSTD_MAGIC) return; // the decoder reports it
+    const descriptor = data[at + 4];
+    const singleSegment = (descriptor & 0x20) !== 0;
+    const contentSizeFlag = descriptor >> 6;
+    const dictionaryBytes = [0, 1, 2, 4][descriptor & 0x03];
+    let headerEnd = at + 5;
+    let windowBytes = 0;
+    if (!singleSegment) {
+      const windowDescriptor = data[headerEnd++];
+      const base = 2 ** (10 + (windowDescriptor >> 3));
+      windowBytes = base + (base / 8) * (windowDescriptor & 0x07);
+    }
+    headerEnd += dictionaryBytes;
+    const contentSizeBytes = contentSizeFlag === 0 ? (singleSegment ? 1 : 0) : 1 << contentSizeFlag;
+    if (headerEnd + contentSizeBytes > data.length) return;
+    let contentSize = -1;
+    if (contentSizeBytes === 1) contentSize = data[headerEnd];
+    else if (contentSizeBytes === 2) contentSize = data.readUInt16LE(headerEnd) + 256;
+    else if (contentSizeBytes === 4) contentSize = data.readUInt32LE(headerEnd);
+    else if (contentSizeBytes === 8) contentSize = Number(data.readBigUInt64LE(headerEnd));
+    if (contentSize > maxOutputBytes) {
+      throw corruptMessage(`zstd frame declares ${contentSize} bytes, beyond the ${maxOutputBytes} allowed`);
+    }
+    if (windowBytes > windowLimit) {
+      throw corruptMessage(`zstd frame needs a ${windowBytes}-byte window, beyond the ${windowLimit} allowed`);
+    }
+    at = headerEnd + contentSizeBytes;
+    for (;;) {
+      if (data.length - at < 3) return;
+      const blockHeader = data[at] | (data[at + 1] << 8) | (data[at + 2] << 16);
+      const type = (blockHeader >> 1) & 0x03;
+      at += 3 + (type === 1 ? 1 : blockHeader >>> 3);
+      if ((blockHeader & 1) === 1) break;
+    }
+    if ((descriptor & 0x04) !== 0) at += 4; // content checksum
+  }
+}
+
 let encoder: InstanceType<typeof NodeZstd.Encoder> | undefined;
 
 function compressSync(data: Uint8Array): Buffer {
@@ -56,6 +115,7 @@ function decompressCapped(data: Uint8Array, maxOutputBytes: number): Buffer {
       throw corruptMessage(tooLarge ? `zstd frame expands beyond ${maxOutputBytes} bytes` : `invalid zstd frame: ${(error as Error).message}`, error);
     }
   }
+  checkFrameHeaders(asBuffer(data), maxOutputBytes);
   const { Decompress } = fzstd();
   const parts: Buffer[] = [];
   let total = 0;
