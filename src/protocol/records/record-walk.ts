@@ -49,6 +49,13 @@ function underflow(): never {
 
 /** Zigzag varint of at most 5 bytes (`ByteUtils.readVarint`). */
 function readVarint(): number {
+  if (pos < limit) {
+    const first = bytes[pos];
+    if (first < 0x80) {
+      pos++;
+      return (first >>> 1) ^ -(first & 1);
+    }
+  }
   let raw = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (pos >= limit) underflow();
@@ -64,19 +71,41 @@ function readVarint(): number {
 
 /** A record's length prefix: as `readVarint`, but an overlong one is Kafka's escaping IllegalArgumentException. */
 function readLengthVarint(): number {
-  const start = pos;
-  for (let i = 0; i < 5; i++) {
-    if (pos + i >= limit) break;
-    if ((bytes[pos + i] & 0x80) === 0) return readVarint();
+  let raw = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    if (pos >= limit) underflow();
+    const b = bytes[pos++];
+    raw |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      raw >>>= 0;
+      return (raw >>> 1) ^ -(raw & 1);
+    }
   }
-  if (lengthOverflowEscapes && limit - start >= 5) {
-    throw new RecordBatchError(ErrorCode.UNKNOWN_SERVER_ERROR, 'a record length varint is longer than 5 bytes');
-  }
-  return readVarint();
+  if (lengthOverflowEscapes) throw new RecordBatchError(ErrorCode.UNKNOWN_SERVER_ERROR, 'a record length varint is longer than 5 bytes');
+  throw invalidRecord('found invalid record structure: a varint is longer than 5 bytes');
 }
 
-/** Zigzag varlong of at most 10 bytes (`ByteUtils.readVarlong`); a number when |value| < 2^48, else in `slowVarlong`. */
+/**
+ * Zigzag varlong of at most 10 bytes (`ByteUtils.readVarlong`): a number when |value| < 2^48, else 0 with
+ * `varlongIsSlow` set and the value in `slowVarlong`. Up to 4 bytes (the usual timestamp delta) in int32 arithmetic.
+ */
 function readVarlongNumber(): number {
+  const start = pos;
+  let raw = 0;
+  for (let shift = 0; shift < 28; shift += 7) {
+    if (pos >= limit) underflow();
+    const b = bytes[pos++];
+    raw |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      varlongIsSlow = false;
+      return (raw >>> 1) ^ -(raw & 1);
+    }
+  }
+  pos = start;
+  return readLongVarlong();
+}
+
+function readLongVarlong(): number {
   const start = pos;
   let raw = 0;
   let multiplier = 1;
