@@ -47,15 +47,19 @@ function underflow(): never {
   throw invalidRecord('found invalid record structure: the record runs past the end of the batch');
 }
 
+// Each reader is a tiny function for the one-byte case, which V8 inlines into the walk, and a full one for the rest.
+
 /** Zigzag varint of at most 5 bytes (`ByteUtils.readVarint`). */
 function readVarint(): number {
-  if (pos < limit) {
-    const first = bytes[pos];
-    if (first < 0x80) {
-      pos++;
-      return (first >>> 1) ^ -(first & 1);
-    }
+  const first = pos < limit ? bytes[pos] : 0x80;
+  if (first < 0x80) {
+    pos++;
+    return (first >>> 1) ^ -(first & 1);
   }
+  return readVarintSlow();
+}
+
+function readVarintSlow(): number {
   let raw = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (pos >= limit) underflow();
@@ -71,6 +75,15 @@ function readVarint(): number {
 
 /** A record's length prefix: as `readVarint`, but an overlong one is Kafka's escaping IllegalArgumentException. */
 function readLengthVarint(): number {
+  const first = pos < limit ? bytes[pos] : 0x80;
+  if (first < 0x80) {
+    pos++;
+    return (first >>> 1) ^ -(first & 1);
+  }
+  return readLengthVarintSlow();
+}
+
+function readLengthVarintSlow(): number {
   let raw = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (pos >= limit) underflow();
@@ -90,6 +103,16 @@ function readLengthVarint(): number {
  * `varlongIsSlow` set and the value in `slowVarlong`. Up to 4 bytes (the usual timestamp delta) in int32 arithmetic.
  */
 function readVarlongNumber(): number {
+  const first = pos < limit ? bytes[pos] : 0x80;
+  if (first < 0x80) {
+    pos++;
+    varlongIsSlow = false;
+    return (first >>> 1) ^ -(first & 1);
+  }
+  return readVarlongNumberSlow();
+}
+
+function readVarlongNumberSlow(): number {
   const start = pos;
   let raw = 0;
   for (let shift = 0; shift < 28; shift += 7) {
