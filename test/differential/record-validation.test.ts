@@ -72,6 +72,10 @@ interface RawBatchSpec {
   compression?: CompressionType;
   logAppendTimeBit?: boolean;
   maxTimestamp?: bigint;
+  /** Replaces the (compressed) payload. */
+  rawPayload?: Buffer;
+  /** Bytes cut from the end of the compressed payload. */
+  truncatePayload?: number;
 }
 
 /** A client batch (baseOffset 0, no producer) around hand-made records, with a correct CRC. */
@@ -79,6 +83,8 @@ function rawBatch(spec: RawBatchSpec): Buffer {
   let section = spec.section ?? Buffer.concat([...spec.records.map(record), spec.trailing ?? Buffer.alloc(0)]);
   const compression = spec.compression ?? CompressionType.none;
   if (compression !== CompressionType.none) section = codecFor(compression).compress(section);
+  if (spec.truncatePayload !== undefined) section = section.subarray(0, section.length - spec.truncatePayload);
+  if (spec.rawPayload !== undefined) section = spec.rawPayload;
   const count = spec.count ?? spec.records.length;
   const batch = Buffer.alloc(RECORD_BATCH_OVERHEAD + section.length);
   section.copy(batch, RECORD_BATCH_OVERHEAD);
@@ -159,6 +165,12 @@ const scenarios: Scenario[] = [
   rejected('gzip: bytes left after the last record', { records: good, trailing: Buffer.from([1, 2, 3]), compression: gzip }, 'INVALID_RECORD'),
   rejected('gzip: a negative header count', { records: [{ body: Buffer.concat([Buffer.from([0]), zz(0), zz(0), zz(-1), zz(-1), zz(-3)]) }], compression: gzip }, 'INVALID_RECORD'),
   rejected('zstd: a value length beyond the records', { records: [{ body: Buffer.concat([Buffer.from([0]), zz(0), zz(0), zz(-1), zz(500), v('abc'), zz(0)]) }], compression: zstd }, 'INVALID_RECORD'),
+
+  // Compressed sections that do not decompress: Kafka wraps the stream error in a KafkaException.
+  ...([CompressionType.gzip, CompressionType.snappy, CompressionType.lz4, CompressionType.zstd] as const).map((compression) =>
+    rejected(`${codecFor(compression).name}: a section that does not decompress`, { records: [], count: 1, compression, rawPayload: Buffer.from('definitely not a compressed stream') }, 'UNKNOWN_SERVER_ERROR'),
+  ),
+  rejected('zstd: a truncated stream', { records: good, compression: zstd, truncatePayload: 6 }, 'UNKNOWN_SERVER_ERROR'),
 
   // Rewrites (LogValidator.assignOffsetsNonCompressed / validateMessagesAndAssignOffsetsCompressed).
   {

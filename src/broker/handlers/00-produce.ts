@@ -50,6 +50,7 @@ const REJECTED_IN_LOG_APPEND: ReadonlySet<string> = new Set([
   BatchRejectReason.invalidRecords,
   BatchRejectReason.invalidTimestamp,
   BatchRejectReason.innerOffsetsOutOfOrder,
+  BatchRejectReason.undecompressable,
 ]);
 
 /**

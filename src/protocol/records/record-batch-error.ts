@@ -3,7 +3,8 @@
 // that cannot be framed), INVALID_RECORD mirrors `InvalidRecordException` (a well-framed batch whose contents
 // are inconsistent), UNSUPPORTED_COMPRESSION_TYPE an attributes codec id we do not know or cannot load.
 // UNKNOWN_SERVER_ERROR is what Kafka answers where an exception other than these escapes its validator (an
-// overlong record-length varint, out-of-order inner offsets of a compressed batch); the broker mirrors it.
+// overlong record-length varint, out-of-order inner offsets of a compressed batch, a compressed stream that does
+// not decompress); the broker mirrors it.
 import { ErrorCode } from '../errors/error-table.ts';
 
 export type RecordBatchErrorCode =

@@ -54,7 +54,7 @@ export const BatchRejectReason = {
   missingSequence: 'missing-sequence',
   /** A record that does not decode (`InvalidRecordException` from the record iterators). */
   invalidRecords: 'invalid-records',
-  /** A compressed record section that does not decompress, or expands beyond the cap. */
+  /** A compressed record section that does not decompress, or expands beyond the cap (UNKNOWN_SERVER_ERROR, as Kafka). */
   undecompressable: 'undecompressable',
   /** The codec is known but cannot be loaded on this installation. */
   codecUnavailable: 'codec-unavailable',
@@ -207,8 +207,11 @@ function validateRecords(bytes: Buffer, size: number, header: RecordBatchHeader,
       section = codecFor(compression).decompress(bytes.subarray(RECORD_BATCH_OVERHEAD, size), options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES);
     } catch (error) {
       if (!(error instanceof RecordBatchError)) throw error;
-      const reason = error.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE ? BatchRejectReason.codecUnavailable : BatchRejectReason.undecompressable;
-      return reject(error.code, reason, error.message);
+      if (error.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) return reject(error.code, BatchRejectReason.codecUnavailable, error.message);
+      // Kafka's decompressing record iterator wraps a stream error in a KafkaException, which the produce path
+      // answers with UNKNOWN_SERVER_ERROR (not retriable: the same bytes fail again). The same answer covers a
+      // stream that expands beyond the cap, a limit Kafka's streaming validation does not need.
+      return reject(ErrorCode.UNKNOWN_SERVER_ERROR, BatchRejectReason.undecompressable, error.message);
     }
     start = 0;
     end = section.length;
