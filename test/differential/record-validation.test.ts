@@ -103,7 +103,7 @@ function rawBatch(spec: RawBatchSpec): Buffer {
   return batch;
 }
 
-function rawProduceStep(title: string, spec: RawBatchSpec, error: ErrorName, extra: { recordErrors?: number } = {}): Step {
+function rawProduceStep(title: string, spec: RawBatchSpec, error: ErrorName, extra: { recordErrors?: number; topic?: string } = {}): Step {
   return requestStep({
     title,
     apiKey: ApiKey.Produce,
@@ -111,7 +111,7 @@ function rawProduceStep(title: string, spec: RawBatchSpec, error: ErrorName, ext
       transactionalId: null,
       acks: -1,
       timeoutMs: 30000,
-      topicData: [{ name: ctx.topic('t'), partitionData: [{ index: 0, records: rawBatch(spec) }] }],
+      topicData: [{ name: ctx.topic(extra.topic ?? 't'), partitionData: [{ index: 0, records: rawBatch(spec) }] }],
     }),
     // Free text, like errorMessage.
     allow: ['**.batchIndexErrorMessage'],
@@ -201,6 +201,16 @@ const scenarios: Scenario[] = [
       rawProduceStep('gzip, LogAppendTime bit', { records: [{}], logAppendTimeBit: true, compression: gzip }, 'INVALID_TIMESTAMP', { recordErrors: 1 }),
       // The append time is each broker's clock.
       { ...rawProduceStep('CreateTime batch', { records: [{}] }, 'NONE'), allow: ['**.batchIndexErrorMessage', '**.logAppendTimeMs'] },
+    ],
+  },
+  {
+    name: 'record timestamps outside message.timestamp.before/after.max.ms are INVALID_TIMESTAMP per record (LogValidator.validateTimestamp, KIP-1030)',
+    topics: { t: {}, old: { configs: { 'message.timestamp.before.max.ms': '60000' } } },
+    steps: [
+      rawProduceStep('a record 2 h ahead (after.max.ms defaults to 1 h)', { records: [{}, { timestampDelta: 7_200_000 }, {}] }, 'INVALID_TIMESTAMP', { recordErrors: 1 }),
+      rawProduceStep('records 30 min ahead', { records: [{ timestampDelta: 1_800_000 }] }, 'NONE'),
+      rawProduceStep('a record 1 h old on a topic allowing 1 min', { records: [{}, { timestampDelta: -3_600_000 }] }, 'INVALID_TIMESTAMP', { recordErrors: 1, topic: 'old' }),
+      fetchStep('only the accepted batch', 0n, { offsets: [0n], highWatermark: 1n }),
     ],
   },
   {

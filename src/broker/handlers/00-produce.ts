@@ -136,7 +136,13 @@ function appendPartition(
     return { result: partitionResponse(partition.index, ErrorCode.INVALID_RECORD, 'a produce request must carry one record batch'), durable: null };
   }
   const timestampType = log.logConfig.messageTimestampType;
-  const validation = validateBatchForAppend(partition.records, { maxMessageBytes: log.logConfig.maxMessageBytes, timestampType });
+  const validation = validateBatchForAppend(partition.records, {
+    maxMessageBytes: log.logConfig.maxMessageBytes,
+    timestampType,
+    nowMs: broker.clock(),
+    timestampBeforeMaxMs: log.logConfig.messageTimestampBeforeMaxMs,
+    timestampAfterMaxMs: log.logConfig.messageTimestampAfterMaxMs,
+  });
   if (!validation.ok) {
     const rejected = partitionResponse(partition.index, validation.code, validation.message);
     if (REJECTED_IN_LOG_APPEND.has(validation.reason)) rejected.logStartOffset = log.logStartOffset;

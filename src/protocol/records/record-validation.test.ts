@@ -230,3 +230,23 @@ test('property: a mutated batch is either rejected or every stored record decode
     { numRuns: 1500 },
   );
 });
+
+test('CreateTime range check (message.timestamp.before/after.max.ms): out-of-range records are INVALID_TIMESTAMP, each named', () => {
+  const now = 1_800_000_000_000;
+  const records = [0n, -10_000n, 7_200_000n, 30n].map((offset) => ({ key: null, value: Buffer.from('v'), timestamp: BigInt(now) + offset }));
+  for (const compression of [CompressionType.none, CompressionType.gzip]) {
+    const batch = encodeRecordBatch({ records, compression });
+    const kafkaDefaults = { nowMs: now, timestampBeforeMaxMs: 0x7fffffffffffffffn, timestampAfterMaxMs: 3_600_000n };
+    const future = validateBatchForAppend(batch, kafkaDefaults);
+    assert.ok(!future.ok && future.code === ErrorCode.INVALID_TIMESTAMP);
+    assert.deepEqual(future.recordErrors?.map((e) => e.batchIndex), [2], 'two hours ahead is beyond the 1 h default');
+    const bothSides = validateBatchForAppend(batch, { ...kafkaDefaults, timestampBeforeMaxMs: 5_000n });
+    assert.ok(!bothSides.ok);
+    assert.deepEqual(bothSides.recordErrors?.map((e) => e.batchIndex), [1, 2]);
+    assert.ok(validateBatchForAppend(batch, { ...kafkaDefaults, timestampAfterMaxMs: 7_200_000n }).ok, 'inclusive bound');
+    assert.ok(validateBatchForAppend(batch, { ...kafkaDefaults, timestampType: 'LogAppendTime' }).ok, 'LogAppendTime topics do not range-check');
+    assert.ok(validateBatchForAppend(batch).ok, 'no clock, no range check');
+  }
+  const noTimestamp = encodeRecordBatch({ records: [{ key: null, value: null, timestamp: -1n }] });
+  assert.ok(validateBatchForAppend(noTimestamp, { nowMs: now, timestampBeforeMaxMs: 0n, timestampAfterMaxMs: 0n }).ok, 'a record without a timestamp is not range-checked');
+});

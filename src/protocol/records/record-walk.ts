@@ -21,6 +21,8 @@ import { invalidRecord, RecordBatchError } from './record-batch-error.ts';
 export interface RecordsSummary {
   /** The largest record timestamp, or -1 (`NO_TIMESTAMP`) when none is larger (Kafka starts its max at -1). */
   maxTimestamp: bigint;
+  /** The smallest record timestamp (Int64.MAX for no records), for the `message.timestamp.before.max.ms` check. */
+  minTimestamp: bigint;
   /** Every record's offset delta equals its index (Kafka rebuilds a compressed batch where this is false). */
   offsetDeltasInOrder: boolean;
 }
@@ -197,7 +199,9 @@ export function walkRecords(records: Buffer, start: number, end: number, batch: 
   limit = end;
   const fast = baseTimestamp <= FAST_BASE_MAX && baseTimestamp >= FAST_BASE_MIN;
   let maxDelta = -Infinity;
+  let minDelta = Infinity;
   let maxTimestamp = -1n;
+  let minTimestamp = INT64_MAX;
   let inOrder = true;
   try {
     for (let i = 0; i < count; i++) {
@@ -217,9 +221,11 @@ export function walkRecords(records: Buffer, start: number, end: number, batch: 
       if (!logAppendTime) {
         if (fast && !varlongIsSlow) {
           if (delta > maxDelta) maxDelta = delta;
+          if (delta < minDelta) minDelta = delta;
         } else {
           const timestamp = BigInt.asIntN(64, baseTimestamp + (varlongIsSlow ? slowVarlong : BigInt(delta)));
           if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+          if (timestamp < minTimestamp) minTimestamp = timestamp;
         }
       }
       if (readVarint() !== i) inOrder = false;
@@ -247,11 +253,14 @@ export function walkRecords(records: Buffer, start: number, end: number, batch: 
   }
   if (logAppendTime) {
     maxTimestamp = count > 0 && headerMaxTimestamp > -1n ? headerMaxTimestamp : -1n;
+    minTimestamp = count > 0 ? headerMaxTimestamp : INT64_MAX;
   } else if (maxDelta !== -Infinity) {
     const fastMax = baseTimestamp + BigInt(maxDelta);
     if (fastMax > maxTimestamp) maxTimestamp = fastMax;
+    const fastMin = baseTimestamp + BigInt(minDelta);
+    if (fastMin < minTimestamp) minTimestamp = fastMin;
   }
-  return { maxTimestamp, offsetDeltasInOrder: inOrder };
+  return { maxTimestamp, minTimestamp, offsetDeltasInOrder: inOrder };
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -6,15 +6,17 @@
 // for every produced batch and turns a failure into that partition's error code.
 //
 // Then, as `LogValidator` does for every batch, it walks every record (decompressing a compressed batch under a
-// size cap) and rejects the batch when one is malformed (`walkRecords`), and applies `LogValidator.validateTimestamp`
-// to a batch that arrives with the LogAppendTime bit set.
+// size cap) and rejects the batch when one is malformed (`walkRecords`), and applies `LogValidator.validateTimestamp`:
+// on CreateTime topics each record timestamp (other than -1) must lie within `message.timestamp.before.max.ms` /
+// `after.max.ms` of the broker's clock, and a client batch may not carry the LogAppendTime bit (on CreateTime topics
+// only when its records have no timestamp). Failures are INVALID_TIMESTAMP with one record error per record.
 //
 // Differences from Kafka, on purpose: trailing bytes after the one batch are refused (Kafka silently trims a
 // partial trailing batch), and an unknown codec id (5..7) is UNSUPPORTED_COMPRESSION_TYPE where Kafka fails
 // with an IllegalArgumentException. Kafka's in-place path for compressed batches skips keys, values and headers
 // without checking a record's declared length against its fields; here every record of every batch gets the full
-// `DefaultRecord.readFrom` check, so no batch a reader cannot decode is ever stored. The timestamp range checks
-// (`message.timestamp.before/after.max.ms`) and compacted-topic keys are not checked.
+// `DefaultRecord.readFrom` check, so no batch a reader cannot decode is ever stored. Compacted-topic keys are not
+// checked (the broker does not compact).
 import { ErrorCode } from '../errors/error-table.ts';
 import {
   BatchAttribute,
@@ -31,6 +33,7 @@ import { codecFor, isKnownCompressionType } from './compression/codec-registry.t
 import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './compression/compression-codec.ts';
 import { RecordBatchError } from './record-batch-error.ts';
 import { walkRecords, type RecordsSummary } from './record-walk.ts';
+import { decodeRecordBatch } from './record-batch-decoder.ts';
 
 /** Kafka's `AppendOrigin`: client batches get the client-only checks; coordinator/replicated ones do not. */
 export const AppendOrigin = { client: 'client', coordinator: 'coordinator', replication: 'replication' } as const;
@@ -87,8 +90,15 @@ export interface ValidateBatchOptions {
   readonly maxMessageBytes?: number;
   /** The topic's `message.timestamp.type` (default CreateTime), for `LogValidator.validateTimestamp`. */
   readonly timestampType?: 'CreateTime' | 'LogAppendTime';
-  /** Cap on a compressed batch's records once decompressed (default 64 MiB); beyond it: CORRUPT_MESSAGE. */
+  /** Cap on a compressed batch's records once decompressed (default 64 MiB); beyond it: UNKNOWN_SERVER_ERROR. */
   readonly maxDecompressedBytes?: number;
+  /**
+   * CreateTime range check (`LogValidator.validateTimestamp`): the broker's clock, and the topic's
+   * `message.timestamp.before.max.ms` / `message.timestamp.after.max.ms`. Unchecked without `nowMs`.
+   */
+  readonly nowMs?: number;
+  readonly timestampBeforeMaxMs?: bigint;
+  readonly timestampAfterMaxMs?: bigint;
 }
 
 function reject(code: number, reason: BatchRejectReason, message: string): BatchValidation {
@@ -223,16 +233,14 @@ function validateRecords(bytes: Buffer, size: number, header: RecordBatchHeader,
     if (!(error instanceof RecordBatchError)) throw error;
     return reject(error.code, BatchRejectReason.invalidRecords, error.message);
   }
-  // LogValidator.validateTimestamp: a client may not claim LogAppendTime. On a CreateTime topic its records'
-  // timestamps (the batch's maxTimestamp) are then range-checked like any others, unless they are -1.
-  if (logAppendTime && (options.timestampType === 'LogAppendTime' || header.maxTimestamp === -1n)) {
-    const message = 'invalid timestamp type in the record batch: producers must not set the timestamp type to LogAppendTime';
+  const timestampErrors = timestampErrorsOf(bytes, header, records, logAppendTime, options);
+  if (timestampErrors !== null) {
     return {
       ok: false,
       code: ErrorCode.INVALID_TIMESTAMP,
       reason: BatchRejectReason.invalidTimestamp,
-      message,
-      recordErrors: Array.from({ length: header.recordsCount }, (_, batchIndex) => ({ batchIndex, message })),
+      message: timestampErrors[0]?.message ?? 'invalid record timestamp',
+      recordErrors: timestampErrors,
     };
   }
   // Kafka wants to rebuild such a batch, but its in-place record iterator skipped the keys the rebuild needs
@@ -241,4 +249,49 @@ function validateRecords(bytes: Buffer, size: number, header: RecordBatchHeader,
     return reject(ErrorCode.UNKNOWN_SERVER_ERROR, BatchRejectReason.innerOffsetsOutOfOrder, 'the inner offsets of a compressed record batch must be 0..n-1');
   }
   return { ok: true, size, header, records };
+}
+
+const INT64_MAX = 0x7fffffffffffffffn;
+
+/**
+ * `LogValidator.validateTimestamp` for every record, or null when all pass. The walk's min and max timestamps
+ * decide whether anything can fail; only then are the records decoded to name the failing ones.
+ */
+function timestampErrorsOf(
+  bytes: Buffer,
+  header: RecordBatchHeader,
+  records: RecordsSummary,
+  logAppendTime: boolean,
+  options: ValidateBatchOptions,
+): BatchRecordError[] | null {
+  const lateTopic = options.timestampType === 'LogAppendTime';
+  const lateBitMessage = 'invalid timestamp type in the record batch: producers must not set the timestamp type to LogAppendTime';
+  if (lateTopic) {
+    // Only the producer-set bit can fail: LogAppendTime topics do not range-check (the broker stamps the time).
+    return logAppendTime ? Array.from({ length: header.recordsCount }, (_, batchIndex) => ({ batchIndex, message: lateBitMessage })) : null;
+  }
+  const now = options.nowMs === undefined ? null : BigInt(options.nowMs);
+  const before = options.timestampBeforeMaxMs ?? INT64_MAX;
+  const after = options.timestampAfterMaxMs ?? INT64_MAX;
+  // `recordHasInvalidTimestamp`, in Kafka's int64 arithmetic (differences wrap as Java longs do).
+  const outOfRange = (timestamp: bigint) => {
+    if (now === null || timestamp === -1n) return false;
+    const diff = BigInt.asIntN(64, now - timestamp);
+    return diff > before || BigInt.asIntN(64, -diff) > after;
+  };
+  const mayFail =
+    (logAppendTime && header.maxTimestamp === -1n) ||
+    (now !== null && header.recordsCount > 0 && (outOfRange(records.maxTimestamp) || outOfRange(records.minTimestamp)));
+  if (!mayFail) return null;
+  const errors: BatchRecordError[] = [];
+  decodeRecordBatch(bytes, { verifyCrc: false, maxDecompressedBytes: options.maxDecompressedBytes }).records.forEach((record, batchIndex) => {
+    if (outOfRange(record.timestamp)) {
+      const low = now === null ? 0n : now - before;
+      const high = now === null ? 0n : now + after;
+      errors.push({ batchIndex, message: `timestamp ${record.timestamp} of the record at index ${batchIndex} is out of range: it should be within [${low}, ${high}]` });
+    } else if (record.timestamp === -1n && logAppendTime) {
+      errors.push({ batchIndex, message: lateBitMessage });
+    }
+  });
+  return errors.length === 0 ? null : errors;
 }
