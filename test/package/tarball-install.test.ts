@@ -81,6 +81,14 @@ import { codecFor, CompressionType, RecordBatchError, ErrorCode } from 'seqlog/p
 if (typeof Producer !== 'function') throw new Error('seqlog/client did not load');
 const data = Buffer.from('the same bytes, twice: the same bytes, twice');
 if (!codecFor(CompressionType.gzip).decompress(codecFor(CompressionType.gzip).compress(data)).equals(data)) throw new Error('gzip');
+codecFor(CompressionType.gzip).ensureAvailable();
+codecFor(CompressionType.zstd).ensureAvailable();
+try {
+  codecFor(CompressionType.snappy).ensureAvailable();
+  throw new Error('snappy reported available without its package');
+} catch (error) {
+  if (!(error instanceof RecordBatchError) || error.code !== ErrorCode.UNSUPPORTED_COMPRESSION_TYPE) throw error;
+}
 try {
   codecFor(CompressionType.snappy).compress(data);
   throw new Error('snappy compressed without its package');

@@ -41,6 +41,7 @@ test('registry: ids and names match Kafka CompressionType, unknown ids are UNSUP
   assert.deepEqual([0, 1, 2, 3, 4].map((id) => codecFor(id).name), ['none', 'gzip', 'snappy', 'lz4', 'zstd']);
   assert.equal(codecByName('zstd')?.id, CompressionType.zstd);
   assert.equal(isKnownCompressionType(5), false);
+  for (const id of [0, 1, 2, 3, 4]) codecFor(id).ensureAvailable();
   assert.throws(() => codecFor(5), (e: unknown) => e instanceof RecordBatchError && e.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
 });
 

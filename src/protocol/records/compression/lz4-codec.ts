@@ -125,6 +125,9 @@ function frame(chunks: Buffer[], compressedBlocks: Buffer[]): Buffer {
 export const lz4Codec: CompressionCodec = {
   name: 'lz4',
   id: CompressionType.lz4,
+  ensureAvailable() {
+    lz4();
+  },
   compress(data) {
     const chunks = chunksOf(asBuffer(data));
     return frame(chunks, chunks.map((chunk) => lz4().compressSync(chunk)));

@@ -103,6 +103,9 @@ function decodeFailure(error: unknown): Error {
 export const snappyCodec: CompressionCodec = {
   name: 'snappy',
   id: CompressionType.snappy,
+  ensureAvailable() {
+    snappy();
+  },
   compress(data) {
     return frame(chunksOf(asBuffer(data)).map((chunk) => snappy().compressSync(chunk)));
   },

@@ -140,6 +140,11 @@ function decompressCapped(data: Uint8Array, maxOutputBytes: number): Buffer {
 export const zstdCodec: CompressionCodec = {
   name: 'zstd',
   id: CompressionType.zstd,
+  ensureAvailable() {
+    if (builtIn) return;
+    nodeZstd();
+    fzstd();
+  },
   compress: compressSync,
   decompress(data, maxOutputBytes = DEFAULT_MAX_DECOMPRESSED_BYTES) {
     return decompressCapped(data, maxOutputBytes);
