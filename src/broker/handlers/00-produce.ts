@@ -1,7 +1,7 @@
 // Produce (key 0), versions 3-11 served (0-2 advertised, answered UNSUPPORTED_VERSION per partition, as Kafka 4.0
-// does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec), then append it
-// synchronously — the handler is `pipelined`, so the next request of the connection starts only after this
-// append, which keeps a connection's batches in order — then, outside that synchronous part, wait until the
+// does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec, every record and
+// its timestamp, as `LogValidator`), apply Kafka's in-place rewrites, then append it synchronously — the handler is
+// `pipelined`, so the next request of the connection starts only after this append, which keeps a connection's batches in order — then, outside that synchronous part, wait until the
 // append is durable under the fsync policy before answering acks=1/all. acks=0 gets no response.
 // A failure of one partition never fails the others (Kafka's per-partition `ProduceResponse`).
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
@@ -160,7 +160,7 @@ function appendPartition(
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
   try {
-    // LogValidator's rewrites (max timestamp, timestamp type, inner offsets) before the log assigns offsets.
+    // LogValidator's in-place rewrites (max timestamp, timestamp type) before the log assigns offsets.
     const batch = prepareBatchForAppend(partition.records, header, validation.records, timestampType);
     const appended = appendRecordsAsLeader(log, batch, header, broker.testHooks?.disableDeduplication === true ? { skipProducerStateChecks: true } : {});
     result.baseOffset = appended.baseOffset;

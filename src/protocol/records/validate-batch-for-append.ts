@@ -252,6 +252,7 @@ function validateRecords(bytes: Buffer, size: number, header: RecordBatchHeader,
 }
 
 const INT64_MAX = 0x7fffffffffffffffn;
+const WRAP_FREE = 2n ** 62n;
 
 /**
  * `LogValidator.validateTimestamp` for every record, or null when all pass. The walk's min and max timestamps
@@ -279,9 +280,11 @@ function timestampErrorsOf(
     const diff = BigInt.asIntN(64, now - timestamp);
     return diff > before || BigInt.asIntN(64, -diff) > after;
   };
+  // Within +-2^62 no difference wraps, so the extremes decide; beyond, every record is looked at.
+  const extreme = records.minTimestamp < -WRAP_FREE || records.maxTimestamp > WRAP_FREE;
   const mayFail =
     (logAppendTime && header.maxTimestamp === -1n) ||
-    (now !== null && header.recordsCount > 0 && (outOfRange(records.maxTimestamp) || outOfRange(records.minTimestamp)));
+    (now !== null && header.recordsCount > 0 && (extreme || outOfRange(records.maxTimestamp) || outOfRange(records.minTimestamp)));
   if (!mayFail) return null;
   const errors: BatchRecordError[] = [];
   decodeRecordBatch(bytes, { verifyCrc: false, maxDecompressedBytes: options.maxDecompressedBytes }).records.forEach((record, batchIndex) => {
