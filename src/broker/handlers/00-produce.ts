@@ -2,7 +2,8 @@
 // does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec, every record and
 // its timestamp, as `LogValidator`), apply Kafka's in-place rewrites, then append it synchronously — the handler is
 // `pipelined`, so the next request of the connection starts only after this append, which keeps a connection's
-// batches in order — then, outside that synchronous part, wait until the append is durable under the fsync policy before answering acks=1/all. acks=0 gets no response.
+// batches in order — then, outside that synchronous part, wait until the append is durable under the fsync policy
+// before answering acks=1/all. acks=0 gets no response.
 // A failure of one partition never fails the others (Kafka's per-partition `ProduceResponse`).
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type {
