@@ -229,3 +229,13 @@ test('zstd: a tiny frame declaring a huge window or content size is refused befo
   const hugeContent = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0x00, 0x00, 0x00, 0x40, 0x01, 0x00, 0x00]);
   corrupt(() => zstdCodec.decompress(hugeContent, 1024 * 1024), /declares|beyond|invalid/);
 });
+
+test('zstd: a frame cut at a block boundary or followed by stray bytes is CORRUPT_MESSAGE, on every runtime', () => {
+  const data = jsonish(300 * 1024);
+  const raw = rawBlockFrame(data);
+  // Cut right after the first 128 KiB block: every remaining byte is missing, but what is there decodes cleanly
+  // (Node 22's zstdDecompressSync returns such partial output without an error).
+  corrupt(() => zstdCodec.decompress(raw.subarray(0, 6 + 3 + 128 * 1024)), /truncated/);
+  corrupt(() => zstdCodec.decompress(Buffer.concat([zstdCodec.compress(data), Buffer.from([1, 2, 3])])));
+  assert.ok(zstdCodec.decompress(Buffer.concat([zstdCodec.compress(data.subarray(0, 1000)), zstdCodec.compress(data.subarray(1000))])).equals(data), 'concatenated frames');
+});

@@ -44,21 +44,31 @@ const SMALL_WINDOW_BYTES = 8 * 1024 * 1024;
 const ZSTD_MAGIC = 0xfd2fb528;
 
 /**
- * Checks the header of every frame in `data` before the JavaScript decoder sees it: that decoder allocates a
- * frame's whole window (or, for a single-segment frame, its declared content size) up front, so a 20-byte frame
- * declaring a 2 GiB window would otherwise allocate 2 GiB. Block sizes are walked only to find the next frame.
+ * Walks the frames of `data` by their headers and block sizes, before any decoder sees them:
+ *  - a frame cut short (input ending before its last block or checksum) is "truncated zstd frame": Node 22's
+ *    `zstdDecompressSync` returns the partial output of such a frame without an error;
+ *  - a frame declaring more content than the cap, or (with `checkWindow`) a window beyond `windowLimit`, is
+ *    refused: the JavaScript decoder allocates a frame's whole window (or, single-segment, its declared content
+ *    size) up front, so a 20-byte frame declaring a 2 GiB window would otherwise allocate 2 GiB.
+ * Block contents are not decoded here; the decoder checks them. Returns where each (non-skippable) frame ends:
+ * Node 22's `zstdDecompressSync` also decodes only the first of several concatenated frames.
  */
-function checkFrameHeaders(data: Buffer, maxOutputBytes: number): void {
+function checkFrames(data: Buffer, maxOutputBytes: number, checkWindow: boolean): number[] {
+  const frameEnds: number[] = [];
   const windowLimit = Math.min(MAX_WINDOW_BYTES, Math.max(maxOutputBytes, SMALL_WINDOW_BYTES));
+  const truncated = () => corruptMessage('truncated zstd frame');
   let at = 0;
   while (at < data.length) {
-    if (data.length - at < 8) return; // the decoder reports the truncation
+    if (data.length - at < 4) throw truncated();
     const magic = data.readUInt32LE(at);
     if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
+      if (data.length - at < 8) throw truncated();
       at += 8 + data.readUInt32LE(at + 4); // skippable frame
+      if (at > data.length) throw truncated();
       continue;
     }
-    if (magic !== ZSTD_MAGIC) return; // the decoder reports it
+    if (magic !== ZSTD_MAGIC) throw corruptMessage(`invalid zstd frame: magic 0x${magic.toString(16)} at byte ${at}`);
+    if (data.length - at < 5) throw truncated();
     const descriptor = data[at + 4];
     const singleSegment = (descriptor & 0x20) !== 0;
     const contentSizeFlag = descriptor >> 6;
@@ -66,13 +76,14 @@ function checkFrameHeaders(data: Buffer, maxOutputBytes: number): void {
     let headerEnd = at + 5;
     let windowBytes = 0;
     if (!singleSegment) {
+      if (headerEnd >= data.length) throw truncated();
       const windowDescriptor = data[headerEnd++];
       const base = 2 ** (10 + (windowDescriptor >> 3));
       windowBytes = base + (base / 8) * (windowDescriptor & 0x07);
     }
     headerEnd += dictionaryBytes;
     const contentSizeBytes = contentSizeFlag === 0 ? (singleSegment ? 1 : 0) : 1 << contentSizeFlag;
-    if (headerEnd + contentSizeBytes > data.length) return;
+    if (headerEnd + contentSizeBytes > data.length) throw truncated();
     let contentSize = -1;
     if (contentSizeBytes === 1) contentSize = data[headerEnd];
     else if (contentSizeBytes === 2) contentSize = data.readUInt16LE(headerEnd) + 256;
@@ -81,19 +92,23 @@ function checkFrameHeaders(data: Buffer, maxOutputBytes: number): void {
     if (contentSize > maxOutputBytes) {
       throw corruptMessage(`zstd frame declares ${contentSize} bytes, beyond the ${maxOutputBytes} allowed`);
     }
-    if (windowBytes > windowLimit) {
+    if (checkWindow && windowBytes > windowLimit) {
       throw corruptMessage(`zstd frame needs a ${windowBytes}-byte window, beyond the ${windowLimit} allowed`);
     }
     at = headerEnd + contentSizeBytes;
     for (;;) {
-      if (data.length - at < 3) return;
+      if (data.length - at < 3) throw truncated();
       const blockHeader = data[at] | (data[at + 1] << 8) | (data[at + 2] << 16);
       const type = (blockHeader >> 1) & 0x03;
       at += 3 + (type === 1 ? 1 : blockHeader >>> 3);
+      if (at > data.length) throw truncated();
       if ((blockHeader & 1) === 1) break;
     }
     if ((descriptor & 0x04) !== 0) at += 4; // content checksum
+    if (at > data.length) throw truncated();
+    frameEnds.push(at);
   }
+  return frameEnds;
 }
 
 let encoder: InstanceType<typeof NodeZstd.Encoder> | undefined;
@@ -106,16 +121,26 @@ function compressSync(data: Uint8Array): Buffer {
 
 function decompressCapped(data: Uint8Array, maxOutputBytes: number): Buffer {
   if (data.length === 0) throw corruptMessage('empty zstd stream');
+  const frameEnds = checkFrames(asBuffer(data), maxOutputBytes, builtIn === undefined);
   if (builtIn) {
     try {
       // maxOutputLength makes zlib stop (ERR_BUFFER_TOO_LARGE) instead of growing past the cap.
-      return builtIn.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxOutputBytes) });
+      if (frameEnds.length <= 1) return builtIn.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxOutputBytes) });
+      const parts: Buffer[] = [];
+      let total = 0;
+      let start = 0;
+      for (const end of frameEnds) {
+        const part = builtIn.zstdDecompressSync(data.subarray(start, end), { maxOutputLength: Math.max(1, maxOutputBytes - total) });
+        total += part.length;
+        parts.push(part);
+        start = end;
+      }
+      return Buffer.concat(parts, total);
     } catch (error) {
       const tooLarge = (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
       throw corruptMessage(tooLarge ? `zstd frame expands beyond ${maxOutputBytes} bytes` : `invalid zstd frame: ${(error as Error).message}`, error);
     }
   }
-  checkFrameHeaders(asBuffer(data), maxOutputBytes);
   const { Decompress } = fzstd();
   const parts: Buffer[] = [];
   let total = 0;
