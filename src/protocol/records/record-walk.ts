@@ -34,12 +34,12 @@ const FAST_DELTA_LIMIT = 2 ** 48;
 const FAST_BASE_MAX = INT64_MAX - BigInt(FAST_DELTA_LIMIT);
 const FAST_BASE_MIN = INT64_MIN + BigInt(FAST_DELTA_LIMIT);
 
-// The walk's cursor and the bytes it reads, as module state so reading a varint returns a plain number and
+// The bytes and cursor of the readers below, as module state so that reading a varint returns a plain number and
 // allocates nothing. The walk is synchronous, so no two walks interleave.
 let bytes: Buffer = Buffer.alloc(0);
 let pos = 0;
 let limit = 0;
-/** Set by `readVarlongNumber` when the varlong did not fit the fast path; `slowVarlong` then holds it. */
+/** Set by the varlong readers when the value did not fit a number; `slowVarlong` then holds it. */
 let varlongIsSlow = false;
 let slowVarlong = 0n;
 /** Whether an overlong length prefix is Kafka's escaping IllegalArgumentException (uncompressed batches). */
@@ -49,9 +49,7 @@ function underflow(): never {
   throw invalidRecord('found invalid record structure: the record runs past the end of the batch');
 }
 
-// Each reader is a tiny function for the one-byte case, which V8 inlines into the walk, and a full one for the rest.
-
-/** Zigzag varint of at most 5 bytes (`ByteUtils.readVarint`). */
+/** Zigzag varint of at most 5 bytes (`ByteUtils.readVarint`), at `pos` below `limit`. */
 function readVarint(): number {
   const first = pos < limit ? bytes[pos] : 0x80;
   if (first < 0x80) {
@@ -76,15 +74,6 @@ function readVarintSlow(): number {
 }
 
 /** A record's length prefix: as `readVarint`, but an overlong one is Kafka's escaping IllegalArgumentException. */
-function readLengthVarint(): number {
-  const first = pos < limit ? bytes[pos] : 0x80;
-  if (first < 0x80) {
-    pos++;
-    return (first >>> 1) ^ -(first & 1);
-  }
-  return readLengthVarintSlow();
-}
-
 function readLengthVarintSlow(): number {
   let raw = 0;
   for (let shift = 0; shift < 35; shift += 7) {
@@ -104,16 +93,6 @@ function readLengthVarintSlow(): number {
  * Zigzag varlong of at most 10 bytes (`ByteUtils.readVarlong`): a number when |value| < 2^48, else 0 with
  * `varlongIsSlow` set and the value in `slowVarlong`. Up to 4 bytes (the usual timestamp delta) in int32 arithmetic.
  */
-function readVarlongNumber(): number {
-  const first = pos < limit ? bytes[pos] : 0x80;
-  if (first < 0x80) {
-    pos++;
-    varlongIsSlow = false;
-    return (first >>> 1) ^ -(first & 1);
-  }
-  return readVarlongNumberSlow();
-}
-
 function readVarlongNumberSlow(): number {
   const start = pos;
   let raw = 0;
@@ -191,33 +170,38 @@ export interface WalkedBatch {
  * `RecordBatchError` (INVALID_RECORD, or UNKNOWN_SERVER_ERROR where Kafka's answer is that) on the first
  * malformed record.
  */
+// The walk keeps its cursor in a local and reads one-byte varints (almost every field of a record) inline; longer
+// ones go through the module-level readers above, the cursor handed over in `pos`/`limit` and taken back after.
 export function walkRecords(records: Buffer, start: number, end: number, batch: WalkedBatch): RecordsSummary {
   const { recordsCount: count, baseTimestamp, logAppendTime, maxTimestamp: headerMaxTimestamp } = batch;
   lengthOverflowEscapes = !batch.compressed;
   bytes = records;
-  pos = start;
-  limit = end;
+  const buf = records;
+  let p = start;
   const fast = baseTimestamp <= FAST_BASE_MAX && baseTimestamp >= FAST_BASE_MIN;
   let maxDelta = -Infinity;
   let minDelta = Infinity;
   let maxTimestamp = -1n;
   let minTimestamp = INT64_MAX;
   let inOrder = true;
+  let b = 0;
+  let v = 0;
   try {
     for (let i = 0; i < count; i++) {
-      if (pos >= limit) throw invalidRecord(`incorrect declared batch size, premature EOF reached after ${i} of ${count} records`);
-      const bodySize = readLengthVarint();
-      if (bodySize > limit - pos) {
-        throw invalidRecord(`invalid record size: expected ${bodySize} bytes in record payload, but only ${limit - pos} remain`);
+      if (p >= end) throw invalidRecord(`incorrect declared batch size, premature EOF reached after ${i} of ${count} records`);
+      b = buf[p];
+      if (b < 0x80) { p++; v = (b >>> 1) ^ -(b & 1); } else { pos = p; limit = end; v = readLengthVarintSlow(); p = pos; }
+      const bodySize = v;
+      if (bodySize > end - p) {
+        throw invalidRecord(`invalid record size: expected ${bodySize} bytes in record payload, but only ${end - p} remain`);
       }
-      const bodyStart = pos;
-      // The record's own fields may not read past its declared end; a lying length is caught by the check below.
+      const bodyStart = p;
       const bodyEnd = bodySize >= 0 ? bodyStart + bodySize : bodyStart;
-      const savedLimit = limit;
-      limit = bodyEnd;
-      if (pos >= limit) underflow();
-      pos++; // attributes: unused in magic 2
-      const delta = readVarlongNumber();
+      if (p >= bodyEnd) underflow();
+      p++; // attributes: unused in magic 2
+      b = p < bodyEnd ? buf[p] : 0x80;
+      let delta: number;
+      if (b < 0x80) { p++; delta = (b >>> 1) ^ -(b & 1); varlongIsSlow = false; } else { pos = p; limit = bodyEnd; delta = readVarlongNumberSlow(); p = pos; }
       if (!logAppendTime) {
         if (fast && !varlongIsSlow) {
           if (delta > maxDelta) maxDelta = delta;
@@ -228,26 +212,41 @@ export function walkRecords(records: Buffer, start: number, end: number, batch: 
           if (timestamp < minTimestamp) minTimestamp = timestamp;
         }
       }
-      if (readVarint() !== i) inOrder = false;
-      skipBytes(readVarint(), bodyEnd); // key
-      skipBytes(readVarint(), bodyEnd); // value
-      const headerCount = readVarint();
+      b = p < bodyEnd ? buf[p] : 0x80;
+      if (b < 0x80) { p++; v = (b >>> 1) ^ -(b & 1); } else { pos = p; limit = bodyEnd; v = readVarintSlow(); p = pos; }
+      if (v !== i) inOrder = false;
+      // key, value
+      for (let f = 0; f < 2; f++) {
+        b = p < bodyEnd ? buf[p] : 0x80;
+        if (b < 0x80) { p++; v = (b >>> 1) ^ -(b & 1); } else { pos = p; limit = bodyEnd; v = readVarintSlow(); p = pos; }
+        if (v > 0) {
+          if (v > bodyEnd - p) throw invalidRecord(`found invalid record structure: a field of ${v} bytes runs past its record`);
+          p += v;
+        }
+      }
+      b = p < bodyEnd ? buf[p] : 0x80;
+      if (b < 0x80) { p++; v = (b >>> 1) ^ -(b & 1); } else { pos = p; limit = bodyEnd; v = readVarintSlow(); p = pos; }
+      const headerCount = v;
       if (headerCount < 0) throw invalidRecord(`found invalid number of record headers ${headerCount}`);
-      if (headerCount > bodyEnd - pos) {
+      if (headerCount > bodyEnd - p) {
         throw invalidRecord(`found invalid number of record headers: ${headerCount} is larger than the remaining bytes`);
       }
-      for (let h = 0; h < headerCount; h++) {
-        const keyLength = readVarint();
-        if (keyLength < 0) throw invalidRecord(`invalid negative header key size ${keyLength}`);
-        skipBytes(keyLength, bodyEnd);
-        skipBytes(readVarint(), bodyEnd);
+      if (headerCount > 0) {
+        pos = p;
+        limit = bodyEnd;
+        for (let h = 0; h < headerCount; h++) {
+          const keyLength = readVarint();
+          if (keyLength < 0) throw invalidRecord(`invalid negative header key size ${keyLength}`);
+          skipBytes(keyLength, bodyEnd);
+          skipBytes(readVarint(), bodyEnd);
+        }
+        p = pos;
       }
-      if (pos - bodyStart !== bodySize) {
-        throw invalidRecord(`invalid record size: expected to read ${bodySize} bytes in record payload, but read ${pos - bodyStart}`);
+      if (p - bodyStart !== bodySize) {
+        throw invalidRecord(`invalid record size: expected to read ${bodySize} bytes in record payload, but read ${p - bodyStart}`);
       }
-      limit = savedLimit;
     }
-    if (pos !== limit) throw invalidRecord(`incorrect declared batch size, ${limit - pos} bytes remain after ${count} records`);
+    if (p !== end) throw invalidRecord(`incorrect declared batch size, ${end - p} bytes remain after ${count} records`);
   } finally {
     bytes = EMPTY;
   }
