@@ -12,9 +12,10 @@ import { compressionBench } from './compression.bench.ts';
 import { recordBatchBench } from './record-batch.bench.ts';
 import { produceRequestBench } from './produce-request.bench.ts';
 import { producerBench } from './producer.bench.ts';
+import { brokerValidationBench } from './broker-validation.bench.ts';
 import { consumerBench } from './consumer.bench.ts';
 
-const benchmarks: readonly Benchmark[] = [crc32cBench, compressionBench, recordBatchBench, produceRequestBench, producerBench, consumerBench];
+const benchmarks: readonly Benchmark[] = [crc32cBench, compressionBench, recordBatchBench, produceRequestBench, producerBench, brokerValidationBench, consumerBench];
 
 const program = new Command()
   .name('bench')

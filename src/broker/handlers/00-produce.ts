@@ -1,8 +1,9 @@
 // Produce (key 0), versions 3-11 served (0-2 advertised, answered UNSUPPORTED_VERSION per partition, as Kafka 4.0
-// does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec), then append it
-// synchronously — the handler is `pipelined`, so the next request of the connection starts only after this
-// append, which keeps a connection's batches in order — then, outside that synchronous part, wait until the
-// append is durable under the fsync policy before answering acks=1/all. acks=0 gets no response.
+// does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec, every record and
+// its timestamp, as `LogValidator`), apply Kafka's in-place rewrites, then append it synchronously — the handler is
+// `pipelined`, so the next request of the connection starts only after this append, which keeps a connection's
+// batches in order — then, outside that synchronous part, wait until the append is durable under the fsync policy
+// before answering acks=1/all. acks=0 gets no response.
 // A failure of one partition never fails the others (Kafka's per-partition `ProduceResponse`).
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type {
@@ -13,6 +14,7 @@ import type {
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { BatchField, CURRENT_MAGIC, CompressionType, RECORD_BATCH_OVERHEAD, compressionOf, isTransactional } from '../../protocol/records/batch-header.ts';
 import { BatchRejectReason, validateBatchForAppend } from '../../protocol/records/validate-batch-for-append.ts';
+import { prepareBatchForAppend } from '../../protocol/records/prepare-batch-for-append.ts';
 import { CLOSE_CONNECTION, type ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
@@ -46,6 +48,10 @@ const REJECTED_IN_LOG_APPEND: ReadonlySet<string> = new Set([
   BatchRejectReason.countMismatch,
   BatchRejectReason.controlFromClient,
   BatchRejectReason.missingSequence,
+  BatchRejectReason.invalidRecords,
+  BatchRejectReason.invalidTimestamp,
+  BatchRejectReason.innerOffsetsOutOfOrder,
+  BatchRejectReason.undecompressable,
 ]);
 
 /**
@@ -130,10 +136,18 @@ function appendPartition(
   if (partition.records === null || partition.records.length === 0) {
     return { result: partitionResponse(partition.index, ErrorCode.INVALID_RECORD, 'a produce request must carry one record batch'), durable: null };
   }
-  const validation = validateBatchForAppend(partition.records, { maxMessageBytes: log.logConfig.maxMessageBytes });
+  const timestampType = log.logConfig.messageTimestampType;
+  const validation = validateBatchForAppend(partition.records, {
+    maxMessageBytes: log.logConfig.maxMessageBytes,
+    timestampType,
+    nowMs: broker.clock(),
+    timestampBeforeMaxMs: log.logConfig.messageTimestampBeforeMaxMs,
+    timestampAfterMaxMs: log.logConfig.messageTimestampAfterMaxMs,
+  });
   if (!validation.ok) {
     const rejected = partitionResponse(partition.index, validation.code, validation.message);
     if (REJECTED_IN_LOG_APPEND.has(validation.reason)) rejected.logStartOffset = log.logStartOffset;
+    rejected.recordErrors = (validation.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
     return { result: rejected, durable: null };
   }
   const { header } = validation;
@@ -147,7 +161,9 @@ function appendPartition(
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
   try {
-    const appended = appendRecordsAsLeader(log, partition.records, header, broker.testHooks?.disableDeduplication === true ? { skipProducerStateChecks: true } : {});
+    // LogValidator's in-place rewrites (max timestamp, timestamp type) before the log assigns offsets.
+    const batch = prepareBatchForAppend(partition.records, header, validation.records, timestampType);
+    const appended = appendRecordsAsLeader(log, batch, header, broker.testHooks?.disableDeduplication === true ? { skipProducerStateChecks: true } : {});
     result.baseOffset = appended.baseOffset;
     result.logAppendTimeMs = appended.logAppendTime;
     result.logStartOffset = appended.logStartOffset;
