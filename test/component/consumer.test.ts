@@ -83,6 +83,7 @@ describe('consumer against the seqlog broker', { timeout: 120_000 }, () => {
         // Lag counts from what was processed: the iterator marks the last record done only when asked for more.
         const lag = c.lag().sort((a, b) => a.partition - b.partition);
         assert.deepEqual(lag.map((l) => l.highWatermark), [25n, 25n]);
+        assert.deepEqual(lag.map((l) => l.lag).sort(), [0n, 1n], 'the record the loop stopped at is not processed yet');
       } finally {
         await c.close();
       }
