@@ -26,6 +26,15 @@ export interface ProducerOptions {
   maxBlockMs?: number;
   /** How often metadata is refreshed even without errors (metadata.max.age.ms). Default 300000. */
   metadataMaxAgeMs?: number;
+  /**
+   * Makes the producer transactional (Kafka's transactional.id): one id per logical producer instance; a new
+   * instance with the same id fences the old one. Needs idempotence.
+   */
+  transactionalId?: string;
+  /** How long the coordinator lets a transaction stay open before aborting it (transaction.timeout.ms). Default 60000. */
+  transactionTimeoutMs?: number;
+  'transactional.id'?: string;
+  'transaction.timeout.ms'?: number;
   'enable.idempotence'?: boolean | 'true' | 'false';
   'linger.ms'?: number;
   'batch.size'?: number;
@@ -60,6 +69,9 @@ export interface ResolvedProducerConfig {
   readonly maxRequestSize: number;
   readonly maxBlockMs: number;
   readonly metadataMaxAgeMs: number;
+  /** null for a non-transactional producer. */
+  readonly transactionalId: string | null;
+  readonly transactionTimeoutMs: number;
 }
 
 const INT32_MAX = 2147483647;
@@ -117,6 +129,21 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     }
   }
 
+  // ProducerConfig: "Cannot set a transactional.id without also enabling idempotence".
+  const transactionalId = pick(options.transactionalId, options['transactional.id']) ?? null;
+  if (transactionalId !== null) {
+    if (typeof transactionalId !== 'string' || transactionalId.length === 0) throw KafkaClientError.config('transactional.id must be a non-empty string');
+    if (!idempotent) {
+      throw KafkaClientError.config(
+        idempotenceExplicit && !(idempotenceRaw === true || idempotenceRaw === 'true')
+          ? 'cannot set a transactional.id without also enabling idempotence'
+          : "a transactional.id needs idempotence: acks 'all', retries > 0 and max.in.flight.requests.per.connection <= 5",
+      );
+    }
+  }
+  const transactionTimeoutMs = nonNegative('transaction.timeout.ms', pick(options.transactionTimeoutMs, options['transaction.timeout.ms']), 60000);
+  if (transactionTimeoutMs < 1) throw KafkaClientError.config('transaction.timeout.ms must be at least 1');
+
   const compression = pick(options.compression, options['compression.type']) ?? 'none';
   if (!COMPRESSIONS.includes(compression)) throw KafkaClientError.config(`compression.type must be one of ${COMPRESSIONS.join(', ')}`);
 
@@ -153,5 +180,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     maxRequestSize,
     maxBlockMs: nonNegative('max.block.ms', pick(options.maxBlockMs, options['max.block.ms']), 60000),
     metadataMaxAgeMs: nonNegative('metadata.max.age.ms', options.metadataMaxAgeMs, 300000),
+    transactionalId,
+    transactionTimeoutMs,
   };
 }

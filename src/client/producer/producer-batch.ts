@@ -5,6 +5,7 @@
 // and its CRC (`ProducerBatch.setProducerState` / `resetProducerState`).
 import { Writer } from '../../protocol/wire/writer.ts';
 import {
+  BatchAttribute,
   BatchField,
   CURRENT_MAGIC,
   LOG_OVERHEAD,
@@ -88,6 +89,8 @@ export class ProducerBatch {
   producerId = NO_PRODUCER_ID;
   producerEpoch = NO_PRODUCER_EPOCH;
   baseSequence = NO_SEQUENCE;
+  /** Sent in a transaction: the header's transactional bit (set with the producer state, at drain). */
+  isTransactional = false;
   /** Set when the batch's sequence was rewritten after an epoch bump (`ProducerBatch.sequenceHasBeenReset`). */
   sequenceHasBeenReset = false;
   attempts = 0;
@@ -220,6 +223,7 @@ export class ProducerBatch {
 
   private writeProducerState(): void {
     const buf = this.built as Buffer;
+    buf.writeInt16BE((this.compression & BatchAttribute.compressionMask) | (this.isTransactional ? BatchAttribute.transactional : 0), BatchField.attributes);
     buf.writeBigInt64BE(this.producerId, BatchField.producerId);
     buf.writeInt16BE(this.producerEpoch, BatchField.producerEpoch);
     buf.writeInt32BE(this.baseSequence, BatchField.baseSequence);
@@ -267,6 +271,7 @@ export class ProducerBatch {
         current = new ProducerBatch(this.topic, this.partition, this.createdMs, this.compression, Math.min(splitSize, 1 << 20));
         current.attempts = this.attempts;
         current.inRetry = this.inRetry;
+        current.isTransactional = this.isTransactional;
         pieces.push(current);
       }
       current.append(this.timestamps[i], record.key, record.value, headers, this.sinks[i], this.sinkIndexes[i]);

@@ -1,0 +1,38 @@
+// The brokers a transaction scenario runs against. Each target starts its broker and gives a bootstrap address;
+// the scenario does not know which broker it talks to. Apache Kafka 4.4 runs twice: formatted with
+// transaction.version=2 (its default: KIP-890 part 2 finalized) and with transaction.version=1.
+import { startReferenceKafka } from '../../reference/kafka.ts';
+
+export interface RunningBroker {
+  readonly bootstrap: string;
+  stop(): Promise<void>;
+}
+
+export interface BrokerTarget {
+  readonly name: string;
+  /** The `transaction.version` feature level the broker finalizes. */
+  readonly transactionVersion: number;
+  start(): Promise<RunningBroker>;
+}
+
+function referenceKafka(transactionVersion: number): BrokerTarget {
+  return {
+    name: `Apache Kafka 4.4 (transaction.version=${transactionVersion})`,
+    transactionVersion,
+    async start() {
+      const kafka = await startReferenceKafka({ brokers: 1, features: { 'transaction.version': transactionVersion } });
+      return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
+    },
+  };
+}
+
+export const KAFKA_TV2 = referenceKafka(2);
+export const KAFKA_TV1 = referenceKafka(1);
+
+/**
+ * The targets every transaction scenario runs against. seqlog joins this list once its broker serves the
+ * transactional APIs (FindCoordinator key type 1, InitProducerId with a transactional id, AddPartitionsToTxn,
+ * AddOffsetsToTxn, EndTxn, TxnOffsetCommit, read_committed Fetch): a target starting `startBroker` from the
+ * testkit on port 0 with a temporary data dir.
+ */
+export const TRANSACTION_TARGETS: readonly BrokerTarget[] = [KAFKA_TV2, KAFKA_TV1];
