@@ -447,9 +447,10 @@ export class TransactionManager {
 
   /** InitProducerId answered for a transactional producer (first init or an epoch bump). */
   producerIdInitialized(producerId: bigint, epoch: number, wasBump: boolean): void {
-    if (wasBump || this.current !== null) this.epochBumps += wasBump ? 1 : 0;
+    if (wasBump) this.epochBumps++;
     this.resetSequenceNumbers(producerId, epoch);
-    if (this.stateValue === TransactionState.initializing) this.transitionTo(TransactionState.ready);
+    // INITIALIZING after EndTxn, or still ABORTING when EndTxn was skipped (INVALID_PRODUCER_ID_MAPPING).
+    if (this.stateValue === TransactionState.initializing || this.stateValue === TransactionState.abortingTransaction) this.transitionTo(TransactionState.ready);
   }
 
   // ---------------------------------------------------------------------------------------------------------
