@@ -1,5 +1,6 @@
 // seqlog's transactional producer through the chaos proxy, against each broker of TRANSACTION_TARGETS: answers
-// lost after the broker acted on Produce, AddPartitionsToTxn and EndTxn (the connection is then reset). The
+// lost after the broker acted on Produce, AddPartitionsToTxn, EndTxn, AddOffsetsToTxn and TxnOffsetCommit (the
+// connection is then reset). The
 // application runs the Java-documented loop — a transaction that fails with an abortable error is aborted and run
 // again — and a read_committed reader then sees every transaction's records exactly once, in order, and nothing
 // of an aborted attempt.
@@ -34,10 +35,14 @@ for (const target of TRANSACTION_TARGETS) {
       await broker?.stop();
     });
 
+    // With transaction version 2 the client sends no AddPartitionsToTxn/AddOffsetsToTxn (KIP-890 part 2): those
+    // cases exist only for the TV1 cluster.
+    const tv1Only = target.transactionVersion < 2;
     const cases: { name: string; rules: ChaosRule[] }[] = [
       { name: 'Produce', rules: [{ fault: ChaosFault.dropResponse, apiKeys: [ApiKey.Produce], probability: 0.3, maxCount: 8 }] },
-      { name: 'AddPartitionsToTxn', rules: [{ fault: ChaosFault.dropResponse, apiKeys: [ApiKey.AddPartitionsToTxn], probability: 0.4, maxCount: 6 }] },
+      ...(tv1Only ? [{ name: 'AddPartitionsToTxn', rules: [{ fault: ChaosFault.dropResponse, apiKeys: [ApiKey.AddPartitionsToTxn], probability: 0.4, maxCount: 6 }] }] : []),
       { name: 'EndTxn', rules: [{ fault: ChaosFault.dropResponse, apiKeys: [ApiKey.EndTxn], probability: 0.4, maxCount: 6 }] },
+      { name: 'TxnOffsetCommit and AddOffsetsToTxn', rules: [{ fault: ChaosFault.dropResponse, apiKeys: [ApiKey.TxnOffsetCommit, ApiKey.AddOffsetsToTxn], probability: 0.4, maxCount: 6 }] },
       {
         name: 'Produce, AddPartitionsToTxn and EndTxn together',
         rules: [{ fault: ChaosFault.dropResponse, apiKeys: [ApiKey.Produce, ApiKey.AddPartitionsToTxn, ApiKey.EndTxn, ApiKey.FindCoordinator], probability: 0.2, maxCount: 12 }],
@@ -50,6 +55,11 @@ for (const target of TRANSACTION_TARGETS) {
         const producer = new Producer({ bootstrap: proxy.address, transactionalId: `${topic}-id`, lingerMs: 1, retryBackoffMs: 20, requestTimeoutMs: 5000 });
         const faultsBefore = proxy.stats().totalFaults;
         let aborted = 0;
+        const groupId = `${topic}-group`;
+        // The consumed-offsets topic must exist for TxnOffsetCommit.
+        const input = new Producer({ bootstrap: broker.bootstrap });
+        await input.send({ topic: `${topic}-in`, partition: 0, value: 'in' });
+        await input.close();
         try {
           await producer.initTransactions();
           // Two partitions of two topics per transaction, so each one needs AddPartitionsToTxn.
@@ -60,6 +70,7 @@ for (const target of TRANSACTION_TARGETS) {
                 await producer.transaction(async (tx) => {
                   await tx.send(Array.from({ length: recordsPerTransaction }, (_, i) => ({ topic, partition: 0, value: `t${t}-${i}` })));
                   await tx.send({ topic: `${topic}-b`, partition: 0, value: `t${t}` });
+                  await tx.sendOffsets(groupId, [{ topic: `${topic}-in`, partition: 0, offset: t + 1 }]);
                 });
                 break;
               } catch (error) {
@@ -82,6 +93,12 @@ for (const target of TRANSACTION_TARGETS) {
           assert.deepEqual(read.records.map((r) => r.value), expected, `aborted attempts: ${aborted}`);
           const other = await readCommitted(reader, `${topic}-b`, 0, { waitForStable: true });
           assert.deepEqual(other.records.map((r) => r.value), Array.from({ length: transactions }, (_, t) => `t${t}`));
+          let committed = await reader.send(ApiKey.OffsetFetch, 7, { groupId, topics: [{ name: `${topic}-in`, partitionIndexes: [0] }], groups: [], requireStable: true });
+          for (let i = 0; i < 100 && committed.topics[0]?.partitions[0]?.errorCode === 88; i++) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+            committed = await reader.send(ApiKey.OffsetFetch, 7, { groupId, topics: [{ name: `${topic}-in`, partitionIndexes: [0] }], groups: [], requireStable: true });
+          }
+          assert.equal(committed.topics[0]?.partitions[0]?.committedOffset, BigInt(transactions), 'the last transaction committed its offset');
         } finally {
           reader.close();
         }

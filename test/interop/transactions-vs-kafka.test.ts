@@ -17,6 +17,16 @@ async function committedOffset(connection: BrokerConnection, groupId: string, to
   return { offset: entry?.committedOffset ?? -1n, errorCode: entry?.errorCode ?? response.errorCode };
 }
 
+/** OffsetFetch with RequireStable answers UNSTABLE_OFFSET_COMMIT (88) until the transaction's marker is written. */
+async function stableCommittedOffset(connection: BrokerConnection, groupId: string, topic: string, partition: number): Promise<{ offset: bigint; errorCode: number }> {
+  let result = await committedOffset(connection, groupId, topic, partition);
+  for (let i = 0; i < 100 && result.errorCode === 88; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    result = await committedOffset(connection, groupId, topic, partition);
+  }
+  return result;
+}
+
 for (const target of TRANSACTION_TARGETS) {
   describe(`transactions against ${target.name}`, { timeout: 300_000 }, () => {
     let broker: RunningBroker;
@@ -65,8 +75,10 @@ for (const target of TRANSACTION_TARGETS) {
           /processing failed/,
         );
         assert.equal(producer.transactionState, 'READY');
-        // TV1 keeps the epoch across transactions (the client does not use TV2's per-commit bump).
-        assert.deepEqual(producer.producerIdAndEpoch, firstId);
+        // The client speaks the transaction version the cluster finalizes: TV2 bumps the epoch at each of the four
+        // EndTxn (KIP-890 part 2), TV1 keeps it.
+        assert.equal(producer.transactionVersion, target.transactionVersion);
+        assert.deepEqual(producer.producerIdAndEpoch, { producerId: firstId.producerId, epoch: firstId.epoch + (target.transactionVersion >= 2 ? 4 : 0) });
       } finally {
         await producer.close();
       }
@@ -76,6 +88,9 @@ for (const target of TRANSACTION_TARGETS) {
         [...Array.from({ length: 10 }, (_, i) => `commit-1-${i}`), ...Array.from({ length: 5 }, (_, i) => `commit-2-${i}`)],
       );
       assert.ok(read.records.every((r) => r.transactional));
+      // Each committed transaction's records carry one epoch: under TV2 the two commits used different ones.
+      const epochs = new Set(read.records.map((r) => r.producerEpoch));
+      assert.equal(epochs.size, target.transactionVersion >= 2 ? 2 : 1);
       assert.deepEqual(
         read.markers.map((m) => m.type),
         ['commit', 'abort', 'commit', 'abort'],
@@ -163,7 +178,7 @@ for (const target of TRANSACTION_TARGETS) {
           await tx.send({ topic: 'txn-offsets-out', partition: 0, value: 'out-1' });
           await tx.sendOffsets(consumerLike, [{ topic: 'txn-offsets-in', partition: 0, offset: 42n }]);
         });
-        assert.deepEqual(await committedOffset(reader, groupId, 'txn-offsets-in', 0), { offset: 42n, errorCode: 0 });
+        assert.deepEqual(await stableCommittedOffset(reader, groupId, 'txn-offsets-in', 0), { offset: 42n, errorCode: 0 });
 
         await producer.beginTransaction();
         await producer.send({ topic: 'txn-offsets-out', partition: 0, value: 'out-aborted' });
@@ -173,12 +188,7 @@ for (const target of TRANSACTION_TARGETS) {
         await producer.close();
       }
       // RequireStable answers UNSTABLE_OFFSET_COMMIT while the abort marker is on its way; then the old offset.
-      let result = await committedOffset(reader, groupId, 'txn-offsets-in', 0);
-      for (let i = 0; i < 100 && result.errorCode !== 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        result = await committedOffset(reader, groupId, 'txn-offsets-in', 0);
-      }
-      assert.deepEqual(result, { offset: 42n, errorCode: 0 });
+      assert.deepEqual(await stableCommittedOffset(reader, groupId, 'txn-offsets-in', 0), { offset: 42n, errorCode: 0 });
       const read = await readCommitted(reader, 'txn-offsets-out', 0, { waitForStable: true });
       assert.deepEqual(read.records.map((r) => r.value), ['out-1']);
     });

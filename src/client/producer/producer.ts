@@ -409,6 +409,13 @@ export class Producer {
     return this.idempotence?.state ?? null;
   }
 
+  /** The transaction protocol in use (KIP-890): 2 once the cluster finalizes transaction.version >= 2, else 1. */
+  get transactionVersion(): 1 | 2 | null {
+    const manager = this.idempotence;
+    if (manager === null || !manager.isTransactional) return null;
+    return manager.transactionVersion2 ? 2 : 1;
+  }
+
   private manager(operation: string): TransactionManager {
     const manager = this.idempotence;
     if (manager === null || !manager.isTransactional) {

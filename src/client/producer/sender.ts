@@ -244,7 +244,8 @@ export class Sender {
   }
 
   private sendProduceRequest(nodeId: number, connection: BrokerConnection, batches: ProducerBatch[], now: number): void {
-    const version = connection.versionFor(ApiKey.Produce, 3, 11);
+    // Produce v12 with transaction version 2: the leader adds the partition to the transaction (KIP-890 part 2).
+    const version = connection.versionFor(ApiKey.Produce, 3, this.idempotence?.transactionVersion2 === true ? 12 : 11);
     if (version === null) {
       this.fatal(new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: 'the broker serves no Produce version in 3..11 (record batch v2 is required)' }));
       for (const batch of batches) this.failBatch(batch, this.idempotence?.fatalError as KafkaClientError, false);

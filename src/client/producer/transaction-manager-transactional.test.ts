@@ -16,10 +16,11 @@ const sink: RecordSink = { complete: () => undefined, fail: () => undefined };
 const tp0 = topicPartitionKey('t', 0);
 
 /** A coordinator that answers each API key with the next scripted response, recording the requests. */
-function coordinator(script: Partial<Record<number, unknown[]>>, versions: Partial<Record<number, number>> = {}): BrokerConnection & { sent: { apiKey: number; version: number; body: unknown }[] } {
+function coordinator(script: Partial<Record<number, unknown[]>>, versions: Partial<Record<number, number>> = {}, transactionVersion = 1): BrokerConnection & { sent: { apiKey: number; version: number; body: unknown }[] } {
   const sent: { apiKey: number; version: number; body: unknown }[] = [];
   const fake = {
     sent,
+    finalizedFeatures: new Map([['transaction.version', transactionVersion]]),
     versionFor(apiKey: number, ourMin: number, ourMax: number): number | null {
       const theirs = versions[apiKey] ?? 5;
       const version = Math.min(ourMax, theirs);
@@ -333,6 +334,37 @@ describe('transactional TransactionManager (TransactionManagerTest)', () => {
     manager.transitionToFatal(new KafkaClientError({ code: ErrorCode.PRODUCER_FENCED, kind: 'fatal', message: 'fenced' }));
     assert.equal(manager.nextRequest(false), null);
     assert.equal((await rejection(offsets.promise)).errorName, 'PRODUCER_FENCED');
+  });
+
+  it('KIP-890 part 2 (transaction.version=2): no AddPartitionsToTxn/AddOffsetsToTxn; EndTxn v5 bumps the epoch and sequences restart at 0', async () => {
+    const manager = new TransactionManager({ transactionalId: 'tx' });
+    manager.initializeTransactions();
+    await next(manager).send(coordinator({ [ApiKey.InitProducerId]: [initAnswer(0, 1000n, 0)] }, {}, 2));
+    assert.equal(manager.transactionVersion2, false, 'takes effect at the next transaction');
+    manager.beginTransaction();
+    assert.equal(manager.transactionVersion2, true);
+    manager.maybeAddPartition('t', 0);
+    assert.equal(manager.canDrain(tp0, batch()), true, 'the Produce v12 adds the partition');
+    const sent = batch();
+    manager.assignSequence(tp0, sent);
+    manager.handleCompletedBatch(tp0, sent, 0n);
+    const offsets = manager.sendOffsetsToTransaction([{ topic: 'in', partition: 0, offset: 3n }], { groupId: 'g', generationId: -1, memberId: '', groupInstanceId: null });
+    const commitOffsets = next(manager);
+    assert.ok(commitOffsets instanceof TxnOffsetCommitRequest, 'no AddOffsetsToTxn');
+    const group = coordinator({ [ApiKey.TxnOffsetCommit]: [txnOffsetCommitAnswer(0)] }, {}, 2);
+    await commitOffsets.send(group);
+    assert.equal(group.sent[0].version, 5);
+    await offsets.promise;
+    const commit = manager.beginCommit();
+    const endTxn = next(manager);
+    assert.ok(endTxn instanceof EndTxnRequest);
+    const connection = coordinator({ [ApiKey.EndTxn]: [{ throttleTimeMs: 0, errorCode: 0, producerId: 1000n, producerEpoch: 1 }] }, {}, 2);
+    await endTxn.send(connection);
+    await commit.promise;
+    assert.equal(connection.sent[0].version, 5);
+    assert.deepEqual(manager.producerIdAndEpoch, { producerId: 1000n, epoch: 1 });
+    assert.equal(manager.entry(tp0).nextSequence, 0);
+    assert.equal(manager.state, TransactionState.ready);
   });
 
   it('an idempotent producer queues its InitProducerId without a transactional id (to any broker)', async () => {

@@ -21,6 +21,7 @@ import {
   EndTxnRequest,
   InitProducerIdRequest,
   TransactionalResult,
+  TxnOffsetCommitRequest,
   type ConsumerGroupMetadata,
   type TxnRequest,
 } from '../transactions/txn-requests.ts';
@@ -103,8 +104,10 @@ export class TransactionManager {
   private readonly partitionsInTransaction = new Set<string>();
   /** A partition or offsets were added: the transaction needs an EndTxn (`transactionStarted`). */
   private transactionStarted = false;
-  /** The transaction version in use (KIP-890): decided at a transaction boundary. */
+  /** The transaction version in use (KIP-890): decided at a transaction boundary (`beginTransaction`). */
   transactionVersion2 = false;
+  /** Whether the coordinator's cluster offers transaction version 2: `transaction.version` >= 2 finalized, with EndTxn v5. */
+  coordinatorSupportsTransactionV2 = false;
   /** InitProducerId v3+ is served by the coordinator (KIP-360 `coordinatorSupportsBumpingEpoch`). */
   coordinatorSupportsBumpingEpoch = true;
   private readonly pendingRequests: TxnRequest[] = [];
@@ -277,6 +280,8 @@ export class TransactionManager {
           : `beginTransaction in state ${this.stateValue}; commit or abort the open transaction first`,
       );
     }
+    // `maybeUpdateTransactionV2Enabled`: the protocol changes only between transactions.
+    this.transactionVersion2 = this.coordinatorSupportsTransactionV2;
     this.transitionTo(TransactionState.inTransaction);
   }
 
@@ -321,6 +326,13 @@ export class TransactionManager {
     this.requireTransactional('sendOffsetsToTransaction');
     this.maybeFailWithError();
     if (this.stateValue !== TransactionState.inTransaction) throw this.stateError(`sendOffsetsToTransaction in state ${this.stateValue}; call beginTransaction() first`);
+    if (this.transactionVersion2) {
+      // KIP-890 part 2: TxnOffsetCommit v5 adds the offsets partition itself; no AddOffsetsToTxn.
+      this.transactionStarted = true;
+      const commit = new TxnOffsetCommitRequest(this, offsets, group, new TransactionalResult());
+      this.enqueue(commit);
+      return commit.result;
+    }
     const request = new AddOffsetsToTxnRequest(this, offsets, group);
     this.enqueue(request);
     return request.result;

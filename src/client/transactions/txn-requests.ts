@@ -160,6 +160,15 @@ export abstract class TxnRequest {
   }
 }
 
+/**
+ * `maybeUpdateTransactionV2Enabled`: transaction version 2 (KIP-890 part 2) is used when the cluster finalizes
+ * `transaction.version` >= 2 and the coordinator serves EndTxn v5; it takes effect at the next transaction.
+ */
+function noteTransactionVersion(manager: TransactionManager, connection: BrokerConnection): void {
+  const level = connection.finalizedFeatures.get('transaction.version') ?? 0;
+  manager.coordinatorSupportsTransactionV2 = level >= 2 && connection.versionFor(ApiKey.EndTxn, 5, 5) !== null;
+}
+
 /** InitProducerId: a producer id (first call), or KIP-360's epoch bump with the current id and epoch. */
 export class InitProducerIdRequest extends TxnRequest {
   readonly kind = TxnRequestKind.initProducerId;
@@ -179,6 +188,7 @@ export class InitProducerIdRequest extends TxnRequest {
     const version = connection.versionFor(ApiKey.InitProducerId, 0, 5);
     if (version === null) return this.unsupported('InitProducerId; idempotence and transactions need it (set idempotent: false to produce without it)');
     this.manager.coordinatorSupportsBumpingEpoch = version >= 3;
+    noteTransactionVersion(this.manager, connection);
     if (this.bump !== null && version < 3) {
       this.manager.transitionToAbortableErrorWithEpochBump(this.manager.errorFor('InitProducerId', ErrorCode.UNSUPPORTED_VERSION, ErrorKind.fatal, 'the coordinator cannot bump the epoch'));
       this.result.fail(this.manager.lastError as KafkaClientError);
@@ -316,7 +326,7 @@ export class TxnOffsetCommitRequest extends TxnRequest {
   }
 
   async send(connection: BrokerConnection): Promise<TxnOutcome> {
-    const version = connection.versionFor(ApiKey.TxnOffsetCommit, 0, 4);
+    const version = this.manager.transactionVersion2 ? connection.versionFor(ApiKey.TxnOffsetCommit, 5, 5) : connection.versionFor(ApiKey.TxnOffsetCommit, 0, 4);
     if (version === null) return this.unsupported('TxnOffsetCommit');
     const byTopic = new Map<string, OffsetToCommit[]>();
     for (const offset of this.offsets) {
@@ -387,6 +397,7 @@ export class EndTxnRequest extends TxnRequest {
       producerEpoch: producer.epoch,
       committed: this.commit,
     });
+    noteTransactionVersion(this.manager, connection);
     const outcome = this.outcomeFor(response.errorCode);
     if (outcome !== null) return outcome;
     // KIP-890 part 2: the coordinator bumped the epoch with this EndTxn; the next transaction starts at sequence 0.
