@@ -193,6 +193,28 @@ for (const target of TRANSACTION_TARGETS) {
       assert.deepEqual(read.records.map((r) => r.value), ['out-1']);
     });
 
+    it('close() aborts an open transaction (Sender: "Aborting incomplete transaction due to shutdown")', async () => {
+      const topic = 'txn-close';
+      const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'txn-close-id' });
+      await producer.beginTransaction();
+      await producer.send({ topic, partition: 0, value: 'never-committed' });
+      await producer.close();
+      // The abort marker makes the partition stable again; nothing is visible.
+      const read = await readCommitted(reader, topic, 0, { waitForStable: true });
+      assert.deepEqual(read.records, []);
+      assert.deepEqual(read.markers.map((m) => m.type), ['abort']);
+    });
+
+    it('a transaction.timeout.ms above the broker maximum is fatal: INVALID_TRANSACTION_TIMEOUT', async () => {
+      const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'txn-timeout-id', transactionTimeoutMs: 3_600_000 });
+      try {
+        await assert.rejects(producer.initTransactions(), (error: unknown) => error instanceof KafkaClientError && error.errorName === 'INVALID_TRANSACTION_TIMEOUT' && error.kind === 'fatal');
+        assert.equal(producer.transactionState, 'FATAL_ERROR');
+      } finally {
+        await producer.close();
+      }
+    });
+
     it('refuses transactional calls in the wrong state with typed errors', async () => {
       const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'txn-states-id' });
       try {
