@@ -35,6 +35,8 @@ for (const target of TRANSACTION_TARGETS) {
     before(async () => {
       broker = await target.start();
       reader = await openConnection(broker.bootstrap);
+      // The scenarios expect the client to pick the protocol the broker finalizes.
+      assert.equal(reader.finalizedFeatures.get('transaction.version') ?? 0, target.transactionVersion);
     });
 
     after(async () => {

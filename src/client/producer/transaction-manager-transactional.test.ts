@@ -141,6 +141,20 @@ describe('transactional TransactionManager (TransactionManagerTest)', () => {
     assert.throws(() => manager.maybeAddPartition('t', 0), (thrown: unknown) => thrown === error);
   });
 
+  it('testTransactionalIdAuthorizationFailureInInitProducerId: initTransactions() fails and may be called again', async () => {
+    const manager = new TransactionManager({ transactionalId: 'tx' });
+    const first = manager.initializeTransactions();
+    await next(manager).send(coordinator({ [ApiKey.InitProducerId]: [initAnswer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)] }));
+    const error = await rejection(first.promise);
+    assert.equal(error.kind, 'abortable');
+    assert.match(error.message, /initTransactions\(\) again/);
+    assert.equal(manager.state, TransactionState.uninitialized);
+    const second = manager.initializeTransactions();
+    await next(manager).send(coordinator({ [ApiKey.InitProducerId]: [initAnswer(0)] }));
+    await second.promise;
+    assert.equal(manager.state, TransactionState.ready);
+  });
+
   it('testFailIfNotReadyForSendNoOngoingTransaction: a send outside a transaction is refused', async () => {
     const manager = await initialized();
     assert.throws(() => manager.maybeAddPartition('t', 0), (error: unknown) => error instanceof KafkaClientError && error.errorName === 'INVALID_TXN_STATE' && /beginTransaction/.test(error.message));

@@ -205,6 +205,13 @@ export class TransactionManager {
     this.transitionTo(TransactionState.abortableError, error);
   }
 
+  /** InitProducerId failed with an abortable error (authorization): back to UNINITIALIZED via ABORTABLE_ERROR. */
+  initializationFailed(error: KafkaClientError): void {
+    this.transitionTo(TransactionState.abortableError, error);
+    this.transitionTo(TransactionState.uninitialized);
+    this.pendingResult = null;
+  }
+
   /** `abortableErrorIfPossible`: an error that needs a new epoch is abortable only if the coordinator can bump it. */
   transitionToAbortableErrorWithEpochBump(error: KafkaClientError): void {
     if (!this.coordinatorSupportsBumpingEpoch) {

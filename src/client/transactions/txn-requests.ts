@@ -215,6 +215,15 @@ export class InitProducerIdRequest extends TxnRequest {
       this.manager.transitionToFatal(error);
       return DONE;
     }
+    const policy = txnPolicyFor(this.kind, response.errorCode);
+    if (this.bump === null && policy.action === TxnAction.abortable) {
+      // Nothing to abort yet (an ACL is missing): the producer goes back to UNINITIALIZED, so initTransactions()
+      // can be called again once the cause is fixed.
+      const error = this.manager.errorFor('InitProducerId', response.errorCode, ErrorKind.abortable, 'grant the principal WRITE on the transactional id (or fix the cause), then call initTransactions() again');
+      this.manager.initializationFailed(error);
+      this.result.fail(error);
+      return DONE;
+    }
     return this.outcomeFor(response.errorCode) ?? DONE;
   }
 }
