@@ -195,6 +195,40 @@ for (const target of TRANSACTION_TARGETS) {
       assert.deepEqual(read.records.map((r) => r.value), ['out-1']);
     });
 
+    it('testRecoveryFromAbortableErrorTransactionStarted: a rejected batch (INVALID_RECORD) is abortable; after the abort (and its epoch bump) the next transaction commits', async () => {
+      // A compacted topic refuses a record without a key: a definite, non-retriable failure of a sequenced batch.
+      const topic = 'txn-abortable';
+      const created = await reader.send(ApiKey.CreateTopics, reader.versionFor(ApiKey.CreateTopics, 2, 7) ?? 2, {
+        topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [{ name: 'cleanup.policy', value: 'compact' }] }],
+        timeoutMs: 30_000,
+        validateOnly: false,
+      });
+      assert.equal(created.topics[0].errorCode, 0);
+      const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'txn-abortable-id' });
+      try {
+        await producer.initTransactions();
+        const before = producer.producerIdAndEpoch;
+        await assert.rejects(
+          producer.transaction(async (tx) => {
+            await tx.send({ topic, partition: 0, key: 'k', value: 'kept-out' });
+            await tx.send({ topic, partition: 0, value: 'no-key' });
+          }),
+          (error: unknown) => error instanceof KafkaClientError && error.errorName === 'INVALID_RECORD' && error.kind === 'abortable',
+        );
+        assert.equal(producer.transactionState, 'READY', 'transaction() aborted it');
+        const after = producer.producerIdAndEpoch;
+        assert.ok(before !== null && after !== null && after.producerId === before.producerId && after.epoch === before.epoch + 1, 'the epoch was bumped (KIP-360 / KIP-890)');
+        await producer.transaction(async (tx) => {
+          await tx.send({ topic, partition: 0, key: 'k', value: 'committed' });
+        });
+      } finally {
+        await producer.close();
+      }
+      const read = await readCommitted(reader, topic, 0, { waitForStable: true });
+      assert.deepEqual(read.records.map((r) => r.value), ['committed']);
+      assert.equal(read.records[0].sequence, 0, 'the new epoch starts at sequence 0');
+    });
+
     it('close() aborts an open transaction (Sender: "Aborting incomplete transaction due to shutdown")', async () => {
       const topic = 'txn-close';
       const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'txn-close-id' });
@@ -215,6 +249,30 @@ for (const target of TRANSACTION_TARGETS) {
       } finally {
         await producer.close();
       }
+    });
+
+    it('KIP-447: offsets sent with the generation of a member the group does not have are refused (abortable); nothing of the transaction is visible', async () => {
+      const groupId = 'txn-zombie-consumer-group';
+      const input = new Producer({ bootstrap: broker.bootstrap });
+      await input.send({ topic: 'txn-zombie-consumer-in', partition: 0, value: 'in' });
+      await input.close();
+      const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'txn-zombie-consumer-id' });
+      try {
+        await assert.rejects(
+          producer.transaction(async (tx) => {
+            await tx.send({ topic: 'txn-zombie-consumer-out', partition: 0, value: 'from-a-zombie-consumer' });
+            await tx.sendOffsets({ groupId, generationId: 7, memberId: 'member-that-left', groupInstanceId: null }, [{ topic: 'txn-zombie-consumer-in', partition: 0, offset: 1 }]);
+          }),
+          (error: unknown) => error instanceof KafkaClientError && error.kind === 'abortable' && ['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION'].includes(error.errorName),
+        );
+        assert.equal(producer.transactionState, 'READY');
+      } finally {
+        await producer.close();
+      }
+      const read = await readCommitted(reader, 'txn-zombie-consumer-out', 0, { waitForStable: true });
+      assert.deepEqual(read.records, []);
+      const committed = await stableCommittedOffset(reader, groupId, 'txn-zombie-consumer-in', 0);
+      assert.equal(committed.offset, -1n, 'no offset was committed');
     });
 
     it('refuses transactional calls in the wrong state with typed errors', async () => {

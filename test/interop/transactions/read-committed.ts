@@ -13,6 +13,7 @@ export interface CommittedRecord {
   readonly value: string | null;
   readonly producerId: bigint;
   readonly producerEpoch: number;
+  readonly sequence: number;
   readonly transactional: boolean;
 }
 
@@ -89,6 +90,7 @@ export async function readCommitted(connection: BrokerConnection, topic: string,
             value: record.value === null ? null : record.value.toString('utf8'),
             producerId: batch.producerId,
             producerEpoch: batch.producerEpoch,
+            sequence: record.sequence,
             transactional: batch.isTransactional,
           });
         }
