@@ -241,6 +241,31 @@ for (const target of TRANSACTION_TARGETS) {
       assert.deepEqual(read.markers.map((m) => m.type), ['abort']);
     });
 
+    it('transaction.timeout.ms: the coordinator aborts a transaction left open too long; its commit fails and nothing is visible', async (t) => {
+      const topic = 'txn-timeout';
+      const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'txn-timed-out-id', transactionTimeoutMs: 1000 });
+      let failure: KafkaClientError | null = null;
+      try {
+        await producer.beginTransaction();
+        await producer.send({ topic, partition: 0, value: 'timed-out' });
+        // Past the timeout and the broker's check interval: the coordinator bumps the epoch and aborts.
+        await new Promise((resolve) => setTimeout(resolve, 4000));
+        await producer.commitTransaction().catch((error: unknown) => {
+          failure = error as KafkaClientError;
+        });
+      } finally {
+        await producer.close();
+      }
+      assert.ok(failure !== null, 'the commit of a timed-out transaction fails');
+      const error = failure as KafkaClientError;
+      assert.ok(error instanceof KafkaClientError);
+      t.diagnostic(`commit after the timeout: ${error.errorName} (${error.kind})`);
+      assert.ok(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTION_ABORTABLE', 'INVALID_TXN_STATE'].includes(error.errorName), error.message);
+      const read = await readCommitted(reader, topic, 0, { waitForStable: true });
+      assert.deepEqual(read.records, []);
+      assert.deepEqual(read.markers.map((m) => m.type), ['abort']);
+    });
+
     it('a transaction.timeout.ms above the broker maximum is fatal: INVALID_TRANSACTION_TIMEOUT', async () => {
       const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'txn-timeout-id', transactionTimeoutMs: 3_600_000 });
       try {

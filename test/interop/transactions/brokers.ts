@@ -24,7 +24,12 @@ function referenceKafka(transactionVersion: number): BrokerTarget {
     name: `Apache Kafka 4.4 (transaction.version=${transactionVersion})`,
     transactionVersion,
     async start() {
-      const kafka = await startReferenceKafka({ brokers: 1, features: { 'transaction.version': transactionVersion } });
+      // Timed-out transactions are looked for every second instead of every 10 s, so the timeout scenario is short.
+      const kafka = await startReferenceKafka({
+        brokers: 1,
+        features: { 'transaction.version': transactionVersion },
+        config: { 'transaction.abort.timed.out.transaction.cleanup.interval.ms': '1000' },
+      });
       return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
     },
   };
