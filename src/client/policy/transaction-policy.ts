@@ -1,8 +1,8 @@
 // What the transactional producer does with each error code of each coordinator request: one row per
-// (request, code), each citing the handler of Kafka's `TransactionManager` it mirrors (SEMANTICS §4.6: the
-// `*Handler.handleResponse` methods, `abortableErrorIfPossible`, KIP-360, KIP-447, KIP-588, KIP-890). A code
-// without a row falls back to Kafka's rule for unexpected errors: retriable codes are retried, anything else is
-// fatal (the handlers' final `fatalError(new KafkaException("Unexpected error ..."))`).
+// (request, code), each citing the handler of Kafka's `TransactionManager` it mirrors (the `*Handler.handleResponse`
+// methods, `abortableErrorIfPossible`, KIP-360, KIP-447, KIP-588, KIP-890). A code without a row falls back to
+// Kafka's rule for unexpected errors: retriable codes are retried, anything else is fatal (the handlers' final
+// `fatalError(new KafkaException("Unexpected error ..."))`).
 import { ErrorCode, isRetriable } from '../../protocol/errors/index.ts';
 
 export const TxnAction = {

@@ -398,7 +398,7 @@ describe('transactional TransactionManager (TransactionManagerTest)', () => {
 });
 
 describe('transaction policy table', () => {
-  it('classifies each request error as Kafka 4 TransactionManager does (SEMANTICS §4.6)', () => {
+  it("classifies each request error as Kafka 4's TransactionManager handlers do", () => {
     for (const kind of ['InitProducerId', 'AddPartitionsToTxn', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn'] as const) {
       assert.equal(txnPolicyFor(kind, ErrorCode.PRODUCER_FENCED).action, TxnAction.fenced, kind);
       assert.equal(txnPolicyFor(kind, ErrorCode.INVALID_PRODUCER_EPOCH).action, TxnAction.fenced, kind);

@@ -5,7 +5,7 @@
 // request's send) that the Sender serves, one at a time, before produce data. It has no timers, sockets or
 // awaits: the Sender and the producer call it synchronously, so no interleaving can observe half an update.
 //
-// States and valid transitions are `TransactionManager.State.isTransitionValid` (SEMANTICS §4.6). An idempotent
+// States and valid transitions are `TransactionManager.State.isTransitionValid`. An idempotent
 // producer only walks UNINITIALIZED -> INITIALIZING -> READY (and back to UNINITIALIZED to take a new producer
 // id when its epoch is exhausted); any state may go to FATAL_ERROR.
 import { NO_SEQUENCE, incrementSequence } from '../../protocol/records/batch-header.ts';
@@ -509,7 +509,7 @@ export class TransactionManager {
       return true;
     }
     // A retried batch goes only when it is the lowest in-flight sequence: one batch at a time until the chain
-    // heals (SEMANTICS §4.4).
+    // heals (`RecordAccumulator.shouldStopDrainBatchesForPartition`).
     const firstInflight = entry.firstInflightSequence;
     return firstInflight === NO_SEQUENCE || first.baseSequence === firstInflight;
   }

@@ -207,7 +207,7 @@ export class InitProducerIdRequest extends TxnRequest {
       return DONE;
     }
     if (!this.manager.isTransactional) {
-      // InitProducerId without a transactional id (SEMANTICS §2.7): retried while retriable, else fatal.
+      // InitProducerId without a transactional id (`ProducerIdManager`, KIP-98): retried while retriable, else fatal.
       const policy = txnPolicyFor(this.kind, response.errorCode);
       if (policy.action === TxnAction.retry || policy.action === TxnAction.lookupCoordinator) return { action: 'retry', backoffMs: this.manager.retryBackoffMs };
       const error = this.manager.errorFor('InitProducerId', response.errorCode, ErrorKind.fatal, adviceFor(TxnAction.fatal));
