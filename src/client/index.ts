@@ -1,7 +1,8 @@
-// seqlog/client: the producer (idempotent by default), the consumer (read_committed by default), and the broker
-// connection they are built on.
+// seqlog/client: the producer (idempotent by default, transactional with a transactionalId), the consumer
+// (read_committed by default), and the broker connection they are built on.
 export { Producer } from './producer/producer.ts';
-export type { ProducerRecord, SendOptions, RecordMetadata, RecordValue } from './producer/producer.ts';
+export type { ProducerRecord, SendOptions, RecordMetadata, RecordValue, Transaction, TransactionOffset, GroupMetadataInput, ConsumerGroupMetadata } from './producer/producer.ts';
+export { TransactionState } from './producer/transaction-manager.ts';
 export type { ProducerOptions, Acks, CompressionName } from './config/producer-config.ts';
 export type { ProducerMetricsSnapshot } from './producer/producer-metrics.ts';
 export { KafkaClientError, ErrorKind } from './errors/kafka-client-error.ts';

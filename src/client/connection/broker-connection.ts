@@ -39,6 +39,8 @@ export class BrokerConnection {
   readonly address: { readonly host: string; readonly port: number };
   /** Filled by `negotiateApiVersions`. */
   apiVersions: BrokerApiVersions = new Map();
+  /** Feature name -> finalized max version level (ApiVersions v3+ `FinalizedFeatures`, e.g. transaction.version). */
+  finalizedFeatures: ReadonlyMap<string, number> = new Map();
 
   private constructor(
     private readonly socket: Socket,
@@ -141,6 +143,7 @@ export class BrokerConnection {
     });
     if (response.errorCode !== 0) response = await this.send(ApiKey.ApiVersions, 0, { clientSoftwareName: '', clientSoftwareVersion: '' });
     this.apiVersions = new Map(response.apiKeys.map((key) => [key.apiKey, { minVersion: key.minVersion, maxVersion: key.maxVersion }]));
+    this.finalizedFeatures = new Map((response.finalizedFeatures ?? []).map((feature) => [feature.name, feature.maxVersionLevel]));
     return this.apiVersions;
   }
 
