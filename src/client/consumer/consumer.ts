@@ -16,6 +16,7 @@ import { readPartitionFetch } from './completed-fetch.ts';
 import { ConsumerCoordinator, type OffsetAndMetadata } from './consumer-coordinator.ts';
 import { ConsumerRecord, type ConsumerBatch } from './consumer-record.ts';
 import { Fetcher, type FetcherMetrics } from './fetcher.ts';
+import type { ConsumerGroupMetadata } from '../transactions/txn-requests.ts';
 import { PartitionState, partitionKey, type OffsetResetStrategy, type TopicPartition } from './partition-state.ts';
 
 export interface RebalanceListener {
@@ -168,6 +169,21 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.mode = 'none';
     this.topics = [];
     this.pattern = null;
+  }
+
+  /**
+   * The group generation this consumer belongs to, for a transactional producer's `sendOffsets` (Kafka's
+   * `KafkaConsumer.groupMetadata()`, KIP-447): the coordinator refuses offsets from a member of an older
+   * generation, which is what fences a consumer that lost its partitions in a rebalance.
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    if (this.coordinator === null) throw KafkaClientError.config('groupMetadata() needs group.id', 'consumer');
+    return {
+      groupId: this.config.groupId ?? '',
+      generationId: this.coordinator.generationId,
+      memberId: this.coordinator.memberId,
+      groupInstanceId: this.config.groupInstanceId,
+    };
   }
 
   /** The partitions this consumer owns now. */
