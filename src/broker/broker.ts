@@ -5,11 +5,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultBrokerConfig, type BrokerConfig } from './config.ts';
-import type { BrokerContext, BrokerTestHooks } from './broker-context.ts';
+import type { BrokerContext } from './broker-context.ts';
+import { BrokerControl, type ControlFunction } from './broker-control.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { dispatchRequest } from './dispatch.ts';
 import { handlerMap } from './handlers/registry.ts';
+import type { ApiKey } from '../protocol/messages/generated/index.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
@@ -18,7 +20,6 @@ import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
-import { ProducerStateRegistry } from './producer-state/producer-state-registry.ts';
 
 export interface StartBrokerOptions extends Partial<BrokerConfig> {
   /** A pino-compatible logger; silent by default. */
@@ -29,8 +30,6 @@ export interface StartBrokerOptions extends Partial<BrokerConfig> {
   groupCoordinator?: Partial<GroupCoordinatorConfig>;
   /** The file system under every log, snapshot and checkpoint; injectable for disk-fault tests. */
   fs?: LogFileSystem;
-  /** TEST ONLY: fault switches for mutation tests (see `BrokerTestHooks`). */
-  testHooks?: BrokerTestHooks;
 }
 
 export interface RunningBroker {
@@ -42,6 +41,12 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * Intercepts requests of one API key before their handler (franz-go kfake's `ControlKey`): `control` answers a
+   * request by returning `{ response }`, or returns nothing to let it (possibly changed in place) through.
+   * Returns a function that removes the control. This is the testkit's fault-injection point.
+   */
+  control<K extends ApiKey>(apiKey: K, control: ControlFunction<K>): () => void;
   /** Stops accepting, closes connections, flushes and closes every log (a clean shutdown). */
   close(): Promise<void>;
 }
@@ -58,7 +63,7 @@ export interface BrokerMetrics {
 }
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
-  const { logger = silentLogger, clock = Date.now, groupCoordinator, fs, testHooks, ...overrides } = options;
+  const { logger = silentLogger, clock = Date.now, groupCoordinator, fs, ...overrides } = options;
   const config: BrokerConfig = { ...defaultBrokerConfig, ...withoutUndefined(overrides) };
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
@@ -82,20 +87,17 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   let server: KafkaServer;
   let port: number;
   let context: BrokerContext;
-  let producerStates: ProducerStateRegistry;
+  let logs: LogManager;
+  const controls = new BrokerControl();
   let identity: ReturnType<typeof loadOrCreateIdentity>;
   try {
     identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
-    producerStates = new ProducerStateRegistry({
+    // Every partition log rebuilds its producer state from its latest snapshot plus the log after it (Kafka's
+    // `UnifiedLog.rebuildProducerState`) as it opens, so deduplication and open transactions survive restarts;
+    // a clean close snapshots it at each log's end.
+    logs = await LogManager.open({
       dataDir: config.dataDir,
-      clock,
-      logger,
-      ...(fs === undefined ? {} : { fs }),
-      config: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
-    });
-    const logs = await LogManager.open({
-      hooksFor: producerStates.hooksFor,
-      dataDir: config.dataDir,
+      producerState: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
       ...(fs === undefined ? {} : { fs }),
       config: logConfigFromBroker(config),
       clock,
@@ -103,12 +105,6 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     });
     openedInOrder.push(logs);
-    // Rebuilds every partition's producer state from its latest snapshot plus the log after it (Kafka's
-    // `UnifiedLog.rebuildProducerState`), so deduplication holds across restarts. Closed before the logs: a clean
-    // close snapshots producer state at each log's end.
-    producerStates.loadAll(logs);
-    const states = producerStates;
-    openedInOrder.push({ close: () => states.close() });
 
     const groups = GroupCoordinator.open({
       dataDir: config.dataDir,
@@ -134,12 +130,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       endpoint,
       logs,
       producerIds: ProducerIdManager.open(config.dataDir, fs),
-      producerStates,
       groups,
       logger,
       clock,
-      handlers: handlerMap(),
-      ...(testHooks === undefined ? {} : { testHooks }),
+      handlers: controls.wrap(handlerMap()),
     };
     const ready = context;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
@@ -166,7 +160,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir: config.dataDir,
     clusterId: identity.clusterId,
     metrics() {
-      return { connections: server.connectionCount, ...producerStates.metrics() };
+      return { connections: server.connectionCount, ...logs.producerStateMetrics() };
+    },
+    control(apiKey, control) {
+      return controls.add(apiKey, control);
     },
     close() {
       closing ??= (async () => {

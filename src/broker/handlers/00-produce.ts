@@ -16,7 +16,6 @@ import { BatchRejectReason, validateBatchForAppend } from '../../protocol/record
 import { CLOSE_CONNECTION, type ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
-import { appendRecordsAsLeader } from '../partition-append.ts';
 
 /** ZSTD needs Produce v7+ (KIP-110). */
 const ZSTD_MIN_PRODUCE_VERSION = 7;
@@ -147,7 +146,7 @@ function appendPartition(
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
   try {
-    const appended = appendRecordsAsLeader(log, partition.records, header, broker.testHooks?.disableDeduplication === true ? { skipProducerStateChecks: true } : {});
+    const appended = log.append(partition.records);
     result.baseOffset = appended.baseOffset;
     result.logAppendTimeMs = appended.logAppendTime;
     result.logStartOffset = appended.logStartOffset;

@@ -7,7 +7,6 @@ import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../prot
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { errorCodeOf } from '../broker-error.ts';
-import { producerStateFor } from '../producer-state/producer-state-registry.ts';
 
 const LATEST_TIMESTAMP = -1n;
 const EARLIEST_TIMESTAMP = -2n;
@@ -28,7 +27,7 @@ export const listOffsetsHandler: ApiHandler<typeof ApiKey.ListOffsets> = {
         if (log === undefined) return { ...answer, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (partition.currentLeaderEpoch > 0) return { ...answer, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
         try {
-          const stable = producerStateFor(log).lastStableOffset(log.highWatermark);
+          const stable = log.lastStableOffset;
           switch (partition.timestamp) {
             case LATEST_TIMESTAMP:
               return { ...answer, offset: request.isolationLevel === READ_COMMITTED ? stable : log.highWatermark, leaderEpoch: 0 };

@@ -8,11 +8,17 @@
 //
 // On this single-replica broker the high watermark is the end of what is durable under the fsync policy:
 // with 'always' the fsynced end, otherwise the log end offset. Reads never return data at or above it.
+//
+// The log owns its partition's producer state (Kafka's `UnifiedLog.producerStateManager`): loaded from the latest
+// snapshot plus a replay of the log when the log opens, checked and updated by every append (duplicates, epochs,
+// sequences, transactions), snapshotted at each roll and at close, rebuilt after a truncation. The last stable
+// offset (the end of what READ_COMMITTED readers see) comes from it.
 import { ErrorCode } from '../../protocol/errors/error-table.ts';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   BatchField,
   CURRENT_MAGIC,
+  NO_PRODUCER_ID,
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
   batchSizeAt,
@@ -37,6 +43,13 @@ import type { BatchLocation, BatchVisitor } from './log-segment.ts';
 import { findRecordAtOrAfter } from './record-timestamps.ts';
 import type { AbortedTransaction } from './transaction-index.ts';
 import type { RecordsDecompressor, TimestampAndOffset } from './record-timestamps.ts';
+import { AppendOrigin } from '../producer-state/append-origin.ts';
+import { lastSequenceOf, producerBatchOf } from '../producer-state/producer-batch.ts';
+import { rebuildProducerState, recordCompletedTxn, takeSnapshotSafely } from '../producer-state/producer-state-loader.ts';
+import { ProducerStateManager } from '../producer-state/producer-state-manager.ts';
+import type { ProducerStateManagerConfig } from '../producer-state/producer-state-manager.ts';
+import type { ProducerAppendInfo } from '../producer-state/producer-append-info.ts';
+import type { CompletedTxn } from '../producer-state/txn-metadata.ts';
 
 /** The subset of a pino logger the log uses. */
 export interface LogLogger {
@@ -45,7 +58,7 @@ export interface LogLogger {
   error(details: object, message: string): void;
 }
 
-/** Hooks for producer state and transactions; all run synchronously inside the operation that fires them. */
+/** Observers of log events; all run synchronously inside the operation that fires them (after producer state). */
 export interface LogHooks {
   /** A new active segment starts at `baseOffset` (Kafka takes a producer-state snapshot here). */
   onRoll?(baseOffset: bigint): void;
@@ -68,6 +81,8 @@ export interface PartitionLogOptions {
   hooks?: LogHooks;
   /** How ListOffsets by timestamp reads compressed batches; default: the protocol's codecs. */
   decompress?: RecordsDecompressor;
+  /** `producer.id.expiration.ms`, the producer id bound, `transaction.max.timeout.ms`. */
+  producerState?: Partial<ProducerStateManagerConfig>;
 }
 
 export interface AppendOptions {
@@ -75,14 +90,23 @@ export interface AppendOptions {
   leaderEpoch?: number;
   /** Default: the topic's `message.timestamp.type`. */
   timestampType?: TimestampType;
+  /**
+   * Who appends (Kafka's `AppendOrigin`): `CLIENT` (Produce, the default: duplicate detection, epoch and sequence
+   * checks) or `COORDINATOR` (transaction markers: epoch and coordinator-epoch checks only).
+   */
+  origin?: typeof AppendOrigin.client | typeof AppendOrigin.coordinator;
 }
 
 export interface AppendResult {
   baseOffset: bigint;
   lastOffset: bigint;
-  /** The broker time stamped on the batch with LogAppendTime, else -1. */
+  /** The broker time stamped on the batch with LogAppendTime, else -1; for a duplicate, the original's timestamp. */
   logAppendTime: bigint;
   logStartOffset: bigint;
+  /** False when the batch was a duplicate answered with the original's offsets and not stored again. */
+  appended: boolean;
+  /** The transaction a COMMIT/ABORT marker completed on this partition, if one was open. */
+  completedTxn: CompletedTxn | null;
 }
 
 export interface ReadOptions {
@@ -119,6 +143,8 @@ const protocolDecompressor: RecordsDecompressor = (compression, data) => {
 
 export class PartitionLog {
   readonly directory: string;
+  /** This partition's producer state (idempotence and transactions), loaded when the log opens. */
+  readonly producerState: ProducerStateManager;
   private config: LogConfig;
   private readonly fs: LogFileSystem;
   private readonly clock: () => number;
@@ -162,6 +188,13 @@ export class PartitionLog {
       onFailure: (error) => this.goOffline('fsync failed', error),
     });
     this.lastNotifiedHighWatermark = this.highWatermark;
+    this.producerState = new ProducerStateManager({
+      directory: this.directory,
+      fs: this.fs,
+      logger: this.logger,
+      partition: basename(this.directory),
+      ...(options.producerState === undefined ? {} : { config: options.producerState }),
+    });
     this.startIntervalFlush();
   }
 
@@ -207,7 +240,15 @@ export class PartitionLog {
       for (const segment of loaded.segments) segment.close();
       throw new KafkaStorageError(`cannot open log ${options.directory}`, { cause: error });
     }
-    return new PartitionLog(options, loaded, last.nextOffset);
+    const log = new PartitionLog(options, loaded, last.nextOffset);
+    try {
+      // Kafka's `UnifiedLog.rebuildProducerState`: latest snapshot, then replay, then a snapshot at the log end.
+      rebuildProducerState(log.producerState, log, { nowMs: clock(), logger, initialLoad: true });
+    } catch (error) {
+      await log.close().catch(() => undefined);
+      throw error;
+    }
+    return log;
   }
 
   get logStartOffset(): bigint {
@@ -225,6 +266,15 @@ export class PartitionLog {
       return durable < this.logEnd ? durable : this.logEnd;
     }
     return this.logEnd;
+  }
+
+  /**
+   * End of what READ_COMMITTED readers see (Kafka's `UnifiedLog.lastStableOffset`): the first offset of the
+   * earliest transaction still open (or completed with its marker not yet below the high watermark), else the
+   * high watermark.
+   */
+  get lastStableOffset(): bigint {
+    return this.producerState.lastStableOffset(this.highWatermark);
   }
 
   /** Offsets below this are on disk (covered by an fsync). */
@@ -274,8 +324,17 @@ export class PartitionLog {
   }
 
   /**
-   * Appends one record batch (magic 2, already validated by the caller, `batch` exactly one batch). Assigns
-   * `baseOffset = logEndOffset` and the leader epoch in place, stamps LogAppendTime if asked, and writes it.
+   * Appends one record batch as the partition leader (Kafka's `UnifiedLog.append`; magic 2, already validated by
+   * the caller, `batch` exactly one batch). For a batch with a producer id, in this order and with no
+   * interleaving point (the event-loop form of Kafka's partition lock):
+   *   1. client origin: a retry of one of the producer's last 5 batches (same epoch, same sequence range) is not
+   *      stored again; it is answered with the original's offsets and, as logAppendTime, the original's
+   *      timestamp (Kafka does so even on CreateTime topics);
+   *   2. offsets, leader epoch and LogAppendTime are assigned in place;
+   *   3. the batch, as it will be stored, is validated into one ProducerAppendInfo (epoch, sequence and
+   *      transaction rules): a failure throws a BrokerError with Kafka's code and nothing is written;
+   *   4. the bytes are written, and that same ProducerAppendInfo is stored; a marker's completed transaction is
+   *      indexed if aborted and moves the last stable offset.
    * Synchronous: the offsets are final when it returns, but the batch is durable (and visible to consumers
    * with fsync 'always') only once `waitDurable(result.lastOffset)` resolves.
    */
@@ -289,6 +348,14 @@ export class PartitionLog {
     }
     const lastOffsetDelta = batch.readInt32BE(BatchField.lastOffsetDelta);
     if (lastOffsetDelta < 0) throw new BrokerError(ErrorCode.INVALID_RECORD, 'negative lastOffsetDelta');
+    const origin = options.origin ?? AppendOrigin.client;
+    const producerId = batch.readBigInt64BE(BatchField.producerId);
+    const hasProducer = producerId !== NO_PRODUCER_ID;
+    if (hasProducer && origin === AppendOrigin.client) {
+      const duplicate = this.findDuplicate(batch, producerId, lastOffsetDelta);
+      if (duplicate !== null) return duplicate;
+    }
+
     const baseOffset = this.logEnd;
     const lastOffset = baseOffset + BigInt(lastOffsetDelta);
     const timestampType = options.timestampType ?? this.config.messageTimestampType;
@@ -302,6 +369,14 @@ export class PartitionLog {
       setLogAppendTime(batch, 0, batch.length, logAppendTime);
     }
     const maxTimestamp = batch.readBigInt64BE(BatchField.maxTimestamp);
+
+    // Validated once, on the batch as it will be stored (real offsets and timestamp); stored after the write.
+    let appendInfo: ProducerAppendInfo | null = null;
+    let completedTxn: CompletedTxn | null = null;
+    if (hasProducer) {
+      appendInfo = this.producerState.prepareUpdate(producerId, origin);
+      completedTxn = appendInfo.append(producerBatchOf(readBatchHeader(batch, 0), () => batch));
+    }
 
     let segment = this.activeSegment;
     if (this.shouldRoll(segment, batch.length, maxTimestamp, lastOffset, now)) segment = this.roll(now);
@@ -318,9 +393,34 @@ export class PartitionLog {
       throw error instanceof KafkaStorageError ? error : new KafkaStorageError('append failed', { cause: error });
     }
     this.logEnd = lastOffset + 1n;
+    if (appendInfo !== null) {
+      this.producerState.update(appendInfo);
+      if (completedTxn !== null) recordCompletedTxn(this.producerState, this, completedTxn, this.logger);
+    }
+    this.producerState.updateMapEndOffset(this.logEnd);
     if (this.config.fsync === 'always') this.groupCommit.request();
     else this.maybeNotifyHighWatermark();
-    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStart };
+    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStart, appended: true, completedTxn };
+  }
+
+  /** Step 1 of `append`: the answer to a retried batch, or null. */
+  private findDuplicate(batch: Buffer, producerId: bigint, lastOffsetDelta: number): AppendResult | null {
+    const baseSequence = batch.readInt32BE(BatchField.baseSequence);
+    const duplicate = this.producerState.findDuplicateBatch(
+      producerId,
+      batch.readInt16BE(BatchField.producerEpoch),
+      baseSequence,
+      lastSequenceOf(baseSequence, lastOffsetDelta),
+    );
+    if (duplicate === null) return null;
+    return {
+      baseOffset: duplicate.firstOffset,
+      lastOffset: duplicate.lastOffset,
+      logAppendTime: duplicate.timestamp,
+      logStartOffset: this.logStart,
+      appended: false,
+      completedTxn: null,
+    };
   }
 
   /**
@@ -507,6 +607,7 @@ export class PartitionLog {
     if (offset > this.logStart) {
       this.logStart = offset;
       this.persistLogStartOffset(true);
+      this.producerState.onLogStartOffsetIncremented(offset);
       this.hooks.onLogStartOffsetChanged?.(offset);
       this.deleteSegmentsWhile((segment, next) => next !== null && next.baseOffset <= this.logStart);
     }
@@ -577,6 +678,7 @@ export class PartitionLog {
     }
     this.lastNotifiedHighWatermark = this.highWatermark;
     this.groupCommit.request();
+    rebuildProducerState(this.producerState, this, { nowMs: now, logger: this.logger });
     this.hooks.onTruncated?.(this.logEnd);
   }
 
@@ -611,6 +713,9 @@ export class PartitionLog {
     this.groupCommit.rejectAll(closedError);
     try {
       if (this.offlineError === null) {
+        // A clean shutdown snapshots producer state at the log end, so the next start replays nothing.
+        this.producerState.updateMapEndOffset(this.logEnd);
+        takeSnapshotSafely(this.producerState, this.logger);
         const active = this.activeSegment;
         active.seal();
         active.writeIndexes(true);
@@ -664,6 +769,9 @@ export class PartitionLog {
     this.directoryNeedsFlush = true;
     // The rolled segment is flushed now whatever the policy, as Kafka does, so recovery scans only the tail.
     this.groupCommit.request();
+    // Kafka snapshots producer state at every roll, at the new segment's base offset.
+    this.producerState.updateMapEndOffset(created.baseOffset);
+    takeSnapshotSafely(this.producerState, this.logger);
     this.hooks.onRoll?.(created.baseOffset);
     return created;
   }
@@ -705,6 +813,8 @@ export class PartitionLog {
   private maybeNotifyHighWatermark(): void {
     const highWatermark = this.highWatermark;
     if (highWatermark <= this.lastNotifiedHighWatermark) return;
+    // Completed transactions whose marker is now below the high watermark stop holding back the LSO.
+    this.producerState.onHighWatermarkUpdated(highWatermark);
     this.lastNotifiedHighWatermark = highWatermark;
     for (const listener of this.highWatermarkListeners) {
       try {
@@ -735,8 +845,12 @@ export class PartitionLog {
     const first = this.segments[0].baseOffset;
     if (first > this.logStart) {
       this.logStart = first;
+      this.producerState.onLogStartOffsetIncremented(first);
       this.hooks.onLogStartOffsetChanged?.(first);
     }
+    // Snapshots go with their segments, and so do any inside the deleted range (below the new log start).
+    for (const baseOffset of deleted) this.producerState.deleteSnapshot(baseOffset);
+    this.producerState.deleteSnapshotsBefore(first);
     this.persistLogStartOffset(false);
     this.fs.fsyncDirectory(this.directory).catch((error: unknown) => {
       this.logger.warn({ directory: this.directory, error }, 'directory fsync after segment deletion failed');
