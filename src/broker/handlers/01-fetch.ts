@@ -70,8 +70,14 @@ function readPartition(
     return data;
   }
   try {
+    // READ_COMMITTED reads stop at the LSO and carry the aborted transactions of the range (Kafka's
+    // `LocalLog.read` with `includeAbortedTxns`); the consumer filters with them.
     const maxOffset = readCommitted ? data.lastStableOffset : data.highWatermark;
-    data.records = log.read(partition.fetchOffset, maxBytes, { maxOffset, minOneMessage }).records;
+    const read = log.read(partition.fetchOffset, maxBytes, { maxOffset, minOneMessage, abortedTransactions: readCommitted });
+    data.records = read.records;
+    if (read.abortedTransactions !== null) {
+      data.abortedTransactions = read.abortedTransactions.map(({ producerId, firstOffset }) => ({ producerId, firstOffset }));
+    }
   } catch (error) {
     data.errorCode = errorCodeOf(error, broker.logger);
   }

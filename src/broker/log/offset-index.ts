@@ -52,6 +52,27 @@ export class OffsetIndex {
     return this.store.count === 0 ? null : this.entryAt(this.store.count - 1);
   }
 
+  /**
+   * Kafka's `OffsetIndex.fetchUpperBoundOffset`: the first entry whose position is at or past `position +
+   * fetchSize` (where a fetch of that many bytes from `position` ends at the latest), or null when none.
+   */
+  fetchUpperBoundOffset(position: number, fetchSize: number): OffsetPosition | null {
+    const target = position + fetchSize;
+    let low = 0;
+    let high = this.store.count - 1;
+    let found = -1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.store.data.readInt32BE(mid * ENTRY_SIZE + 4) >= target) {
+        found = mid;
+        high = mid - 1;
+      } else {
+        low = mid + 1;
+      }
+    }
+    return found === -1 ? null : this.entryAt(found);
+  }
+
   entryAt(i: number): OffsetPosition {
     return {
       offset: this.baseOffset + BigInt(this.store.data.readInt32BE(i * ENTRY_SIZE)),

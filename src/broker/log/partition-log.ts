@@ -114,6 +114,8 @@ export interface ReadOptions {
   maxOffset?: bigint;
   /** Return the first batch even when it is larger than maxBytes (KIP-74). Default true. */
   minOneMessage?: boolean;
+  /** READ_COMMITTED: also list the aborted transactions overlapping the data returned. Default false. */
+  abortedTransactions?: boolean;
 }
 
 export interface ReadResult {
@@ -123,6 +125,8 @@ export interface ReadResult {
   firstOffset: bigint | null;
   /** Last offset of the last batch returned, or null when none. */
   lastOffset: bigint | null;
+  /** With `abortedTransactions`: the aborted transactions a READ_COMMITTED reader needs (empty when none), else null. */
+  abortedTransactions: AbortedTransaction[] | null;
 }
 
 export interface TimestampLookupOptions {
@@ -456,7 +460,7 @@ export class PartitionLog {
     }
     const maxOffset = options.maxOffset ?? this.highWatermark;
     const minOneMessage = options.minOneMessage ?? true;
-    const empty: ReadResult = { records: Buffer.alloc(0), firstOffset: null, lastOffset: null };
+    const empty: ReadResult = { records: Buffer.alloc(0), firstOffset: null, lastOffset: null, abortedTransactions: options.abortedTransactions === true ? [] : null };
     if (fetchOffset >= maxOffset) return empty;
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
       const segment = this.segments[i];
@@ -480,7 +484,9 @@ export class PartitionLog {
       if (end === 0) return empty;
       // Do not pin a large read buffer for a small answer.
       const records = end === bytes.length ? bytes : end < bytes.length / 2 ? Buffer.from(bytes.subarray(0, end)) : bytes.subarray(0, end);
-      return { records, firstOffset: first.baseOffset, lastOffset };
+      const abortedTransactions =
+        options.abortedTransactions === true ? this.collectAbortedTransactions(fetchOffset, this.fetchUpperBoundOffset(i, first.position, end)) : null;
+      return { records, firstOffset: first.baseOffset, lastOffset, abortedTransactions };
     }
     return empty;
   }
@@ -593,6 +599,17 @@ export class PartitionLog {
       if (search.complete) break;
     }
     return found;
+  }
+
+  /**
+   * Where the aborted-transaction search of a read stops (Kafka's `LocalLog.addAbortedTransactions`): the offset
+   * index entry at or past the end of the bytes read, else the next segment's base offset, else the log end.
+   */
+  private fetchUpperBoundOffset(segmentIndex: number, position: number, fetchSize: number): bigint {
+    const fromIndex = this.segments[segmentIndex].offsetIndex.fetchUpperBoundOffset(position, fetchSize);
+    if (fromIndex !== null) return fromIndex.offset;
+    const next = this.segments[segmentIndex + 1];
+    return next === undefined ? this.logEnd : next.baseOffset;
   }
 
   /**
