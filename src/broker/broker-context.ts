@@ -5,6 +5,7 @@ import type { BrokerLogger } from './logger.ts';
 import type { AnyApiHandler } from './handlers/api-handler.ts';
 import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
+import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly producerIds: ProducerIdManager;
   /** The classic consumer-group coordinator (this node coordinates every group) and its committed offsets. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator (this node coordinates every transactional id) and its transaction log. */
+  readonly transactions: TransactionCoordinator;
   readonly logger: BrokerLogger;
   /** Wall clock in ms; injectable for tests and fault injection. */
   readonly clock: () => number;

@@ -20,6 +20,9 @@ import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
+import { writeTxnMarkers } from './log/txn-markers.ts';
+import { nodeFileSystem } from './log/log-file-system.ts';
+import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 
 export interface StartBrokerOptions extends Partial<BrokerConfig> {
   /** A pino-compatible logger; silent by default. */
@@ -122,6 +125,27 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     });
     openedInOrder.push(groups);
 
+    const producerIds = ProducerIdManager.open(config.dataDir, fs);
+    // Opened after the logs and groups it writes markers to, so closed before them: marker rounds in flight finish
+    // first. Transactions left in PrepareCommit/PrepareAbort by a crash are completed from here on.
+    const transactions = TransactionCoordinator.open({
+      dataDir: config.dataDir,
+      fs: fs ?? nodeFileSystem,
+      logger,
+      clock,
+      durability: config.fsync,
+      config: {
+        transactionMaxTimeoutMs: config.transactionMaxTimeoutMs,
+        transactionalIdExpirationMs: config.transactionalIdExpirationMs,
+        abortTimedOutTransactionCleanupIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
+        removeExpiredTransactionalIdsIntervalMs: config.transactionRemoveExpiredTransactionCleanupIntervalMs,
+      },
+      generateProducerId: () => producerIds.generateProducerId(),
+      writeMarkers: (marker) => writeTxnMarkers({ logs, clock, logger }, marker),
+      completeTransactionalOffsets: (producerId, _producerEpoch, commit) => groups.completeTransaction(producerId, commit),
+    });
+    openedInOrder.push(transactions);
+
     // The endpoint is known only after binding (port 0), so the context is completed then.
     const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
     context = {
@@ -129,8 +153,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clusterId: identity.clusterId,
       endpoint,
       logs,
-      producerIds: ProducerIdManager.open(config.dataDir, fs),
+      producerIds,
       groups,
+      transactions,
       logger,
       clock,
       handlers: controls.wrap(handlerMap()),
