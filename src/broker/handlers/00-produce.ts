@@ -4,6 +4,8 @@
 // append, which keeps a connection's batches in order — then, outside that synchronous part, wait until the
 // append is durable under the fsync policy before answering acks=1/all. acks=0 gets no response.
 // A failure of one partition never fails the others (Kafka's per-partition `ProduceResponse`).
+// Transactional batches are verified against the transaction coordinator first (KIP-890 part 1, on by default as
+// in Kafka 4.x): see log/transaction-verification.ts.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type {
   ProduceRequestPartitionProduceData,
@@ -16,6 +18,7 @@ import { BatchRejectReason, validateBatchForAppend } from '../../protocol/record
 import { CLOSE_CONNECTION, type ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
+import { verifyTransactionalAppend } from '../log/transaction-verification.ts';
 
 /** ZSTD needs Produce v7+ (KIP-110). */
 const ZSTD_MIN_PRODUCE_VERSION = 7;
@@ -142,6 +145,18 @@ function appendPartition(
   if (isTransactional(header.attributes) && transactionalId === null) {
     // Unreachable through `handle` (the whole request fails first); kept for direct callers.
     return { result: partitionResponse(partition.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED), durable: null };
+  }
+  if (isTransactional(header.attributes) && transactionalId !== null) {
+    // KIP-890 part 1: only a partition in the producer's ongoing transaction takes its transactional batches.
+    const verified = verifyTransactionalAppend(broker.transactions, log, {
+      transactionalId,
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      topic,
+      partition: partition.index,
+      produceVersion: version,
+    });
+    if (verified !== ErrorCode.NONE) return { result: partitionResponse(partition.index, verified), durable: null };
   }
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
