@@ -18,6 +18,7 @@ import {
   initTransactionsStep,
   isolatedFetchStep,
   latestOffsetStep,
+  timestampOffsetStep,
   describeProducersAfterMarkerStep,
   txnProduceStep,
   writeTxnMarkersStep,
@@ -218,6 +219,100 @@ const scenarios: Scenario[] = [
       describeProducersAfterMarkerStep('the partition holds the bumped epoch', 1),
     ],
   },
+  {
+    name: 'READ_COMMITTED aborted list stops at the fetch upper bound from the offset index (LocalLog.addAbortedTransactions)',
+    topics: { t: {} },
+    steps: [
+      ...initTransactionsStep('p1', 'a'),
+      ...initTransactionsStep('p2', 'b'),
+      // Batches of ~5 KB, so the offset index (an entry per index.interval.bytes = 4096) has entries to bound by.
+      addPartitionsStep('p1 adds t-0', 'p1', 'a', [{}]),
+      txnProduceStep('p1 5 KB at 0', 'a', [txn('p1', 0, 1, { valueBytes: 5000 })], [{ baseOffset: 0n }]),
+      endTxnStep('p1 aborts (marker 1)', 'p1', 'a', false),
+      addPartitionsStep('p2 adds t-0', 'p2', 'b', [{}]),
+      txnProduceStep('p2 5 KB at 2', 'b', [txn('p2', 0, 1, { valueBytes: 5000 })], [{ baseOffset: 2n }]),
+      endTxnStep('p2 aborts (marker 3)', 'p2', 'b', false),
+      addPartitionsStep('p1 adds t-0 again', 'p1', 'a', [{}]),
+      txnProduceStep('p1 5 KB at 4', 'a', [txn('p1', 1, 1, { valueBytes: 5000 })], [{ baseOffset: 4n }]),
+      endTxnStep('p1 aborts (marker 5)', 'p1', 'a', false),
+      // One batch comes back; the bound is the index entry after it (Kafka's search answers the marker at 3, not
+      // the equal entry at 1), so p2's transaction is listed and p1's second one is not.
+      isolatedFetchStep('a small fetch returns one batch: aborted transactions below the index bound are listed', 1, 0n, {
+        offsets: [0n],
+        highWatermark: 6n,
+        lastStableOffset: 6n,
+        aborted: [
+          { producer: 'p1', firstOffset: 0n },
+          { producer: 'p2', firstOffset: 2n },
+        ],
+      }, 't', 0, { partitionMaxBytes: 100 }),
+      isolatedFetchStep('a whole fetch lists all three', 1, 0n, {
+        offsets: [0n, 2n, 4n],
+        highWatermark: 6n,
+        lastStableOffset: 6n,
+        aborted: [
+          { producer: 'p1', firstOffset: 0n },
+          { producer: 'p2', firstOffset: 2n },
+          { producer: 'p1', firstOffset: 4n },
+        ],
+      }),
+      isolatedFetchStep('from offset 3: only transactions ending at or after it', 1, 3n, {
+        offsets: [4n],
+        highWatermark: 6n,
+        lastStableOffset: 6n,
+        aborted: [
+          { producer: 'p2', firstOffset: 2n },
+          { producer: 'p1', firstOffset: 4n },
+        ],
+      }),
+    ],
+  },
+  {
+    name: 'READ_COMMITTED fetch at an offset inside an open transaction gets nothing, READ_UNCOMMITTED gets the batch (§3.10)',
+    topics: { t: {} },
+    steps: [
+      ...initTransactionsStep('p1', 'a'),
+      initProducerIdStep('idem'),
+      produceStep('idempotent record at 0', { producer: 'idem', seq: 0 }, { baseOffset: 0n }),
+      addPartitionsStep('add t-0', 'p1', 'a', [{}]),
+      txnProduceStep('transactional 1-2', 'a', [txn('p1', 0, 2)], [{ baseOffset: 1n }]),
+      produceStep('idempotent record at 3, after the open transaction', { producer: 'idem', seq: 1 }, { baseOffset: 3n }),
+      isolatedFetchStep('READ_COMMITTED from 0: only below the LSO', 1, 0n, { offsets: [0n], highWatermark: 4n, lastStableOffset: 1n, aborted: [] }),
+      isolatedFetchStep('READ_COMMITTED from 2: nothing', 1, 2n, { offsets: [], highWatermark: 4n, lastStableOffset: 1n, aborted: [] }),
+      isolatedFetchStep('READ_UNCOMMITTED from 2: the whole batch from its base offset', 0, 2n, { offsets: [1n, 2n, 3n], highWatermark: 4n, lastStableOffset: 1n }),
+      latestOffsetStep('latest READ_COMMITTED', 1, 1n),
+      endTxnStep('commit', 'p1', 'a', true),
+      isolatedFetchStep('READ_COMMITTED from 2 after the commit', 1, 2n, { offsets: [1n, 2n, 3n], highWatermark: 5n, lastStableOffset: 5n, aborted: [] }),
+    ],
+  },
+  {
+    name: 'a retried transactional batch is a duplicate: original offsets, nothing appended, the transaction unchanged (§2.4)',
+    topics: { t: {} },
+    steps: [
+      ...initTransactionsStep('p1', 'a'),
+      addPartitionsStep('add t-0', 'p1', 'a', [{}]),
+      txnProduceStep('seq 0..1', 'a', [txn('p1', 0, 2)], [{ baseOffset: 0n }]),
+      txnProduceStep('seq 2', 'a', [txn('p1', 2)], [{ baseOffset: 2n }]),
+      txnProduceStep('retry of seq 0..1', 'a', [txn('p1', 0, 2)], [{ baseOffset: 0n }]),
+      txnProduceStep('a gap: seq 5', 'a', [txn('p1', 5)], [{ error: 'OUT_OF_ORDER_SEQUENCE_NUMBER' }]),
+      latestOffsetStep('nothing appended by the retry', 0, 3n),
+      endTxnStep('commit', 'p1', 'a', true),
+      isolatedFetchStep('each record once', 1, 0n, { offsets: [0n, 1n, 2n], highWatermark: 4n, lastStableOffset: 4n, aborted: [] }),
+    ],
+  },
+  {
+    name: 'ListOffsets by timestamp honours the isolation level: READ_COMMITTED finds nothing at or above the LSO (Partition.fetchOffsetForTimestamp)',
+    topics: { t: {} },
+    steps: [
+      ...initTransactionsStep('p1', 'a'),
+      addPartitionsStep('add t-0', 'p1', 'a', [{}]),
+      txnProduceStep('2 records', 'a', [txn('p1', 0, 2)], [{ baseOffset: 0n }]),
+      timestampOffsetStep('READ_UNCOMMITTED by timestamp: offset 0', 0, 0n),
+      timestampOffsetStep('READ_COMMITTED by timestamp: none below the LSO', 1, -1n),
+      endTxnStep('commit', 'p1', 'a', true),
+      timestampOffsetStep('READ_COMMITTED by timestamp after the commit', 1, 0n),
+    ],
+  },
 ];
 
 describe('transactions, partition side: Apache Kafka vs seqlog', { timeout: 900_000 }, () => {
@@ -232,7 +327,7 @@ describe('transactions, partition side: Apache Kafka vs seqlog', { timeout: 900_
   });
 
   test('scenario count', () => {
-    assert.ok(scenarios.length >= 10, `${scenarios.length} scenarios`);
+    assert.ok(scenarios.length >= 15, `${scenarios.length} scenarios`);
   });
 
   for (const scenario of scenarios) {

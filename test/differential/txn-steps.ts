@@ -254,7 +254,15 @@ export interface FetchExpectation {
  * Fetch v12 of one partition at `isolationLevel` (1 = READ_COMMITTED) from `offset`, re-sent until the last stable
  * offset is the expected one (Kafka writes markers after answering EndTxn).
  */
-export function isolatedFetchStep(title: string, isolationLevel: 0 | 1, offset: bigint, expected: FetchExpectation, topic = 't', partition = 0): Step {
+export function isolatedFetchStep(
+  title: string,
+  isolationLevel: 0 | 1,
+  offset: bigint,
+  expected: FetchExpectation,
+  topic = 't',
+  partition = 0,
+  options: { partitionMaxBytes?: number } = {},
+): Step {
   return pollingStep({
     title,
     apiKey: ApiKey.Fetch,
@@ -274,7 +282,15 @@ export function isolatedFetchStep(title: string, isolationLevel: 0 | 1, offset: 
           topic: ctx.topic(topic),
           topicId: Buffer.alloc(16),
           partitions: [
-            { partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1048576, replicaDirectoryId: Buffer.alloc(16) },
+            {
+              partition,
+              currentLeaderEpoch: -1,
+              fetchOffset: offset,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1n,
+              partitionMaxBytes: options.partitionMaxBytes ?? 1048576,
+              replicaDirectoryId: Buffer.alloc(16),
+            },
           ],
         },
       ],
@@ -337,4 +353,24 @@ export function latestOffsetStep(title: string, isolationLevel: 0 | 1, expectedO
 export function describeProducersAfterMarkerStep(title: string, expectedProducers: number, topic = 't', partition = 0): Step {
   const step = describeProducersStep(title, expectedProducers, topic, partition);
   return { ...step, allow: [...step.allow, 'topics.partitions.activeProducers.lastTimestamp'] };
+}
+
+/** ListOffsets by timestamp (RECORD_TIMESTAMP, the time of every data record) at `isolationLevel`. */
+export function timestampOffsetStep(title: string, isolationLevel: 0 | 1, expectedOffset: bigint, topic = 't', partition = 0): Step {
+  return pollingStep({
+    title,
+    apiKey: ApiKey.ListOffsets,
+    build: (ctx) => ({
+      replicaId: -1,
+      isolationLevel,
+      topics: [{ name: ctx.topic(topic), partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: RECORD_TIMESTAMP, maxNumOffsets: 1 }] }],
+      timeoutMs: 30000,
+    }),
+    until: (response: ListOffsetsResponse) => response.topics[0]?.partitions[0]?.offset === expectedOffset,
+    expect(response: ListOffsetsResponse) {
+      const answer = response.topics[0]?.partitions[0];
+      assert.equal(answer?.errorCode, ErrorCode.NONE);
+      assert.equal(answer?.offset, expectedOffset, 'offset for timestamp');
+    },
+  });
 }
