@@ -313,6 +313,38 @@ const scenarios: Scenario[] = [
       timestampOffsetStep('READ_COMMITTED by timestamp after the commit', 1, 0n),
     ],
   },
+  {
+    name: 'ListOffsets MAX_TIMESTAMP (-3) per isolation level, LATEST_TIERED (-5) without tiered storage',
+    topics: { t: {} },
+    steps: [
+      ...initTransactionsStep('p1', 'a'),
+      addPartitionsStep('add t-0', 'p1', 'a', [{}]),
+      txnProduceStep('2 records', 'a', [txn('p1', 0, 2)], [{ baseOffset: 0n }]),
+      timestampOffsetStep('max timestamp, READ_UNCOMMITTED', 0, 0n, 't', 0, -3n),
+      timestampOffsetStep('max timestamp, READ_COMMITTED: above the LSO, none', 1, -1n, 't', 0, -3n),
+      timestampOffsetStep('latest tiered: none', 0, -1n, 't', 0, -5n),
+      endTxnStep('commit', 'p1', 'a', true),
+      // The COMMIT marker carries the leader's clock, later than every record: it is now the max-timestamp entry
+      // (its timestamp differs per broker; the offset is compared).
+      { ...timestampOffsetStep('max timestamp after the commit: the marker', 1, 2n, 't', 0, -3n), allow: ['topics.partitions.timestamp'] },
+    ],
+  },
+  {
+    name: 'one transactional Produce carrying two producers is refused whole: INVALID_PRODUCER_ID_MAPPING (ReplicaManager.handleProduceAppend)',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      ...initTransactionsStep('p1', 'a'),
+      ...initTransactionsStep('p2', 'b'),
+      addPartitionsStep('p1 adds t-0', 'p1', 'a', [{ partition: 0 }]),
+      addPartitionsStep('p2 adds t-1', 'p2', 'b', [{ partition: 1 }]),
+      txnProduceStep('p1 to t-0 and p2 to t-1 in one request', 'a', [txn('p1', 0, 1, { partition: 0 }), txn('p2', 0, 1, { partition: 1 })], [
+        { error: 'INVALID_PRODUCER_ID_MAPPING' },
+        { error: 'INVALID_PRODUCER_ID_MAPPING' },
+      ]),
+      latestOffsetStep('t-0 nothing appended', 0, 0n, 't', 0),
+      latestOffsetStep('t-1 nothing appended', 0, 0n, 't', 1),
+    ],
+  },
 ];
 
 describe('transactions, partition side: Apache Kafka vs seqlog', { timeout: 900_000 }, () => {

@@ -355,15 +355,18 @@ export function describeProducersAfterMarkerStep(title: string, expectedProducer
   return { ...step, allow: [...step.allow, 'topics.partitions.activeProducers.lastTimestamp'] };
 }
 
-/** ListOffsets by timestamp (RECORD_TIMESTAMP, the time of every data record) at `isolationLevel`. */
-export function timestampOffsetStep(title: string, isolationLevel: 0 | 1, expectedOffset: bigint, topic = 't', partition = 0): Step {
+/**
+ * ListOffsets at `isolationLevel` for `timestamp`: by default RECORD_TIMESTAMP (the time of every data record);
+ * special values -3 (max timestamp), -5 (latest tiered) and so on as given.
+ */
+export function timestampOffsetStep(title: string, isolationLevel: 0 | 1, expectedOffset: bigint, topic = 't', partition = 0, timestamp: bigint = RECORD_TIMESTAMP): Step {
   return pollingStep({
     title,
     apiKey: ApiKey.ListOffsets,
     build: (ctx) => ({
       replicaId: -1,
       isolationLevel,
-      topics: [{ name: ctx.topic(topic), partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: RECORD_TIMESTAMP, maxNumOffsets: 1 }] }],
+      topics: [{ name: ctx.topic(topic), partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 }] }],
       timeoutMs: 30000,
     }),
     until: (response: ListOffsetsResponse) => response.topics[0]?.partitions[0]?.offset === expectedOffset,

@@ -66,6 +66,21 @@ function hasTransactionalRecords(request: { topicData: { partitionData: ProduceR
   );
 }
 
+/** How many distinct (producer id, epoch) pairs the request's transactional batches carry. */
+function transactionalProducerCount(request: { topicData: { partitionData: ProduceRequestPartitionProduceData[] }[] }): number {
+  const producers = new Set<string>();
+  for (const topic of request.topicData) {
+    for (const { records } of topic.partitionData) {
+      if (records === null || records.length < RECORD_BATCH_OVERHEAD || records.readInt8(BatchField.magic) !== CURRENT_MAGIC) continue;
+      if (!isTransactional(records.readInt16BE(BatchField.attributes))) continue;
+      const producerId = records.readBigInt64BE(BatchField.producerId);
+      if (producerId < 0n) continue;
+      producers.add(`${producerId}:${records.readInt16BE(BatchField.producerEpoch)}`);
+    }
+  }
+  return producers.size;
+}
+
 /** Every partition of the request answered with the same error (whole-request failures). */
 function failAll(request: { topicData: { name: string; partitionData: ProduceRequestPartitionProduceData[] }[] }, errorCode: number) {
   return {
@@ -90,6 +105,8 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
     if (version < 3) return rejectAll(ErrorCode.UNSUPPORTED_VERSION);
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return failAll(request, ErrorCode.INVALID_REQUIRED_ACKS);
     if (request.transactionalId === null && hasTransactionalRecords(request)) return rejectAll(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    // `ReplicaManager.handleProduceAppend`: one transactional request is one producer (id and epoch).
+    if (request.transactionalId !== null && transactionalProducerCount(request) > 1) return rejectAll(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
 
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const durable: Promise<void>[] = [];
