@@ -139,6 +139,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         transactionalIdExpirationMs: config.transactionalIdExpirationMs,
         abortTimedOutTransactionCleanupIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
         removeExpiredTransactionalIdsIntervalMs: config.transactionRemoveExpiredTransactionCleanupIntervalMs,
+        offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
       },
       generateProducerId: () => producerIds.generateProducerId(),
       writeMarkers: (marker) => writeTxnMarkers({ logs, clock, logger }, marker),

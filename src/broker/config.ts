@@ -57,6 +57,12 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   /** `offsets.retention.minutes`, in ms. */
   offsetsRetentionMs: number;
+  /**
+   * `offsets.topic.num.partitions`: how many partitions Kafka's `__consumer_offsets` has. Offsets live in one file
+   * here; the count only decides which partition AddOffsetsToTxn adds to a transaction (abs(hash) % count), which
+   * DescribeTransactions shows.
+   */
+  offsetsTopicNumPartitions: number;
   /** `transaction.max.timeout.ms`: InitProducerId with a longer transaction timeout is INVALID_TRANSACTION_TIMEOUT. */
   transactionMaxTimeoutMs: number;
   /** `transactional.id.expiration.ms`: a transactional id idle this long (no open transaction) is forgotten. */
@@ -94,6 +100,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupMinSessionTimeoutMs: 6000,
   groupMaxSessionTimeoutMs: 1800000,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+  offsetsTopicNumPartitions: 50,
   transactionMaxTimeoutMs: 900000,
   transactionalIdExpirationMs: 604800000,
   transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
@@ -179,6 +186,7 @@ const kafkaNames: Record<string, Parser> = {
     int('offsetsRetentionMs')(value, config);
     config.offsetsRetentionMs *= 60 * 1000;
   },
+  'offsets.topic.num.partitions': int('offsetsTopicNumPartitions'),
   'transaction.max.timeout.ms': int('transactionMaxTimeoutMs'),
   'transactional.id.expiration.ms': int('transactionalIdExpirationMs'),
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': int('transactionAbortTimedOutTransactionCleanupIntervalMs'),

@@ -11,7 +11,7 @@ import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf } from '../broker-error.ts';
 import { errorCodeForVersion } from '../txn/error-versions.ts';
-import { GROUP_OFFSETS_PARTITIONS, GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
+import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
 
 const BATCHED_MIN_VERSION = 4;
 
@@ -56,7 +56,7 @@ async function addOne(broker: BrokerContext, transaction: OneTransaction, versio
       })),
     }));
   const exists = (topic: string, partition: number): boolean => {
-    if (topic === GROUP_OFFSETS_TOPIC) return partition >= 0 && partition < GROUP_OFFSETS_PARTITIONS;
+    if (topic === GROUP_OFFSETS_TOPIC) return broker.transactions.isOffsetsPartition(partition);
     const metadata = broker.logs.topic(topic);
     return metadata !== undefined && partition >= 0 && partition < metadata.partitions;
   };

@@ -11,7 +11,7 @@ import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { CommitPartition } from '../group/group-coordinator.ts';
 import { errorCodeForVersion } from '../txn/error-versions.ts';
-import { GROUP_OFFSETS_TOPIC, offsetsPartitionFor } from '../txn/transaction-coordinator.ts';
+import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
 
 /** How the produce path's verification errors reach a transactional offset commit (`AddPartitionsToTxnManager`). */
 function verificationError(errorCode: number): number {
@@ -54,7 +54,7 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
         request.producerId,
         request.producerEpoch,
         GROUP_OFFSETS_TOPIC,
-        offsetsPartitionFor(request.groupId),
+        broker.transactions.offsetsPartitionFor(request.groupId),
       );
       const results =
         verified !== ErrorCode.NONE

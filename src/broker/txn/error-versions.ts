@@ -11,12 +11,14 @@ const producerFencedSince: Partial<Record<number, number>> = {
   [ApiKey.EndTxn]: 2,
 };
 
-/** First version of each API that may carry TRANSACTION_ABORTABLE (older ones get INVALID_TXN_STATE). */
+/**
+ * First version of each API that may carry TRANSACTION_ABORTABLE (older ones get INVALID_TXN_STATE). Not
+ * AddPartitionsToTxn: its VerifyOnly form (v4+, broker to broker) answers TRANSACTION_ABORTABLE as it is.
+ */
 const transactionAbortableSince: Partial<Record<number, number>> = {
   [ApiKey.Produce]: 11,
   [ApiKey.TxnOffsetCommit]: 4,
   [ApiKey.InitProducerId]: 5,
-  [ApiKey.AddPartitionsToTxn]: 5,
   [ApiKey.AddOffsetsToTxn]: 4,
   [ApiKey.EndTxn]: 4,
 };

@@ -24,12 +24,13 @@ import {
 } from './transaction-metadata.ts';
 import { isExpirationAllowed, TransactionState, transactionStateByName, transactionStateName } from './transaction-state.ts';
 
-/** The internal topic whose partition AddOffsetsToTxn adds (`offsets.topic.num.partitions` = 50). */
+/** The internal topic whose partition AddOffsetsToTxn adds. */
 export const GROUP_OFFSETS_TOPIC = '__consumer_offsets';
-export const GROUP_OFFSETS_PARTITIONS = 50;
 /** Leader epoch of the transaction log partition, carried by every marker; one node, never re-elected. */
 export const COORDINATOR_EPOCH = 0;
+/** Marker and completion retries back off from 50 ms to 1 s (Kafka retries markers until they are written). */
 const MARKER_RETRY_BACKOFF_MS = 50;
+const MARKER_RETRY_BACKOFF_MAX_MS = 1000;
 
 export interface TransactionCoordinatorConfig {
   /** `transaction.max.timeout.ms` */
@@ -40,6 +41,8 @@ export interface TransactionCoordinatorConfig {
   abortTimedOutTransactionCleanupIntervalMs: number;
   /** `transaction.remove.expired.transaction.cleanup.interval.ms` */
   removeExpiredTransactionalIdsIntervalMs: number;
+  /** `offsets.topic.num.partitions`: which `__consumer_offsets` partition a group's offsets belong to. */
+  offsetsTopicNumPartitions: number;
 }
 
 export const defaultTransactionCoordinatorConfig: Readonly<TransactionCoordinatorConfig> = {
@@ -47,6 +50,7 @@ export const defaultTransactionCoordinatorConfig: Readonly<TransactionCoordinato
   transactionalIdExpirationMs: 604_800_000,
   abortTimedOutTransactionCleanupIntervalMs: 10_000,
   removeExpiredTransactionalIdsIntervalMs: 3_600_000,
+  offsetsTopicNumPartitions: 50,
 };
 
 export interface TopicPartitionRef {
@@ -190,7 +194,7 @@ export class TransactionCoordinator {
       case TransactionState.Ongoing: {
         // Fence the running producer and abort its transaction; the client retries and bumps the epoch again
         // once the abort completes (so a new instance usually ends at the old epoch + 2).
-        void this.fenceAndAbort(metadata);
+        this.track(this.fenceAndAbort(metadata));
         return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
       }
       default:
@@ -341,14 +345,15 @@ export class TransactionCoordinator {
     return transactionalIds.map((transactionalId) => {
       const metadata = this.transactions.get(transactionalId);
       if (metadata === undefined || metadata.state === TransactionState.Dead || this.closed) {
+        // Every other field at its schema default (0), as Kafka leaves them.
         return {
           errorCode: this.closed ? ErrorCode.NOT_COORDINATOR : ErrorCode.TRANSACTIONAL_ID_NOT_FOUND,
           transactionalId,
           transactionState: '',
           transactionTimeoutMs: 0,
-          transactionStartTimeMs: -1n,
-          producerId: NO_PRODUCER_ID,
-          producerEpoch: NO_PRODUCER_EPOCH,
+          transactionStartTimeMs: 0n,
+          producerId: 0n,
+          producerEpoch: 0,
           topics: [],
         };
       }
@@ -360,7 +365,7 @@ export class TransactionCoordinator {
         transactionStartTimeMs: BigInt(metadata.txnStartTimestamp),
         producerId: metadata.producerId,
         producerEpoch: metadata.producerEpoch,
-        topics: [...metadata.partitions].map(([topic, set]) => ({ topic, partitions: [...set] })),
+        topics: [...metadata.partitions].map(([topic, set]) => ({ topic, partitions: [...set].sort((a, b) => a - b) })),
       };
     });
   }
@@ -387,6 +392,18 @@ export class TransactionCoordinator {
     return { unknownStateFilters, transactionStates };
   }
 
+  /** The `__consumer_offsets` partition of a group (`GroupCoordinator.partitionFor`), as AddOffsetsToTxn adds it. */
+  offsetsPartitionFor(groupId: string): number {
+    const hash = javaStringHashCode(groupId);
+    // `Utils.abs` maps Integer.MIN_VALUE to 0.
+    return (hash === -2147483648 ? 0 : Math.abs(hash)) % this.config.offsetsTopicNumPartitions;
+  }
+
+  /** Whether `partition` is a partition of `__consumer_offsets`. */
+  isOffsetsPartition(partition: number): boolean {
+    return partition >= 0 && partition < this.config.offsetsTopicNumPartitions;
+  }
+
   /** The state of a transactional id, for tests and the CLI; undefined when unknown. */
   stateOf(transactionalId: string): TransactionState | undefined {
     return this.transactions.get(transactionalId)?.state;
@@ -408,7 +425,7 @@ export class TransactionCoordinator {
       if (metadata.state !== TransactionState.Ongoing || metadata.pendingState !== null) continue;
       if (metadata.txnStartTimestamp + metadata.txnTimeoutMs >= now) continue;
       this.options.logger.info({ transactionalId: metadata.transactionalId, producerId: String(metadata.producerId) }, 'aborting a timed-out transaction');
-      void this.fenceAndAbort(metadata);
+      this.track(this.fenceAndAbort(metadata));
       aborted++;
     }
     return aborted;
@@ -469,11 +486,17 @@ export class TransactionCoordinator {
   private startCompletion(metadata: TransactionMetadata): void {
     const commit = metadata.state === TransactionState.PrepareCommit;
     metadata.pendingState = commit ? TransactionState.CompleteCommit : TransactionState.CompleteAbort;
-    const completion = this.complete(metadata, commit).catch((error: unknown) => {
-      this.options.logger.error({ transactionalId: metadata.transactionalId, err: String(error) }, 'completing a transaction failed');
-    });
-    this.completions.add(completion);
-    void completion.finally(() => this.completions.delete(completion));
+    this.track(
+      this.complete(metadata, commit).catch((error: unknown) => {
+        this.options.logger.error({ transactionalId: metadata.transactionalId, err: String(error) }, 'completing a transaction failed');
+      }),
+    );
+  }
+
+  /** Background work that close() and idle() wait for. */
+  private track(work: Promise<void>): void {
+    this.completions.add(work);
+    void work.finally(() => this.completions.delete(work));
   }
 
   /** Writes the markers (Kafka's `TransactionMarkerChannelManager`), then persists CompleteCommit/CompleteAbort. */
@@ -485,6 +508,7 @@ export class TransactionCoordinator {
       if (topic === GROUP_OFFSETS_TOPIC) offsetsPending = true;
       else for (const partition of set) remaining.push({ topic, partition });
     }
+    let backoffMs = MARKER_RETRY_BACKOFF_MS;
     while (!this.closed) {
       try {
         if (remaining.length > 0) {
@@ -505,7 +529,9 @@ export class TransactionCoordinator {
       } catch (error) {
         this.options.logger.warn({ transactionalId: metadata.transactionalId, err: String(error) }, 'writing transaction markers failed; retrying');
       }
-      await delay(MARKER_RETRY_BACKOFF_MS);
+      if (this.closed) break;
+      await delay(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, MARKER_RETRY_BACKOFF_MAX_MS);
     }
     if (this.closed) return;
     const transit = metadata.transit({
@@ -513,9 +539,11 @@ export class TransactionCoordinator {
       partitions: new Map(),
       txnLastUpdateTimestamp: this.options.clock(),
     });
+    backoffMs = MARKER_RETRY_BACKOFF_MS;
     while (!this.closed) {
-      if ((await this.persist(metadata, transit, true)) === ErrorCode.NONE) return;
-      await delay(MARKER_RETRY_BACKOFF_MS);
+      if ((await this.persist(metadata, transit, true)) === ErrorCode.NONE || this.closed) return;
+      await delay(backoffMs);
+      backoffMs = Math.min(backoffMs * 2, MARKER_RETRY_BACKOFF_MAX_MS);
     }
   }
 
@@ -552,8 +580,9 @@ export class TransactionCoordinator {
   }
 }
 
+/** A retry backoff; close() waits for the rounds that sleep in it, so it keeps the process alive. */
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Java's `String.hashCode` (over UTF-16 code units), as Kafka partitions group ids with it. */
@@ -561,10 +590,4 @@ function javaStringHashCode(value: string): number {
   let hash = 0;
   for (let i = 0; i < value.length; i++) hash = (Math.imul(hash, 31) + value.charCodeAt(i)) | 0;
   return hash;
-}
-
-/** `GroupCoordinator.partitionFor`: the `__consumer_offsets` partition of a group (`Utils.abs` maps MIN to 0). */
-export function offsetsPartitionFor(groupId: string): number {
-  const hash = javaStringHashCode(groupId);
-  return (hash === -2147483648 ? 0 : Math.abs(hash)) % GROUP_OFFSETS_PARTITIONS;
 }
