@@ -464,10 +464,16 @@ export class TransactionCoordinator {
     return ErrorCode.NONE;
   }
 
-  /** `prepareFenceProducerEpoch` then `endTransaction(ABORT, isFromClient = false)`. */
+  /**
+   * `prepareFenceProducerEpoch` then `endTransaction(ABORT, isFromClient = false)`. The fenced epoch is kept as
+   * the last epoch, as Kafka 4.x does: the fenced producer's KIP-360 InitProducerId with it (after a timeout, or
+   * retried after CONCURRENT_TRANSACTIONS) is a retry of this bump and gets the fencing epoch.
+   */
   private async fenceAndAbort(metadata: TransactionMetadata): Promise<void> {
-    if (!metadata.hasFailedEpochFence) metadata.producerEpoch += 1;
-    metadata.lastProducerEpoch = NO_PRODUCER_EPOCH;
+    if (!metadata.hasFailedEpochFence) {
+      metadata.lastProducerEpoch = metadata.producerEpoch;
+      metadata.producerEpoch += 1;
+    }
     const errorCode = await this.prepareEnd(metadata, false);
     metadata.hasFailedEpochFence = errorCode !== ErrorCode.NONE;
   }
