@@ -13,8 +13,12 @@ import type { PartitionWrite } from './steps.ts';
 import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
 import {
+  addOffsetsStep,
   addPartitionsStep,
+  committedOffsetStep,
   endTxnStep,
+  findGroupCoordinatorStep,
+  txnOffsetCommitStep,
   initTransactionsStep,
   isolatedFetchStep,
   latestOffsetStep,
@@ -348,6 +352,20 @@ const scenarios: Scenario[] = [
       ]),
       latestOffsetStep('t-0 nothing appended', 0, 0n, 't', 0),
       latestOffsetStep('t-1 nothing appended', 0, 0n, 't', 1),
+    ],
+  },
+  {
+    name: 'admin abort reaching the offsets partition: WriteTxnMarkers to __consumer_offsets drops the pending transactional offsets (KIP-664, §3.6)',
+    topics: { t: {} },
+    steps: [
+      ...initTransactionsStep('p1', 'a'),
+      findGroupCoordinatorStep('g'),
+      addOffsetsStep('AddOffsetsToTxn', 'p1', 'a', 'g'),
+      txnOffsetCommitStep('TxnOffsetCommit 5', 'p1', 'a', 'g', 5n),
+      committedOffsetStep('pending: UNSTABLE_OFFSET_COMMIT with RequireStable', 'g', true, { offset: -1n, error: 'UNSTABLE_OFFSET_COMMIT' }),
+      // Both brokers run with one offsets partition (the reference's offsets.topic.num.partitions=1).
+      writeTxnMarkersStep('ABORT marker to __consumer_offsets-0', [{ producer: 'p1', commit: false, partitions: [{ name: '__consumer_offsets', partition: 0 }] }], [['NONE']]),
+      committedOffsetStep('dropped: no offset, no longer unstable', 'g', true, { offset: -1n }),
     ],
   },
 ];

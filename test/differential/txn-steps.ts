@@ -116,7 +116,13 @@ export function initTransactionsStep(producer: string, txn: string, options: { t
 export interface TxnPartition {
   /** Logical topic, default 't'. */
   topic?: string;
+  /** A literal topic name instead (e.g. `__consumer_offsets`). */
+  name?: string;
   partition?: number;
+}
+
+function topicName(ctx: TargetContext, partition: TxnPartition): string {
+  return partition.name ?? ctx.topic(partition.topic ?? 't');
 }
 
 function epochOf(ctx: TargetContext, producer: string, epoch: number | undefined): number {
@@ -220,7 +226,7 @@ export function writeTxnMarkersStep(title: string, markers: readonly MarkerSpec[
       markers: markers.map((marker) => {
         const topics = new Map<string, number[]>();
         for (const p of marker.partitions) {
-          const name = ctx.topic(p.topic ?? 't');
+          const name = topicName(ctx, p);
           topics.set(name, [...(topics.get(name) ?? []), p.partition ?? 0]);
         }
         return {
@@ -375,5 +381,72 @@ export function timestampOffsetStep(title: string, isolationLevel: 0 | 1, expect
       assert.equal(answer?.errorCode, ErrorCode.NONE);
       assert.equal(answer?.offset, expectedOffset, 'offset for timestamp');
     },
+  });
+}
+
+/** The group id of logical name `group` on this target. */
+export function groupIdOf(ctx: TargetContext, group: string): string {
+  return ctx.topic(`group-${group}`);
+}
+
+/** AddOffsetsToTxn: the group's offsets partition joins the transaction. */
+export function addOffsetsStep(title: string, producer: string, txn: string, group: string, expected: ErrorName = 'NONE'): Step {
+  return pollingStep({
+    title,
+    apiKey: ApiKey.AddOffsetsToTxn,
+    build: (ctx) => ({ transactionalId: transactionalIdOf(ctx, txn), producerId: ctx.producerId(producer), producerEpoch: ctx.get<number>(`${producer}.epoch`), groupId: groupIdOf(ctx, group) }),
+    until: (response) => expected === 'CONCURRENT_TRANSACTIONS' || response.errorCode !== ErrorCode.CONCURRENT_TRANSACTIONS,
+    expect: (response) => assert.equal(errorName(response.errorCode), expected),
+  });
+}
+
+/** TxnOffsetCommit v3 of `offset` for t-0 (simple-group form: generation -1, no member). */
+export function txnOffsetCommitStep(title: string, producer: string, txn: string, group: string, offset: bigint, expected: ErrorName = 'NONE'): Step {
+  return pollingStep({
+    title,
+    apiKey: ApiKey.TxnOffsetCommit,
+    version: 3,
+    build: (ctx) => ({
+      transactionalId: transactionalIdOf(ctx, txn),
+      groupId: groupIdOf(ctx, group),
+      producerId: ctx.producerId(producer),
+      producerEpoch: ctx.get<number>(`${producer}.epoch`),
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: ctx.topic('t'), partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: '' }] }],
+    }),
+    until: (response) => !RETRIABLE.has(response.topics[0]?.partitions[0]?.errorCode ?? 0),
+    expect: (response) => assert.equal(errorName(response.topics[0]?.partitions[0]?.errorCode ?? -1), expected),
+  });
+}
+
+/** OffsetFetch v7 of t-0 for `group`, re-sent until the offset and error are the expected ones (or 30 s pass). */
+export function committedOffsetStep(title: string, group: string, requireStable: boolean, expected: { offset: bigint; error?: ErrorName }): Step {
+  return pollingStep({
+    title,
+    apiKey: ApiKey.OffsetFetch,
+    version: 7,
+    build: (ctx) => ({ groupId: groupIdOf(ctx, group), topics: [{ name: ctx.topic('t'), partitionIndexes: [0] }], groups: [], requireStable }),
+    until: (response) =>
+      response.topics[0]?.partitions[0]?.committedOffset === expected.offset && errorName(response.topics[0]?.partitions[0]?.errorCode ?? -1) === (expected.error ?? 'NONE'),
+    expect(response) {
+      assert.equal(errorName(response.errorCode), 'NONE');
+      const partition = response.topics[0]?.partitions[0];
+      assert.equal(errorName(partition?.errorCode ?? -1), expected.error ?? 'NONE');
+      assert.equal(partition?.committedOffset, expected.offset);
+    },
+  });
+}
+
+/** FindCoordinator(GROUP) until it answers: Kafka creates `__consumer_offsets` on the first one. */
+export function findGroupCoordinatorStep(group: string): Step {
+  return pollingStep({
+    title: `FindCoordinator(group ${group})`,
+    apiKey: ApiKey.FindCoordinator,
+    version: 3,
+    build: (ctx) => ({ key: groupIdOf(ctx, group), keyType: 0, coordinatorKeys: [] }),
+    until: (response) => !RETRIABLE.has(response.errorCode),
+    expect: (response) => assert.equal(errorName(response.errorCode), 'NONE'),
   });
 }
