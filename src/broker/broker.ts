@@ -63,6 +63,11 @@ export interface BrokerMetrics {
   evictedProducerIds: number;
   /** Producers forgotten after `producer.id.expiration.ms` without a write (KIP-854). */
   expiredProducerIds: number;
+  /**
+   * Partitions with an open transaction idle past `transaction.max.timeout.ms` + 5 min (Kafka's
+   * `PartitionsWithLateTransactionsCount`): a hanging transaction pins their LSO (KIP-664 tooling aborts it).
+   */
+  partitionsWithLateTransactions: number;
 }
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
@@ -100,7 +105,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     // a clean close snapshots it at each log's end.
     logs = await LogManager.open({
       dataDir: config.dataDir,
-      producerState: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
+      producerState: {
+        producerIdExpirationMs: config.producerIdExpirationMs,
+        maxProducerIds: config.maxProducerIdsPerPartition,
+        maxTransactionTimeoutMs: config.transactionMaxTimeoutMs,
+      },
       ...(fs === undefined ? {} : { fs }),
       config: logConfigFromBroker(config),
       clock,
@@ -186,7 +195,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir: config.dataDir,
     clusterId: identity.clusterId,
     metrics() {
-      return { connections: server.connectionCount, ...logs.producerStateMetrics() };
+      return { connections: server.connectionCount, ...logs.producerStateMetrics(), partitionsWithLateTransactions: logs.partitionsWithLateTransactions() };
     },
     control(apiKey, control) {
       return controls.add(apiKey, control);

@@ -255,6 +255,17 @@ export class LogManager {
     return total;
   }
 
+  /**
+   * Kafka's `PartitionsWithLateTransactionsCount` gauge: partitions whose oldest open transaction has been idle
+   * longer than `transaction.max.timeout.ms` plus 5 minutes (a hanging transaction pinning the LSO).
+   */
+  partitionsWithLateTransactions(): number {
+    const now = (this.options.clock ?? Date.now)();
+    let count = 0;
+    for (const log of this.onlineLogs()) if (log.producerState.hasLateTransaction(now)) count++;
+    return count;
+  }
+
   private *onlineLogs(): Generator<PartitionLog> {
     for (const logs of this.logsByTopic.values()) for (const log of logs) if (log.offline === null) yield log;
   }

@@ -96,6 +96,20 @@ describe('transaction markers on partitions', () => {
     await logs.close();
   });
 
+  it('counts a partition whose open transaction is idle past transaction.max.timeout.ms + 5 min as late', async () => {
+    let now = 1_000;
+    const logs = await LogManager.open({ dataDir: join(temp.path, `d-${counter++}`), clock: () => now, producerState: { maxTransactionTimeoutMs: 60_000 } });
+    await logs.createTopic('t', { partitions: 2 });
+    await produceTxn(partition(logs, 0), 1n, 0); // batch timestamps 1000-1001
+    now = 1_001 + 60_000 + 300_000;
+    assert.equal(logs.partitionsWithLateTransactions(), 0);
+    now += 1;
+    assert.equal(logs.partitionsWithLateTransactions(), 1);
+    await markers(logs, { producerId: 1n, producerEpoch: 0, coordinatorEpoch: 0, commit: false }, [0]);
+    assert.equal(logs.partitionsWithLateTransactions(), 0);
+    await logs.close();
+  });
+
   it('open transactions and the aborted index survive a clean restart and a crash', async () => {
     for (const clean of [true, false]) {
       const { logs, dataDir } = await openLogs();
