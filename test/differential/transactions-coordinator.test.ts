@@ -141,18 +141,36 @@ function addOffsetsStep(title: string, producer: string, group: string, error: E
   });
 }
 
-function endTxnStep(title: string, producer: string, commit: boolean, error: ErrorName, options: CoordinatorCallOptions & { unknownTxn?: boolean } = {}): Step {
+/**
+ * EndTxn, v4 by default: v5 is transaction version 2 (KIP-890 part 2, epoch bump) on both brokers.
+ * `expectEpoch` checks the epoch the answer carries; `captureAs` keeps the answered producer id and epoch.
+ */
+function endTxnStep(
+  title: string,
+  producer: string,
+  commit: boolean,
+  error: ErrorName,
+  options: CoordinatorCallOptions & { unknownTxn?: boolean; expectEpoch?: number; captureAs?: string } = {},
+): Step {
   return requestStep({
     title,
     apiKey: ApiKey.EndTxn,
-    ...(options.version === undefined ? {} : { version: options.version }),
+    version: options.version ?? 4,
     build: (ctx) => ({
       transactionalId: options.unknownTxn ? txnId(ctx, 'never-initialized') : txnId(ctx, options.txn ?? 'a'),
       producerId: ctx.producerId(producer) + (options.producerIdDelta ?? 0n),
       producerEpoch: epochOf(ctx, producer) + (options.epochDelta ?? 0),
       committed: commit,
     }),
-    expect: (response) => assert.equal(errorName(response.errorCode), error),
+    capture(response, ctx) {
+      if (options.captureAs === undefined || response.errorCode !== ErrorCode.NONE) return;
+      ctx.rememberProducerId(options.captureAs, response.producerId);
+      ctx.remember(`${options.captureAs}.epoch`, response.producerEpoch);
+    },
+    expect(response) {
+      assert.equal(errorName(response.errorCode), error);
+      if (options.expectEpoch !== undefined) assert.equal(response.producerEpoch, options.expectEpoch, 'epoch in the answer');
+    },
   });
 }
 
@@ -902,6 +920,67 @@ const scenarios: Scenario[] = [
         expect: (response, ctx) => assert.deepEqual(response.transactionStates.map((t) => t.transactionalId), [txnId(ctx, 'a')]),
       }),
       listStep('CompleteCommit', { states: ['CompleteCommit'], producers: ['pa', 'pb'] }, { txns: ['b'] }),
+    ],
+  },
+  {
+    name: 'TV2: EndTxn v5 bumps the epoch and answers it; a retry with the old epoch is NONE; the old epoch is fenced on the partition (KIP-890 part 2, §3.13)',
+    topics: { t: {} },
+    steps: [
+      initStep('init', 'p1', { epoch: 0 }),
+      addPartitionsStep('add t-0', 'p1', [0], ['NONE']),
+      txnProduceStep('epoch 0 seq 0', 'p1', { seq: 0 }),
+      endTxnStep('commit at v5', 'p1', true, 'NONE', { version: 5, expectEpoch: 1, captureAs: 'p2' }),
+      awaitStateStep('CompleteCommit', 'a', 'CompleteCommit'),
+      describeStep('at epoch 1', ['a'], [{ state: 'CompleteCommit', epoch: 1 }]),
+      endTxnStep('retry of the commit with epoch 0', 'p1', true, 'NONE', { version: 5, expectEpoch: 1 }),
+      endTxnStep('abort with epoch 0 after the commit', 'p1', false, 'INVALID_TXN_STATE', { version: 5 }),
+      txnProduceStep('a late batch at epoch 0', 'p1', { seq: 1 }, 'INVALID_PRODUCER_EPOCH'),
+      addPartitionsStep('next transaction at epoch 1', 'p2', [0], ['NONE']),
+      txnProduceStep('epoch 1 starts at seq 0', 'p2', { seq: 0, count: 2 }),
+      endTxnStep('commit at v5', 'p2', true, 'NONE', { version: 5, expectEpoch: 2 }),
+      awaitStateStep('CompleteCommit again', 'a', 'CompleteCommit'),
+      readCommittedStep('both transactions', { values: ['v-0-0', 'v-0-0', 'v-0-1'], lastStableOffset: 5n, aborted: 0 }),
+    ],
+  },
+  {
+    name: 'TV2: EndTxn v5 abort of a transaction that added nothing bumps the epoch; a commit of nothing is INVALID_TXN_STATE (KIP-890 part 2)',
+    steps: [
+      initStep('init', 'p1', { epoch: 0 }),
+      endTxnStep('commit of nothing', 'p1', true, 'INVALID_TXN_STATE', { version: 5 }),
+      endTxnStep('abort of nothing', 'p1', false, 'NONE', { version: 5, expectEpoch: 1, captureAs: 'p2' }),
+      awaitStateStep('CompleteAbort', 'a', 'CompleteAbort'),
+      describeStep('at epoch 1', ['a'], [{ state: 'CompleteAbort', epoch: 1 }]),
+      endTxnStep('abort of nothing again, at epoch 1', 'p2', false, 'NONE', { version: 5, expectEpoch: 2 }),
+      endTxnStep('the old epoch 0 is fenced', 'p1', false, 'PRODUCER_FENCED', { version: 5 }),
+    ],
+  },
+  {
+    name: 'TV2: TxnOffsetCommit v5 adds the offsets partition itself (no AddOffsetsToTxn); EndTxn v5 makes the offset visible (KIP-890 part 2)',
+    topics: { t: {} },
+    steps: [
+      initStep('init', 'p1'),
+      txnOffsetCommitStep('v5 without AddOffsetsToTxn', 'p1', 'g', 'NONE', { version: 5, offset: 4n }),
+      describeStep('Ongoing with the offsets partition', ['a'], [{ state: 'Ongoing', partitions: 1 }]),
+      offsetFetchStep('pending', 'g', true, { offset: -1n, error: 'UNSTABLE_OFFSET_COMMIT' }),
+      endTxnStep('commit at v5', 'p1', true, 'NONE', { version: 5, expectEpoch: 1 }),
+      awaitStateStep('CompleteCommit', 'a', 'CompleteCommit'),
+      offsetFetchStep('visible', 'g', true, { offset: 4n }),
+    ],
+  },
+  {
+    name: 'TV2: EndTxn v5 aborts with a bumped epoch; the abort marker fences the old epoch (KIP-890 part 2)',
+    topics: { t: {} },
+    steps: [
+      initStep('init', 'p1'),
+      addPartitionsStep('add t-0', 'p1', [0], ['NONE']),
+      txnProduceStep('epoch 0 seq 0..1', 'p1', { seq: 0, count: 2 }),
+      endTxnStep('a wrong epoch', 'p1', false, 'PRODUCER_FENCED', { version: 5, epochDelta: 1 }),
+      endTxnStep('abort at v5', 'p1', false, 'NONE', { version: 5, expectEpoch: 1, captureAs: 'p2' }),
+      awaitStateStep('CompleteAbort', 'a', 'CompleteAbort'),
+      readCommittedStep('aborted', { values: [], lastStableOffset: 3n, aborted: 1 }),
+      txnProduceStep('epoch 0 again', 'p1', { seq: 2 }, 'INVALID_PRODUCER_EPOCH'),
+      addPartitionsStep('next transaction at epoch 1', 'p2', [0], ['NONE']),
+      txnProduceStep('epoch 1 seq 0', 'p2', { seq: 0 }),
     ],
   },
 ];

@@ -8,8 +8,9 @@
 // request arriving while it is being persisted sees the pending state and gets CONCURRENT_TRANSACTIONS, as it
 // would under Kafka's metadata lock.
 //
-// Transaction version: the classic protocol (TV1). The epoch stays the same across transactions, partitions
-// are added by AddPartitionsToTxn/AddOffsetsToTxn, and the `transaction.version` feature is not finalized at 2.
+// Transaction versions: a TV1 client (the classic protocol) keeps its epoch across transactions and adds
+// partitions with AddPartitionsToTxn/AddOffsetsToTxn; a TV2 client (KIP-890 part 2: EndTxn v5, Produce v12,
+// TxnOffsetCommit v5) gets an epoch bump at every EndTxn and adds partitions implicitly with its writes.
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { LogFileSystem } from '../log/log-file-system.ts';
 import type { BrokerLogger } from '../logger.ts';
@@ -31,6 +32,11 @@ export const COORDINATOR_EPOCH = 0;
 /** Marker and completion retries back off from 50 ms to 1 s (Kafka retries markers until they are written). */
 const MARKER_RETRY_BACKOFF_MS = 50;
 const MARKER_RETRY_BACKOFF_MAX_MS = 1000;
+/** How long an implicit add (TV2) waits for the previous transaction's markers before answering CONCURRENT_TRANSACTIONS. */
+const IMPLICIT_ADD_RETRY_MS = 2000;
+const IMPLICIT_ADD_BACKOFF_MS = 5;
+/** `transaction.version` 2: KIP-890 part 2. */
+export const TRANSACTION_VERSION_2 = 2;
 
 export interface TransactionCoordinatorConfig {
   /** `transaction.max.timeout.ms` */
@@ -254,7 +260,7 @@ export class TransactionCoordinator {
    * Adds partitions to the producer's transaction. Returns one code for the whole request (Kafka applies the
    * coordinator's error to every partition); partition existence is the caller's check.
    */
-  async addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: readonly TopicPartitionRef[]): Promise<number> {
+  async addPartitions(transactionalId: string, producerId: bigint, producerEpoch: number, partitions: readonly TopicPartitionRef[], clientTransactionVersion = 0): Promise<number> {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const metadata = this.transactions.get(transactionalId);
@@ -264,7 +270,7 @@ export class TransactionCoordinator {
     if (metadata.state === TransactionState.PrepareCommit || metadata.state === TransactionState.PrepareAbort) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (metadata.state === TransactionState.Ongoing && partitions.every((p) => metadata.hasPartition(p.topic, p.partition))) return ErrorCode.NONE;
     const now = this.options.clock();
-    const transit = metadata.transit({ state: TransactionState.Ongoing, txnLastUpdateTimestamp: now });
+    const transit = metadata.transit({ state: TransactionState.Ongoing, txnLastUpdateTimestamp: now, clientTransactionVersion });
     // The transaction timeout starts with the first partition (`prepareAddPartitions`).
     if (metadata.state !== TransactionState.Ongoing) {
       transit.txnStartTimestamp = now;
@@ -279,6 +285,27 @@ export class TransactionCoordinator {
       set.add(partition);
     }
     return this.persist(metadata, transit);
+  }
+
+  /**
+   * KIP-890 part 2: a transactional Produce v12+ (or TxnOffsetCommit v5+) adds its partition to the transaction
+   * itself, as the partition leader's AddPartitionsToTxn on the client's behalf does. While the previous
+   * transaction's markers are being written (CONCURRENT_TRANSACTIONS) it waits and tries again for a while, as
+   * Kafka's `AddPartitionsToTxnManager` does, so a producer that starts its next transaction at once is not
+   * refused. Returns the coordinator's code (NONE, INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED,
+   * CONCURRENT_TRANSACTIONS, ...).
+   */
+  async addPartitionImplicitly(transactionalId: string, producerId: bigint, producerEpoch: number, topic: string, partition: number): Promise<number> {
+    const metadata = this.transactions.get(transactionalId);
+    if (metadata?.state === TransactionState.Ongoing && metadata.pendingState === null && metadata.producerId === producerId && metadata.producerEpoch === producerEpoch && metadata.hasPartition(topic, partition)) {
+      return ErrorCode.NONE;
+    }
+    const deadline = this.options.clock() + IMPLICIT_ADD_RETRY_MS;
+    for (;;) {
+      const errorCode = await this.addPartitions(transactionalId, producerId, producerEpoch, [{ topic, partition }], TRANSACTION_VERSION_2);
+      if (errorCode !== ErrorCode.CONCURRENT_TRANSACTIONS || this.closed || this.options.clock() >= deadline) return errorCode;
+      await delay(IMPLICIT_ADD_BACKOFF_MS);
+    }
   }
 
   /** AddPartitionsToTxn v4+ `VerifyOnly` (and the produce path's KIP-890 check): a code per partition. */
@@ -310,29 +337,49 @@ export class TransactionCoordinator {
   // ---------------------------------------------------------------------------------------------------------
   // EndTxn (`handleEndTransaction`)
 
-  async endTransaction(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): Promise<ProducerIdAndEpoch> {
+  /**
+   * EndTxn. `clientTransactionVersion` 2 (EndTxn v5, KIP-890 part 2): the prepare state bumps the epoch, the
+   * answer carries the new producer id and epoch, a retry is recognised by the previous epoch (request epoch + 1
+   * == the current one), and an abort with nothing in the transaction still bumps the epoch (how a TV2 client
+   * recovers from an abortable error). Otherwise the classic rules (§3.7).
+   */
+  async endTransaction(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean, clientTransactionVersion = 0): Promise<ProducerIdAndEpoch> {
     const metadata = this.transactions.get(transactionalId);
-    const answer = (errorCode: number): ProducerIdAndEpoch => ({
-      errorCode,
-      producerId: errorCode === ErrorCode.NONE && metadata !== undefined ? metadata.producerId : NO_PRODUCER_ID,
-      producerEpoch: errorCode === ErrorCode.NONE && metadata !== undefined ? metadata.producerEpoch : NO_PRODUCER_EPOCH,
-    });
+    const answer = (errorCode: number): ProducerIdAndEpoch => {
+      if (errorCode !== ErrorCode.NONE || metadata === undefined) return { errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
+      // After an exhausted epoch the transaction ends on a new producer id at epoch 0 (KAFKA-18660).
+      if (metadata.nextProducerId !== NO_PRODUCER_ID) return { errorCode, producerId: metadata.nextProducerId, producerEpoch: 0 };
+      return { errorCode, producerId: metadata.producerId, producerEpoch: metadata.producerEpoch };
+    };
     if (this.closed) return answer(ErrorCode.NOT_COORDINATOR);
     if (transactionalId === '') return answer(ErrorCode.INVALID_REQUEST);
-    const check = this.checkProducer(metadata, producerId, producerEpoch);
-    if (check !== ErrorCode.NONE || metadata === undefined) return answer(check);
+    if (metadata === undefined || metadata.state === TransactionState.Dead) return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const tv2 = clientTransactionVersion >= TRANSACTION_VERSION_2;
+    const completed = metadata.state === TransactionState.CompleteCommit || metadata.state === TransactionState.CompleteAbort;
+    const preparing = metadata.state === TransactionState.PrepareCommit || metadata.state === TransactionState.PrepareAbort;
+    // A TV2 retry of an EndTxn whose epoch bump rotated the producer id: the old id at its last epoch.
+    const overflowRetry = tv2 && completed && producerId === metadata.previousProducerId && isEpochExhausted(producerEpoch);
+    if (metadata.producerId !== producerId && !overflowRetry) return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const isRetry = tv2 && (completed || preparing) && (overflowRetry || metadata.producerEpoch === producerEpoch + 1);
+    if (producerEpoch !== metadata.producerEpoch && !isRetry) return answer(ErrorCode.PRODUCER_FENCED);
     if (metadata.pendingState !== null) return answer(ErrorCode.CONCURRENT_TRANSACTIONS);
+    const sameResult = (state: TransactionState): boolean =>
+      commit ? state === TransactionState.CompleteCommit || state === TransactionState.PrepareCommit : state === TransactionState.CompleteAbort || state === TransactionState.PrepareAbort;
     switch (metadata.state) {
       case TransactionState.Ongoing:
-        return answer(await this.prepareEnd(metadata, commit));
+        return answer(await this.prepareEnd(metadata, commit, tv2));
       case TransactionState.CompleteCommit:
-        return answer(commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE);
       case TransactionState.CompleteAbort:
-        return answer(commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.NONE);
+        if (tv2 && !isRetry) {
+          // A TV2 abort of a transaction that added nothing bumps the epoch; a commit of nothing is invalid.
+          return answer(commit ? ErrorCode.INVALID_TXN_STATE : await this.prepareEnd(metadata, false, true));
+        }
+        return answer(sameResult(metadata.state) ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE);
       case TransactionState.PrepareCommit:
-        return answer(commit ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
       case TransactionState.PrepareAbort:
-        return answer(commit ? ErrorCode.INVALID_TXN_STATE : ErrorCode.CONCURRENT_TRANSACTIONS);
+        return answer(sameResult(metadata.state) ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
+      case TransactionState.Empty:
+        return answer(tv2 && !commit ? await this.prepareEnd(metadata, false, true) : ErrorCode.INVALID_TXN_STATE);
       default:
         return answer(ErrorCode.INVALID_TXN_STATE);
     }
@@ -478,12 +525,34 @@ export class TransactionCoordinator {
     metadata.hasFailedEpochFence = errorCode !== ErrorCode.NONE;
   }
 
-  /** Ongoing -> PrepareCommit/PrepareAbort (durable), then the markers and the Complete state in the background. */
-  private async prepareEnd(metadata: TransactionMetadata, commit: boolean): Promise<number> {
+  /**
+   * -> PrepareCommit/PrepareAbort (durable), then the markers and the Complete state in the background
+   * (`prepareAbortOrCommit`). `bumpEpoch` (TV2): the prepare state carries epoch + 1, which the markers use; an
+   * exhausted epoch allocates the next producer id, taken at completion (`prepareComplete`).
+   */
+  private async prepareEnd(metadata: TransactionMetadata, commit: boolean, bumpEpoch = false): Promise<number> {
+    const now = this.options.clock();
     const transit = metadata.transit({
       state: commit ? TransactionState.PrepareCommit : TransactionState.PrepareAbort,
-      txnLastUpdateTimestamp: this.options.clock(),
+      txnLastUpdateTimestamp: now,
     });
+    if (bumpEpoch) {
+      if (isEpochExhausted(metadata.producerEpoch)) {
+        try {
+          transit.nextProducerId = this.options.generateProducerId();
+        } catch {
+          return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+        }
+      }
+      transit.producerEpoch = metadata.producerEpoch + 1;
+      transit.lastProducerEpoch = metadata.producerEpoch;
+      transit.clientTransactionVersion = TRANSACTION_VERSION_2;
+      // An abort of nothing (TV2) starts and ends here.
+      if (metadata.state !== TransactionState.Ongoing) {
+        transit.partitions = new Map();
+        transit.txnStartTimestamp = now;
+      }
+    }
     const errorCode = await this.persist(metadata, transit);
     if (errorCode === ErrorCode.NONE) this.startCompletion(metadata);
     return errorCode;
@@ -545,6 +614,15 @@ export class TransactionCoordinator {
       partitions: new Map(),
       txnLastUpdateTimestamp: this.options.clock(),
     });
+    if (metadata.nextProducerId !== NO_PRODUCER_ID) {
+      Object.assign(transit, {
+        producerId: metadata.nextProducerId,
+        previousProducerId: metadata.producerId,
+        nextProducerId: NO_PRODUCER_ID,
+        producerEpoch: 0,
+        lastProducerEpoch: NO_PRODUCER_EPOCH,
+      });
+    }
     backoffMs = MARKER_RETRY_BACKOFF_MS;
     while (!this.closed) {
       if ((await this.persist(metadata, transit, true)) === ErrorCode.NONE || this.closed) return;

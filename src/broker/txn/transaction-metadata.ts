@@ -25,6 +25,8 @@ export interface TransactionTransit {
   partitions: Map<string, Set<number>>;
   txnStartTimestamp: number;
   txnLastUpdateTimestamp: number;
+  /** 0: the classic protocol; 2: KIP-890 part 2 (epoch bump at every EndTxn). Kafka's `clientTransactionVersion`. */
+  clientTransactionVersion: number;
 }
 
 export class TransactionMetadata implements TransactionTransit {
@@ -39,6 +41,7 @@ export class TransactionMetadata implements TransactionTransit {
   partitions = new Map<string, Set<number>>();
   txnStartTimestamp = -1;
   txnLastUpdateTimestamp: number;
+  clientTransactionVersion = 0;
   /** A transition being persisted: most requests get CONCURRENT_TRANSACTIONS meanwhile. */
   pendingState: TransactionState | null = null;
   /** The last epoch fence failed to persist: the next fence reuses its bumped epoch instead of bumping again. */
@@ -74,6 +77,7 @@ export class TransactionMetadata implements TransactionTransit {
       partitions: copyPartitions(this.partitions),
       txnStartTimestamp: this.txnStartTimestamp,
       txnLastUpdateTimestamp: this.txnLastUpdateTimestamp,
+      clientTransactionVersion: this.clientTransactionVersion,
       ...changes,
     };
   }
@@ -90,6 +94,7 @@ export class TransactionMetadata implements TransactionTransit {
     this.partitions = transit.partitions;
     this.txnStartTimestamp = transit.txnStartTimestamp;
     this.txnLastUpdateTimestamp = transit.txnLastUpdateTimestamp;
+    this.clientTransactionVersion = transit.clientTransactionVersion;
   }
 
   static fromLogValue(transactionalId: string, value: TransactionLogValue): TransactionMetadata {
@@ -99,6 +104,7 @@ export class TransactionMetadata implements TransactionTransit {
     metadata.state = transactionStateById(value.transactionStatus);
     for (const entry of value.transactionPartitions ?? []) metadata.partitions.set(entry.topic, new Set(entry.partitionIds));
     metadata.txnStartTimestamp = Number(value.transactionStartTimestampMs);
+    metadata.clientTransactionVersion = value.clientTransactionVersion;
     return metadata;
   }
 }
@@ -122,6 +128,6 @@ export function logValueOf(transit: TransactionTransit): TransactionLogValue {
         : [...transit.partitions].map(([topic, set]) => ({ topic, partitionIds: [...set].sort((a, b) => a - b) })),
     transactionLastUpdateTimestampMs: BigInt(transit.txnLastUpdateTimestamp),
     transactionStartTimestampMs: BigInt(transit.txnStartTimestamp),
-    clientTransactionVersion: 0,
+    clientTransactionVersion: transit.clientTransactionVersion,
   };
 }
