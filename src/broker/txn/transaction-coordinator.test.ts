@@ -181,6 +181,35 @@ describe('TransactionCoordinator', () => {
     }
   });
 
+  test('TV2: EndTxn bumps the epoch; at exhaustion the transaction ends on the next producer id at epoch 0', async () => {
+    const h = await harness();
+    try {
+      let { producerId, producerEpoch } = await h.coordinator.initProducerId('tx', 60000, -1n, -1);
+      assert.equal(await h.coordinator.addPartitionImplicitly('tx', producerId, producerEpoch, 't', 0), ErrorCode.NONE);
+      const ended = await h.coordinator.endTransaction('tx', producerId, producerEpoch, true, 2);
+      assert.deepEqual([ended.errorCode, ended.producerId, ended.producerEpoch], [ErrorCode.NONE, producerId, producerEpoch + 1]);
+      assert.equal(h.markers.at(-1)?.producerEpoch, producerEpoch + 1, 'the marker carries the bumped epoch');
+      // The next transaction starts while the markers may still be in flight: the implicit add waits for them.
+      assert.equal(await h.coordinator.addPartitionImplicitly('tx', producerId, producerEpoch + 1, 't', 0), ErrorCode.NONE);
+      await h.coordinator.endTransaction('tx', producerId, producerEpoch + 1, false, 2);
+      await h.coordinator.idle();
+      // Walk the epoch up to exhaustion with KIP-360 bumps, then end a TV2 transaction there.
+      ({ producerId, producerEpoch } = await h.coordinator.initProducerId('tx', 60000, producerId, producerEpoch + 2));
+      while (producerEpoch < 32766) ({ producerId, producerEpoch } = await h.coordinator.initProducerId('tx', 60000, producerId, producerEpoch));
+      await h.coordinator.addPartitionImplicitly('tx', producerId, producerEpoch, 't', 0);
+      const rotated = await h.coordinator.endTransaction('tx', producerId, producerEpoch, true, 2);
+      assert.equal(rotated.errorCode, ErrorCode.NONE);
+      assert.notEqual(rotated.producerId, producerId);
+      assert.equal(rotated.producerEpoch, 0);
+      await h.coordinator.idle();
+      assert.equal(h.markers.at(-1)?.producerEpoch, 32767, 'the last marker of the old id');
+      const retried = await h.coordinator.endTransaction('tx', producerId, producerEpoch, true, 2);
+      assert.deepEqual([retried.errorCode, retried.producerId, retried.producerEpoch], [ErrorCode.NONE, rotated.producerId, 0], 'a retry with the old id');
+    } finally {
+      await h.close();
+    }
+  });
+
   test('a torn tail of the transaction log is cut off; what was acknowledged is kept', async () => {
     const h = await harness();
     try {
