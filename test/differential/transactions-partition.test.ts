@@ -368,6 +368,30 @@ const scenarios: Scenario[] = [
       committedOffsetStep('dropped: no offset, no longer unstable', 'g', true, { offset: -1n }),
     ],
   },
+  {
+    name: 'transaction version 2: the first Produce v12 adds its partition, EndTxn v5 bumps the epoch, the marker fences the old one (KIP-890 part 2, §3.13)',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      ...initTransactionsStep('p1', 'a'),
+      txnProduceStep('t-0 without AddPartitionsToTxn', 'a', [txn('p1', 0, 2, { partition: 0 })], [{ baseOffset: 0n }], { version: 12 }),
+      txnProduceStep('t-0 again: already in the transaction', 'a', [txn('p1', 2, 1, { partition: 0 })], [{ baseOffset: 2n }], { version: 12 }),
+      txnProduceStep('t-1 without AddPartitionsToTxn', 'a', [txn('p1', 0, 1, { partition: 1 })], [{ baseOffset: 0n }], { version: 12 }),
+      latestOffsetStep('the transaction pins the LSO', 1, 0n, 't', 1),
+      endTxnStep('commit (v5): the answer carries the bumped epoch', 'p1', 'a', true, 'NONE', { version: 5, captureEpoch: true }),
+      isolatedFetchStep('t-0 committed; the marker has the new epoch', 1, 0n, { offsets: [0n, 1n, 2n], highWatermark: 4n, lastStableOffset: 4n, aborted: [] }, 't', 0),
+      isolatedFetchStep('t-1 committed', 1, 0n, { offsets: [0n], highWatermark: 2n, lastStableOffset: 2n, aborted: [] }, 't', 1),
+      describeProducersAfterMarkerStep('t-0 holds the new epoch, no batch of it yet', 1, 't', 0),
+      txnProduceStep('a late batch of the old epoch is fenced', 'a', [txn('p1', 3, 1, { partition: 0, epoch: 0 })], [{ error: 'INVALID_PRODUCER_EPOCH' }], { version: 12 }),
+      txnProduceStep('next transaction: new epoch, sequence 0', 'a', [txn('p1', 0, 1, { partition: 0 })], [{ baseOffset: 4n }], { version: 12 }),
+      endTxnStep('abort (v5)', 'p1', 'a', false, 'NONE', { version: 5, captureEpoch: true }),
+      isolatedFetchStep('t-0: second transaction aborted', 1, 0n, {
+        offsets: [0n, 1n, 2n, 4n],
+        highWatermark: 6n,
+        lastStableOffset: 6n,
+        aborted: [{ producer: 'p1', firstOffset: 4n }],
+      }, 't', 0),
+    ],
+  },
 ];
 
 /**

@@ -161,8 +161,17 @@ export function addPartitionsStep(title: string, producer: string, txn: string, 
 }
 
 /** EndTxn (commit or abort) at the highest common version; retried while the coordinator loads. */
-export function endTxnStep(title: string, producer: string, txn: string, commit: boolean, expected: ErrorName = 'NONE', options: { epoch?: number; version?: number } = {}): Step {
+export function endTxnStep(
+  title: string,
+  producer: string,
+  txn: string,
+  commit: boolean,
+  expected: ErrorName = 'NONE',
+  options: { epoch?: number; version?: number; captureEpoch?: boolean } = {},
+): Step {
   return pollingStep({
+    // EndTxn v5 (transaction version 2) answers the producer's new epoch: the next transaction uses it.
+    ...(options.captureEpoch === true ? { capture: (response: EndTxnResponse, ctx: TargetContext) => ctx.remember(`${producer}.epoch`, response.producerEpoch) } : {}),
     title,
     apiKey: ApiKey.EndTxn,
     version: options.version ?? 4,

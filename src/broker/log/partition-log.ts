@@ -168,6 +168,8 @@ export class PartitionLog {
   private intervalTimer: NodeJS.Timeout | null = null;
   private offlineError: KafkaStorageError | null = null;
   private closed = false;
+  /** The last append queued behind an asynchronous step (see `enqueueAppend`); null when none is waiting. */
+  private appendQueueTail: Promise<void> | null = null;
   /** What loading found. */
   readonly recoveryReport: LogRecoveryReport;
 
@@ -425,6 +427,31 @@ export class PartitionLog {
       appended: false,
       completedTxn: null,
     };
+  }
+
+  /**
+   * Runs `task` after every task queued before it, in arrival order. An append that must first wait for
+   * something asynchronous (a TV2 transactional batch whose partition the coordinator adds on the producer's
+   * behalf, KIP-890 part 2) goes through here, and so does every later append of this partition while one is
+   * queued: the event-loop form of Kafka's partition lock, so batches keep their arrival order. `task` itself
+   * must append synchronously once its wait is over.
+   */
+  enqueueAppend<T>(task: () => T | Promise<T>): Promise<T> {
+    const run = (this.appendQueueTail ?? Promise.resolve()).then(task);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.appendQueueTail = tail;
+    void tail.then(() => {
+      if (this.appendQueueTail === tail) this.appendQueueTail = null;
+    });
+    return run;
+  }
+
+  /** Whether appends are queued (`enqueueAppend`): a new append must then queue too, to keep the order. */
+  get hasQueuedAppends(): boolean {
+    return this.appendQueueTail !== null;
   }
 
   /**

@@ -14,6 +14,9 @@ export interface TransactionVerifier {
   verifyPartitionInTransaction(transactionalId: string, producerId: bigint, producerEpoch: number, topic: string, partition: number): number;
 }
 
+/** Produce v12+ comes from transaction version 2 clients, whose first batch adds its partition (KIP-890 part 2). */
+export const IMPLICIT_ADD_MIN_PRODUCE_VERSION = 12;
+
 /** TRANSACTION_ABORTABLE exists for Produce v11+ (KIP-890); older clients get INVALID_TXN_STATE. */
 const TRANSACTION_ABORTABLE_MIN_PRODUCE_VERSION = 11;
 
@@ -36,13 +39,21 @@ export function verifyTransactionalAppend(
 ): number {
   if (hasOngoingTransaction(log, request.producerId, request.producerEpoch)) return ErrorCode.NONE;
   const code = verifier.verifyPartitionInTransaction(request.transactionalId, request.producerId, request.producerEpoch, request.topic, request.partition);
+  return produceErrorForCoordinatorError(code, request.produceVersion);
+}
+
+/**
+ * The Produce error for what the coordinator answered a verification or an implicit add (Kafka's
+ * `AddPartitionsToTxnManager` and `ReplicaManager.handleProduceAppend` translations).
+ */
+export function produceErrorForCoordinatorError(code: number, produceVersion: number): number {
   switch (code) {
     case ErrorCode.NONE:
       return ErrorCode.NONE;
     case ErrorCode.PRODUCER_FENCED:
       return ErrorCode.INVALID_PRODUCER_EPOCH;
     case ErrorCode.TRANSACTION_ABORTABLE:
-      return request.produceVersion >= TRANSACTION_ABORTABLE_MIN_PRODUCE_VERSION ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
+      return produceVersion >= TRANSACTION_ABORTABLE_MIN_PRODUCE_VERSION ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
     case ErrorCode.CONCURRENT_TRANSACTIONS:
     case ErrorCode.NETWORK_EXCEPTION:
     case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
