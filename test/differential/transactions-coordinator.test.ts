@@ -90,8 +90,13 @@ function addPartitionsStep(title: string, producer: string, partitions: readonly
         v3AndBelowTopics: [...byTopic].map(([name, list]) => ({ name, partitions: list })),
       };
     },
-    expect(response) {
-      const codes = response.resultsByTopicV3AndBelow.flatMap((topic) => topic.resultsByPartition.map((p) => errorName(p.partitionErrorCode)));
+    // Kafka answers partitions in hash-set order: the codes are compared in request order.
+    expect(response, ctx) {
+      const codeOf = new Map(response.resultsByTopicV3AndBelow.flatMap((topic) => topic.resultsByPartition.map((p) => [`${topic.name}/${p.partitionIndex}`, errorName(p.partitionErrorCode)] as const)));
+      const codes = partitions.map((entry) => {
+        const [topic, partition] = typeof entry === 'number' ? ['t', entry] : entry;
+        return codeOf.get(`${ctx.topic(topic)}/${partition}`);
+      });
       assert.deepEqual(codes, expected);
     },
   });
@@ -120,8 +125,8 @@ function addPartitionsBatchedStep(title: string, producer: string, partitions: r
     }),
     expect(response) {
       assert.equal(errorName(response.errorCode), 'NONE');
-      const codes = response.resultsByTransaction.flatMap((txn) => txn.topicResults.flatMap((topic) => topic.resultsByPartition.map((p) => errorName(p.partitionErrorCode))));
-      assert.deepEqual(codes, expected);
+      const codeOf = new Map(response.resultsByTransaction.flatMap((txn) => txn.topicResults.flatMap((topic) => topic.resultsByPartition.map((p) => [p.partitionIndex, errorName(p.partitionErrorCode)] as const))));
+      assert.deepEqual(partitions.map((partition) => codeOf.get(partition)), expected);
     },
   });
 }
