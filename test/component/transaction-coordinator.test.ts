@@ -90,6 +90,31 @@ describe('transaction coordinator', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
+  test('ApiVersions finalizes transaction.version 2 (KIP-890 part 2), as a new Kafka 4.x cluster does', async () => {
+    const response = await c.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'txn-test', clientSoftwareVersion: '0' });
+    assert.deepEqual(response.finalizedFeatures.map((f) => [f.name, f.minVersionLevel, f.maxVersionLevel]), [['transaction.version', 2, 2]]);
+    assert.deepEqual(response.supportedFeatures.map((f) => [f.name, f.minVersion, f.maxVersion]), [['transaction.version', 0, 2]]);
+    assert.ok(response.finalizedFeaturesEpoch >= 0n);
+  });
+
+  test('TV2: EndTxn v5 bumps the epoch, and the next transaction adds its partition by producing (Produce v12)', async () => {
+    const { producerId, producerEpoch } = await initProducerId(c, 'tv2-1');
+    const records = (epoch: number, seq: number) =>
+      encodeRecordBatch({ records: [{ key: null, value: Buffer.from('x'), timestamp: BigInt(Date.now()) }], producerId, producerEpoch: epoch, baseSequence: seq, isTransactional: true });
+    const produce = async (epoch: number, seq: number) =>
+      errorName(
+        (await c.send(ApiKey.Produce, 12, { transactionalId: 'tv2-1', acks: -1, timeoutMs: 30000, topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: records(epoch, seq) }] }] })).responses[0]
+          .partitionResponses[0].errorCode,
+      );
+    assert.equal(await produce(producerEpoch, 0), 'NONE', 'implicitly added');
+    assert.equal((await describeTxn(c, 'tv2-1')).transactionState, 'Ongoing');
+    const ended = await endTxn(c, 'tv2-1', producerId, producerEpoch, true, 5);
+    assert.equal(errorName(ended.errorCode), 'NONE');
+    assert.equal(ended.producerEpoch, producerEpoch + 1);
+    assert.equal(await produce(producerEpoch + 1, 0), 'NONE', 'the next transaction at the new epoch, sequence 0');
+    assert.equal(await produce(producerEpoch, 1), 'INVALID_PRODUCER_EPOCH', 'a zombie of the old epoch');
+  });
+
   test('InitProducerId: epoch 0, then a bump per call; timeout bounds', async () => {
     const first = await initProducerId(c, 'init-1');
     assert.equal(errorName(first.errorCode), 'NONE');
