@@ -12,6 +12,11 @@ export interface BrokerMutations {
    * idempotence support (Redpanda #3039).
    */
   readonly disableDeduplication?: boolean;
+  /**
+   * The broker ignores READ_COMMITTED: every Fetch is served as READ_UNCOMMITTED (up to the high watermark, no
+   * abortedTransactions), so a transactional reader sees open and aborted transactions.
+   */
+  readonly readCommittedAsUncommitted?: boolean;
 }
 
 /** Applies `mutations` to a running broker; returns a function that removes them. */
@@ -25,6 +30,13 @@ export function applyBrokerMutations(broker: Pick<RunningBroker, 'control'>, mut
             if (partition.records !== null) stripProducer(partition.records);
           }
         }
+      }),
+    );
+  }
+  if (mutations.readCommittedAsUncommitted === true) {
+    removers.push(
+      broker.control(ApiKey.Fetch, (request) => {
+        request.isolationLevel = 0;
       }),
     );
   }

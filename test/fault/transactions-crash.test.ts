@@ -12,6 +12,8 @@ import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { FetchResponse } from '../../src/protocol/messages/generated/index.ts';
 import { ControlRecordType, encodeRecordBatch, iterateRecordBatches, parseControlRecordKey } from '../../src/protocol/records/index.ts';
 import { ChildBroker } from '../../src/testkit/child-broker.ts';
+import { EmbeddedBroker } from '../../src/testkit/embedded-broker.ts';
+import type { BrokerMutations } from '../../src/testkit/broker-mutations.ts';
 
 const TOPIC = 'crash-txn';
 const TXN = 'crash-txn-id';
@@ -207,4 +209,34 @@ it('kill -9 at each step of a two-partition transaction: every transaction is al
     if (step.kill === 'after-add-partitions' || step.kill === 'after-produce') assert.equal(visible[0].includes(`round-${round}`), false, `round ${round}`);
   }
   assert.ok(acknowledgedCommits.size >= 4, `acknowledged commits: ${[...acknowledgedCommits].join(',')}`);
+});
+
+/** One committed and one aborted transaction on an embedded broker; what a READ_COMMITTED reader then sees. */
+async function commitThenAbort(mutations: BrokerMutations | undefined): Promise<string[][]> {
+  const embedded = await EmbeddedBroker.start(mutations === undefined ? {} : { mutations });
+  const connection = await connect(embedded.bootstrap);
+  try {
+    const created = await connection.send(ApiKey.CreateTopics, 5, {
+      topics: [{ name: TOPIC, numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    assert.equal(created.topics[0].errorCode, ErrorCode.NONE);
+    for (const [round, commit] of [true, false].entries()) {
+      const producer = await initTransactions(connection);
+      await addPartitions(connection, producer);
+      await produce(connection, producer, round, 0);
+      assert.equal(errorName(await endTxn(connection, producer, commit)), 'NONE');
+    }
+    return await Promise.all([readCommitted(connection, 0), readCommitted(connection, 1)]);
+  } finally {
+    connection.close();
+    await embedded.close();
+  }
+}
+
+it('mutation: a broker that serves READ_COMMITTED as READ_UNCOMMITTED shows the aborted transaction (the check above bites)', { timeout: 120_000 }, async () => {
+  assert.deepEqual(await commitThenAbort(undefined), [['round-0'], ['round-0']], 'control: only the committed round');
+  const broken = await commitThenAbort({ readCommittedAsUncommitted: true });
+  assert.deepEqual(broken, [['round-0', 'round-1'], ['round-0', 'round-1']], 'the aborted round leaks');
 });
