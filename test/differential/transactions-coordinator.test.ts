@@ -988,6 +988,50 @@ const scenarios: Scenario[] = [
       txnProduceStep('epoch 1 seq 0', 'p2', { seq: 0 }),
     ],
   },
+  {
+    name: 'TV2: KIP-360 InitProducerId after an EndTxn v5 bump: the pre-commit epoch is a retry of that bump, the current one bumps again',
+    topics: { t: {} },
+    steps: [
+      initStep('init', 'p1', { epoch: 0 }),
+      addPartitionsStep('add t-0', 'p1', [0], ['NONE']),
+      endTxnStep('commit at v5', 'p1', true, 'NONE', { version: 5, expectEpoch: 1, captureAs: 'p2' }),
+      awaitStateStep('CompleteCommit', 'a', 'CompleteCommit'),
+      initStep('with the pre-commit epoch 0', 'p3', { current: { producer: 'p1' }, epoch: 1 }),
+      initStep('with the current epoch 1', 'p4', { current: { producer: 'p2' }, epoch: 2 }),
+      describeStep('Empty at epoch 2', ['a'], [{ state: 'Empty', epoch: 2 }]),
+    ],
+  },
+  {
+    name: 'TV2: TxnOffsetCommit v5 errors: a fenced epoch is INVALID_PRODUCER_EPOCH, an unknown transactional id INVALID_PRODUCER_ID_MAPPING',
+    topics: { t: {} },
+    steps: [
+      initStep('init', 'p1'),
+      txnOffsetCommitStep('epoch + 1', 'p1', 'g', 'INVALID_PRODUCER_EPOCH', { version: 5, epochDelta: 1 }),
+      txnOffsetCommitStep('unknown transactional id', 'p1', 'g', 'INVALID_PRODUCER_ID_MAPPING', { version: 5, txn: 'unknown' }),
+      describeStep('nothing added', ['a'], [{ state: 'Empty', partitions: 0 }]),
+    ],
+  },
+  {
+    name: 'TV2: a timed-out TV2 transaction is aborted with one epoch bump, and the producer recovers with an EndTxn v5 abort (§3.9, KIP-890 part 2)',
+    topics: { t: {} },
+    steps: [
+      initStep('init with a 1 s timeout', 'p1', { timeoutMs: 1000, epoch: 0 }),
+      addPartitionsStep('add t-0', 'p1', [0], ['NONE']),
+      endTxnStep('commit at v5', 'p1', true, 'NONE', { version: 5, expectEpoch: 1, captureAs: 'p2' }),
+      awaitStateStep('CompleteCommit', 'a', 'CompleteCommit'),
+      addPartitionsStep('next transaction at epoch 1', 'p2', [0], ['NONE']),
+      txnProduceStep('write at epoch 1', 'p2', { seq: 0 }),
+      awaitStateStep('aborted by the broker', 'a', 'CompleteAbort'),
+      describeStep('one bump: epoch 2', ['a'], [{ state: 'CompleteAbort', epoch: 2 }]),
+      // Under TV2 the epoch one below the current one is a retry: a commit of the aborted transaction is refused...
+      endTxnStep('the producer commits too late', 'p2', true, 'INVALID_TXN_STATE', { version: 5 }),
+      readCommittedStep('only the marker of the first transaction and the aborted write', { values: [], lastStableOffset: 3n, aborted: 1 }),
+      // ...and its abort is answered as done, with the epoch to go on with.
+      endTxnStep('the producer aborts instead', 'p2', false, 'NONE', { version: 5, expectEpoch: 2, captureAs: 'p3' }),
+      addPartitionsStep('a new transaction at epoch 2', 'p3', [0], ['NONE']),
+      txnProduceStep('epoch 2 seq 0', 'p3', { seq: 0 }),
+    ],
+  },
 ];
 
 /** The coordinator state and committed transactions survive a restart (the transaction log is replayed). */
