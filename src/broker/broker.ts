@@ -1,10 +1,11 @@
 // The broker: opens the logs, binds the listener, and wires connections to the request handlers.
 // `startBroker()` with no options gives a broker on 127.0.0.1 at a free port with a fresh temp data dir,
 // ready in milliseconds — the way tests embed it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultBrokerConfig, type BrokerConfig } from './config.ts';
+import { ConfigError, defaultBrokerConfig, type BrokerConfig } from './config.ts';
+import { unknownOptionMessage } from '../protocol/option-names.ts';
 import type { BrokerContext } from './broker-context.ts';
 import { BrokerControl, type ControlFunction } from './broker-control.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
@@ -24,7 +25,26 @@ import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 
+/** A topic `startBroker` creates before it resolves (Kafka's CreateTopics, defaults for what is left out). */
+export interface InitialTopic {
+  readonly name: string;
+  /** Default: `numPartitions` (1). */
+  readonly partitions?: number;
+  /** Topic configs by Kafka name (`retention.ms`, `cleanup.policy`, ...). Default none. */
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Options of `startBroker`: every `BrokerConfig` setting (see `defaultBrokerConfig` for the defaults: 127.0.0.1, port 0 = a
+ * free port, a fresh temp data dir removed on close, `fsync: 'always'`, ...), plus the embedding hooks below. An
+ * option name it does not know is an error naming the nearest valid one.
+ */
 export interface StartBrokerOptions extends Partial<BrokerConfig> {
+  /**
+   * Topics created before `startBroker` resolves, so a test can produce at once (like EmbeddedKafka's topics). A
+   * topic that already exists in `dataDir` with the same partition count is kept as it is.
+   */
+  topics?: readonly InitialTopic[];
   /** A pino-compatible logger; silent by default. */
   logger?: BrokerLogger;
   /** Wall clock in ms (LogAppendTime, retention, expiration); injectable for tests. */
@@ -70,11 +90,25 @@ export interface BrokerMetrics {
   partitionsWithLateTransactions: number;
 }
 
+const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs'] as const satisfies readonly (keyof StartBrokerOptions)[];
+const knownStartOptions: ReadonlySet<string> = new Set([...Object.keys(defaultBrokerConfig), ...embeddingOptionNames]);
+
+/**
+ * Starts a broker and resolves once it accepts connections (and `topics` exist). With no options: 127.0.0.1 on a
+ * free port, a fresh temp data dir (removed by `close()`), silent; a `dataDir` that does not exist is created.
+ * Rejects with ConfigError for an unknown option, DataDirLockedError when another broker owns `dataDir`, and the
+ * listen error (EADDRINUSE) when the port is taken.
+ */
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
-  const { logger = silentLogger, clock = Date.now, groupCoordinator, fs, ...overrides } = options;
+  const unknown = unknownOptionMessage(options, knownStartOptions, 'startBroker');
+  if (unknown !== null) throw new ConfigError(unknown);
+  const { topics = [], logger = silentLogger, clock = Date.now, groupCoordinator, fs, ...overrides } = options;
   const config: BrokerConfig = { ...defaultBrokerConfig, ...withoutUndefined(overrides) };
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
+  // Kafka creates missing log dirs at startup (LogManager.createAndValidateLogDirs); so does seqlog, before the
+  // lock file inside it is taken.
+  else mkdirSync(config.dataDir, { recursive: true });
 
   // Everything opened is closed in reverse order, by close() or by a start that fails half-way.
   const openedInOrder: { close(): void | Promise<void> }[] = [];
@@ -133,6 +167,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       ...(fs === undefined ? {} : { fs }),
     });
     openedInOrder.push(groups);
+    await createInitialTopics(logs, topics, config.numPartitions);
 
     const producerIds = ProducerIdManager.open(config.dataDir, fs);
     // Opened after the logs and groups it writes markers to, so closed before them: marker rounds in flight finish
@@ -211,6 +246,20 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       return closing;
     },
   };
+}
+
+async function createInitialTopics(logs: LogManager, topics: readonly InitialTopic[], defaultPartitions: number): Promise<void> {
+  for (const topic of topics) {
+    const partitions = topic.partitions ?? defaultPartitions;
+    const existing = logs.topic(topic.name);
+    if (existing !== undefined) {
+      if (existing.partitions !== partitions) {
+        throw new ConfigError(`topic '${topic.name}' already exists in the data dir with ${existing.partitions} partitions, not ${partitions}`);
+      }
+      continue;
+    }
+    await logs.createTopic(topic.name, { partitions, configs: { ...topic.configs } });
+  }
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -4,6 +4,9 @@ export type { ProducerRecord, SendOptions, RecordMetadata, RecordValue } from '.
 export type { ProducerOptions, Acks, CompressionName } from './config/producer-config.ts';
 export type { ProducerMetricsSnapshot } from './producer/producer-metrics.ts';
 export { KafkaClientError, ErrorKind } from './errors/kafka-client-error.ts';
+export { bigintReplacer, toJsonSafe } from './json.ts';
+export type { Jsonified } from './json.ts';
+export type { ClientLogger } from './client-logger.ts';
 export { BrokerConnection } from './connection/broker-connection.ts';
 export type { BrokerConnectionOptions, BrokerApiVersions } from './connection/broker-connection.ts';
 export { ConnectionError } from './connection/connection-error.ts';

@@ -1,7 +1,7 @@
-// A frame-aware fault proxy between any Kafka client and any Kafka broker (reliability.md (b), "A fault proxy in
-// Node"). Both directions are split into Kafka frames; each request's header (API key, version, correlation id)
-// is read, and because a broker answers a connection's requests in order, responses are matched to requests FIFO
-// (the correlation id is checked too). A seeded schedule of rules decides, per request, what goes wrong:
+// A frame-aware fault proxy between any Kafka client and any Kafka broker. Both directions are split into Kafka
+// frames; each request's header (API key, version, correlation id) is read, and because a broker answers a
+// connection's requests in order, responses are matched to requests FIFO (the correlation id is checked too).
+// A seeded schedule of rules decides, per request, what goes wrong:
 //
 //   drop-response   the broker handles the request, its answer never reaches the client (the lost ack); then the
 //                   client connection is reset, or kept open so the client times out (`closeClient`)

@@ -1,6 +1,7 @@
 // Reads a topic back in full — every partition, from offset 0 to the high watermark — over a plain
 // `BrokerConnection` (Fetch v11, read_uncommitted), so it works against seqlog and Apache Kafka alike. Each
 // record comes with the batch's producer id, epoch and the record's sequence: the checker's ground truth.
+import { errorName } from '../protocol/errors/index.ts';
 import { BrokerConnection } from '../client/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
 import { defaultFetchRequest, defaultFetchRequestFetchPartition } from '../protocol/messages/generated/01-fetch.ts';
@@ -48,7 +49,7 @@ export async function listPartitions(connection: BrokerConnection, topic: string
     includeTopicAuthorizedOperations: false,
   });
   const entry = metadata.topics.find((t) => t.name === topic);
-  if (entry === undefined || entry.errorCode !== 0) throw new Error(`topic ${topic} not found (error ${entry?.errorCode})`);
+  if (entry === undefined || entry.errorCode !== 0) throw new Error(`topic ${topic} not found (${errorName(entry?.errorCode ?? 3)})`);
   return entry.partitions.map((p) => p.partitionIndex).sort((a, b) => a - b);
 }
 
@@ -87,7 +88,7 @@ export async function readLogPartition(
     });
     const data = response.responses[0]?.partitions[0];
     if (data === undefined || data.errorCode !== 0) {
-      throw new Error(`fetch ${topic}-${partition} at ${fetchOffset} failed with error ${data?.errorCode ?? response.errorCode}`);
+      throw new Error(`fetch ${topic}-${partition} at ${fetchOffset} failed with ${errorName(data?.errorCode ?? response.errorCode)}`);
     }
     const before = fetchOffset;
     for (const batch of iterateRecordBatches(data.records ?? Buffer.alloc(0))) {

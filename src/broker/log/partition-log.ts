@@ -3,7 +3,7 @@
 //
 // Append is synchronous: it assigns offsets, patches the batch header in place and writes the bytes (into the
 // page cache) before returning, so a Produce handler can validate against producer state, append and update
-// that state with no `await` in between (DESIGN.md "await rules"). Durability is a separate step:
+// that state with no `await` in between (docs/design.md, "Await rules"). Durability is a separate step:
 // `waitDurable` resolves once an fsync covers the batch; concurrent appends share fsyncs (group commit).
 //
 // On this single-replica broker the high watermark is the end of what is durable under the fsync policy:

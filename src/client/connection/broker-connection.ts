@@ -64,7 +64,7 @@ export class BrokerConnection {
       });
       socket.once('error', (error) => {
         clearTimeout(timer);
-        reject(new ConnectionError(`cannot connect to ${options.host}:${options.port}: ${error.message}`));
+        reject(new ConnectionError(`cannot connect to ${options.host}:${options.port}: ${error.message}`, { cause: error }));
       });
     });
   }

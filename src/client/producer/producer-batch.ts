@@ -26,11 +26,13 @@ export interface RecordHeaderInput {
 }
 
 /** What a send learns about one record once its batch is acknowledged. */
+/** Where a record was stored. Offsets and timestamps are bigint; `toJsonSafe` gives their JSON form (decimal strings). */
 export interface RecordMetadata {
   readonly topic: string;
   readonly partition: number;
   /** -1n when unknown (acks=0, or a DUPLICATE_SEQUENCE_NUMBER answer). */
   readonly offset: bigint;
+  /** The record's CreateTime in ms (or the broker's LogAppendTime when the topic uses it). */
   readonly timestamp: bigint;
 }
 
@@ -253,7 +255,7 @@ export class ProducerBatch {
   /**
    * `ProducerBatch.split`: after MESSAGE_TOO_LARGE, re-cut the records into batches of at most `splitSize`
    * bytes. When the batch had a sequence, the pieces take consecutive sequences from its base sequence, so the
-   * partition's sequence range is unchanged (SEMANTICS §4.4).
+   * partition's sequence range is unchanged.
    */
   split(splitSize: number): ProducerBatch[] {
     const decoded = decodeRecordBatch(this.encoded());

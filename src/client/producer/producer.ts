@@ -15,16 +15,22 @@ import { IdempotentProducerState } from './idempotent-producer-state.ts';
 import type { ProducerBatch } from './producer-batch.ts';
 import { ProducerMetrics, formatPrometheus, type ProducerMetricsSnapshot } from './producer-metrics.ts';
 import { RecordAccumulator } from './record-accumulator.ts';
+import { checkRecordInput } from './record-input.ts';
 import { Sender } from './sender.ts';
 
+/** Bytes as they go on the wire; a string is sent as its UTF-8 bytes. Anything else is refused by `send`. */
 export type RecordValue = Buffer | Uint8Array | string | null;
 
+/** One record to send. Types are checked at runtime too: a wrong one fails `send` with INVALID_RECORD_TYPE. */
 export interface ProducerRecord {
   topic: string;
+  /** Chooses the partition (murmur2, as the Java client) when `partition` is not given. Default null. */
   key?: RecordValue;
+  /** The payload; null is a tombstone. Serialize objects first (e.g. `JSON.stringify`). */
   value: RecordValue;
-  /** An object (`{ name: value }`) or a list (repeated keys allowed, order kept). */
+  /** An object (`{ name: value }`) or a list (repeated keys allowed, order kept). Default none. */
   headers?: Readonly<Record<string, Buffer | Uint8Array | string | null>> | readonly { key: string; value: Buffer | Uint8Array | string | null }[];
+  /** Default: by key hash, or sticky partitioning (KIP-480) for records without a key. */
   partition?: number;
   /** CreateTime in ms since the epoch; default now. */
   timestamp?: number | bigint | Date;
@@ -118,7 +124,21 @@ interface FlushWaiter {
   readonly resolve: () => void;
 }
 
+/**
+ * A Kafka producer, idempotent by default: `acks: 'all'`, retries until `deliveryTimeoutMs` (120 s), up to 5
+ * requests in flight per broker with order kept, `lingerMs` 5. See `ProducerOptions` for every setting.
+ *
+ * ```ts
+ * const producer = new Producer({ bootstrap: '127.0.0.1:9092' });
+ * const { partition, offset } = await producer.send({ topic: 'orders', key: 'customer-42', value: '{"total":42}' });
+ * await producer.close();
+ * ```
+ *
+ * Nothing connects until the first `send`. Errors are `KafkaClientError`s (Kafka's error name, `kind`, what to
+ * do). The constructor throws INVALID_CONFIG for a bad or unknown option.
+ */
 export class Producer {
+  /** The options after defaults and validation. */
   readonly config: ResolvedProducerConfig;
   private readonly pool: ConnectionPool;
   private readonly metadata: Metadata;
@@ -141,6 +161,7 @@ export class Producer {
       bootstrap: this.config.bootstrap,
       connectTimeoutMs: Math.min(this.config.requestTimeoutMs, 10000),
       onChange: () => this.sender.wakeup(),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     this.metadata = new Metadata(this.pool, this.config.retryBackoffMs, this.config.metadataMaxAgeMs, () => this.sender.wakeup());
     this.accumulator = new RecordAccumulator(this.config);
@@ -152,11 +173,11 @@ export class Producer {
       this.incomplete.add(piece);
       for (const waiter of this.flushWaiters) if (waiter.pending.has(original)) waiter.pending.add(piece);
     };
-    // Fetch a producer id right away rather than on the first send (KafkaProducer does so in its constructor).
-    this.sender.wakeup();
+    // Nothing connects until the first send (the producer id is fetched then, alongside the first metadata): a
+    // producer that is never used opens no socket and keeps no timer, so it never holds the process open.
   }
 
-  /** Whether idempotence ended up on (it turns off silently when unset and acks != all; SEMANTICS §4.2). */
+  /** Whether idempotence ended up on (it turns off silently when unset and acks != all, as in Kafka's ProducerConfig). */
   get idempotent(): boolean {
     return this.idempotence !== null;
   }
@@ -166,11 +187,24 @@ export class Producer {
     return this.idempotence?.producerIdAndEpoch ?? null;
   }
 
+  /**
+   * Sends one record, or several (resolving with their metadata in order once all are acknowledged, or rejecting
+   * at the first failure). Resolves when the broker acknowledged the record under `acks`; records sent in the same
+   * tick share batches, in call order. Waits at most `maxBlockMs` (60 s) for metadata or buffer space. Rejects with
+   * a `KafkaClientError`: INVALID_RECORD_TYPE for a wrong-typed field, NETWORK_EXCEPTION when no broker can be
+   * reached, MESSAGE_TOO_LARGE, PRODUCER_CLOSED after `close()`, or the broker's error once retries are spent.
+   */
   send(record: ProducerRecord, options?: SendOptions): Promise<RecordMetadata>;
   send(records: readonly ProducerRecord[], options?: SendOptions): Promise<RecordMetadata[]>;
   send(input: ProducerRecord | readonly ProducerRecord[], options?: SendOptions): Promise<RecordMetadata | RecordMetadata[]> {
     const refusal = this.refusal();
     if (refusal !== null) return Promise.reject(refusal);
+    try {
+      if (Array.isArray(input)) for (let i = 0; i < input.length; i++) checkRecordInput(input[i], i);
+      else checkRecordInput(input, -1);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (Array.isArray(input)) {
       const records = input as readonly ProducerRecord[];
       return new Promise<RecordMetadata[]>((resolve, reject) => this.enqueue(records, new ArraySink(records.length, resolve, reject), options?.signal));
@@ -181,7 +215,7 @@ export class Producer {
   private refusal(): KafkaClientError | null {
     const fatal = this.sender.fatalError;
     if (fatal !== null) return fatal;
-    if (this.closing) return new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.fatal, message: 'the producer is closed; create a new one to send' });
+    if (this.closing) return KafkaClientError.producerClosed('the producer is closed; create a new one to send');
     return null;
   }
 
@@ -328,7 +362,10 @@ export class Producer {
     if (this.flushWaiters.size === 0 && this.accumulator.flushesInProgress > 0) this.accumulator.flushesInProgress = 0;
   }
 
-  /** Sends everything appended so far without waiting for linger.ms and resolves when it is all done. */
+  /**
+   * Sends everything appended so far without waiting for `lingerMs` and resolves when each of those records is
+   * acknowledged or failed (the failures reject their own `send` promises, not this one).
+   */
   async flush(): Promise<void> {
     // Sends still queued for metadata/memory are part of "so far".
     while (this.queue.length > 0 || this.pumping) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -338,7 +375,10 @@ export class Producer {
     await new Promise<void>((resolve) => this.flushWaiters.add({ pending: new Set(this.incomplete), resolve }));
   }
 
-  /** Flushes, then closes the connections. Later sends are refused. */
+  /**
+   * Flushes (waiting up to `deliveryTimeoutMs` for records still being retried), then closes the connections.
+   * Later sends reject with PRODUCER_CLOSED. Calling it again does nothing.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closing = true;
@@ -347,16 +387,18 @@ export class Producer {
     } finally {
       this.closed = true;
       this.sender.stop();
-      this.sender.abortAll(new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.fatal, message: 'the producer was closed before the record was sent' }));
+      this.sender.abortAll(KafkaClientError.producerClosed('the producer was closed before the record was sent'));
       this.pool.close();
     }
   }
 
+  /** Counters and gauges in the spirit of the Java producer's metrics (record send rate, retries, batch sizes, ...). */
   metrics(): ProducerMetricsSnapshot {
     this.producerMetrics.requestsInFlight = this.sender.requestsInFlight;
     return this.producerMetrics.snapshot(this.idempotence?.epochBumps ?? 0, this.accumulator.bufferedBytes);
   }
 
+  /** `metrics()` in the Prometheus text format, labelled with the client id. */
   metricsPrometheus(): string {
     return formatPrometheus(this.metrics(), this.config.clientId);
   }

@@ -2,7 +2,7 @@
 // backpressure, the readiness rules (full batch, linger expired, flush/close, retry backoff) and the per-node
 // drain that hands each request at most one batch per partition. With idempotence the drain asks the state
 // machine whether a partition may send (`shouldStopDrainBatchesForPartition`) and assigns sequences to the
-// batches it takes, never earlier (SEMANTICS §4.3).
+// batches it takes, never earlier (`RecordAccumulator.drainBatchesForOneNode`).
 import { NO_SEQUENCE } from '../../protocol/records/batch-header.ts';
 import type { ResolvedProducerConfig } from '../config/producer-config.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
