@@ -142,8 +142,14 @@ export class OffsetMetadataManager {
     if (topics.size === 0) this.offsetsByGroup.delete(groupId);
   }
 
+  /** The group's committed offsets and its pending transactional ones (Kafka's `deleteAllOffsets`). */
   deleteGroup(groupId: string): void {
     this.offsetsByGroup.delete(groupId);
+    this.pendingProducersByPartition.delete(groupId);
+    for (const [producerId, groups] of this.pendingByProducer) {
+      groups.delete(groupId);
+      if (groups.size === 0) this.pendingByProducer.delete(producerId);
+    }
   }
 
   /** Every committed offset of a group, as (topic, partition, offset) triples. */
