@@ -71,7 +71,12 @@ async function addPartitions(connection: BrokerConnection, producer: { producerI
   throw new Error('AddPartitionsToTxn never completed');
 }
 
-async function produce(connection: BrokerConnection, producer: { producerId: bigint; producerEpoch: number }, round: number, sequence: number): Promise<void> {
+/** Transaction version 1 (AddPartitionsToTxn, Produce v9, EndTxn v3) or 2 (Produce v12 adds partitions, EndTxn v5). */
+interface Protocol {
+  readonly tv2: boolean;
+}
+
+async function produce(connection: BrokerConnection, producer: { producerId: bigint; producerEpoch: number }, round: number, sequence: number, protocol: Protocol): Promise<void> {
   const batch = () =>
     encodeRecordBatch({
       producerId: producer.producerId,
@@ -80,20 +85,27 @@ async function produce(connection: BrokerConnection, producer: { producerId: big
       isTransactional: true,
       records: [{ key: null, value: Buffer.from(`round-${round}`), timestamp: BigInt(Date.now()) }],
     });
-  const answer = await connection.send(ApiKey.Produce, 9, {
-    transactionalId: TXN,
-    acks: -1,
-    timeoutMs: 30_000,
-    topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: batch() }, { index: 1, records: batch() }] }],
-  });
+  const send = () =>
+    connection.send(ApiKey.Produce, protocol.tv2 ? 12 : 9, {
+      transactionalId: TXN,
+      acks: -1,
+      timeoutMs: 30_000,
+      topicData: [{ name: TOPIC, partitionData: [{ index: 0, records: batch() }, { index: 1, records: batch() }] }],
+    });
+  let answer = await send();
+  // NOT_ENOUGH_REPLICAS: the coordinator could not add the partition yet (a transition in progress); a client retries.
+  for (let attempt = 0; attempt < 100 && answer.responses[0].partitionResponses.some((p) => p.errorCode === ErrorCode.NOT_ENOUGH_REPLICAS); attempt++) {
+    await delay(25);
+    answer = await send();
+  }
   for (const partition of answer.responses[0].partitionResponses) {
     assert.equal(errorName(partition.errorCode), 'NONE', `round ${round} produce to ${TOPIC}-${partition.index}`);
   }
 }
 
-function endTxn(connection: BrokerConnection, producer: { producerId: bigint; producerEpoch: number }, commit: boolean): Promise<number> {
+function endTxn(connection: BrokerConnection, producer: { producerId: bigint; producerEpoch: number }, commit: boolean, protocol: Protocol = { tv2: false }): Promise<number> {
   return connection
-    .send(ApiKey.EndTxn, 3, { transactionalId: TXN, producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: commit })
+    .send(ApiKey.EndTxn, protocol.tv2 ? 5 : 3, { transactionalId: TXN, producerId: producer.producerId, producerEpoch: producer.producerEpoch, committed: commit })
     .then((answer) => answer.errorCode);
 }
 
@@ -142,7 +154,7 @@ async function readCommitted(connection: BrokerConnection, partition: number): P
 
 type KillPoint = 'after-add-partitions' | 'after-produce' | 'during-end-txn' | 'after-end-txn' | 'none';
 
-it('kill -9 at each step of a two-partition transaction: every transaction is all or nothing to READ_COMMITTED', { timeout: 600_000 }, async () => {
+async function crashEveryStep(protocol: Protocol): Promise<void> {
   broker = await ChildBroker.start();
   let connection = await connect(broker.bootstrap);
   const created = await connection.send(ApiKey.CreateTopics, 5, {
@@ -167,18 +179,19 @@ it('kill -9 at each step of a two-partition transaction: every transaction is al
     const producer = await initTransactions(connection);
     // TV1: the epoch stays across this producer's transactions, and a fence bumps it, so sequences restart at 0
     // only with a new epoch; one batch per partition per round keeps the sequence at 0 for every new epoch.
-    await addPartitions(connection, producer);
-    if (step.kill !== 'after-add-partitions') await produce(connection, producer, round, 0);
+    // TV2 has no AddPartitionsToTxn: the Produce adds the partitions, so that kill point is "before the writes".
+    if (!protocol.tv2) await addPartitions(connection, producer);
+    if (step.kill !== 'after-add-partitions') await produce(connection, producer, round, 0, protocol);
     if (step.kill === 'after-add-partitions' || step.kill === 'after-produce') {
       await broker.crash();
     } else if (step.kill === 'during-end-txn') {
-      const answer = endTxn(connection, producer, step.commit).catch(() => null);
+      const answer = endTxn(connection, producer, step.commit, protocol).catch(() => null);
       await delay(round % 4);
       await broker.crash();
       const code = await answer;
       if (code === ErrorCode.NONE) (step.commit ? acknowledgedCommits : acknowledgedAborts).add(round);
     } else {
-      const code = await endTxn(connection, producer, step.commit);
+      const code = await endTxn(connection, producer, step.commit, protocol);
       assert.equal(errorName(code), 'NONE', `round ${round} EndTxn`);
       (step.commit ? acknowledgedCommits : acknowledgedAborts).add(round);
       if (step.kill === 'after-end-txn') await broker.crash();
@@ -209,6 +222,16 @@ it('kill -9 at each step of a two-partition transaction: every transaction is al
     if (step.kill === 'after-add-partitions' || step.kill === 'after-produce') assert.equal(visible[0].includes(`round-${round}`), false, `round ${round}`);
   }
   assert.ok(acknowledgedCommits.size >= 4, `acknowledged commits: ${[...acknowledgedCommits].join(',')}`);
+  await broker.close();
+  broker = null;
+}
+
+it('kill -9 at each step of a two-partition transaction (transaction version 1): all or nothing to READ_COMMITTED', { timeout: 600_000 }, async () => {
+  await crashEveryStep({ tv2: false });
+});
+
+it('kill -9 at each step with transaction version 2 (Produce v12 adds the partitions, EndTxn v5 bumps the epoch)', { timeout: 600_000 }, async () => {
+  await crashEveryStep({ tv2: true });
 });
 
 /** One committed and one aborted transaction on an embedded broker; what a READ_COMMITTED reader then sees. */
@@ -225,7 +248,7 @@ async function commitThenAbort(mutations: BrokerMutations | undefined): Promise<
     for (const [round, commit] of [true, false].entries()) {
       const producer = await initTransactions(connection);
       await addPartitions(connection, producer);
-      await produce(connection, producer, round, 0);
+      await produce(connection, producer, round, 0, { tv2: false });
       assert.equal(errorName(await endTxn(connection, producer, commit)), 'NONE');
     }
     return await Promise.all([readCommitted(connection, 0), readCommitted(connection, 1)]);
