@@ -96,6 +96,26 @@ describe('transaction markers on partitions', () => {
     await logs.close();
   });
 
+  it('an aborted transaction spanning segments is listed for a fetch from its first segment (the index lives with the marker)', async () => {
+    const logs = await LogManager.open({ dataDir: join(temp.path, `d-${counter++}`), config: { fsync: 'always', segmentBytes: 300 } });
+    await logs.createTopic('t', { partitions: 1 });
+    const log = partition(logs, 0);
+    await produceTxn(log, 1n, 0, 3); // offsets 0-2, a batch of about 200 bytes
+    for (let i = 0; i < 3; i++) await produceTxn(log, 2n + BigInt(i), 0, 3); // other producers' transactions roll segments
+    await markers(logs, { producerId: 1n, producerEpoch: 0, coordinatorEpoch: 0, commit: false }, [0]);
+    for (let i = 0; i < 3; i++) await markers(logs, { producerId: 2n + BigInt(i), producerEpoch: 0, coordinatorEpoch: 0, commit: true }, [0]);
+    assert.ok(log.segmentCount >= 3, `segments: ${log.segmentCount}`);
+    const marker = 12n; // after 4 batches of 3 records
+    const fromFirstSegment = log.read(0n, 100, { maxOffset: log.lastStableOffset, abortedTransactions: true });
+    assert.deepEqual(fromFirstSegment.abortedTransactions, [{ producerId: 1n, firstOffset: 0n, lastOffset: marker, lastStableOffset: 3n }]);
+    await logs.close();
+    // And after a restart, from the segments' .txnindex files.
+    const reopened = await LogManager.open({ dataDir: logs.dataDir, config: { fsync: 'always', segmentBytes: 300 } });
+    const again = partition(reopened, 0).read(0n, 100, { maxOffset: partition(reopened, 0).lastStableOffset, abortedTransactions: true });
+    assert.deepEqual(again.abortedTransactions, [{ producerId: 1n, firstOffset: 0n, lastOffset: marker, lastStableOffset: 3n }]);
+    await reopened.close();
+  });
+
   it('counts a partition whose open transaction is idle past transaction.max.timeout.ms + 5 min as late', async () => {
     let now = 1_000;
     const logs = await LogManager.open({ dataDir: join(temp.path, `d-${counter++}`), clock: () => now, producerState: { maxTransactionTimeoutMs: 60_000 } });
