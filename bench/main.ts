@@ -13,8 +13,17 @@ import { recordBatchBench } from './record-batch.bench.ts';
 import { produceRequestBench } from './produce-request.bench.ts';
 import { producerBench } from './producer.bench.ts';
 import { fetchIsolationBench } from './fetch-isolation.bench.ts';
+import { brokerValidationBench } from './broker-validation.bench.ts';
 
-const benchmarks: readonly Benchmark[] = [crc32cBench, compressionBench, recordBatchBench, produceRequestBench, producerBench, fetchIsolationBench];
+const benchmarks: readonly Benchmark[] = [
+  crc32cBench,
+  compressionBench,
+  recordBatchBench,
+  produceRequestBench,
+  producerBench,
+  brokerValidationBench,
+  fetchIsolationBench,
+];
 
 const program = new Command()
   .name('bench')

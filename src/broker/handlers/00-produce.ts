@@ -1,8 +1,9 @@
 // Produce (key 0), versions 3-12 served (0-2 advertised, answered UNSUPPORTED_VERSION per partition, as Kafka 4.0
-// does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec), then append it
-// synchronously — the handler is `pipelined`, so the next request of the connection starts only after this
-// append, which keeps a connection's batches in order — then, outside that synchronous part, wait until the
-// append is durable under the fsync policy before answering acks=1/all. acks=0 gets no response.
+// does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec, every record and
+// its timestamp, as `LogValidator`), apply Kafka's in-place rewrites, then append it synchronously — the handler is
+// `pipelined`, so the next request of the connection starts only after this append, which keeps a connection's
+// batches in order — then, outside that synchronous part, wait until the append is durable under the fsync policy
+// before answering acks=1/all. acks=0 gets no response.
 // A failure of one partition never fails the others (Kafka's per-partition `ProduceResponse`).
 // Transactional batches are verified against the transaction coordinator first (KIP-890 part 1, on by default as
 // in Kafka 4.x): see log/transaction-verification.ts. From v12 (transaction version 2, KIP-890 part 2) the first
@@ -18,6 +19,7 @@ import type {
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { BatchField, CURRENT_MAGIC, CompressionType, RECORD_BATCH_OVERHEAD, compressionOf, isTransactional } from '../../protocol/records/batch-header.ts';
 import { BatchRejectReason, validateBatchForAppend } from '../../protocol/records/validate-batch-for-append.ts';
+import { prepareBatchForAppend } from '../../protocol/records/prepare-batch-for-append.ts';
 import { CLOSE_CONNECTION, type ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
@@ -52,6 +54,10 @@ const REJECTED_IN_LOG_APPEND: ReadonlySet<string> = new Set([
   BatchRejectReason.countMismatch,
   BatchRejectReason.controlFromClient,
   BatchRejectReason.missingSequence,
+  BatchRejectReason.invalidRecords,
+  BatchRejectReason.invalidTimestamp,
+  BatchRejectReason.innerOffsetsOutOfOrder,
+  BatchRejectReason.undecompressable,
 ]);
 
 /**
@@ -153,10 +159,18 @@ function appendPartition(
   if (partition.records === null || partition.records.length === 0) {
     return { result: partitionResponse(partition.index, ErrorCode.INVALID_RECORD, 'a produce request must carry one record batch'), durable: null };
   }
-  const validation = validateBatchForAppend(partition.records, { maxMessageBytes: log.logConfig.maxMessageBytes });
+  const timestampType = log.logConfig.messageTimestampType;
+  const validation = validateBatchForAppend(partition.records, {
+    maxMessageBytes: log.logConfig.maxMessageBytes,
+    timestampType,
+    nowMs: broker.clock(),
+    timestampBeforeMaxMs: log.logConfig.messageTimestampBeforeMaxMs,
+    timestampAfterMaxMs: log.logConfig.messageTimestampAfterMaxMs,
+  });
   if (!validation.ok) {
     const rejected = partitionResponse(partition.index, validation.code, validation.message);
     if (REJECTED_IN_LOG_APPEND.has(validation.reason)) rejected.logStartOffset = log.logStartOffset;
+    rejected.recordErrors = (validation.recordErrors ?? []).map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message }));
     return { result: rejected, durable: null };
   }
   const { header } = validation;
@@ -175,9 +189,11 @@ function appendPartition(
   // append waits for the coordinator, and later appends of the partition queue behind it.
   const implicitAdd =
     verification !== null && version >= IMPLICIT_ADD_MIN_PRODUCE_VERSION && !hasOngoingTransaction(log, header.producerId, header.producerEpoch);
-  if (!implicitAdd && !log.hasQueuedAppends) return verifyAndAppend(broker, log, partition.index, partition.records, verification);
-
   const records = partition.records;
+  // LogValidator's in-place rewrites (max timestamp, timestamp type), done just before the log assigns offsets.
+  const prepare = () => prepareBatchForAppend(records, header, validation.records, timestampType);
+  if (!implicitAdd && !log.hasQueuedAppends) return verifyAndAppend(broker, log, partition.index, prepare, verification);
+
   const result = partitionResponse(partition.index, ErrorCode.NONE);
   const durable = log
     .enqueueAppend(async () => {
@@ -186,9 +202,9 @@ function appendPartition(
         const code = produceErrorForCoordinatorError(added, version);
         if (code !== ErrorCode.NONE) return { result: partitionResponse(partition.index, code), durable: null };
         // Added: the partition is in the transaction now, so the append needs no further verification.
-        return verifyAndAppend(broker, log, partition.index, records, null);
+        return verifyAndAppend(broker, log, partition.index, prepare, null);
       }
-      return verifyAndAppend(broker, log, partition.index, records, verification);
+      return verifyAndAppend(broker, log, partition.index, prepare, verification);
     })
     .then(async (appended) => {
       Object.assign(result, appended.result);
@@ -210,7 +226,7 @@ function verifyAndAppend(
   broker: BrokerContext,
   log: PartitionLog,
   index: number,
-  records: Buffer,
+  prepare: () => Buffer,
   verification: Parameters<typeof verifyTransactionalAppend>[2] | null,
 ): PartitionAppend {
   if (verification !== null) {
@@ -220,7 +236,7 @@ function verifyAndAppend(
   }
   const result = partitionResponse(index, ErrorCode.NONE);
   try {
-    const appended = log.append(records);
+    const appended = log.append(prepare());
     result.baseOffset = appended.baseOffset;
     result.logAppendTimeMs = appended.logAppendTime;
     result.logStartOffset = appended.logStartOffset;
