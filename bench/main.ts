@@ -14,6 +14,7 @@ import { produceRequestBench } from './produce-request.bench.ts';
 import { producerBench } from './producer.bench.ts';
 import { fetchIsolationBench } from './fetch-isolation.bench.ts';
 import { brokerValidationBench } from './broker-validation.bench.ts';
+import { consumerBench } from './consumer.bench.ts';
 
 const benchmarks: readonly Benchmark[] = [
   crc32cBench,
@@ -23,6 +24,7 @@ const benchmarks: readonly Benchmark[] = [
   producerBench,
   brokerValidationBench,
   fetchIsolationBench,
+  consumerBench,
 ];
 
 const program = new Command()

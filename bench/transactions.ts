@@ -1,15 +1,11 @@
-// Transactions per second with the Java client (kafka-clients 4.4, transaction version 2 on both brokers): one
-// producer, each transaction 10 records of 1 KiB, begin -> sends -> commit, against seqlog and Apache Kafka 4.4 in
-// the same run. Durable: seqlog `log.flush.policy=always` vs Kafka `log.flush.interval.messages=1` (each flushes
-// before acknowledging); page cache: seqlog `never` vs Kafka's default. Reports the median of `repeats` runs and
-// the ratio seqlog / Kafka.
-//   npm run bench:transactions                       (needs `npm run setup`: Kafka jars, Java)
-//   npm run bench:transactions -- --transactions 1000 --repeats 3
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Transactions per second: seqlog's client against the Java client (kafka-clients 4.4) and KafkaJS, on the same
+// one-node Apache Kafka 4.4 (seqlog's broker joins once it serves transactions), each client in its own process,
+// run one after the other, `repeats` rounds in alternating order; the MEDIAN per client is reported.
+// A transaction is `records` records of `size` bytes to one partition, then a commit.
+//   npm run bench:transactions                          (needs `npm run setup`: Kafka jars, Java)
+//   npm run bench:transactions -- --transactions 500 --repeats 3 --transaction-version 1
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { startReferenceKafka } from '../test/reference/kafka.ts';
@@ -17,100 +13,69 @@ import { javaExecutable, kafkaClasspath, repoRoot } from '../test/reference/layo
 import { median } from './harness.ts';
 
 const program = new Command()
-  .option('--transactions <n>', 'transactions per run', (v) => Number.parseInt(v, 10), 500)
+  .option('--transactions <n>', 'timed transactions per run', (v) => Number.parseInt(v, 10), 300)
   .option('--records <n>', 'records per transaction', (v) => Number.parseInt(v, 10), 10)
-  .option('--record-size <bytes>', 'record size', (v) => Number.parseInt(v, 10), 1024)
-  .option('--repeats <n>', 'runs per case (median reported)', (v) => Number.parseInt(v, 10), 3)
+  .option('--size <bytes>', 'record size', (v) => Number.parseInt(v, 10), 1024)
+  .option('--warmup <n>', 'untimed transactions first', (v) => Number.parseInt(v, 10), 30)
+  .option('--repeats <n>', 'rounds (median reported)', (v) => Number.parseInt(v, 10), 3)
+  .option('--transaction-version <n>', 'the broker formats transaction.version at this level', (v) => Number.parseInt(v, 10), 2)
   .parse();
-const options = program.opts<{ transactions: number; records: number; recordSize: number; repeats: number }>();
-const WARMUP = 50;
+const options = program.opts<{ transactions: number; records: number; size: number; warmup: number; repeats: number; transactionVersion: number }>();
 
-/** Compiles bench/java/TxnBench.java into a temporary directory (nothing is written to the shared cache). */
-function compileBench(): string {
-  const classes = mkdtempSync(join(tmpdir(), 'seqlog-txn-bench-'));
-  process.once('exit', () => rmSync(classes, { recursive: true, force: true }));
-  execFileSync('javac', ['-d', classes, '-cp', kafkaClasspath, join(repoRoot, 'bench', 'java', 'TxnBench.java')], { stdio: 'inherit' });
-  return classes;
+interface Client {
+  readonly name: string;
+  command(bootstrap: string, topic: string): { file: string; args: string[] };
 }
 
-function runBench(classes: string, bootstrap: string, topic: string): Promise<number> {
+const clientArgs = (bootstrap: string, topic: string): string[] => [bootstrap, topic, String(options.transactions), String(options.records), String(options.size), String(options.warmup)];
+
+const clients: readonly Client[] = [
+  { name: 'seqlog', command: (b, t) => ({ file: process.execPath, args: ['--import', 'tsx', join(repoRoot, 'bench/transactions/seqlog-client.ts'), ...clientArgs(b, t)] }) },
+  { name: 'java', command: (b, t) => ({ file: javaExecutable(), args: ['-Xmx512m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', `-Dlog4j2.configurationFile=${join(repoRoot, 'test/peers/java/log4j2.properties')}`, '-cp', kafkaClasspath, join(repoRoot, 'bench/transactions/TxnBench.java'), ...clientArgs(b, t)] }) },
+  { name: 'kafkajs', command: (b, t) => ({ file: process.execPath, args: ['--import', 'tsx', join(repoRoot, 'bench/transactions/kafkajs-client.ts'), ...clientArgs(b, t)] }) },
+];
+
+function runClient(client: Client, bootstrap: string, topic: string): Promise<number> {
+  const { file, args } = client.command(bootstrap, topic);
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      javaExecutable(),
-      ['-Xmx512m', `-Dlog4j2.configurationFile=${join(repoRoot, 'test/peers/java/log4j2.properties')}`, '-cp', `${classes}:${kafkaClasspath}`, 'TxnBench',
-        bootstrap, topic, String(options.transactions), String(options.records), String(options.recordSize), String(WARMUP)],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(file, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.once('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith('{"transactions"'));
-      if (code !== 0 || line === undefined) reject(new Error(`TxnBench exited ${code}: ${out.slice(-800)}`));
-      else resolve((JSON.parse(line) as { perSecond: number }).perSecond);
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      if (code !== 0 || line === undefined) {
+        reject(new Error(`${client.name} exited with ${code}: ${err.slice(-2000)}`));
+        return;
+      }
+      const result = JSON.parse(line) as { transactions: number; ms: number };
+      resolve((result.transactions * 1000) / result.ms);
     });
   });
 }
 
-interface Target {
-  bootstrap: string;
-  stop(): Promise<void>;
-}
-
-async function startSeqlog(fsync: 'always' | 'never'): Promise<Target> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-bench-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', 'PLAINTEXT://127.0.0.1:0', '--data', dataDir, '--fsync', fsync], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const bootstrap = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`seqlog exited ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as { bootstrap?: string };
-      if (entry.bootstrap) resolve(entry.bootstrap);
-    });
-  });
-  return {
-    bootstrap,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startKafka(durable: boolean): Promise<Target> {
-  const kafka = await startReferenceKafka({
-    brokers: 1,
-    heapMb: 1024,
-    config: durable ? { 'log.flush.interval.messages': '1' } : {},
-    log: () => undefined,
-  });
-  return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
-}
-
-async function measure(classes: string, target: Target, label: string): Promise<number> {
-  try {
-    const runs: number[] = [];
-    for (let i = 0; i < options.repeats; i++) runs.push(await runBench(classes, target.bootstrap, `${label}-${i}`));
-    return median(runs);
-  } finally {
-    await target.stop();
+const kafka = await startReferenceKafka({ brokers: 1, features: { 'transaction.version': options.transactionVersion } });
+const rates = new Map<string, number[]>(clients.map((c) => [c.name, []]));
+try {
+  for (let round = 0; round < options.repeats; round++) {
+    const order = round % 2 === 0 ? clients : [...clients].reverse();
+    for (const client of order) {
+      const rate = await runClient(client, kafka.bootstrap, `bench-txn-${client.name}-${round}`);
+      rates.get(client.name)?.push(rate);
+      process.stderr.write(`round ${round + 1} ${client.name}: ${rate.toFixed(0)} txn/s\n`);
+    }
   }
+} finally {
+  await kafka.stop();
 }
 
-const classes = compileBench();
-const table = new Table({ head: ['case', 'seqlog txn/s', 'Kafka 4.4 txn/s', 'seqlog / Kafka'] });
-for (const durable of [true, false]) {
-  const seqlog = await measure(classes, await startSeqlog(durable ? 'always' : 'never'), 'seqlog');
-  const kafka = await measure(classes, await startKafka(durable), 'kafka');
-  table.push([
-    `${options.records} x ${options.recordSize} B per transaction, ${durable ? 'durable (fsync before ack)' : 'page cache'}`,
-    seqlog.toFixed(0),
-    kafka.toFixed(0),
-    `${(seqlog / kafka).toFixed(2)}x`,
-  ]);
+const seqlog = median(rates.get('seqlog') ?? []);
+const table = new Table({ head: ['client', 'txn/s (median)', 'records/s', 'seqlog / client'] });
+for (const client of clients) {
+  const rate = median(rates.get(client.name) ?? []);
+  table.push([client.name, rate.toFixed(0), (rate * options.records).toFixed(0), client.name === 'seqlog' ? '1.00' : (seqlog / rate).toFixed(2)]);
 }
-console.log(`Java client (kafka-clients 4.4), ${options.transactions} transactions after ${WARMUP} warm-up, median of ${options.repeats}`);
+console.log(`transactions of ${options.records} x ${options.size} B to one partition, Apache Kafka 4.4 one node, transaction.version=${options.transactionVersion}, ${options.repeats} rounds of ${options.transactions}`);
 console.log(table.toString());

@@ -1,6 +1,7 @@
-// Transactions per second with the Java client: N transactions of R records of S bytes each, one producer,
-// begin -> R x send -> commit, after W warm-up transactions. Prints one JSON line.
-// Used by bench/transactions.ts, which compiles it to a temporary directory against Kafka's client jars.
+// One run of `npm run bench:transactions-broker`: Apache Kafka's Java producer (kafka-clients 4.4), run as a
+// single-file source program, creating its topic first (the brokers compared may not auto-create it). N transactions
+// of R records of S bytes, begin -> R sends -> commit, after W warm-up transactions. Prints one JSON line.
+//   java -cp '<kafka libs>/*' BrokerTxnBench.java <bootstrap> <topic> <transactions> <records> <size> <warmup>
 import java.util.Collections;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
@@ -11,7 +12,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
-public final class TxnBench {
+public final class BrokerTxnBench {
   public static void main(String[] args) throws Exception {
     String bootstrap = args[0];
     String topic = args[1];
