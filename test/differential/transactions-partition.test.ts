@@ -238,9 +238,12 @@ const scenarios: Scenario[] = [
       addPartitionsStep('p1 adds t-0', 'p1', 'a', [{}]),
       txnProduceStep('p1 5 KB at 0', 'a', [txn('p1', 0, 1, { valueBytes: 5000 })], [{ baseOffset: 0n }]),
       endTxnStep('p1 aborts (marker 1)', 'p1', 'a', false),
+      // Kafka writes markers after answering EndTxn: wait for each before the next write.
+      latestOffsetStep('marker 1 written', 0, 2n),
       addPartitionsStep('p2 adds t-0', 'p2', 'b', [{}]),
       txnProduceStep('p2 5 KB at 2', 'b', [txn('p2', 0, 1, { valueBytes: 5000 })], [{ baseOffset: 2n }]),
       endTxnStep('p2 aborts (marker 3)', 'p2', 'b', false),
+      latestOffsetStep('marker 3 written', 0, 4n),
       addPartitionsStep('p1 adds t-0 again', 'p1', 'a', [{}]),
       txnProduceStep('p1 5 KB at 4', 'a', [txn('p1', 1, 1, { valueBytes: 5000 })], [{ baseOffset: 4n }]),
       endTxnStep('p1 aborts (marker 5)', 'p1', 'a', false),

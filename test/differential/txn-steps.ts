@@ -186,7 +186,8 @@ export function txnProduceStep(title: string, txn: string | null, writes: readon
   return pollingStep({
     title,
     apiKey: ApiKey.Produce,
-    version: options.version,
+    // Produce v11 by default: the transaction-version-1 protocol. v12 (TV2's implicit add) only where asked.
+    version: options.version ?? 11,
     build(ctx) {
       const topics = new Map<string, ProduceRequestTopicProduceData>();
       for (const write of writes) {
