@@ -956,6 +956,7 @@ const scenarios: Scenario[] = [
       awaitStateStep('CompleteAbort', 'a', 'CompleteAbort'),
       describeStep('at epoch 1', ['a'], [{ state: 'CompleteAbort', epoch: 1 }]),
       endTxnStep('abort of nothing again, at epoch 1', 'p2', false, 'NONE', { version: 5, expectEpoch: 2 }),
+      awaitStateStep('CompleteAbort again', 'a', 'CompleteAbort'),
       endTxnStep('the old epoch 0 is fenced', 'p1', false, 'PRODUCER_FENCED', { version: 5 }),
     ],
   },
