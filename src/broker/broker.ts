@@ -17,6 +17,7 @@ import { logConfigFromBroker } from './log/log-config.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
+import { MemoryBudget } from './memory-budget.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { ProducerStateRegistry } from './producer-state/producer-state-registry.ts';
 
@@ -55,6 +56,10 @@ export interface BrokerMetrics {
   evictedProducerIds: number;
   /** Producers forgotten after `producer.id.expiration.ms` without a write (KIP-854). */
   expiredProducerIds: number;
+  /** Bytes held by connections now: requests read and not answered, answers not yet written. */
+  queuedBytes: number;
+  /** The highest `queuedBytes` seen since start (bounded by `queued.max.request.bytes` plus one read per connection). */
+  peakQueuedBytes: number;
 }
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
@@ -127,6 +132,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     openedInOrder.push(groups);
 
     // The endpoint is known only after binding (port 0), so the context is completed then.
+    const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
     const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
     context = {
       config,
@@ -139,6 +145,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       logger,
       clock,
       handlers: handlerMap(),
+      connectionMemory,
       ...(testHooks === undefined ? {} : { testHooks }),
     };
     const ready = context;
@@ -146,6 +153,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       host: config.host,
       port: config.port,
       maxFrameBytes: config.socketRequestMaxBytes,
+      idleMs: config.connectionsMaxIdleMs,
+      frameReceiveTimeoutMs: config.socketRequestReceiveTimeoutMs,
+      memory: connectionMemory,
     }, logger);
     port = await server.listen();
     const listening = server;
@@ -166,7 +176,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir: config.dataDir,
     clusterId: identity.clusterId,
     metrics() {
-      return { connections: server.connectionCount, ...producerStates.metrics() };
+      const memory = context.connectionMemory;
+      return { connections: server.connectionCount, ...producerStates.metrics(), queuedBytes: memory.used, peakQueuedBytes: memory.peak };
     },
     close() {
       closing ??= (async () => {
