@@ -2,6 +2,8 @@
 // one node can host; more is INVALID_REPLICATION_FACTOR. Manual replica assignments are accepted only when they
 // name this node. Configs are Kafka topic config names; an unknown name or a bad value is INVALID_CONFIG.
 // `validateOnly` checks everything without creating. v5+ answers with the topic's partitions and configs.
+// A request that would create more than 10,000 partitions in all fails as a whole with POLICY_VIOLATION (Kafka's
+// controller limit per user operation), before any topic is looked at.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type {
   CreateTopicsRequestCreatableTopic,
@@ -15,6 +17,7 @@ import { BrokerError, errorCodeOf, errorMessageOf } from '../broker-error.ts';
 import { defaultLogConfig, logConfigWithOverrides } from '../log/log-config.ts';
 import { validateTopicName } from '../log/log-manager.ts';
 import { topicConfigEntries } from './32-describe-configs.ts';
+import { checkTotalPartitionsToCreate } from '../admin-limits.ts';
 
 /** CreateTopics v5+ returns the created topic's partitions, replication factor and configs (KIP-525). */
 const DESCRIBES_CREATED_TOPIC_MIN_VERSION = 5;
@@ -54,6 +57,12 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
   async handle(broker, request, context) {
     const topics: CreateTopicsResponseCreatableTopicResult[] = [];
     const describe = context.apiVersion >= DESCRIBES_CREATED_TOPIC_MIN_VERSION;
+    let requestError: unknown = null;
+    try {
+      checkTotalPartitionsToCreate(request.topics, broker.config.numPartitions);
+    } catch (error) {
+      requestError = error;
+    }
     for (const requested of request.topics) {
       const result: CreateTopicsResponseCreatableTopicResult = {
         name: requested.name,
@@ -68,6 +77,7 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
       };
       topics.push(result);
       try {
+        if (requestError !== null) throw requestError;
         const { partitions, configs } = checkTopic(broker, requested);
         if (request.validateOnly) {
           if (describe) Object.assign(result, { numPartitions: partitions, replicationFactor: 1 });

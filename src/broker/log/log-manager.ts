@@ -48,6 +48,13 @@ export function validateTopicName(name: string): void {
   }
 }
 
+/** Synchronous file-system calls made in a row before topic creation lets other work run. */
+const FILE_SYSTEM_BATCH = 64;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export function partitionDirectoryName(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
@@ -135,10 +142,8 @@ export class LogManager {
       const configs = { ...options.configs };
       const config = logConfigWithOverrides(this.baseConfig, configs);
       const topic: TopicMetadata = { name, topicId: newTopicId(), partitions: options.partitions, configs };
-      for (let partition = 0; partition < topic.partitions; partition++) {
-        // A directory left by a deletion that crashed half-way must not leak old data into the new topic.
-        this.fs.removeDirectory(join(this.dataDir, partitionDirectoryName(name, partition)));
-      }
+      // A directory left by a deletion that crashed half-way must not leak old data into the new topic.
+      await this.removePartitionDirectories(name, 0, topic.partitions);
       // Metadata first: after a crash the topic exists and its missing partition directories are created empty.
       saveTopics(this.fs, this.dataDir, [...this.topicsByName.values(), topic]);
       const logs: PartitionLog[] = [];
@@ -186,9 +191,7 @@ export class LogManager {
       }
       const config = logConfigWithOverrides(this.baseConfig, topic.configs);
       const logs = this.logsByTopic.get(name) ?? [];
-      for (let partition = topic.partitions; partition < totalCount; partition++) {
-        this.fs.removeDirectory(join(this.dataDir, partitionDirectoryName(name, partition)));
-      }
+      await this.removePartitionDirectories(name, topic.partitions, totalCount);
       const updated: TopicMetadata = { ...topic, partitions: totalCount };
       saveTopics(this.fs, this.dataDir, [...this.topicsByName.values()].map((t) => (t.name === name ? updated : t)));
       for (let partition = topic.partitions; partition < totalCount; partition++) logs.push(await this.openLog(name, partition, config));
@@ -246,6 +249,17 @@ export class LogManager {
     const results = await Promise.allSettled(logs.map((log) => log.close()));
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * Removes leftover directories of partitions [from, to) in small synchronous batches, yielding to the event loop
+   * between them: a topic of thousands of partitions must not hold up every connection while it is created.
+   */
+  private async removePartitionDirectories(topic: string, from: number, to: number): Promise<void> {
+    for (let partition = from; partition < to; partition++) {
+      this.fs.removeDirectory(join(this.dataDir, partitionDirectoryName(topic, partition)));
+      if ((partition - from) % FILE_SYSTEM_BATCH === FILE_SYSTEM_BATCH - 1) await yieldToEventLoop();
+    }
   }
 
   private openLog(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {
