@@ -11,7 +11,8 @@
 // - a complete frame is waiting to start (one request at a time);
 // - a non-pipelined request is running or its answer is not yet taken by the kernel (Kafka's muted channel);
 // - too many pipelined answers are outstanding, or the socket's write buffer is over its high-water mark;
-// - the broker-wide `MemoryBudget` (`queued.max.request.bytes`) is used up.
+// - the broker-wide `MemoryBudget` (`queued.max.request.bytes`) is used up and this connection already holds
+//   more than a small allowance (so one client's small requests still get in while others hold the memory).
 // Timeouts: `connections.max.idle.ms` closes a connection with no bytes in or out while the broker owes it
 // nothing; `socket.request.receive.timeout.ms` closes one whose current frame has been arriving for too long.
 import type { Socket } from 'node:net';
@@ -48,6 +49,12 @@ export interface ConnectionLimits {
   /** `socket.request.receive.timeout.ms` */
   readonly frameReceiveTimeoutMs: number;
 }
+
+/**
+ * While the budget is used up, a connection holding less than this may still read: a client sending small
+ * requests is answered however much attackers hold, and the overshoot stays bounded per connection.
+ */
+const ALLOWANCE_WHEN_FULL = 64 * 1024;
 
 /** How many pipelined requests may be outstanding on one connection before we stop reading from it. */
 const MAX_PIPELINED_REQUESTS = 64;
@@ -220,7 +227,7 @@ export class Connection {
       this.muted ||
       this.outgoing.length >= MAX_PIPELINED_REQUESTS ||
       this.socket.writableNeedDrain ||
-      !this.budget.hasRoom();
+      (!this.budget.hasRoom() && this.chargedBytes >= ALLOWANCE_WHEN_FULL);
     if (busy && !this.socket.isPaused()) this.socket.pause();
     else if (!busy && this.socket.isPaused()) this.socket.resume();
   }
