@@ -176,7 +176,7 @@ export function neverReadingFetchers(topic: string, options = { connections: 16,
 }
 
 /** Frames announcing `announcedBytes` of which only `sentBytes` arrive. */
-export function halfFrames(options = { connections: 128, announcedBytes: 100_000_000, sentBytes: 4 * 1024 * 1024 }): Attack {
+export function halfFrames(options = { connections: 64, announcedBytes: 100_000_000, sentBytes: 2 * 1024 * 1024 }): Attack {
   return {
     name: `${options.connections} connections x half-sent frame (${options.sentBytes >> 10} KiB of ${options.announcedBytes >> 20} MiB)`,
     async start(address) {
@@ -193,7 +193,7 @@ export function halfFrames(options = { connections: 128, announcedBytes: 100_000
 }
 
 /** acks=1 Produce requests of ~1 MiB, pipelined, answers never read. */
-export function bigProduces(topic: string, options = { connections: 8, requests: 48 }): Attack {
+export function bigProduces(topic: string, options = { connections: 8, requests: 16 }): Attack {
   return {
     name: `${options.connections} connections x ${options.requests} Produce of 1 MiB, never read`,
     async start(address) {
@@ -214,6 +214,8 @@ export interface ProbeResult {
   readonly maxPingMs: number;
   /** Slowest acks=all Produce answer (includes the fsync, so it also measures the disk under the attack). */
   readonly maxProduceMs: number;
+  /** Metadata answers slower than 250 ms: when (ms after the probe started) and how long they took. */
+  readonly slowPings: { atMs: number; ms: number }[];
 }
 
 async function timed<T>(request: Promise<T>, patienceMs: number): Promise<{ answer: T; ms: number } | null> {
@@ -241,7 +243,9 @@ export async function wellBehavedProbe(address: Address, topic: string, duration
   let maxPingMs = 0;
   let maxProduceMs = 0;
   let unanswered = 0;
-  const end = Date.now() + durationMs;
+  const slowPings: { atMs: number; ms: number }[] = [];
+  const started = Date.now();
+  const end = started + durationMs;
   try {
     for (let i = 0; Date.now() < end; i++) {
       const ping = await timed(connection.send(ApiKey.Metadata, 12, { topics: [{ topicId: Buffer.alloc(16), name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }), patienceMs);
@@ -250,6 +254,7 @@ export async function wellBehavedProbe(address: Address, topic: string, duration
         break;
       }
       maxPingMs = Math.max(maxPingMs, ping.ms);
+      if (ping.ms > 250) slowPings.push({ atMs: Date.now() - started - ping.ms, ms: ping.ms });
       const value = `good-${i}`;
       const produced = await timed(
         connection.send(ApiKey.Produce, 9, {
@@ -271,7 +276,7 @@ export async function wellBehavedProbe(address: Address, topic: string, duration
   } finally {
     connection.close();
   }
-  return { acked, unanswered, maxPingMs, maxProduceMs };
+  return { acked, unanswered, maxPingMs, maxProduceMs, slowPings };
 }
 
 /** Every attack above at once. */
