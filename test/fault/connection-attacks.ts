@@ -234,10 +234,10 @@ async function timed<T>(request: Promise<T>, patienceMs: number): Promise<{ answ
 }
 
 /**
- * A well-behaved client for `durationMs`: a Metadata request, then one small acks=all record to partition 0 of
+ * A well-behaved client for `duration` ms (or while `duration()` is true): a Metadata request, then one small acks=all record to partition 0 of
  * `topic`, every 50 ms. A request unanswered after `patienceMs` counts as unanswered and ends the probe.
  */
-export async function wellBehavedProbe(address: Address, topic: string, durationMs: number, patienceMs = 10_000): Promise<ProbeResult> {
+export async function wellBehavedProbe(address: Address, topic: string, duration: number | (() => boolean), patienceMs = 10_000): Promise<ProbeResult> {
   const connection = await BrokerConnection.open(address);
   const acked: string[] = [];
   let maxPingMs = 0;
@@ -245,9 +245,9 @@ export async function wellBehavedProbe(address: Address, topic: string, duration
   let unanswered = 0;
   const slowPings: { atMs: number; ms: number }[] = [];
   const started = Date.now();
-  const end = started + durationMs;
+  const keepGoing = typeof duration === 'number' ? () => Date.now() < started + duration : duration;
   try {
-    for (let i = 0; Date.now() < end; i++) {
+    for (let i = 0; keepGoing(); i++) {
       const ping = await timed(connection.send(ApiKey.Metadata, 12, { topics: [{ topicId: Buffer.alloc(16), name: topic }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }), patienceMs);
       if (ping === null) {
         unanswered++;
