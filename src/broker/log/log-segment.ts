@@ -25,6 +25,7 @@ import { OffsetIndex } from './offset-index.ts';
 import { SegmentFileReader, readAt } from './segment-file-reader.ts';
 import { TimeIndex } from './time-index.ts';
 import { TransactionIndex } from './transaction-index.ts';
+import { segmentFileHandles, type SegmentFile } from './segment-file-handles.ts';
 
 /** Where a batch sits in a segment, from its header alone. */
 export interface BatchLocation {
@@ -52,7 +53,7 @@ export type BatchVisitor = (header: RecordBatchHeader, location: BatchLocation, 
 
 const MAX_RELATIVE_OFFSET = 0x7fffffffn;
 
-export class LogSegment {
+export class LogSegment implements SegmentFile {
   /** Bytes in the .log file. */
   size: number;
   /**
@@ -77,17 +78,20 @@ export class LogSegment {
   private bytesSinceLastIndexEntry = 0;
   private pins = 0;
   private closed = false;
-  private fdClosed = false;
+  /** The open .log descriptor, or null while it is closed to stay under the open-file bound (reopened on use). */
+  private openFd: number | null;
 
   private constructor(
     private readonly fs: LogFileSystem,
     readonly directory: string,
     readonly baseOffset: bigint,
-    readonly fd: number,
+    fd: number,
     size: number,
     /** Wall-clock time the segment was created (or its file's mtime when loaded). */
     readonly createdMs: number,
   ) {
+    this.openFd = fd;
+    segmentFileHandles.touch(this);
     this.size = size;
     this.nextOffset = baseOffset;
     this.offsetOfMaxTimestampSoFar = baseOffset;
@@ -113,6 +117,27 @@ export class LogSegment {
     const fd = fs.open(join(directory, offsetFileName(baseOffset, LOG_FILE_SUFFIX)), 'r+');
     const stats = fs.fstat(fd);
     return new LogSegment(fs, directory, baseOffset, fd, stats.size, stats.mtimeMs);
+  }
+
+  /** The .log descriptor, reopened if it was closed to bound open files (`SegmentFileHandles`). */
+  get fd(): number {
+    if (this.openFd === null) {
+      if (this.closed) throw new KafkaStorageError(`segment ${this.logPath} is closed`);
+      this.openFd = this.fs.open(this.logPath, 'r+');
+    }
+    segmentFileHandles.touch(this);
+    return this.openFd;
+  }
+
+  get canReleaseFile(): boolean {
+    return this.pins === 0 && !this.needsFlush && !this.closed;
+  }
+
+  releaseFile(): void {
+    if (this.openFd === null) return;
+    const fd = this.openFd;
+    this.openFd = null;
+    this.fs.close(fd);
   }
 
   get logPath(): string {
@@ -440,6 +465,7 @@ export class LogSegment {
     } finally {
       this.unpin();
     }
+    segmentFileHandles.releasable();
   }
 
   get needsFlush(): boolean {
@@ -461,9 +487,8 @@ export class LogSegment {
   }
 
   private closeFd(): void {
-    if (this.fdClosed) return;
-    this.fdClosed = true;
-    this.fs.close(this.fd);
+    segmentFileHandles.forget(this);
+    this.releaseFile();
   }
 }
 
