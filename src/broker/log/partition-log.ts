@@ -202,7 +202,9 @@ export class PartitionLog {
       }
       // Both file changes become durable with one directory fsync, all off the event loop: a broker with thousands
       // of partitions opens them concurrently (LogManager) instead of waiting on three fsyncs each in turn.
-      await replaceFileAsync(fs, join(options.directory, RECOVERY_POINT_FILE), offsetCheckpointBytes(last.nextOffset));
+      // After a clean shutdown the recovery point already holds the log end (written before the marker).
+      const recoveryPointCurrent = report.cleanShutdown && !loaded.needsFlush && report.recoveredSegments.length === 0;
+      if (!recoveryPointCurrent) await replaceFileAsync(fs, join(options.directory, RECOVERY_POINT_FILE), offsetCheckpointBytes(last.nextOffset));
       // The marker must be gone for good before any append, or a crash would be taken for a clean stop.
       removeIfExists(fs, join(options.directory, CLEAN_SHUTDOWN_FILE));
       await fs.fsyncDirectory(options.directory);
