@@ -16,14 +16,19 @@ import type { DifferentialTargets } from './targets.ts';
 
 const INT32_MAX = 2 ** 31 - 1;
 
-function createTopicsStep(title: string, topics: { logical: string; partitions: number }[], expected: { error: keyof typeof ErrorCode; message?: string }): Step {
+function createTopicsStep(
+  title: string,
+  topics: { logical: string; partitions: number }[],
+  expected: { error: keyof typeof ErrorCode; message?: string },
+  validateOnly = false,
+): Step {
   return requestStep({
     title,
     apiKey: ApiKey.CreateTopics,
     build: (ctx) => ({
       topics: topics.map(({ logical, partitions }) => ({ name: ctx.topic(logical), numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] })),
       timeoutMs: 30000,
-      validateOnly: false,
+      validateOnly,
     }),
     // A created topic's config list is each broker's own (seqlog serves a subset of topic configs).
     allow: ['topics.configs', 'topics.configs.**'],
@@ -37,11 +42,11 @@ function createTopicsStep(title: string, topics: { logical: string; partitions: 
   });
 }
 
-function createPartitionsStep(title: string, count: number, expected: { error: keyof typeof ErrorCode; message?: string }): Step {
+function createPartitionsStep(title: string, count: number, expected: { error: keyof typeof ErrorCode; message?: string }, validateOnly = false): Step {
   return requestStep({
     title,
     apiKey: ApiKey.CreatePartitions,
-    build: (ctx) => ({ topics: [{ name: ctx.topic('t'), count, assignments: null }], timeoutMs: 30000, validateOnly: false }),
+    build: (ctx) => ({ topics: [{ name: ctx.topic('t'), count, assignments: null }], timeoutMs: 30000, validateOnly }),
     expect(response) {
       assert.equal(response.results[0]?.errorCode, ErrorCode[expected.error]);
       if (expected.message !== undefined) assert.equal(response.results[0]?.errorMessage, expected.message);
@@ -110,6 +115,13 @@ const scenarios: Scenario[] = [
     ],
   },
   {
+    name: 'CreateTopics: 10,000 partitions in one request are allowed, 10,001 are not (validate only)',
+    steps: [
+      createTopicsStep('10,000 partitions', [{ logical: 'at-limit', partitions: 10_000 }], { error: 'NONE' }, true),
+      createTopicsStep('10,001 partitions', [{ logical: 'over-limit', partitions: 10_001 }], { error: 'POLICY_VIOLATION' }, true),
+    ],
+  },
+  {
     name: 'CreateTopics whose topics sum past 10,000 partitions: every topic fails with POLICY_VIOLATION',
     steps: [
       createTopicsStep(
@@ -127,6 +139,8 @@ const scenarios: Scenario[] = [
     topics: { t: {} },
     steps: [
       createPartitionsStep('grow to 2^31-1', INT32_MAX, { error: 'POLICY_VIOLATION', message: 'Excessively large number of additional partitions per request.' }),
+      createPartitionsStep('adding 10,001 partitions (validate only)', 10_002, { error: 'POLICY_VIOLATION' }, true),
+      createPartitionsStep('adding 10,000 partitions (validate only)', 10_001, { error: 'NONE' }, true),
       createPartitionsStep('grow to 2 still works', 2, { error: 'NONE' }),
     ],
   },

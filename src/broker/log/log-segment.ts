@@ -129,8 +129,11 @@ export class LogSegment implements SegmentFile {
     return this.openFd;
   }
 
+  /** For readers that outlive one call: the descriptor is looked up at each read. */
+  private readonly fileDescriptor = (): number => this.fd;
+
   get canReleaseFile(): boolean {
-    return this.pins === 0 && !this.needsFlush && !this.closed;
+    return this.pins === 0 && !this.closed;
   }
 
   releaseFile(): void {
@@ -253,7 +256,7 @@ export class LogSegment implements SegmentFile {
     if (end === null) {
       // Walk from the last indexed batch to the end of the file: it must end exactly on a batch boundary.
       const start = offsetIndex.lastEntry ?? { offset: this.baseOffset, position: 0 };
-      const reader = new SegmentFileReader(this.fs, this.fd, this.size);
+      const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size);
       let position = start.position;
       let last: bigint | null = null;
       let first = true;
@@ -282,7 +285,7 @@ export class LogSegment implements SegmentFile {
     this.bytesSinceLastIndexEntry = this.size - (offsetIndex.lastEntry?.position ?? 0);
     // Time-based rolls are judged from the first batch's timestamp (Kafka's `loadFirstBatchTimestamp`).
     if (this.size > 0) {
-      const first = locateBatch(new SegmentFileReader(this.fs, this.fd, this.size, RECORD_BATCH_OVERHEAD), 0, this.size);
+      const first = locateBatch(new SegmentFileReader(this.fs, this.fileDescriptor, this.size, RECORD_BATCH_OVERHEAD), 0, this.size);
       if (first === null) return false;
       this.rollingBasedTimestamp = first.maxTimestamp;
     }
@@ -304,7 +307,7 @@ export class LogSegment implements SegmentFile {
     this.bytesSinceLastIndexEntry = 0;
     this.nextOffset = this.baseOffset;
     const fileSize = this.size;
-    const reader = new SegmentFileReader(this.fs, this.fd, fileSize, 1024 * 1024);
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, fileSize, 1024 * 1024);
     let position = 0;
     let corruption: SegmentCorruption | null = null;
     while (position < fileSize) {
@@ -330,7 +333,7 @@ export class LogSegment implements SegmentFile {
 
   /** Rebuilds the indexes from the .log without truncating anything (used when a loaded index proves wrong). */
   rebuildIndexes(indexIntervalBytes: number): void {
-    const reader = new SegmentFileReader(this.fs, this.fd, this.size, 256 * 1024);
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size, 256 * 1024);
     this.offsetIndex = new OffsetIndex(this.baseOffset);
     this.timeIndex = new TimeIndex(this.baseOffset);
     this.maxTimestampSoFar = -1n;
@@ -353,7 +356,7 @@ export class LogSegment implements SegmentFile {
    */
   findBatch(offset: bigint, indexIntervalBytes: number): BatchLocation | null {
     const entry = this.offsetIndex.lookup(offset);
-    const reader = new SegmentFileReader(this.fs, this.fd, this.size);
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size);
     let position = entry.position;
     if (!this.indexesVerified && position > 0) {
       // An index read from disk is trusted only once the batch it points at really ends at its offset.
@@ -374,7 +377,7 @@ export class LogSegment implements SegmentFile {
 
   /** Walks the batch headers from `position` to the end of the file, in order. */
   *batchesFrom(position: number): Generator<BatchLocation> {
-    const reader = new SegmentFileReader(this.fs, this.fd, this.size);
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size);
     while (position < this.size) {
       const location = locateBatch(reader, position, this.size);
       if (location === null) return;
@@ -458,14 +461,18 @@ export class LogSegment implements SegmentFile {
 
   /** fsyncs the .log; `changes` is the change count this fsync covers (read before it started). */
   async flush(changes = this.changes): Promise<void> {
-    this.pin();
-    try {
-      await this.fs.fsync(this.fd);
-      if (changes > this.flushedChanges) this.flushedChanges = changes;
-    } finally {
-      this.unpin();
-    }
-    segmentFileHandles.releasable();
+    // Waiting for a slot bounds the descriptors that fsyncs hold open (a Produce to thousands of partitions).
+    await segmentFileHandles.fsyncSlot(async () => {
+      // Closed and its descriptor released while waiting: it was flushed before a clean close, or deleted.
+      if (this.closed && this.openFd === null) return;
+      this.pin();
+      try {
+        await this.fs.fsync(this.fd);
+        if (changes > this.flushedChanges) this.flushedChanges = changes;
+      } finally {
+        this.unpin();
+      }
+    });
   }
 
   get needsFlush(): boolean {
