@@ -5,6 +5,8 @@ import { ErrorCode } from '../protocol/errors/index.ts';
 import { BrokerError } from './broker-error.ts';
 
 export const MAX_PARTITIONS_PER_REQUEST = 10_000;
+/** `QuorumController.MAX_RECORDS_PER_USER_OP`. */
+export const MAX_RECORDS_PER_OPERATION = 10_000;
 
 /**
  * Kafka's `ReplicationControlManager.validateTotalNumberOfPartitions`: the partitions a CreateTopics request would
@@ -30,5 +32,19 @@ export function checkTotalPartitionsToCreate(
 export function checkPartitionsToAdd(added: number): void {
   if (added > MAX_PARTITIONS_PER_REQUEST) {
     throw new BrokerError(ErrorCode.POLICY_VIOLATION, 'Excessively large number of additional partitions per request.');
+  }
+}
+
+/**
+ * CreateTopics, after each topic is checked: Kafka writes one record per topic, per partition and per config it
+ * sets into a list bounded at 10,000 (`BoundedList`); overflowing it fails the whole operation, which the
+ * controller answers as a PolicyViolationException (`EventHandlerExceptionInfo`). `creatable` are the topics that
+ * passed their own checks.
+ */
+export function checkRecordsToCreate(creatable: readonly { partitions: number; configs: number }[]): void {
+  let records = 0;
+  for (const topic of creatable) records += 1 + topic.partitions + topic.configs;
+  if (records > MAX_RECORDS_PER_OPERATION) {
+    throw new BrokerError(ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.');
   }
 }

@@ -18,7 +18,7 @@ const INT32_MAX = 2 ** 31 - 1;
 
 function createTopicsStep(
   title: string,
-  topics: { logical: string; partitions: number }[],
+  topics: { logical: string; partitions: number; configs?: Record<string, string> }[],
   expected: { error: keyof typeof ErrorCode; message?: string },
   validateOnly = false,
 ): Step {
@@ -26,7 +26,13 @@ function createTopicsStep(
     title,
     apiKey: ApiKey.CreateTopics,
     build: (ctx) => ({
-      topics: topics.map(({ logical, partitions }) => ({ name: ctx.topic(logical), numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] })),
+      topics: topics.map(({ logical, partitions, configs = {} }) => ({
+        name: ctx.topic(logical),
+        numPartitions: partitions,
+        replicationFactor: 1,
+        assignments: [],
+        configs: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      })),
       timeoutMs: 30000,
       validateOnly,
     }),
@@ -115,10 +121,30 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'CreateTopics: 10,000 partitions in one request are allowed, 10,001 are not (validate only)',
+    name: 'CreateTopics: one operation writes at most 10,000 records, one per topic, partition and config (validate only)',
     steps: [
-      createTopicsStep('10,000 partitions', [{ logical: 'at-limit', partitions: 10_000 }], { error: 'NONE' }, true),
-      createTopicsStep('10,001 partitions', [{ logical: 'over-limit', partitions: 10_001 }], { error: 'POLICY_VIOLATION' }, true),
+      createTopicsStep('9,999 partitions', [{ logical: 'a', partitions: 9_999 }], { error: 'NONE' }, true),
+      createTopicsStep('10,000 partitions', [{ logical: 'a', partitions: 10_000 }], { error: 'POLICY_VIOLATION', message: 'Unable to perform excessively large batch operation.' }, true),
+      createTopicsStep('9,998 partitions and one config', [{ logical: 'a', partitions: 9_998, configs: { 'retention.ms': '1000' } }], { error: 'NONE' }, true),
+      createTopicsStep('9,999 partitions and one config', [{ logical: 'a', partitions: 9_999, configs: { 'retention.ms': '1000' } }], { error: 'POLICY_VIOLATION' }, true),
+      createTopicsStep(
+        'two topics of 4,999 partitions',
+        [
+          { logical: 'a', partitions: 4_999 },
+          { logical: 'b', partitions: 4_999 },
+        ],
+        { error: 'NONE' },
+        true,
+      ),
+      createTopicsStep(
+        'two topics of 5,000 partitions',
+        [
+          { logical: 'a', partitions: 5_000 },
+          { logical: 'b', partitions: 5_000 },
+        ],
+        { error: 'POLICY_VIOLATION' },
+        true,
+      ),
     ],
   },
   {
