@@ -119,6 +119,24 @@ describe('admin requests past 10,000 partitions', () => {
     }
   });
 
+  it('allows one topic of 9,999 partitions per request but not 10,000 (one metadata record per topic and partition)', async () => {
+    const connection = await BrokerConnection.open(address(broker));
+    try {
+      const validate = (numPartitions: number) =>
+        connection.send(ApiKey.CreateTopics, 7, {
+          topics: [{ name: 'limit', numPartitions, replicationFactor: 1, assignments: [], configs: [] }],
+          timeoutMs: 30000,
+          validateOnly: true,
+        });
+      assert.equal((await validate(9_999)).topics[0].errorCode, ErrorCode.NONE);
+      const over = (await validate(10_000)).topics[0];
+      assert.equal(over.errorCode, ErrorCode.POLICY_VIOLATION);
+      assert.equal(over.errorMessage, 'Unable to perform excessively large batch operation.');
+    } finally {
+      connection.close();
+    }
+  });
+
   it('answers CreatePartitions to 2^31-1 with POLICY_VIOLATION and leaves the topic as it was', async () => {
     const connection = await BrokerConnection.open(address(broker));
     try {
