@@ -25,6 +25,11 @@ import { deleteGroupsHandler } from './42-delete-groups.ts';
 import { offsetDeleteHandler } from './47-offset-delete.ts';
 import { describeClusterHandler } from './60-describe-cluster.ts';
 import { describeProducersHandler } from './61-describe-producers.ts';
+import { alterConfigsHandler } from './33-alter-configs.ts';
+import { describeLogDirsHandler } from './35-describe-log-dirs.ts';
+import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.ts';
+import { describeQuorumHandler } from './55-describe-quorum.ts';
+import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.ts';
 
 export const brokerHandlers: readonly AnyApiHandler[] = [
   produceHandler,
@@ -52,6 +57,11 @@ export const brokerHandlers: readonly AnyApiHandler[] = [
   offsetDeleteHandler,
   describeClusterHandler,
   describeProducersHandler,
+  alterConfigsHandler,
+  describeLogDirsHandler,
+  incrementalAlterConfigsHandler,
+  describeQuorumHandler,
+  describeTopicPartitionsHandler,
 ];
 
 export function handlerMap(handlers: readonly AnyApiHandler[] = brokerHandlers): ReadonlyMap<number, AnyApiHandler> {
