@@ -11,3 +11,6 @@ export { BrokerConnection } from './connection/broker-connection.ts';
 export type { BrokerConnectionOptions, BrokerApiVersions } from './connection/broker-connection.ts';
 export { ConnectionError } from './connection/connection-error.ts';
 export { murmur2, partitionForKey, toPositive } from './producer/default-partitioner.ts';
+export { Admin } from './admin/admin.ts';
+export type { AdminOptions } from './admin/admin-options.ts';
+export type * from './admin/admin-types.ts';
