@@ -68,7 +68,10 @@ export async function runAdminScenario(bootstrap: string, suffix: string): Promi
     assert.equal(retention?.value, '3600000');
     assert.equal(retention?.source, 'DYNAMIC_TOPIC_CONFIG');
     assert.equal(retention?.synonyms[0]?.source, 'DYNAMIC_TOPIC_CONFIG');
-    assert.ok(retention !== undefined && retention.synonyms.length >= 2, 'the broker default is a synonym');
+    const maxMessageBytes = topicConfigs.entries.find((entry) => entry.name === 'max.message.bytes');
+    assert.equal(maxMessageBytes?.source, 'DEFAULT_CONFIG');
+    assert.deepEqual(maxMessageBytes?.synonyms, [{ name: 'message.max.bytes', value: '1048588', source: 'DEFAULT_CONFIG' }]);
+    assert.ok(!topicConfigs.entries.some((entry) => entry.name.startsWith('log.')), 'topic configs under topic names only');
     assert.ok(typeof retention?.documentation === 'string' && retention.documentation.length > 0);
     const segmentBytes = topicConfigs.entries.find((entry) => entry.name === 'segment.bytes');
     assert.equal(segmentBytes?.source, 'DEFAULT_CONFIG');

@@ -44,8 +44,13 @@ interface TopicConfigDefinition {
   readonly documentation: string;
   /** The broker config a topic without an override inherits (Kafka's `ServerTopicConfigSynonyms`). */
   readonly brokerSynonym: string;
-  /** The broker-level default, as Kafka names and spells it when nothing was configured. */
-  readonly kafkaDefault: { readonly name: string; readonly value: string };
+  /** The topic's value when neither the topic nor the broker sets it. */
+  readonly defaultValue: string;
+  /**
+   * Whether Kafka lists a DEFAULT_CONFIG synonym under `brokerSynonym`: not when that broker config has no
+   * default of its own (`log.retention.ms`, `log.roll.ms` default through their `.hours` forms).
+   */
+  readonly defaultSynonym: boolean;
   /** This broker's value, when it is configurable here. */
   readonly brokerValue?: (config: Readonly<BrokerConfig>) => { value: string; isDefault: boolean };
 }
@@ -54,8 +59,6 @@ function brokerSetting<K extends keyof BrokerConfig>(key: K) {
   return (config: Readonly<BrokerConfig>) => ({ value: String(config[key]), isDefault: config[key] === defaultBrokerConfig[key] });
 }
 
-const HOUR_MS = 3600 * 1000;
-const WEEK_HOURS = '168';
 
 /** The topic configs this broker models, by Kafka name. Their order is the order DescribeConfigs lists them in. */
 const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = {
@@ -63,81 +66,86 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
     configType: ConfigType.list,
     documentation: 'What happens to old segments: delete (by retention). Compaction is not available in this broker.',
     brokerSynonym: 'log.cleanup.policy',
-    kafkaDefault: { name: 'log.cleanup.policy', value: 'delete' },
+    defaultValue: 'delete',
+    defaultSynonym: true,
   },
   'compression.type': {
     configType: ConfigType.string,
     documentation: 'Compression of stored batches; producer keeps whatever the producer sent.',
     brokerSynonym: 'compression.type',
-    kafkaDefault: { name: 'compression.type', value: 'producer' },
+    defaultValue: 'producer',
+    defaultSynonym: true,
   },
   'index.interval.bytes': {
     configType: ConfigType.int,
     documentation: 'Bytes of log between two offset-index entries.',
     brokerSynonym: 'log.index.interval.bytes',
-    kafkaDefault: { name: 'log.index.interval.bytes', value: '4096' },
+    defaultValue: '4096',
+    defaultSynonym: true,
     brokerValue: brokerSetting('logIndexIntervalBytes'),
   },
   'max.message.bytes': {
     configType: ConfigType.int,
     documentation: 'Largest record batch the topic accepts, in bytes.',
     brokerSynonym: 'message.max.bytes',
-    kafkaDefault: { name: 'message.max.bytes', value: '1048588' },
+    defaultValue: '1048588',
+    defaultSynonym: true,
     brokerValue: brokerSetting('messageMaxBytes'),
   },
   'message.timestamp.type': {
     configType: ConfigType.string,
     documentation: 'CreateTime keeps the producer timestamp; LogAppendTime stamps batches with the broker clock.',
     brokerSynonym: 'log.message.timestamp.type',
-    kafkaDefault: { name: 'log.message.timestamp.type', value: 'CreateTime' },
+    defaultValue: 'CreateTime',
+    defaultSynonym: true,
   },
   'min.insync.replicas': {
     configType: ConfigType.int,
     documentation: 'Replicas that must acknowledge an acks=all write; one node always has exactly one.',
     brokerSynonym: 'min.insync.replicas',
-    kafkaDefault: { name: 'min.insync.replicas', value: '1' },
+    defaultValue: '1',
+    defaultSynonym: true,
   },
   'retention.bytes': {
     configType: ConfigType.long,
     documentation: 'Oldest segments are deleted while a partition is larger than this (-1: no limit).',
     brokerSynonym: 'log.retention.bytes',
-    kafkaDefault: { name: 'log.retention.bytes', value: '-1' },
+    defaultValue: '-1',
+    defaultSynonym: true,
     brokerValue: brokerSetting('logRetentionBytes'),
   },
   'retention.ms': {
     configType: ConfigType.long,
     documentation: 'Segments whose newest record is older than this are deleted (-1: keep forever).',
     brokerSynonym: 'log.retention.ms',
-    kafkaDefault: { name: 'log.retention.hours', value: WEEK_HOURS },
+    defaultValue: '604800000',
+    defaultSynonym: false,
     brokerValue: brokerSetting('logRetentionMs'),
   },
   'segment.bytes': {
     configType: ConfigType.int,
     documentation: 'Size at which the active segment is rolled.',
     brokerSynonym: 'log.segment.bytes',
-    kafkaDefault: { name: 'log.segment.bytes', value: '1073741824' },
+    defaultValue: '1073741824',
+    defaultSynonym: true,
     brokerValue: brokerSetting('logSegmentBytes'),
   },
   'segment.ms': {
     configType: ConfigType.long,
     documentation: 'Age of its first record at which the active segment is rolled.',
     brokerSynonym: 'log.roll.ms',
-    kafkaDefault: { name: 'log.roll.hours', value: WEEK_HOURS },
+    defaultValue: '604800000',
+    defaultSynonym: false,
     brokerValue: brokerSetting('logRollMs'),
   },
   'unclean.leader.election.enable': {
     configType: ConfigType.boolean,
     documentation: 'Whether an out-of-sync replica may become leader; a single node has no other replica.',
     brokerSynonym: 'unclean.leader.election.enable',
-    kafkaDefault: { name: 'unclean.leader.election.enable', value: 'false' },
+    defaultValue: 'false',
+    defaultSynonym: true,
   },
 };
-
-/** Kafka's default value of a topic config, in the topic config's own unit (hours synonyms become ms). */
-function kafkaDefaultAsTopicValue(definition: TopicConfigDefinition): string {
-  const { name, value } = definition.kafkaDefault;
-  return name.endsWith('.hours') ? String(Number(value) * HOUR_MS) : value;
-}
 
 /** A topic's configs: every modeled config plus any other override it stores. */
 export function describeTopicConfigs(config: Readonly<BrokerConfig>, topic: TopicMetadata): DescribedConfig[] {
@@ -150,9 +158,10 @@ export function describeTopicConfigs(config: Readonly<BrokerConfig>, topic: Topi
     if (fromBroker !== undefined && !fromBroker.isDefault) {
       synonyms.push({ name: definition.brokerSynonym, value: fromBroker.value, source: ConfigSource.staticBroker });
     }
-    synonyms.push({ ...definition.kafkaDefault, source: ConfigSource.default });
-    const value = override ?? (fromBroker !== undefined && !fromBroker.isDefault ? fromBroker.value : kafkaDefaultAsTopicValue(definition));
-    described.push({ name, value, source: synonyms[0].source, readOnly: false, configType: definition.configType, documentation: definition.documentation, synonyms });
+    if (definition.defaultSynonym) synonyms.push({ name: definition.brokerSynonym, value: definition.defaultValue, source: ConfigSource.default });
+    const value = override ?? (fromBroker !== undefined && !fromBroker.isDefault ? fromBroker.value : definition.defaultValue);
+    const source = override !== undefined ? ConfigSource.dynamicTopic : fromBroker !== undefined && !fromBroker.isDefault ? ConfigSource.staticBroker : ConfigSource.default;
+    described.push({ name, value, source, readOnly: false, configType: definition.configType, documentation: definition.documentation, synonyms });
   }
   for (const [name, value] of Object.entries(topic.configs)) {
     if (name in topicConfigDefinitions) continue;
@@ -207,8 +216,12 @@ export function describeBrokerConfigs(config: Readonly<BrokerConfig>): Described
   const described: DescribedConfig[] = [];
   for (const [name, definition] of Object.entries(brokerConfigDefinitions)) {
     const value = String(config[definition.key]);
-    const source = config[definition.key] === defaultBrokerConfig[definition.key] ? ConfigSource.default : ConfigSource.staticBroker;
-    described.push({ name, value, source, readOnly: true, configType: definition.configType, documentation: definition.documentation, synonyms: [{ name, value, source }] });
+    const defaultValue = String(defaultBrokerConfig[definition.key]);
+    // As Kafka: a configured value lists the static setting, then the default it overrides.
+    const synonyms = value === defaultValue
+      ? [{ name, value, source: ConfigSource.default }]
+      : [{ name, value, source: ConfigSource.staticBroker }, { name, value: defaultValue, source: ConfigSource.default }];
+    described.push({ name, value, source: synonyms[0].source, readOnly: true, configType: definition.configType, documentation: definition.documentation, synonyms });
   }
   for (const [name, value, configType, documentation] of fixedBrokerConfigs) {
     described.push({ name, value, source: ConfigSource.default, readOnly: true, configType, documentation, synonyms: [{ name, value, source: ConfigSource.default }] });

@@ -342,28 +342,48 @@ export class Admin {
   ): Promise<ListedOffset[]> {
     const timestampOf = (spec: OffsetSpec): bigint => (typeof spec === 'object' ? spec.timestamp : offsetSpecTimestamps[spec]);
     return this.network.retrying('listOffsets', async () => {
-      const byLeader = await this.partitionsByLeader(requests, 'listOffsets');
-      const results: ListedOffset[] = [];
-      for (const [leader, items] of byLeader) {
-        const ourMin = items.some((item) => item.spec === 'max-timestamp') ? 7 : 1;
-        const { response } = await this.network.send(leader, ApiKey.ListOffsets, ourMin, 8, () => ({
-          ...defaultListOffsetsRequest(),
-          replicaId: -1,
-          isolationLevel: options.readCommitted === true ? 1 : 0,
-          topics: [...byTopic(items)].map(([name, partitions]) => ({
-            name,
-            partitions: partitions.map((item) => ({ partitionIndex: item.partition, currentLeaderEpoch: -1, timestamp: timestampOf(item.spec), maxNumOffsets: 1 })),
-          })),
-        }));
-        for (const topic of response.topics) {
-          for (const partition of topic.partitions) {
-            if (partition.errorCode !== NONE) throw brokerError(partition.errorCode, null, `listOffsets ${topic.name}-${partition.partitionIndex}`);
-            results.push({ topic: topic.name, partition: partition.partitionIndex, offset: partition.offset, timestamp: partition.timestamp, leaderEpoch: partition.leaderEpoch });
-          }
-        }
+      // A partition may appear once per request (Kafka answers duplicates with INVALID_REQUEST): the k-th
+      // lookup of each partition goes in the k-th round.
+      const seen = new Map<string, number>();
+      const rounds: (TopicPartition & { readonly spec: OffsetSpec })[][] = [];
+      for (const item of requests) {
+        const key = `${item.topic}\u0000${item.partition}`;
+        const round = seen.get(key) ?? 0;
+        seen.set(key, round + 1);
+        (rounds[round] ??= []).push(item);
       }
+      const results: ListedOffset[] = [];
+      for (const round of rounds) results.push(...await this.listOffsetsRound(round, options, timestampOf));
       return results;
     });
+  }
+
+  private async listOffsetsRound(
+    requests: readonly (TopicPartition & { readonly spec: OffsetSpec })[],
+    options: { readCommitted?: boolean },
+    timestampOf: (spec: OffsetSpec) => bigint,
+  ): Promise<ListedOffset[]> {
+    const byLeader = await this.partitionsByLeader(requests, 'listOffsets');
+    const results: ListedOffset[] = [];
+    for (const [leader, items] of byLeader) {
+      const ourMin = items.some((item) => item.spec === 'max-timestamp') ? 7 : 1;
+      const { response } = await this.network.send(leader, ApiKey.ListOffsets, ourMin, 8, () => ({
+        ...defaultListOffsetsRequest(),
+        replicaId: -1,
+        isolationLevel: options.readCommitted === true ? 1 : 0,
+        topics: [...byTopic(items)].map(([name, partitions]) => ({
+          name,
+          partitions: partitions.map((item) => ({ partitionIndex: item.partition, currentLeaderEpoch: -1, timestamp: timestampOf(item.spec), maxNumOffsets: 1 })),
+        })),
+      }));
+      for (const topic of response.topics) {
+        for (const partition of topic.partitions) {
+          if (partition.errorCode !== NONE) throw brokerError(partition.errorCode, null, `listOffsets ${topic.name}-${partition.partitionIndex}`);
+          results.push({ topic: topic.name, partition: partition.partitionIndex, offset: partition.offset, timestamp: partition.timestamp, leaderEpoch: partition.leaderEpoch });
+        }
+      }
+    }
+    return results;
   }
 
   /** Deletes records below `beforeOffset` (-1n: up to the high watermark); answers the new low watermarks. */
