@@ -4,6 +4,7 @@ import { serveCommand } from './serve.ts';
 import { defaultVerifyRecords, verifyCommand } from './verify.ts';
 import { producersCommand } from './producers.ts';
 import { reportFailure } from './cli-failure.ts';
+import { registerAdminCommands } from './admin-commands.ts';
 
 const program = new Command();
 program
@@ -41,6 +42,8 @@ program
   .option('--client <name>', 'the producer under test: seqlog, or librdkafka (confluent-kafka; only from a clone of the seqlog repository, after `npm run setup`)', 'seqlog')
   .option('--json', 'print the result as JSON')
   .action(verifyCommand);
+
+registerAdminCommands(program);
 
 try {
   await program.parseAsync(process.argv);
