@@ -171,3 +171,25 @@ export interface ProducerState {
 export interface PartitionProducers extends TopicPartition {
   readonly producers: readonly ProducerState[];
 }
+
+export interface TransactionListing {
+  readonly transactionalId: string;
+  readonly producerId: bigint;
+  /** Kafka's `TransactionState` name: Empty, Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, ... */
+  readonly state: string;
+  /** The coordinator's node id. */
+  readonly coordinator: number;
+}
+
+export interface TransactionDescription {
+  readonly transactionalId: string;
+  readonly coordinator: number;
+  readonly state: string;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly transactionTimeoutMs: number;
+  /** -1 without an open transaction. */
+  readonly transactionStartTimeMs: bigint;
+  /** Partitions in the open transaction. */
+  readonly partitions: readonly TopicPartition[];
+}

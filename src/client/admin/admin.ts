@@ -14,6 +14,7 @@ import {
   defaultIncrementalAlterConfigsRequest,
   defaultListGroupsRequest,
   defaultListOffsetsRequest,
+  defaultListTransactionsRequest,
   defaultMetadataRequest,
   defaultOffsetCommitRequest,
   defaultOffsetFetchRequest,
@@ -43,6 +44,8 @@ import type {
   TopicDescription,
   TopicListing,
   TopicPartition,
+  TransactionDescription,
+  TransactionListing,
 } from './admin-types.ts';
 
 const NONE = 0;
@@ -410,11 +413,14 @@ export class Admin {
 
   // ---- groups ----------------------------------------------------------------------------------------------------
 
-  /** The node coordinating `groupId` (FindCoordinator); retriable errors are retried by the caller's loop. */
-  private async coordinatorOf(groupId: string): Promise<number> {
+  /**
+   * The node coordinating a group (keyType 0) or a transactional id (keyType 1), from FindCoordinator; retriable
+   * errors are retried by the caller's loop.
+   */
+  private async coordinatorOf(groupId: string, keyType: 0 | 1 = 0): Promise<number> {
     await this.metadata([]);
     const { response, version } = await this.network.send(null, ApiKey.FindCoordinator, 1, 6, (v) =>
-      v >= 4 ? { key: '', keyType: 0, coordinatorKeys: [groupId] } : { key: groupId, keyType: 0, coordinatorKeys: [] },
+      v >= 4 ? { key: '', keyType, coordinatorKeys: [groupId] } : { key: groupId, keyType, coordinatorKeys: [] },
     );
     const found = version >= 4
       ? response.coordinators[0]
@@ -527,6 +533,54 @@ export class Admin {
         }
       }
     });
+  }
+
+  // ---- transactions ---------------------------------------------------------------------------------------------
+
+  /** Transactions known to every coordinator (KIP-664 ListTransactions), optionally filtered by state or producer id. */
+  async listTransactions(options: { states?: readonly string[]; producerIds?: readonly bigint[] } = {}): Promise<TransactionListing[]> {
+    return this.network.retrying('listTransactions', async () => {
+      const response = await this.metadata([]);
+      const listed: TransactionListing[] = [];
+      for (const broker of response.brokers) {
+        const { response: answer } = await this.network.send(broker.nodeId, ApiKey.ListTransactions, 0, 1, () => ({
+          ...defaultListTransactionsRequest(),
+          stateFilters: [...(options.states ?? [])],
+          producerIdFilters: [...(options.producerIds ?? [])],
+        }));
+        if (answer.errorCode !== NONE) throw brokerError(answer.errorCode, null, `listTransactions on node ${broker.nodeId}`);
+        for (const state of answer.transactionStates) {
+          listed.push({ transactionalId: state.transactionalId, producerId: state.producerId, state: state.transactionState, coordinator: broker.nodeId });
+        }
+      }
+      return listed.sort((a, b) => (a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0));
+    });
+  }
+
+  /** State, producer, timeout and partitions of each transactional id, from its coordinator (DescribeTransactions). */
+  async describeTransactions(transactionalIds: readonly string[]): Promise<TransactionDescription[]> {
+    checkNames('describeTransactions: transactionalIds', transactionalIds);
+    const described: TransactionDescription[] = [];
+    for (const transactionalId of transactionalIds) {
+      described.push(await this.network.retrying(`describeTransactions ${transactionalId}`, async () => {
+        const coordinator = await this.coordinatorOf(transactionalId, 1);
+        const { response } = await this.network.send(coordinator, ApiKey.DescribeTransactions, 0, 0, () => ({ transactionalIds: [transactionalId] }));
+        const state = response.transactionStates[0];
+        if (state === undefined) throw brokerError(-1, 'empty answer', `describeTransactions ${transactionalId}`);
+        if (state.errorCode !== NONE) throw brokerError(state.errorCode, null, `describeTransactions ${transactionalId}`);
+        return {
+          transactionalId,
+          coordinator,
+          state: state.transactionState,
+          producerId: state.producerId,
+          producerEpoch: state.producerEpoch,
+          transactionTimeoutMs: state.transactionTimeoutMs,
+          transactionStartTimeMs: state.transactionStartTimeMs,
+          partitions: state.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.topic, partition }))),
+        };
+      }));
+    }
+    return described;
   }
 
   // ---- producers -------------------------------------------------------------------------------------------------
