@@ -5,6 +5,7 @@ import { defaultVerifyRecords, verifyCommand } from './verify.ts';
 import { producersCommand } from './producers.ts';
 import { reportFailure } from './cli-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerClientCommands } from './client-commands.ts';
 
 const program = new Command();
 program
@@ -44,6 +45,7 @@ program
   .action(verifyCommand);
 
 registerAdminCommands(program);
+registerClientCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -24,6 +24,10 @@ export interface LogConfig {
   messageTimestampType: TimestampType;
   /** `max.message.bytes`: largest batch accepted (checked by the Produce path, stored here per topic). */
   maxMessageBytes: number;
+  /** `message.timestamp.before.max.ms`: how far in the past a CreateTime record may be (checked by the Produce path). */
+  messageTimestampBeforeMaxMs: bigint;
+  /** `message.timestamp.after.max.ms`: how far in the future a CreateTime record may be (1 hour since Kafka 4.0, KIP-1030). */
+  messageTimestampAfterMaxMs: bigint;
   /** When an append is durable: see `FsyncPolicy` (broker config `log.flush.policy`). */
   fsync: FsyncPolicy;
   /** fsync period for the 'interval' policy (`log.flush.interval.ms`). */
@@ -38,11 +42,27 @@ export const defaultLogConfig: Readonly<LogConfig> = {
   indexIntervalBytes: 4096,
   messageTimestampType: TimestampType.createTime,
   maxMessageBytes: 1048588,
+  messageTimestampBeforeMaxMs: 0x7fffffffffffffffn,
+  messageTimestampAfterMaxMs: 3_600_000n,
   fsync: FsyncPolicy.always,
   fsyncIntervalMs: 1000,
 };
 
 type TopicConfigParser = (value: string, config: LogConfig) => void;
+
+/** A Kafka `long` config >= 0 (up to Long.MAX, which no JavaScript number holds exactly). */
+function long(value: string): bigint {
+  let n: bigint;
+  try {
+    n = BigInt(value.trim());
+  } catch {
+    n = -1n;
+  }
+  if (value.trim() === '' || n < 0n || n > 0x7fffffffffffffffn) {
+    throw new BrokerError(ErrorCode.INVALID_CONFIG, `expected an integer from 0 to 9223372036854775807, got '${value}'`);
+  }
+  return n;
+}
 
 function integer(value: string, min: number): number {
   const n = Number(value);
@@ -86,6 +106,12 @@ const topicConfigParsers: Record<string, TopicConfigParser> = {
       }
     }
   },
+  'message.timestamp.before.max.ms': (value, config) => {
+    config.messageTimestampBeforeMaxMs = long(value);
+  },
+  'message.timestamp.after.max.ms': (value, config) => {
+    config.messageTimestampAfterMaxMs = long(value);
+  },
   'message.timestamp.type': (value, config) => {
     if (value !== TimestampType.createTime && value !== TimestampType.logAppendTime) {
       throw new BrokerError(ErrorCode.INVALID_CONFIG, `expected CreateTime or LogAppendTime, got '${value}'`);
@@ -99,8 +125,6 @@ const storedOnlyTopicConfigs = new Set([
   'compression.type',
   'min.insync.replicas',
   'unclean.leader.election.enable',
-  'message.timestamp.before.max.ms',
-  'message.timestamp.after.max.ms',
   'message.timestamp.difference.max.ms',
   'segment.index.bytes',
   'segment.jitter.ms',

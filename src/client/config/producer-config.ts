@@ -59,6 +59,18 @@ export interface ProducerOptions {
    * Default: silent.
    */
   logger?: ClientLogger;
+  /**
+   * Makes the producer transactional (`transactional.id`): one id per logical producer instance; a new
+   * instance with the same id fences the old one. Needs idempotence.
+   */
+  transactionalId?: string;
+  /**
+   * How long the coordinator lets a transaction stay open before aborting it (`transaction.timeout.ms`). Default
+   * 60000; at most the broker's transaction.max.timeout.ms (900000).
+   */
+  transactionTimeoutMs?: number;
+  'transactional.id'?: string;
+  'transaction.timeout.ms'?: number;
   'enable.idempotence'?: boolean | 'true' | 'false';
   'linger.ms'?: number;
   'batch.size'?: number;
@@ -81,7 +93,8 @@ const producerOptionNames = [
   'maxRequestSize', 'maxBlockMs', 'metadataMaxAgeMs', 'logger', 'enable.idempotence', 'linger.ms', 'batch.size',
   'compression.type', 'delivery.timeout.ms', 'request.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms',
   'max.in.flight.requests.per.connection', 'buffer.memory', 'max.request.size', 'max.block.ms',
-  'metadata.max.age.ms', 'client.id',
+  'metadata.max.age.ms', 'client.id', 'transactionalId', 'transactionTimeoutMs', 'transactional.id',
+  'transaction.timeout.ms',
 ] as const satisfies readonly (keyof ProducerOptions)[];
 // Compile-time guard: every ProducerOptions key is in the list above.
 const everyOptionListed: [Exclude<keyof ProducerOptions, (typeof producerOptionNames)[number]>] extends [never] ? true : never = true;
@@ -107,6 +120,9 @@ export interface ResolvedProducerConfig {
   readonly maxRequestSize: number;
   readonly maxBlockMs: number;
   readonly metadataMaxAgeMs: number;
+  /** null for a non-transactional producer. */
+  readonly transactionalId: string | null;
+  readonly transactionTimeoutMs: number;
 }
 
 const INT32_MAX = 2147483647;
@@ -175,6 +191,21 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     }
   }
 
+  // ProducerConfig: "Cannot set a transactional.id without also enabling idempotence".
+  const transactionalId = pick(options.transactionalId, options['transactional.id']) ?? null;
+  if (transactionalId !== null) {
+    if (typeof transactionalId !== 'string' || transactionalId.length === 0) throw KafkaClientError.config('transactional.id must be a non-empty string');
+    if (!idempotent) {
+      throw KafkaClientError.config(
+        idempotenceExplicit && !(idempotenceRaw === true || idempotenceRaw === 'true')
+          ? 'cannot set a transactional.id without also enabling idempotence'
+          : "a transactional.id needs idempotence: acks 'all', retries > 0 and max.in.flight.requests.per.connection <= 5",
+      );
+    }
+  }
+  const transactionTimeoutMs = nonNegative('transaction.timeout.ms', pick(options.transactionTimeoutMs, options['transaction.timeout.ms']), 60000);
+  if (transactionTimeoutMs < 1) throw KafkaClientError.config('transaction.timeout.ms must be at least 1');
+
   const compression = pick(options.compression, options['compression.type']) ?? 'none';
   if (!COMPRESSIONS.includes(compression)) throw KafkaClientError.config(`compression.type must be one of ${COMPRESSIONS.join(', ')}`);
 
@@ -211,5 +242,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     maxRequestSize,
     maxBlockMs: nonNegative('max.block.ms', pick(options.maxBlockMs, options['max.block.ms']), 60000),
     metadataMaxAgeMs: nonNegative('metadata.max.age.ms', pick(options.metadataMaxAgeMs, options['metadata.max.age.ms']), 300000),
+    transactionalId,
+    transactionTimeoutMs,
   };
 }

@@ -44,7 +44,7 @@ export class KafkaClientError extends Error {
   }
 
   /** A configuration mistake: Java's ConfigException (INVALID_CONFIG, fatal for the object being built). */
-  static config(message: string): KafkaClientError {
-    return new KafkaClientError({ code: 40, kind: ErrorKind.fatal, message: `invalid producer configuration: ${message}` });
+  static config(message: string, what = 'producer'): KafkaClientError {
+    return new KafkaClientError({ code: 40, kind: ErrorKind.fatal, message: `invalid ${what} configuration: ${message}` });
   }
 }
