@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
-import { Admin, KafkaClientError } from '../../src/client/index.ts';
+import { Admin, KafkaClientError, Producer } from '../../src/client/index.ts';
 import { runAdminScenario } from './admin-scenario.ts';
 
 describe('admin client against seqlog', () => {
@@ -54,5 +54,32 @@ describe('admin client against seqlog', () => {
   it('checks its options by name', () => {
     assert.throws(() => new Admin({ bootstrap: 'localhost:9092', timeoutMS: 5 } as never), /unknown admin option 'timeoutMS'; did you mean 'timeoutMs'\?/);
     assert.throws(() => new Admin({ bootstrap: 'nohost' }), /not host:port/);
+  });
+});
+
+describe('admin client transactions against seqlog', () => {
+  it('lists and describes an open transaction, and sees it gone once aborted', async () => {
+    const broker = await startBroker({ topics: [{ name: 'txn-admin' }] });
+    const admin = new Admin({ bootstrap: broker.bootstrap });
+    const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'admin-open' });
+    try {
+      await producer.beginTransaction();
+      await producer.send({ topic: 'txn-admin', partition: 0, value: 'pending' });
+      const listed = await admin.listTransactions();
+      assert.deepEqual(listed.map((t) => [t.transactionalId, t.state]), [['admin-open', 'Ongoing']]);
+      assert.equal(listed[0].producerId, producer.producerIdAndEpoch?.producerId);
+      const [described] = await admin.describeTransactions(['admin-open']);
+      assert.equal(described.state, 'Ongoing');
+      assert.deepEqual(described.partitions, [{ topic: 'txn-admin', partition: 0 }]);
+      assert.ok(described.transactionStartTimeMs > 0n);
+      await producer.abortTransaction();
+      const ongoing = await admin.listTransactions({ states: ['Ongoing'] });
+      assert.deepEqual(ongoing, []);
+      await assert.rejects(admin.describeTransactions(['no-such-id']), (error: unknown) => error instanceof KafkaClientError && error.errorName === 'TRANSACTIONAL_ID_NOT_FOUND');
+    } finally {
+      await producer.close();
+      await admin.close();
+      await broker.close();
+    }
   });
 });
