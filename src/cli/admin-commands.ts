@@ -1,4 +1,4 @@
-// `seqlog topics`, `seqlog configs`, `seqlog groups`: operator commands on the admin client, against seqlog or any
+// `seqlog topics`, `seqlog configs`, `seqlog groups`, `seqlog transactions`: operator commands on the admin client, against seqlog or any
 // Kafka (`--bootstrap`). Tables for people (uncoloured into a pipe or under NO_COLOR), `--json` for scripts, and a
 // failure is one line naming Kafka's error and what to do (cli-failure.ts).
 import type { Command } from 'commander';
@@ -24,6 +24,7 @@ const hints: Readonly<Record<string, string>> = {
   INVALID_PARTITIONS: 'partitions must be at least 1, and can only grow',
   NON_EMPTY_GROUP: 'stop the group\'s consumers first',
   GROUP_ID_NOT_FOUND: 'check the group id with `seqlog groups list`',
+  TRANSACTIONAL_ID_NOT_FOUND: 'check the id with `seqlog transactions list`',
   NETWORK_EXCEPTION: 'is a broker running there? Start one with `npx seqlog serve` or pass --bootstrap host:port',
 };
 
@@ -224,6 +225,38 @@ export function registerAdminCommands(program: Command): void {
         printTable(
           ['topic', 'partition', 'committed offset', 'log end offset', 'lag', 'consumer'],
           offsets.map((o) => [o.topic, o.partition, o.committedOffset.toString(), o.logEndOffset.toString(), o.lag === null ? '-' : o.lag.toString(), o.consumer ?? '-']),
+        );
+      }),
+    );
+
+  const transactions = program.command('transactions').description('list and describe transactions (KIP-664)');
+  transactions
+    .command('list')
+    .description('every transactional id the coordinators know, with its state')
+    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+    .option('--state <state...>', 'only these states (Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, ...)')
+    .option('--json', 'print JSON instead of a table')
+    .action((options: CommonOptions & { state?: string[] }) =>
+      withAdmin(options, async (admin) => {
+        const listed = await admin.listTransactions({ states: options.state });
+        if (options.json) return printJson(listed);
+        printTable(['transactional id', 'producer id', 'state', 'coordinator'], listed.map((t) => [t.transactionalId, t.producerId.toString(), t.state, t.coordinator]), `${listed.length} transaction(s)`);
+      }),
+    );
+  transactions
+    .command('describe <transactionalId>')
+    .description('state, producer, timeout and partitions of a transaction')
+    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+    .option('--json', 'print JSON instead of a table')
+    .action((transactionalId: string, options: CommonOptions) =>
+      withAdmin(options, async (admin) => {
+        const [described] = await admin.describeTransactions([transactionalId]);
+        if (options.json) return printJson(described);
+        const started = described.transactionStartTimeMs < 0n ? '-' : new Date(Number(described.transactionStartTimeMs)).toISOString();
+        printTable(
+          ['transactional id', 'state', 'producer id', 'epoch', 'timeout ms', 'started', 'partitions'],
+          [[described.transactionalId, described.state, described.producerId.toString(), described.producerEpoch, described.transactionTimeoutMs, started,
+            described.partitions.map((p) => `${p.topic}-${p.partition}`).join(', ') || '-']],
         );
       }),
     );

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
-import { Admin } from '../../src/client/index.ts';
+import { Admin, Producer } from '../../src/client/index.ts';
 
 const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
@@ -78,5 +78,21 @@ describe('seqlog topics / configs / groups', () => {
     assert.equal(described.state, 'Empty');
     assert.deepEqual(described.offsets.map((o) => [o.committedOffset, o.lag]), [['0', '0']]);
     assertOneLineFailure(await seqlog(['groups', 'describe', 'nobody', ...bootstrap]), /GROUP_ID_NOT_FOUND/);
+  });
+
+  it('transactions: list and describe an open one; an unknown id is one line', async () => {
+    const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'cli-open' });
+    try {
+      await producer.beginTransaction();
+      await producer.send({ topic: 'cli-txn', partition: 0, value: 'pending' });
+      const listed = JSON.parse((await seqlog(['transactions', 'list', '--json', ...bootstrap])).stdout) as { transactionalId: string; state: string }[];
+      assert.deepEqual(listed.map((t) => [t.transactionalId, t.state]), [['cli-open', 'Ongoing']]);
+      const table = await seqlog(['transactions', 'describe', 'cli-open', ...bootstrap]);
+      assert.equal(table.status, 0, table.stderr);
+      assert.match(table.stdout, /cli-open .*Ongoing.*cli-txn-0/);
+      assertOneLineFailure(await seqlog(['transactions', 'describe', 'nobody', ...bootstrap]), /TRANSACTIONAL_ID_NOT_FOUND/);
+    } finally {
+      await producer.close();
+    }
   });
 });
