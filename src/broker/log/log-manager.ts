@@ -86,7 +86,10 @@ export class LogManager {
     const topics = loadTopics(manager.fs, manager.dataDir);
     try {
       for (const topic of topics) {
-        const config = logConfigWithOverrides(manager.baseConfig, topic.configs);
+        const config = logConfigWithOverrides(manager.baseConfig, topic.configs, { stored: true });
+        if (/compact/i.test(topic.configs['cleanup.policy'] ?? '')) {
+          options.logger?.warn({ topic: topic.name }, 'topic has cleanup.policy=compact, which this broker does not implement: it is never compacted');
+        }
         const logs: PartitionLog[] = [];
         manager.logsByTopic.set(topic.name, logs);
         for (let partition = 0; partition < topic.partitions; partition++) {
