@@ -2,11 +2,18 @@
 // what this broker serves. Produce is advertised from version 0 although versions below 3 are refused, as Kafka
 // 4.0 does (KAFKA-18659): some librdkafka versions turn compression off unless the advertised Produce range
 // reaches down to each codec's minimum version.
-// No feature flags are finalized, so clients use transaction version 1 (classic KIP-98 transactions).
+// Feature flags (KIP-584) are advertised as supported and finalized at the level this broker runs: a feature not
+// listed is at level 0 (so clients use transaction version 1, classic KIP-98 transactions).
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiVersionsResponse } from '../../protocol/messages/generated/18-api-versions.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
+
+/** Finalized features: name, supported range, finalized level. */
+const FEATURES: readonly { name: string; minVersion: number; maxVersion: number; level: number }[] = [
+  // KIP-848: the consumer group protocol (ConsumerGroupHeartbeat/Describe) is enabled.
+  { name: 'group.version', minVersion: 0, maxVersion: 1, level: 1 },
+];
 
 export function apiVersionsResponse(broker: BrokerContext, _version: number): ApiVersionsResponse {
   const apiKeys = [...broker.handlers.values()]
@@ -20,9 +27,10 @@ export function apiVersionsResponse(broker: BrokerContext, _version: number): Ap
     errorCode: 0,
     apiKeys,
     throttleTimeMs: 0,
-    supportedFeatures: [],
-    finalizedFeaturesEpoch: -1n,
-    finalizedFeatures: [],
+    supportedFeatures: FEATURES.map(({ name, minVersion, maxVersion }) => ({ name, minVersion, maxVersion })),
+    // The features never change while the broker runs: one epoch.
+    finalizedFeaturesEpoch: FEATURES.length === 0 ? -1n : 0n,
+    finalizedFeatures: FEATURES.map(({ name, level }) => ({ name, minVersionLevel: level, maxVersionLevel: level })),
     zkMigrationReady: false,
   };
 }

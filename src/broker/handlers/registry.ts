@@ -25,6 +25,8 @@ import { deleteGroupsHandler } from './42-delete-groups.ts';
 import { offsetDeleteHandler } from './47-offset-delete.ts';
 import { describeClusterHandler } from './60-describe-cluster.ts';
 import { describeProducersHandler } from './61-describe-producers.ts';
+import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.ts';
+import { consumerGroupDescribeHandler } from './69-consumer-group-describe.ts';
 
 export const brokerHandlers: readonly AnyApiHandler[] = [
   produceHandler,
@@ -52,6 +54,8 @@ export const brokerHandlers: readonly AnyApiHandler[] = [
   offsetDeleteHandler,
   describeClusterHandler,
   describeProducersHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
 ];
 
 export function handlerMap(handlers: readonly AnyApiHandler[] = brokerHandlers): ReadonlyMap<number, AnyApiHandler> {
