@@ -155,6 +155,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         consumerGroupHeartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
         consumerGroupMaxSize: config.groupConsumerMaxSize,
         consumerGroupAssignors: config.groupConsumerAssignors,
+        consumerGroupAssignmentIntervalMs: config.groupConsumerAssignmentIntervalMs,
         ...groupCoordinator,
       },
       durability: config.fsync,

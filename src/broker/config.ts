@@ -63,6 +63,8 @@ export interface BrokerConfig {
   groupConsumerMaxSize: number;
   /** `group.consumer.assignors`: `uniform`, `range`; the first is the default (Kafka: uniform,range). */
   groupConsumerAssignors: readonly string[];
+  /** `group.consumer.assignment.interval.ms`: the least time between two target assignments (Kafka 4.3+: 1000). */
+  groupConsumerAssignmentIntervalMs: number;
   /** `offsets.retention.minutes`, in ms. */
   offsetsRetentionMs: number;
   /** `cluster.id` reported in Metadata/DescribeCluster; generated and persisted on first start when null. */
@@ -97,6 +99,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupConsumerHeartbeatIntervalMs: 5000,
   groupConsumerMaxSize: 2147483647,
   groupConsumerAssignors: ['uniform', 'range'],
+  groupConsumerAssignmentIntervalMs: 1000,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   clusterId: null,
 };
@@ -178,6 +181,7 @@ const kafkaNames: Record<string, Parser> = {
   'group.consumer.session.timeout.ms': int('groupConsumerSessionTimeoutMs'),
   'group.consumer.heartbeat.interval.ms': int('groupConsumerHeartbeatIntervalMs'),
   'group.consumer.max.size': int('groupConsumerMaxSize'),
+  'group.consumer.assignment.interval.ms': int('groupConsumerAssignmentIntervalMs'),
   'group.consumer.assignors': (value, config) => {
     // Kafka also takes class names; the short names are what its server-side assignors are called.
     const names = value.split(',').map((name) => name.trim().replace(/^org\.apache\.kafka\.coordinator\.group\.assignor\.(\w+)Assignor$/, (_, n: string) => n.toLowerCase()));

@@ -61,6 +61,12 @@ export interface ConsumerGroupConfig {
   maxSize: number;
   /** `group.consumer.assignors`: the first is the default. */
   assignors: readonly string[];
+  /**
+   * `group.consumer.assignment.interval.ms` (Kafka 4.3+: 1000): the least time between two target assignments of
+   * a group, so that members joining together cause one rebalance; until then the group is Assigning and members
+   * reconcile towards the previous target.
+   */
+  assignmentIntervalMs: number;
 }
 
 export const defaultConsumerGroupConfig: Readonly<ConsumerGroupConfig> = {
@@ -68,6 +74,7 @@ export const defaultConsumerGroupConfig: Readonly<ConsumerGroupConfig> = {
   heartbeatIntervalMs: 5_000,
   maxSize: 2_147_483_647,
   assignors: ['uniform', 'range'],
+  assignmentIntervalMs: 1_000,
 };
 
 export interface ConsumerGroupHeartbeatParams {
@@ -154,6 +161,7 @@ export class ConsumerGroupManager {
     private readonly timer: GroupTimer,
     private readonly classicGroups: ClassicGroupsView,
     private readonly logger: BrokerLogger,
+    private readonly clock: () => number,
   ) {}
 
   group(groupId: string): ConsumerGroup | undefined {
@@ -262,7 +270,7 @@ export class ConsumerGroupManager {
       clientHost: params.clientHost,
     };
     const isNewMember = !group.members.has(memberId);
-    let bumpGroupEpoch = group.groupEpoch === 0 || isNewMember;
+    let bumpGroupEpoch = isNewMember;
     if (!sameStrings(member.subscribedTopicNames, updated.subscribedTopicNames) || member.subscribedTopicRegex !== updated.subscribedTopicRegex) {
       bumpGroupEpoch = true;
     }
@@ -280,7 +288,11 @@ export class ConsumerGroupManager {
     }
 
     // 2. A new target assignment for the new group epoch.
-    if (group.groupEpoch > group.assignmentEpoch) this.updateTargetAssignment(group, topics);
+    const now = this.clock();
+    if (group.groupEpoch > group.assignmentEpoch && now - group.lastAssignmentMs >= this.config.assignmentIntervalMs) {
+      this.updateTargetAssignment(group, topics);
+      group.lastAssignmentMs = now;
+    }
 
     // 3. Reconcile the member towards its target.
     const current = group.members.get(memberId) as ConsumerGroupMember;
@@ -396,6 +408,11 @@ export class ConsumerGroupManager {
     this.timer.cancel(sessionKey(group.groupId, member.memberId));
     this.timer.cancel(rebalanceKey(group.groupId, member.memberId));
     group.groupEpoch += 1;
+    // The target of an empty group is trivially empty: it follows the group epoch at once, as in Kafka.
+    if (group.members.size === 0) {
+      group.targetAssignment.clear();
+      group.assignmentEpoch = group.groupEpoch;
+    }
     this.logger.info({ group: group.groupId, memberId: member.memberId, groupEpoch: group.groupEpoch, reason }, 'member removed from the consumer group');
   }
 
@@ -507,7 +524,8 @@ export class ConsumerGroupManager {
           clientId: member.clientId,
           clientHost: member.clientHost,
           subscribedTopicNames: [...member.subscribedTopicNames],
-          subscribedTopicRegex: member.subscribedTopicRegex,
+          // Kafka describes "no regex" as an empty string.
+          subscribedTopicRegex: member.subscribedTopicRegex ?? '',
           assignment: described(member.assigned),
           targetAssignment: described(group.targetAssignment.get(member.memberId) ?? new Map()),
         })),

@@ -35,9 +35,15 @@ class Topics implements TopicsImage {
   }
 }
 
-function setup() {
+/** Target assignments at once (`group.consumer.assignment.interval.ms` = 0) unless a test says otherwise. */
+function setup(assignmentIntervalMs = 0) {
   const timer = new ManualGroupTimer();
-  const coordinator = GroupCoordinator.open({ dataDir: join(root, `data-${dirs++}`), timer, clock: timer.clock });
+  const coordinator = GroupCoordinator.open({
+    dataDir: join(root, `data-${dirs++}`),
+    timer,
+    clock: timer.clock,
+    config: { consumerGroupAssignmentIntervalMs: assignmentIntervalMs },
+  });
   const topics = new Topics();
   const orders = topics.add('orders', 4);
   return { timer, coordinator, topics, orders };
@@ -76,17 +82,17 @@ function steady(memberId: string, memberEpoch: number, owned: ConsumerGroupHeart
 const partitionsOf = (result: ConsumerGroupHeartbeatResult): number[] => result.assignment?.topicPartitions.flatMap((topic) => topic.partitions) ?? [];
 
 describe('ConsumerGroupHeartbeat', () => {
-  it('a first member joins: group epoch 1, every partition at once (testConsumerGroupMemberEpochValidation)', () => {
+  it('a first member joins: epoch 2 (a group starts at 1), every partition at once', () => {
     const { coordinator, topics } = setup();
     const joined = coordinator.consumerGroupHeartbeat(request({}), topics);
     assert.equal(joined.errorCode, ErrorCode.NONE);
     assert.equal(joined.memberId, 'm1');
-    assert.equal(joined.memberEpoch, 1);
+    assert.equal(joined.memberEpoch, 2);
     assert.equal(joined.heartbeatIntervalMs, 5000);
     assert.deepEqual(partitionsOf(joined), [0, 1, 2, 3]);
     // A steady heartbeat with nothing changed carries no assignment.
-    const again = coordinator.consumerGroupHeartbeat(request(steady('m1', 1, joined.assignment)), topics);
-    assert.equal(again.memberEpoch, 1);
+    const again = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics);
+    assert.equal(again.memberEpoch, 2);
     assert.equal(again.assignment, null);
   });
 
@@ -95,23 +101,23 @@ describe('ConsumerGroupHeartbeat', () => {
     const first = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
     const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
     // m2 is at the new epoch but every target partition of it is still owned by m1.
-    assert.equal(second.memberEpoch, 2);
+    assert.equal(second.memberEpoch, 3);
     assert.deepEqual(partitionsOf(second), []);
-    // m1 heartbeats: it must revoke two partitions and stays at epoch 1 until it confirms.
-    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 1, first.assignment)), topics);
-    assert.equal(revoking.memberEpoch, 1);
+    // m1 heartbeats: it must revoke two partitions and stays at epoch 2 until it confirms.
+    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    assert.equal(revoking.memberEpoch, 2);
     const kept = partitionsOf(revoking);
     assert.equal(kept.length, 2);
     // m2 still gets nothing: m1 has not confirmed.
-    const waiting = coordinator.consumerGroupHeartbeat(request(steady('m2', 2, second.assignment)), topics);
+    const waiting = coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
     assert.deepEqual(partitionsOf(waiting), []);
     let described = coordinator.consumerGroupDescribe(['group'], topics)[0];
     assert.equal(described.groupState, 'Reconciling');
-    // m1 confirms (its owned partitions are the kept ones): epoch 2.
-    const confirmed = coordinator.consumerGroupHeartbeat(request(steady('m1', 1, revoking.assignment)), topics);
-    assert.equal(confirmed.memberEpoch, 2);
+    // m1 confirms (its owned partitions are the kept ones): epoch 3.
+    const confirmed = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics);
+    assert.equal(confirmed.memberEpoch, 3);
     // Now m2 receives the released partitions.
-    const received = coordinator.consumerGroupHeartbeat(request(steady('m2', 2, waiting.assignment ?? { topicPartitions: [] })), topics);
+    const received = coordinator.consumerGroupHeartbeat(request(steady('m2', 3, waiting.assignment ?? { topicPartitions: [] })), topics);
     assert.deepEqual(
       [...partitionsOf(received), ...kept].sort((a, b) => a - b),
       [0, 1, 2, 3],
@@ -119,8 +125,8 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.equal(partitionsOf(received).filter((partition) => kept.includes(partition)).length, 0);
     described = coordinator.consumerGroupDescribe(['group'], topics)[0];
     assert.equal(described.groupState, 'Stable');
-    assert.equal(described.groupEpoch, 2);
-    assert.equal(described.assignmentEpoch, 2);
+    assert.equal(described.groupEpoch, 3);
+    assert.equal(described.assignmentEpoch, 3);
     assert.equal(described.assignorName, 'uniform');
   });
 
@@ -132,8 +138,8 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.equal(left.memberEpoch, -1);
     const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
     assert.deepEqual(partitionsOf(second), [0, 1, 2, 3]);
-    assert.equal(second.memberEpoch, 3);
-    const unknown = coordinator.consumerGroupHeartbeat(request(steady('m1', 1, null)), topics);
+    assert.equal(second.memberEpoch, 4);
+    const unknown = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, null)), topics);
     assert.equal(unknown.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   });
 
@@ -142,13 +148,13 @@ describe('ConsumerGroupHeartbeat', () => {
     const joined = coordinator.consumerGroupHeartbeat(request({}), topics);
     assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 5, joined.assignment)), topics).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
     coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
-    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 1, joined.assignment)), topics);
-    const moved = coordinator.consumerGroupHeartbeat(request(steady('m1', 1, revoking.assignment)), topics);
-    assert.equal(moved.memberEpoch, 2);
+    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics);
+    const moved = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics);
+    assert.equal(moved.memberEpoch, 3);
     // The previous epoch with a subset of the current partitions: the bump's answer may have been lost.
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 1, revoking.assignment)), topics).errorCode, ErrorCode.NONE);
+    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics).errorCode, ErrorCode.NONE);
     // The previous epoch while claiming partitions it no longer has: fenced.
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 1, joined.assignment)), topics).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
+    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
   });
 
   it('an unknown group is GROUP_ID_NOT_FOUND; bad requests are INVALID_REQUEST / UNSUPPORTED_ASSIGNOR', () => {
@@ -174,7 +180,7 @@ describe('ConsumerGroupHeartbeat', () => {
     timer.advance(2_000);
     const described = coordinator.consumerGroupDescribe(['group'], topics)[0];
     assert.deepEqual(described.members.map((member) => member.memberId), ['m2']);
-    const after = coordinator.consumerGroupHeartbeat(request(steady('m2', 2, second.assignment)), topics);
+    const after = coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
     assert.deepEqual(partitionsOf(after), [0, 1, 2, 3]);
   });
 
@@ -200,14 +206,30 @@ describe('ConsumerGroupHeartbeat', () => {
     );
   });
 
+  it('group.consumer.assignment.interval.ms: a member joining soon after is assigned at the next heartbeat past the interval', () => {
+    const { coordinator, topics, timer } = setup(1_000);
+    const first = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
+    assert.equal(first.memberEpoch, 2);
+    // Kafka 4.4 answers the same: the new member is at the assignment epoch with nothing, the group Assigning.
+    const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    assert.equal(second.memberEpoch, 2);
+    assert.deepEqual(partitionsOf(second), []);
+    assert.equal(coordinator.consumerGroupDescribe(['group'], topics)[0].groupState, 'Assigning');
+    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics).assignment, null);
+    timer.advance(1_000);
+    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    assert.equal(partitionsOf(revoking).length, 2);
+    assert.equal(coordinator.consumerGroupDescribe(['group'], topics)[0].groupState, 'Reconciling');
+  });
+
   it('the range assignor gives contiguous ranges; a regex subscription follows new topics', () => {
     const { coordinator, topics } = setup();
     const m1 = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', serverAssignor: 'range', subscribedTopicNames: null, subscribedTopicRegex: 'ord.*' }), topics);
     assert.deepEqual(partitionsOf(m1), [0, 1, 2, 3]);
     const other = topics.add('ordinals', 2);
     topics.add('payments', 2);
-    const grown = coordinator.consumerGroupHeartbeat(request(steady('m1', 1, m1.assignment)), topics);
-    assert.equal(grown.memberEpoch, 2);
+    const grown = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, m1.assignment)), topics);
+    assert.equal(grown.memberEpoch, 3);
     const ordinals = grown.assignment?.topicPartitions.find((topic) => topic.topicId.equals(other.topicId));
     assert.deepEqual(ordinals?.partitions, [0, 1]);
     assert.equal(grown.assignment?.topicPartitions.length, 2);

@@ -103,8 +103,11 @@ export class ConsumerGroup {
   readonly targetAssignment = new Map<string, Assignment>();
   /** Owner epoch of every owned partition: topic id -> partition -> epoch (`currentPartitionEpoch`). */
   private readonly partitionEpochs = new Map<string, Map<number, number>>();
-  groupEpoch = 0;
-  assignmentEpoch = 0;
+  // A group starts at group and assignment epoch 1 (Kafka 4.3+'s `ModernGroup`), so its first member gets 2.
+  groupEpoch = 1;
+  assignmentEpoch = 1;
+  /** When the target assignment was last computed (`group.consumer.assignment.interval.ms` spaces them). */
+  lastAssignmentMs = Number.NEGATIVE_INFINITY;
   /** The subscribed topics' ids and partition counts the target assignment was computed for. */
   subscriptionSignature = '';
   /** `ConsumerGroupDescribe` AssignorName: the assignor that computed the current target. */

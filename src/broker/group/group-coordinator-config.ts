@@ -31,6 +31,8 @@ export interface GroupCoordinatorConfig {
   consumerGroupMaxSize: number;
   /** `group.consumer.assignors`: server-side assignors offered, the first being the default. */
   consumerGroupAssignors: readonly string[];
+  /** `group.consumer.assignment.interval.ms`: the least time between two target assignments of a group. */
+  consumerGroupAssignmentIntervalMs: number;
 }
 
 export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = {
@@ -46,4 +48,5 @@ export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = {
   consumerGroupHeartbeatIntervalMs: 5_000,
   consumerGroupMaxSize: 2_147_483_647,
   consumerGroupAssignors: ['uniform', 'range'],
+  consumerGroupAssignmentIntervalMs: 1_000,
 };

@@ -217,6 +217,7 @@ export class GroupCoordinator {
         heartbeatIntervalMs: this.config.consumerGroupHeartbeatIntervalMs,
         maxSize: this.config.consumerGroupMaxSize,
         assignors: this.config.consumerGroupAssignors,
+        assignmentIntervalMs: this.config.consumerGroupAssignmentIntervalMs,
       },
       this.timer,
       {
@@ -234,6 +235,7 @@ export class GroupCoordinator {
         },
       },
       this.logger,
+      this.clock,
     );
   }
 
