@@ -60,31 +60,23 @@ export const uniformAssignor: ConsumerGroupAssignor = {
     const result = new Map<string, Assignment>(ordered.map((member) => [member.memberId, new Map()]));
     const load = new Map<string, number>(ordered.map((member) => [member.memberId, 0]));
     const subscribed = new Map<string, Set<string>>(ordered.map((member) => [member.memberId, new Set(member.subscribedTopicIds)]));
-    // Each member's fair share of the partitions it can take (exact for homogeneous subscriptions).
-    const quota = new Map<string, number>();
-    for (const member of ordered) {
-      let available = 0;
-      let sharers = 0;
-      for (const topicId of member.subscribedTopicIds) available += partitionCounts.get(topicId) ?? 0;
-      for (const other of ordered) if (other.subscribedTopicIds.some((topicId) => subscribed.get(member.memberId)?.has(topicId))) sharers += 1;
-      quota.set(member.memberId, Math.ceil(available / Math.max(1, sharers)));
-    }
+    // Each member's fair share of the partitions it can take (exact for homogeneous subscriptions): at least
+    // `minQuota`, and `minQuota + 1` for as many members as there are partitions left over.
     const minQuota = new Map<string, number>();
+    const maxQuota = new Map<string, number>();
     for (const member of ordered) {
+      const mine = subscribed.get(member.memberId) as Set<string>;
       let available = 0;
-      let sharers = 0;
-      for (const topicId of member.subscribedTopicIds) available += partitionCounts.get(topicId) ?? 0;
-      for (const other of ordered) if (other.subscribedTopicIds.some((topicId) => subscribed.get(member.memberId)?.has(topicId))) sharers += 1;
-      minQuota.set(member.memberId, Math.floor(available / Math.max(1, sharers)));
+      for (const topicId of mine) available += partitionCounts.get(topicId) ?? 0;
+      const sharers = Math.max(1, ordered.filter((other) => other.subscribedTopicIds.some((topicId) => mine.has(topicId))).length);
+      minQuota.set(member.memberId, Math.floor(available / sharers));
+      maxQuota.set(member.memberId, Math.ceil(available / sharers));
     }
     const taken = new Set<string>();
     const key = (topicId: string, partition: number) => `${topicId}:${partition}`;
-    // Keep current partitions, up to the minimum quota first (so that ceil-slots stay for whoever needs them).
-    let extraSlots = 0;
-    {
-      const total = [...partitionCounts.values()].reduce((sum, count) => sum + count, 0);
-      extraSlots = ordered.length === 0 ? 0 : total % ordered.length;
-    }
+    const total = [...partitionCounts.values()].reduce((sum, count) => sum + count, 0);
+    let extraSlots = ordered.length === 0 ? 0 : total % ordered.length;
+    // Members keep their current partitions up to their quota.
     for (const member of ordered) {
       const memberSubscribed = subscribed.get(member.memberId) as Set<string>;
       for (const [topicId, partitions] of member.currentTarget) {
@@ -94,7 +86,7 @@ export const uniformAssignor: ConsumerGroupAssignor = {
           if (partition >= count || taken.has(key(topicId, partition))) continue;
           const current = load.get(member.memberId) as number;
           const limit = minQuota.get(member.memberId) as number;
-          const max = quota.get(member.memberId) as number;
+          const max = maxQuota.get(member.memberId) as number;
           if (current < limit || (current < max && extraSlots > 0)) {
             if (current >= limit) extraSlots -= 1;
             addPartition(result.get(member.memberId) as Assignment, topicId, partition);
