@@ -537,17 +537,16 @@ export class ConsumerGroupManager {
   // Offsets
 
   /**
-   * `ConsumerGroup.validateOffsetCommit`: epoch -1 without a member only while the group is empty (the admin
-   * client); otherwise the member must exist and commit with its current epoch (STALE_MEMBER_EPOCH), through
-   * OffsetCommit v9+ (older versions cannot carry a member epoch: UNSUPPORTED_VERSION).
+   * `ConsumerGroup.validateOffsetCommit`: a negative epoch commits only while the group is empty (the admin
+   * client, or a consumer assigning partitions itself); otherwise the member must exist and commit with its
+   * current epoch (STALE_MEMBER_EPOCH). Its OffsetCommits must be v9+ (older versions cannot carry a member epoch:
+   * UNSUPPORTED_VERSION); TxnOffsetCommit (`carriesMemberEpoch` true) always can.
    */
-  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, isVersion9OrLater: boolean): number {
-    if (memberEpoch < 0 && memberId === '') {
-      return group.members.size === 0 ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID;
-    }
-    if (!isVersion9OrLater) return ErrorCode.UNSUPPORTED_VERSION;
+  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, carriesMemberEpoch: boolean): number {
+    if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
     const member = group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (!carriesMemberEpoch) return ErrorCode.UNSUPPORTED_VERSION;
     if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
     return ErrorCode.NONE;
   }

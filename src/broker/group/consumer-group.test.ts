@@ -278,6 +278,20 @@ describe('consumer groups and the classic coordinator', () => {
     await coordinator.close();
   });
 
+  it('TxnOffsetCommit checks the member epoch of a consumer group member (KIP-447 with KIP-848)', async () => {
+    const { coordinator, topics } = setup();
+    const joined = coordinator.consumerGroupHeartbeat(request({}), topics);
+    const commit = (memberId: string, generationId: number) =>
+      coordinator.commitTransactionalOffsets({
+        transactionalId: 'txn', groupId: 'group', producerId: 7n, producerEpoch: 0, generationId, memberId, groupInstanceId: null,
+        topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+    assert.equal((await commit('m1', joined.memberEpoch - 1))[0].partitions[0].errorCode, ErrorCode.STALE_MEMBER_EPOCH);
+    assert.equal((await commit('', -1))[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await commit('m1', joined.memberEpoch))[0].partitions[0].errorCode, ErrorCode.NONE);
+    await coordinator.close();
+  });
+
   it('an empty classic group with committed offsets becomes a consumer group on the first heartbeat, offsets kept', async () => {
     const { coordinator, topics } = setup();
     await coordinator.commitOffsets({

@@ -938,16 +938,23 @@ export class GroupCoordinator {
       }));
     if (this.closed) return everyPartition(ErrorCode.NOT_COORDINATOR);
     if (params.groupId === '') return everyPartition(ErrorCode.INVALID_GROUP_ID);
-    let group = this.groups.get(params.groupId);
-    try {
-      if (group === undefined) {
-        // As for OffsetCommit: without a generation a "simple" group is created for the commit.
-        if (params.generationId >= 0) throw new BrokerError(ErrorCode.ILLEGAL_GENERATION);
-        group = this.createGroup(params.groupId);
+    const consumerGroup = this.consumerGroups.group(params.groupId);
+    if (consumerGroup !== undefined) {
+      // KIP-848 + KIP-447: the producer's group metadata carries the member id and epoch.
+      const errorCode = this.consumerGroups.validateOffsetCommit(consumerGroup, params.memberId, params.generationId, true);
+      if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
+    } else {
+      let group = this.groups.get(params.groupId);
+      try {
+        if (group === undefined) {
+          // As for OffsetCommit: without a generation a "simple" group is created for the commit.
+          if (params.generationId >= 0) throw new BrokerError(ErrorCode.ILLEGAL_GENERATION);
+          group = this.createGroup(params.groupId);
+        }
+        group.validateOffsetCommit(params.memberId, params.groupInstanceId, params.generationId, true);
+      } catch (error) {
+        return everyPartition(this.errorCode(error));
       }
-      group.validateOffsetCommit(params.memberId, params.groupInstanceId, params.generationId, true);
-    } catch (error) {
-      return everyPartition(this.errorCode(error));
     }
     const now = this.clock();
     const records: OffsetStoreRecord[] = [];
