@@ -184,6 +184,22 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.deepEqual(partitionsOf(after), [0, 1, 2, 3]);
   });
 
+  it('a member that does not revoke within its rebalance timeout is fenced and its partitions move', () => {
+    const { coordinator, topics, timer } = setup();
+    const first = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', rebalanceTimeoutMs: 30_000 }), topics);
+    const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    assert.equal(partitionsOf(revoking).length, 2);
+    // m1 keeps heartbeating while still owning the revoked partitions: the timeout is not extended.
+    timer.advance(20_000);
+    coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
+    timer.advance(10_001);
+    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    const everything = coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
+    assert.deepEqual(partitionsOf(everything), [0, 1, 2, 3]);
+  });
+
   it('a static member leaving with epoch -2 gets its assignment back under a new member id, without a rebalance', () => {
     const { coordinator, topics } = setup();
     coordinator.consumerGroupHeartbeat(request({ memberId: 'a', instanceId: 'instance-a' }), topics);
