@@ -37,6 +37,8 @@ import { describeQuorumHandler } from './55-describe-quorum.ts';
 import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.ts';
 import { describeTransactionsHandler } from './65-describe-transactions.ts';
 import { listTransactionsHandler } from './66-list-transactions.ts';
+import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.ts';
+import { consumerGroupDescribeHandler } from './69-consumer-group-describe.ts';
 
 export const brokerHandlers: readonly AnyApiHandler[] = [
   produceHandler,
@@ -76,6 +78,8 @@ export const brokerHandlers: readonly AnyApiHandler[] = [
   describeTopicPartitionsHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
 ];
 
 export function handlerMap(handlers: readonly AnyApiHandler[] = brokerHandlers): ReadonlyMap<number, AnyApiHandler> {
