@@ -15,6 +15,8 @@ const suites = {
   differential: ['test/differential'],
   fault: ['test/fault'],
   interop: ['test/interop'],
+  // Packs the package and installs it into an empty project (needs the npm registry; a few minutes).
+  package: ['test/package'],
 };
 
 function walk(dir, out) {

@@ -1,7 +1,7 @@
 // Domain code raises a BrokerError carrying the Kafka error code the client should get; request handlers turn it
 // into that request's per-partition (or top-level) error field. Anything else thrown is unexpected and becomes
 // UNKNOWN_SERVER_ERROR (or KAFKA_STORAGE_ERROR for I/O), as Kafka's `Errors.forException` does.
-import { ErrorCode } from '../protocol/errors/error-table.ts';
+import { ErrorCode, errorName } from '../protocol/errors/error-table.ts';
 
 export class BrokerError extends Error {
   override readonly name = 'BrokerError';
@@ -9,7 +9,7 @@ export class BrokerError extends Error {
     readonly code: number,
     message?: string,
   ) {
-    super(message ?? `Kafka error ${code}`);
+    super(message ?? errorName(code));
   }
 }
 

@@ -1,15 +1,18 @@
 // The broker: opens the logs, binds the listener, and wires connections to the request handlers.
 // `startBroker()` with no options gives a broker on 127.0.0.1 at a free port with a fresh temp data dir,
 // ready in milliseconds — the way tests embed it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultBrokerConfig, type BrokerConfig } from './config.ts';
-import type { BrokerContext, BrokerTestHooks } from './broker-context.ts';
+import { ConfigError, defaultBrokerConfig, type BrokerConfig } from './config.ts';
+import { unknownOptionMessage } from '../protocol/option-names.ts';
+import type { BrokerContext } from './broker-context.ts';
+import { BrokerControl, type ControlFunction } from './broker-control.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { dispatchRequest } from './dispatch.ts';
 import { handlerMap } from './handlers/registry.ts';
+import type { ApiKey } from '../protocol/messages/generated/index.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
@@ -19,9 +22,30 @@ import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
-import { ProducerStateRegistry } from './producer-state/producer-state-registry.ts';
+import { writeTxnMarkers } from './log/txn-markers.ts';
+import { nodeFileSystem } from './log/log-file-system.ts';
+import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 
+/** A topic `startBroker` creates before it resolves (Kafka's CreateTopics, defaults for what is left out). */
+export interface InitialTopic {
+  readonly name: string;
+  /** Default: `numPartitions` (1). */
+  readonly partitions?: number;
+  /** Topic configs by Kafka name (`retention.ms`, `cleanup.policy`, ...). Default none. */
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Options of `startBroker`: every `BrokerConfig` setting (see `defaultBrokerConfig` for the defaults: 127.0.0.1, port 0 = a
+ * free port, a fresh temp data dir removed on close, `fsync: 'always'`, ...), plus the embedding hooks below. An
+ * option name it does not know is an error naming the nearest valid one.
+ */
 export interface StartBrokerOptions extends Partial<BrokerConfig> {
+  /**
+   * Topics created before `startBroker` resolves, so a test can produce at once (like EmbeddedKafka's topics). A
+   * topic that already exists in `dataDir` with the same partition count is kept as it is.
+   */
+  topics?: readonly InitialTopic[];
   /** A pino-compatible logger; silent by default. */
   logger?: BrokerLogger;
   /** Wall clock in ms (LogAppendTime, retention, expiration); injectable for tests. */
@@ -30,8 +54,6 @@ export interface StartBrokerOptions extends Partial<BrokerConfig> {
   groupCoordinator?: Partial<GroupCoordinatorConfig>;
   /** The file system under every log, snapshot and checkpoint; injectable for disk-fault tests. */
   fs?: LogFileSystem;
-  /** TEST ONLY: fault switches for mutation tests (see `BrokerTestHooks`). */
-  testHooks?: BrokerTestHooks;
 }
 
 export interface RunningBroker {
@@ -43,6 +65,12 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * Intercepts requests of one API key before their handler (franz-go kfake's `ControlKey`): `control` answers a
+   * request by returning `{ response }`, or returns nothing to let it (possibly changed in place) through.
+   * Returns a function that removes the control. This is the testkit's fault-injection point.
+   */
+  control<K extends ApiKey>(apiKey: K, control: ControlFunction<K>): () => void;
   /** Stops accepting, closes connections, flushes and closes every log (a clean shutdown). */
   close(): Promise<void>;
 }
@@ -60,13 +88,32 @@ export interface BrokerMetrics {
   queuedBytes: number;
   /** The highest `queuedBytes` seen since start (bounded by `queued.max.request.bytes` plus one read per connection). */
   peakQueuedBytes: number;
+  /**
+   * Partitions with an open transaction idle past `transaction.max.timeout.ms` + 5 min (Kafka's
+   * `PartitionsWithLateTransactionsCount`): a hanging transaction pins their LSO (KIP-664 tooling aborts it).
+   */
+  partitionsWithLateTransactions: number;
 }
 
+const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs'] as const satisfies readonly (keyof StartBrokerOptions)[];
+const knownStartOptions: ReadonlySet<string> = new Set([...Object.keys(defaultBrokerConfig), ...embeddingOptionNames]);
+
+/**
+ * Starts a broker and resolves once it accepts connections (and `topics` exist). With no options: 127.0.0.1 on a
+ * free port, a fresh temp data dir (removed by `close()`), silent; a `dataDir` that does not exist is created.
+ * Rejects with ConfigError for an unknown option, DataDirLockedError when another broker owns `dataDir`, and the
+ * listen error (EADDRINUSE) when the port is taken.
+ */
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
-  const { logger = silentLogger, clock = Date.now, groupCoordinator, fs, testHooks, ...overrides } = options;
+  const unknown = unknownOptionMessage(options, knownStartOptions, 'startBroker');
+  if (unknown !== null) throw new ConfigError(unknown);
+  const { topics = [], logger = silentLogger, clock = Date.now, groupCoordinator, fs, ...overrides } = options;
   const config: BrokerConfig = { ...defaultBrokerConfig, ...withoutUndefined(overrides) };
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
+  // Kafka creates missing log dirs at startup (LogManager.createAndValidateLogDirs); so does seqlog, before the
+  // lock file inside it is taken.
+  else mkdirSync(config.dataDir, { recursive: true });
 
   // Everything opened is closed in reverse order, by close() or by a start that fails half-way.
   const openedInOrder: { close(): void | Promise<void> }[] = [];
@@ -87,20 +134,21 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   let server: KafkaServer;
   let port: number;
   let context: BrokerContext;
-  let producerStates: ProducerStateRegistry;
+  let logs: LogManager;
+  const controls = new BrokerControl();
   let identity: ReturnType<typeof loadOrCreateIdentity>;
   try {
     identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
-    producerStates = new ProducerStateRegistry({
+    // Every partition log rebuilds its producer state from its latest snapshot plus the log after it (Kafka's
+    // `UnifiedLog.rebuildProducerState`) as it opens, so deduplication and open transactions survive restarts;
+    // a clean close snapshots it at each log's end.
+    logs = await LogManager.open({
       dataDir: config.dataDir,
-      clock,
-      logger,
-      ...(fs === undefined ? {} : { fs }),
-      config: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
-    });
-    const logs = await LogManager.open({
-      hooksFor: producerStates.hooksFor,
-      dataDir: config.dataDir,
+      producerState: {
+        producerIdExpirationMs: config.producerIdExpirationMs,
+        maxProducerIds: config.maxProducerIdsPerPartition,
+        maxTransactionTimeoutMs: config.transactionMaxTimeoutMs,
+      },
       ...(fs === undefined ? {} : { fs }),
       config: logConfigFromBroker(config),
       clock,
@@ -108,12 +156,6 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     });
     openedInOrder.push(logs);
-    // Rebuilds every partition's producer state from its latest snapshot plus the log after it (Kafka's
-    // `UnifiedLog.rebuildProducerState`), so deduplication holds across restarts. Closed before the logs: a clean
-    // close snapshots producer state at each log's end.
-    producerStates.loadAll(logs);
-    const states = producerStates;
-    openedInOrder.push({ close: () => states.close() });
 
     const groups = GroupCoordinator.open({
       dataDir: config.dataDir,
@@ -122,6 +164,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
         offsetsRetentionMs: config.offsetsRetentionMs,
+        consumerGroupSessionTimeoutMs: config.groupConsumerSessionTimeoutMs,
+        consumerGroupHeartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
+        consumerGroupMaxSize: config.groupConsumerMaxSize,
+        consumerGroupAssignors: config.groupConsumerAssignors,
+        consumerGroupAssignmentIntervalMs: config.groupConsumerAssignmentIntervalMs,
         ...groupCoordinator,
       },
       durability: config.fsync,
@@ -130,6 +177,29 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       ...(fs === undefined ? {} : { fs }),
     });
     openedInOrder.push(groups);
+    await createInitialTopics(logs, topics, config.numPartitions);
+
+    const producerIds = ProducerIdManager.open(config.dataDir, fs);
+    // Opened after the logs and groups it writes markers to, so closed before them: marker rounds in flight finish
+    // first. Transactions left in PrepareCommit/PrepareAbort by a crash are completed from here on.
+    const transactions = TransactionCoordinator.open({
+      dataDir: config.dataDir,
+      fs: fs ?? nodeFileSystem,
+      logger,
+      clock,
+      durability: config.fsync,
+      config: {
+        transactionMaxTimeoutMs: config.transactionMaxTimeoutMs,
+        transactionalIdExpirationMs: config.transactionalIdExpirationMs,
+        abortTimedOutTransactionCleanupIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
+        removeExpiredTransactionalIdsIntervalMs: config.transactionRemoveExpiredTransactionCleanupIntervalMs,
+        offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
+      },
+      generateProducerId: () => producerIds.generateProducerId(),
+      writeMarkers: (marker) => writeTxnMarkers({ logs, clock, logger }, marker),
+      completeTransactionalOffsets: (producerId, _producerEpoch, commit) => groups.completeTransaction(producerId, commit),
+    });
+    openedInOrder.push(transactions);
 
     // The endpoint is known only after binding (port 0), so the context is completed then.
     const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
@@ -139,14 +209,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clusterId: identity.clusterId,
       endpoint,
       logs,
-      producerIds: ProducerIdManager.open(config.dataDir, fs),
-      producerStates,
+      producerIds,
       groups,
+      transactions,
       logger,
       clock,
-      handlers: handlerMap(),
+      handlers: controls.wrap(handlerMap()),
       connectionMemory,
-      ...(testHooks === undefined ? {} : { testHooks }),
     };
     const ready = context;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
@@ -177,7 +246,16 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     clusterId: identity.clusterId,
     metrics() {
       const memory = context.connectionMemory;
-      return { connections: server.connectionCount, ...producerStates.metrics(), queuedBytes: memory.used, peakQueuedBytes: memory.peak };
+      return {
+        connections: server.connectionCount,
+        ...logs.producerStateMetrics(),
+        partitionsWithLateTransactions: logs.partitionsWithLateTransactions(),
+        queuedBytes: memory.used,
+        peakQueuedBytes: memory.peak,
+      };
+    },
+    control(apiKey, control) {
+      return controls.add(apiKey, control);
     },
     close() {
       closing ??= (async () => {
@@ -190,6 +268,20 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       return closing;
     },
   };
+}
+
+async function createInitialTopics(logs: LogManager, topics: readonly InitialTopic[], defaultPartitions: number): Promise<void> {
+  for (const topic of topics) {
+    const partitions = topic.partitions ?? defaultPartitions;
+    const existing = logs.topic(topic.name);
+    if (existing !== undefined) {
+      if (existing.partitions !== partitions) {
+        throw new ConfigError(`topic '${topic.name}' already exists in the data dir with ${existing.partitions} partitions, not ${partitions}`);
+      }
+      continue;
+    }
+    await logs.createTopic(topic.name, { partitions, configs: { ...topic.configs } });
+  }
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {

@@ -1,8 +1,11 @@
 // The `seqlog` command line: a thin layer over the package's doors.
 import { Command, Option } from 'commander';
 import { serveCommand } from './serve.ts';
-import { verifyCommand } from './verify.ts';
+import { defaultVerifyRecords, verifyCommand } from './verify.ts';
 import { producersCommand } from './producers.ts';
+import { reportFailure } from './cli-failure.ts';
+import { registerAdminCommands } from './admin-commands.ts';
+import { registerClientCommands } from './client-commands.ts';
 
 const program = new Command();
 program
@@ -33,12 +36,19 @@ program
 program
   .command('verify')
   .description('produce N records through a fault-injecting proxy with idempotence off and on, then check the log for loss, duplicates and reordering')
-  .option('--records <n>', 'records per run', '100000')
+  .option('--records <n>', 'records per run (100000 for a long run)', String(defaultVerifyRecords))
   .option('--seed <n>', 'seed of the fault schedule', '1')
   .option('--partitions <n>', 'partitions of the test topic', '3')
   .option('--bootstrap <host:port>', 'test an existing Kafka broker instead of an embedded seqlog broker (no crashes then)')
-  .option('--client <name>', 'the producer under test: seqlog, or librdkafka (confluent-kafka, needs `bash scripts/setup-peers.sh`)', 'seqlog')
+  .option('--client <name>', 'the producer under test: seqlog, or librdkafka (confluent-kafka; only from a clone of the seqlog repository, after `npm run setup`)', 'seqlog')
   .option('--json', 'print the result as JSON')
   .action(verifyCommand);
 
-await program.parseAsync(process.argv);
+registerAdminCommands(program);
+registerClientCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  reportFailure(error);
+}

@@ -3,7 +3,9 @@
 import Table from 'cli-table3';
 import { BrokerConnection } from '../client/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
-import { errorName } from '../protocol/errors/index.ts';
+import { ErrorCode, errorName } from '../protocol/errors/index.ts';
+import { CliError } from './cli-failure.ts';
+import { tableStyle } from './terminal.ts';
 
 export interface ProducersOptions {
   bootstrap: string;
@@ -13,7 +15,7 @@ export interface ProducersOptions {
 function parseBootstrap(bootstrap: string): { host: string; port: number } {
   const first = bootstrap.split(',')[0].trim();
   const at = first.lastIndexOf(':');
-  if (at <= 0) throw new Error(`--bootstrap must be host:port, got '${bootstrap}'`);
+  if (at <= 0) throw new CliError(`--bootstrap must be host:port, got '${bootstrap}'`, 2);
   return { host: first.slice(0, at), port: Number(first.slice(at + 1)) };
 }
 
@@ -27,7 +29,9 @@ export async function producersCommand(topic: string, options: ProducersOptions)
     await connection.negotiateApiVersions();
     const metadataVersion = connection.versionFor(ApiKey.Metadata, 1, 12);
     const describeVersion = connection.versionFor(ApiKey.DescribeProducers, 0, 0);
-    if (metadataVersion === null || describeVersion === null) throw new Error('the broker does not serve Metadata v1+ and DescribeProducers v0');
+    if (metadataVersion === null || describeVersion === null) {
+      throw new CliError(`the broker at ${options.bootstrap} does not serve Metadata v1+ and DescribeProducers v0 (Apache Kafka 2.8 or later does)`);
+    }
     const metadata = await connection.send(ApiKey.Metadata, metadataVersion, {
       topics: [{ topicId: Buffer.alloc(16), name: topic }],
       allowAutoTopicCreation: false,
@@ -35,9 +39,10 @@ export async function producersCommand(topic: string, options: ProducersOptions)
       includeTopicAuthorizedOperations: false,
     });
     const described = metadata.topics[0];
-    if (described === undefined || described.errorCode !== 0) {
-      throw new Error(`topic '${topic}': ${errorName(described?.errorCode ?? 3)}`);
+    if (described === undefined || described.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+      throw new CliError(`topic '${topic}' does not exist on ${options.bootstrap} (UNKNOWN_TOPIC_OR_PARTITION); check its name, or produce to it first`);
     }
+    if (described.errorCode !== ErrorCode.NONE) throw new CliError(`topic '${topic}': the broker answered ${errorName(described.errorCode)}`);
     const partitionIndexes = described.partitions.map((partition) => partition.partitionIndex).sort((a, b) => a - b);
     // On a multi-broker cluster each partition must be asked of its leader; this command asks the bootstrap broker,
     // which is every partition's leader on a single node.
@@ -60,7 +65,7 @@ export async function producersCommand(topic: string, options: ProducersOptions)
       process.stdout.write(`${JSON.stringify(rows)}\n`);
       return;
     }
-    const table = new Table({ head: ['partition', 'producer id', 'epoch', 'last sequence', 'last timestamp', 'txn start offset'] });
+    const table = new Table({ head: ['partition', 'producer id', 'epoch', 'last sequence', 'last timestamp', 'txn start offset'], ...tableStyle(process.stdout) });
     for (const row of rows) {
       if ('error' in row) table.push([row.partition, { colSpan: 5, content: row.error }]);
       else table.push([row.partition, row.producerId, row.producerEpoch, row.lastSequence, row.lastTimestamp, row.currentTxnStartOffset]);

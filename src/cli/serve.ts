@@ -10,6 +10,7 @@ import {
   propertiesFromEnv,
   ConfigError,
 } from '../broker/config.ts';
+import { CliError } from './cli-failure.ts';
 
 export interface ServeOptions {
   listeners?: string;
@@ -37,21 +38,20 @@ function flagProperties(options: ServeOptions): Record<string, string> {
   return properties;
 }
 
+function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read the config file ${path}: ${(error as Error).message}`, 2);
+  }
+}
+
 export async function serveCommand(options: ServeOptions): Promise<void> {
   const log = pino({ level: options.logLevel });
   let config = { ...defaultBrokerConfig, port: 9092, dataDir: './data' };
-  try {
-    if (options.config !== undefined) config = applyKafkaProperties(config, parsePropertiesText(readFileSync(options.config, 'utf8')));
-    config = applyKafkaProperties(config, propertiesFromEnv(process.env));
-    config = applyKafkaProperties(config, flagProperties(options));
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      log.error(error.message);
-      process.exitCode = 2;
-      return;
-    }
-    throw error;
-  }
+  if (options.config !== undefined) config = applyKafkaProperties(config, parsePropertiesText(readConfigFile(options.config)));
+  config = applyKafkaProperties(config, propertiesFromEnv(process.env));
+  config = applyKafkaProperties(config, flagProperties(options));
   config.dataDir = resolve(config.dataDir);
 
   const broker = await startBroker({ ...config, logger: log });

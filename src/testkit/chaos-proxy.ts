@@ -1,7 +1,7 @@
-// A frame-aware fault proxy between any Kafka client and any Kafka broker (reliability.md (b), "A fault proxy in
-// Node"). Both directions are split into Kafka frames; each request's header (API key, version, correlation id)
-// is read, and because a broker answers a connection's requests in order, responses are matched to requests FIFO
-// (the correlation id is checked too). A seeded schedule of rules decides, per request, what goes wrong:
+// A frame-aware fault proxy between any Kafka client and any Kafka broker. Both directions are split into Kafka
+// frames; each request's header (API key, version, correlation id) is read, and because a broker answers a
+// connection's requests in order, responses are matched to requests FIFO (the correlation id is checked too).
+// A seeded schedule of rules decides, per request, what goes wrong:
 //
 //   drop-response   the broker handles the request, its answer never reaches the client (the lost ack); then the
 //                   client connection is reset, or kept open so the client times out (`closeClient`)
@@ -54,7 +54,7 @@ export interface ChaosProxyOptions {
   readonly seed?: number;
   readonly rules?: readonly ChaosRule[];
   /**
-   * Rewrite every broker address in Metadata answers to the proxy's own, so that clients keep talking through the
+   * Rewrite every broker address in Metadata and FindCoordinator answers to the proxy's own, so that clients keep talking through the
    * proxy to a broker that advertises its real address (any single-node Kafka). Default false: seqlog can be told
    * to advertise the proxy instead (`advertisedHost`/`advertisedPort`). ApiVersions answers are then capped at the
    * newest Metadata version this build can rewrite.
@@ -280,8 +280,14 @@ class ProxiedConnection {
     const correlationId = frame.length >= 4 ? peekCorrelationId(frame) : -1;
     // A broker answering out of order is itself a finding; forward it untouched so the client reports it.
     const action = request !== undefined && request.correlationId === correlationId ? request.action : PASS;
-    const rewrite = request !== undefined && this.proxy.rewritesMetadata && (request.apiKey === ApiKey.Metadata || request.apiKey === ApiKey.ApiVersions);
-    const bytes = !rewrite ? withSizePrefix(frame) : request.apiKey === ApiKey.Metadata ? this.proxy.rewriteMetadata(frame, request.apiVersion) : this.proxy.capMetadataVersion(frame, request.apiVersion);
+    const rewrite = request !== undefined && this.proxy.rewritesMetadata && (request.apiKey === ApiKey.Metadata || request.apiKey === ApiKey.ApiVersions || request.apiKey === ApiKey.FindCoordinator);
+    const bytes = !rewrite
+      ? withSizePrefix(frame)
+      : request.apiKey === ApiKey.Metadata
+        ? this.proxy.rewriteMetadata(frame, request.apiVersion)
+        : request.apiKey === ApiKey.FindCoordinator
+          ? this.proxy.rewriteFindCoordinator(frame, request.apiVersion)
+          : this.proxy.capMetadataVersion(frame, request.apiVersion);
     switch (action.kind) {
       case 'drop':
         if (action.closeClient) this.toClient = this.toClient.then(() => this.reset());
@@ -435,6 +441,26 @@ export class ChaosProxy {
       const decoded = decodeResponseFrame(ApiKey.Metadata, version, frame);
       const body = { ...decoded.body, brokers: decoded.body.brokers.map((broker) => ({ ...broker, host: this.host, port: this.port })) };
       return encodeResponseFrame(ApiKey.Metadata, decoded.version, decoded.correlationId, body);
+    } catch {
+      return withSizePrefix(frame);
+    }
+  }
+
+  /**
+   * @internal A FindCoordinator answer pointing at this proxy, as a complete frame: transactional and group
+   * clients reach their coordinator through the proxy too (faults on AddPartitionsToTxn, EndTxn, TxnOffsetCommit).
+   */
+  rewriteFindCoordinator(frame: Buffer, version: number): Buffer {
+    try {
+      const decoded = decodeResponseFrame(ApiKey.FindCoordinator, version, frame);
+      const body = decoded.body;
+      const rewritten =
+        version >= 4
+          ? { ...body, coordinators: body.coordinators.map((coordinator) => (coordinator.errorCode === 0 ? { ...coordinator, host: this.host, port: this.port } : coordinator)) }
+          : body.errorCode === 0
+            ? { ...body, host: this.host, port: this.port }
+            : body;
+      return encodeResponseFrame(ApiKey.FindCoordinator, decoded.version, decoded.correlationId, rewritten);
     } catch {
       return withSizePrefix(frame);
     }

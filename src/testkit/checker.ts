@@ -1,5 +1,5 @@
-// The history checker for produce workloads (reliability.md (c), analyses 1, 3 and 5 for non-transactional
-// sends). Inputs: the producer-side history and one or more reads of the whole log (observers). Every value is
+// The history checker for produce workloads (loss, duplication and ordering, as Jepsen's Kafka test analyses
+// them, for non-transactional sends). Inputs: the producer-side history and one or more reads of the whole log (observers). Every value is
 // unique per topic, so each stored record links back to its writer without trusting offsets.
 //
 //   INCONSISTENT_OFFSET  two observers (acks, scans) saw different values at one offset
@@ -42,6 +42,12 @@ export interface CheckOptions {
   readonly idempotent: boolean;
   /** Examples kept per anomaly kind (counts are always complete). Default 20. */
   readonly maxExamples?: number;
+  /**
+   * Faults injected during the run (e.g. `proxy.stats().totalFaults` plus broker crashes). A run with none tested
+   * only the happy path: the result then has `proved: false` and a warning. Leave it out and the checker cannot
+   * tell, and says so.
+   */
+  readonly faultsInjected?: number;
 }
 
 export interface Observer {
@@ -68,6 +74,15 @@ export interface CheckCounts {
 export interface CheckResult {
   /** False when any anomaly fatal in this mode was found. */
   readonly valid: boolean;
+  /**
+   * True only when the run is valid AND faults were injected: a valid run without faults proves nothing about
+   * retries, deduplication or ordering under failure.
+   */
+  readonly proved: boolean;
+  /** `CheckOptions.faultsInjected` as given; null when it was not. */
+  readonly faultsInjected: number | null;
+  /** Why a valid run may not mean much (no fault injected, fault count unknown, nothing acknowledged). */
+  readonly warnings: readonly string[];
   readonly counts: CheckCounts;
   readonly anomalyCounts: Record<AnomalyKind, number>;
   /** The kinds that made the result invalid. */
@@ -298,5 +313,15 @@ export function checkHistory(events: readonly HistoryEvent[], observers: readonl
 
   const fatalKinds = options.idempotent ? [...ALWAYS_FATAL, ...FATAL_WHEN_IDEMPOTENT] : ALWAYS_FATAL;
   const fatal = fatalKinds.filter((kind) => anomalyCounts[kind] > 0);
-  return { valid: fatal.length === 0, counts, anomalyCounts, fatal, anomalies };
+  const valid = fatal.length === 0;
+  const faultsInjected = options.faultsInjected ?? null;
+  const warnings: string[] = [];
+  if (faultsInjected === 0) {
+    warnings.push('no fault was injected: this run exercised only the happy path and proves nothing about retries; raise the rules\' probability or send more requests');
+  } else if (faultsInjected === null) {
+    warnings.push('faultsInjected was not given: cannot tell whether any fault hit the run (pass proxy.stats().totalFaults)');
+  }
+  if (counts.acknowledged === 0) warnings.push('no send was acknowledged: there was nothing to check');
+  const proved = valid && faultsInjected !== null && faultsInjected > 0 && counts.acknowledged > 0;
+  return { valid, proved, faultsInjected, warnings, counts, anomalyCounts, fatal, anomalies };
 }

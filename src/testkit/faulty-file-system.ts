@@ -1,4 +1,4 @@
-// A `LogFileSystem` with switches for disk faults (reliability.md (b) D7-D9) and for a simulated process crash:
+// A `LogFileSystem` with switches for disk faults (failed fsync, slow fsync, full disk) and for a simulated process crash:
 // after `powerOff()` every operation that would change the disk fails with EIO, so a broker being torn down writes
 // no clean-shutdown marker, no index, no snapshot and no checkpoint — what kill -9 leaves behind. Bytes already
 // written stay (they are in the page cache, which survives a process crash).

@@ -1,4 +1,4 @@
-// The producer-side history of a run (reliability.md (c), "History format"), as Jepsen's invoke/complete pairs:
+// The producer-side history of a run, in Jepsen's history form of invoke/complete pairs:
 // one `invoke` per send attempt handed to the client, then exactly one completion for it — `ok` with the acked
 // partition and offset, `fail` for a definite error (the broker guarantees nothing was applied), `info` for an
 // indefinite one (timeout, disconnect with the request in flight). Nemesis events record the faults.
@@ -54,6 +54,11 @@ export interface NemesisEvent {
 
 export type HistoryEvent = SendEvent | NemesisEvent;
 
+/** A producer session: the client's `Producer.producerIdAndEpoch`, or Kafka's wire field names. */
+export type ProducerSession =
+  | { readonly producerId: bigint; readonly epoch: number }
+  | { readonly producerId: bigint; readonly producerEpoch: number };
+
 export class History {
   readonly events: HistoryEvent[] = [];
   private readonly start = performance.now();
@@ -72,12 +77,17 @@ export class History {
     return i;
   }
 
-  /** `offset` null (or negative) when the client acked without one (e.g. a DUPLICATE_SEQUENCE_NUMBER answer). */
-  ok(op: number, partition: number, offset: bigint | null, session?: { producerId: bigint; producerEpoch: number }): void {
+  /**
+   * `offset` null (or negative) when the client acked without one (e.g. a DUPLICATE_SEQUENCE_NUMBER answer).
+   * `session` takes the client's `producer.producerIdAndEpoch` as it is (`{ producerId, epoch }`), or the wire
+   * form `{ producerId, producerEpoch }` that the history itself records.
+   */
+  ok(op: number, partition: number, offset: bigint | null, session?: ProducerSession | null): void {
+    const epoch = session === undefined || session === null ? undefined : 'epoch' in session ? session.epoch : session.producerEpoch;
     this.complete(op, EventType.ok, {
       partition,
       ...(offset === null || offset < 0n ? {} : { offset: offset.toString() }),
-      ...(session === undefined ? {} : { producerId: session.producerId.toString(), producerEpoch: session.producerEpoch }),
+      ...(session === undefined || session === null ? {} : { producerId: session.producerId.toString(), producerEpoch: epoch }),
     });
   }
 

@@ -36,10 +36,13 @@ export const librdkafkaScript = `${repoRoot}test/peers/python/history-producer.p
 export function requireLibrdkafkaPeer(settings: Pick<LibrdkafkaProducerOptions, 'python' | 'script'> = {}): void {
   const python = settings.python ?? defaultLibrdkafkaPython;
   const script = settings.script ?? librdkafkaScript;
-  if (!existsSync(python)) {
-    throw new Error(`librdkafka client: ${python} is missing (a Python with confluent-kafka); run \`bash scripts/setup-peers.sh\` first`);
+  // The program and its Python live in a clone of the seqlog repository; the npm package ships neither.
+  if (!existsSync(script)) {
+    throw new Error(`librdkafka client: ${script} is missing; --client librdkafka runs from a clone of the seqlog repository (after \`npm run setup\` there), not from the installed package`);
   }
-  if (!existsSync(script)) throw new Error(`librdkafka client: ${script} is missing`);
+  if (!existsSync(python)) {
+    throw new Error(`librdkafka client: ${python} is missing (a Python with confluent-kafka); run \`npm run setup\` in the seqlog repository first`);
+  }
 }
 
 /** A delivery report or control line printed by history-producer.py. */

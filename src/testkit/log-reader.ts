@@ -1,15 +1,20 @@
-// Reads a topic back in full — every partition, from offset 0 to the high watermark — over a plain
-// `BrokerConnection` (Fetch v11, read_uncommitted), so it works against seqlog and Apache Kafka alike. Each
-// record comes with the batch's producer id, epoch and the record's sequence: the checker's ground truth.
-import { BrokerConnection } from '../client/index.ts';
+// Reads a topic back in full — every partition, from its first offset to its end as of the start of the read —
+// through the client's Consumer with read_uncommitted (a checker must see everything, aborted data included;
+// control batches are never shown), so it works against seqlog and Apache Kafka alike. Each record comes with the
+// batch's producer id, epoch and the record's sequence: the checker's ground truth. Keys and values arrive as
+// bytes; the scan keeps them (`keyBytes`, `valueBytes`) next to their UTF-8 text.
+import { BrokerConnection, Consumer, type ConsumerRecord } from '../client/index.ts';
+import { errorName } from '../protocol/errors/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
-import { defaultFetchRequest, defaultFetchRequestFetchPartition } from '../protocol/messages/generated/01-fetch.ts';
-import { iterateRecordBatches } from '../protocol/records/index.ts';
 
 export interface ScannedRecord {
   readonly offset: bigint;
   readonly key: string | null;
   readonly value: string | null;
+  /** The key as read (absent in scans built by hand). */
+  readonly keyBytes?: Buffer | null;
+  /** The value as read (absent in scans built by hand). */
+  readonly valueBytes?: Buffer | null;
   readonly headers: readonly { key: string; value: string | null }[];
   /** CreateTime, or the batch's LogAppendTime. */
   readonly timestamp: bigint;
@@ -29,15 +34,10 @@ export interface ReadLogOptions {
   readonly topic: string;
   /** Default: every partition Metadata lists. */
   readonly partitions?: readonly number[];
-  /** Bytes per Fetch. Default 4 MiB. */
+  /** Bytes per partition per Fetch. Default 4 MiB. */
   readonly maxBytes?: number;
   /** Give up when the scan makes no progress for this long. Default 30 s. */
   readonly timeoutMs?: number;
-}
-
-function parseBootstrap(bootstrap: string): { host: string; port: number } {
-  const at = bootstrap.lastIndexOf(':');
-  return { host: bootstrap.slice(0, at), port: Number(bootstrap.slice(at + 1)) };
 }
 
 export async function listPartitions(connection: BrokerConnection, topic: string): Promise<number[]> {
@@ -48,70 +48,101 @@ export async function listPartitions(connection: BrokerConnection, topic: string
     includeTopicAuthorizedOperations: false,
   });
   const entry = metadata.topics.find((t) => t.name === topic);
-  if (entry === undefined || entry.errorCode !== 0) throw new Error(`topic ${topic} not found (error ${entry?.errorCode})`);
+  if (entry === undefined || entry.errorCode !== 0) throw new Error(`topic ${topic} not found (${errorName(entry?.errorCode ?? 3)})`);
   return entry.partitions.map((p) => p.partitionIndex).sort((a, b) => a - b);
+}
+
+function scanned(record: ConsumerRecord): ScannedRecord {
+  return {
+    offset: record.offset,
+    key: record.keyString(),
+    value: record.valueString(),
+    keyBytes: record.key,
+    valueBytes: record.value,
+    headers: record.headers.map((header) => ({ key: header.key, value: header.value === null ? null : header.value.toString('utf8') })),
+    timestamp: record.timestamp,
+    producerId: record.batch.producerId,
+    producerEpoch: record.batch.producerEpoch,
+    sequence: record.sequence,
+    compression: record.batch.compression,
+  };
 }
 
 /** Reads every data record of `topic` (control batches are skipped). */
 export async function readLog(options: ReadLogOptions): Promise<LogScan> {
-  const connection = await BrokerConnection.open({ ...parseBootstrap(options.bootstrap), clientId: 'seqlog-log-reader' });
-  try {
-    const partitions = options.partitions ?? (await listPartitions(connection, options.topic));
-    const scan: LogScan = new Map();
-    for (const partition of partitions) scan.set(partition, await readLogPartition(connection, options.topic, partition, options));
-    return scan;
-  } finally {
-    connection.close();
+  let partitions = options.partitions;
+  if (partitions === undefined) {
+    const at = options.bootstrap.lastIndexOf(':');
+    const connection = await BrokerConnection.open({ host: options.bootstrap.slice(0, at), port: Number(options.bootstrap.slice(at + 1)), clientId: 'seqlog-log-reader' });
+    try {
+      partitions = await listPartitions(connection, options.topic);
+    } finally {
+      connection.close();
+    }
   }
+  return scanPartitions(options.bootstrap, options.topic, partitions, options);
 }
 
-/** Every data record of one partition, over an open connection (to the partition's leader on a cluster). */
+/** Every data record of one partition; `connection` names the broker to start from (any node of a cluster). */
 export async function readLogPartition(
   connection: BrokerConnection,
   topic: string,
   partition: number,
   options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs'> = {},
 ): Promise<ScannedRecord[]> {
-  const records: ScannedRecord[] = [];
+  const scan = await scanPartitions(`${connection.address.host}:${connection.address.port}`, topic, [partition], options);
+  return scan.get(partition) ?? [];
+}
+
+async function scanPartitions(bootstrap: string, topic: string, partitions: readonly number[], options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs'>): Promise<LogScan> {
+  const scan: LogScan = new Map(partitions.map((p) => [p, []]));
   const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
-  const deadline = () => Date.now() + (options.timeoutMs ?? 30_000);
-  let giveUpAt = deadline();
-  let fetchOffset = 0n;
-  for (;;) {
-    const response = await connection.send(ApiKey.Fetch, 11, {
-      ...defaultFetchRequest(),
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes,
-      topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{ ...defaultFetchRequestFetchPartition(), partition, fetchOffset, partitionMaxBytes: maxBytes }] }],
-    });
-    const data = response.responses[0]?.partitions[0];
-    if (data === undefined || data.errorCode !== 0) {
-      throw new Error(`fetch ${topic}-${partition} at ${fetchOffset} failed with error ${data?.errorCode ?? response.errorCode}`);
-    }
-    const before = fetchOffset;
-    for (const batch of iterateRecordBatches(data.records ?? Buffer.alloc(0))) {
-      if (batch.lastOffset < fetchOffset) continue;
-      if (!batch.isControl) {
-        for (const record of batch.records) {
-          if (record.offset < fetchOffset) continue;
-          records.push({
-            offset: record.offset,
-            key: record.key === null ? null : record.key.toString('utf8'),
-            value: record.value === null ? null : record.value.toString('utf8'),
-            headers: record.headers.map((header) => ({ key: header.key, value: header.value === null ? null : header.value.toString('utf8') })),
-            timestamp: record.timestamp,
-            producerId: batch.producerId,
-            producerEpoch: batch.producerEpoch,
-            sequence: record.sequence,
-            compression: batch.compression,
-          });
-        }
+  const consumer = new Consumer({
+    bootstrap,
+    clientId: 'seqlog-log-reader',
+    isolationLevel: 'read_uncommitted',
+    autoOffsetReset: 'earliest',
+    maxPartitionFetchBytes: maxBytes,
+    fetchMaxBytes: Math.max(maxBytes, 4 * 1024 * 1024),
+    fetchMaxWaitMs: 50,
+  });
+  try {
+    const tps = partitions.map((partition) => ({ topic, partition }));
+    consumer.assign(tps);
+    for (const tp of tps) consumer.seek({ ...tp, offset: 'earliest' });
+    const ends = new Map((await consumer.endOffsets(tps)).map((end) => [end.partition, end.offset]));
+    const unfinished = (): number[] => partitions.filter((p) => (consumer.position({ topic, partition: p }) ?? -1n) < (ends.get(p) ?? 0n));
+    if (unfinished().length === 0) return scan;
+    const controller = new AbortController();
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    let stalled: Error | null = null;
+    let progressAt = Date.now();
+    // An empty partition never yields a batch, so its end is noticed here rather than in eachBatch: its position
+    // is known only once the consumer has resolved 'earliest', possibly after the last batch of the others.
+    const watchdog = setInterval(() => {
+      if (unfinished().length === 0) controller.abort();
+      else if (Date.now() - progressAt > timeoutMs) {
+        stalled = new Error(`reading ${topic} made no progress for ${timeoutMs} ms; partitions ${unfinished().join(', ')} not at their end`);
+        controller.abort();
       }
-      fetchOffset = batch.lastOffset + 1n;
+    }, Math.min(100, timeoutMs));
+    try {
+      await consumer.run({
+        signal: controller.signal,
+        eachBatch: (batch) => {
+          progressAt = Date.now();
+          const end = ends.get(batch.partition) ?? 0n;
+          const list = scan.get(batch.partition) as ScannedRecord[];
+          for (const record of batch.records) if (record.offset < end) list.push(scanned(record));
+          if (unfinished().length === 0) controller.abort();
+        },
+      });
+    } finally {
+      clearInterval(watchdog);
     }
-    if (fetchOffset >= data.highWatermark) return records;
-    if (fetchOffset > before) giveUpAt = deadline();
-    else if (Date.now() > giveUpAt) throw new Error(`reading ${topic}-${partition} made no progress at offset ${fetchOffset}`);
+    if (stalled !== null) throw stalled;
+    return scan;
+  } finally {
+    await consumer.close();
   }
 }

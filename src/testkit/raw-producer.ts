@@ -2,7 +2,7 @@
 // need control the real client does not give: the checker's mutation tests break its sequence handling on
 // purpose (`faults`). It pipelines up to `maxInFlight` batches per partition, and when the connection dies or a
 // request times out it reconnects and resends every unanswered batch, in order, with its original producer id,
-// epoch and sequence — exactly what lets the broker deduplicate (reliability.md (b) N1).
+// epoch and sequence — exactly what lets the broker deduplicate.
 import { BrokerConnection } from '../client/index.ts';
 import { isRetriable, errorName } from '../protocol/errors/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';

@@ -2,7 +2,7 @@
 // interleaving its appends with the first one's; a lock left by a process that died (kill -9) is taken over.
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -42,5 +42,21 @@ it('refuses a data dir locked by a live process', async () => {
     await assert.rejects(startBroker({ dataDir }), new RegExp(`in use by process ${process.ppid}`));
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+it('creates a data dir that does not exist yet, parents included (Kafka creates its log.dirs)', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'seqlog-new-dir-'));
+  const dataDir = join(parent, 'not', 'there', 'yet');
+  try {
+    const broker = await startBroker({ dataDir });
+    try {
+      assert.equal(broker.dataDir, dataDir);
+      assert.ok(existsSync(join(dataDir, '.lock')));
+    } finally {
+      await broker.close();
+    }
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
   }
 });

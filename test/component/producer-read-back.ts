@@ -1,5 +1,5 @@
-// Reads partitions back for the producer tests against seqlog and Apache Kafka: the testkit's log reader (raw
-// Fetch, no consumer), over a connection the test chooses (a cluster's partitions are read from their leaders).
+// Reads partitions back for the producer tests against seqlog and Apache Kafka: the testkit's log reader (the
+// client's consumer, read_uncommitted), starting from the node of a connection the test chooses.
 import { BrokerConnection } from '../../src/client/index.ts';
 import { readLogPartition, type ScannedRecord } from '../../src/testkit/log-reader.ts';
 
@@ -12,7 +12,7 @@ export async function openConnection(bootstrap: string): Promise<BrokerConnectio
   return connection;
 }
 
-/** Every record of one partition from offset 0 to the high watermark. */
+/** Every record of one partition from its first offset to the high watermark. */
 export function readPartition(connection: BrokerConnection, topic: string, partition = 0): Promise<StoredRecord[]> {
   return readLogPartition(connection, topic, partition);
 }

@@ -1,6 +1,6 @@
 // The broker core, differentially: ApiVersions, CreateTopics, Produce/Fetch, ListOffsets, Metadata and the
 // per-partition Produce errors, sent as the same raw requests to Apache Kafka and to seqlog and compared field
-// by field (SEMANTICS.md §1.8 for the Produce checks, §5 for versions, §6 for error codes).
+// by field (the Produce checks of `LogValidator` and `ReplicaManager`, the versions of ApiVersions, Kafka's `Errors`).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';

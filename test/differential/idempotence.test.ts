@@ -1,8 +1,8 @@
 // Broker idempotence, differentially: every scenario sends the same raw Produce requests (chosen producer id,
 // epoch and sequences; real producer ids from InitProducerId on each broker) to Apache Kafka and to seqlog, checks
 // the answer the Kafka rule prescribes on both, and compares the two answers field by field. Scenarios are named
-// after the rule in SEMANTICS.md (§1.7-1.9, §2) and the Kafka test they mirror (`ProducerStateManagerTest`,
-// `UnifiedLogTest`, `ProducerIdExpirationTest`). Epoch bumps are made the way §2.3 allows a non-transactional
+// after the rule of `ProducerAppendInfo` they exercise and the Kafka test they mirror (`ProducerStateManagerTest`,
+// `UnifiedLogTest`, `ProducerIdExpirationTest`). Epoch bumps are made the way `ProducerAppendInfo.checkProducerEpoch` allows a non-transactional
 // producer to make them: by sending a batch with a higher epoch for the same producer id.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 // The history checker on hand-written histories: a clean history passes, and each anomaly kind is detected
-// (reliability.md (c), "Checker self-tests").
+// (the checker's self-tests).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnomalyKind, History, checkHistory, type LogScan } from '../../src/testkit/index.ts';
@@ -119,4 +119,30 @@ it('FAILED_VISIBLE: a definitely failed send is in the log; indefinite ones may 
   assert.equal(result.anomalies.find((x) => x.kind === AnomalyKind.failedVisible)?.value, 'a');
   assert.equal(result.counts.failed, 1);
   assert.equal(result.counts.indeterminate, 1);
+});
+
+it('a valid run with no fault injected is not proof, and says so', () => {
+  const events = cleanHistory().events;
+  const observers = [{ name: 'final', topic, scan: scanOf(['a', 'b', 'c']) }];
+  const none = checkHistory(events, observers, { idempotent: true, faultsInjected: 0 });
+  assert.equal(none.valid, true);
+  assert.equal(none.proved, false);
+  assert.equal(none.faultsInjected, 0);
+  assert.match(none.warnings.join('\n'), /no fault was injected/);
+  const unknown = checkHistory(events, observers, { idempotent: true });
+  assert.equal(unknown.proved, false);
+  assert.match(unknown.warnings.join('\n'), /faultsInjected was not given/);
+  const hit = checkHistory(events, observers, { idempotent: true, faultsInjected: 3 });
+  assert.equal(hit.proved, true);
+  assert.deepEqual(hit.warnings, []);
+});
+
+it('History.ok takes the client producer session as it is ({ producerId, epoch }) and records the wire names', () => {
+  const history = new History();
+  const a = history.invokeSend('p0', topic, 'a', 0);
+  history.ok(a, 0, 0n, { producerId: 7n, epoch: 2 });
+  const b = history.invokeSend('p0', topic, 'b', 0);
+  history.ok(b, 0, 1n, { producerId: 7n, producerEpoch: 3 });
+  const acks = history.events.filter((event) => event.type === 'ok');
+  assert.deepEqual(acks.map((event) => 'producerId' in event && [event.producerId, event.producerEpoch]), [['7', 2], ['7', 3]]);
 });

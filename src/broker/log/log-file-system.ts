@@ -1,6 +1,6 @@
 // The file operations the partition log uses, behind one interface so that tests and the testkit can count
 // fsyncs and inject faults (failed or slow fsync, EIO on write, a full disk) without touching the real disk.
-// Everything is synchronous except fsync: appends must stage bytes with no `await` (DESIGN.md "await rules"),
+// Everything is synchronous except fsync: appends must stage bytes with no `await` (docs/design.md, "Await rules"),
 // while an fsync can take milliseconds and must not block the event loop.
 import * as fs from 'node:fs';
 

@@ -1,31 +1,76 @@
 // Producer options: the camelCase names and Kafka's own config names, normalised and validated the way
 // `ProducerConfig.postProcessAndValidateIdempotenceConfigs` and `KafkaProducer.configureDeliveryTimeout` do
-// (SEMANTICS §4.1-4.2). Defaults are Kafka 4's, including linger.ms = 5 (KIP-1030).
+// (KIP-679 made idempotence the default). Defaults are Kafka 4's, including linger.ms = 5 (KIP-1030).
 import { KafkaClientError } from '../errors/kafka-client-error.ts';
+import type { ClientLogger } from '../client-logger.ts';
+import { unknownOptionMessage } from '../../protocol/option-names.ts';
 
 export type Acks = 'all' | -1 | 0 | 1;
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
+/**
+ * Options of `new Producer(options)`. Each setting has a camelCase name and Kafka's dotted name (either works; the
+ * camelCase one wins when both are given); defaults are Apache Kafka 4's producer defaults. An option name that is
+ * not listed here is an error (`KafkaClientError` INVALID_CONFIG naming the nearest valid name).
+ */
 export interface ProducerOptions {
+  /**
+   * The brokers to ask for metadata first: `'host:port'`, a comma-separated list, or an array
+   * (`bootstrap.servers`). `PLAINTEXT://host:port` is accepted; TLS and SASL listeners are not supported yet.
+   */
   bootstrap: string | readonly string[];
+  /** Sent with every request, shown in broker logs and quotas (`client.id`). Default `'seqlog-producer'`. */
   clientId?: string;
+  /**
+   * Idempotent production (`enable.idempotence`): the broker drops retried duplicates and keeps order. Default
+   * true; when left unset it turns itself off if `acks`, `retries` or `maxInFlight` conflict, as Kafka's does.
+   */
   idempotent?: boolean;
+  /** How many acknowledgements a write needs: `'all'`/-1 (every in-sync replica), 1 (the leader), 0 (none). Default `'all'`. */
   acks?: Acks | '-1' | '0' | '1';
+  /** How long a batch waits for more records before it is sent (`linger.ms`). Default 5 (KIP-1030). */
   lingerMs?: number;
+  /** Largest batch per partition, in bytes (`batch.size`). Default 16384. */
   batchSize?: number;
+  /** Batch compression (`compression.type`). Default `'none'`. */
   compression?: CompressionName;
+  /** Upper bound on the time from `send` to success or failure, retries included (`delivery.timeout.ms`). Default 120000. */
   deliveryTimeoutMs?: number;
+  /** How long to wait for a broker's answer before retrying (`request.timeout.ms`). Default 30000. */
   requestTimeoutMs?: number;
+  /** First wait before a retry (`retry.backoff.ms`). Default 100. */
   retryBackoffMs?: number;
+  /** Longest wait between retries, the backoff growing exponentially up to it (`retry.backoff.max.ms`). Default 1000. */
   retryBackoffMaxMs?: number;
+  /** Retries per batch (`retries`); `deliveryTimeoutMs` is the real bound. Default 2147483647. */
   retries?: number;
+  /** Unacknowledged requests per broker connection (`max.in.flight.requests.per.connection`); at most 5 with idempotence. Default 5. */
   maxInFlight?: number;
+  /** Bytes of records buffered before `send` waits for room (`buffer.memory`). Default 33554432 (32 MiB). */
   bufferMemory?: number;
+  /** Largest request, and so largest record, in bytes (`max.request.size`). Default 1048576. */
   maxRequestSize?: number;
-  /** How long `send` may wait for metadata or buffer space (Kafka's max.block.ms). Default 60000. */
+  /** How long `send` may wait for metadata or buffer space (`max.block.ms`). Default 60000. */
   maxBlockMs?: number;
-  /** How often metadata is refreshed even without errors (metadata.max.age.ms). Default 300000. */
+  /** How often metadata is refreshed even without errors (`metadata.max.age.ms`). Default 300000. */
   metadataMaxAgeMs?: number;
+  /**
+   * A pino (or pino-compatible: `warn(fields, message)`) logger for connection failures and recoveries.
+   * Default: silent.
+   */
+  logger?: ClientLogger;
+  /**
+   * Makes the producer transactional (`transactional.id`): one id per logical producer instance; a new
+   * instance with the same id fences the old one. Needs idempotence.
+   */
+  transactionalId?: string;
+  /**
+   * How long the coordinator lets a transaction stay open before aborting it (`transaction.timeout.ms`). Default
+   * 60000; at most the broker's transaction.max.timeout.ms (900000).
+   */
+  transactionTimeoutMs?: number;
+  'transactional.id'?: string;
+  'transaction.timeout.ms'?: number;
   'enable.idempotence'?: boolean | 'true' | 'false';
   'linger.ms'?: number;
   'batch.size'?: number;
@@ -38,8 +83,23 @@ export interface ProducerOptions {
   'buffer.memory'?: number;
   'max.request.size'?: number;
   'max.block.ms'?: number;
+  'metadata.max.age.ms'?: number;
   'client.id'?: string;
 }
+
+const producerOptionNames = [
+  'bootstrap', 'clientId', 'idempotent', 'acks', 'lingerMs', 'batchSize', 'compression', 'deliveryTimeoutMs',
+  'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'retries', 'maxInFlight', 'bufferMemory',
+  'maxRequestSize', 'maxBlockMs', 'metadataMaxAgeMs', 'logger', 'enable.idempotence', 'linger.ms', 'batch.size',
+  'compression.type', 'delivery.timeout.ms', 'request.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms',
+  'max.in.flight.requests.per.connection', 'buffer.memory', 'max.request.size', 'max.block.ms',
+  'metadata.max.age.ms', 'client.id', 'transactionalId', 'transactionTimeoutMs', 'transactional.id',
+  'transaction.timeout.ms',
+] as const satisfies readonly (keyof ProducerOptions)[];
+// Compile-time guard: every ProducerOptions key is in the list above.
+const everyOptionListed: [Exclude<keyof ProducerOptions, (typeof producerOptionNames)[number]>] extends [never] ? true : never = true;
+void everyOptionListed;
+const knownProducerOptions: ReadonlySet<string> = new Set(producerOptionNames);
 
 export interface ResolvedProducerConfig {
   readonly bootstrap: readonly { host: string; port: number }[];
@@ -60,6 +120,9 @@ export interface ResolvedProducerConfig {
   readonly maxRequestSize: number;
   readonly maxBlockMs: number;
   readonly metadataMaxAgeMs: number;
+  /** null for a non-transactional producer. */
+  readonly transactionalId: string | null;
+  readonly transactionTimeoutMs: number;
 }
 
 const INT32_MAX = 2147483647;
@@ -75,13 +138,20 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return Math.floor(value);
 }
 
-function parseAddress(entry: string): { host: string; port: number } {
-  const at = entry.lastIndexOf(':');
-  const port = Number(entry.slice(at + 1));
-  if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+export function parseAddress(entry: string): { host: string; port: number } {
+  // Kafka's listener form `PLAINTEXT://host:port` (what `listeners` and Metadata-savvy tools print) is accepted;
+  // any other security protocol needs TLS or SASL, which this client does not speak yet.
+  const scheme = /^([A-Za-z_]+):\/\//.exec(entry);
+  if (scheme !== null && scheme[1].toUpperCase() !== 'PLAINTEXT') {
+    throw KafkaClientError.config(`bootstrap address '${entry}': only PLAINTEXT listeners are supported (no TLS or SASL yet)`);
+  }
+  const address = scheme === null ? entry : entry.slice(scheme[0].length);
+  const at = address.lastIndexOf(':');
+  const port = Number(address.slice(at + 1));
+  if (at <= 0 || !/^\d+$/.test(address.slice(at + 1)) || port <= 0 || port > 65535) {
     throw KafkaClientError.config(`bootstrap address '${entry}' is not host:port`);
   }
-  return { host: entry.slice(0, at).replace(/^\[|\]$/g, ''), port };
+  return { host: address.slice(0, at).replace(/^\[|\]$/g, ''), port };
 }
 
 function parseAcks(value: ProducerOptions['acks']): -1 | 0 | 1 {
@@ -92,6 +162,10 @@ function parseAcks(value: ProducerOptions['acks']): -1 | 0 | 1 {
 }
 
 export function resolveProducerConfig(options: ProducerOptions): ResolvedProducerConfig {
+  if (typeof options !== 'object' || options === null) throw KafkaClientError.config('options must be an object with at least { bootstrap }');
+  const unknown = unknownOptionMessage(options, knownProducerOptions, 'producer');
+  if (unknown !== null) throw KafkaClientError.config(unknown);
+  if (options.bootstrap === undefined) throw KafkaClientError.config("'bootstrap' is required: 'host:port' of a broker");
   const bootstrapList = typeof options.bootstrap === 'string' ? options.bootstrap.split(',') : options.bootstrap;
   const bootstrap = bootstrapList.map((entry) => entry.trim()).filter((entry) => entry.length > 0).map(parseAddress);
   if (bootstrap.length === 0) throw KafkaClientError.config('bootstrap needs at least one host:port');
@@ -116,6 +190,21 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
       idempotent = false;
     }
   }
+
+  // ProducerConfig: "Cannot set a transactional.id without also enabling idempotence".
+  const transactionalId = pick(options.transactionalId, options['transactional.id']) ?? null;
+  if (transactionalId !== null) {
+    if (typeof transactionalId !== 'string' || transactionalId.length === 0) throw KafkaClientError.config('transactional.id must be a non-empty string');
+    if (!idempotent) {
+      throw KafkaClientError.config(
+        idempotenceExplicit && !(idempotenceRaw === true || idempotenceRaw === 'true')
+          ? 'cannot set a transactional.id without also enabling idempotence'
+          : "a transactional.id needs idempotence: acks 'all', retries > 0 and max.in.flight.requests.per.connection <= 5",
+      );
+    }
+  }
+  const transactionTimeoutMs = nonNegative('transaction.timeout.ms', pick(options.transactionTimeoutMs, options['transaction.timeout.ms']), 60000);
+  if (transactionTimeoutMs < 1) throw KafkaClientError.config('transaction.timeout.ms must be at least 1');
 
   const compression = pick(options.compression, options['compression.type']) ?? 'none';
   if (!COMPRESSIONS.includes(compression)) throw KafkaClientError.config(`compression.type must be one of ${COMPRESSIONS.join(', ')}`);
@@ -152,6 +241,8 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     bufferMemory: nonNegative('buffer.memory', pick(options.bufferMemory, options['buffer.memory']), 33554432),
     maxRequestSize,
     maxBlockMs: nonNegative('max.block.ms', pick(options.maxBlockMs, options['max.block.ms']), 60000),
-    metadataMaxAgeMs: nonNegative('metadata.max.age.ms', options.metadataMaxAgeMs, 300000),
+    metadataMaxAgeMs: nonNegative('metadata.max.age.ms', pick(options.metadataMaxAgeMs, options['metadata.max.age.ms']), 300000),
+    transactionalId,
+    transactionTimeoutMs,
   };
 }

@@ -35,14 +35,19 @@ export class BrokerConnection {
   private closedError: Error | null = null;
   private readonly closeListeners: (() => void)[] = [];
   readonly clientId: string | null;
+  /** The host and port this connection was opened to. */
+  readonly address: { readonly host: string; readonly port: number };
   /** Filled by `negotiateApiVersions`. */
   apiVersions: BrokerApiVersions = new Map();
+  /** Feature name -> finalized max version level (ApiVersions v3+ `FinalizedFeatures`, e.g. transaction.version). */
+  finalizedFeatures: ReadonlyMap<string, number> = new Map();
 
   private constructor(
     private readonly socket: Socket,
     options: BrokerConnectionOptions,
   ) {
     this.clientId = options.clientId ?? 'seqlog';
+    this.address = { host: options.host, port: options.port };
     this.splitter = new FrameSplitter(options.maxResponseBytes ?? 104857600);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -64,7 +69,7 @@ export class BrokerConnection {
       });
       socket.once('error', (error) => {
         clearTimeout(timer);
-        reject(new ConnectionError(`cannot connect to ${options.host}:${options.port}: ${error.message}`));
+        reject(new ConnectionError(`cannot connect to ${options.host}:${options.port}: ${error.message}`, { cause: error }));
       });
     });
   }
@@ -138,6 +143,7 @@ export class BrokerConnection {
     });
     if (response.errorCode !== 0) response = await this.send(ApiKey.ApiVersions, 0, { clientSoftwareName: '', clientSoftwareVersion: '' });
     this.apiVersions = new Map(response.apiKeys.map((key) => [key.apiKey, { minVersion: key.minVersion, maxVersion: key.maxVersion }]));
+    this.finalizedFeatures = new Map((response.finalizedFeatures ?? []).map((feature) => [feature.name, feature.maxVersionLevel]));
     return this.apiVersions;
   }
 

@@ -4,6 +4,16 @@
 // metadata names the real nodes.
 import { BrokerConnection } from './broker-connection.ts';
 import { ConnectionError } from './connection-error.ts';
+import { silentClientLogger, type ClientLogger } from '../client-logger.ts';
+
+/**
+ * With no connection ever made, every bootstrap address failing at least this many times in a row over at least
+ * UNREACHABLE_AFTER_MS makes the pool report the cluster unreachable (`unreachable()`): a wrong address, a stopped
+ * broker or a port that is not Kafka's then fails sends within seconds instead of at max.block.ms, with the cause
+ * in the error. The time floor leaves a broker that is still starting (a compose file's race) a moment to listen.
+ */
+const FAILURES_BEFORE_UNREACHABLE = 3;
+const UNREACHABLE_AFTER_MS = 2000;
 
 export interface NodeAddress {
   readonly host: string;
@@ -16,6 +26,9 @@ interface NodeState {
   connecting: Promise<BrokerConnection> | null;
   failures: number;
   nextAttemptMs: number;
+  lastError: Error | null;
+  /** When the current streak of failures began. */
+  failingSinceMs: number;
 }
 
 export interface ConnectionPoolOptions {
@@ -26,20 +39,25 @@ export interface ConnectionPoolOptions {
   readonly reconnectBackoffMaxMs?: number;
   /** Called when a connection becomes usable or breaks, so the owner can re-check what to send. */
   readonly onChange?: () => void;
+  /** Connection failures and recoveries are logged here (warn / info). */
+  readonly logger?: ClientLogger;
 }
 
 export class ConnectionPool {
   private readonly nodes = new Map<number, NodeState>();
   private closed = false;
   private bootstrapCursor = 0;
+  private everConnected = false;
+  private readonly logger: ClientLogger;
   private readonly disconnectListeners: ((nodeId: number) => void)[] = [];
 
   constructor(private readonly options: ConnectionPoolOptions) {
+    this.logger = options.logger ?? silentClientLogger;
     options.bootstrap.forEach((address, i) => this.nodes.set(-(i + 1), this.newState(address)));
   }
 
   private newState(address: NodeAddress): NodeState {
-    return { address, connection: null, connecting: null, failures: 0, nextAttemptMs: 0 };
+    return { address, connection: null, connecting: null, failures: 0, nextAttemptMs: 0, lastError: null, failingSinceMs: 0 };
   }
 
   /**
@@ -97,10 +115,16 @@ export class ConnectionPool {
       const { host, port } = state.address;
       let connection: BrokerConnection | null = null;
       try {
-        connection = await BrokerConnection.open({ host, port, clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeoutMs });
-        await connection.negotiateApiVersions();
+        // A close() during the backoff or the connect must not leave a socket behind.
         if (this.closed) throw new ConnectionError('the client is closed');
+        connection = await BrokerConnection.open({ host, port, clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeoutMs });
+        if (this.closed) throw new ConnectionError('the client is closed');
+        await this.handshake(connection, host, port);
+        if (this.closed) throw new ConnectionError('the client is closed');
+        if (state.failures > 0) this.logger.info({ broker: `${host}:${port}`, failedAttempts: state.failures }, 'connected to broker');
         state.failures = 0;
+        state.lastError = null;
+        this.everConnected = true;
         state.connection = connection;
         connection.onClose(() => {
           this.disconnected(nodeId);
@@ -110,6 +134,13 @@ export class ConnectionPool {
       } catch (error) {
         connection?.close();
         state.failures++;
+        if (state.failures === 1) state.failingSinceMs = Date.now();
+        state.lastError = error instanceof Error ? error : new ConnectionError(String(error));
+        // The first failure of a streak, then every tenth: enough to see the cause without flooding the log.
+        if (!this.closed && (state.failures === 1 || state.failures % 10 === 0)) {
+          const code = (state.lastError.cause as { code?: unknown } | undefined)?.code;
+          this.logger.warn({ broker: `${host}:${port}`, attempt: state.failures, ...(typeof code === 'string' ? { code } : {}), err: state.lastError.message }, 'cannot connect to broker');
+        }
         const base = this.options.reconnectBackoffMs ?? 50;
         const max = this.options.reconnectBackoffMaxMs ?? 1000;
         const backoff = Math.min(max, base * 2 ** Math.min(state.failures - 1, 10));
@@ -122,6 +153,44 @@ export class ConnectionPool {
       }
     })();
     return state.connecting;
+  }
+
+  /**
+   * ApiVersions, bounded by the connect timeout: a peer that accepts the connection but does not answer it like a
+   * Kafka broker (an HTTP server, a database, a silent port) is reported as such rather than waited on forever.
+   */
+  private async handshake(connection: BrokerConnection, host: string, port: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ConnectionError(`no answer within ${this.options.connectTimeoutMs} ms`)), this.options.connectTimeoutMs);
+    });
+    try {
+      await Promise.race([connection.negotiateApiVersions(), timeout]);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConnectionError(`${host}:${port} accepted the connection but did not answer ApiVersions (${reason}); if it is not a Kafka broker, check the host and port`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The reason no broker can be reached, when no connection was ever made and every known address has failed
+   * FAILURES_BEFORE_UNREACHABLE times in a row for UNREACHABLE_AFTER_MS (a wrong bootstrap, not a broker that
+   * restarts mid-run); else null.
+   */
+  unreachable(): ConnectionError | null {
+    if (this.everConnected || this.closed) return null;
+    const reasons: string[] = [];
+    let cause: Error | null = null;
+    const now = Date.now();
+    for (const state of this.nodes.values()) {
+      if (state.failures < FAILURES_BEFORE_UNREACHABLE || state.lastError === null || now - state.failingSinceMs < UNREACHABLE_AFTER_MS) return null;
+      reasons.push(state.lastError.message);
+      cause ??= state.lastError;
+    }
+    if (cause === null) return null;
+    return new ConnectionError(`no broker reachable (every bootstrap address failed for ${UNREACHABLE_AFTER_MS / 1000} s): ${reasons.join('; ')}`, { cause });
   }
 
   /** A connection to any node: an open one if there is one, else the known nodes and bootstrap addresses in turn. */

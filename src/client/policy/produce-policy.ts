@@ -1,5 +1,5 @@
 // What the producer does with each Produce partition error code: one row per code, each citing the Kafka
-// source or KIP it mirrors (SEMANTICS §4.5; `Sender.completeBatch`/`canRetry`, `TransactionManager.canRetry`/
+// source or KIP it mirrors (`Sender.completeBatch`/`canRetry`, `TransactionManager.canRetry`/
 // `handleFailedBatch`/`maybeTransitionToErrorState`). The idempotence state machine refines two rows
 // (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID) with the batch's sequence position.
 import { ErrorCode, isRetriable } from '../../protocol/errors/index.ts';

@@ -1,10 +1,12 @@
 // One batch of records for one partition: Kafka's `ProducerBatch` + `MemoryRecordsBuilder`. Records are written
-// straight into the batch's Writer as they are sent (no intermediate record objects), and the batch is encoded
-// once, when it is first drained: the record section is compressed then and never again. Producer id, epoch and
+// straight into the batch's Writer as they are sent, by the protocol's record encoder (no intermediate record
+// objects), and the batch is encoded once, when it is first drained: the record section is compressed then and
+// never again. Producer id, epoch and
 // base sequence live in the 61-byte header, so giving the batch a (new) producer state only rewrites the header
 // and its CRC (`ProducerBatch.setProducerState` / `resetProducerState`).
 import { Writer } from '../../protocol/wire/writer.ts';
 import {
+  BatchAttribute,
   BatchField,
   CURRENT_MAGIC,
   LOG_OVERHEAD,
@@ -18,6 +20,7 @@ import {
 } from '../../protocol/records/batch-header.ts';
 import { codecFor } from '../../protocol/records/compression/codec-registry.ts';
 import { decodeRecordBatch } from '../../protocol/records/record-batch-decoder.ts';
+import { writeRecord } from '../../protocol/records/record-batch-encoder.ts';
 import type { ProducerIdAndEpoch } from './producer-id-and-epoch.ts';
 
 export interface RecordHeaderInput {
@@ -26,11 +29,13 @@ export interface RecordHeaderInput {
 }
 
 /** What a send learns about one record once its batch is acknowledged. */
+/** Where a record was stored. Offsets and timestamps are bigint; `toJsonSafe` gives their JSON form (decimal strings). */
 export interface RecordMetadata {
   readonly topic: string;
   readonly partition: number;
   /** -1n when unknown (acks=0, or a DUPLICATE_SEQUENCE_NUMBER answer). */
   readonly offset: bigint;
+  /** The record's CreateTime in ms (or the broker's LogAppendTime when the topic uses it). */
   readonly timestamp: bigint;
 }
 
@@ -38,30 +43,6 @@ export interface RecordMetadata {
 export interface RecordSink {
   complete(index: number, metadata: RecordMetadata): void;
   fail(error: Error): void;
-}
-
-const INT32_MIN = -0x80000000;
-const INT32_MAX = 0x7fffffff;
-const textEncoder = new TextEncoder();
-
-function sizeOfVarint(value: number): number {
-  let v = ((value << 1) ^ (value >> 31)) >>> 0;
-  let bytes = 1;
-  while (v >= 0x80) {
-    v >>>= 7;
-    bytes++;
-  }
-  return bytes;
-}
-
-function sizeOfVarlong(value: bigint): number {
-  let v = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
-  let bytes = 1;
-  while (v >= 0x80n) {
-    v >>= 7n;
-    bytes++;
-  }
-  return bytes;
 }
 
 /** Upper bound of one record's encoded size (`DefaultRecord.sizeInBytes` + MAX_RECORD_OVERHEAD slack). */
@@ -88,6 +69,8 @@ export class ProducerBatch {
   producerId = NO_PRODUCER_ID;
   producerEpoch = NO_PRODUCER_EPOCH;
   baseSequence = NO_SEQUENCE;
+  /** Sent in a transaction: the header's transactional bit (set with the producer state, at drain). */
+  isTransactional = false;
   /** Set when the batch's sequence was rewritten after an epoch bump (`ProducerBatch.sequenceHasBeenReset`). */
   sequenceHasBeenReset = false;
   attempts = 0;
@@ -128,7 +111,7 @@ export class ProducerBatch {
     return this.recordCount === 0 || this.estimatedSizeInBytes + estimatedRecordSize <= batchSize;
   }
 
-  /** Writes one record (`DefaultRecord.writeTo`) into the batch's Writer. */
+  /** Writes one record into the batch's Writer with the protocol's record encoder (`DefaultRecord.writeTo`). */
   append(
     timestamp: bigint,
     key: Uint8Array | null,
@@ -142,45 +125,7 @@ export class ProducerBatch {
       this.baseTimestamp = timestamp;
       this.maxTimestamp = timestamp;
     } else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
-    const timestampDelta = timestamp - this.baseTimestamp;
-    const smallDelta = Number(timestampDelta);
-    const isSmall = smallDelta >= INT32_MIN && smallDelta <= INT32_MAX;
-    const headerCount = headers?.length ?? 0;
-    let headerKeys: Uint8Array[] | null = null;
-    let bodySize =
-      1 +
-      (isSmall ? sizeOfVarint(smallDelta) : sizeOfVarlong(timestampDelta)) +
-      sizeOfVarint(offsetDelta) +
-      (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
-      (value === null ? 1 : sizeOfVarint(value.length) + value.length) +
-      sizeOfVarint(headerCount);
-    if (headers !== undefined && headerCount > 0) {
-      headerKeys = new Array<Uint8Array>(headerCount);
-      for (let i = 0; i < headerCount; i++) {
-        const keyBytes = textEncoder.encode(headers[i].key);
-        headerKeys[i] = keyBytes;
-        const headerValue = headers[i].value;
-        bodySize += sizeOfVarint(keyBytes.length) + keyBytes.length + (headerValue === null ? 1 : sizeOfVarint(headerValue.length) + headerValue.length);
-      }
-    }
-    const writer = this.records;
-    writer.varint(bodySize).int8(0);
-    if (isSmall) writer.varint(smallDelta);
-    else writer.varlong(timestampDelta);
-    writer.varint(offsetDelta);
-    if (key === null) writer.varint(-1);
-    else writer.varint(key.length).raw(key);
-    if (value === null) writer.varint(-1);
-    else writer.varint(value.length).raw(value);
-    writer.varint(headerCount);
-    if (headers !== undefined && headerKeys !== null) {
-      for (let i = 0; i < headerCount; i++) {
-        writer.varint(headerKeys[i].length).raw(headerKeys[i]);
-        const headerValue = headers[i].value;
-        if (headerValue === null) writer.varint(-1);
-        else writer.varint(headerValue.length).raw(headerValue);
-      }
-    }
+    writeRecord(this.records, offsetDelta, timestamp - this.baseTimestamp, key, value, headers);
     this.recordCount++;
     this.sinks.push(sink);
     this.sinkIndexes.push(sinkIndex);
@@ -220,6 +165,7 @@ export class ProducerBatch {
 
   private writeProducerState(): void {
     const buf = this.built as Buffer;
+    buf.writeInt16BE((this.compression & BatchAttribute.compressionMask) | (this.isTransactional ? BatchAttribute.transactional : 0), BatchField.attributes);
     buf.writeBigInt64BE(this.producerId, BatchField.producerId);
     buf.writeInt16BE(this.producerEpoch, BatchField.producerEpoch);
     buf.writeInt32BE(this.baseSequence, BatchField.baseSequence);
@@ -253,7 +199,7 @@ export class ProducerBatch {
   /**
    * `ProducerBatch.split`: after MESSAGE_TOO_LARGE, re-cut the records into batches of at most `splitSize`
    * bytes. When the batch had a sequence, the pieces take consecutive sequences from its base sequence, so the
-   * partition's sequence range is unchanged (SEMANTICS §4.4).
+   * partition's sequence range is unchanged.
    */
   split(splitSize: number): ProducerBatch[] {
     const decoded = decodeRecordBatch(this.encoded());
@@ -267,6 +213,7 @@ export class ProducerBatch {
         current = new ProducerBatch(this.topic, this.partition, this.createdMs, this.compression, Math.min(splitSize, 1 << 20));
         current.attempts = this.attempts;
         current.inRetry = this.inRetry;
+        current.isTransactional = this.isTransactional;
         pieces.push(current);
       }
       current.append(this.timestamps[i], record.key, record.value, headers, this.sinks[i], this.sinkIndexes[i]);

@@ -2,13 +2,13 @@
 // backpressure, the readiness rules (full batch, linger expired, flush/close, retry backoff) and the per-node
 // drain that hands each request at most one batch per partition. With idempotence the drain asks the state
 // machine whether a partition may send (`shouldStopDrainBatchesForPartition`) and assigns sequences to the
-// batches it takes, never earlier (SEMANTICS §4.3).
+// batches it takes, never earlier (`RecordAccumulator.drainBatchesForOneNode`).
 import { NO_SEQUENCE } from '../../protocol/records/batch-header.ts';
 import type { ResolvedProducerConfig } from '../config/producer-config.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
 import { ProducerBatch, type RecordHeaderInput, type RecordSink } from './producer-batch.ts';
-import type { IdempotentProducerState } from './idempotent-producer-state.ts';
-import { topicPartitionKey } from './idempotent-producer-state.ts';
+import type { TransactionManager } from './transaction-manager.ts';
+import { topicPartitionKey } from './transaction-manager.ts';
 
 export interface PartitionDeque {
   readonly key: string;
@@ -35,6 +35,8 @@ export class RecordAccumulator {
   private readonly memoryWaiters: MemoryWaiter[] = [];
   /** While > 0, every batch is ready regardless of linger (`flushInProgress`, close). */
   flushesInProgress = 0;
+  /** While a transaction commits or aborts, every batch is ready too (the Sender's `beginFlush`). */
+  transactionCompleting = false;
   private readonly compression: number;
   private drainIndex = 0;
 
@@ -156,7 +158,7 @@ export class RecordAccumulator {
     const readyNodes = new Set<number>();
     let nextDelay = Infinity;
     let unknownLeaders = false;
-    const forced = this.flushesInProgress > 0 || this.exhausted;
+    const forced = this.flushesInProgress > 0 || this.transactionCompleting || this.exhausted;
     for (const deque of this.deques.values()) {
       const first = deque.batches[0];
       if (first === undefined) continue;
@@ -183,7 +185,7 @@ export class RecordAccumulator {
    * `RecordAccumulator.drainBatchesForOneNode`: at most one batch per partition led by `nodeId`, up to
    * `max.request.size` (a single oversized batch still goes alone).
    */
-  drain(nodeId: number, leaderFor: (topic: string, partition: number) => number, idempotence: IdempotentProducerState | null, nowMs: number): ProducerBatch[] {
+  drain(nodeId: number, leaderFor: (topic: string, partition: number) => number, idempotence: TransactionManager | null, nowMs: number): ProducerBatch[] {
     const out: ProducerBatch[] = [];
     let size = 0;
     const deques = [...this.deques.values()];
@@ -232,6 +234,18 @@ export class RecordAccumulator {
   drainAll(): ProducerBatch[] {
     const out: ProducerBatch[] = [];
     for (const deque of this.deques.values()) out.push(...deque.batches.splice(0));
+    return out;
+  }
+
+  /** Every queued batch that was never sent (no sequence yet), removed (`abortUndrainedBatches`). */
+  drainUnsequenced(): ProducerBatch[] {
+    const out: ProducerBatch[] = [];
+    for (const deque of this.deques.values()) {
+      if (deque.batches.length === 0) continue;
+      const kept: ProducerBatch[] = [];
+      for (const batch of deque.batches) (batch.hasSequence ? kept : out).push(batch);
+      deque.batches.splice(0, deque.batches.length, ...kept);
+    }
     return out;
   }
 

@@ -1,6 +1,8 @@
-// Kafka's `Sender`, as an event-loop task instead of a thread: each run (1) bumps the epoch or fetches a
-// producer id when the state machine asks, (2) fails batches past delivery.timeout.ms, (3) finds the nodes with
-// sendable batches, (4) drains up to max.in.flight requests per node, and schedules itself for the next linger or
+// Kafka's `Sender`, as an event-loop task instead of a thread: each run (1) bumps the epoch or queues
+// InitProducerId when the state machine asks, (2) sends the next coordinator request of the TransactionManager's
+// queue (one at a time, FindCoordinator first when the coordinator is unknown), (3) fails batches past
+// delivery.timeout.ms and, while a transaction is aborting, the batches never sent, (4) finds the nodes with
+// sendable batches, (5) drains up to max.in.flight requests per node, and schedules itself for the next linger or
 // backoff deadline. Responses arrive in send order per connection (BrokerConnection checks correlation ids) and
 // are handled synchronously, batch by batch, in the order the request listed them.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
@@ -13,12 +15,12 @@ import type { ResolvedProducerConfig } from '../config/producer-config.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
 import type { Metadata } from '../metadata/metadata.ts';
 import { ProduceAction, producePolicyFor } from '../policy/produce-policy.ts';
-import { IdempotenceState, topicPartitionKey, type IdempotentProducerState } from './idempotent-producer-state.ts';
+import { TransactionState, topicPartitionKey, type TransactionManager } from './transaction-manager.ts';
+import { CoordinatorType, type CoordinatorKey, type TxnRequest } from '../transactions/txn-requests.ts';
+import { TxnAction, TxnRequestKind, adviceFor, txnPolicyFor } from '../policy/transaction-policy.ts';
 import type { ProducerBatch } from './producer-batch.ts';
 import type { ProducerMetrics } from './producer-metrics.ts';
 import type { RecordAccumulator } from './record-accumulator.ts';
-
-const INT32_MAX = 2147483647;
 
 /** The producer state a batch was sent with, to recognise responses to attempts made before a rewrite. */
 interface Attempt {
@@ -50,7 +52,12 @@ export class Sender {
   private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
-  private initInFlight = false;
+  /** A coordinator request is on the wire (`hasInFlightRequest`): only one at a time. */
+  private txnRequestInFlight = false;
+  /** Coordinator requests wait until then after a retriable answer. */
+  private txnRetryAt = 0;
+  /** FindCoordinator answers, by key type and key. */
+  private readonly coordinators = new Map<string, number>();
   private stopped = false;
   /** Batches handed to the network and not yet answered, per node. */
   private readonly inflightRequests = new Map<number, number>();
@@ -62,7 +69,7 @@ export class Sender {
     private readonly pool: ConnectionPool,
     private readonly metadata: Metadata,
     private readonly accumulator: RecordAccumulator,
-    private readonly idempotence: IdempotentProducerState | null,
+    private readonly idempotence: TransactionManager | null,
     private readonly metrics: ProducerMetrics,
   ) {}
 
@@ -106,20 +113,29 @@ export class Sender {
   private runOnce(): void {
     if (this.stopped) return;
     const now = Date.now();
-    const idempotence = this.idempotence;
-    if (idempotence !== null) {
-      if (idempotence.state === IdempotenceState.fatal) {
-        this.failEverything(idempotence.fatalError as KafkaClientError);
+    const manager = this.idempotence;
+    let nextDelay = Infinity;
+    if (manager !== null) {
+      if (manager.state === TransactionState.fatalError) {
+        this.failEverything(manager.fatalError as KafkaClientError);
         return;
       }
-      if (idempotence.bumpIdempotentEpochAndResetIdIfNeeded()) this.initProducerId();
+      if (manager.bumpIdempotentEpochAndResetIdIfNeeded()) manager.initializeIdempotentProducerId();
+      if (manager.isTransactional && (manager.hasAbortableError || manager.isAborting)) {
+        // `abortUndrainedBatches`: records never sent in a transaction being aborted fail right away.
+        const error = manager.lastError ?? this.transactionAbortedError();
+        for (const batch of this.accumulator.drainUnsequenced()) this.failBatch(batch, error, false);
+      }
+      nextDelay = this.maybeSendTransactionalRequest(manager, now);
     }
     for (const batch of this.accumulator.expiredBatches(now)) this.expire(batch);
+    // A transaction being completed sends what it has without waiting for linger.ms (`beginFlush`).
+    this.accumulator.transactionCompleting = manager !== null && manager.isCompleting;
     const ready = this.accumulator.ready(this.leaderFor, now);
     if (ready.unknownLeaders) this.metadata.requestUpdate();
     else this.metadata.maybeRefresh();
-    let nextDelay = Math.min(ready.nextReadyCheckDelayMs, this.accumulator.nextExpiryDelayMs(now));
-    if (idempotence === null || idempotence.state === IdempotenceState.ready) {
+    nextDelay = Math.min(nextDelay, ready.nextReadyCheckDelayMs, this.accumulator.nextExpiryDelayMs(now));
+    if (manager === null || manager.hasProducerId) {
       for (const nodeId of ready.readyNodes) {
         const connection = this.pool.ready(nodeId);
         if (connection === null) {
@@ -128,7 +144,7 @@ export class Sender {
           continue;
         }
         while ((this.inflightRequests.get(nodeId) ?? 0) < this.config.maxInFlight) {
-          const batches = this.accumulator.drain(nodeId, this.leaderFor, idempotence, now);
+          const batches = this.accumulator.drain(nodeId, this.leaderFor, manager, now);
           if (batches.length === 0) break;
           this.sendProduceRequest(nodeId, connection, batches, now);
         }
@@ -137,61 +153,105 @@ export class Sender {
     this.scheduleIn(nextDelay);
   }
 
-  /** InitProducerId with a null transactional id (SEMANTICS §2.7), retried with backoff until it works. */
-  private initProducerId(): void {
-    const idempotence = this.idempotence;
-    if (idempotence === null || this.initInFlight) return;
-    this.initInFlight = true;
-    if (idempotence.state === IdempotenceState.uninitialized) idempotence.transitionTo(IdempotenceState.initializing);
-    void (async () => {
-      let attempt = 0;
-      for (;;) {
-        if (this.stopped) return;
-        try {
-          const connection = this.pool.leastLoaded() ?? (await this.pool.any());
-          const version = connection.versionFor(ApiKey.InitProducerId, 0, 5);
-          if (version === null) {
-            idempotence.transitionToFatal(new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: 'the broker does not serve InitProducerId; idempotence needs it (set idempotent: false to produce without it)' }));
-            return;
-          }
-          const response = await connection.send(ApiKey.InitProducerId, version, {
-            transactionalId: null,
-            transactionTimeoutMs: INT32_MAX,
-            producerId: -1n,
-            producerEpoch: -1,
-          });
-          if (response.errorCode === ErrorCode.NONE) {
-            idempotence.setProducerIdAndEpoch(response.producerId, response.producerEpoch);
-            return;
-          }
-          if (!isRetriable(response.errorCode)) {
-            idempotence.transitionToFatal(
-              new KafkaClientError({ code: response.errorCode, kind: ErrorKind.fatal, message: `InitProducerId failed with ${errorName(response.errorCode)}: ${describeAction(response.errorCode)}` }),
-            );
-            return;
-          }
-        } catch (error) {
-          if (!(error instanceof ConnectionError)) {
-            idempotence.transitionToFatal(new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.fatal, message: `InitProducerId failed: ${(error as Error).message}`, cause: error }));
-            return;
-          }
-        }
-        attempt++;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(this.config.retryBackoffMaxMs, this.config.retryBackoffMs * 2 ** Math.min(attempt, 10))));
-      }
-    })().finally(() => {
-      this.initInFlight = false;
+  private transactionAbortedError(): KafkaClientError {
+    return new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.abortable, message: 'the transaction was aborted before this record was sent (TransactionAbortedException); send it again in a new transaction' });
+  }
+
+  /** True while any batch is queued or in flight (`RecordAccumulator.hasIncomplete`). */
+  hasIncompleteBatches: () => boolean = () => this.accumulator.hasQueued;
+
+  /**
+   * `Sender.maybeSendAndPollTransactionalRequest`: sends the next coordinator request, if none is in flight and
+   * its backoff has passed. Returns the delay until the queue should be looked at again.
+   */
+  private maybeSendTransactionalRequest(manager: TransactionManager, now: number): number {
+    if (this.txnRequestInFlight) return Infinity;
+    if (now < this.txnRetryAt) return this.txnRetryAt - now;
+    const request = manager.nextRequest(this.hasIncompleteBatches());
+    if (request === null) return Infinity;
+    this.txnRequestInFlight = true;
+    void this.sendTransactionalRequest(manager, request).finally(() => {
+      this.txnRequestInFlight = false;
       this.wakeup();
     });
+    return Infinity;
+  }
+
+  private async sendTransactionalRequest(manager: TransactionManager, request: TxnRequest): Promise<void> {
+    let outcome: { action: string; backoffMs?: number };
+    try {
+      if (this.stopped) return;
+      const connection = request.coordinator === null ? (this.pool.leastLoaded() ?? (await this.pool.any())) : await this.coordinatorConnection(manager, request.coordinator);
+      if (connection === null) {
+        outcome = { action: 'retry', backoffMs: this.config.retryBackoffMs };
+      } else {
+        request.attempts++;
+        outcome = await this.withTimeout(connection, request.send(connection));
+      }
+    } catch (error) {
+      if (error instanceof KafkaClientError && error.kind === ErrorKind.abortable) {
+        request.result.fail(error);
+        manager.transitionToAbortableError(error);
+        return;
+      }
+      if (!(error instanceof ConnectionError)) {
+        const failure = error instanceof KafkaClientError ? error : new KafkaClientError({ code: ErrorCode.UNKNOWN_SERVER_ERROR, kind: ErrorKind.fatal, message: `${request.kind} failed: ${(error as Error).message}`, cause: error });
+        request.result.fail(failure);
+        manager.transitionToFatal(failure);
+        return;
+      }
+      // Disconnected: the coordinator may have moved (`NetworkClient` disconnect -> lookup again).
+      outcome = { action: 'lookup-coordinator' };
+    }
+    if (this.stopped) return;
+    if (outcome.action === 'done') return;
+    if (outcome.action === 'lookup-coordinator' && request.coordinator !== null) this.coordinators.delete(coordinatorCacheKey(request.coordinator));
+    const backoff = outcome.backoffMs ?? Math.min(this.config.retryBackoffMaxMs, this.config.retryBackoffMs * 2 ** Math.min(request.attempts, 10));
+    this.txnRetryAt = Date.now() + backoff;
+    manager.enqueue(request);
+    this.scheduleIn(backoff);
+  }
+
+  /** request.timeout.ms for a coordinator request: no answer in time drops the connection (retriable). */
+  private withTimeout<T>(connection: BrokerConnection, pending: Promise<T>): Promise<T> {
+    const timer = setTimeout(() => connection.close(), this.config.requestTimeoutMs + 1000);
+    return pending.finally(() => clearTimeout(timer));
+  }
+
+  /** The coordinator's connection, after FindCoordinator when it is not known (`FindCoordinatorHandler`). */
+  private async coordinatorConnection(manager: TransactionManager, coordinator: CoordinatorKey): Promise<BrokerConnection | null> {
+    const cacheKey = coordinatorCacheKey(coordinator);
+    const known = this.coordinators.get(cacheKey);
+    if (known !== undefined) return this.pool.connect(known);
+    const connection = this.pool.leastLoaded() ?? (await this.pool.any());
+    const version = connection.versionFor(ApiKey.FindCoordinator, coordinator.keyType === CoordinatorType.group ? 0 : 1, 6);
+    if (version === null) throw new Error('the broker does not serve FindCoordinator');
+    const response = await this.withTimeout(
+      connection,
+      connection.send(ApiKey.FindCoordinator, version, { key: version < 4 ? coordinator.key : '', keyType: coordinator.keyType, coordinatorKeys: version >= 4 ? [coordinator.key] : [] }),
+    );
+    const answer = version >= 4 ? response.coordinators[0] : response;
+    if (answer === undefined) return null;
+    if (answer.errorCode !== ErrorCode.NONE) {
+      const policy = txnPolicyFor(TxnRequestKind.findCoordinator, answer.errorCode);
+      if (policy.action === TxnAction.retry || policy.action === TxnAction.lookupCoordinator) return null;
+      const kind = policy.action === TxnAction.abortable ? ErrorKind.abortable : ErrorKind.fatal;
+      throw manager.errorFor(`FindCoordinator(${coordinator.key})`, answer.errorCode, kind, adviceFor(policy.action));
+    }
+    this.pool.updateNodes([{ nodeId: answer.nodeId, host: answer.host, port: answer.port }]);
+    this.coordinators.set(cacheKey, answer.nodeId);
+    return this.pool.connect(answer.nodeId);
   }
 
   private sendProduceRequest(nodeId: number, connection: BrokerConnection, batches: ProducerBatch[], now: number): void {
-    const version = connection.versionFor(ApiKey.Produce, 3, 11);
+    // Produce v12 with transaction version 2: the leader adds the partition to the transaction (KIP-890 part 2).
+    const version = connection.versionFor(ApiKey.Produce, 3, this.idempotence?.transactionVersion2 === true ? 12 : 11);
     if (version === null) {
       this.fatal(new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: 'the broker serves no Produce version in 3..11 (record batch v2 is required)' }));
       for (const batch of batches) this.failBatch(batch, this.idempotence?.fatalError as KafkaClientError, false);
       return;
     }
+    const transactionalId = this.idempotence?.transactionalId ?? null;
     const attempts: Attempt[] = [];
     const byTopic = new Map<string, { index: number; records: Buffer }[]>();
     for (const batch of batches) {
@@ -203,7 +263,7 @@ export class Sender {
       if (batch.attempts === 0) this.metrics.recordBatchDrained(encoded.length, batch.recordCount, now - batch.createdMs);
     }
     const request = {
-      transactionalId: null,
+      transactionalId,
       acks: this.config.acks,
       timeoutMs: this.config.requestTimeoutMs,
       topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
@@ -303,6 +363,12 @@ export class Sender {
           this.retry(batch, now);
           return;
         }
+        // KIP-588: a transactional producer's stale epoch on a partition (e.g. after a transaction timeout) is
+        // abortable; the coordinator answers PRODUCER_FENCED if it really was fenced.
+        if (code === ErrorCode.INVALID_PRODUCER_EPOCH && this.idempotence?.isTransactional === true) {
+          this.failBatch(batch, this.errorFor(code, message, batch, ErrorKind.abortable), false);
+          return;
+        }
         this.fatal(this.errorFor(code, message, batch, ErrorKind.fatal));
         return;
       default:
@@ -367,7 +433,7 @@ export class Sender {
 
   private failBatch(batch: ProducerBatch, error: KafkaClientError, adjustSequenceNumbers: boolean): void {
     if (batch.done) return;
-    this.idempotence?.handleFailedBatch(topicPartitionKey(batch.topic, batch.partition), batch, adjustSequenceNumbers);
+    this.idempotence?.handleFailedBatch(topicPartitionKey(batch.topic, batch.partition), batch, adjustSequenceNumbers, error);
     this.metrics.recordErrors += batch.recordCount;
     batch.fail(error);
     this.accumulator.release(batch.reservedBytes);
@@ -391,7 +457,8 @@ export class Sender {
 
   private errorFor(code: number, message: string | null, batch: ProducerBatch, kind: ErrorKind): KafkaClientError {
     const detail = message !== null && message.length > 0 ? ` (${message})` : '';
-    return new KafkaClientError({ code, kind, message: `producing to ${batch.topic}-${batch.partition} failed with ${errorName(code)}${detail}: ${describeAction(code)}` });
+    const action = kind === ErrorKind.abortable && this.idempotence?.isTransactional === true ? 'the transaction cannot commit; call abortTransaction() and run it again' : describeAction(code);
+    return new KafkaClientError({ code, kind, message: `producing to ${batch.topic}-${batch.partition} failed with ${errorName(code)}${detail}: ${action}` });
   }
 
   private fatal(error: KafkaClientError): void {
@@ -417,4 +484,8 @@ export class Sender {
   abortAll(error: KafkaClientError): void {
     this.failEverything(error);
   }
+}
+
+function coordinatorCacheKey(coordinator: CoordinatorKey): string {
+  return `${coordinator.keyType}\u0000${coordinator.key}`;
 }

@@ -52,7 +52,7 @@ describe('registry', () => {
     assert.equal(ApiKey.ApiVersions, 18);
     assert.equal(ApiKey.InitProducerId, 22);
     assert.equal(ApiKey.EndTxn, 26);
-    assert.equal(apiByKey[ApiKey.Produce].maxVersion, 11);
+    assert.equal(apiByKey[ApiKey.Produce].maxVersion, 12);
     assert.equal(apiByKey[ApiKey.Produce].flexibleMinVersion, 9);
     assert.deepEqual(apiByKey[ApiKey.Produce].deprecatedVersions, { min: 0, max: 6 });
     assert.equal(apiByKey[ApiKey.ConsumerGroupHeartbeat].latestVersionUnstable, true);
@@ -231,7 +231,7 @@ describe('malformed input', () => {
   });
 
   it('unknown versions are refused both ways', () => {
-    assert.throws(() => decodeProduceRequest(new Reader(Buffer.alloc(64)), 12), UnsupportedVersionError);
+    assert.throws(() => decodeProduceRequest(new Reader(Buffer.alloc(64)), 13), UnsupportedVersionError);
     assert.throws(() => encode(encodeProduceRequest, defaultProduceRequest(), -1), UnsupportedVersionError);
   });
 });

@@ -5,6 +5,8 @@ export * from './record-batch-error.ts';
 export * from './record-batch-encoder.ts';
 export * from './record-batch-decoder.ts';
 export * from './validate-batch-for-append.ts';
+export * from './prepare-batch-for-append.ts';
+export { walkRecords, type RecordsSummary, type WalkedBatch } from './record-walk.ts';
 export * from './control-record.ts';
 export * from './compression/compression-codec.ts';
 export * from './compression/codec-registry.ts';

@@ -99,56 +99,68 @@ function recordsSizeBound(records: readonly RecordInput[]): number {
   return size;
 }
 
-// Timestamp deltas almost always fit an int32, and for those the zigzag-32 bytes equal the zigzag-64 bytes,
-// so they are written as numbers; only the rare large delta takes the bigint varlong path.
 function writeRecords(writer: Writer, records: readonly RecordInput[], baseTimestamp: bigint): void {
   for (let offsetDelta = 0; offsetDelta < records.length; offsetDelta++) {
     const record = records[offsetDelta];
-    const key = record.key;
-    const value = record.value;
-    const headers = record.headers;
-    const timestampDelta = record.timestamp - baseTimestamp;
-    // Number() of a huge delta loses precision, but then it is outside the int32 range and takes the bigint path.
-    const smallDelta = Number(timestampDelta);
-    const isSmall = smallDelta >= INT32_MIN && smallDelta <= INT32_MAX;
-    let bodySize =
-      1 +
-      (isSmall ? sizeOfVarint(smallDelta) : sizeOfVarlong(timestampDelta)) +
-      sizeOfVarint(offsetDelta) +
-      (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
-      (value === null ? 1 : sizeOfVarint(value.length) + value.length);
-    const headerCount = headers?.length ?? 0;
-    bodySize += sizeOfVarint(headerCount);
-    if (headers !== undefined) {
-      for (let i = 0; i < headerCount; i++) {
-        const header: RecordHeader = headers[i];
-        const keyBytes = headerKeyBytes(header.key);
-        const headerValue = header.value;
-        bodySize +=
-          sizeOfVarint(keyBytes.length) +
-          keyBytes.length +
-          (headerValue === null ? 1 : sizeOfVarint(headerValue.length) + headerValue.length);
-      }
+    writeRecord(writer, offsetDelta, record.timestamp - baseTimestamp, record.key, record.value, record.headers);
+  }
+}
+
+/**
+ * Writes one record (`DefaultRecord.writeTo`) at the writer's end: the record section of a batch is these, back to
+ * back. Exported for builders that add records one at a time (the client's `ProducerBatch`). Allocates nothing
+ * for a record whose header keys were seen before.
+ */
+export function writeRecord(
+  writer: Writer,
+  offsetDelta: number,
+  timestampDelta: bigint,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: readonly RecordHeader[] | undefined,
+): void {
+  // Timestamp deltas almost always fit an int32, and for those the zigzag-32 bytes equal the zigzag-64 bytes,
+  // so they are written as numbers; only the rare large delta takes the bigint varlong path. Number() of a huge
+  // delta loses precision, but then it is outside the int32 range and takes the bigint path.
+  const smallDelta = Number(timestampDelta);
+  const isSmall = smallDelta >= INT32_MIN && smallDelta <= INT32_MAX;
+  let bodySize =
+    1 +
+    (isSmall ? sizeOfVarint(smallDelta) : sizeOfVarlong(timestampDelta)) +
+    sizeOfVarint(offsetDelta) +
+    (key === null ? 1 : sizeOfVarint(key.length) + key.length) +
+    (value === null ? 1 : sizeOfVarint(value.length) + value.length);
+  const headerCount = headers?.length ?? 0;
+  bodySize += sizeOfVarint(headerCount);
+  if (headers !== undefined) {
+    for (let i = 0; i < headerCount; i++) {
+      const header: RecordHeader = headers[i];
+      const keyBytes = headerKeyBytes(header.key);
+      const headerValue = header.value;
+      bodySize +=
+        sizeOfVarint(keyBytes.length) +
+        keyBytes.length +
+        (headerValue === null ? 1 : sizeOfVarint(headerValue.length) + headerValue.length);
     }
-    writer.varint(bodySize);
-    writer.int8(0); // record attributes: unused
-    if (isSmall) writer.varint(smallDelta);
-    else writer.varlong(timestampDelta);
-    writer.varint(offsetDelta);
-    if (key === null) writer.varint(-1);
-    else writer.varint(key.length).raw(key);
-    if (value === null) writer.varint(-1);
-    else writer.varint(value.length).raw(value);
-    writer.varint(headerCount);
-    if (headers !== undefined) {
-      for (let i = 0; i < headerCount; i++) {
-        // Same bytes as sized above: the cache hands back the encoding (re-encoding if it was just cleared).
-        const keyBytes = headerKeyBytes(headers[i].key);
-        writer.varint(keyBytes.length).raw(keyBytes);
-        const headerValue = headers[i].value;
-        if (headerValue === null) writer.varint(-1);
-        else writer.varint(headerValue.length).raw(headerValue);
-      }
+  }
+  writer.varint(bodySize);
+  writer.int8(0); // record attributes: unused
+  if (isSmall) writer.varint(smallDelta);
+  else writer.varlong(timestampDelta);
+  writer.varint(offsetDelta);
+  if (key === null) writer.varint(-1);
+  else writer.varint(key.length).raw(key);
+  if (value === null) writer.varint(-1);
+  else writer.varint(value.length).raw(value);
+  writer.varint(headerCount);
+  if (headers !== undefined) {
+    for (let i = 0; i < headerCount; i++) {
+      // Same bytes as sized above: the cache hands back the encoding (re-encoding if it was just cleared).
+      const keyBytes = headerKeyBytes(headers[i].key);
+      writer.varint(keyBytes.length).raw(keyBytes);
+      const headerValue = headers[i].value;
+      if (headerValue === null) writer.varint(-1);
+      else writer.varint(headerValue.length).raw(headerValue);
     }
   }
 }

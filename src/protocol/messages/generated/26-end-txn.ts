@@ -16,7 +16,7 @@ export const endTxnApi: ApiDescriptor<EndTxnRequest, EndTxnResponse, 26> = {
   maxVersion: 5,
   flexibleMinVersion: 3,
   deprecatedVersions: null,
-  latestVersionUnstable: true,
+  latestVersionUnstable: false,
   listeners: ['zkBroker', 'broker'],
   requestHeaderVersion(version: number): number {
     return version >= 3 ? 2 : 1;

@@ -20,6 +20,7 @@ const noneCodec: CompressionCodec = {
   },
   compressAsync: async (data) => asBuffer(data),
   decompressAsync: async (data) => asBuffer(data),
+  ensureAvailable() {},
 };
 
 const codecs: readonly CompressionCodec[] = [noneCodec, gzipCodec, snappyCodec, lz4Codec, zstdCodec];

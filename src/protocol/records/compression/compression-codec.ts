@@ -13,6 +13,11 @@ export interface CompressionCodec {
   /** Throws a CORRUPT_MESSAGE `RecordBatchError` on a bad stream or when the output would exceed `maxOutputBytes`. */
   decompress(data: Uint8Array, maxOutputBytes?: number): Buffer;
   compressAsync(data: Uint8Array): Promise<Buffer>;
+  /**
+   * Loads the codec's package now (codecs load on first use); throws the UNSUPPORTED_COMPRESSION_TYPE
+   * `RecordBatchError` that any use would throw when it cannot be loaded. For a client to fail at set-up.
+   */
+  ensureAvailable(): void;
   decompressAsync(data: Uint8Array, maxOutputBytes?: number): Promise<Buffer>;
 }
 

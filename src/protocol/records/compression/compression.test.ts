@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import snappy from 'snappy';
 import { compressFrameSync } from 'lz4-napi';
-import { CompressStream } from 'zstd-napi';
+import { Encoder as ZstdStreamEncoder } from '@toondepauw/node-zstd';
 import fc from 'fast-check';
 import { ErrorCode } from '../../errors/error-table.ts';
 import { CompressionType } from '../batch-header.ts';
@@ -42,6 +41,7 @@ test('registry: ids and names match Kafka CompressionType, unknown ids are UNSUP
   assert.deepEqual([0, 1, 2, 3, 4].map((id) => codecFor(id).name), ['none', 'gzip', 'snappy', 'lz4', 'zstd']);
   assert.equal(codecByName('zstd')?.id, CompressionType.zstd);
   assert.equal(isKnownCompressionType(5), false);
+  for (const id of [0, 1, 2, 3, 4]) codecFor(id).ensureAvailable();
   assert.throws(() => codecFor(5), (e: unknown) => e instanceof RecordBatchError && e.code === ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
 });
 
@@ -169,14 +169,73 @@ test('lz4: a wrong header checksum or a bad block size is CORRUPT_MESSAGE', () =
   corrupt(() => lz4Codec.decompress(oversized), /exceeds/);
 });
 
+/** zstd frame header descriptor: bit 5 single-segment, bits 6-7 the content-size field's size (0: none). */
+function hasContentSize(frame: Buffer): boolean {
+  assert.equal(frame.readUInt32LE(0), 0xfd2fb528, 'zstd magic');
+  const descriptor = frame[4];
+  return (descriptor & 0xc0) !== 0 || (descriptor & 0x20) !== 0;
+}
+
+/**
+ * A zstd frame with no content size, made of raw (stored) blocks of at most 128 KiB: the shape of a streamed
+ * frame whose output ends exactly on a block boundary.
+ */
+function rawBlockFrame(data: Buffer): Buffer {
+  const BLOCK = 128 * 1024;
+  // Magic; descriptor 0 (no content size, not single-segment, no checksum, no dictionary); window 2^17.
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])];
+  for (let at = 0; at < data.length; at += BLOCK) {
+    const block = data.subarray(at, at + BLOCK);
+    const last = at + BLOCK >= data.length ? 1 : 0;
+    const header = (block.length << 3) | last; // block type 0: raw
+    parts.push(Buffer.from([header & 0xff, (header >> 8) & 0xff, (header >> 16) & 0xff]), block);
+  }
+  return Buffer.concat(parts);
+}
+
 test('zstd: a frame without a content size streams under the same cap', async () => {
   const data = jsonish(500_000);
-  const chunks: Buffer[] = [];
-  for await (const chunk of Readable.from([data.subarray(0, 250_000), data.subarray(250_000)]).pipe(new CompressStream())) {
-    chunks.push(chunk as Buffer);
-  }
-  const streamed = Buffer.concat(chunks);
+  const streamed = new ZstdStreamEncoder(3).encodeSync(data);
+  assert.equal(hasContentSize(streamed), false, 'the streaming encoder writes no content size');
   assert.ok(zstdCodec.decompress(streamed).equals(data));
+  assert.ok((await zstdCodec.decompressAsync(streamed)).equals(data));
   corrupt(() => zstdCodec.decompress(streamed, 100_000), /beyond/);
   corrupt(() => zstdCodec.decompress(streamed.subarray(0, streamed.length - 5)));
+});
+
+test('zstd: a frame without a content size whose output is an exact multiple of 128 KiB decodes', () => {
+  for (const size of [128 * 1024, 256 * 1024, 1024 * 1024]) {
+    const data = jsonish(size);
+    const raw = rawBlockFrame(data);
+    assert.equal(hasContentSize(raw), false);
+    assert.ok(zstdCodec.decompress(raw).equals(data), `raw blocks, ${size} bytes`);
+    assert.equal(zstdCodec.decompress(raw, size).length, size, 'a cap of exactly the output size is enough');
+    corrupt(() => zstdCodec.decompress(raw, size - 1), /beyond/);
+    const streamed = new ZstdStreamEncoder(3).encodeSync(data);
+    assert.equal(hasContentSize(streamed), false);
+    assert.ok(zstdCodec.decompress(streamed).equals(data), `streamed, ${size} bytes`);
+    // Cut inside the last block: truncated, never silently short.
+    corrupt(() => zstdCodec.decompress(raw.subarray(0, raw.length - 1)));
+  }
+});
+
+test('zstd: a tiny frame declaring a huge window or content size is refused before anything is allocated', () => {
+  // Descriptor 0 (window descriptor follows), window descriptor 0xF8: 2^41 bytes; one empty last raw block.
+  const hugeWindow = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8, 0x01, 0x00, 0x00]);
+  corrupt(() => zstdCodec.decompress(hugeWindow), /window|invalid/);
+  // 2^30 window (0xA0): beyond libzstd's default 2^27 limit.
+  corrupt(() => zstdCodec.decompress(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xa0, 0x01, 0x00, 0x00])), /window|invalid|memory/i);
+  // Single segment with a 4-byte content size of 1 GiB.
+  const hugeContent = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0x00, 0x00, 0x00, 0x40, 0x01, 0x00, 0x00]);
+  corrupt(() => zstdCodec.decompress(hugeContent, 1024 * 1024), /declares|beyond|invalid/);
+});
+
+test('zstd: a frame cut at a block boundary or followed by stray bytes is CORRUPT_MESSAGE, on every runtime', () => {
+  const data = jsonish(300 * 1024);
+  const raw = rawBlockFrame(data);
+  // Cut right after the first 128 KiB block: every remaining byte is missing, but what is there decodes cleanly
+  // (Node 22's zstdDecompressSync returns such partial output without an error).
+  corrupt(() => zstdCodec.decompress(raw.subarray(0, 6 + 3 + 128 * 1024)), /truncated/);
+  corrupt(() => zstdCodec.decompress(Buffer.concat([zstdCodec.compress(data), Buffer.from([1, 2, 3])])));
+  assert.ok(zstdCodec.decompress(Buffer.concat([zstdCodec.compress(data.subarray(0, 1000)), zstdCodec.compress(data.subarray(1000))])).equals(data), 'concatenated frames');
 });

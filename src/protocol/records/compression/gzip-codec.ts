@@ -20,6 +20,7 @@ function failure(error: unknown, maxOutputBytes: number): Error {
 export const gzipCodec: CompressionCodec = {
   name: 'gzip',
   id: CompressionType.gzip,
+  ensureAvailable() {},
   compress(data) {
     return gzipSync(data, { level: constants.Z_DEFAULT_COMPRESSION });
   },

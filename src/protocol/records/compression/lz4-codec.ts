@@ -7,10 +7,13 @@
 // own frame writer picks block sizes up to 4 MiB by input size, so we frame the blocks ourselves and only use
 // its raw block compressor. Reading uses lz4-napi's frame decoder (any conforming frame, e.g. librdkafka's),
 // after walking the frame ourselves so that one whose blocks could expand past the cap is refused first.
-import { compress as compressBlockAsync, compressSync as compressBlock, decompressFrame, decompressFrameSync } from 'lz4-napi';
+import type * as Lz4 from 'lz4-napi';
 import { corruptMessage } from '../record-batch-error.ts';
 import { CompressionType } from '../batch-header.ts';
 import { asBuffer, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec } from './compression-codec.ts';
+import { lazyPackage } from './lazy-package.ts';
+
+const lz4 = lazyPackage<typeof Lz4>('lz4', 'lz4-napi');
 
 export const LZ4_FRAME_MAGIC = 0x184d2204;
 const FLG_VERSION_MASK = 0xc0;
@@ -122,28 +125,31 @@ function frame(chunks: Buffer[], compressedBlocks: Buffer[]): Buffer {
 export const lz4Codec: CompressionCodec = {
   name: 'lz4',
   id: CompressionType.lz4,
+  ensureAvailable() {
+    lz4();
+  },
   compress(data) {
     const chunks = chunksOf(asBuffer(data));
-    return frame(chunks, chunks.map((chunk) => compressBlock(chunk)));
+    return frame(chunks, chunks.map((chunk) => lz4().compressSync(chunk)));
   },
   decompress(data, maxOutputBytes = DEFAULT_MAX_DECOMPRESSED_BYTES) {
     const buf = asBuffer(data);
     try {
       checkBound(buf, maxOutputBytes);
-      return decompressFrameSync(buf);
+      return lz4().decompressFrameSync(buf);
     } catch (error) {
       throw decodeFailure(error);
     }
   },
   async compressAsync(data) {
     const chunks = chunksOf(asBuffer(data));
-    return frame(chunks, await Promise.all(chunks.map((chunk) => compressBlockAsync(chunk))));
+    return frame(chunks, await Promise.all(chunks.map((chunk) => lz4().compress(chunk))));
   },
   async decompressAsync(data, maxOutputBytes = DEFAULT_MAX_DECOMPRESSED_BYTES) {
     const buf = asBuffer(data);
     try {
       checkBound(buf, maxOutputBytes);
-      return await decompressFrame(buf);
+      return await lz4().decompressFrame(buf);
     } catch (error) {
       throw decodeFailure(error);
     }

@@ -3,10 +3,13 @@
 //   chunks  : int32 compressed length, then one raw snappy block (Kafka's default block is 32 KiB of input)
 // On read we also accept a bare raw snappy block without the xerial header (what xerial's
 // `SnappyInputStream` falls back to, and what some non-Java clients send), and concatenated xerial streams.
-import snappy from 'snappy';
+import type * as Snappy from 'snappy';
 import { corruptMessage } from '../record-batch-error.ts';
 import { CompressionType } from '../batch-header.ts';
 import { asBuffer, DEFAULT_MAX_DECOMPRESSED_BYTES, type CompressionCodec } from './compression-codec.ts';
+import { lazyPackage } from './lazy-package.ts';
+
+const snappy = lazyPackage<typeof Snappy>('snappy', 'snappy');
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_SIZE = 16;
@@ -100,24 +103,27 @@ function decodeFailure(error: unknown): Error {
 export const snappyCodec: CompressionCodec = {
   name: 'snappy',
   id: CompressionType.snappy,
+  ensureAvailable() {
+    snappy();
+  },
   compress(data) {
-    return frame(chunksOf(asBuffer(data)).map((chunk) => snappy.compressSync(chunk)));
+    return frame(chunksOf(asBuffer(data)).map((chunk) => snappy().compressSync(chunk)));
   },
   decompress(data, maxOutputBytes = DEFAULT_MAX_DECOMPRESSED_BYTES) {
     try {
-      const parts = blocksOf(asBuffer(data), maxOutputBytes).map((block) => snappy.uncompressSync(block) as Buffer);
+      const parts = blocksOf(asBuffer(data), maxOutputBytes).map((block) => snappy().uncompressSync(block) as Buffer);
       return join(parts);
     } catch (error) {
       throw decodeFailure(error);
     }
   },
   async compressAsync(data) {
-    return frame(await Promise.all(chunksOf(asBuffer(data)).map((chunk) => snappy.compress(chunk))));
+    return frame(await Promise.all(chunksOf(asBuffer(data)).map((chunk) => snappy().compress(chunk))));
   },
   async decompressAsync(data, maxOutputBytes = DEFAULT_MAX_DECOMPRESSED_BYTES) {
     try {
       const blocks = blocksOf(asBuffer(data), maxOutputBytes);
-      return join((await Promise.all(blocks.map((block) => snappy.uncompress(block)))) as Buffer[]);
+      return join((await Promise.all(blocks.map((block) => snappy().uncompress(block)))) as Buffer[]);
     } catch (error) {
       throw decodeFailure(error);
     }

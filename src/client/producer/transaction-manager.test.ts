@@ -2,7 +2,7 @@
 // (`SenderTest`, `TransactionManagerTest`, `RecordAccumulatorTest` in apache/kafka clients).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { IdempotenceState, IdempotentProducerState, topicPartitionKey } from './idempotent-producer-state.ts';
+import { TransactionManager, TransactionState, topicPartitionKey } from './transaction-manager.ts';
 import { ProducerBatch, type RecordSink } from './producer-batch.ts';
 import { ProduceAction, producePolicyFor } from '../policy/produce-policy.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
@@ -17,14 +17,14 @@ function batchOf(records: number): ProducerBatch {
   return batch;
 }
 
-function ready(): IdempotentProducerState {
-  const state = new IdempotentProducerState();
-  state.transitionTo(IdempotenceState.initializing);
+function ready(): TransactionManager {
+  const state = new TransactionManager();
+  state.transitionTo(TransactionState.initializing);
   state.setProducerIdAndEpoch(1000n, 0);
   return state;
 }
 
-function drain(state: IdempotentProducerState, batch: ProducerBatch): ProducerBatch {
+function drain(state: TransactionManager, batch: ProducerBatch): ProducerBatch {
   assert.equal(state.canDrain(tp, batch), true);
   state.assignSequence(tp, batch);
   batch.encoded();
@@ -146,14 +146,14 @@ describe('idempotent producer state machine', () => {
   });
 
   it('testIdempotentProducerResetsAtMaxEpoch: a bump past 32767 takes a fresh producer id', () => {
-    const state = new IdempotentProducerState();
-    state.transitionTo(IdempotenceState.initializing);
+    const state = new TransactionManager();
+    state.transitionTo(TransactionState.initializing);
     state.setProducerIdAndEpoch(7n, 32767);
     const batch = drain(state, batchOf(1));
     state.requestEpochBumpForPartition(tp);
     assert.equal(state.bumpIdempotentEpochAndResetIdIfNeeded(), true, 'InitProducerId needed');
-    assert.equal(state.state, IdempotenceState.uninitialized);
-    state.transitionTo(IdempotenceState.initializing);
+    assert.equal(state.state, TransactionState.uninitialized);
+    state.transitionTo(TransactionState.initializing);
     state.setProducerIdAndEpoch(8n, 0);
     assert.equal(batch.producerId, 8n);
     assert.equal(batch.baseSequence, 0);
@@ -167,8 +167,8 @@ describe('idempotent producer state machine', () => {
   });
 
   it('rejects invalid transitions', () => {
-    const state = new IdempotentProducerState();
-    assert.throws(() => state.transitionTo(IdempotenceState.ready), /invalid idempotent producer transition/);
+    const state = new TransactionManager();
+    assert.throws(() => state.transitionTo(TransactionState.ready), /invalid transaction manager transition/);
   });
 });
 

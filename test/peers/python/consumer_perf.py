@@ -1,0 +1,53 @@
+"""Consumer throughput on librdkafka (confluent-kafka-python), for bench/consumer.bench.ts.
+
+  consumer_perf.py --bootstrap H:P --topic T --records N
+
+Reads T from the beginning (a fresh group, read_uncommitted, no commits) until N records arrived, with
+consume() in batches of 1000. Timed from the first record to the last, like the other clients in the bench.
+Prints exactly one JSON line {"records", "bytes", "seconds"}.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from confluent_kafka import Consumer
+
+
+def main(argv):
+    p = argparse.ArgumentParser()
+    p.add_argument("--bootstrap", required=True)
+    p.add_argument("--topic", required=True)
+    p.add_argument("--records", required=True, type=int)
+    args = p.parse_args(argv)
+    consumer = Consumer({
+        "bootstrap.servers": args.bootstrap,
+        "group.id": "bench-librdkafka-%d" % os.getpid(),
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "isolation.level": "read_uncommitted",
+    })
+    consumer.subscribe([args.topic])
+    count = 0
+    total = 0
+    first = None
+    deadline = time.monotonic() + 300
+    while count < args.records and time.monotonic() < deadline:
+        for message in consumer.consume(num_messages=1000, timeout=1.0):
+            if message.error():
+                continue
+            if first is None:
+                first = time.perf_counter()
+            value = message.value()
+            total += 0 if value is None else len(value)
+            count += 1
+    seconds = time.perf_counter() - (first or time.perf_counter())
+    consumer.close()
+    print(json.dumps({"records": count, "bytes": total, "seconds": seconds}))
+    return 0 if count >= args.records else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
