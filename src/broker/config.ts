@@ -24,6 +24,23 @@ export interface BrokerConfig {
   socketRequestMaxBytes: number;
   /** `message.max.bytes` / topic `max.message.bytes`: largest record batch accepted. */
   messageMaxBytes: number;
+  /** `fetch.max.bytes`: the largest Fetch answer, whatever the request asks for (KIP-541; Kafka: 55 MiB). */
+  fetchMaxBytes: number;
+  /**
+   * `queued.max.request.bytes`: a bound, over every connection, on request bytes read but not yet answered plus
+   * answer bytes not yet handed to the kernel. Past it the broker stops reading from every socket until it drops
+   * (Kafka's `SocketServer` memory pool counts requests only and defaults to -1, unbounded; seqlog counts both
+   * and bounds them). -1 means unbounded.
+   */
+  queuedMaxRequestBytes: number;
+  /** `connections.max.idle.ms`: a connection with no bytes in or out for this long is closed (Kafka: 10 min). */
+  connectionsMaxIdleMs: number;
+  /**
+   * `socket.request.receive.timeout.ms` (seqlog's own; Kafka has none): how long a request frame may take from its
+   * first byte to its last. A client that announces a large frame and stops sending is closed after this, so a
+   * half-sent frame cannot hold memory until the idle timeout.
+   */
+  socketRequestReceiveTimeoutMs: number;
   /** `log.segment.bytes` */
   logSegmentBytes: number;
   /** `log.roll.ms` */
@@ -55,6 +72,16 @@ export interface BrokerConfig {
   /** `group.min.session.timeout.ms` / `group.max.session.timeout.ms` */
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
+  /** `group.consumer.session.timeout.ms`: KIP-848 consumer group members' session timeout (Kafka: 45000). */
+  groupConsumerSessionTimeoutMs: number;
+  /** `group.consumer.heartbeat.interval.ms`: the heartbeat interval given to KIP-848 members (Kafka: 5000). */
+  groupConsumerHeartbeatIntervalMs: number;
+  /** `group.consumer.max.size` */
+  groupConsumerMaxSize: number;
+  /** `group.consumer.assignors`: `uniform`, `range`; the first is the default (Kafka: uniform,range). */
+  groupConsumerAssignors: readonly string[];
+  /** `group.consumer.assignment.interval.ms`: the least time between two target assignments (Kafka 4.3+: 1000). */
+  groupConsumerAssignmentIntervalMs: number;
   /** `offsets.retention.minutes`, in ms. */
   offsetsRetentionMs: number;
   /**
@@ -86,6 +113,10 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   numPartitions: 1,
   socketRequestMaxBytes: 104857600,
   messageMaxBytes: 1048588,
+  fetchMaxBytes: 57671680,
+  queuedMaxRequestBytes: 268435456,
+  connectionsMaxIdleMs: 600000,
+  socketRequestReceiveTimeoutMs: 60000,
   logSegmentBytes: 1073741824,
   logRollMs: 7 * 24 * 3600 * 1000,
   logRetentionMs: 7 * 24 * 3600 * 1000,
@@ -99,6 +130,11 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupInitialRebalanceDelayMs: 50,
   groupMinSessionTimeoutMs: 6000,
   groupMaxSessionTimeoutMs: 1800000,
+  groupConsumerSessionTimeoutMs: 45000,
+  groupConsumerHeartbeatIntervalMs: 5000,
+  groupConsumerMaxSize: 2147483647,
+  groupConsumerAssignors: ['uniform', 'range'],
+  groupConsumerAssignmentIntervalMs: 1000,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   offsetsTopicNumPartitions: 50,
   transactionMaxTimeoutMs: 900000,
@@ -154,6 +190,10 @@ const kafkaNames: Record<string, Parser> = {
   'num.partitions': int('numPartitions'),
   'socket.request.max.bytes': int('socketRequestMaxBytes'),
   'message.max.bytes': int('messageMaxBytes'),
+  'fetch.max.bytes': int('fetchMaxBytes'),
+  'queued.max.request.bytes': int('queuedMaxRequestBytes'),
+  'connections.max.idle.ms': int('connectionsMaxIdleMs'),
+  'socket.request.receive.timeout.ms': int('socketRequestReceiveTimeoutMs'),
   'log.segment.bytes': int('logSegmentBytes'),
   'log.roll.ms': int('logRollMs'),
   'log.roll.hours': (value, config) => {
@@ -182,6 +222,16 @@ const kafkaNames: Record<string, Parser> = {
   'group.initial.rebalance.delay.ms': int('groupInitialRebalanceDelayMs'),
   'group.min.session.timeout.ms': int('groupMinSessionTimeoutMs'),
   'group.max.session.timeout.ms': int('groupMaxSessionTimeoutMs'),
+  'group.consumer.session.timeout.ms': int('groupConsumerSessionTimeoutMs'),
+  'group.consumer.heartbeat.interval.ms': int('groupConsumerHeartbeatIntervalMs'),
+  'group.consumer.max.size': int('groupConsumerMaxSize'),
+  'group.consumer.assignment.interval.ms': int('groupConsumerAssignmentIntervalMs'),
+  'group.consumer.assignors': (value, config) => {
+    // Kafka also takes class names; the short names are what its server-side assignors are called.
+    const names = value.split(',').map((name) => name.trim().replace(/^org\.apache\.kafka\.coordinator\.group\.assignor\.(\w+)Assignor$/, (_, n: string) => n.toLowerCase()));
+    for (const name of names) if (name !== 'uniform' && name !== 'range') throw new ConfigError(`expected uniform and/or range, got '${name}'`);
+    config.groupConsumerAssignors = names;
+  },
   'offsets.retention.minutes': (value, config) => {
     int('offsetsRetentionMs')(value, config);
     config.offsetsRetentionMs *= 60 * 1000;
