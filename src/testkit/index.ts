@@ -21,3 +21,10 @@ export type { VerifyOptions, VerifyResult, VerifyRunResult, VerifyProgress, Veri
 export { mulberry32 } from './random.ts';
 export { LibrdkafkaProducer, LibrdkafkaDeliveryError, librdkafkaProducerFactory, requireLibrdkafkaPeer } from './librdkafka-producer.ts';
 export type { LibrdkafkaProducerOptions } from './librdkafka-producer.ts';
+export { TransactionalHistory } from './txn-history.ts';
+export type { TxnHistoryEvent, TxnRecordRef, InputRef, OffsetRef, Outcome } from './txn-history.ts';
+export { checkTransactions, TxnAnomalyKind } from './txn-checker.ts';
+export type { TxnAnomaly, TxnCheckOptions, TxnCheckResult, TxnCheckCounts, TxnStatus } from './txn-checker.ts';
+export { verifyTransactions, defaultTransactionalVerifyInputs } from './txn-verify.ts';
+export type { TransactionalVerifyOptions, TransactionalVerifyResult, TransactionalVerifyRun, DeliveryMode } from './txn-verify.ts';
+export { createTopic } from './topics.ts';
