@@ -1,12 +1,14 @@
 // ExactlyOnceProcessor (seqlog/client) against each broker of EOS_TARGETS: a consume-transform-produce process is
 // killed with SIGKILL three times at random points (often with a transaction open) and restarted with the same
 // transactional id; afterwards a read_committed read of the output holds every input record's output exactly
-// once, and the group's committed offsets are at the end of the input.
+// once, and the group's committed offsets are at the end of the input. Two processors sharing a group through
+// rebalances (one joins mid-run, then the first leaves) also produce every output exactly once: no transaction
+// spans a revoke.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Consumer, Producer } from '../../src/client/index.ts';
+import { Consumer, ExactlyOnceProcessor, Producer, type ConsumerRecord } from '../../src/client/index.ts';
 import { createTopic } from '../../src/testkit/topics.ts';
 import { mulberry32, readLog } from '../../src/testkit/index.ts';
 import type { RunningBroker } from './transactions/brokers.ts';
@@ -35,6 +37,27 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function committedOutputs(bootstrap: string, topic: string): Promise<Map<string, number>> {
+  const scan = await readLog({ bootstrap, topic, isolationLevel: 'read_committed' });
+  const seen = new Map<string, number>();
+  for (const records of scan.values()) for (const record of records) seen.set(record.value ?? '', (seen.get(record.value ?? '') ?? 0) + 1);
+  return seen;
+}
+
+async function groupAtEnd(bootstrap: string, groupId: string, topic: string, partitions: number): Promise<void> {
+  const checker = new Consumer({ bootstrap, groupId });
+  try {
+    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic, partition }));
+    const ends = await checker.endOffsets(tps);
+    await waitFor('the group to commit the end of the input', async () => {
+      const committed = await checker.committed(tps);
+      return ends.every((end) => committed.some((c) => c.partition === end.partition && c.offset >= end.offset));
+    });
+  } finally {
+    await checker.close();
   }
 }
 
@@ -104,6 +127,60 @@ for (const { target, pending } of EOS_TARGETS) {
       const everything = await readLog({ bootstrap: broker.bootstrap, topic: output });
       const written = [...everything.values()].reduce((sum, records) => sum + records.length, 0);
       process.stderr.write(`kill -9 x${kills}: ${total} inputs, ${seen.size} committed outputs, ${written} records written in all\n`);
+    });
+
+    it('rebalances: a second processor joins mid-run, then the first leaves; every input appears exactly once', async () => {
+      const input = 'eos-rebalance-in';
+      const output = 'eos-rebalance-out';
+      const groupId = 'eos-rebalance-group';
+      const partitions = 4;
+      const total = 800;
+      await createTopic(broker.bootstrap, input, partitions);
+      await createTopic(broker.bootstrap, output, partitions);
+      const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 0 });
+      for (let from = 0; from < total; from += 20) {
+        await producer.send(Array.from({ length: 20 }, (_, k) => ({ topic: input, partition: (from + k) % partitions, value: `in-${from + k}` })));
+      }
+      await producer.close();
+
+      const revokedWithOpenTransaction: string[] = [];
+      const start = (name: string): { processor: ExactlyOnceProcessor; running: Promise<void>; commits: () => number } => {
+        let commits = 0;
+        const processor = new ExactlyOnceProcessor({
+          bootstrap: broker.bootstrap,
+          groupId,
+          transactionalId: `eos-rebalance-${name}`,
+          inputTopics: input,
+          consumer: { maxPartitionFetchBytes: 256, sessionTimeoutMs: 10_000 },
+          async transform(record: ConsumerRecord) {
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            return { topic: output, value: `out:${record.valueString() ?? ''}` };
+          },
+          onCommit: () => {
+            commits++;
+          },
+        });
+        const running = processor.run().catch((error: unknown) => {
+          revokedWithOpenTransaction.push(`${name}: ${String(error)}`);
+        });
+        return { processor, running, commits: () => commits };
+      };
+      const first = start('a');
+      await waitFor('the first processor to commit', () => first.commits() >= 5);
+      const second = start('b');
+      await waitFor('the second processor to commit after the rebalance', () => second.commits() >= 5);
+      await first.processor.close();
+      await first.running;
+      await groupAtEnd(broker.bootstrap, groupId, input, partitions);
+      await second.processor.close();
+      await second.running;
+
+      assert.deepEqual(revokedWithOpenTransaction, [], 'neither processor failed');
+      const seen = await committedOutputs(broker.bootstrap, output);
+      const missing = Array.from({ length: total }, (_, i) => `out:in-${i}`).filter((value) => !seen.has(value));
+      assert.deepEqual(missing, []);
+      assert.deepEqual([...seen].filter(([, count]) => count > 1), []);
+      assert.ok(first.commits() > 0 && second.commits() > 0);
     });
   });
 }

@@ -89,6 +89,7 @@ export class ExactlyOnceProcessor {
   private readonly options: ExactlyOnceProcessorOptions;
   private stopped = false;
   private readonly abort = new AbortController();
+  private running: Promise<void> | null = null;
   private committed = 0;
   private aborted = 0;
   private inputs = 0;
@@ -110,7 +111,15 @@ export class ExactlyOnceProcessor {
    * transactional id took over) and an error thrown by `transform` (after aborting and rewinding, so a restart
    * processes the record again); recovers from every other failure by aborting and retrying the batch.
    */
-  async run(signal?: AbortSignal): Promise<void> {
+  run(signal?: AbortSignal): Promise<void> {
+    if (this.running !== null) return Promise.reject(KafkaClientError.config('run() is already running', 'consumer'));
+    this.running = this.loop(signal).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async loop(signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', () => this.abort.abort(), { once: true });
     const listener: RebalanceListener = {
       // Never reached with a transaction open (rebalances run between batches); kept as the invariant's guard.
@@ -142,7 +151,13 @@ export class ExactlyOnceProcessor {
           }
           const records = toList(result);
           outputs += records.length;
-          if (records.length > 0) sends.push(tx.send(records));
+          if (records.length > 0) {
+            const sent = tx.send(records);
+            // Awaited below; if the transaction aborts first, the rejection is the transaction's failure, not an
+            // unhandled one.
+            sent.catch(() => undefined);
+            sends.push(sent);
+          }
         }
         await Promise.all(sends);
         await tx.sendOffsets(this.consumer, [{ topic: batch.topic, partition: batch.partition, offset: batch.nextOffset }]);
@@ -192,9 +207,10 @@ export class ExactlyOnceProcessor {
     this.abort.abort();
   }
 
-  /** Stops, aborts an open transaction, leaves the group and closes both clients. */
+  /** Stops after the current transaction (committed or aborted), leaves the group and closes both clients. */
   async close(): Promise<void> {
     this.stop();
+    await this.running?.catch(() => undefined);
     await this.abortOpenTransaction();
     await this.consumer.close();
     await this.producer.close();
