@@ -122,14 +122,16 @@ async function scanPartitions(bootstrap: string, topic: string, partitions: read
     const timeoutMs = options.timeoutMs ?? 30_000;
     let stalled: Error | null = null;
     let progressAt = Date.now();
+    // An empty partition never yields a batch, so its end is noticed here rather than in eachBatch: its position
+    // is known only once the consumer has resolved 'earliest', possibly after the last batch of the others.
     const watchdog = setInterval(() => {
-      // read_committed: a partition ending in aborted data or markers reaches its end without a batch to show.
+      // So does a read_committed partition ending in aborted data or markers.
       if (unfinished().length === 0) controller.abort();
       else if (Date.now() - progressAt > timeoutMs) {
         stalled = new Error(`reading ${topic} made no progress for ${timeoutMs} ms; partitions ${unfinished().join(', ')} not at their end`);
         controller.abort();
       }
-    }, Math.min(50, timeoutMs));
+    }, Math.min(100, timeoutMs));
     try {
       await consumer.run({
         signal: controller.signal,

@@ -11,7 +11,7 @@
 // A read_committed observer polls the output while the pipeline runs; at the end the output is read back
 // (read_committed, through the consumer) with the group's offsets, and the transactional checker judges the run.
 import { Consumer, ExactlyOnceProcessor, Producer, type ConsumerBatch, type ConsumerRecord } from '../client/index.ts';
-import type { BrokerTestHooks } from '../broker/broker-context.ts';
+import type { BrokerMutations } from './broker-mutations.ts';
 import { ChaosFault, ChaosProxy, type ChaosRule } from './chaos-proxy.ts';
 import { EmbeddedBroker } from './embedded-broker.ts';
 import { readLog } from './log-reader.ts';
@@ -45,8 +45,8 @@ export interface TransactionalVerifyOptions {
   readonly faultRate?: number;
   /** Give up waiting for the pipeline to finish after this long. Default 60 s. */
   readonly timeoutMs?: number;
-  /** Embedded broker only: the broker's mutation hooks, for the testkit's own mutation tests. */
-  readonly brokerTestHooks?: BrokerTestHooks;
+  /** Embedded broker only: break the broker on purpose, for the testkit's own mutation tests. */
+  readonly brokerMutations?: BrokerMutations;
   readonly onProgress?: (progress: { mode: DeliveryMode; processed: number; total: number; faults: number }) => void;
   /** Where to write each run's history (JSON Lines), `<dir>/history-<mode>.jsonl`. */
   readonly historyDir?: string;
@@ -115,7 +115,7 @@ async function runOnce(options: TransactionalVerifyOptions, mode: DeliveryMode, 
   let crashes = 0;
   try {
     if (embedded) {
-      broker = await EmbeddedBroker.start({ advertisedHost: proxy.host, advertisedPort: proxy.port, fsync: 'interval', ...(options.brokerTestHooks === undefined ? {} : { testHooks: options.brokerTestHooks }) });
+      broker = await EmbeddedBroker.start({ advertisedHost: proxy.host, advertisedPort: proxy.port, fsync: 'interval', ...(options.brokerMutations === undefined ? {} : { mutations: options.brokerMutations }) });
     }
     const direct = broker?.bootstrap ?? (options.bootstrap as string);
     Object.assign(proxyTarget, parseHostPort(direct));
