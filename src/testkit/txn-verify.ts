@@ -179,6 +179,7 @@ async function runOnce(options: TransactionalVerifyOptions, mode: DeliveryMode, 
       const name = `eos-${++instanceNo}`;
       let txn: string | null = null;
       let transactions = 0;
+      let recordsInTxn = 0;
       const processor = new ExactlyOnceProcessor({
         bootstrap,
         groupId,
@@ -187,9 +188,18 @@ async function runOnce(options: TransactionalVerifyOptions, mode: DeliveryMode, 
         inputTopics: input,
         consumer: consumerOptions,
         producer: { ...clientTimeouts, lingerMs: 1 },
-        transform(record) {
-          if (txn === null) txn = history.begin(name);
-          if (transactions >= crashAfter) throw new ProcessorCrash(`${name} crashes in transaction ${txn}`);
+        async transform(record) {
+          if (txn === null) {
+            txn = history.begin(name);
+            recordsInTxn = 0;
+          }
+          // The crash comes after the transaction's first output has reached the broker, so that the abort leaves
+          // data behind for read_committed to hide.
+          if (transactions >= crashAfter && recordsInTxn >= 1) {
+            await new Promise((resolve) => setTimeout(resolve, 30));
+            throw new ProcessorCrash(`${name} crashes in transaction ${txn}`);
+          }
+          recordsInTxn++;
           const value = outputValue(record, txn);
           history.invokeSend(txn, name, { topic: output, partition: record.partition, value, inputs: inputsOf(record) });
           return { topic: output, partition: record.partition, value };

@@ -5,13 +5,16 @@
 //   a pipeline whose producers are not fenced (one transactional id per
 //   instance, offsets sent without the group generation)                 -> OUTPUT_DUPLICATED
 //
-// Broker-side mutants (a broker that skips transaction markers, one that ignores the last stable offset, one that
-// loses pending transactional offsets on restart) need seqlog's broker transactions: `verifyTransactions` takes
-// `brokerTestHooks` for the embedded broker, where those hooks belong.
+//   a broker that ignores read_committed (seqlog's broker mutated through
+//   its control hook, `BrokerMutations.readCommittedAsUncommitted`)        -> ABORTED_READ in verifyTransactions
+//
+// Further broker-side mutants (skipping transaction markers, losing pending transactional offsets on restart) go
+// in `BrokerMutations`; `verifyTransactions({ brokerMutations })` applies them to its embedded broker.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, Producer } from '../../src/client/index.ts';
-import { checkTransactions, createTopic, readLog, TransactionalHistory, TxnAnomalyKind } from '../../src/testkit/index.ts';
+import { checkTransactions, createTopic, readLog, TransactionalHistory, TxnAnomalyKind, verifyTransactions } from '../../src/testkit/index.ts';
+import { SEQLOG_PENDING } from '../interop/eos/targets.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
 
 describe('transactional checker mutation tests against Apache Kafka', { timeout: 300_000 }, () => {
@@ -151,5 +154,22 @@ describe('transactional checker mutation tests against Apache Kafka', { timeout:
     assert.equal(result.counts.inputsDuplicated, 20);
     const example = result.anomalies.find((a) => a.kind === TxnAnomalyKind.outputDuplicated);
     assert.ok(example !== undefined && example.transactions.some((t) => t.startsWith('zombie#')) && example.transactions.some((t) => t.startsWith('successor#')), JSON.stringify(example));
+  });
+});
+
+describe('transactional checker mutation tests against the embedded seqlog broker', { timeout: 300_000, ...(SEQLOG_PENDING === undefined ? {} : { skip: SEQLOG_PENDING }) }, () => {
+  it('a broker that ignores read_committed (serves every Fetch up to the high watermark, no aborted list): ABORTED_READ in the exactly-once run', async () => {
+    const result = await verifyTransactions({ seed: 5, inputs: 600, modes: ['exactly-once'], brokerCrashes: 0, brokerMutations: { readCommittedAsUncommitted: true } });
+    const [run] = result.runs;
+    assert.ok(run.transactions.aborted > 0, 'the processor crashes left aborted transactions');
+    assert.ok((run.check.anomalyCounts[TxnAnomalyKind.abortedRead] ?? 0) > 0, JSON.stringify(run.check.anomalyCounts));
+    assert.ok(run.abortedVisible > 0);
+    assert.equal(run.check.valid, false);
+    assert.equal(result.ok, false, 'verify fails the exactly-once run');
+  });
+
+  it('the same run on the unmutated broker is clean', async () => {
+    const result = await verifyTransactions({ seed: 5, inputs: 600, modes: ['exactly-once'], brokerCrashes: 0 });
+    assert.deepEqual(result.runs[0].check.anomalyCounts, {}, JSON.stringify(result.runs[0].check.anomalies.slice(0, 3)));
   });
 });

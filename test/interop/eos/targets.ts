@@ -23,7 +23,7 @@ export const KAFKA_EOS: BrokerTarget = {
  * Flip to true once seqlog's broker serves transactions (the txn branch): the seqlog cases of the exactly-once
  * processor test and of `verifyTransactions` then run instead of being reported as skipped.
  */
-export const SEQLOG_TRANSACTIONS_READY = false;
+export const SEQLOG_TRANSACTIONS_READY = true;
 
 export const SEQLOG_PENDING = SEQLOG_TRANSACTIONS_READY ? undefined : "seqlog's broker does not serve transactions yet (InitProducerId with a transactional id is refused)";
 
