@@ -29,6 +29,7 @@ export function transactionsTable(runs: readonly TransactionalVerifyRun[], style
   };
   row('inputs', (run) => run.inputs);
   row('outputs (read_committed)', (run) => run.outputs);
+  row('outputs in the log (+ aborted)', (run) => run.written);
   row('inputs duplicated', (run) => run.duplicates);
   row('inputs missing', (run) => run.missing);
   row('aborted visible', (run) => run.abortedVisible);

@@ -57,6 +57,8 @@ export interface TransactionalVerifyRun {
   readonly inputs: number;
   /** Output records visible to read_committed. */
   readonly outputs: number;
+  /** Output records in the log (read_uncommitted), aborted ones included. */
+  readonly written: number;
   /** Inputs whose output is visible more than once. */
   readonly duplicates: number;
   /** Inputs without a visible output. */
@@ -297,6 +299,7 @@ async function runOnce(options: TransactionalVerifyOptions, mode: DeliveryMode, 
     const committed = await checker.committed(tps);
     await checker.close();
     const scan = await readLog({ bootstrap: direct, topic: output, isolationLevel: 'read_committed' });
+    const everything = await readLog({ bootstrap: direct, topic: output, isolationLevel: 'read_uncommitted' });
     if (options.historyDir !== undefined) history.writeTo(`${options.historyDir}/history-${mode}.jsonl`);
     const check = checkTransactions(history.events, {
       finalReads: [{ topic: output, scan }],
@@ -309,6 +312,7 @@ async function runOnce(options: TransactionalVerifyOptions, mode: DeliveryMode, 
       mode,
       inputs: total,
       outputs: check.counts.visible,
+      written: [...everything.values()].reduce((sum, records) => sum + records.length, 0),
       duplicates: check.counts.inputsDuplicated,
       missing: check.counts.inputsMissing,
       abortedVisible: check.counts.abortedVisible,

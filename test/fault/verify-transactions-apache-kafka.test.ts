@@ -14,7 +14,7 @@ import { SEQLOG_PENDING } from '../interop/eos/targets.ts';
 
 function assertContrast(result: TransactionalVerifyResult, label: string): void {
   const [alo, eos] = result.runs;
-  const summary = result.runs.map((run) => `${run.mode}: outputs ${run.outputs}, duplicated ${run.duplicates}, missing ${run.missing}, aborted visible ${run.abortedVisible}, faults ${run.faults} ${JSON.stringify(run.faultsByKind)}, ${Math.round(run.durationMs)} ms`).join('; ');
+  const summary = result.runs.map((run) => `${run.mode}: outputs ${run.outputs} (${run.written} in the log), duplicated ${run.duplicates}, missing ${run.missing}, aborted visible ${run.abortedVisible}, faults ${run.faults} ${JSON.stringify(run.faultsByKind)}, ${Math.round(run.durationMs)} ms`).join('; ');
   process.stderr.write(`${label}: ${summary}\n`);
   assert.equal(alo.mode, 'at-least-once');
   assert.equal(eos.mode, 'exactly-once');
@@ -27,6 +27,7 @@ function assertContrast(result: TransactionalVerifyResult, label: string): void 
   assert.equal(eos.duplicates, 0, summary);
   assert.equal(eos.outputs, eos.inputs);
   assert.ok(eos.transactions.aborted > 0, 'the crashes aborted transactions');
+  assert.ok(eos.written > eos.outputs, `aborted outputs are in the log (${eos.written} written), hidden from read_committed`);
   assert.deepEqual(eos.check.anomalyCounts, {}, JSON.stringify(eos.check.anomalies.slice(0, 3)));
   assert.equal(result.ok, true);
 }
