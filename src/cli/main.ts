@@ -5,6 +5,7 @@ import { defaultVerifyRecords, verifyCommand } from './verify.ts';
 import { defaultTransactionalVerifyInputs, verifyTransactionsCommand } from './verify-transactions.ts';
 import { producersCommand } from './producers.ts';
 import { reportFailure } from './cli-failure.ts';
+import { registerAdminCommands } from './admin-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
 
 const program = new Command();
@@ -46,6 +47,7 @@ program
   .option('--inputs <n>', 'with --transactions: input records per run', String(defaultTransactionalVerifyInputs))
   .action((options: Parameters<typeof verifyCommand>[0] & { transactions?: boolean; inputs: string }) => (options.transactions === true ? verifyTransactionsCommand(options) : verifyCommand(options)));
 
+registerAdminCommands(program);
 registerClientCommands(program);
 
 try {

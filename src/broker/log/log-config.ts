@@ -48,7 +48,8 @@ export const defaultLogConfig: Readonly<LogConfig> = {
   fsyncIntervalMs: 1000,
 };
 
-type TopicConfigParser = (value: string, config: LogConfig) => void;
+/** `stored`: the value was accepted by an earlier version and is being loaded, not newly set. */
+type TopicConfigParser = (value: string, config: LogConfig, stored: boolean) => void;
 
 /** A Kafka `long` config >= 0 (up to Long.MAX, which no JavaScript number holds exactly). */
 function long(value: string): bigint {
@@ -93,6 +94,21 @@ const topicConfigParsers: Record<string, TopicConfigParser> = {
   'max.message.bytes': (value, config) => {
     config.maxMessageBytes = integer(value, 0);
   },
+  // Kafka's `cleanup.policy` is a list of `delete` and `compact`. Compaction does not exist in this broker yet, so
+  // a topic asking for it is refused rather than accepted and silently never compacted. A topic stored with it by
+  // an earlier version (which accepted it) still loads: refusing to start over it would lose access to the data.
+  'cleanup.policy': (value, _config, stored) => {
+    const policies = value.split(',').map((policy) => policy.trim().toLowerCase());
+    for (const policy of policies) {
+      if (policy === 'compact') {
+        if (stored) continue;
+        throw new BrokerError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration cleanup.policy: log compaction is not supported by this broker yet; use delete`);
+      }
+      if (policy !== 'delete' && !(policy === '' && policies.length === 1)) {
+        throw new BrokerError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration cleanup.policy: String must be one of: compact, delete`);
+      }
+    }
+  },
   'message.timestamp.before.max.ms': (value, config) => {
     config.messageTimestampBeforeMaxMs = long(value);
   },
@@ -109,7 +125,6 @@ const topicConfigParsers: Record<string, TopicConfigParser> = {
 
 /** Topic configs Kafka clients commonly send that this broker stores and reports but does not act on. */
 const storedOnlyTopicConfigs = new Set([
-  'cleanup.policy',
   'compression.type',
   'min.insync.replicas',
   'unclean.leader.election.enable',
@@ -136,15 +151,21 @@ export const knownTopicConfigNames: readonly string[] = [...Object.keys(topicCon
  * The log config of a topic: `base` with the topic's overrides (Kafka names) applied. An unknown name or a bad
  * value raises INVALID_CONFIG, as CreateTopics/AlterConfigs answer.
  */
-export function logConfigWithOverrides(base: Readonly<LogConfig>, overrides: Readonly<Record<string, string>>): LogConfig {
+export function logConfigWithOverrides(
+  base: Readonly<LogConfig>,
+  overrides: Readonly<Record<string, string>>,
+  options: { stored?: boolean } = {},
+): LogConfig {
   const config: LogConfig = { ...base };
   for (const [name, value] of Object.entries(overrides)) {
     const parser = topicConfigParsers[name];
     if (parser) {
       try {
-        parser(value, config);
+        parser(value, config, options.stored === true);
       } catch (error) {
-        if (error instanceof BrokerError) throw new BrokerError(error.code, `${name}: ${error.message}`);
+        if (error instanceof BrokerError) {
+          throw new BrokerError(error.code, error.message.startsWith('Invalid value') ? error.message : `${name}: ${error.message}`);
+        }
         throw error;
       }
     } else if (!storedOnlyTopicConfigs.has(name)) {
