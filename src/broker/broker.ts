@@ -20,6 +20,7 @@ import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { ProducerStateRegistry } from './producer-state/producer-state-registry.ts';
+import { startLogCleaner } from './start-log-cleaner.ts';
 
 /** A topic `startBroker` creates before it resolves (Kafka's CreateTopics, defaults for what is left out). */
 export interface InitialTopic {
@@ -143,6 +144,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     producerStates.loadAll(logs);
     const states = producerStates;
     openedInOrder.push({ close: () => states.close() });
+    // Closed before producer state and the logs: an ongoing cleaning stops at its next yield.
+    const cleaner = startLogCleaner(logs, config, clock, logger, fs);
+    openedInOrder.push({ close: () => cleaner.close() });
 
     const groups = GroupCoordinator.open({
       dataDir: config.dataDir,
