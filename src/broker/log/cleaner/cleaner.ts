@@ -45,7 +45,7 @@ export interface CleanerOptions {
   readonly fs: LogFileSystem;
   readonly map: OffsetMap;
   readonly clock: () => number;
-  /** Bytes read between two yields to the event loop (default 1 MiB). */
+  /** Bytes read between two yields to the event loop (default 64 KiB: a few ms of work). */
   readonly yieldEveryBytes?: number;
   /** Stops the cleaning at its next yield when it returns true (shutdown). */
   readonly shouldStop?: () => boolean;
@@ -61,7 +61,7 @@ export class Cleaner {
   private bytesSinceYield = 0;
 
   constructor(private readonly options: CleanerOptions) {
-    this.yieldEveryBytes = options.yieldEveryBytes ?? 1024 * 1024;
+    this.yieldEveryBytes = options.yieldEveryBytes ?? 64 * 1024;
   }
 
   async clean(toClean: LogToClean): Promise<CleanerStats> {

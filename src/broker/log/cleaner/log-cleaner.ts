@@ -45,7 +45,7 @@ export interface LogCleanerOptions {
   fs?: LogFileSystem;
   clock?: () => number;
   logger?: LogLogger;
-  /** Bytes read between two yields to the event loop; default 1 MiB. */
+  /** Bytes read between two yields to the event loop; default 64 KiB. */
   yieldEveryBytes?: number;
 }
 
