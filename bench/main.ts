@@ -12,10 +12,20 @@ import { compressionBench } from './compression.bench.ts';
 import { recordBatchBench } from './record-batch.bench.ts';
 import { produceRequestBench } from './produce-request.bench.ts';
 import { producerBench } from './producer.bench.ts';
+import { fetchIsolationBench } from './fetch-isolation.bench.ts';
 import { brokerValidationBench } from './broker-validation.bench.ts';
 import { consumerBench } from './consumer.bench.ts';
 
-const benchmarks: readonly Benchmark[] = [crc32cBench, compressionBench, recordBatchBench, produceRequestBench, producerBench, brokerValidationBench, consumerBench];
+const benchmarks: readonly Benchmark[] = [
+  crc32cBench,
+  compressionBench,
+  recordBatchBench,
+  produceRequestBench,
+  producerBench,
+  brokerValidationBench,
+  fetchIsolationBench,
+  consumerBench,
+];
 
 const program = new Command()
   .name('bench')

@@ -5,7 +5,7 @@ import type { BrokerLogger } from './logger.ts';
 import type { AnyApiHandler } from './handlers/api-handler.ts';
 import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
-import type { ProducerStateRegistry } from './producer-state/producer-state-registry.ts';
+import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -13,29 +13,22 @@ export interface BrokerEndpoint {
   readonly port: number;
 }
 
-/** Fault switches for the testkit's mutation tests; never set in production. */
-export interface BrokerTestHooks {
-  /** Store retried producer batches again instead of answering them as duplicates (idempotence broken). */
-  readonly disableDeduplication?: boolean;
-}
-
 export interface BrokerContext {
   readonly config: Readonly<BrokerConfig>;
   readonly clusterId: string;
   /** This node, as clients must reach it (advertised listener). */
   readonly endpoint: BrokerEndpoint;
+  /** Every partition log; each owns its producer state (`log.producerState`, `log.lastStableOffset`). */
   readonly logs: LogManager;
   /** Producer ids for InitProducerId, never reused. */
   readonly producerIds: ProducerIdManager;
-  /** Per-partition producer state (idempotence, transactions), loaded with the logs. */
-  readonly producerStates: ProducerStateRegistry;
   /** The classic consumer-group coordinator (this node coordinates every group) and its committed offsets. */
   readonly groups: GroupCoordinator;
+  /** The transaction coordinator (this node coordinates every transactional id) and its transaction log. */
+  readonly transactions: TransactionCoordinator;
   readonly logger: BrokerLogger;
   /** Wall clock in ms; injectable for tests and fault injection. */
   readonly clock: () => number;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
-  /** TEST ONLY: see `BrokerTestHooks`. */
-  readonly testHooks?: BrokerTestHooks;
 }

@@ -6,11 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, defaultBrokerConfig, type BrokerConfig } from './config.ts';
 import { unknownOptionMessage } from '../protocol/option-names.ts';
-import type { BrokerContext, BrokerTestHooks } from './broker-context.ts';
+import type { BrokerContext } from './broker-context.ts';
+import { BrokerControl, type ControlFunction } from './broker-control.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { dispatchRequest } from './dispatch.ts';
 import { handlerMap } from './handlers/registry.ts';
+import type { ApiKey } from '../protocol/messages/generated/index.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
@@ -19,7 +21,9 @@ import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
-import { ProducerStateRegistry } from './producer-state/producer-state-registry.ts';
+import { writeTxnMarkers } from './log/txn-markers.ts';
+import { nodeFileSystem } from './log/log-file-system.ts';
+import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
 
 /** A topic `startBroker` creates before it resolves (Kafka's CreateTopics, defaults for what is left out). */
@@ -50,8 +54,6 @@ export interface StartBrokerOptions extends Partial<BrokerConfig> {
   groupCoordinator?: Partial<GroupCoordinatorConfig>;
   /** The file system under every log, snapshot and checkpoint; injectable for disk-fault tests. */
   fs?: LogFileSystem;
-  /** TEST ONLY: fault switches for mutation tests (see `BrokerTestHooks`). */
-  testHooks?: BrokerTestHooks;
 }
 
 export interface RunningBroker {
@@ -63,6 +65,12 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * Intercepts requests of one API key before their handler (franz-go kfake's `ControlKey`): `control` answers a
+   * request by returning `{ response }`, or returns nothing to let it (possibly changed in place) through.
+   * Returns a function that removes the control. This is the testkit's fault-injection point.
+   */
+  control<K extends ApiKey>(apiKey: K, control: ControlFunction<K>): () => void;
   /** Stops accepting, closes connections, flushes and closes every log (a clean shutdown). */
   close(): Promise<void>;
 }
@@ -76,9 +84,14 @@ export interface BrokerMetrics {
   evictedProducerIds: number;
   /** Producers forgotten after `producer.id.expiration.ms` without a write (KIP-854). */
   expiredProducerIds: number;
+  /**
+   * Partitions with an open transaction idle past `transaction.max.timeout.ms` + 5 min (Kafka's
+   * `PartitionsWithLateTransactionsCount`): a hanging transaction pins their LSO (KIP-664 tooling aborts it).
+   */
+  partitionsWithLateTransactions: number;
 }
 
-const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs', 'testHooks'] as const satisfies readonly (keyof StartBrokerOptions)[];
+const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs'] as const satisfies readonly (keyof StartBrokerOptions)[];
 const knownStartOptions: ReadonlySet<string> = new Set([...Object.keys(defaultBrokerConfig), ...embeddingOptionNames]);
 
 /**
@@ -90,7 +103,7 @@ const knownStartOptions: ReadonlySet<string> = new Set([...Object.keys(defaultBr
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
   const unknown = unknownOptionMessage(options, knownStartOptions, 'startBroker');
   if (unknown !== null) throw new ConfigError(unknown);
-  const { topics = [], logger = silentLogger, clock = Date.now, groupCoordinator, fs, testHooks, ...overrides } = options;
+  const { topics = [], logger = silentLogger, clock = Date.now, groupCoordinator, fs, ...overrides } = options;
   const config: BrokerConfig = { ...defaultBrokerConfig, ...withoutUndefined(overrides) };
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
@@ -117,20 +130,21 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   let server: KafkaServer;
   let port: number;
   let context: BrokerContext;
-  let producerStates: ProducerStateRegistry;
+  let logs: LogManager;
+  const controls = new BrokerControl();
   let identity: ReturnType<typeof loadOrCreateIdentity>;
   try {
     identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
-    producerStates = new ProducerStateRegistry({
+    // Every partition log rebuilds its producer state from its latest snapshot plus the log after it (Kafka's
+    // `UnifiedLog.rebuildProducerState`) as it opens, so deduplication and open transactions survive restarts;
+    // a clean close snapshots it at each log's end.
+    logs = await LogManager.open({
       dataDir: config.dataDir,
-      clock,
-      logger,
-      ...(fs === undefined ? {} : { fs }),
-      config: { producerIdExpirationMs: config.producerIdExpirationMs, maxProducerIds: config.maxProducerIdsPerPartition },
-    });
-    const logs = await LogManager.open({
-      hooksFor: producerStates.hooksFor,
-      dataDir: config.dataDir,
+      producerState: {
+        producerIdExpirationMs: config.producerIdExpirationMs,
+        maxProducerIds: config.maxProducerIdsPerPartition,
+        maxTransactionTimeoutMs: config.transactionMaxTimeoutMs,
+      },
       ...(fs === undefined ? {} : { fs }),
       config: logConfigFromBroker(config),
       clock,
@@ -138,13 +152,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     });
     openedInOrder.push(logs);
-    // Rebuilds every partition's producer state from its latest snapshot plus the log after it (Kafka's
-    // `UnifiedLog.rebuildProducerState`), so deduplication holds across restarts. Closed before the logs: a clean
-    // close snapshots producer state at each log's end.
-    producerStates.loadAll(logs);
-    const states = producerStates;
-    openedInOrder.push({ close: () => states.close() });
-    // Closed before producer state and the logs: an ongoing cleaning stops at its next yield.
+    // Closed before the logs: an ongoing cleaning stops at its next yield.
     const cleaner = startLogCleaner(logs, config, clock, logger, fs);
     openedInOrder.push({ close: () => cleaner.close() });
 
@@ -165,6 +173,28 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     openedInOrder.push(groups);
     await createInitialTopics(logs, topics, config.numPartitions);
 
+    const producerIds = ProducerIdManager.open(config.dataDir, fs);
+    // Opened after the logs and groups it writes markers to, so closed before them: marker rounds in flight finish
+    // first. Transactions left in PrepareCommit/PrepareAbort by a crash are completed from here on.
+    const transactions = TransactionCoordinator.open({
+      dataDir: config.dataDir,
+      fs: fs ?? nodeFileSystem,
+      logger,
+      clock,
+      durability: config.fsync,
+      config: {
+        transactionMaxTimeoutMs: config.transactionMaxTimeoutMs,
+        transactionalIdExpirationMs: config.transactionalIdExpirationMs,
+        abortTimedOutTransactionCleanupIntervalMs: config.transactionAbortTimedOutTransactionCleanupIntervalMs,
+        removeExpiredTransactionalIdsIntervalMs: config.transactionRemoveExpiredTransactionCleanupIntervalMs,
+        offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
+      },
+      generateProducerId: () => producerIds.generateProducerId(),
+      writeMarkers: (marker) => writeTxnMarkers({ logs, clock, logger }, marker),
+      completeTransactionalOffsets: (producerId, _producerEpoch, commit) => groups.completeTransaction(producerId, commit),
+    });
+    openedInOrder.push(transactions);
+
     // The endpoint is known only after binding (port 0), so the context is completed then.
     const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
     context = {
@@ -172,13 +202,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clusterId: identity.clusterId,
       endpoint,
       logs,
-      producerIds: ProducerIdManager.open(config.dataDir, fs),
-      producerStates,
+      producerIds,
       groups,
+      transactions,
       logger,
       clock,
-      handlers: handlerMap(),
-      ...(testHooks === undefined ? {} : { testHooks }),
+      handlers: controls.wrap(handlerMap()),
     };
     const ready = context;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
@@ -205,7 +234,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir: config.dataDir,
     clusterId: identity.clusterId,
     metrics() {
-      return { connections: server.connectionCount, ...producerStates.metrics() };
+      return { connections: server.connectionCount, ...logs.producerStateMetrics(), partitionsWithLateTransactions: logs.partitionsWithLateTransactions() };
+    },
+    control(apiKey, control) {
+      return controls.add(apiKey, control);
     },
     close() {
       closing ??= (async () => {

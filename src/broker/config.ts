@@ -61,6 +61,20 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   /** `offsets.retention.minutes`, in ms. */
   offsetsRetentionMs: number;
+  /**
+   * `offsets.topic.num.partitions`: how many partitions Kafka's `__consumer_offsets` has. Offsets live in one file
+   * here; the count only decides which partition AddOffsetsToTxn adds to a transaction (abs(hash) % count), which
+   * DescribeTransactions shows.
+   */
+  offsetsTopicNumPartitions: number;
+  /** `transaction.max.timeout.ms`: InitProducerId with a longer transaction timeout is INVALID_TRANSACTION_TIMEOUT. */
+  transactionMaxTimeoutMs: number;
+  /** `transactional.id.expiration.ms`: a transactional id idle this long (no open transaction) is forgotten. */
+  transactionalIdExpirationMs: number;
+  /** `transaction.abort.timed.out.transaction.cleanup.interval.ms`: how often timed-out transactions are aborted. */
+  transactionAbortTimedOutTransactionCleanupIntervalMs: number;
+  /** `transaction.remove.expired.transaction.cleanup.interval.ms`: how often expired transactional ids are removed. */
+  transactionRemoveExpiredTransactionCleanupIntervalMs: number;
   /** `cluster.id` reported in Metadata/DescribeCluster; generated and persisted on first start when null. */
   clusterId: string | null;
 }
@@ -92,6 +106,11 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupMinSessionTimeoutMs: 6000,
   groupMaxSessionTimeoutMs: 1800000,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+  offsetsTopicNumPartitions: 50,
+  transactionMaxTimeoutMs: 900000,
+  transactionalIdExpirationMs: 604800000,
+  transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
+  transactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
   clusterId: null,
 };
 
@@ -175,6 +194,11 @@ const kafkaNames: Record<string, Parser> = {
     int('offsetsRetentionMs')(value, config);
     config.offsetsRetentionMs *= 60 * 1000;
   },
+  'offsets.topic.num.partitions': int('offsetsTopicNumPartitions'),
+  'transaction.max.timeout.ms': int('transactionMaxTimeoutMs'),
+  'transactional.id.expiration.ms': int('transactionalIdExpirationMs'),
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': int('transactionAbortTimedOutTransactionCleanupIntervalMs'),
+  'transaction.remove.expired.transaction.cleanup.interval.ms': int('transactionRemoveExpiredTransactionCleanupIntervalMs'),
   'cluster.id': (value, config) => {
     config.clusterId = value;
   },

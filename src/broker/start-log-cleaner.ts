@@ -1,23 +1,22 @@
 // Wires the background log cleaner to the broker: the logs come from the log manager, what the cleaner must
-// know of producers (Kafka's `lastRecordsOfActiveProducers`, the first unstable offset) from each partition's
-// producer state, which the log package cannot import.
+// know of producers (Kafka's `lastRecordsOfActiveProducers`, the first unstable offset) from each partition
+// log's producer state, through the cleaner's narrow `ProducerStateView`.
 import type { BrokerConfig } from './config.ts';
 import { LogCleaner } from './log/cleaner/log-cleaner.ts';
 import type { CleanablePartition, ProducerStateView } from './log/cleaner/log-cleaner.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import type { LogManager } from './log/log-manager.ts';
 import type { LogLogger } from './log/partition-log.ts';
-import { producerStateFor } from './producer-state/producer-state-registry.ts';
 
 const producerStateView: ProducerStateView = {
   activeProducers(log) {
     const producers = new Map<bigint, { lastDataOffset: bigint | null; producerEpoch: number }>();
-    for (const [producerId, entry] of producerStateFor(log).activeProducers()) {
+    for (const [producerId, entry] of log.producerState.activeProducers()) {
       producers.set(producerId, { lastDataOffset: entry.lastDataOffset >= 0n ? entry.lastDataOffset : null, producerEpoch: entry.producerEpoch });
     }
     return producers;
   },
-  firstUnstableOffset: (log) => producerStateFor(log).firstUnstableOffset(),
+  firstUnstableOffset: (log) => log.producerState.firstUnstableOffset(),
 };
 
 function* compactedPartitions(logs: LogManager): Generator<CleanablePartition> {
@@ -29,7 +28,7 @@ function* compactedPartitions(logs: LogManager): Generator<CleanablePartition> {
   }
 }
 
-/** Starts the cleaner; call it once producer state is loaded (`loadAll`), which the cleaner reads. */
+/** Starts the cleaner over every compacted partition of `logs`. */
 export function startLogCleaner(
   logs: LogManager,
   config: Readonly<BrokerConfig>,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startBroker, type RunningBroker, type StartBrokerOptions } from '../broker/index.ts';
 import { ChaosProxy } from './chaos-proxy.ts';
 import { faultyFileSystem, type FaultyFileSystem } from './faulty-file-system.ts';
+import { applyBrokerMutations, type BrokerMutations } from './broker-mutations.ts';
 
 /** What every fault-injecting broker handle offers (embedded or child process). */
 export interface FaultableBroker {
@@ -35,6 +36,8 @@ export interface FaultableBroker {
 export interface EmbeddedBrokerOptions extends Omit<StartBrokerOptions, 'fs' | 'port' | 'host' | 'dataDir'> {
   /** Default: a fresh temp dir, removed by `close()`. */
   dataDir?: string;
+  /** Breaks the broker on purpose (the testkit's mutation tests), re-applied after every restart. */
+  mutations?: BrokerMutations;
 }
 
 export class EmbeddedBroker implements FaultableBroker {
@@ -85,8 +88,9 @@ export class EmbeddedBroker implements FaultableBroker {
 
   private async boot(): Promise<void> {
     this.disk.powerOn();
+    const { mutations, ...options } = this.options;
     this.broker = await startBroker({
-      ...this.options,
+      ...options,
       advertisedHost: this.options.advertisedHost ?? this.gate.host,
       advertisedPort: this.options.advertisedPort ?? this.gate.port,
       host: '127.0.0.1',
@@ -95,6 +99,7 @@ export class EmbeddedBroker implements FaultableBroker {
       fs: this.disk,
     });
     this.brokerPort = this.broker.port;
+    if (mutations !== undefined) applyBrokerMutations(this.broker, mutations);
   }
 
   async crash(): Promise<void> {

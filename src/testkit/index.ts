@@ -19,5 +19,7 @@ export type { RawProducerOptions, RawProducerFaults, RawRecordMetadata } from '.
 export { verifyExactlyOnce, defaultVerifyRecords } from './verify.ts';
 export type { VerifyOptions, VerifyResult, VerifyRunResult, VerifyProgress, VerifyProducer, VerifyProducerFactory, VerifyProducerOptions } from './verify.ts';
 export { mulberry32 } from './random.ts';
+export { applyBrokerMutations } from './broker-mutations.ts';
+export type { BrokerMutations } from './broker-mutations.ts';
 export { LibrdkafkaProducer, LibrdkafkaDeliveryError, librdkafkaProducerFactory, requireLibrdkafkaPeer } from './librdkafka-producer.ts';
 export type { LibrdkafkaProducerOptions } from './librdkafka-producer.ts';

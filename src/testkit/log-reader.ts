@@ -117,12 +117,15 @@ async function scanPartitions(bootstrap: string, topic: string, partitions: read
     const timeoutMs = options.timeoutMs ?? 30_000;
     let stalled: Error | null = null;
     let progressAt = Date.now();
+    // An empty partition never yields a batch, so its end is noticed here rather than in eachBatch: its position
+    // is known only once the consumer has resolved 'earliest', possibly after the last batch of the others.
     const watchdog = setInterval(() => {
-      if (Date.now() - progressAt > timeoutMs) {
+      if (unfinished().length === 0) controller.abort();
+      else if (Date.now() - progressAt > timeoutMs) {
         stalled = new Error(`reading ${topic} made no progress for ${timeoutMs} ms; partitions ${unfinished().join(', ')} not at their end`);
         controller.abort();
       }
-    }, Math.min(1000, timeoutMs));
+    }, Math.min(100, timeoutMs));
     try {
       await consumer.run({
         signal: controller.signal,

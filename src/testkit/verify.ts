@@ -6,7 +6,7 @@
 import { BrokerConnection, Producer } from '../client/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
 import { errorName } from '../protocol/errors/index.ts';
-import type { BrokerTestHooks } from '../broker/broker-context.ts';
+import type { BrokerMutations } from './broker-mutations.ts';
 import { ChaosFault, ChaosProxy, type ChaosRule } from './chaos-proxy.ts';
 import { checkHistory, type CheckResult } from './checker.ts';
 import { EmbeddedBroker } from './embedded-broker.ts';
@@ -63,7 +63,7 @@ export interface VerifyOptions {
   /** Default: the client's `Producer`. */
   readonly producerFactory?: VerifyProducerFactory;
   /** Embedded broker only, for the testkit's own mutation tests. */
-  readonly brokerTestHooks?: BrokerTestHooks;
+  readonly brokerMutations?: BrokerMutations;
   readonly onProgress?: (progress: VerifyProgress) => void;
   /** Where to write each run's history (JSON Lines), `<dir>/history-idempotence-<on|off>.jsonl`. */
   readonly historyDir?: string;
@@ -143,7 +143,7 @@ async function runOnce(options: VerifyOptions, idempotent: boolean, seed: number
   let producer: VerifyProducer | null = null;
   try {
     if (embedded) {
-      broker = await EmbeddedBroker.start({ advertisedHost: proxy.host, advertisedPort: proxy.port, fsync: 'interval', ...(options.brokerTestHooks === undefined ? {} : { testHooks: options.brokerTestHooks }) });
+      broker = await EmbeddedBroker.start({ advertisedHost: proxy.host, advertisedPort: proxy.port, fsync: 'interval', ...(options.brokerMutations === undefined ? {} : { mutations: options.brokerMutations }) });
     }
     const direct = broker?.bootstrap ?? options.bootstrap!;
     Object.assign(proxyTarget, parseHostPort(direct));

@@ -78,7 +78,7 @@ describe('ApiVersions', () => {
   it('advertises Produce from 0 and the handler ranges', async () => {
     const connection = await open();
     const produceRange = connection.apiVersions.get(ApiKey.Produce);
-    assert.deepEqual(produceRange, { minVersion: 0, maxVersion: 11 });
+    assert.deepEqual(produceRange, { minVersion: 0, maxVersion: 12 });
     assert.deepEqual(connection.apiVersions.get(ApiKey.Fetch), { minVersion: 4, maxVersion: 17 });
     assert.equal(connection.apiVersions.has(ApiKey.InitProducerId), true);
     connection.close();

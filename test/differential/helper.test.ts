@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker } from '../../src/broker/index.ts';
+import { applyBrokerMutations } from '../../src/testkit/index.ts';
 import type { RunningBroker } from '../../src/broker/index.ts';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import type { ProduceResponse } from '../../src/protocol/messages/generated/index.ts';
@@ -46,7 +47,8 @@ describe('differential helper', { timeout: 300_000 }, () => {
 
   before(async () => {
     kafka = await startReferenceKafka({ brokers: 1 });
-    seqlogWithoutDeduplication = await startBroker({ testHooks: { disableDeduplication: true } });
+    seqlogWithoutDeduplication = await startBroker();
+    applyBrokerMutations(seqlogWithoutDeduplication, { disableDeduplication: true });
     const node = kafka.brokers[0];
     await waitForProducerIds(node.host, node.port);
     kafkaA = { name: 'kafka-a', address: () => ({ host: node.host, port: node.port }) };

@@ -51,12 +51,18 @@ export async function waitForProducerIds(host: string, port: number): Promise<vo
 }
 
 /** Starts the reference Kafka (a missing installation throws: differential tests never skip) and seqlog. */
+/**
+ * seqlog configured like the reference node where it matters to an answer: one `__consumer_offsets` partition
+ * (broker-config.ts), which is the partition AddOffsetsToTxn puts in a transaction and DescribeTransactions shows.
+ */
+const SEQLOG_CONFIG = { offsetsTopicNumPartitions: 1 } as const;
+
 export async function startDifferentialTargets(options: DifferentialTargetsOptions = {}): Promise<DifferentialTargets> {
   const reference = await startReferenceKafka({ brokers: 1 });
   const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-differential-'));
   let broker: RunningBroker;
   try {
-    broker = await startBroker({ dataDir });
+    broker = await startBroker({ dataDir, ...SEQLOG_CONFIG });
   } catch (error) {
     await reference.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -89,7 +95,7 @@ export async function startDifferentialTargets(options: DifferentialTargetsOptio
     async restart() {
       const port = broker.port;
       await broker.close();
-      broker = await startBroker({ dataDir, port });
+      broker = await startBroker({ dataDir, port, ...SEQLOG_CONFIG });
     },
   };
   return {

@@ -15,7 +15,7 @@ it('control: the same schedule with intact broker and client is exactly once', a
 });
 
 it('broker deduplication off: lost acks become duplicates (real Producer)', async () => {
-  const result = await verifyExactlyOnce({ ...small, seed: 11, brokerTestHooks: { disableDeduplication: true }, faultRates: { lostAck: 0.25 } });
+  const result = await verifyExactlyOnce({ ...small, seed: 11, brokerMutations: { disableDeduplication: true }, faultRates: { lostAck: 0.25 } });
   const run = result.runs[0];
   assert.ok(run.check.anomalyCounts[AnomalyKind.duplicate] > 0, `duplicates expected, faults ${JSON.stringify(run.faultsByKind)}`);
   assert.ok(run.check.fatal.includes(AnomalyKind.duplicate));

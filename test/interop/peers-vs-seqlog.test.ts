@@ -1,6 +1,7 @@
 // Every peer client against seqlog's broker: an idempotent produce (or a plain one) read back by the same client
-// and by another client. This is how the broker is proven: real clients, unchanged, over the Kafka protocol.
-// Transactions are not served yet, so the peers run their produce and consume modes only.
+// and by another client, and each peer's full transactional run (mode `all`: idempotent records, an aborted
+// transaction, a committed one, then a read_committed read that must see exactly the idempotent and committed
+// records). This is how the broker is proven: real clients, unchanged, over the Kafka protocol.
 import { after, before, describe, test } from 'node:test';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { assertPeerSucceeded, peerNames, runPeer } from '../peers/run-peer.ts';
@@ -26,6 +27,13 @@ describe('peers against seqlog', { timeout: 600_000 }, () => {
       assertPeerSucceeded(await runPeer(name, produce), produce);
       const consume: PeerRunOptions = { bootstrap: broker.bootstrap, topic, count, mode: 'consume' };
       assertPeerSucceeded(await runPeer(name, consume), consume);
+    });
+  }
+
+  for (const name of peerNames) {
+    test(`${name}: transactions (idempotent, aborted, committed, read_committed read)`, { timeout: 180_000 }, async () => {
+      const all: PeerRunOptions = { bootstrap: broker.bootstrap, topic: `txn-${name}`, count, mode: 'all' };
+      assertPeerSucceeded(await runPeer(name, all), all);
     });
   }
 

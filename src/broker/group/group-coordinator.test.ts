@@ -594,3 +594,44 @@ describe('GroupCoordinator: offsets', () => {
     await coordinator.close();
   });
 });
+
+describe('GroupCoordinator: transactional offsets', () => {
+  const txnCommit = (coordinator: GroupCoordinator, producerId: bigint, offset: bigint, groupId = 'group') =>
+    coordinator.commitTransactionalOffsets({
+      transactionalId: 'tx',
+      groupId,
+      producerId,
+      producerEpoch: 0,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+  const fetchStable = async (coordinator: GroupCoordinator, groupId = 'group') =>
+    (await coordinator.fetchOffsets([{ groupId, topics: [{ name: 'orders', partitionIndexes: [0] }] }], true))[0].topics[0].partitions[0];
+
+  it('keeps offsets pending until the commit, across a restart; RequireStable answers UNSTABLE_OFFSET_COMMIT meanwhile', async () => {
+    const { coordinator, dataDir } = setup();
+    assert.equal((await txnCommit(coordinator, 7n, 42n))[0].partitions[0].errorCode, ErrorCode.NONE);
+    assert.deepEqual([(await fetchStable(coordinator)).errorCode, (await fetchStable(coordinator)).committedOffset], [ErrorCode.UNSTABLE_OFFSET_COMMIT, -1n]);
+    await coordinator.close();
+    const { coordinator: reopened } = setup({}, dataDir);
+    assert.equal((await fetchStable(reopened)).errorCode, ErrorCode.UNSTABLE_OFFSET_COMMIT, 'still pending after a restart');
+    await reopened.completeTransaction(7n, true);
+    assert.deepEqual([(await fetchStable(reopened)).errorCode, (await fetchStable(reopened)).committedOffset], [ErrorCode.NONE, 42n]);
+    await reopened.completeTransaction(7n, true);
+    await reopened.close();
+  });
+
+  it('drops pending offsets at abort, and with their group when it is deleted', async () => {
+    const { coordinator } = setup();
+    await txnCommit(coordinator, 7n, 42n);
+    await coordinator.completeTransaction(7n, false);
+    assert.deepEqual([(await fetchStable(coordinator)).errorCode, (await fetchStable(coordinator)).committedOffset], [ErrorCode.NONE, -1n]);
+    await txnCommit(coordinator, 8n, 43n, 'doomed');
+    assert.equal((await coordinator.deleteGroups(['doomed']))[0].errorCode, ErrorCode.NONE);
+    await coordinator.completeTransaction(8n, true);
+    assert.deepEqual([(await fetchStable(coordinator, 'doomed')).errorCode, (await fetchStable(coordinator, 'doomed')).committedOffset], [ErrorCode.NONE, -1n]);
+    await coordinator.close();
+  });
+});

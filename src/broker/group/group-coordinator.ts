@@ -119,6 +119,18 @@ export interface OffsetCommitParams {
   groupIdNotFoundForUnknownGroup: boolean;
 }
 
+export interface TxnOffsetCommitParams {
+  transactionalId: string;
+  groupId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  /** KIP-447 (v3+): -1, "" and null from older clients. */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  topics: readonly { name: string; partitions: readonly CommitPartition[] }[];
+}
+
 export interface PartitionResult {
   partitionIndex: number;
   errorCode: number;
@@ -218,6 +230,9 @@ export class GroupCoordinator {
       coordinator.groups.set(groupId, group);
       for (const [topic, partitions] of loaded.offsets) {
         for (const [partition, offset] of partitions) coordinator.offsets.put(groupId, topic, partition, offset);
+      }
+      for (const [producerId, entries] of loaded.pendingTransactionalOffsets) {
+        for (const entry of entries) coordinator.offsets.putPending(producerId, groupId, entry.topic, entry.partition, entry.offset);
       }
     }
     logger.info({ groups: groups.size }, 'group coordinator loaded');
@@ -849,6 +864,70 @@ export class GroupCoordinator {
     }
     await this.awaitDurable(written, committed);
     return results;
+  }
+
+  /**
+   * TxnOffsetCommit (`commitTransactionalOffsets`): validated like a commit but never refused for a rebalance
+   * (KIP-447: generation, member and static instance are checked when given), staged as pending offsets of the
+   * producer, and answered when durable. They become visible when the transaction commits (`completeTransaction`).
+   */
+  async commitTransactionalOffsets(params: TxnOffsetCommitParams): Promise<TopicResult[]> {
+    const everyPartition = (errorCode: number): TopicResult[] =>
+      params.topics.map((topic) => ({
+        name: topic.name,
+        partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })),
+      }));
+    if (this.closed) return everyPartition(ErrorCode.NOT_COORDINATOR);
+    if (params.groupId === '') return everyPartition(ErrorCode.INVALID_GROUP_ID);
+    let group = this.groups.get(params.groupId);
+    try {
+      if (group === undefined) {
+        // As for OffsetCommit: without a generation a "simple" group is created for the commit.
+        if (params.generationId >= 0) throw new BrokerError(ErrorCode.ILLEGAL_GENERATION);
+        group = this.createGroup(params.groupId);
+      }
+      group.validateOffsetCommit(params.memberId, params.groupInstanceId, params.generationId, true);
+    } catch (error) {
+      return everyPartition(this.errorCode(error));
+    }
+    const now = this.clock();
+    const records: OffsetStoreRecord[] = [];
+    const committed: PartitionResult[] = [];
+    const results: TopicResult[] = params.topics.map((topic) => ({
+      name: topic.name,
+      partitions: topic.partitions.map((partition) => {
+        const metadata = partition.committedMetadata ?? '';
+        if (metadata.length > this.config.offsetMetadataMaxSize) {
+          return { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE };
+        }
+        const offset: OffsetAndMetadata = { committedOffset: partition.committedOffset, leaderEpoch: partition.committedLeaderEpoch, metadata, commitTimestampMs: now, expireTimestampMs: null };
+        records.push({ type: 'txn-offset-commit', groupId: params.groupId, producerId: params.producerId, topic: topic.name, partition: partition.partitionIndex, offset });
+        const result = { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.NONE as number };
+        committed.push(result);
+        return result;
+      }),
+    }));
+    const written = this.write(records, committed);
+    if (written === null) return results;
+    for (const record of records) {
+      if (record.type === 'txn-offset-commit') this.offsets.putPending(record.producerId, record.groupId, record.topic, record.partition, record.offset);
+    }
+    await this.awaitDurable(written, committed);
+    return results;
+  }
+
+  /**
+   * The COMMIT or ABORT marker of `producerId`'s transaction reaching the offsets (Kafka's
+   * `OffsetMetadataManager.replayEndTransactionMarker`): pending offsets are committed or dropped, durably. A
+   * repeat (markers written again after a restart) finds nothing pending and does nothing.
+   */
+  async completeTransaction(producerId: bigint, commit: boolean): Promise<void> {
+    if (this.closed) throw new BrokerError(ErrorCode.NOT_COORDINATOR);
+    const groupIds = this.offsets.groupsWithPendingOffsets(producerId);
+    if (groupIds.length === 0) return;
+    const written = this.store.append(groupIds.map((groupId): OffsetStoreRecord => ({ type: 'txn-end', groupId, producerId, commit })));
+    for (const groupId of groupIds) this.offsets.completePending(producerId, groupId, commit);
+    await written;
   }
 
   /**

@@ -1,11 +1,10 @@
 // Committed offsets in memory, after Kafka's `OffsetMetadataManager`: group -> topic -> partition ->
 // OffsetAndMetadata, what OffsetFetch reads and what the offsets log replays into.
 //
-// Transactional offsets (TxnOffsetCommit, KIP-447) are not implemented yet. Where they slot in: Kafka keeps them
-// per producer id in `pendingTransactionalOffsets` and moves them into this map when the COMMIT marker arrives
-// (dropping them on ABORT); until then `hasPendingTransactionalOffsets` is true for their partitions, OffsetFetch
-// with RequireStable answers UNSTABLE_OFFSET_COMMIT for them, OffsetDelete and DeleteGroups tombstone them, and
-// expiry spares them. Every one of those call sites already asks `hasPendingTransactionalOffsets`.
+// Transactional offsets (TxnOffsetCommit, KIP-98/447) are kept per producer id, as Kafka's
+// `pendingTransactionalOffsets`, and move into the committed map when the producer's COMMIT marker reaches the
+// group (dropped on ABORT); until then `hasPendingTransactionalOffsets` is true for their partitions, OffsetFetch
+// with RequireStable answers UNSTABLE_OFFSET_COMMIT for them, and expiry spares them.
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { OffsetAndMetadata } from './offset-store.ts';
 
@@ -34,8 +33,22 @@ export interface RequestedTopic {
   partitionIndexes: readonly number[];
 }
 
+interface PendingOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: OffsetAndMetadata;
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
 export class OffsetMetadataManager {
   private readonly offsetsByGroup = new Map<string, Map<string, Map<number, OffsetAndMetadata>>>();
+  /** producer id -> group -> `topic\0partition` -> pending offset. */
+  private readonly pendingByProducer = new Map<bigint, Map<string, Map<string, PendingOffset>>>();
+  /** group -> `topic\0partition` -> producers with a pending offset there (for RequireStable). */
+  private readonly pendingProducersByPartition = new Map<string, Map<string, Set<bigint>>>();
 
   get(groupId: string, topic: string, partition: number): OffsetAndMetadata | undefined {
     return this.offsetsByGroup.get(groupId)?.get(topic)?.get(partition);
@@ -49,9 +62,61 @@ export class OffsetMetadataManager {
     return this.offsetsByGroup.has(groupId);
   }
 
-  /** Always false until TxnOffsetCommit exists: no transactional offset is ever pending. */
-  hasPendingTransactionalOffsets(_groupId: string, _topic?: string, _partition?: number): boolean {
-    return false;
+  /** Whether a transaction holds an uncommitted offset of the group (of that partition, when given). */
+  hasPendingTransactionalOffsets(groupId: string, topic?: string, partition?: number): boolean {
+    const partitions = this.pendingProducersByPartition.get(groupId);
+    if (partitions === undefined) return false;
+    if (topic === undefined || partition === undefined) return partitions.size > 0;
+    return partitions.has(partitionKey(topic, partition));
+  }
+
+  /** Stages a transactional offset until its producer's transaction ends (a later one replaces it). */
+  putPending(producerId: bigint, groupId: string, topic: string, partition: number, offset: OffsetAndMetadata): void {
+    const key = partitionKey(topic, partition);
+    let groups = this.pendingByProducer.get(producerId);
+    if (groups === undefined) {
+      groups = new Map();
+      this.pendingByProducer.set(producerId, groups);
+    }
+    let entries = groups.get(groupId);
+    if (entries === undefined) {
+      entries = new Map();
+      groups.set(groupId, entries);
+    }
+    entries.set(key, { topic, partition, offset });
+    let partitions = this.pendingProducersByPartition.get(groupId);
+    if (partitions === undefined) {
+      partitions = new Map();
+      this.pendingProducersByPartition.set(groupId, partitions);
+    }
+    let producers = partitions.get(key);
+    if (producers === undefined) {
+      producers = new Set();
+      partitions.set(key, producers);
+    }
+    producers.add(producerId);
+  }
+
+  /** The groups in which `producerId` has pending offsets. */
+  groupsWithPendingOffsets(producerId: bigint): string[] {
+    return [...(this.pendingByProducer.get(producerId)?.keys() ?? [])];
+  }
+
+  /** The producer's transaction ended in `groupId`: its pending offsets become committed (commit) or vanish. */
+  completePending(producerId: bigint, groupId: string, commit: boolean): void {
+    const groups = this.pendingByProducer.get(producerId);
+    const entries = groups?.get(groupId);
+    if (groups === undefined || entries === undefined) return;
+    groups.delete(groupId);
+    if (groups.size === 0) this.pendingByProducer.delete(producerId);
+    const partitions = this.pendingProducersByPartition.get(groupId);
+    for (const [key, entry] of entries) {
+      const producers = partitions?.get(key);
+      producers?.delete(producerId);
+      if (producers !== undefined && producers.size === 0) partitions?.delete(key);
+      if (commit) this.put(groupId, entry.topic, entry.partition, entry.offset);
+    }
+    if (partitions !== undefined && partitions.size === 0) this.pendingProducersByPartition.delete(groupId);
   }
 
   put(groupId: string, topic: string, partition: number, offset: OffsetAndMetadata): void {
@@ -77,8 +142,14 @@ export class OffsetMetadataManager {
     if (topics.size === 0) this.offsetsByGroup.delete(groupId);
   }
 
+  /** The group's committed offsets and its pending transactional ones (Kafka's `deleteAllOffsets`). */
   deleteGroup(groupId: string): void {
     this.offsetsByGroup.delete(groupId);
+    this.pendingProducersByPartition.delete(groupId);
+    for (const [producerId, groups] of this.pendingByProducer) {
+      groups.delete(groupId);
+      if (groups.size === 0) this.pendingByProducer.delete(producerId);
+    }
   }
 
   /** Every committed offset of a group, as (topic, partition, offset) triples. */

@@ -172,3 +172,41 @@ describe('OffsetStore', () => {
     await reopened.close();
   });
 });
+
+describe('OffsetStore: transactional offsets (KIP-98/447)', () => {
+  const pending = (groupId: string, producerId: bigint, partition: number, offset: bigint): OffsetStoreRecord => ({
+    type: 'txn-offset-commit',
+    groupId,
+    producerId,
+    topic: 'orders',
+    partition,
+    offset: { committedOffset: offset, leaderEpoch: -1, metadata: '', commitTimestampMs: 1000, expireTimestampMs: null },
+  });
+
+  it('replays pending offsets: committed by their COMMIT, dropped by their ABORT, still pending without either', async () => {
+    const dataDir = newDataDir();
+    const { store } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    await store.append([pending('g', 10n, 0, 5n), pending('g', 11n, 1, 6n), pending('g', 12n, 2, 7n)]);
+    await store.append([{ type: 'txn-end', groupId: 'g', producerId: 10n, commit: true }, { type: 'txn-end', groupId: 'g', producerId: 11n, commit: false }]);
+    await store.close();
+    const { store: reopened, groups } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    assert.deepEqual(offsetsOf(groups, 'g'), [['orders', 0, 5n]]);
+    assert.deepEqual([...(groups.get('g')?.pendingTransactionalOffsets.keys() ?? [])], [12n]);
+    await reopened.close();
+  });
+
+  it('compaction keeps pending offsets pending and turns committed ones into plain commits', async () => {
+    const dataDir = newDataDir();
+    const { store } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger, compactionMinBytes: 1 });
+    await store.append([pending('g', 10n, 0, 5n), pending('g', 12n, 2, 7n)]);
+    await store.append([{ type: 'txn-end', groupId: 'g', producerId: 10n, commit: true }]);
+    // Superseding writes make the file mostly dead, so it is rewritten from the live set.
+    for (let i = 0; i < 5; i++) await store.append([commitRecord('other', 'orders', 0, BigInt(i))]);
+    assert.ok(store.compactions > 0, 'compacted');
+    await store.close();
+    const { store: reopened, groups } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    assert.deepEqual(offsetsOf(groups, 'g'), [['orders', 0, 5n]]);
+    assert.deepEqual(groups.get('g')?.pendingTransactionalOffsets.get(12n)?.map((entry) => entry.offset.committedOffset), [7n]);
+    await reopened.close();
+  });
+});

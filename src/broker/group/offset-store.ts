@@ -53,10 +53,14 @@ export type OffsetStoreRecord =
   | { readonly type: 'offset-commit'; readonly groupId: string; readonly topic: string; readonly partition: number; readonly offset: OffsetAndMetadata }
   | { readonly type: 'offset-tombstone'; readonly groupId: string; readonly topic: string; readonly partition: number }
   | { readonly type: 'group-metadata'; readonly groupId: string; readonly metadata: StoredGroupMetadata }
-  | { readonly type: 'group-tombstone'; readonly groupId: string };
+  | { readonly type: 'group-tombstone'; readonly groupId: string }
+  /** A TxnOffsetCommit (KIP-98/447): pending, invisible to OffsetFetch, until the producer's transaction ends. */
+  | { readonly type: 'txn-offset-commit'; readonly groupId: string; readonly producerId: bigint; readonly topic: string; readonly partition: number; readonly offset: OffsetAndMetadata }
+  /** The COMMIT/ABORT marker of a producer's transaction reaching the group: pending offsets become committed or are dropped. */
+  | { readonly type: 'txn-end'; readonly groupId: string; readonly producerId: bigint; readonly commit: boolean };
 
 /** Record type codes on disk. */
-const RecordType = { offsetCommit: 1, offsetTombstone: 2, groupMetadata: 3, groupTombstone: 4 } as const;
+const RecordType = { offsetCommit: 1, offsetTombstone: 2, groupMetadata: 3, groupTombstone: 4, txnOffsetCommit: 5, txnEnd: 6 } as const;
 const FORMAT_VERSION = 0;
 const FRAME_HEADER_BYTES = 8;
 /** A frame larger than this is corruption, not data (group ids, topics and metadata are small). */
@@ -80,6 +84,14 @@ export interface OffsetStoreOptions {
 export interface LoadedGroup {
   metadata: StoredGroupMetadata | null;
   offsets: Map<string, Map<number, OffsetAndMetadata>>;
+  /** Transactional offsets whose transaction had not ended: producer id -> entries. */
+  pendingTransactionalOffsets: Map<bigint, PendingTransactionalOffset[]>;
+}
+
+export interface PendingTransactionalOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: OffsetAndMetadata;
 }
 
 export class OffsetStore {
@@ -235,7 +247,30 @@ export class OffsetStore {
       return;
     }
     let entries = this.live.get(record.groupId);
-    const key = record.type === 'group-metadata' ? GROUP_METADATA_KEY : `${record.topic}\u0000${record.partition}`;
+    if (record.type === 'txn-end') {
+      // The pending frames of this producer leave the live set; on commit each becomes a plain offset commit.
+      const prefix = pendingKeyPrefix(record.producerId);
+      for (const [key, frame] of [...(entries ?? [])]) {
+        if (!key.startsWith(prefix)) continue;
+        entries?.delete(key);
+        this.liveBytes -= frame.length;
+        if (record.commit) {
+          const pending = decodeRecord(frame.subarray(FRAME_HEADER_BYTES));
+          if (pending.type === 'txn-offset-commit') {
+            this.track({ type: 'offset-commit', groupId: pending.groupId, topic: pending.topic, partition: pending.partition, offset: pending.offset }, encodeFrame({ type: 'offset-commit', groupId: pending.groupId, topic: pending.topic, partition: pending.partition, offset: pending.offset }));
+            entries = this.live.get(record.groupId);
+          }
+        }
+      }
+      if (entries !== undefined && entries.size === 0) this.live.delete(record.groupId);
+      return;
+    }
+    const key =
+      record.type === 'group-metadata'
+        ? GROUP_METADATA_KEY
+        : record.type === 'txn-offset-commit'
+          ? `${pendingKeyPrefix(record.producerId)}${record.topic}\u0000${record.partition}`
+          : `${record.topic}\u0000${record.partition}`;
     const old = entries?.get(key);
     if (old !== undefined) this.liveBytes -= old.length;
     if (record.type === 'offset-tombstone') {
@@ -350,6 +385,16 @@ export function encodeFrame(record: OffsetStoreRecord): Buffer {
     case 'group-tombstone':
       writer.int8(RecordType.groupTombstone).compactString(record.groupId);
       break;
+    case 'txn-offset-commit': {
+      const { offset } = record;
+      writer.int8(RecordType.txnOffsetCommit).compactString(record.groupId).int64(record.producerId).compactString(record.topic).int32(record.partition);
+      writer.int64(offset.committedOffset).int32(offset.leaderEpoch).compactString(offset.metadata);
+      writer.int64(BigInt(offset.commitTimestampMs)).int64(BigInt(offset.expireTimestampMs ?? -1));
+      break;
+    }
+    case 'txn-end':
+      writer.int8(RecordType.txnEnd).compactString(record.groupId).int64(record.producerId).int8(record.commit ? 1 : 0);
+      break;
   }
   const frame = Buffer.from(writer.finish());
   const payload = frame.subarray(FRAME_HEADER_BYTES);
@@ -391,6 +436,26 @@ function decodeRecord(payload: Buffer): OffsetStoreRecord {
     }
     case RecordType.groupTombstone:
       return { type: 'group-tombstone', groupId };
+    case RecordType.txnOffsetCommit: {
+      const producerId = reader.int64();
+      const topic = requireString(reader.compactString());
+      const partition = reader.int32();
+      const committedOffset = reader.int64();
+      const leaderEpoch = reader.int32();
+      const metadata = reader.compactString() ?? '';
+      const commitTimestampMs = Number(reader.int64());
+      const expire = Number(reader.int64());
+      return {
+        type: 'txn-offset-commit',
+        groupId,
+        producerId,
+        topic,
+        partition,
+        offset: { committedOffset, leaderEpoch, metadata, commitTimestampMs, expireTimestampMs: expire < 0 ? null : expire },
+      };
+    }
+    case RecordType.txnEnd:
+      return { type: 'txn-end', groupId, producerId: reader.int64(), commit: reader.int8() === 1 };
     default:
       throw new Error(`unknown offsets record type ${type}`);
   }
@@ -403,8 +468,8 @@ function applyRecord(groups: Map<string, LoadedGroup>, record: OffsetStoreRecord
   }
   let group = groups.get(record.groupId);
   if (group === undefined) {
-    if (record.type === 'offset-tombstone') return;
-    group = { metadata: null, offsets: new Map() };
+    if (record.type === 'offset-tombstone' || record.type === 'txn-end') return;
+    group = { metadata: null, offsets: new Map(), pendingTransactionalOffsets: new Map() };
     groups.set(record.groupId, group);
   }
   switch (record.type) {
@@ -426,7 +491,28 @@ function applyRecord(groups: Map<string, LoadedGroup>, record: OffsetStoreRecord
       if (partitions !== undefined && partitions.size === 0) group.offsets.delete(record.topic);
       break;
     }
+    case 'txn-offset-commit': {
+      const pending = group.pendingTransactionalOffsets.get(record.producerId) ?? [];
+      group.pendingTransactionalOffsets.set(record.producerId, [
+        ...pending.filter((entry) => entry.topic !== record.topic || entry.partition !== record.partition),
+        { topic: record.topic, partition: record.partition, offset: record.offset },
+      ]);
+      break;
+    }
+    case 'txn-end': {
+      const pending = group.pendingTransactionalOffsets.get(record.producerId) ?? [];
+      group.pendingTransactionalOffsets.delete(record.producerId);
+      if (record.commit) {
+        for (const entry of pending) applyRecord(groups, { type: 'offset-commit', groupId: record.groupId, topic: entry.topic, partition: entry.partition, offset: entry.offset });
+      }
+      break;
+    }
   }
+}
+
+/** Live-set key prefix of a producer's pending transactional offsets (never clashes with `topic\0partition`). */
+function pendingKeyPrefix(producerId: bigint): string {
+  return `\u0001${producerId}\u0000`;
 }
 
 function requireString(value: string | null): string {

@@ -1,10 +1,15 @@
-// Produce (key 0), versions 3-11 served (0-2 advertised, answered UNSUPPORTED_VERSION per partition, as Kafka 4.0
+// Produce (key 0), versions 3-12 served (0-2 advertised, answered UNSUPPORTED_VERSION per partition, as Kafka 4.0
 // does). Per partition: validate the one magic-2 batch on its raw bytes (size, CRC, offsets, codec, every record and
 // its timestamp, as `LogValidator`), apply Kafka's in-place rewrites, then append it synchronously — the handler is
 // `pipelined`, so the next request of the connection starts only after this append, which keeps a connection's
 // batches in order — then, outside that synchronous part, wait until the append is durable under the fsync policy
 // before answering acks=1/all. acks=0 gets no response.
 // A failure of one partition never fails the others (Kafka's per-partition `ProduceResponse`).
+// Transactional batches are verified against the transaction coordinator first (KIP-890 part 1, on by default as
+// in Kafka 4.x): see log/transaction-verification.ts. From v12 (transaction version 2, KIP-890 part 2) the first
+// transactional batch of a producer on a partition asks the coordinator to add the partition instead; that append
+// waits for the coordinator, and later appends to the partition queue behind it (`PartitionLog.enqueueAppend`),
+// so a connection's batches still reach each partition in order.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type {
   ProduceRequestPartitionProduceData,
@@ -18,7 +23,8 @@ import { prepareBatchForAppend } from '../../protocol/records/prepare-batch-for-
 import { CLOSE_CONNECTION, type ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
-import { appendRecordsAsLeader } from '../partition-append.ts';
+import { IMPLICIT_ADD_MIN_PRODUCE_VERSION, hasOngoingTransaction, produceErrorForCoordinatorError, verifyTransactionalAppend } from '../log/transaction-verification.ts';
+import type { PartitionLog } from '../log/partition-log.ts';
 
 /** ZSTD needs Produce v7+ (KIP-110). */
 const ZSTD_MIN_PRODUCE_VERSION = 7;
@@ -70,6 +76,21 @@ function hasTransactionalRecords(request: { topicData: { partitionData: ProduceR
   );
 }
 
+/** How many distinct (producer id, epoch) pairs the request's transactional batches carry. */
+function transactionalProducerCount(request: { topicData: { partitionData: ProduceRequestPartitionProduceData[] }[] }): number {
+  const producers = new Set<string>();
+  for (const topic of request.topicData) {
+    for (const { records } of topic.partitionData) {
+      if (records === null || records.length < RECORD_BATCH_OVERHEAD || records.readInt8(BatchField.magic) !== CURRENT_MAGIC) continue;
+      if (!isTransactional(records.readInt16BE(BatchField.attributes))) continue;
+      const producerId = records.readBigInt64BE(BatchField.producerId);
+      if (producerId < 0n) continue;
+      producers.add(`${producerId}:${records.readInt16BE(BatchField.producerEpoch)}`);
+    }
+  }
+  return producers.size;
+}
+
 /** Every partition of the request answered with the same error (whole-request failures). */
 function failAll(request: { topicData: { name: string; partitionData: ProduceRequestPartitionProduceData[] }[] }, errorCode: number) {
   return {
@@ -85,7 +106,7 @@ function failAll(request: { topicData: { name: string; partitionData: ProduceReq
 export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
   minVersion: 0,
-  maxVersion: 11,
+  maxVersion: 12,
   pipelined: true,
   handle(broker, request, context) {
     const version = context.apiVersion;
@@ -94,6 +115,8 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
     if (version < 3) return rejectAll(ErrorCode.UNSUPPORTED_VERSION);
     if (request.acks !== 0 && request.acks !== 1 && request.acks !== -1) return failAll(request, ErrorCode.INVALID_REQUIRED_ACKS);
     if (request.transactionalId === null && hasTransactionalRecords(request)) return rejectAll(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    // `ReplicaManager.handleProduceAppend`: one transactional request is one producer (id and epoch).
+    if (request.transactionalId !== null && transactionalProducerCount(request) > 1) return rejectAll(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
 
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const durable: Promise<void>[] = [];
@@ -159,12 +182,62 @@ function appendPartition(
     // Unreachable through `handle` (the whole request fails first); kept for direct callers.
     return { result: partitionResponse(partition.index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED), durable: null };
   }
+  const verification =
+    isTransactional(header.attributes) && transactionalId !== null
+      ? { transactionalId, producerId: header.producerId, producerEpoch: header.producerEpoch, topic, partition: partition.index, produceVersion: version }
+      : null;
+  // KIP-890 part 2: a TV2 producer's first batch on a partition adds the partition to its transaction; the
+  // append waits for the coordinator, and later appends of the partition queue behind it.
+  const implicitAdd =
+    verification !== null && version >= IMPLICIT_ADD_MIN_PRODUCE_VERSION && !hasOngoingTransaction(log, header.producerId, header.producerEpoch);
+  const records = partition.records;
+  // LogValidator's in-place rewrites (max timestamp, timestamp type), done just before the log assigns offsets.
+  const prepare = () => prepareBatchForAppend(records, header, validation.records, timestampType);
+  if (!implicitAdd && !log.hasQueuedAppends) return verifyAndAppend(broker, log, partition.index, prepare, verification);
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
+  const durable = log
+    .enqueueAppend(async () => {
+      if (implicitAdd && verification !== null) {
+        const added = await broker.transactions.addPartitionImplicitly(transactionalId ?? '', header.producerId, header.producerEpoch, topic, partition.index);
+        const code = produceErrorForCoordinatorError(added, version);
+        if (code !== ErrorCode.NONE) return { result: partitionResponse(partition.index, code), durable: null };
+        // Added: the partition is in the transaction now, so the append needs no further verification.
+        return verifyAndAppend(broker, log, partition.index, prepare, null);
+      }
+      return verifyAndAppend(broker, log, partition.index, prepare, verification);
+    })
+    .then(async (appended) => {
+      Object.assign(result, appended.result);
+      await appended.durable;
+      Object.assign(result, appended.result);
+    })
+    .catch((error: unknown) => {
+      result.errorCode = errorCodeOf(error, broker.logger);
+      result.errorMessage = errorMessageOf(error);
+    });
+  return { result, durable };
+}
+
+/**
+ * The synchronous part: KIP-890 part 1 verification of a transactional batch (`verification`, null when none is
+ * needed), then the append. The durable promise rewrites `result` if the fsync fails; it never rejects.
+ */
+function verifyAndAppend(
+  broker: BrokerContext,
+  log: PartitionLog,
+  index: number,
+  prepare: () => Buffer,
+  verification: Parameters<typeof verifyTransactionalAppend>[2] | null,
+): PartitionAppend {
+  if (verification !== null) {
+    // KIP-890 part 1: only a partition in the producer's ongoing transaction takes its transactional batches.
+    const verified = verifyTransactionalAppend(broker.transactions, log, verification);
+    if (verified !== ErrorCode.NONE) return { result: partitionResponse(index, verified), durable: null };
+  }
+  const result = partitionResponse(index, ErrorCode.NONE);
   try {
-    // LogValidator's in-place rewrites (max timestamp, timestamp type) before the log assigns offsets.
-    const batch = prepareBatchForAppend(partition.records, header, validation.records, timestampType);
-    const appended = appendRecordsAsLeader(log, batch, header, broker.testHooks?.disableDeduplication === true ? { skipProducerStateChecks: true } : {});
+    const appended = log.append(prepare());
     result.baseOffset = appended.baseOffset;
     result.logAppendTimeMs = appended.logAppendTime;
     result.logStartOffset = appended.logStartOffset;

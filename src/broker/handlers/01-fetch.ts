@@ -19,7 +19,6 @@ import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
 import { errorCodeOf } from '../broker-error.ts';
-import { producerStateFor } from '../producer-state/producer-state-registry.ts';
 
 /** Kafka's `IsolationLevel.READ_COMMITTED`. */
 const READ_COMMITTED = 1;
@@ -61,7 +60,7 @@ function readPartition(
 ): FetchResponsePartitionData {
   const data = emptyPartition(partition.partition, ErrorCode.NONE);
   data.highWatermark = log.highWatermark;
-  data.lastStableOffset = producerStateFor(log).lastStableOffset(log.highWatermark);
+  data.lastStableOffset = log.lastStableOffset;
   data.logStartOffset = log.logStartOffset;
   data.abortedTransactions = readCommitted ? [] : null;
   // currentLeader stays at its default (-1, -1): Kafka fills it only for NOT_LEADER_OR_FOLLOWER and
@@ -71,8 +70,14 @@ function readPartition(
     return data;
   }
   try {
+    // READ_COMMITTED reads stop at the LSO and carry the aborted transactions of the range (Kafka's
+    // `LocalLog.read` with `includeAbortedTxns`); the consumer filters with them.
     const maxOffset = readCommitted ? data.lastStableOffset : data.highWatermark;
-    data.records = log.read(partition.fetchOffset, maxBytes, { maxOffset, minOneMessage }).records;
+    const read = log.read(partition.fetchOffset, maxBytes, { maxOffset, minOneMessage, abortedTransactions: readCommitted });
+    data.records = read.records;
+    if (read.abortedTransactions !== null) {
+      data.abortedTransactions = read.abortedTransactions.map(({ producerId, firstOffset }) => ({ producerId, firstOffset }));
+    }
   } catch (error) {
     data.errorCode = errorCodeOf(error, broker.logger);
   }

@@ -1,24 +1,28 @@
-// ListOffsets (key 2), versions 1-8. Special timestamps as in Kafka's `ListOffsetsRequest`: -1 latest (the high
+// ListOffsets (key 2), versions 1-10. Special timestamps as in Kafka's `ListOffsetsRequest`: -1 latest (the high
 // watermark, or the last stable offset for read_committed), -2 earliest (log start offset), -3 the record with
-// the largest timestamp (KIP-734, v7+), -4 earliest local (v8+; no tiered storage here, so the log start).
-// Any other timestamp finds the first offset whose record timestamp is >= it (-1 offset when none).
+// the largest timestamp (KIP-734, v7+), -4 earliest local (v8+; no tiered storage here, so the log start), -5
+// latest tiered (v9+; nothing is tiered, so no offset, as Kafka answers without remote storage).
+// Any other timestamp finds the first offset whose record timestamp is >= it (-1 offset when none). As in Kafka's
+// `Partition.fetchOffsetForTimestamp`, lookups by timestamp only answer offsets below the last fetchable offset:
+// the last stable offset for read_committed, else the high watermark. v10's TimeoutMs only matters for remote
+// lookups.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../protocol/messages/generated/02-list-offsets.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { errorCodeOf } from '../broker-error.ts';
-import { producerStateFor } from '../producer-state/producer-state-registry.ts';
 
 const LATEST_TIMESTAMP = -1n;
 const EARLIEST_TIMESTAMP = -2n;
 const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL_TIMESTAMP = -4n;
+const LATEST_TIERED_TIMESTAMP = -5n;
 const READ_COMMITTED = 1;
 
 export const listOffsetsHandler: ApiHandler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
   minVersion: 1,
-  maxVersion: 8,
+  maxVersion: 10,
   handle(broker, request) {
     const topics = request.topics.map((topic) => ({
       name: topic.name,
@@ -28,20 +32,21 @@ export const listOffsetsHandler: ApiHandler<typeof ApiKey.ListOffsets> = {
         if (log === undefined) return { ...answer, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (partition.currentLeaderEpoch > 0) return { ...answer, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
         try {
-          const stable = producerStateFor(log).lastStableOffset(log.highWatermark);
+          const lastFetchable = request.isolationLevel === READ_COMMITTED ? log.lastStableOffset : log.highWatermark;
           switch (partition.timestamp) {
             case LATEST_TIMESTAMP:
-              return { ...answer, offset: request.isolationLevel === READ_COMMITTED ? stable : log.highWatermark, leaderEpoch: 0 };
+              return { ...answer, offset: lastFetchable, leaderEpoch: 0 };
+            case LATEST_TIERED_TIMESTAMP:
+              return answer;
             case EARLIEST_TIMESTAMP:
             case EARLIEST_LOCAL_TIMESTAMP:
               return { ...answer, offset: log.logStartOffset, leaderEpoch: 0 };
             case MAX_TIMESTAMP: {
-              const found = log.maxTimestampOffset();
+              const found = log.maxTimestampOffset({ maxOffset: lastFetchable });
               return found === null ? answer : { ...answer, timestamp: found.timestamp, offset: found.offset, leaderEpoch: 0 };
             }
             default: {
-              const maxOffset = request.isolationLevel === READ_COMMITTED ? stable : log.highWatermark;
-              const found = log.offsetForTimestamp(partition.timestamp, { maxOffset });
+              const found = log.offsetForTimestamp(partition.timestamp, { maxOffset: lastFetchable });
               return found === null ? answer : { ...answer, timestamp: found.timestamp, offset: found.offset, leaderEpoch: 0 };
             }
           }

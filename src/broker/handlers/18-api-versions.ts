@@ -2,11 +2,24 @@
 // what this broker serves. Produce is advertised from version 0 although versions below 3 are refused, as Kafka
 // 4.0 does (KAFKA-18659): some librdkafka versions turn compression off unless the advertised Produce range
 // reaches down to each codec's minimum version.
-// No feature flags are finalized, so clients use transaction version 1 (classic KIP-98 transactions).
+// Feature flags: `transaction.version`, the one clients act on (KIP-890). It is finalized at 2 — clients may use
+// the epoch bump at every EndTxn and implicit partition adds — only when the registry serves the three requests
+// that carry transaction version 2 (EndTxn v5, Produce v12, TxnOffsetCommit v5); otherwise at 1 (flexible
+// transaction-log values, classic transactions). Kafka 4.x finalizes 2 on a new cluster.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiVersionsResponse } from '../../protocol/messages/generated/18-api-versions.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
+
+const TRANSACTION_VERSION_FEATURE = 'transaction.version';
+/** The versions that carry transaction version 2 (`TransactionVersion.TV_2` in Kafka's clients and franz-go). */
+const TRANSACTION_VERSION_2_REQUESTS: readonly [number, number][] = [
+  [ApiKey.EndTxn, 5],
+  [ApiKey.Produce, 12],
+  [ApiKey.TxnOffsetCommit, 5],
+];
+/** Features never change while the broker runs; any epoch >= 0 tells clients the finalized levels are valid. */
+const FINALIZED_FEATURES_EPOCH = 1n;
 
 export function apiVersionsResponse(broker: BrokerContext, _version: number): ApiVersionsResponse {
   const apiKeys = [...broker.handlers.values()]
@@ -16,13 +29,15 @@ export function apiVersionsResponse(broker: BrokerContext, _version: number): Ap
       maxVersion: handler.maxVersion,
     }))
     .sort((a, b) => a.apiKey - b.apiKey);
+  const servesTransactionVersion2 = TRANSACTION_VERSION_2_REQUESTS.every(([apiKey, version]) => (broker.handlers.get(apiKey)?.maxVersion ?? -1) >= version);
+  const transactionVersion = servesTransactionVersion2 ? 2 : 1;
   return {
     errorCode: 0,
     apiKeys,
     throttleTimeMs: 0,
-    supportedFeatures: [],
-    finalizedFeaturesEpoch: -1n,
-    finalizedFeatures: [],
+    supportedFeatures: [{ name: TRANSACTION_VERSION_FEATURE, minVersion: 0, maxVersion: transactionVersion }],
+    finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
+    finalizedFeatures: [{ name: TRANSACTION_VERSION_FEATURE, minVersionLevel: transactionVersion, maxVersionLevel: transactionVersion }],
     zkMigrationReady: false,
   };
 }

@@ -3,7 +3,6 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
-import { producerStateFor } from '../producer-state/producer-state-registry.ts';
 
 export const describeProducersHandler: ApiHandler<typeof ApiKey.DescribeProducers> = {
   apiKey: ApiKey.DescribeProducers,
@@ -19,7 +18,7 @@ export const describeProducersHandler: ApiHandler<typeof ApiKey.DescribeProducer
           if (log === undefined) {
             return { partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null, activeProducers: [] };
           }
-          const activeProducers = producerStateFor(log).describeProducers().map((producer) => ({
+          const activeProducers = log.producerState.describeProducers().map((producer) => ({
             producerId: producer.producerId,
             producerEpoch: producer.producerEpoch,
             lastSequence: producer.lastSequence,

@@ -19,12 +19,19 @@ import { deleteTopicsHandler } from './20-delete-topics.ts';
 import { deleteRecordsHandler } from './21-delete-records.ts';
 import { initProducerIdHandler } from './22-init-producer-id.ts';
 import { offsetForLeaderEpochHandler } from './23-offset-for-leader-epoch.ts';
+import { addPartitionsToTxnHandler } from './24-add-partitions-to-txn.ts';
+import { addOffsetsToTxnHandler } from './25-add-offsets-to-txn.ts';
+import { endTxnHandler } from './26-end-txn.ts';
+import { writeTxnMarkersHandler } from './27-write-txn-markers.ts';
+import { txnOffsetCommitHandler } from './28-txn-offset-commit.ts';
 import { describeConfigsHandler } from './32-describe-configs.ts';
 import { createPartitionsHandler } from './37-create-partitions.ts';
 import { deleteGroupsHandler } from './42-delete-groups.ts';
 import { offsetDeleteHandler } from './47-offset-delete.ts';
 import { describeClusterHandler } from './60-describe-cluster.ts';
 import { describeProducersHandler } from './61-describe-producers.ts';
+import { describeTransactionsHandler } from './65-describe-transactions.ts';
+import { listTransactionsHandler } from './66-list-transactions.ts';
 
 export const brokerHandlers: readonly AnyApiHandler[] = [
   produceHandler,
@@ -46,12 +53,19 @@ export const brokerHandlers: readonly AnyApiHandler[] = [
   deleteRecordsHandler,
   initProducerIdHandler,
   offsetForLeaderEpochHandler,
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  writeTxnMarkersHandler,
+  txnOffsetCommitHandler,
   describeConfigsHandler,
   createPartitionsHandler,
   deleteGroupsHandler,
   offsetDeleteHandler,
   describeClusterHandler,
   describeProducersHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
 ];
 
 export function handlerMap(handlers: readonly AnyApiHandler[] = brokerHandlers): ReadonlyMap<number, AnyApiHandler> {

@@ -121,3 +121,20 @@ describe('findRecordAtOrAfter', () => {
     assert.deepEqual(findRecordAtOrAfter(compressed, 150n, 0n), { timestamp: 300n, offset: 0n });
   });
 });
+
+describe('OffsetIndex.fetchUpperBoundOffset (the READ_COMMITTED aborted-transaction bound)', () => {
+  it('answers as Kafka’s index search does, including an equal first entry answered by the next one', () => {
+    const index = new OffsetIndex(0n);
+    index.append(1n, 100);
+    index.append(3n, 300);
+    index.append(5n, 500);
+    const bound = (position: number, size: number) => index.fetchUpperBoundOffset(position, size)?.offset ?? null;
+    assert.equal(bound(0, 50), 1n);
+    assert.equal(bound(0, 100), 3n); // equal to the first entry, which the search never probes
+    assert.equal(bound(0, 250), 3n);
+    assert.equal(bound(0, 300), 3n); // equal to a probed entry
+    assert.equal(bound(100, 400), 5n);
+    assert.equal(bound(0, 600), null);
+    assert.equal(new OffsetIndex(0n).fetchUpperBoundOffset(0, 10), null);
+  });
+});

@@ -1,6 +1,8 @@
 // Owns every partition log under one data directory (Kafka's `LogManager`): loads them all on start, creates
 // and deletes topics, adds partitions, runs retention and recovery-point checkpoints on timers, and closes
-// everything cleanly (each log writes its clean-shutdown marker).
+// everything cleanly (each log writes its clean-shutdown marker and its producer-state snapshot). Every partition
+// log owns its producer state; the manager only runs the periodic producer-id expiration over all of them
+// (KIP-854, `producer.id.expiration.check.interval.ms`) and sums their metrics.
 //
 // Layout: `<dataDir>/topics.json` (topic metadata, see topic-store.ts) and one directory per partition,
 // `<dataDir>/<topic>-<partition>/`.
@@ -13,7 +15,8 @@ import type { LogConfig } from './log-config.ts';
 import { nodeFileSystem } from './log-file-system.ts';
 import type { LogFileSystem } from './log-file-system.ts';
 import { PartitionLog } from './partition-log.ts';
-import type { LogHooks, LogLogger } from './partition-log.ts';
+import type { LogLogger } from './partition-log.ts';
+import type { ProducerStateManagerConfig, ProducerStateMetrics } from '../producer-state/producer-state-manager.ts';
 import type { RecordsDecompressor } from './record-timestamps.ts';
 import { loadTopics, newTopicId, saveTopics, topicIdToString } from './topic-store.ts';
 import type { TopicMetadata } from './topic-store.ts';
@@ -32,9 +35,14 @@ export interface LogManagerOptions {
   /** `log.flush.offset.checkpoint.interval.ms`; default 60000. */
   recoveryPointCheckpointIntervalMs?: number;
   decompress?: RecordsDecompressor;
-  /** Hooks given to each partition log as it is opened or created (producer state plugs in here). */
-  hooksFor?: (topic: string, partition: number) => LogHooks | undefined;
+  /** Producer-state settings of every partition (`producer.id.expiration.ms`, the producer id bound). */
+  producerState?: Partial<ProducerStateManagerConfig>;
+  /** `producer.id.expiration.check.interval.ms`; default 600000. */
+  producerIdExpirationCheckIntervalMs?: number;
 }
+
+/** `producer.id.expiration.check.interval.ms` default: 10 minutes. */
+export const DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS = 600_000;
 
 export interface CreateTopicOptions {
   partitions: number;
@@ -227,6 +235,41 @@ export class LogManager {
     return deleted;
   }
 
+  /** One producer-id expiration pass over every partition (KIP-854); returns how many producer ids were removed. */
+  removeExpiredProducers(): number {
+    const now = (this.options.clock ?? Date.now)();
+    let removed = 0;
+    for (const log of this.onlineLogs()) removed += log.producerState.removeExpiredProducers(now);
+    return removed;
+  }
+
+  /** Producer-state totals over every partition (Kafka's `ProducerIdCount` gauge and seqlog's counters). */
+  producerStateMetrics(): ProducerStateMetrics {
+    const total: ProducerStateMetrics = { producerIdCount: 0, evictedProducerIds: 0, expiredProducerIds: 0 };
+    for (const log of this.onlineLogs()) {
+      const metrics = log.producerState.metrics;
+      total.producerIdCount += metrics.producerIdCount;
+      total.evictedProducerIds += metrics.evictedProducerIds;
+      total.expiredProducerIds += metrics.expiredProducerIds;
+    }
+    return total;
+  }
+
+  /**
+   * Kafka's `PartitionsWithLateTransactionsCount` gauge: partitions whose oldest open transaction has been idle
+   * longer than `transaction.max.timeout.ms` plus 5 minutes (a hanging transaction pinning the LSO).
+   */
+  partitionsWithLateTransactions(): number {
+    const now = (this.options.clock ?? Date.now)();
+    let count = 0;
+    for (const log of this.onlineLogs()) if (log.producerState.hasLateTransaction(now)) count++;
+    return count;
+  }
+
+  private *onlineLogs(): Generator<PartitionLog> {
+    for (const logs of this.logsByTopic.values()) for (const log of logs) if (log.offline === null) yield log;
+  }
+
   /** Writes every log's recovery-point checkpoint. */
   checkpointRecoveryPoints(): void {
     for (const logs of this.logsByTopic.values()) for (const log of logs) log.checkpointRecoveryPoint();
@@ -256,16 +299,21 @@ export class LogManager {
       clock: this.options.clock,
       logger: this.options.logger,
       decompress: this.options.decompress,
-      hooks: this.options.hooksFor?.(topic, partition),
+      ...(this.options.producerState === undefined ? {} : { producerState: this.options.producerState }),
     });
   }
 
   private startTimers(): void {
     const retention = setInterval(() => this.runRetention(), this.options.retentionCheckIntervalMs ?? 300_000);
     const checkpoint = setInterval(() => this.checkpointRecoveryPoints(), this.options.recoveryPointCheckpointIntervalMs ?? 60_000);
+    const expiration = setInterval(
+      () => this.removeExpiredProducers(),
+      this.options.producerIdExpirationCheckIntervalMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_CHECK_INTERVAL_MS,
+    );
     retention.unref();
     checkpoint.unref();
-    this.timers.push(retention, checkpoint);
+    expiration.unref();
+    this.timers.push(retention, checkpoint, expiration);
   }
 
   private serialized<T>(operation: () => Promise<T>): Promise<T> {

@@ -7,6 +7,8 @@
 import { IndexEntries } from './index-entries.ts';
 
 const ENTRY_SIZE = 8;
+/** Kafka's `AbstractIndex.warmEntries` for 8-byte entries (8 KB): the section searched first. */
+const WARM_ENTRIES = 8192 / ENTRY_SIZE;
 /** Entries a fresh index has room for before it first grows. */
 const INITIAL_ENTRIES = 64;
 
@@ -50,6 +52,42 @@ export class OffsetIndex {
 
   get lastEntry(): OffsetPosition | null {
     return this.store.count === 0 ? null : this.entryAt(this.store.count - 1);
+  }
+
+  /**
+   * Kafka's `OffsetIndex.fetchUpperBoundOffset`: an index entry at or past `position + fetchSize` (where a fetch
+   * of that many bytes from `position` ends), or null when the search finds none. READ_COMMITTED fetches list
+   * the aborted transactions below this offset, so it is reproduced search step for step, quirks included:
+   * Kafka's `AbstractIndex.indexSlotRangeFor` first picks a section (the last 1024 "warm" entries, or the rest),
+   * then a binary search that returns an entry equal to the target only when it probes it; an equal entry at the
+   * start of the searched range is never probed, so the entry after it is answered. Readers then see the same
+   * abortedTransactions lists as from Kafka.
+   */
+  fetchUpperBoundOffset(position: number, fetchSize: number): OffsetPosition | null {
+    const count = this.store.count;
+    if (count === 0) return null;
+    const target = position + fetchSize;
+    const positionAt = (slot: number): number => this.store.data.readInt32BE(slot * ENTRY_SIZE + 4);
+    const firstWarm = Math.max(0, count - 1 - WARM_ENTRIES);
+    let low: number;
+    let high: number;
+    if (positionAt(firstWarm) < target) {
+      low = firstWarm;
+      high = count - 1;
+    } else if (positionAt(0) > target) {
+      return this.entryAt(0);
+    } else {
+      low = 0;
+      high = firstWarm;
+    }
+    while (low < high) {
+      const probe = (low + high + 1) >>> 1;
+      const probed = positionAt(probe);
+      if (probed === target) return this.entryAt(probe);
+      if (probed > target) high = probe - 1;
+      else low = probe;
+    }
+    return low === count - 1 ? null : this.entryAt(low + 1);
   }
 
   entryAt(i: number): OffsetPosition {

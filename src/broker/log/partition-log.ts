@@ -8,11 +8,17 @@
 //
 // On this single-replica broker the high watermark is the end of what is durable under the fsync policy:
 // with 'always' the fsynced end, otherwise the log end offset. Reads never return data at or above it.
+//
+// The log owns its partition's producer state (Kafka's `UnifiedLog.producerStateManager`): loaded from the latest
+// snapshot plus a replay of the log when the log opens, checked and updated by every append (duplicates, epochs,
+// sequences, transactions), snapshotted at each roll and at close, rebuilt after a truncation. The last stable
+// offset (the end of what READ_COMMITTED readers see) comes from it.
 import { ErrorCode } from '../../protocol/errors/error-table.ts';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import {
   BatchField,
   CURRENT_MAGIC,
+  NO_PRODUCER_ID,
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
   batchSizeAt,
@@ -37,6 +43,13 @@ import type { BatchLocation, BatchVisitor } from './log-segment.ts';
 import { findRecordAtOrAfter } from './record-timestamps.ts';
 import type { AbortedTransaction } from './transaction-index.ts';
 import type { RecordsDecompressor, TimestampAndOffset } from './record-timestamps.ts';
+import { AppendOrigin } from '../producer-state/append-origin.ts';
+import { lastSequenceOf, producerBatchOf } from '../producer-state/producer-batch.ts';
+import { rebuildProducerState, recordCompletedTxn, takeSnapshotSafely } from '../producer-state/producer-state-loader.ts';
+import { ProducerStateManager } from '../producer-state/producer-state-manager.ts';
+import type { ProducerStateManagerConfig } from '../producer-state/producer-state-manager.ts';
+import type { ProducerAppendInfo } from '../producer-state/producer-append-info.ts';
+import type { CompletedTxn } from '../producer-state/txn-metadata.ts';
 
 /** The subset of a pino logger the log uses. */
 export interface LogLogger {
@@ -45,7 +58,7 @@ export interface LogLogger {
   error(details: object, message: string): void;
 }
 
-/** Hooks for producer state and transactions; all run synchronously inside the operation that fires them. */
+/** Observers of log events; all run synchronously inside the operation that fires them (after producer state). */
 export interface LogHooks {
   /** A new active segment starts at `baseOffset` (Kafka takes a producer-state snapshot here). */
   onRoll?(baseOffset: bigint): void;
@@ -68,6 +81,8 @@ export interface PartitionLogOptions {
   hooks?: LogHooks;
   /** How ListOffsets by timestamp reads compressed batches; default: the protocol's codecs. */
   decompress?: RecordsDecompressor;
+  /** `producer.id.expiration.ms`, the producer id bound, `transaction.max.timeout.ms`. */
+  producerState?: Partial<ProducerStateManagerConfig>;
 }
 
 export interface AppendOptions {
@@ -75,14 +90,23 @@ export interface AppendOptions {
   leaderEpoch?: number;
   /** Default: the topic's `message.timestamp.type`. */
   timestampType?: TimestampType;
+  /**
+   * Who appends (Kafka's `AppendOrigin`): `CLIENT` (Produce, the default: duplicate detection, epoch and sequence
+   * checks) or `COORDINATOR` (transaction markers: epoch and coordinator-epoch checks only).
+   */
+  origin?: typeof AppendOrigin.client | typeof AppendOrigin.coordinator;
 }
 
 export interface AppendResult {
   baseOffset: bigint;
   lastOffset: bigint;
-  /** The broker time stamped on the batch with LogAppendTime, else -1. */
+  /** The broker time stamped on the batch with LogAppendTime, else -1; for a duplicate, the original's timestamp. */
   logAppendTime: bigint;
   logStartOffset: bigint;
+  /** False when the batch was a duplicate answered with the original's offsets and not stored again. */
+  appended: boolean;
+  /** The transaction a COMMIT/ABORT marker completed on this partition, if one was open. */
+  completedTxn: CompletedTxn | null;
 }
 
 export interface ReadOptions {
@@ -90,6 +114,8 @@ export interface ReadOptions {
   maxOffset?: bigint;
   /** Return the first batch even when it is larger than maxBytes (KIP-74). Default true. */
   minOneMessage?: boolean;
+  /** READ_COMMITTED: also list the aborted transactions overlapping the data returned. Default false. */
+  abortedTransactions?: boolean;
 }
 
 export interface ReadResult {
@@ -99,6 +125,8 @@ export interface ReadResult {
   firstOffset: bigint | null;
   /** Last offset of the last batch returned, or null when none. */
   lastOffset: bigint | null;
+  /** With `abortedTransactions`: the aborted transactions a READ_COMMITTED reader needs (empty when none), else null. */
+  abortedTransactions: AbortedTransaction[] | null;
 }
 
 export interface TimestampLookupOptions {
@@ -119,6 +147,8 @@ const protocolDecompressor: RecordsDecompressor = (compression, data) => {
 
 export class PartitionLog {
   readonly directory: string;
+  /** This partition's producer state (idempotence and transactions), loaded when the log opens. */
+  readonly producerState: ProducerStateManager;
   private config: LogConfig;
   private readonly fs: LogFileSystem;
   private readonly clock: () => number;
@@ -138,6 +168,8 @@ export class PartitionLog {
   private intervalTimer: NodeJS.Timeout | null = null;
   private offlineError: KafkaStorageError | null = null;
   private closed = false;
+  /** The last append queued behind an asynchronous step (see `enqueueAppend`); null when none is waiting. */
+  private appendQueueTail: Promise<void> | null = null;
   /** What loading found. */
   readonly recoveryReport: LogRecoveryReport;
 
@@ -162,6 +194,13 @@ export class PartitionLog {
       onFailure: (error) => this.goOffline('fsync failed', error),
     });
     this.lastNotifiedHighWatermark = this.highWatermark;
+    this.producerState = new ProducerStateManager({
+      directory: this.directory,
+      fs: this.fs,
+      logger: this.logger,
+      partition: basename(this.directory),
+      ...(options.producerState === undefined ? {} : { config: options.producerState }),
+    });
     this.startIntervalFlush();
   }
 
@@ -207,7 +246,15 @@ export class PartitionLog {
       for (const segment of loaded.segments) segment.close();
       throw new KafkaStorageError(`cannot open log ${options.directory}`, { cause: error });
     }
-    return new PartitionLog(options, loaded, last.nextOffset);
+    const log = new PartitionLog(options, loaded, last.nextOffset);
+    try {
+      // Kafka's `UnifiedLog.rebuildProducerState`: latest snapshot, then replay, then a snapshot at the log end.
+      rebuildProducerState(log.producerState, log, { nowMs: clock(), logger, initialLoad: true });
+    } catch (error) {
+      await log.close().catch(() => undefined);
+      throw error;
+    }
+    return log;
   }
 
   get logStartOffset(): bigint {
@@ -225,6 +272,15 @@ export class PartitionLog {
       return durable < this.logEnd ? durable : this.logEnd;
     }
     return this.logEnd;
+  }
+
+  /**
+   * End of what READ_COMMITTED readers see (Kafka's `UnifiedLog.lastStableOffset`): the first offset of the
+   * earliest transaction still open (or completed with its marker not yet below the high watermark), else the
+   * high watermark.
+   */
+  get lastStableOffset(): bigint {
+    return this.producerState.lastStableOffset(this.highWatermark);
   }
 
   /** Offsets below this are on disk (covered by an fsync). */
@@ -306,8 +362,17 @@ export class PartitionLog {
   }
 
   /**
-   * Appends one record batch (magic 2, already validated by the caller, `batch` exactly one batch). Assigns
-   * `baseOffset = logEndOffset` and the leader epoch in place, stamps LogAppendTime if asked, and writes it.
+   * Appends one record batch as the partition leader (Kafka's `UnifiedLog.append`; magic 2, already validated by
+   * the caller, `batch` exactly one batch). For a batch with a producer id, in this order and with no
+   * interleaving point (the event-loop form of Kafka's partition lock):
+   *   1. client origin: a retry of one of the producer's last 5 batches (same epoch, same sequence range) is not
+   *      stored again; it is answered with the original's offsets and, as logAppendTime, the original's
+   *      timestamp (Kafka does so even on CreateTime topics);
+   *   2. offsets, leader epoch and LogAppendTime are assigned in place;
+   *   3. the batch, as it will be stored, is validated into one ProducerAppendInfo (epoch, sequence and
+   *      transaction rules): a failure throws a BrokerError with Kafka's code and nothing is written;
+   *   4. the bytes are written, and that same ProducerAppendInfo is stored; a marker's completed transaction is
+   *      indexed if aborted and moves the last stable offset.
    * Synchronous: the offsets are final when it returns, but the batch is durable (and visible to consumers
    * with fsync 'always') only once `waitDurable(result.lastOffset)` resolves.
    */
@@ -321,6 +386,14 @@ export class PartitionLog {
     }
     const lastOffsetDelta = batch.readInt32BE(BatchField.lastOffsetDelta);
     if (lastOffsetDelta < 0) throw new BrokerError(ErrorCode.INVALID_RECORD, 'negative lastOffsetDelta');
+    const origin = options.origin ?? AppendOrigin.client;
+    const producerId = batch.readBigInt64BE(BatchField.producerId);
+    const hasProducer = producerId !== NO_PRODUCER_ID;
+    if (hasProducer && origin === AppendOrigin.client) {
+      const duplicate = this.findDuplicate(batch, producerId, lastOffsetDelta);
+      if (duplicate !== null) return duplicate;
+    }
+
     const baseOffset = this.logEnd;
     const lastOffset = baseOffset + BigInt(lastOffsetDelta);
     const timestampType = options.timestampType ?? this.config.messageTimestampType;
@@ -334,6 +407,14 @@ export class PartitionLog {
       setLogAppendTime(batch, 0, batch.length, logAppendTime);
     }
     const maxTimestamp = batch.readBigInt64BE(BatchField.maxTimestamp);
+
+    // Validated once, on the batch as it will be stored (real offsets and timestamp); stored after the write.
+    let appendInfo: ProducerAppendInfo | null = null;
+    let completedTxn: CompletedTxn | null = null;
+    if (hasProducer) {
+      appendInfo = this.producerState.prepareUpdate(producerId, origin);
+      completedTxn = appendInfo.append(producerBatchOf(readBatchHeader(batch, 0), () => batch));
+    }
 
     let segment = this.activeSegment;
     if (this.shouldRoll(segment, batch.length, maxTimestamp, lastOffset, now)) segment = this.roll(now);
@@ -350,9 +431,59 @@ export class PartitionLog {
       throw error instanceof KafkaStorageError ? error : new KafkaStorageError('append failed', { cause: error });
     }
     this.logEnd = lastOffset + 1n;
+    if (appendInfo !== null) {
+      this.producerState.update(appendInfo);
+      if (completedTxn !== null) recordCompletedTxn(this.producerState, this, completedTxn, this.logger);
+    }
+    this.producerState.updateMapEndOffset(this.logEnd);
     if (this.config.fsync === 'always') this.groupCommit.request();
     else this.maybeNotifyHighWatermark();
-    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStart };
+    return { baseOffset, lastOffset, logAppendTime, logStartOffset: this.logStart, appended: true, completedTxn };
+  }
+
+  /** Step 1 of `append`: the answer to a retried batch, or null. */
+  private findDuplicate(batch: Buffer, producerId: bigint, lastOffsetDelta: number): AppendResult | null {
+    const baseSequence = batch.readInt32BE(BatchField.baseSequence);
+    const duplicate = this.producerState.findDuplicateBatch(
+      producerId,
+      batch.readInt16BE(BatchField.producerEpoch),
+      baseSequence,
+      lastSequenceOf(baseSequence, lastOffsetDelta),
+    );
+    if (duplicate === null) return null;
+    return {
+      baseOffset: duplicate.firstOffset,
+      lastOffset: duplicate.lastOffset,
+      logAppendTime: duplicate.timestamp,
+      logStartOffset: this.logStart,
+      appended: false,
+      completedTxn: null,
+    };
+  }
+
+  /**
+   * Runs `task` after every task queued before it, in arrival order. An append that must first wait for
+   * something asynchronous (a TV2 transactional batch whose partition the coordinator adds on the producer's
+   * behalf, KIP-890 part 2) goes through here, and so does every later append of this partition while one is
+   * queued: the event-loop form of Kafka's partition lock, so batches keep their arrival order. `task` itself
+   * must append synchronously once its wait is over.
+   */
+  enqueueAppend<T>(task: () => T | Promise<T>): Promise<T> {
+    const run = (this.appendQueueTail ?? Promise.resolve()).then(task);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.appendQueueTail = tail;
+    void tail.then(() => {
+      if (this.appendQueueTail === tail) this.appendQueueTail = null;
+    });
+    return run;
+  }
+
+  /** Whether appends are queued (`enqueueAppend`): a new append must then queue too, to keep the order. */
+  get hasQueuedAppends(): boolean {
+    return this.appendQueueTail !== null;
   }
 
   /**
@@ -388,7 +519,7 @@ export class PartitionLog {
     }
     const maxOffset = options.maxOffset ?? this.highWatermark;
     const minOneMessage = options.minOneMessage ?? true;
-    const empty: ReadResult = { records: Buffer.alloc(0), firstOffset: null, lastOffset: null };
+    const empty: ReadResult = { records: Buffer.alloc(0), firstOffset: null, lastOffset: null, abortedTransactions: options.abortedTransactions === true ? [] : null };
     if (fetchOffset >= maxOffset) return empty;
     for (let i = this.segmentIndexFor(fetchOffset); i < this.segments.length; i++) {
       const segment = this.segments[i];
@@ -412,7 +543,9 @@ export class PartitionLog {
       if (end === 0) return empty;
       // Do not pin a large read buffer for a small answer.
       const records = end === bytes.length ? bytes : end < bytes.length / 2 ? Buffer.from(bytes.subarray(0, end)) : bytes.subarray(0, end);
-      return { records, firstOffset: first.baseOffset, lastOffset };
+      const abortedTransactions =
+        options.abortedTransactions === true ? this.collectAbortedTransactions(fetchOffset, this.fetchUpperBoundOffset(i, first.position, end)) : null;
+      return { records, firstOffset: first.baseOffset, lastOffset, abortedTransactions };
     }
     return empty;
   }
@@ -528,6 +661,17 @@ export class PartitionLog {
   }
 
   /**
+   * Where the aborted-transaction search of a read stops (Kafka's `LocalLog.addAbortedTransactions`): the offset
+   * index entry at or past the end of the bytes read, else the next segment's base offset, else the log end.
+   */
+  private fetchUpperBoundOffset(segmentIndex: number, position: number, fetchSize: number): bigint {
+    const fromIndex = this.segments[segmentIndex].offsetIndex.fetchUpperBoundOffset(position, fetchSize);
+    if (fromIndex !== null) return fromIndex.offset;
+    const next = this.segments[segmentIndex + 1];
+    return next === undefined ? this.logEnd : next.baseOffset;
+  }
+
+  /**
    * DeleteRecords: moves the log start offset up to `offset` (at most the high watermark) and deletes the
    * segments wholly below it. Returns the new log start offset (the partition's low watermark).
    */
@@ -539,6 +683,7 @@ export class PartitionLog {
     if (offset > this.logStart) {
       this.logStart = offset;
       this.persistLogStartOffset(true);
+      this.producerState.onLogStartOffsetIncremented(offset);
       this.hooks.onLogStartOffsetChanged?.(offset);
       this.deleteSegmentsWhile((segment, next) => next !== null && next.baseOffset <= this.logStart);
     }
@@ -611,6 +756,7 @@ export class PartitionLog {
     }
     this.lastNotifiedHighWatermark = this.highWatermark;
     this.groupCommit.request();
+    rebuildProducerState(this.producerState, this, { nowMs: now, logger: this.logger });
     this.hooks.onTruncated?.(this.logEnd);
   }
 
@@ -645,6 +791,9 @@ export class PartitionLog {
     this.groupCommit.rejectAll(closedError);
     try {
       if (this.offlineError === null) {
+        // A clean shutdown snapshots producer state at the log end, so the next start replays nothing.
+        this.producerState.updateMapEndOffset(this.logEnd);
+        takeSnapshotSafely(this.producerState, this.logger);
         const active = this.activeSegment;
         active.seal();
         active.writeIndexes(true);
@@ -698,6 +847,9 @@ export class PartitionLog {
     this.directoryNeedsFlush = true;
     // The rolled segment is flushed now whatever the policy, as Kafka does, so recovery scans only the tail.
     this.groupCommit.request();
+    // Kafka snapshots producer state at every roll, at the new segment's base offset.
+    this.producerState.updateMapEndOffset(created.baseOffset);
+    takeSnapshotSafely(this.producerState, this.logger);
     this.hooks.onRoll?.(created.baseOffset);
     return created;
   }
@@ -739,6 +891,8 @@ export class PartitionLog {
   private maybeNotifyHighWatermark(): void {
     const highWatermark = this.highWatermark;
     if (highWatermark <= this.lastNotifiedHighWatermark) return;
+    // Completed transactions whose marker is now below the high watermark stop holding back the LSO.
+    this.producerState.onHighWatermarkUpdated(highWatermark);
     this.lastNotifiedHighWatermark = highWatermark;
     for (const listener of this.highWatermarkListeners) {
       try {
@@ -769,8 +923,12 @@ export class PartitionLog {
     const first = this.segments[0].baseOffset;
     if (first > this.logStart) {
       this.logStart = first;
+      this.producerState.onLogStartOffsetIncremented(first);
       this.hooks.onLogStartOffsetChanged?.(first);
     }
+    // Snapshots go with their segments, and so do any inside the deleted range (below the new log start).
+    for (const baseOffset of deleted) this.producerState.deleteSnapshot(baseOffset);
+    this.producerState.deleteSnapshotsBefore(first);
     this.persistLogStartOffset(false);
     this.fs.fsyncDirectory(this.directory).catch((error: unknown) => {
       this.logger.warn({ directory: this.directory, error }, 'directory fsync after segment deletion failed');

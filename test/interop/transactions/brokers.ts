@@ -40,14 +40,15 @@ export const KAFKA_TV1 = referenceKafka(1);
 
 /**
  * seqlog's broker in this process, on port 0 with a temporary data dir. `transactionVersion` is the level its
- * ApiVersions finalizes (the scenarios check it): 1 until the broker implements KIP-890 part 2.
+ * ApiVersions finalizes (the scenarios check it): 2, KIP-890 part 2, as a new Kafka 4.x cluster.
  */
 export const SEQLOG: BrokerTarget = {
   name: 'seqlog',
-  transactionVersion: 1,
+  transactionVersion: 2,
   async start() {
     const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-txn-'));
-    const broker = await startBroker({ dataDir, port: 0 });
+    // Timed-out transactions looked for every second, as on the Kafka targets.
+    const broker = await startBroker({ dataDir, port: 0, transactionAbortTimedOutTransactionCleanupIntervalMs: 1000 });
     return {
       bootstrap: broker.bootstrap,
       async stop() {
@@ -58,10 +59,5 @@ export const SEQLOG: BrokerTarget = {
   },
 };
 
-/**
- * The targets every transaction scenario runs against. SEQLOG joins this list once its broker serves the
- * transactional APIs (FindCoordinator key type 1, InitProducerId with a transactional id, AddPartitionsToTxn,
- * AddOffsetsToTxn, EndTxn, TxnOffsetCommit, read_committed Fetch with AbortedTransactions); until then the
- * scenarios would fail against it at initTransactions().
- */
-export const TRANSACTION_TARGETS: readonly BrokerTarget[] = [KAFKA_TV2, KAFKA_TV1];
+/** The targets every transaction scenario runs against: the same client scenarios, the same expected outcomes. */
+export const TRANSACTION_TARGETS: readonly BrokerTarget[] = [KAFKA_TV2, KAFKA_TV1, SEQLOG];

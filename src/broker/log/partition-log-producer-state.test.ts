@@ -5,24 +5,21 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ErrorCode } from '../protocol/errors/index.ts';
-import { readBatchHeader } from '../protocol/records/batch-header.ts';
-import { ControlRecordType, encodeEndTransactionMarkerBatch } from '../protocol/records/control-record.ts';
-import type { TransactionResult } from '../protocol/records/control-record.ts';
-import { BrokerError } from './broker-error.ts';
-import { LogManager } from './log/log-manager.ts';
-import { PartitionLog } from './log/partition-log.ts';
-import type { LogConfig } from './log/log-config.ts';
-import type { LogLogger } from './log/partition-log.ts';
-import { batchesIn, simpleBatch } from './log/test-support.ts';
-import { appendRecordsAsLeader } from './partition-append.ts';
-import type { LeaderAppendResult } from './partition-append.ts';
-import { AppendOrigin } from './producer-state/append-origin.ts';
-import { producerSnapshotFileName } from './producer-state/producer-snapshot-file.ts';
-import type { ProducerStateManager } from './producer-state/producer-state-manager.ts';
-import { ProducerStateRegistry, producerStateOf } from './producer-state/producer-state-registry.ts';
-import { clientBatch, tempDirectory } from './producer-state/test-support.ts';
-import type { ClientBatchOptions } from './producer-state/test-support.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import { ControlRecordType, encodeEndTransactionMarkerBatch } from '../../protocol/records/control-record.ts';
+import type { TransactionResult } from '../../protocol/records/control-record.ts';
+import { BrokerError } from '../broker-error.ts';
+import { LogManager } from './log-manager.ts';
+import { PartitionLog } from './partition-log.ts';
+import type { AppendResult as LeaderAppendResult } from './partition-log.ts';
+import type { LogConfig } from './log-config.ts';
+import type { LogLogger } from './partition-log.ts';
+import { batchesIn, simpleBatch } from './test-support.ts';
+import { AppendOrigin } from '../producer-state/append-origin.ts';
+import { producerSnapshotFileName } from '../producer-state/producer-snapshot-file.ts';
+import type { ProducerStateManager } from '../producer-state/producer-state-manager.ts';
+import { clientBatch, tempDirectory } from '../producer-state/test-support.ts';
+import type { ClientBatchOptions } from '../producer-state/test-support.ts';
 
 const temp = tempDirectory('seqlog-partition-append-');
 after(() => temp.cleanup());
@@ -32,11 +29,10 @@ interface Partition {
   dataDir: string;
   log: PartitionLog;
   producerState: ProducerStateManager;
-  registry: ProducerStateRegistry;
   messages: string[];
 }
 
-/** Opens `<dataDir>/topic-0` the way the broker does: hooks from the registry, state loaded on first use. */
+/** Opens `<dataDir>/topic-0` the way the broker does: the log loads its producer state as it opens. */
 async function openPartition(dataDir = join(temp.path, `d-${counter++}`), config: Partial<LogConfig> = {}, clock = () => 1_000_000): Promise<Partition> {
   mkdirSync(dataDir, { recursive: true });
   const messages: string[] = [];
@@ -45,22 +41,16 @@ async function openPartition(dataDir = join(temp.path, `d-${counter++}`), config
     warn: (_details, message) => messages.push(message),
     error: (_details, message) => messages.push(message),
   };
-  const registry = new ProducerStateRegistry({ dataDir, clock, logger });
-  const log = await PartitionLog.open({ directory: join(dataDir, 'topic-0'), hooks: registry.hooksFor('topic', 0), config, clock });
-  const producerState = registry.forLog(log);
-  return { dataDir, log, producerState, registry, messages };
+  const log = await PartitionLog.open({ directory: join(dataDir, 'topic-0'), config, clock, logger });
+  return { dataDir, log, producerState: log.producerState, messages };
 }
 
 async function closeCleanly(partition: Partition): Promise<void> {
-  partition.registry.close();
   await partition.log.close();
 }
 
 function append(partition: Partition, batch: Buffer, origin?: typeof AppendOrigin.coordinator): LeaderAppendResult {
-  return appendRecordsAsLeader(partition.log, batch, readBatchHeader(batch, 0), {
-    producerState: partition.producerState,
-    ...(origin === undefined ? {} : { origin }),
-  });
+  return partition.log.append(batch, origin === undefined ? {} : { origin });
 }
 
 async function appendDurable(partition: Partition, batch: Buffer, origin?: typeof AppendOrigin.coordinator): Promise<LeaderAppendResult> {
@@ -88,7 +78,7 @@ function batchOf(producerId: bigint, baseSequence: number, options: Partial<Clie
   return clientBatch({ producerId, producerEpoch: 0, baseSequence, records: 2, ...options });
 }
 
-describe('appendRecordsAsLeader with producer state', () => {
+describe('PartitionLog.append with producer state', () => {
   it('testDuplicateAppends: the last 5 batches are answered with their original offsets, never stored twice', async () => {
     const partition = await openPartition();
     const producerId = 10n;
@@ -146,18 +136,6 @@ describe('appendRecordsAsLeader with producer state', () => {
     const next = append(partition, clientBatch({ producerId, producerEpoch: 0, baseSequence: 1 }));
     assert.deepEqual([next.appended, next.baseOffset], [true, 3n]);
     await closeCleanly(partition);
-  });
-
-  it('keeps idempotence on a bare log that no registry loaded (standalone producer state)', async () => {
-    const directory = join(temp.path, `bare-${counter++}`);
-    const log = await PartitionLog.open({ directory });
-    const batch = batchOf(14n, 0);
-    const first = appendRecordsAsLeader(log, batch, readBatchHeader(batch, 0));
-    const retryBatch = batchOf(14n, 0);
-    const retry = appendRecordsAsLeader(log, retryBatch, readBatchHeader(retryBatch, 0));
-    assert.deepEqual([first.appended, retry.appended, retry.baseOffset], [true, false, 0n]);
-    assert.equal(producerStateOf(log)?.producerIdCount, 1);
-    await log.close();
   });
 
   it('appends batches without a producer id untouched and still advances the map end offset', async () => {
@@ -244,7 +222,7 @@ describe('appendRecordsAsLeader with producer state', () => {
     await appendDurable(crashed, marker(aborted, 0, ControlRecordType.abort), AppendOrigin.coordinator);
     const openTxn = await appendDurable(crashed, batchOf(open, 0, { isTransactional: true }));
     const logEnd = crashed.log.logEndOffset;
-    // The process dies here: no registry close, no log close, no snapshot, no clean-shutdown marker.
+    // The process dies here: no log close, no snapshot, no clean-shutdown marker.
 
     const restarted = await openPartition(crashed.dataDir);
     try {
@@ -332,37 +310,30 @@ describe('appendRecordsAsLeader with producer state', () => {
   });
 });
 
-describe('ProducerStateRegistry with the log manager', () => {
-  it('loads every partition at start, serves topics created later, expires idle producers periodically', async () => {
+describe('producer state under the log manager', () => {
+  it('every partition, including topics created later, owns its state; idle producers expire periodically', async () => {
     const dataDir = join(temp.path, `d-${counter++}`);
     let now = 1_000_000;
-    const registry = new ProducerStateRegistry({
+    const logs = await LogManager.open({
       dataDir,
       clock: () => now,
-      config: { producerIdExpirationMs: 60_000 },
+      producerState: { producerIdExpirationMs: 60_000 },
       producerIdExpirationCheckIntervalMs: 5,
     });
-    const logs = await LogManager.open({ dataDir, hooksFor: registry.hooksFor, clock: () => now });
-    registry.loadAll(logs);
     await logs.createTopic('orders', { partitions: 2 });
     const log = logs.getLog('orders', 1);
     assert.ok(log);
-    // The 3-argument call (as the Produce handler makes it) finds the registry's state for the new topic.
-    const batch = batchOf(60n, 0, { timestamp: BigInt(now) });
-    appendRecordsAsLeader(log, batch, readBatchHeader(batch, 0));
-    assert.equal(producerStateOf(log), registry.forLog(log));
-    assert.equal(registry.metrics().producerIdCount, 1);
-    const retry = batchOf(60n, 0, { timestamp: BigInt(now) });
-    assert.equal(appendRecordsAsLeader(log, retry, readBatchHeader(retry, 0)).appended, false);
+    log.append(batchOf(60n, 0, { timestamp: BigInt(now) }));
+    assert.equal(log.producerState.producerIdCount, 1);
+    assert.equal(logs.producerStateMetrics().producerIdCount, 1);
+    assert.equal(log.append(batchOf(60n, 0, { timestamp: BigInt(now) })).appended, false);
 
     now += 60_001; // the batch's maxTimestamp is its last record's, one ms after the first
-    for (let i = 0; i < 100 && registry.metrics().producerIdCount > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-    assert.deepEqual(registry.metrics(), { producerIdCount: 0, evictedProducerIds: 0, expiredProducerIds: 1 });
+    for (let i = 0; i < 100 && logs.producerStateMetrics().producerIdCount > 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(logs.producerStateMetrics(), { producerIdCount: 0, evictedProducerIds: 0, expiredProducerIds: 1 });
     // Expired, so unknown: a retry of the old batch is appended again (why expiration must exceed delivery.timeout.ms).
-    const late = batchOf(60n, 0, { timestamp: BigInt(now) });
-    assert.equal(appendRecordsAsLeader(log, late, readBatchHeader(late, 0)).appended, true);
+    assert.equal(log.append(batchOf(60n, 0, { timestamp: BigInt(now) })).appended, true);
 
-    registry.close();
     await logs.close();
     assert.deepEqual(
       readdirSync(log.directory).filter((name) => name.endsWith('.snapshot')),

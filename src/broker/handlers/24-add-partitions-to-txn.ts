@@ -1,0 +1,80 @@
+// AddPartitionsToTxn (key 24), versions 0-5. v0-3 (clients): one transaction; v4+ (Kafka: broker to broker,
+// KIP-890) a batch of transactions, each possibly `VerifyOnly`. Partitions are checked first: an unknown one gets
+// UNKNOWN_TOPIC_OR_PARTITION and every other OPERATION_NOT_ATTEMPTED, and nothing is added. Otherwise the
+// coordinator's answer applies to every partition (INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED —
+// INVALID_PRODUCER_EPOCH before v2 —, CONCURRENT_TRANSACTIONS). VerifyOnly writes nothing and answers NONE or
+// TRANSACTION_ABORTABLE per partition. No authorizer: the CLUSTER_ACTION check of v4+ always passes.
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import type { AddPartitionsToTxnRequestAddPartitionsToTxnTopic, AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult } from '../../protocol/messages/generated/24-add-partitions-to-txn.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import type { ApiHandler } from './api-handler.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import { errorCodeOf } from '../broker-error.ts';
+import { errorCodeForVersion } from '../txn/error-versions.ts';
+import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
+
+const BATCHED_MIN_VERSION = 4;
+
+interface OneTransaction {
+  transactionalId: string;
+  producerId: bigint;
+  producerEpoch: number;
+  verifyOnly: boolean;
+  topics: AddPartitionsToTxnRequestAddPartitionsToTxnTopic[];
+}
+
+export const addPartitionsToTxnHandler: ApiHandler<typeof ApiKey.AddPartitionsToTxn> = {
+  apiKey: ApiKey.AddPartitionsToTxn,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(broker, request, context) {
+    const version = context.apiVersion;
+    if (version < BATCHED_MIN_VERSION) {
+      const topicResults = await addOne(broker, {
+        transactionalId: request.v3AndBelowTransactionalId,
+        producerId: request.v3AndBelowProducerId,
+        producerEpoch: request.v3AndBelowProducerEpoch,
+        verifyOnly: false,
+        topics: request.v3AndBelowTopics,
+      }, version);
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction: [], resultsByTopicV3AndBelow: topicResults };
+    }
+    const resultsByTransaction = await Promise.all(
+      request.transactions.map(async (transaction) => ({ transactionalId: transaction.transactionalId, topicResults: await addOne(broker, transaction, version) })),
+    );
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction, resultsByTopicV3AndBelow: [] };
+  },
+};
+
+async function addOne(broker: BrokerContext, transaction: OneTransaction, version: number): Promise<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]> {
+  const results = (codeOf: (topic: string, partition: number) => number) =>
+    transaction.topics.map((topic) => ({
+      name: topic.name,
+      resultsByPartition: topic.partitions.map((partitionIndex) => ({
+        partitionIndex,
+        partitionErrorCode: errorCodeForVersion(codeOf(topic.name, partitionIndex), ApiKey.AddPartitionsToTxn, version),
+      })),
+    }));
+  const exists = (topic: string, partition: number): boolean => {
+    if (topic === GROUP_OFFSETS_TOPIC) return broker.transactions.isOffsetsPartition(partition);
+    const metadata = broker.logs.topic(topic);
+    return metadata !== undefined && partition >= 0 && partition < metadata.partitions;
+  };
+  const missing = transaction.topics.some((topic) => topic.partitions.some((partition) => !exists(topic.name, partition)));
+  if (missing) {
+    return results((topic, partition) => (exists(topic, partition) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+  }
+  const partitions = transaction.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition })));
+  try {
+    if (transaction.verifyOnly) {
+      const { errorCode, partitionErrors } = broker.transactions.verifyPartitions(transaction.transactionalId, transaction.producerId, transaction.producerEpoch, partitions);
+      let i = 0;
+      return results(() => (errorCode !== ErrorCode.NONE ? errorCode : partitionErrors[i++]));
+    }
+    const errorCode = await broker.transactions.addPartitions(transaction.transactionalId, transaction.producerId, transaction.producerEpoch, partitions);
+    return results(() => errorCode);
+  } catch (error) {
+    const errorCode = errorCodeOf(error, broker.logger);
+    return results(() => errorCode);
+  }
+}

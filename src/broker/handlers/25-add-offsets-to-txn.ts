@@ -1,0 +1,25 @@
+// AddOffsetsToTxn (key 25), versions 0-4: adds the group's `__consumer_offsets` partition
+// (abs(groupId.hashCode) % `offsets.topic.num.partitions`) to the transaction, as AddPartitionsToTxn would; TxnOffsetCommit then goes to
+// the group coordinator. PRODUCER_FENCED is INVALID_PRODUCER_EPOCH before v2 (KIP-588).
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import type { ApiHandler } from './api-handler.ts';
+import { errorCodeOf } from '../broker-error.ts';
+import { errorCodeForVersion } from '../txn/error-versions.ts';
+import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
+
+export const addOffsetsToTxnHandler: ApiHandler<typeof ApiKey.AddOffsetsToTxn> = {
+  apiKey: ApiKey.AddOffsetsToTxn,
+  minVersion: 0,
+  maxVersion: 4,
+  async handle(broker, request, context) {
+    let errorCode: number;
+    try {
+      errorCode = await broker.transactions.addPartitions(request.transactionalId, request.producerId, request.producerEpoch, [
+        { topic: GROUP_OFFSETS_TOPIC, partition: broker.transactions.offsetsPartitionFor(request.groupId) },
+      ]);
+    } catch (error) {
+      errorCode = errorCodeOf(error, broker.logger);
+    }
+    return { throttleTimeMs: 0, errorCode: errorCodeForVersion(errorCode, ApiKey.AddOffsetsToTxn, context.apiVersion) };
+  },
+};

@@ -1,0 +1,103 @@
+// TxnOffsetCommit (key 28), versions 0-5. Sent to the group coordinator after AddOffsetsToTxn. Per partition:
+// UNKNOWN_TOPIC_OR_PARTITION for partitions that do not exist. The group's `__consumer_offsets` partition must be
+// in the producer's transaction (KIP-890 part 1, as Kafka verifies a transactional offset commit): otherwise
+// TRANSACTION_ABORTABLE (INVALID_TXN_STATE before v4), a fenced epoch is INVALID_PRODUCER_EPOCH, a coordinator
+// busy completing a transaction COORDINATOR_NOT_AVAILABLE (retriable). Then the group checks generation, member
+// and static instance when given (KIP-447: ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID; never
+// REBALANCE_IN_PROGRESS), and the offsets are stored as pending until the transaction commits (then visible to
+// OffsetFetch) or aborts (dropped); OffsetFetch RequireStable answers UNSTABLE_OFFSET_COMMIT meanwhile. v5 is
+// transaction version 2 (KIP-890 part 2): the request adds the offsets partition itself, with no AddOffsetsToTxn.
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import type { ApiHandler } from './api-handler.ts';
+import type { CommitPartition } from '../group/group-coordinator.ts';
+import { errorCodeForVersion } from '../txn/error-versions.ts';
+import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
+
+/** TxnOffsetCommit v5+ adds the group's offsets partition to the transaction itself (KIP-890 part 2). */
+const IMPLICIT_ADD_MIN_VERSION = 5;
+
+/** How the produce path's verification errors reach a transactional offset commit (`AddPartitionsToTxnManager`). */
+function verificationError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.PRODUCER_FENCED:
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
+    case ErrorCode.CONCURRENT_TRANSACTIONS:
+    case ErrorCode.NOT_COORDINATOR:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    default:
+      return errorCode;
+  }
+}
+
+export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> = {
+  apiKey: ApiKey.TxnOffsetCommit,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle(broker, request, context) {
+    const errors = request.topics.map((topic) => topic.partitions.map((): number => ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    const sent: { topicIndex: number; positions: number[] }[] = [];
+    const topics: { name: string; partitions: CommitPartition[] }[] = [];
+    request.topics.forEach((topic, topicIndex) => {
+      const positions: number[] = [];
+      const partitions: CommitPartition[] = [];
+      topic.partitions.forEach((partition, position) => {
+        if (broker.logs.getLog(topic.name, partition.partitionIndex) === undefined) return;
+        positions.push(position);
+        partitions.push(partition);
+      });
+      if (partitions.length === 0) return;
+      sent.push({ topicIndex, positions });
+      topics.push({ name: topic.name, partitions });
+    });
+    if (topics.length > 0) {
+      if (context.apiVersion >= IMPLICIT_ADD_MIN_VERSION) {
+        await broker.transactions.addPartitionImplicitly(
+          request.transactionalId,
+          request.producerId,
+          request.producerEpoch,
+          GROUP_OFFSETS_TOPIC,
+          broker.transactions.offsetsPartitionFor(request.groupId),
+        );
+      }
+      // After an implicit add (v5) this confirms it; its error, if any, is the one the client gets.
+      const verified = broker.transactions.verifyPartitionInTransaction(
+        request.transactionalId,
+        request.producerId,
+        request.producerEpoch,
+        GROUP_OFFSETS_TOPIC,
+        broker.transactions.offsetsPartitionFor(request.groupId),
+      );
+      const results =
+        verified !== ErrorCode.NONE
+          ? topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: verificationError(verified) })) }))
+          : await broker.groups.commitTransactionalOffsets({
+              transactionalId: request.transactionalId,
+              groupId: request.groupId,
+              producerId: request.producerId,
+              producerEpoch: request.producerEpoch,
+              generationId: request.generationId,
+              memberId: request.memberId,
+              groupInstanceId: request.groupInstanceId,
+              topics,
+            });
+      results.forEach((topic, i) => {
+        topic.partitions.forEach((partition, j) => {
+          errors[sent[i].topicIndex][sent[i].positions[j]] = partition.errorCode;
+        });
+      });
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map((topic, topicIndex) => ({
+        name: topic.name,
+        partitions: topic.partitions.map((partition, position) => ({
+          partitionIndex: partition.partitionIndex,
+          errorCode: errorCodeForVersion(errors[topicIndex][position], ApiKey.TxnOffsetCommit, context.apiVersion),
+        })),
+      })),
+    };
+  },
+};
