@@ -1,8 +1,9 @@
 // Log compaction end to end: a topic created with cleanup.policy=compact and tiny segments, keyed records
 // produced by our producer (gzip, so the cleaner rebuilds compressed batches), the broker's background cleaner,
 // and our consumer reading the partition from the start: below the active segment only the latest value of each
-// key is left (a tombstone included, within delete.retention.ms), offsets unchanged. A record without a key is
-// refused with INVALID_RECORD, as Kafka refuses it on compacted topics.
+// key is left (a tombstone included, within delete.retention.ms), offsets unchanged. With transactions, aborted
+// records are cleaned away and read_committed reads the same committed values. A record without a key is refused
+// with INVALID_RECORD, as Kafka refuses it on compacted topics.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,8 +38,8 @@ async function createTopic(topic: string, configs: Record<string, string>): Prom
   }
 }
 
-async function readFromStart(topic: string, count: number): Promise<ConsumerRecord[]> {
-  const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest' });
+async function readFromStart(topic: string, count: number, isolationLevel: 'read_committed' | 'read_uncommitted' = 'read_committed'): Promise<ConsumerRecord[]> {
+  const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest', isolationLevel });
   const records: ConsumerRecord[] = [];
   try {
     consumer.assign([{ topic, partition: 0 }]);
@@ -109,6 +110,61 @@ describe('log compaction through the broker', { timeout: 120_000 }, () => {
     const firstOfLastRound = BigInt((rounds - 1) * keys);
     for (const record of real) if (record.keyString() !== 'key-3') assert.ok(record.offset >= firstOfLastRound);
     assert.ok(records.length < rounds * keys, 'superseded values were removed');
+  });
+
+  it('transactions: aborted records are cleaned away and read_committed sees the same committed values', async () => {
+    const topic = 'compacted-transactions';
+    const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.01' };
+    assert.equal(await createTopic(topic, configs), 0);
+    const transactional = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'compaction-txn', lingerMs: 1 });
+    const plain = new Producer({ bootstrap: broker.bootstrap, lingerMs: 1 });
+    const write = async (keys: string[], value: string, commit: boolean) => {
+      await transactional.beginTransaction();
+      await transactional.send(keys.map((key) => ({ topic, partition: 0, key, value })));
+      if (commit) await transactional.commitTransaction();
+      else await transactional.abortTransaction();
+    };
+    let fillerEnd = -1n;
+    let txnEnd = -1n;
+    try {
+      await write(['a', 'b', 'c', 'd', 'e'], 'committed-1', true);
+      await write(['a', 'b', 'c'], 'aborted', false);
+      await write(['d', 'e'], 'committed-2', true);
+      txnEnd = (await plain.send({ topic, partition: 0, key: 'filler', value: 'start' })).offset;
+      for (let i = 0; i < 60; i++) fillerEnd = (await plain.send({ topic, partition: 0, key: 'filler', value: `f${i}`.padEnd(60, '.') })).offset;
+    } finally {
+      await transactional.close();
+      await plain.close();
+    }
+    const checkpoint = join(broker.dataDir, `${topic}-0`, 'cleaner-offset-checkpoint');
+    for (let waited = 0; ; waited += 20) {
+      const cleanedTo = existsSync(checkpoint) ? BigInt(readFileSync(checkpoint, 'latin1').split('\n')[1] ?? '-1') : -1n;
+      if (cleanedTo > txnEnd) break;
+      assert.ok(waited < 60_000, `cleaner did not reach offset ${txnEnd} (at ${cleanedTo})`);
+      await sleep(20);
+    }
+    const latest = (records: ConsumerRecord[]) =>
+      Object.fromEntries(records.filter((r) => r.keyString() !== 'filler').map((r) => [r.keyString(), r.valueString()]));
+    const readUntil = async (isolationLevel: 'read_committed' | 'read_uncommitted') => {
+      const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest', isolationLevel });
+      const records: ConsumerRecord[] = [];
+      try {
+        consumer.assign([{ topic, partition: 0 }]);
+        for await (const record of consumer) {
+          records.push(record);
+          if (record.offset >= fillerEnd) break;
+        }
+      } finally {
+        await consumer.close();
+      }
+      return records;
+    };
+    const expected = { a: 'committed-1', b: 'committed-1', c: 'committed-1', d: 'committed-2', e: 'committed-2' };
+    assert.deepEqual(latest(await readUntil('read_committed')), expected);
+    const uncommitted = await readUntil('read_uncommitted');
+    assert.ok(!uncommitted.some((r) => r.valueString() === 'aborted'), 'aborted records were removed by the cleaner');
+    assert.deepEqual(latest(uncommitted), expected);
+    assert.equal(uncommitted.filter((r) => r.keyString() === 'a').length, 1, 'one value per key below the active segment');
   });
 
   it('refuses a record without a key on a compacted topic with INVALID_RECORD, and keeps the keyed ones', async () => {
