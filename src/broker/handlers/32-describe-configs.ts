@@ -15,7 +15,7 @@ const ResourceType = { topic: 2, broker: 4 } as const;
 /** Kafka's `DescribeConfigsResponse.ConfigSource`. */
 const ConfigSource = { dynamicTopic: 1, staticBroker: 4, default: 5 } as const;
 /** Kafka's `DescribeConfigsResponse.ConfigType`. */
-const ConfigType = { boolean: 1, string: 2, int: 3, long: 5 } as const;
+const ConfigType = { boolean: 1, string: 2, int: 3, long: 5, double: 6 } as const;
 
 interface ConfigEntry {
   name: string;
@@ -31,7 +31,12 @@ export function topicConfigEntries(broker: BrokerContext, topicName: string): Co
   const config = broker.logs.topicConfig(topicName);
   if (topic === undefined || config === undefined) return [];
   const values: [string, string, number][] = [
-    ['cleanup.policy', 'delete', ConfigType.string],
+    ['cleanup.policy', config.cleanupPolicy.join(','), ConfigType.string],
+    ['delete.retention.ms', String(config.deleteRetentionMs), ConfigType.long],
+    ['min.cleanable.dirty.ratio', String(config.minCleanableDirtyRatio), ConfigType.double],
+    ['min.compaction.lag.ms', String(config.minCompactionLagMs), ConfigType.long],
+    // Stored saturated at 2^53 - 1; Kafka's default (never) is Long.MAX.
+    ['max.compaction.lag.ms', config.maxCompactionLagMs >= Number.MAX_SAFE_INTEGER ? '9223372036854775807' : String(config.maxCompactionLagMs), ConfigType.long],
     ['compression.type', 'producer', ConfigType.string],
     ['max.message.bytes', String(config.maxMessageBytes), ConfigType.int],
     ['message.timestamp.type', config.messageTimestampType, ConfigType.string],
