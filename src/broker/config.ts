@@ -59,6 +59,16 @@ export interface BrokerConfig {
   /** `group.min.session.timeout.ms` / `group.max.session.timeout.ms` */
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
+  /** `group.consumer.session.timeout.ms`: KIP-848 consumer group members' session timeout (Kafka: 45000). */
+  groupConsumerSessionTimeoutMs: number;
+  /** `group.consumer.heartbeat.interval.ms`: the heartbeat interval given to KIP-848 members (Kafka: 5000). */
+  groupConsumerHeartbeatIntervalMs: number;
+  /** `group.consumer.max.size` */
+  groupConsumerMaxSize: number;
+  /** `group.consumer.assignors`: `uniform`, `range`; the first is the default (Kafka: uniform,range). */
+  groupConsumerAssignors: readonly string[];
+  /** `group.consumer.assignment.interval.ms`: the least time between two target assignments (Kafka 4.3+: 1000). */
+  groupConsumerAssignmentIntervalMs: number;
   /** `offsets.retention.minutes`, in ms. */
   offsetsRetentionMs: number;
   /**
@@ -105,6 +115,11 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupInitialRebalanceDelayMs: 50,
   groupMinSessionTimeoutMs: 6000,
   groupMaxSessionTimeoutMs: 1800000,
+  groupConsumerSessionTimeoutMs: 45000,
+  groupConsumerHeartbeatIntervalMs: 5000,
+  groupConsumerMaxSize: 2147483647,
+  groupConsumerAssignors: ['uniform', 'range'],
+  groupConsumerAssignmentIntervalMs: 1000,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   offsetsTopicNumPartitions: 50,
   transactionMaxTimeoutMs: 900000,
@@ -190,6 +205,16 @@ const kafkaNames: Record<string, Parser> = {
   'group.initial.rebalance.delay.ms': int('groupInitialRebalanceDelayMs'),
   'group.min.session.timeout.ms': int('groupMinSessionTimeoutMs'),
   'group.max.session.timeout.ms': int('groupMaxSessionTimeoutMs'),
+  'group.consumer.session.timeout.ms': int('groupConsumerSessionTimeoutMs'),
+  'group.consumer.heartbeat.interval.ms': int('groupConsumerHeartbeatIntervalMs'),
+  'group.consumer.max.size': int('groupConsumerMaxSize'),
+  'group.consumer.assignment.interval.ms': int('groupConsumerAssignmentIntervalMs'),
+  'group.consumer.assignors': (value, config) => {
+    // Kafka also takes class names; the short names are what its server-side assignors are called.
+    const names = value.split(',').map((name) => name.trim().replace(/^org\.apache\.kafka\.coordinator\.group\.assignor\.(\w+)Assignor$/, (_, n: string) => n.toLowerCase()));
+    for (const name of names) if (name !== 'uniform' && name !== 'range') throw new ConfigError(`expected uniform and/or range, got '${name}'`);
+    config.groupConsumerAssignors = names;
+  },
   'offsets.retention.minutes': (value, config) => {
     int('offsetsRetentionMs')(value, config);
     config.offsetsRetentionMs *= 60 * 1000;

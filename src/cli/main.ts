@@ -4,6 +4,7 @@ import { serveCommand } from './serve.ts';
 import { defaultVerifyRecords, verifyCommand } from './verify.ts';
 import { producersCommand } from './producers.ts';
 import { reportFailure } from './cli-failure.ts';
+import { registerAdminCommands } from './admin-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
 
 const program = new Command();
@@ -43,6 +44,7 @@ program
   .option('--json', 'print the result as JSON')
   .action(verifyCommand);
 
+registerAdminCommands(program);
 registerClientCommands(program);
 
 try {

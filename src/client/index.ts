@@ -13,6 +13,35 @@ export { BrokerConnection } from './connection/broker-connection.ts';
 export type { BrokerConnectionOptions, BrokerApiVersions } from './connection/broker-connection.ts';
 export { ConnectionError } from './connection/connection-error.ts';
 export { murmur2, partitionForKey, toPositive } from './producer/default-partitioner.ts';
+export { Admin } from './admin/admin.ts';
+export type { AdminOptions } from './admin/admin-options.ts';
+export type {
+  AlterConfigOp,
+  AlterConfigOperation,
+  ClusterDescription,
+  CommittedOffset,
+  ConfigDescription,
+  ConfigEntry,
+  ConfigResource,
+  ConfigResourceType,
+  ConfigSourceName,
+  ConfigSynonym,
+  CreatedTopic,
+  DeletedRecords,
+  GroupDescription,
+  GroupListing,
+  GroupMember,
+  ListedOffset,
+  NewTopic,
+  OffsetSpec,
+  PartitionProducers,
+  ProducerState,
+  TopicDescription,
+  TopicListing,
+  TopicPartitionInfo,
+  TransactionDescription,
+  TransactionListing,
+} from './admin/admin-types.ts';
 export { Consumer } from './consumer/consumer.ts';
 export type { RebalanceListener, TopicPartitionOffset, PartitionLag, RunOptions, ConsumerMetrics } from './consumer/consumer.ts';
 export { ConsumerRecord } from './consumer/consumer-record.ts';

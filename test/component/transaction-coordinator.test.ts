@@ -92,8 +92,9 @@ describe('transaction coordinator', () => {
 
   test('ApiVersions finalizes transaction.version 2 (KIP-890 part 2), as a new Kafka 4.x cluster does', async () => {
     const response = await c.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'txn-test', clientSoftwareVersion: '0' });
-    assert.deepEqual(response.finalizedFeatures.map((f) => [f.name, f.minVersionLevel, f.maxVersionLevel]), [['transaction.version', 2, 2]]);
-    assert.deepEqual(response.supportedFeatures.map((f) => [f.name, f.minVersion, f.maxVersion]), [['transaction.version', 0, 2]]);
+    // group.version (KIP-848) is finalized beside it.
+    assert.deepEqual(response.finalizedFeatures.map((f) => [f.name, f.minVersionLevel, f.maxVersionLevel]), [['transaction.version', 2, 2], ['group.version', 1, 1]]);
+    assert.deepEqual(response.supportedFeatures.map((f) => [f.name, f.minVersion, f.maxVersion]), [['transaction.version', 0, 2], ['group.version', 0, 1]]);
     assert.ok(response.finalizedFeaturesEpoch >= 0n);
   });
 

@@ -23,6 +23,16 @@ export interface GroupCoordinatorConfig {
   offsetsRetentionMs: number;
   /** `offsets.retention.check.interval.ms` */
   offsetsRetentionCheckIntervalMs: number;
+  /** `group.consumer.session.timeout.ms`: KIP-848 members are removed after this long without a heartbeat. */
+  consumerGroupSessionTimeoutMs: number;
+  /** `group.consumer.heartbeat.interval.ms`: how often KIP-848 members are told to heartbeat. */
+  consumerGroupHeartbeatIntervalMs: number;
+  /** `group.consumer.max.size` */
+  consumerGroupMaxSize: number;
+  /** `group.consumer.assignors`: server-side assignors offered, the first being the default. */
+  consumerGroupAssignors: readonly string[];
+  /** `group.consumer.assignment.interval.ms`: the least time between two target assignments of a group. */
+  consumerGroupAssignmentIntervalMs: number;
 }
 
 export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = {
@@ -34,4 +44,9 @@ export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = {
   offsetMetadataMaxSize: 4096,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   offsetsRetentionCheckIntervalMs: 600_000,
+  consumerGroupSessionTimeoutMs: 45_000,
+  consumerGroupHeartbeatIntervalMs: 5_000,
+  consumerGroupMaxSize: 2_147_483_647,
+  consumerGroupAssignors: ['uniform', 'range'],
+  consumerGroupAssignmentIntervalMs: 1_000,
 };

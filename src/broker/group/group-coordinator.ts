@@ -30,6 +30,15 @@ import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './gr
 import { SystemGroupTimer, type GroupTimer } from './group-timer.ts';
 import { OffsetMetadataManager, type FetchedTopicOffsets, type RequestedTopic } from './offset-metadata-manager.ts';
 import { OffsetStore, type OffsetAndMetadata, type OffsetStoreDurability, type OffsetStoreRecord } from './offset-store.ts';
+import {
+  ConsumerGroupManager,
+  type ConsumerGroupHeartbeatParams,
+  type ConsumerGroupHeartbeatResult,
+  type DescribedConsumerGroup,
+  type TopicImage,
+  type TopicsImage,
+} from './consumer-group-manager.ts';
+import { ConsumerGroupState } from './consumer-group.ts';
 
 export { ClassicGroupState } from './classic-group.ts';
 export type { JoinGroupResult, SyncGroupResult, GroupProtocol } from './classic-group-member.ts';
@@ -40,6 +49,8 @@ export const UNKNOWN_MEMBER_ID = '';
 const DEFAULT_RETENTION_TIME = -1n;
 /** The group type ListGroups v5 reports and filters on (KIP-848 `GroupType.CLASSIC`). */
 export const CLASSIC_GROUP_TYPE = 'classic';
+/** The group type of KIP-848 consumer groups (`GroupType.CONSUMER`); also their protocol type in ListGroups. */
+export const CONSUMER_GROUP_TYPE = 'consumer';
 
 export interface GroupCoordinatorOptions {
   /** The broker's data directory; offsets live in `__consumer_offsets/` under it. */
@@ -199,6 +210,8 @@ export class GroupCoordinator {
   private readonly timer: GroupTimer;
   private readonly logger: BrokerLogger;
   private closed = false;
+  /** KIP-848 consumer groups; they share the group-id space and the committed offsets with classic groups. */
+  private readonly consumerGroups: ConsumerGroupManager;
 
   private constructor(
     private readonly store: OffsetStore,
@@ -210,6 +223,32 @@ export class GroupCoordinator {
     this.timer =
       options.timer ??
       new SystemGroupTimer((error, key) => this.logger.error({ err: errorText(error), timer: key }, 'group coordinator timer task failed'));
+    this.consumerGroups = new ConsumerGroupManager(
+      {
+        sessionTimeoutMs: this.config.consumerGroupSessionTimeoutMs,
+        heartbeatIntervalMs: this.config.consumerGroupHeartbeatIntervalMs,
+        maxSize: this.config.consumerGroupMaxSize,
+        assignors: this.config.consumerGroupAssignors,
+        assignmentIntervalMs: this.config.consumerGroupAssignmentIntervalMs,
+      },
+      this.timer,
+      {
+        kind: (groupId) => {
+          const group = this.groups.get(groupId);
+          if (group === undefined || group.isInState(ClassicGroupState.Dead)) return 'absent';
+          return group.isInState(ClassicGroupState.Empty) ? 'empty' : 'active';
+        },
+        // The offsets stay: they belong to the group id, whichever protocol its members speak.
+        forget: (groupId) => {
+          const group = this.groups.get(groupId);
+          if (group === undefined) return;
+          group.transitionTo(ClassicGroupState.Dead);
+          this.groups.delete(groupId);
+        },
+      },
+      this.logger,
+      this.clock,
+    );
   }
 
   /** Loads the committed offsets and group metadata from `<dataDir>/__consumer_offsets/` and starts expiry. */
@@ -245,6 +284,7 @@ export class GroupCoordinator {
     if (this.closed) return;
     this.closed = true;
     this.timer.cancelAll();
+    this.consumerGroups.close();
     for (const group of this.groups.values()) {
       for (const member of group.allMembers()) {
         group.completeJoin(member, joinError(member.memberId, ErrorCode.NOT_COORDINATOR));
@@ -273,6 +313,13 @@ export class GroupCoordinator {
     if (params.groupId === '') return respond(joinError(params.memberId, ErrorCode.INVALID_GROUP_ID));
     if (params.sessionTimeoutMs < this.config.minSessionTimeoutMs || params.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return respond(joinError(params.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
+    }
+    const consumerGroup = this.consumerGroups.group(params.groupId);
+    if (consumerGroup !== undefined) {
+      // A classic member may take over an empty consumer group; joining a live one would need Kafka's online
+      // migration (KIP-848 upgrade/downgrade), which this broker does not implement.
+      if (consumerGroup.state !== ConsumerGroupState.Empty) return respond(joinError(params.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      this.consumerGroups.forget(params.groupId);
     }
     const isUnknownMember = params.memberId === UNKNOWN_MEMBER_ID;
     let group = this.groups.get(params.groupId);
@@ -814,6 +861,13 @@ export class GroupCoordinator {
       }));
     if (this.closed) return everyPartition(ErrorCode.NOT_COORDINATOR);
     if (params.groupId === '') return everyPartition(ErrorCode.INVALID_GROUP_ID);
+    const consumerGroup = this.consumerGroups.group(params.groupId);
+    if (consumerGroup !== undefined) {
+      // KIP-848: the generation field carries the member epoch.
+      const errorCode = this.consumerGroups.validateOffsetCommit(consumerGroup, params.memberId, params.generationId, params.groupIdNotFoundForUnknownGroup);
+      if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
+      return this.storeCommittedOffsets(params);
+    }
     let group = this.groups.get(params.groupId);
     try {
       if (group === undefined) {
@@ -833,6 +887,11 @@ export class GroupCoordinator {
       const memberId = params.groupInstanceId !== null ? group.staticMemberId(params.groupInstanceId) : params.memberId;
       if (memberId !== null && group.hasMember(memberId)) this.rescheduleHeartbeat(group, group.member(memberId));
     }
+    return this.storeCommittedOffsets(params);
+  }
+
+  /** Stages, applies and (once durable) acknowledges validated offset commits of either group type. */
+  private async storeCommittedOffsets(params: OffsetCommitParams): Promise<TopicResult[]> {
     const now = this.clock();
     const expireTimestampMs = params.retentionTimeMs === DEFAULT_RETENTION_TIME ? null : now + Number(params.retentionTimeMs);
     const records: OffsetStoreRecord[] = [];
@@ -879,16 +938,23 @@ export class GroupCoordinator {
       }));
     if (this.closed) return everyPartition(ErrorCode.NOT_COORDINATOR);
     if (params.groupId === '') return everyPartition(ErrorCode.INVALID_GROUP_ID);
-    let group = this.groups.get(params.groupId);
-    try {
-      if (group === undefined) {
-        // As for OffsetCommit: without a generation a "simple" group is created for the commit.
-        if (params.generationId >= 0) throw new BrokerError(ErrorCode.ILLEGAL_GENERATION);
-        group = this.createGroup(params.groupId);
+    const consumerGroup = this.consumerGroups.group(params.groupId);
+    if (consumerGroup !== undefined) {
+      // KIP-848 + KIP-447: the producer's group metadata carries the member id and epoch.
+      const errorCode = this.consumerGroups.validateOffsetCommit(consumerGroup, params.memberId, params.generationId, true);
+      if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
+    } else {
+      let group = this.groups.get(params.groupId);
+      try {
+        if (group === undefined) {
+          // As for OffsetCommit: without a generation a "simple" group is created for the commit.
+          if (params.generationId >= 0) throw new BrokerError(ErrorCode.ILLEGAL_GENERATION);
+          group = this.createGroup(params.groupId);
+        }
+        group.validateOffsetCommit(params.memberId, params.groupInstanceId, params.generationId, true);
+      } catch (error) {
+        return everyPartition(this.errorCode(error));
       }
-      group.validateOffsetCommit(params.memberId, params.groupInstanceId, params.generationId, true);
-    } catch (error) {
-      return everyPartition(this.errorCode(error));
     }
     const now = this.clock();
     const records: OffsetStoreRecord[] = [];
@@ -1038,8 +1104,14 @@ export class GroupCoordinator {
   listGroups(statesFilter: readonly string[], typesFilter: readonly string[]): ListedGroup[] {
     const states = new Set(statesFilter.map((state) => state.toLowerCase()));
     const types = new Set(typesFilter.map((type) => type.toLowerCase()));
-    if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return [];
     const listed: ListedGroup[] = [];
+    if (types.size === 0 || types.has(CONSUMER_GROUP_TYPE)) {
+      for (const group of this.consumerGroups.allGroups()) {
+        if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
+        listed.push({ groupId: group.groupId, protocolType: CONSUMER_GROUP_TYPE, groupState: group.state, groupType: CONSUMER_GROUP_TYPE });
+      }
+    }
+    if (types.size > 0 && !types.has(CLASSIC_GROUP_TYPE)) return listed;
     for (const group of this.groups.values()) {
       if (group.isInState(ClassicGroupState.Dead)) continue;
       if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
@@ -1055,9 +1127,21 @@ export class GroupCoordinator {
     const records: OffsetStoreRecord[] = [];
     const deleted: { groupId: string; errorCode: number }[] = [];
     const groups: ClassicGroup[] = [];
+    const deletedConsumerGroups: string[] = [];
     for (const result of results) {
       if (result.groupId === '') {
         result.errorCode = ErrorCode.INVALID_GROUP_ID;
+        continue;
+      }
+      const consumerGroup = this.consumerGroups.group(result.groupId);
+      if (consumerGroup !== undefined) {
+        if (consumerGroup.state !== ConsumerGroupState.Empty) {
+          result.errorCode = ErrorCode.NON_EMPTY_GROUP;
+          continue;
+        }
+        records.push({ type: 'group-tombstone', groupId: consumerGroup.groupId });
+        deleted.push(result);
+        deletedConsumerGroups.push(consumerGroup.groupId);
         continue;
       }
       const group = this.groups.get(result.groupId);
@@ -1078,8 +1162,34 @@ export class GroupCoordinator {
     const written = this.write(records, deleted);
     if (written === null) return results;
     for (const group of groups) this.removeGroup(group);
+    for (const groupId of deletedConsumerGroups) {
+      this.consumerGroups.forget(groupId);
+      this.offsets.deleteGroup(groupId);
+    }
     await this.awaitDurable(written, deleted);
     return results;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // KIP-848 consumer groups (consumer-group-manager.ts)
+
+  /** ConsumerGroupHeartbeat: join, heartbeat, reconcile or leave; `topics` is the broker's topic metadata. */
+  consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams, topics: TopicsImage): ConsumerGroupHeartbeatResult {
+    const failed = (errorCode: number): ConsumerGroupHeartbeatResult => ({ errorCode, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
+    if (this.closed) return failed(ErrorCode.NOT_COORDINATOR);
+    try {
+      return this.consumerGroups.heartbeat(params, topics);
+    } catch (error) {
+      return failed(this.errorCode(error));
+    }
+  }
+
+  /** ConsumerGroupDescribe */
+  consumerGroupDescribe(groupIds: readonly string[], topics: { topicById(topicId: Buffer): TopicImage | undefined }): DescribedConsumerGroup[] {
+    if (this.closed) {
+      return groupIds.map((groupId) => ({ errorCode: ErrorCode.NOT_COORDINATOR, errorMessage: null, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [] }));
+    }
+    return this.consumerGroups.describe(groupIds, topics);
   }
 
   // ---------------------------------------------------------------------------------------------------------

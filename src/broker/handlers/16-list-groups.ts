@@ -1,6 +1,6 @@
 // ListGroups (key 16), versions 0-5. Every group this node coordinates (all of them), with its protocol type;
-// v4+ adds the state and a case-insensitive state filter, v5 the group type ("classic": consumer groups of the
-// KIP-848 protocol are not implemented) and a type filter. No simplification vs Kafka.
+// v4+ adds the state and a case-insensitive state filter, v5 the group type ("classic", or "consumer" for KIP-848
+// consumer groups, whose protocol type is also "consumer") and a type filter. No simplification vs Kafka.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';

@@ -5,13 +5,17 @@
 // Feature flags: `transaction.version`, the one clients act on (KIP-890). It is finalized at 2 — clients may use
 // the epoch bump at every EndTxn and implicit partition adds — only when the registry serves the three requests
 // that carry transaction version 2 (EndTxn v5, Produce v12, TxnOffsetCommit v5); otherwise at 1 (flexible
-// transaction-log values, classic transactions). Kafka 4.x finalizes 2 on a new cluster.
+// transaction-log values, classic transactions). Kafka 4.x finalizes 2 on a new cluster. `group.version` is
+// finalized at 1: KIP-848's consumer group protocol (ConsumerGroupHeartbeat/Describe) is enabled.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiVersionsResponse } from '../../protocol/messages/generated/18-api-versions.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 
 const TRANSACTION_VERSION_FEATURE = 'transaction.version';
+const GROUP_VERSION_FEATURE = 'group.version';
+/** KIP-848 consumer groups served (Kafka's `GroupVersion.GV_1`). */
+const GROUP_VERSION = 1;
 /** The versions that carry transaction version 2 (`TransactionVersion.TV_2` in Kafka's clients and franz-go). */
 const TRANSACTION_VERSION_2_REQUESTS: readonly [number, number][] = [
   [ApiKey.EndTxn, 5],
@@ -35,9 +39,15 @@ export function apiVersionsResponse(broker: BrokerContext, _version: number): Ap
     errorCode: 0,
     apiKeys,
     throttleTimeMs: 0,
-    supportedFeatures: [{ name: TRANSACTION_VERSION_FEATURE, minVersion: 0, maxVersion: transactionVersion }],
+    supportedFeatures: [
+      { name: TRANSACTION_VERSION_FEATURE, minVersion: 0, maxVersion: transactionVersion },
+      { name: GROUP_VERSION_FEATURE, minVersion: 0, maxVersion: GROUP_VERSION },
+    ],
     finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
-    finalizedFeatures: [{ name: TRANSACTION_VERSION_FEATURE, minVersionLevel: transactionVersion, maxVersionLevel: transactionVersion }],
+    finalizedFeatures: [
+      { name: TRANSACTION_VERSION_FEATURE, minVersionLevel: transactionVersion, maxVersionLevel: transactionVersion },
+      { name: GROUP_VERSION_FEATURE, minVersionLevel: GROUP_VERSION, maxVersionLevel: GROUP_VERSION },
+    ],
     zkMigrationReady: false,
   };
 }

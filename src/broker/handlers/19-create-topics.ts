@@ -14,7 +14,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import { BrokerError, errorCodeOf, errorMessageOf } from '../broker-error.ts';
 import { defaultLogConfig, logConfigWithOverrides } from '../log/log-config.ts';
 import { validateTopicName } from '../log/log-manager.ts';
-import { topicConfigEntries } from './32-describe-configs.ts';
+import { describeTopicConfigs } from '../configs/config-descriptions.ts';
 
 /** CreateTopics v5+ returns the created topic's partitions, replication factor and configs (KIP-525). */
 const DESCRIBES_CREATED_TOPIC_MIN_VERSION = 5;
@@ -78,11 +78,11 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
         if (describe) {
           result.numPartitions = created.partitions;
           result.replicationFactor = 1;
-          result.configs = topicConfigEntries(broker, created.name).map((entry) => ({
+          result.configs = describeTopicConfigs(broker.config, created).map((entry) => ({
             name: entry.name,
             value: entry.value,
             readOnly: entry.readOnly,
-            configSource: entry.configSource,
+            configSource: entry.source,
             isSensitive: false,
           }));
         }

@@ -30,8 +30,15 @@ import { deleteGroupsHandler } from './42-delete-groups.ts';
 import { offsetDeleteHandler } from './47-offset-delete.ts';
 import { describeClusterHandler } from './60-describe-cluster.ts';
 import { describeProducersHandler } from './61-describe-producers.ts';
+import { alterConfigsHandler } from './33-alter-configs.ts';
+import { describeLogDirsHandler } from './35-describe-log-dirs.ts';
+import { incrementalAlterConfigsHandler } from './44-incremental-alter-configs.ts';
+import { describeQuorumHandler } from './55-describe-quorum.ts';
+import { describeTopicPartitionsHandler } from './75-describe-topic-partitions.ts';
 import { describeTransactionsHandler } from './65-describe-transactions.ts';
 import { listTransactionsHandler } from './66-list-transactions.ts';
+import { consumerGroupHeartbeatHandler } from './68-consumer-group-heartbeat.ts';
+import { consumerGroupDescribeHandler } from './69-consumer-group-describe.ts';
 
 export const brokerHandlers: readonly AnyApiHandler[] = [
   produceHandler,
@@ -64,8 +71,15 @@ export const brokerHandlers: readonly AnyApiHandler[] = [
   offsetDeleteHandler,
   describeClusterHandler,
   describeProducersHandler,
+  alterConfigsHandler,
+  describeLogDirsHandler,
+  incrementalAlterConfigsHandler,
+  describeQuorumHandler,
+  describeTopicPartitionsHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
 ];
 
 export function handlerMap(handlers: readonly AnyApiHandler[] = brokerHandlers): ReadonlyMap<number, AnyApiHandler> {

@@ -21,3 +21,13 @@ test('message.timestamp.before/after.max.ms: Kafka 4 defaults, longs up to Long.
     );
   }
 });
+
+test('cleanup.policy: compact is INVALID_CONFIG until compaction exists, unknown policies too; a stored one still loads', () => {
+  const refused = (overrides: Record<string, string>, message: RegExp) =>
+    assert.throws(() => logConfigWithOverrides(defaultLogConfig, overrides), (error: unknown) => error instanceof BrokerError && error.code === ErrorCode.INVALID_CONFIG && message.test(error.message));
+  refused({ 'cleanup.policy': 'compact' }, /^Invalid value compact for configuration cleanup\.policy: log compaction is not supported/);
+  refused({ 'cleanup.policy': 'delete,compact' }, /Invalid value delete,compact/);
+  refused({ 'cleanup.policy': 'shred' }, /String must be one of: compact, delete/);
+  logConfigWithOverrides(defaultLogConfig, { 'cleanup.policy': 'delete' });
+  logConfigWithOverrides(defaultLogConfig, { 'cleanup.policy': 'compact,delete' }, { stored: true });
+});

@@ -66,7 +66,8 @@ export const defaultLogConfig: Readonly<LogConfig> = {
   fsyncIntervalMs: 1000,
 };
 
-type TopicConfigParser = (value: string, config: LogConfig) => void;
+/** `stored`: the value was accepted by an earlier version and is being loaded, not newly set. */
+type TopicConfigParser = (value: string, config: LogConfig, stored: boolean) => void;
 
 /** A Kafka `long` config >= 0 (up to Long.MAX, which no JavaScript number holds exactly). */
 function long(value: string): bigint {
@@ -117,21 +118,21 @@ const topicConfigParsers: Record<string, TopicConfigParser> = {
   'max.message.bytes': (value, config) => {
     config.maxMessageBytes = integer(value, 0);
   },
+  // Kafka's `cleanup.policy`: a list of `delete` and `compact` (an empty value means neither).
+  'cleanup.policy': (value, config) => {
+    const policies = value.split(',').map((policy) => policy.trim().toLowerCase());
+    for (const policy of policies) {
+      if (policy !== CleanupPolicy.delete && policy !== CleanupPolicy.compact && !(policy === '' && policies.length === 1)) {
+        throw new BrokerError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration cleanup.policy: String must be one of: compact, delete`);
+      }
+    }
+    config.cleanupPolicy = [...new Set(policies.filter((policy) => policy !== '') as CleanupPolicy[])];
+  },
   'message.timestamp.before.max.ms': (value, config) => {
     config.messageTimestampBeforeMaxMs = long(value);
   },
   'message.timestamp.after.max.ms': (value, config) => {
     config.messageTimestampAfterMaxMs = long(value);
-  },
-  'cleanup.policy': (value, config) => {
-    // Kafka's LogConfig: a list of 'delete' and 'compact' (an empty list is allowed and means neither).
-    const policies = value.split(',').map((policy) => policy.trim()).filter((policy) => policy !== '');
-    for (const policy of policies) {
-      if (policy !== CleanupPolicy.delete && policy !== CleanupPolicy.compact) {
-        throw new BrokerError(ErrorCode.INVALID_CONFIG, `expected a list of 'delete' and 'compact', got '${value}'`);
-      }
-    }
-    config.cleanupPolicy = [...new Set(policies as CleanupPolicy[])];
   },
   'min.cleanable.dirty.ratio': (value, config) => {
     const ratio = Number(value);
@@ -183,15 +184,21 @@ export const knownTopicConfigNames: readonly string[] = [...Object.keys(topicCon
  * The log config of a topic: `base` with the topic's overrides (Kafka names) applied. An unknown name or a bad
  * value raises INVALID_CONFIG, as CreateTopics/AlterConfigs answer.
  */
-export function logConfigWithOverrides(base: Readonly<LogConfig>, overrides: Readonly<Record<string, string>>): LogConfig {
+export function logConfigWithOverrides(
+  base: Readonly<LogConfig>,
+  overrides: Readonly<Record<string, string>>,
+  options: { stored?: boolean } = {},
+): LogConfig {
   const config: LogConfig = { ...base };
   for (const [name, value] of Object.entries(overrides)) {
     const parser = topicConfigParsers[name];
     if (parser) {
       try {
-        parser(value, config);
+        parser(value, config, options.stored === true);
       } catch (error) {
-        if (error instanceof BrokerError) throw new BrokerError(error.code, `${name}: ${error.message}`);
+        if (error instanceof BrokerError) {
+          throw new BrokerError(error.code, error.message.startsWith('Invalid value') ? error.message : `${name}: ${error.message}`);
+        }
         throw error;
       }
     } else if (!storedOnlyTopicConfigs.has(name)) {

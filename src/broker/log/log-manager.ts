@@ -86,7 +86,7 @@ export class LogManager {
     const topics = loadTopics(manager.fs, manager.dataDir);
     try {
       for (const topic of topics) {
-        const config = logConfigWithOverrides(manager.baseConfig, topic.configs);
+        const config = logConfigWithOverrides(manager.baseConfig, topic.configs, { stored: true });
         const logs: PartitionLog[] = [];
         manager.logsByTopic.set(topic.name, logs);
         for (let partition = 0; partition < topic.partitions; partition++) {
@@ -207,10 +207,19 @@ export class LogManager {
 
   /** Replaces a topic's config overrides (AlterConfigs) and applies them to its open logs. */
   setTopicConfigs(name: string, configs: Record<string, string>): Promise<TopicMetadata> {
+    return this.updateTopicConfigs(name, () => configs);
+  }
+
+  /**
+   * Computes a topic's new config overrides from its current ones and applies them (IncrementalAlterConfigs).
+   * `update` runs inside the serialized section, so two concurrent alterations cannot lose each other's changes.
+   */
+  updateTopicConfigs(name: string, update: (current: Readonly<Record<string, string>>) => Record<string, string>): Promise<TopicMetadata> {
     return this.serialized(async () => {
       this.ensureOpen();
       const topic = this.topicsByName.get(name);
       if (!topic) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`);
+      const configs = update(topic.configs);
       const config = logConfigWithOverrides(this.baseConfig, configs);
       const updated: TopicMetadata = { ...topic, configs: { ...configs } };
       saveTopics(this.fs, this.dataDir, [...this.topicsByName.values()].map((t) => (t.name === name ? updated : t)));

@@ -138,7 +138,7 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return Math.floor(value);
 }
 
-function parseAddress(entry: string): { host: string; port: number } {
+export function parseAddress(entry: string): { host: string; port: number } {
   // Kafka's listener form `PLAINTEXT://host:port` (what `listeners` and Metadata-savvy tools print) is accepted;
   // any other security protocol needs TLS or SASL, which this client does not speak yet.
   const scheme = /^([A-Za-z_]+):\/\//.exec(entry);

@@ -1,0 +1,638 @@
+// KIP-848 consumer groups of this node: ConsumerGroupHeartbeat, ConsumerGroupDescribe, session and rebalance
+// timeouts, and the consumer-group side of offset commits (the consumer half of Kafka's `GroupMetadataManager`).
+//
+// A heartbeat runs Kafka's three steps synchronously: (1) create or update the member and bump the group epoch
+// when its subscription, the group's membership or the subscribed topics' partitions changed; (2) recompute the
+// target assignment with the chosen server-side assignor when the group epoch moved past the assignment epoch;
+// (3) reconcile the member towards its target (consumer-group.ts). Node's event loop plays the coordinator
+// shard's thread, so no two heartbeats interleave.
+//
+// Simplifications vs Kafka, stated plainly: consumer-group membership and target assignments are in memory only
+// (Kafka persists them in __consumer_offsets); after a restart members find their ids unknown
+// (UNKNOWN_MEMBER_ID) and rejoin with epoch 0, as after a coordinator failover. Committed offsets are durable
+// and shared with the classic coordinator. Regular expressions (KIP-848 asks for RE2J syntax) are compiled with
+// JavaScript's RegExp and must match the whole topic name, as RE2J's `matches()`; patterns using
+// look-around or back-references, which RE2J rejects, are accepted here; RE2-only syntax (`\Q...\E`, `(?P<n>...)`)
+// is refused as INVALID_REGULAR_EXPRESSION. Kafka resolves regexes in the background; here they are resolved on
+// every heartbeat against the current topics. Racks do not influence assignment. A classic member cannot join a
+// non-empty consumer group (Kafka's online migration is not implemented); an empty group of either type is
+// converted on the first join of the other, as Kafka does.
+import { randomUUID } from 'node:crypto';
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import type { BrokerLogger } from '../logger.ts';
+import {
+  consumerGroupAssignors,
+  UNIFORM_ASSIGNOR,
+  type Assignment,
+  type AssignorMember,
+} from './consumer-group-assignors.ts';
+import {
+  assignmentsEqual,
+  ConsumerGroup,
+  ConsumerGroupState,
+  LEAVE_GROUP_MEMBER_EPOCH,
+  LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+  MemberState,
+  newMember,
+  reconcile,
+  type ConsumerGroupMember,
+  type OwnedPartitions,
+} from './consumer-group.ts';
+import type { GroupTimer } from './group-timer.ts';
+
+/** The topic metadata a consumer group needs (the broker's `LogManager` satisfies it). */
+export interface TopicImage {
+  readonly name: string;
+  readonly topicId: Buffer;
+  readonly partitions: number;
+}
+
+export interface TopicsImage {
+  listTopics(): readonly TopicImage[];
+  topic(name: string): TopicImage | undefined;
+}
+
+export interface ConsumerGroupConfig {
+  /** `group.consumer.session.timeout.ms` (Kafka: 45000). */
+  sessionTimeoutMs: number;
+  /** `group.consumer.heartbeat.interval.ms` (Kafka: 5000). */
+  heartbeatIntervalMs: number;
+  /** `group.consumer.max.size` */
+  maxSize: number;
+  /** `group.consumer.assignors`: the first is the default. */
+  assignors: readonly string[];
+  /**
+   * `group.consumer.assignment.interval.ms` (Kafka 4.3+: 1000): the least time between two target assignments of
+   * a group, so that members joining together cause one rebalance; until then the group is Assigning and members
+   * reconcile towards the previous target.
+   */
+  assignmentIntervalMs: number;
+}
+
+export const defaultConsumerGroupConfig: Readonly<ConsumerGroupConfig> = {
+  sessionTimeoutMs: 45_000,
+  heartbeatIntervalMs: 5_000,
+  maxSize: 2_147_483_647,
+  assignors: ['uniform', 'range'],
+  assignmentIntervalMs: 1_000,
+};
+
+export interface ConsumerGroupHeartbeatParams {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  instanceId: string | null;
+  rackId: string | null;
+  rebalanceTimeoutMs: number;
+  subscribedTopicNames: readonly string[] | null;
+  subscribedTopicRegex: string | null;
+  serverAssignor: string | null;
+  topicPartitions: readonly { topicId: Buffer; partitions: readonly number[] }[] | null;
+  clientId: string;
+  clientHost: string;
+  /** v1+ (KIP-1082): the client generates its member id; an empty one is INVALID_REQUEST. */
+  memberIdRequired: boolean;
+}
+
+export interface HeartbeatAssignment {
+  topicPartitions: { topicId: Buffer; partitions: number[] }[];
+}
+
+export interface ConsumerGroupHeartbeatResult {
+  errorCode: number;
+  errorMessage: string | null;
+  memberId: string | null;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment: HeartbeatAssignment | null;
+}
+
+export interface DescribedConsumerGroupMember {
+  memberId: string;
+  instanceId: string | null;
+  rackId: string | null;
+  memberEpoch: number;
+  clientId: string;
+  clientHost: string;
+  subscribedTopicNames: string[];
+  subscribedTopicRegex: string | null;
+  assignment: { topicPartitions: { topicId: Buffer; topicName: string; partitions: number[] }[] };
+  targetAssignment: { topicPartitions: { topicId: Buffer; topicName: string; partitions: number[] }[] };
+}
+
+export interface DescribedConsumerGroup {
+  errorCode: number;
+  errorMessage: string | null;
+  groupId: string;
+  groupState: string;
+  groupEpoch: number;
+  assignmentEpoch: number;
+  assignorName: string;
+  members: DescribedConsumerGroupMember[];
+}
+
+/** What the consumer side needs to know of the classic groups sharing the group-id space. */
+export interface ClassicGroupsView {
+  /** 'absent', 'empty' (no members: may be replaced by a consumer group), or 'active'. */
+  kind(groupId: string): 'absent' | 'empty' | 'active';
+  /** Forgets the classic group object (its committed offsets stay: they belong to the group id). */
+  forget(groupId: string): void;
+}
+
+class HeartbeatError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const sessionKey = (groupId: string, memberId: string) => `consumer-session\u0000${groupId}\u0000${memberId}`;
+const rebalanceKey = (groupId: string, memberId: string) => `consumer-rebalance\u0000${groupId}\u0000${memberId}`;
+
+const hex = (topicId: Buffer) => topicId.toString('hex');
+
+export class ConsumerGroupManager {
+  private readonly groups = new Map<string, ConsumerGroup>();
+
+  constructor(
+    private readonly config: ConsumerGroupConfig,
+    private readonly timer: GroupTimer,
+    private readonly classicGroups: ClassicGroupsView,
+    private readonly logger: BrokerLogger,
+    private readonly clock: () => number,
+  ) {}
+
+  group(groupId: string): ConsumerGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  allGroups(): IterableIterator<ConsumerGroup> {
+    return this.groups.values();
+  }
+
+  /** Drops an empty group object (a classic member takes the id over, or DeleteGroups). */
+  forget(groupId: string): void {
+    this.groups.delete(groupId);
+  }
+
+  close(): void {
+    this.groups.clear();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // ConsumerGroupHeartbeat
+
+  heartbeat(params: ConsumerGroupHeartbeatParams, topics: TopicsImage): ConsumerGroupHeartbeatResult {
+    try {
+      this.validateRequest(params);
+      if (params.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH || params.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+        return this.leave(params);
+      }
+      return this.joinOrHeartbeat(params, topics);
+    } catch (error) {
+      if (error instanceof HeartbeatError) {
+        return { errorCode: error.code, errorMessage: error.message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+      }
+      throw error;
+    }
+  }
+
+  /** `throwIfConsumerGroupHeartbeatRequestIsInvalid` */
+  private validateRequest(params: ConsumerGroupHeartbeatParams): void {
+    const invalid = (message: string) => new HeartbeatError(ErrorCode.INVALID_REQUEST, message);
+    if (params.groupId === '') throw invalid('GroupId can\'t be empty.');
+    if (params.instanceId === '') throw invalid('InstanceId can\'t be empty.');
+    if (params.rackId === '') throw invalid('RackId can\'t be empty.');
+    if (params.memberIdRequired && params.memberId === '') throw invalid('MemberId can\'t be empty.');
+    if (params.memberEpoch > 0 || params.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
+      if (params.memberId === '') throw invalid('MemberId can\'t be empty.');
+    } else if (params.memberEpoch === 0) {
+      if (params.rebalanceTimeoutMs === -1) throw invalid('RebalanceTimeoutMs must be provided in first request.');
+      if (params.topicPartitions === null || params.topicPartitions.length > 0) throw invalid('TopicPartitions must be empty when (re-)joining.');
+      if (params.subscribedTopicNames === null && params.subscribedTopicRegex === null) {
+        throw invalid('Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.');
+      }
+    } else if (params.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      if (params.memberId === '') throw invalid('MemberId can\'t be empty.');
+      if (params.instanceId === null) throw invalid('InstanceId can\'t be null.');
+    } else {
+      throw invalid(`MemberEpoch is invalid.`);
+    }
+    if (params.subscribedTopicRegex !== null) {
+      if (params.subscribedTopicRegex === '') throw invalid('SubscribedTopicRegex must not be empty.');
+      compileRegex(params.subscribedTopicRegex);
+    }
+    if (params.serverAssignor !== null && !this.config.assignors.includes(params.serverAssignor)) {
+      throw new HeartbeatError(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${params.serverAssignor} is not supported. Supported assignors: ${this.config.assignors.join(', ')}.`);
+    }
+  }
+
+  private getOrMaybeCreateGroup(groupId: string, create: boolean): ConsumerGroup {
+    const existing = this.groups.get(groupId);
+    if (existing !== undefined) return existing;
+    const classic = this.classicGroups.kind(groupId);
+    if (classic === 'active') throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+    if (!create) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
+    if (classic === 'empty') {
+      this.classicGroups.forget(groupId);
+      this.logger.info({ group: groupId }, 'converted the empty classic group to a consumer group');
+    }
+    const group = new ConsumerGroup(groupId);
+    this.groups.set(groupId, group);
+    return group;
+  }
+
+  private joinOrHeartbeat(params: ConsumerGroupHeartbeatParams, topics: TopicsImage): ConsumerGroupHeartbeatResult {
+    const joining = params.memberEpoch === 0;
+    const group = this.getOrMaybeCreateGroup(params.groupId, joining);
+    const memberId = params.memberId === '' ? randomUUID() : params.memberId;
+    if (group.members.size >= this.config.maxSize && !group.members.has(memberId)) {
+      throw new HeartbeatError(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${this.config.maxSize} members.`);
+    }
+    const owned = ownedPartitions(params.topicPartitions);
+    const member =
+      params.instanceId === null
+        ? this.dynamicMember(group, memberId, params.memberEpoch, owned)
+        : this.staticMember(group, memberId, params.memberEpoch, params.instanceId, owned);
+
+    // 1. Update the member; bump the group epoch when anything that shapes the assignment changed.
+    const updated: ConsumerGroupMember = {
+      ...member,
+      instanceId: params.instanceId ?? member.instanceId,
+      rackId: params.rackId ?? member.rackId,
+      rebalanceTimeoutMs: params.rebalanceTimeoutMs === -1 ? member.rebalanceTimeoutMs : params.rebalanceTimeoutMs,
+      serverAssignor: params.serverAssignor ?? member.serverAssignor,
+      subscribedTopicNames: params.subscribedTopicNames ?? member.subscribedTopicNames,
+      subscribedTopicRegex: params.subscribedTopicRegex ?? member.subscribedTopicRegex,
+      clientId: params.clientId,
+      clientHost: params.clientHost,
+    };
+    const isNewMember = !group.members.has(memberId);
+    let bumpGroupEpoch = isNewMember;
+    if (!sameStrings(member.subscribedTopicNames, updated.subscribedTopicNames) || member.subscribedTopicRegex !== updated.subscribedTopicRegex) {
+      bumpGroupEpoch = true;
+    }
+    if (member.serverAssignor !== updated.serverAssignor) bumpGroupEpoch = true;
+    // The member object is installed before the assignment so that it takes part in it.
+    group.updateMember(updated);
+    const signature = subscriptionSignature(group, topics);
+    if (signature !== group.subscriptionSignature) {
+      group.subscriptionSignature = signature;
+      bumpGroupEpoch = true;
+    }
+    if (bumpGroupEpoch) {
+      group.groupEpoch += 1;
+      this.logger.info({ group: group.groupId, groupEpoch: group.groupEpoch }, 'bumped consumer group epoch');
+    }
+
+    // 2. A new target assignment for the new group epoch.
+    const now = this.clock();
+    if (group.groupEpoch > group.assignmentEpoch && now - group.lastAssignmentMs >= this.config.assignmentIntervalMs) {
+      this.updateTargetAssignment(group, topics);
+      group.lastAssignmentMs = now;
+    }
+
+    // 3. Reconcile the member towards its target.
+    const current = group.members.get(memberId) as ConsumerGroupMember;
+    const target = group.targetAssignment.get(memberId) ?? new Map<string, Set<number>>();
+    const reconciled = reconcile(group, current, group.assignmentEpoch, target, joining ? new Map() : owned);
+    if (reconciled !== current) group.updateMember(reconciled);
+    this.scheduleRebalanceTimeout(group, reconciled);
+    this.scheduleSessionTimeout(group, memberId, this.config.sessionTimeoutMs);
+
+    // The assignment is sent on a full request (join, or after an error the client resends everything) or when
+    // it changed (`consumerGroupHeartbeat`).
+    const isFullRequest = joining || (params.rebalanceTimeoutMs !== -1 && params.subscribedTopicNames !== null && params.topicPartitions !== null);
+    const changed = !assignmentsEqual(member.assigned, reconciled.assigned) || isNewMember;
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId,
+      memberEpoch: reconciled.memberEpoch,
+      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      assignment: isFullRequest || changed ? toHeartbeatAssignment(reconciled.assigned) : null,
+    };
+  }
+
+  /** `getOrMaybeSubscribeDynamicConsumerGroupMember` */
+  private dynamicMember(group: ConsumerGroup, memberId: string, memberEpoch: number, owned: OwnedPartitions): ConsumerGroupMember {
+    const existing = group.members.get(memberId);
+    if (existing === undefined) {
+      if (memberEpoch !== 0) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${group.groupId}.`);
+      this.logger.info({ group: group.groupId, memberId }, 'member joins the consumer group');
+      return newMember(memberId);
+    }
+    throwIfMemberEpochIsInvalid(existing, memberEpoch, owned);
+    return existing;
+  }
+
+  /** `getOrMaybeSubscribeStaticConsumerGroupMember`: KIP-345 static membership under KIP-848. */
+  private staticMember(group: ConsumerGroup, memberId: string, memberEpoch: number, instanceId: string, owned: OwnedPartitions): ConsumerGroupMember {
+    const existing = group.staticMember(instanceId);
+    if (memberEpoch === 0) {
+      if (existing === undefined) {
+        const byId = group.members.get(memberId);
+        if (byId !== undefined) throwIfMemberEpochIsInvalid(byId, memberEpoch, owned);
+        return byId ?? newMember(memberId);
+      }
+      if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+        throw new HeartbeatError(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${existing.memberId} with instance id ${instanceId} is not released.`);
+      }
+      // The instance comes back: the new member id takes over the old one's target assignment without a
+      // rebalance; the partitions the old incarnation held are released to it.
+      const target = group.targetAssignment.get(existing.memberId);
+      group.removeMember(existing.memberId);
+      this.timer.cancel(sessionKey(group.groupId, existing.memberId));
+      this.timer.cancel(rebalanceKey(group.groupId, existing.memberId));
+      if (target !== undefined) group.targetAssignment.set(memberId, target);
+      const replacement: ConsumerGroupMember = {
+        ...newMember(memberId),
+        instanceId,
+        subscribedTopicNames: existing.subscribedTopicNames,
+        subscribedTopicRegex: existing.subscribedTopicRegex,
+        serverAssignor: existing.serverAssignor,
+        rackId: existing.rackId,
+        rebalanceTimeoutMs: existing.rebalanceTimeoutMs,
+      };
+      group.updateMember(replacement);
+      this.logger.info({ group: group.groupId, instanceId, oldMemberId: existing.memberId, memberId }, 'static member rejoins with a new member id');
+      return replacement;
+    }
+    if (existing === undefined) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${instanceId} is unknown.`);
+    if (existing.memberId !== memberId) {
+      throw new HeartbeatError(ErrorCode.FENCED_INSTANCE_ID, `Static member ${memberId} with instance id ${instanceId} was fenced by member ${existing.memberId}.`);
+    }
+    throwIfMemberEpochIsInvalid(existing, memberEpoch, owned);
+    return existing;
+  }
+
+  /** `consumerGroupLeave`: epoch -1 removes the member, -2 (static) keeps its place for its session timeout. */
+  private leave(params: ConsumerGroupHeartbeatParams): ConsumerGroupHeartbeatResult {
+    const group = this.groups.get(params.groupId);
+    if (group === undefined) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${params.groupId} not found.`);
+    const answer = (memberEpoch: number): ConsumerGroupHeartbeatResult => ({
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: params.memberId,
+      memberEpoch,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    });
+    if (params.instanceId === null) {
+      const member = group.members.get(params.memberId);
+      if (member === undefined) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${params.memberId} is not a member of group ${group.groupId}.`);
+      this.removeMemberAndBumpEpoch(group, member, 'the member left the group');
+      return answer(LEAVE_GROUP_MEMBER_EPOCH);
+    }
+    const member = group.staticMember(params.instanceId);
+    if (member === undefined) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${params.instanceId} is unknown.`);
+    if (member.memberId !== params.memberId) {
+      throw new HeartbeatError(ErrorCode.FENCED_INSTANCE_ID, `Static member ${params.memberId} with instance id ${params.instanceId} was fenced by member ${member.memberId}.`);
+    }
+    if (params.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      // A temporary leave (a rolling restart): the assignment is kept for the instance until the session expires.
+      group.updateMember({ ...member, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH });
+      this.timer.cancel(rebalanceKey(group.groupId, member.memberId));
+      this.scheduleSessionTimeout(group, member.memberId, this.config.sessionTimeoutMs);
+      this.logger.info({ group: group.groupId, memberId: member.memberId, instanceId: params.instanceId }, 'static member left the group temporarily');
+      return answer(LEAVE_GROUP_STATIC_MEMBER_EPOCH);
+    }
+    this.removeMemberAndBumpEpoch(group, member, 'the static member left the group');
+    return answer(LEAVE_GROUP_MEMBER_EPOCH);
+  }
+
+  private removeMemberAndBumpEpoch(group: ConsumerGroup, member: ConsumerGroupMember, reason: string): void {
+    group.removeMember(member.memberId);
+    this.timer.cancel(sessionKey(group.groupId, member.memberId));
+    this.timer.cancel(rebalanceKey(group.groupId, member.memberId));
+    group.groupEpoch += 1;
+    // The target of an empty group is trivially empty: it follows the group epoch at once, as in Kafka.
+    if (group.members.size === 0) {
+      group.targetAssignment.clear();
+      group.assignmentEpoch = group.groupEpoch;
+    }
+    this.logger.info({ group: group.groupId, memberId: member.memberId, groupEpoch: group.groupEpoch, reason }, 'member removed from the consumer group');
+  }
+
+  private scheduleSessionTimeout(group: ConsumerGroup, memberId: string, timeoutMs: number): void {
+    this.timer.schedule(sessionKey(group.groupId, memberId), timeoutMs, () => {
+      const member = group.members.get(memberId);
+      if (member === undefined || this.groups.get(group.groupId) !== group) return;
+      this.removeMemberAndBumpEpoch(group, member, 'session timeout expired');
+    });
+  }
+
+  /** A member revoking partitions must finish within its rebalance timeout, or it is fenced (removed). */
+  private scheduleRebalanceTimeout(group: ConsumerGroup, member: ConsumerGroupMember): void {
+    const key = rebalanceKey(group.groupId, member.memberId);
+    if (member.state !== MemberState.UnrevokedPartitions) {
+      this.timer.cancel(key);
+      return;
+    }
+    if (this.timer.isScheduled(key)) return;
+    const epoch = member.memberEpoch;
+    this.timer.schedule(key, Math.max(0, member.rebalanceTimeoutMs), () => {
+      const current = group.members.get(member.memberId);
+      if (current === undefined || current.memberEpoch !== epoch || current.state !== MemberState.UnrevokedPartitions) return;
+      this.removeMemberAndBumpEpoch(group, current, 'rebalance timeout expired while revoking partitions');
+    });
+  }
+
+  /** Runs the assignor chosen by the members (the most requested; ties and none: the default). */
+  private updateTargetAssignment(group: ConsumerGroup, topics: TopicsImage): void {
+    const assignorName = this.preferredAssignor(group);
+    const assignor = consumerGroupAssignors.get(assignorName) ?? consumerGroupAssignors.get(UNIFORM_ASSIGNOR);
+    if (assignor === undefined) throw new Error('no consumer group assignor');
+    const partitionCounts = new Map<string, number>();
+    const members: AssignorMember[] = [];
+    for (const member of group.members.values()) {
+      const subscribedTopicIds: string[] = [];
+      for (const topic of subscribedTopics(member, topics)) {
+        const topicId = hex(topic.topicId);
+        subscribedTopicIds.push(topicId);
+        partitionCounts.set(topicId, topic.partitions);
+      }
+      members.push({ memberId: member.memberId, subscribedTopicIds, currentTarget: group.targetAssignment.get(member.memberId) ?? new Map() });
+    }
+    const result = assignor.assign({ members, partitionCounts });
+    group.targetAssignment.clear();
+    for (const [memberId, assignment] of result) group.targetAssignment.set(memberId, assignment);
+    group.assignmentEpoch = group.groupEpoch;
+    group.assignorName = assignor.name;
+    this.logger.info({ group: group.groupId, assignmentEpoch: group.assignmentEpoch, assignor: assignor.name, members: members.length }, 'computed a new target assignment');
+  }
+
+  /** `ModernGroup.computePreferredServerAssignor`: the assignor most members ask for, else the default. */
+  private preferredAssignor(group: ConsumerGroup): string {
+    const counts = new Map<string, number>();
+    for (const member of group.members.values()) {
+      if (member.serverAssignor !== null) counts.set(member.serverAssignor, (counts.get(member.serverAssignor) ?? 0) + 1);
+    }
+    let best = this.config.assignors[0] ?? UNIFORM_ASSIGNOR;
+    let bestCount = 0;
+    for (const [name, count] of counts) {
+      if (count > bestCount) {
+        best = name;
+        bestCount = count;
+      }
+    }
+    return best;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // ConsumerGroupDescribe, ListGroups
+
+  describe(groupIds: readonly string[], topics: { topicById(topicId: Buffer): TopicImage | undefined }): DescribedConsumerGroup[] {
+    return groupIds.map((groupId) => {
+      const empty: DescribedConsumerGroup = {
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        groupId,
+        groupState: ConsumerGroupState.Dead,
+        groupEpoch: -1,
+        assignmentEpoch: -1,
+        assignorName: '',
+        members: [],
+      };
+      if (groupId === '') return { ...empty, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: null };
+      const group = this.groups.get(groupId);
+      if (group === undefined) {
+        const classic = this.classicGroups.kind(groupId) !== 'absent';
+        return { ...empty, errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: classic ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.` };
+      }
+      const described = (assignment: Assignment) => ({
+        topicPartitions: [...assignment]
+          .filter(([, partitions]) => partitions.size > 0)
+          .map(([topicId, partitions]) => {
+            const id = Buffer.from(topicId, 'hex');
+            return { topicId: id, topicName: topics.topicById(id)?.name ?? '', partitions: [...partitions].sort((a, b) => a - b) };
+          }),
+      });
+      return {
+        ...empty,
+        groupState: group.state,
+        groupEpoch: group.groupEpoch,
+        assignmentEpoch: group.assignmentEpoch,
+        assignorName: group.assignorName === '' ? (this.config.assignors[0] ?? UNIFORM_ASSIGNOR) : group.assignorName,
+        members: [...group.members.values()].map((member) => ({
+          memberId: member.memberId,
+          instanceId: member.instanceId,
+          rackId: member.rackId,
+          memberEpoch: member.memberEpoch,
+          clientId: member.clientId,
+          clientHost: member.clientHost,
+          subscribedTopicNames: [...member.subscribedTopicNames],
+          // Kafka describes "no regex" as an empty string.
+          subscribedTopicRegex: member.subscribedTopicRegex ?? '',
+          assignment: described(member.assigned),
+          targetAssignment: described(group.targetAssignment.get(member.memberId) ?? new Map()),
+        })),
+      };
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Offsets
+
+  /**
+   * `ConsumerGroup.validateOffsetCommit`: a negative epoch commits only while the group is empty (the admin
+   * client, or a consumer assigning partitions itself); otherwise the member must exist and commit with its
+   * current epoch (STALE_MEMBER_EPOCH). Its OffsetCommits must be v9+ (older versions cannot carry a member epoch:
+   * UNSUPPORTED_VERSION); TxnOffsetCommit (`carriesMemberEpoch` true) always can.
+   */
+  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, carriesMemberEpoch: boolean): number {
+    if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
+    const member = group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (!carriesMemberEpoch) return ErrorCode.UNSUPPORTED_VERSION;
+    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return ErrorCode.NONE;
+  }
+}
+
+/** `throwIfConsumerGroupMemberEpochIsInvalid` */
+function throwIfMemberEpochIsInvalid(member: ConsumerGroupMember, receivedEpoch: number, owned: OwnedPartitions): void {
+  if (receivedEpoch > member.memberEpoch) {
+    throw new HeartbeatError(
+      ErrorCode.FENCED_MEMBER_EPOCH,
+      `The consumer group member has a greater member epoch (${receivedEpoch}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+    );
+  }
+  if (receivedEpoch < member.memberEpoch) {
+    // The previous epoch with a subset of the current partitions is accepted: the answer carrying the bump may
+    // have been lost.
+    if (receivedEpoch !== member.previousMemberEpoch || !isSubset(owned, member.assigned)) {
+      throw new HeartbeatError(
+        ErrorCode.FENCED_MEMBER_EPOCH,
+        `The consumer group member has a smaller member epoch (${receivedEpoch}) than the one known by the group coordinator (${member.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+      );
+    }
+  }
+}
+
+function isSubset(owned: OwnedPartitions, assigned: Assignment): boolean {
+  if (owned === null) return false;
+  for (const [topicId, partitions] of owned) {
+    const mine = assigned.get(topicId);
+    if (mine === undefined) return partitions.length === 0;
+    for (const partition of partitions) if (!mine.has(partition)) return false;
+  }
+  return true;
+}
+
+function ownedPartitions(topicPartitions: ConsumerGroupHeartbeatParams['topicPartitions']): OwnedPartitions {
+  if (topicPartitions === null) return null;
+  return new Map(topicPartitions.map((topic) => [hex(topic.topicId), topic.partitions]));
+}
+
+function toHeartbeatAssignment(assignment: Assignment): HeartbeatAssignment {
+  return {
+    topicPartitions: [...assignment]
+      .filter(([, partitions]) => partitions.size > 0)
+      .map(([topicId, partitions]) => ({ topicId: Buffer.from(topicId, 'hex'), partitions: [...partitions].sort((a, b) => a - b) })),
+  };
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((value) => set.has(value));
+}
+
+/** RE2J's `Pattern.compile(...).matcher(topic).matches()`, approximated with a JavaScript RegExp anchored at both ends. */
+function compileRegex(pattern: string): RegExp {
+  if (pattern.includes('\\Q') || pattern.includes('(?P<')) {
+    throw new HeartbeatError(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex ${pattern} uses RE2 syntax this broker does not support.`);
+  }
+  try {
+    return new RegExp(`^(?:${pattern})$`, 'u');
+  } catch (error) {
+    throw new HeartbeatError(ErrorCode.INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex ${pattern} is not a valid regular expression: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The existing topics a member subscribes to, by name or by regex (internal topics never match a regex). */
+function subscribedTopics(member: ConsumerGroupMember, topics: TopicsImage): TopicImage[] {
+  const result = new Map<string, TopicImage>();
+  for (const name of member.subscribedTopicNames) {
+    const topic = topics.topic(name);
+    if (topic !== undefined) result.set(name, topic);
+  }
+  if (member.subscribedTopicRegex !== null) {
+    const regex = compileRegex(member.subscribedTopicRegex);
+    for (const topic of topics.listTopics()) if (!topic.name.startsWith('__') && regex.test(topic.name)) result.set(topic.name, topic);
+  }
+  return [...result.values()];
+}
+
+/** The subscribed topics, their ids and partition counts: a change means a new target assignment. */
+function subscriptionSignature(group: ConsumerGroup, topics: TopicsImage): string {
+  const seen = new Map<string, string>();
+  for (const member of group.members.values()) {
+    for (const topic of subscribedTopics(member, topics)) seen.set(topic.name, `${topic.name}/${hex(topic.topicId)}/${topic.partitions}`);
+  }
+  return [...seen.values()].sort().join(',');
+}
+

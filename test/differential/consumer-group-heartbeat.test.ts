@@ -1,0 +1,199 @@
+// KIP-848 ConsumerGroupHeartbeat and ConsumerGroupDescribe, differentially: the same heartbeat sequences sent to
+// Apache Kafka 4.4 and to seqlog, compared field by field (member epochs, assignments, heartbeat interval,
+// errors of Kafka's `GroupMetadataManager.consumerGroupHeartbeat`). Group ids are unique per scenario and
+// target (built from the scenario's topic names); member ids are client-generated, as v1 requires (KIP-1082).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCode } from '../../src/protocol/errors/index.ts';
+import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
+import type { ConsumerGroupDescribeResponse, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from '../../src/protocol/messages/generated/index.ts';
+import { assertScenario, requestStep } from './differential.ts';
+import type { Scenario, Step, TargetContext } from './differential.ts';
+import { startDifferentialTargets } from './targets.ts';
+import type { DifferentialTargets } from './targets.ts';
+
+const group = (ctx: TargetContext) => ctx.topic('group');
+
+interface HeartbeatSpec {
+  memberId: string;
+  /** A literal epoch, or the label of a captured member whose epoch (plus `epochOffset`) is sent. */
+  memberEpoch: number | string;
+  epochOffset?: number;
+  instanceId?: string;
+  join?: boolean;
+  /** Owned partitions: the label of a captured assignment, or none. */
+  owned?: string;
+  groupId?: (ctx: TargetContext) => string;
+}
+
+function heartbeat(title: string, spec: HeartbeatSpec, expected: keyof typeof ErrorCode, capture?: string): Step {
+  return requestStep({
+    title,
+    apiKey: ApiKey.ConsumerGroupHeartbeat,
+    build: (ctx): ConsumerGroupHeartbeatRequest => {
+      const joining = spec.join === true;
+      return {
+        groupId: (spec.groupId ?? group)(ctx),
+        memberId: spec.memberId,
+        memberEpoch: typeof spec.memberEpoch === 'string' ? ctx.get<number>(`${spec.memberEpoch}:epoch`) + (spec.epochOffset ?? 0) : spec.memberEpoch,
+        instanceId: spec.instanceId ?? null,
+        rackId: null,
+        rebalanceTimeoutMs: joining ? 30000 : -1,
+        subscribedTopicNames: joining ? [ctx.topic('t')] : null,
+        subscribedTopicRegex: null,
+        serverAssignor: null,
+        topicPartitions: joining ? [] : spec.owned === undefined ? null : ctx.get<ConsumerGroupHeartbeatResponse['assignment']>(spec.owned)?.topicPartitions ?? [],
+      };
+    },
+    capture(response, ctx) {
+      // A heartbeat without an assignment leaves the member's partitions as they were.
+      if (capture !== undefined && response.assignment !== null) ctx.remember(capture, response.assignment);
+      if (capture !== undefined && response.errorCode === ErrorCode.NONE) ctx.remember(`${capture}:epoch`, response.memberEpoch);
+    },
+    expect: (response) => assert.equal(response.errorCode, ErrorCode[expected], `${title}: ${response.errorMessage ?? ''}`),
+  });
+}
+
+function describeStep(title: string): Step {
+  const step = requestStep({
+    title,
+    apiKey: ApiKey.ConsumerGroupDescribe,
+    build: (ctx) => ({ groupIds: [group(ctx)], includeAuthorizedOperations: false }),
+    // The group id embeds the per-target topic prefix; topic names are compared through their labels.
+    allow: ['groups.*.groupId', '**.clientHost', '**.clientId', '**.topicName'],
+  });
+  const send = step.run;
+  return {
+    ...step,
+    // Kafka lists members in its hash map's order; compare them by member id.
+    async run(connection, version, ctx) {
+      const response = (await send?.(connection, version, ctx)) as ConsumerGroupDescribeResponse;
+      for (const described of response.groups) described.members.sort((x, y) => (x.memberId < y.memberId ? -1 : x.memberId > y.memberId ? 1 : 0));
+      return response;
+    },
+  };
+}
+
+function commitStep(title: string, memberId: string, member: string, epochOffset: number, expected: keyof typeof ErrorCode): Step {
+  return requestStep({
+    title,
+    apiKey: ApiKey.OffsetCommit,
+    version: 9,
+    build: (ctx) => ({
+      groupId: group(ctx),
+      generationIdOrMemberEpoch: ctx.get<number>(`${member}:epoch`) + epochOffset,
+      memberId,
+      groupInstanceId: null,
+      retentionTimeMs: -1n,
+      topics: [{ name: ctx.topic('t'), partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }],
+    }),
+    expect: (response) => assert.equal(response.topics[0]?.partitions[0]?.errorCode, ErrorCode[expected]),
+  });
+}
+
+/**
+ * A client finds the group's coordinator before its first heartbeat; Kafka answers NOT_COORDINATOR until its
+ * __consumer_offsets partition is created and loaded. Both targets answer this step with the same constant.
+ */
+function waitForCoordinatorStep(): Step {
+  const retriable = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS]);
+  return {
+    kind: 'request',
+    title: 'find the coordinator and wait until it serves the group',
+    apiKey: ApiKey.FindCoordinator,
+    fixedVersion: 4,
+    allow: [],
+    async run(connection, _version, ctx) {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const found = await connection.send(ApiKey.FindCoordinator, 4, { key: '', keyType: 0, coordinatorKeys: [group(ctx)] });
+        const described = await connection.send(ApiKey.ConsumerGroupDescribe, 0, { groupIds: [group(ctx)], includeAuthorizedOperations: false });
+        const foundError = found.coordinators[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        const describeError = described.groups[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+        if (foundError === ErrorCode.NONE && !retriable.has(describeError)) return { ready: true };
+        if (Date.now() > deadline) throw new Error(`the coordinator never became ready: ${foundError}/${describeError}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+  };
+}
+
+const scenarios: Scenario[] = [
+  {
+    name: 'join, steady heartbeat, fenced epoch, unknown member, leave (consumerGroupHeartbeat / consumerGroupLeave)',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      waitForCoordinatorStep(),
+      heartbeat('join with epoch 0', { memberId: 'member-a', memberEpoch: 0, join: true }, 'NONE', 'a'),
+      heartbeat('steady heartbeat at the member epoch', { memberId: 'member-a', memberEpoch: 'a', owned: 'a' }, 'NONE', 'a'),
+      heartbeat('an epoch ahead of the coordinator', { memberId: 'member-a', memberEpoch: 'a', epochOffset: 3, owned: 'a' }, 'FENCED_MEMBER_EPOCH'),
+      heartbeat('an epoch behind that is not the previous one', { memberId: 'member-a', memberEpoch: 'a', epochOffset: -1, owned: 'a' }, 'FENCED_MEMBER_EPOCH'),
+      heartbeat('an unknown member', { memberId: 'member-x', memberEpoch: 'a', owned: 'a' }, 'UNKNOWN_MEMBER_ID'),
+      describeStep('describe the group'),
+      commitStep('commit with a member epoch ahead', 'member-a', 'a', 1, 'STALE_MEMBER_EPOCH'),
+      commitStep('commit with the member epoch', 'member-a', 'a', 0, 'NONE'),
+      heartbeat('leave with epoch -1', { memberId: 'member-a', memberEpoch: -1 }, 'NONE'),
+      heartbeat('heartbeat after leaving', { memberId: 'member-a', memberEpoch: 'a', owned: 'a' }, 'UNKNOWN_MEMBER_ID'),
+      heartbeat('leave again: an unknown member', { memberId: 'member-a', memberEpoch: -1 }, 'UNKNOWN_MEMBER_ID'),
+      describeStep('describe the empty group'),
+    ],
+  },
+  {
+    // Kafka 4.3+ computes a group's target assignment at most once per group.consumer.assignment.interval.ms
+    // (1 s): a member joining right after the first waits, at the current assignment epoch, with nothing. (When
+    // the deferred assignment lands on Kafka depends on its background thread, so the revocation that follows is
+    // proven by the unit tests and the Java consumer, not here.)
+    name: 'a second member joining within the assignment interval waits, the group Assigning',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      waitForCoordinatorStep(),
+      heartbeat('a joins', { memberId: 'member-a', memberEpoch: 0, join: true }, 'NONE', 'a'),
+      heartbeat('b joins', { memberId: 'member-b', memberEpoch: 0, join: true }, 'NONE', 'b'),
+      heartbeat('a heartbeats', { memberId: 'member-a', memberEpoch: 'a', owned: 'a' }, 'NONE', 'a'),
+      heartbeat('b heartbeats', { memberId: 'member-b', memberEpoch: 'b', owned: 'b' }, 'NONE', 'b'),
+      describeStep('describe the assigning group'),
+    ],
+  },
+  {
+    name: 'unknown groups, bad requests',
+    topics: { t: { partitions: 1 } },
+    steps: [
+      waitForCoordinatorStep(),
+      heartbeat('heartbeat to a group that does not exist', { memberId: 'member-a', memberEpoch: 1 }, 'GROUP_ID_NOT_FOUND'),
+      heartbeat('leave a group that does not exist', { memberId: 'member-a', memberEpoch: -1 }, 'GROUP_ID_NOT_FOUND'),
+      heartbeat('an invalid member epoch', { memberId: 'member-a', memberEpoch: -3 }, 'INVALID_REQUEST'),
+      heartbeat('join without a member id', { memberId: '', memberEpoch: 0, join: true }, 'INVALID_REQUEST'),
+    ],
+  },
+  {
+    name: 'static membership: temporary leave (-2), UNRELEASED_INSTANCE_ID, rejoin under a new member id',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      waitForCoordinatorStep(),
+      heartbeat('static member joins', { memberId: 'member-a', memberEpoch: 0, join: true, instanceId: 'instance-a' }, 'NONE', 'a'),
+      heartbeat('another member claims the instance id', { memberId: 'member-b', memberEpoch: 0, join: true, instanceId: 'instance-a' }, 'UNRELEASED_INSTANCE_ID'),
+      heartbeat('static member leaves with -2', { memberId: 'member-a', memberEpoch: -2, instanceId: 'instance-a' }, 'NONE'),
+      heartbeat('the instance rejoins with a new member id', { memberId: 'member-a2', memberEpoch: 0, join: true, instanceId: 'instance-a' }, 'NONE', 'a2'),
+      heartbeat('the old member id is fenced', { memberId: 'member-a', memberEpoch: 'a', instanceId: 'instance-a', owned: 'a' }, 'FENCED_INSTANCE_ID'),
+      describeStep('describe the group'),
+    ],
+  },
+];
+
+describe('KIP-848 consumer group heartbeats: Apache Kafka vs seqlog', { timeout: 300_000 }, () => {
+  let targets: DifferentialTargets;
+
+  before(async () => {
+    targets = await startDifferentialTargets();
+  });
+
+  after(async () => {
+    await targets?.stop();
+  });
+
+  for (const scenario of scenarios) {
+    test(scenario.name, { timeout: 60_000 }, async () => {
+      await assertScenario(scenario, [targets.kafka, targets.seqlog]);
+    });
+  }
+});

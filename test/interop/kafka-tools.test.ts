@@ -1,0 +1,110 @@
+// Apache Kafka 4.4's own command-line tools (their main classes, from the reference harness's jars) against seqlog
+// and against Apache Kafka, checking the same outcome on both: kafka-topics create/describe, kafka-configs
+// alter/describe, kafka-log-dirs, kafka-metadata-quorum describe --status and kafka-get-offsets. Each tool run is
+// one JVM start, so the set is kept small.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
+import { Producer } from '../../src/client/index.ts';
+import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
+import { javaExecutable, kafkaClasspath } from '../reference/layout.ts';
+import { spawnReaped } from '../reference/reaper.ts';
+
+const log4jConfig = new URL('../reference/log4j2.properties', import.meta.url).pathname;
+const TOPIC = 'kafka-tools';
+
+interface ToolRun {
+  status: number | null;
+  /** stdout without the log lines the tools' log4j configuration prints there. */
+  output: string;
+  stderr: string;
+}
+
+function runTool(mainClass: string, args: readonly string[]): Promise<ToolRun> {
+  const child = spawnReaped(javaExecutable(), [
+    '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', kafkaClasspath, mainClass, ...args,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, output: stdout.split('\n').filter((line) => !line.startsWith('[20')).join('\n').trim(), stderr }));
+  });
+}
+
+async function tool(mainClass: string, args: readonly string[]): Promise<string> {
+  const run = await runTool(mainClass, args);
+  assert.equal(run.status, 0, `${mainClass} ${args.join(' ')} exited ${run.status}:\n${run.output}\n${run.stderr.slice(-2000)}`);
+  return run.output;
+}
+
+/** What each tool reported, reduced to what must be equal on both brokers. */
+interface Outcome {
+  created: string;
+  describedTopic: string[];
+  altered: string;
+  describedConfigs: string[];
+  logDirPartitions: unknown[];
+  quorum: { leaderIsTheNode: boolean; voters: number; observers: string; keys: string[] };
+  offsets: string[];
+}
+
+async function runTools(bootstrap: string, nodeId: number): Promise<Outcome> {
+  const server = ['--bootstrap-server', bootstrap];
+  const created = await tool('org.apache.kafka.tools.TopicCommand', [...server, '--create', '--topic', TOPIC, '--partitions', '2', '--replication-factor', '1', '--config', 'retention.ms=3600000']);
+  const producer = new Producer({ bootstrap });
+  try {
+    for (let i = 0; i < 3; i++) await producer.send({ topic: TOPIC, partition: 0, value: `v${i}` });
+  } finally {
+    await producer.close();
+  }
+  const describedTopic = (await tool('org.apache.kafka.tools.TopicCommand', [...server, '--describe', '--topic', TOPIC]))
+    .split('\n')
+    // Kafka 4.x's controller keeps `min.insync.replicas` as a cluster-wide dynamic default (for eligible leader
+    // replicas, KIP-966), which kafka-topics lists with the overrides; a single seqlog node has no such setting.
+    .map((line) => line.replace(/TopicId: \S+/, 'TopicId: <id>').replace('min.insync.replicas=1,', '').replace(/\s+/g, ' ').trim());
+  const altered = await tool('org.apache.kafka.tools.ConfigCommand', [...server, '--entity-type', 'topics', '--entity-name', TOPIC, '--alter', '--add-config', 'max.message.bytes=2000']);
+  const describedConfigs = (await tool('org.apache.kafka.tools.ConfigCommand', [...server, '--entity-type', 'topics', '--entity-name', TOPIC, '--describe'])).split('\n').map((line) => line.trim()).sort();
+  const logDirs = (await tool('org.apache.kafka.tools.LogDirsCommand', [...server, '--describe', '--topic-list', TOPIC])).split('\n').find((line) => line.startsWith('{'));
+  assert.ok(logDirs !== undefined, 'kafka-log-dirs printed its JSON');
+  const logDirJson = JSON.parse(logDirs) as { brokers: { broker: number; logDirs: { error: string | null; partitions: { partition: string; size: number; offsetLag: number; isFuture: boolean }[] }[] }[] };
+  const logDirPartitions = logDirJson.brokers.flatMap((broker) => broker.logDirs.flatMap((dir) => dir.partitions.map((p) => ({ broker: broker.broker, error: dir.error, partition: p.partition, hasData: p.size > 0, offsetLag: p.offsetLag, isFuture: p.isFuture }))))
+    .sort((a, b) => (a.partition < b.partition ? -1 : 1));
+  const status = await tool('org.apache.kafka.tools.MetadataQuorumCommand', [...server, 'describe', '--status']);
+  const fields = new Map(status.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]));
+  const voters = JSON.parse(fields.get('CurrentVoters') ?? '[]') as { id: number }[];
+  const quorum = {
+    leaderIsTheNode: fields.get('LeaderId') === String(nodeId),
+    voters: voters.length,
+    observers: fields.get('CurrentObservers') ?? '?',
+    keys: [...fields.keys()].sort(),
+  };
+  const offsets = (await tool('org.apache.kafka.tools.GetOffsetShell', [...server, '--topic', TOPIC])).split('\n').sort();
+  return { created, describedTopic, altered, describedConfigs, logDirPartitions, quorum, offsets };
+}
+
+describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000 }, () => {
+  let seqlog: RunningBroker;
+  let kafka: ReferenceKafka;
+  before(async () => {
+    seqlog = await startBroker();
+    kafka = await startReferenceKafka({ brokers: 1 });
+  });
+  after(async () => {
+    await seqlog?.close();
+    await kafka?.stop();
+  });
+
+  it('kafka-topics, kafka-configs, kafka-log-dirs, kafka-metadata-quorum and kafka-get-offsets report the same on both', async () => {
+    const onKafka = await runTools(kafka.bootstrap, kafka.brokers[0].id);
+    const onSeqlog = await runTools(seqlog.bootstrap, 1);
+    // What Kafka itself answers, so that "equal" means "right".
+    assert.equal(onKafka.created, `Created topic ${TOPIC}.`);
+    assert.match(onKafka.describedTopic[0], /PartitionCount: 2 ReplicationFactor: 1 Configs: retention.ms=3600000/);
+    assert.deepEqual(onKafka.offsets, [`${TOPIC}:0:3`, `${TOPIC}:1:0`]);
+    assert.ok(onKafka.quorum.leaderIsTheNode);
+    assert.deepEqual(onSeqlog, onKafka);
+  });
+});
