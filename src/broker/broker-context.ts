@@ -2,6 +2,7 @@
 import type { BrokerConfig } from './config.ts';
 import type { LogManager } from './log/log-manager.ts';
 import type { BrokerLogger } from './logger.ts';
+import type { MemoryBudget } from './memory-budget.ts';
 import type { AnyApiHandler } from './handlers/api-handler.ts';
 import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
@@ -29,6 +30,8 @@ export interface BrokerContext {
   readonly logger: BrokerLogger;
   /** Wall clock in ms; injectable for tests and fault injection. */
   readonly clock: () => number;
+  /** Memory held by connections (`queued.max.request.bytes`); Fetch sizes its answer to what is left. */
+  readonly connectionMemory: MemoryBudget;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
 }

@@ -20,6 +20,7 @@ import { logConfigFromBroker } from './log/log-config.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
+import { MemoryBudget } from './memory-budget.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
@@ -84,6 +85,10 @@ export interface BrokerMetrics {
   evictedProducerIds: number;
   /** Producers forgotten after `producer.id.expiration.ms` without a write (KIP-854). */
   expiredProducerIds: number;
+  /** Bytes held by connections now: requests read and not answered, answers not yet written. */
+  queuedBytes: number;
+  /** The highest `queuedBytes` seen since start (bounded by `queued.max.request.bytes` plus one read per connection). */
+  peakQueuedBytes: number;
   /**
    * Partitions with an open transaction idle past `transaction.max.timeout.ms` + 5 min (Kafka's
    * `PartitionsWithLateTransactionsCount`): a hanging transaction pins their LSO (KIP-664 tooling aborts it).
@@ -201,6 +206,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     openedInOrder.push(transactions);
 
     // The endpoint is known only after binding (port 0), so the context is completed then.
+    const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
     const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
     context = {
       config,
@@ -213,12 +219,16 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       logger,
       clock,
       handlers: controls.wrap(handlerMap()),
+      connectionMemory,
     };
     const ready = context;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
       host: config.host,
       port: config.port,
       maxFrameBytes: config.socketRequestMaxBytes,
+      idleMs: config.connectionsMaxIdleMs,
+      frameReceiveTimeoutMs: config.socketRequestReceiveTimeoutMs,
+      memory: connectionMemory,
     }, logger);
     port = await server.listen();
     const listening = server;
@@ -239,7 +249,14 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     dataDir: config.dataDir,
     clusterId: identity.clusterId,
     metrics() {
-      return { connections: server.connectionCount, ...logs.producerStateMetrics(), partitionsWithLateTransactions: logs.partitionsWithLateTransactions() };
+      const memory = context.connectionMemory;
+      return {
+        connections: server.connectionCount,
+        ...logs.producerStateMetrics(),
+        partitionsWithLateTransactions: logs.partitionsWithLateTransactions(),
+        queuedBytes: memory.used,
+        peakQueuedBytes: memory.peak,
+      };
     },
     control(apiKey, control) {
       return controls.add(apiKey, control);

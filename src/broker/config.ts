@@ -24,6 +24,23 @@ export interface BrokerConfig {
   socketRequestMaxBytes: number;
   /** `message.max.bytes` / topic `max.message.bytes`: largest record batch accepted. */
   messageMaxBytes: number;
+  /** `fetch.max.bytes`: the largest Fetch answer, whatever the request asks for (KIP-541; Kafka: 55 MiB). */
+  fetchMaxBytes: number;
+  /**
+   * `queued.max.request.bytes`: a bound, over every connection, on request bytes read but not yet answered plus
+   * answer bytes not yet handed to the kernel. Past it the broker stops reading from every socket until it drops
+   * (Kafka's `SocketServer` memory pool counts requests only and defaults to -1, unbounded; seqlog counts both
+   * and bounds them). -1 means unbounded.
+   */
+  queuedMaxRequestBytes: number;
+  /** `connections.max.idle.ms`: a connection with no bytes in or out for this long is closed (Kafka: 10 min). */
+  connectionsMaxIdleMs: number;
+  /**
+   * `socket.request.receive.timeout.ms` (seqlog's own; Kafka has none): how long a request frame may take from its
+   * first byte to its last. A client that announces a large frame and stops sending is closed after this, so a
+   * half-sent frame cannot hold memory until the idle timeout.
+   */
+  socketRequestReceiveTimeoutMs: number;
   /** `log.segment.bytes` */
   logSegmentBytes: number;
   /** `log.roll.ms` */
@@ -100,6 +117,10 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   numPartitions: 1,
   socketRequestMaxBytes: 104857600,
   messageMaxBytes: 1048588,
+  fetchMaxBytes: 57671680,
+  queuedMaxRequestBytes: 268435456,
+  connectionsMaxIdleMs: 600000,
+  socketRequestReceiveTimeoutMs: 60000,
   logSegmentBytes: 1073741824,
   logRollMs: 7 * 24 * 3600 * 1000,
   logRetentionMs: 7 * 24 * 3600 * 1000,
@@ -175,6 +196,10 @@ const kafkaNames: Record<string, Parser> = {
   'num.partitions': int('numPartitions'),
   'socket.request.max.bytes': int('socketRequestMaxBytes'),
   'message.max.bytes': int('messageMaxBytes'),
+  'fetch.max.bytes': int('fetchMaxBytes'),
+  'queued.max.request.bytes': int('queuedMaxRequestBytes'),
+  'connections.max.idle.ms': int('connectionsMaxIdleMs'),
+  'socket.request.receive.timeout.ms': int('socketRequestReceiveTimeoutMs'),
   'log.segment.bytes': int('logSegmentBytes'),
   'log.roll.ms': int('logRollMs'),
   'log.roll.hours': (value, config) => {

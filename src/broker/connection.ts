@@ -1,11 +1,23 @@
 // One client connection: frames in, responses out, in request order.
 //
-// Kafka mutes a connection while a request is being handled, so a connection's requests take effect one after
-// another. We keep that order, with one refinement that makes group commit work: a request whose handler declares
-// itself `pipelined` (Produce) lets the next request start as soon as its synchronous part — validation and the
-// append — has run, while its answer waits for the fsync. Answers still go out strictly in request order.
+// Kafka's `SocketServer` mutes a channel from the moment a request is read until its response has been sent, so
+// a connection has one request in the broker at a time and a client that never reads its answers costs one
+// answer, not an unbounded queue. This class does the same, with one refinement that makes group commit work:
+// a request whose handler declares itself `pipelined` (Produce) lets the next request be read and started as soon
+// as its synchronous part — validation and the append — has run, while its answer waits for the fsync. Answers
+// still go out strictly in request order.
+//
+// Reading stops (the socket is paused, TCP pushes back on the client) while any of these holds:
+// - a complete frame is waiting to start (one request at a time);
+// - a non-pipelined request is running or its answer is not yet taken by the kernel (Kafka's muted channel);
+// - too many pipelined answers are outstanding, or the socket's write buffer is over its high-water mark;
+// - the broker-wide `MemoryBudget` (`queued.max.request.bytes`) is used up and this connection already holds
+//   more than a small allowance (so one client's small requests still get in while others hold the memory).
+// Timeouts: `connections.max.idle.ms` closes a connection with no bytes in or out while the broker owes it
+// nothing; `socket.request.receive.timeout.ms` closes one whose current frame has been arriving for too long.
 import type { Socket } from 'node:net';
 import { FrameSplitter } from '../protocol/framing.ts';
+import type { MemoryBudget } from './memory-budget.ts';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -29,42 +41,106 @@ export interface ConnectionLogger {
   debug(fields: object, message: string): void;
 }
 
-/** How many answered-but-unwritten or running requests a connection may have before we stop reading from it. */
-const MAX_QUEUED_REQUESTS = 64;
+export interface ConnectionLimits {
+  /** `socket.request.max.bytes` */
+  readonly maxFrameBytes: number;
+  /** `connections.max.idle.ms` */
+  readonly idleMs: number;
+  /** `socket.request.receive.timeout.ms` */
+  readonly frameReceiveTimeoutMs: number;
+}
+
+/**
+ * While the budget is used up, a connection holding less than this may still read: a client sending small
+ * requests is answered however much attackers hold, and the overshoot stays bounded per connection.
+ */
+const ALLOWANCE_WHEN_FULL = 64 * 1024;
+
+/** How many pipelined requests may be outstanding on one connection before we stop reading from it. */
+const MAX_PIPELINED_REQUESTS = 64;
+
+interface Outgoing {
+  readonly response: Promise<Buffer | null>;
+  /** Size prefix plus frame: what this request was charged to the budget while it waited for its answer. */
+  readonly requestBytes: number;
+  /** Resolves once the answer has been handed to the kernel (or there is none, or the connection closed). */
+  readonly written: Promise<void>;
+  readonly markWritten: () => void;
+}
 
 export class Connection {
   private readonly splitter: FrameSplitter;
   private readonly pending: Buffer[] = [];
-  private readonly outgoing: Promise<Buffer | null>[] = [];
+  private readonly outgoing: Outgoing[] = [];
+  /** Answers handed to the socket whose write callback has not run yet. */
+  private readonly inKernelQueue = new Set<Outgoing>();
   private running = false;
   private writing = false;
   private closed = false;
+  /** A non-pipelined request is in the broker or its answer is not yet written: read nothing (muted channel). */
+  private muted = false;
+  /** Requests dispatched whose answers are not settled: the broker owes this client something. */
+  private handling = 0;
   /** Set by drainAndClose: no new request is started. */
   private draining = false;
   /** Close (after flushing) once every queued answer is written. */
   private closeWhenWritten = false;
+  /** Bytes this connection holds against the budget: requests read and not answered, answers not yet written. */
+  private chargedBytes = 0;
+  private lastActivityMs: number;
+  /** When the first byte of the frame being received arrived; null between frames. */
+  private frameStartedMs: number | null = null;
+  private readonly removeBudgetListener: () => void;
 
   constructor(
     private readonly socket: Socket,
     readonly info: ConnectionInfo,
     private readonly dispatch: Dispatch,
-    maxFrameBytes: number,
+    private readonly limits: ConnectionLimits,
+    private readonly budget: MemoryBudget,
     private readonly log: ConnectionLogger,
+    private readonly now: () => number = Date.now,
   ) {
-    this.splitter = new FrameSplitter(maxFrameBytes);
+    this.splitter = new FrameSplitter(limits.maxFrameBytes);
+    this.lastActivityMs = now();
+    this.removeBudgetListener = budget.onRoom(() => this.updateReading());
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('drain', () => this.updateReading());
     socket.on('error', (error) => this.log.debug({ connection: info.id, err: error.message }, 'socket error'));
-    socket.on('close', () => {
-      this.closed = true;
-    });
+    socket.on('close', () => this.onClosed());
+    this.updateReading();
   }
 
   close(): void {
     if (this.closed) return;
-    this.closed = true;
     this.socket.destroy();
+    this.onClosed();
+  }
+
+  /** Bytes this connection holds against the broker-wide budget. */
+  get heldBytes(): number {
+    return this.chargedBytes;
+  }
+
+  /**
+   * Closes the connection when it has been idle for `connections.max.idle.ms` (no bytes in or out while no request
+   * is being handled; a client that stopped reading its answer counts as idle, as in Kafka's `Selector`) or when
+   * its current frame has been arriving for longer than `socket.request.receive.timeout.ms`. Returns true if closed.
+   */
+  closeIfExpired(nowMs: number): boolean {
+    if (this.closed) return false;
+    if (this.frameStartedMs !== null && nowMs - this.frameStartedMs > this.limits.frameReceiveTimeoutMs) {
+      this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, buffered: this.splitter.buffered }, 'request frame not completed in time, closing connection');
+      this.close();
+      return true;
+    }
+    if (this.handling === 0 && nowMs - this.lastActivityMs > this.limits.idleMs) {
+      this.log.debug({ connection: this.info.id, remote: this.info.remoteAddress }, 'idle connection, closing');
+      this.close();
+      return true;
+    }
+    return false;
   }
 
   /**
@@ -76,7 +152,7 @@ export class Connection {
   async drainAndClose(timeoutMs: number): Promise<void> {
     if (this.closed) return;
     this.draining = true;
-    this.pending.length = 0;
+    this.dropPending();
     this.socket.pause();
     const deadline = Date.now() + timeoutMs;
     while (!this.closed && (this.running || this.writing || this.outgoing.length > 0) && Date.now() < deadline) {
@@ -94,8 +170,40 @@ export class Connection {
     this.close();
   }
 
+  private onClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.removeBudgetListener();
+    this.pending.length = 0;
+    for (const entry of this.outgoing) entry.markWritten();
+    for (const entry of this.inKernelQueue) entry.markWritten();
+    this.inKernelQueue.clear();
+    // Everything this connection held is released at once; later write callbacks release nothing.
+    this.budget.release(this.chargedBytes);
+    this.chargedBytes = 0;
+  }
+
+  private charge(bytes: number): void {
+    if (this.closed) return;
+    this.chargedBytes += bytes;
+    this.budget.charge(bytes);
+  }
+
+  private release(bytes: number): void {
+    if (this.closed) return;
+    this.chargedBytes -= bytes;
+    this.budget.release(bytes);
+  }
+
+  private dropPending(): void {
+    for (const frame of this.pending.splice(0)) this.release(frame.length + 4);
+  }
+
   private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastActivityMs = this.now();
     if (this.draining) return;
+    this.charge(chunk.length);
     let frames: Buffer[];
     try {
       frames = this.splitter.push(chunk);
@@ -104,15 +212,22 @@ export class Connection {
       this.close();
       return;
     }
+    if (this.splitter.buffered === 0) this.frameStartedMs = null;
+    else if (frames.length > 0 || this.frameStartedMs === null) this.frameStartedMs = this.lastActivityMs;
     for (const frame of frames) this.pending.push(frame);
     this.updateReading();
     void this.runRequests();
   }
 
-  /** Backpressure: stop reading while the socket's write buffer is full or too many requests wait. */
+  /** Backpressure: read only while the connection may take another request and the broker has memory for it. */
   private updateReading(): void {
     if (this.closed || this.draining) return;
-    const busy = this.socket.writableNeedDrain || this.pending.length + this.outgoing.length >= MAX_QUEUED_REQUESTS;
+    const busy =
+      this.pending.length > 0 ||
+      this.muted ||
+      this.outgoing.length >= MAX_PIPELINED_REQUESTS ||
+      this.socket.writableNeedDrain ||
+      (!this.budget.hasRoom() && this.chargedBytes >= ALLOWANCE_WHEN_FULL);
     if (busy && !this.socket.isPaused()) this.socket.pause();
     else if (!busy && this.socket.isPaused()) this.socket.resume();
   }
@@ -121,31 +236,68 @@ export class Connection {
     if (this.running) return;
     this.running = true;
     try {
-      while (!this.closed && this.pending.length > 0) {
+      while (!this.closed && !this.draining && this.pending.length > 0) {
+        // An answer the client has not taken yet holds the next request back (pipelined answers included).
+        if (this.socket.writableNeedDrain) {
+          await this.socketDrained();
+          continue;
+        }
         const frame = this.pending.shift() as Buffer;
         let dispatched: Dispatched;
+        this.muted = true;
+        this.handling++;
         try {
           dispatched = await this.dispatch(frame, this.info);
         } catch (error) {
+          this.handling--;
           this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, err: (error as Error).message }, 'invalid request, closing connection');
           this.close();
           return;
         }
         const response = Promise.resolve(dispatched.response);
-        this.outgoing.push(response);
+        void response.then(
+          () => this.handling--,
+          () => this.handling--,
+        );
+        let markWritten = (): void => undefined;
+        const written = new Promise<void>((resolve) => {
+          markWritten = resolve;
+        });
+        const entry: Outgoing = { response, requestBytes: frame.length + 4, written, markWritten };
+        this.outgoing.push(entry);
         if (dispatched.closeAfter === true) {
           this.draining = true;
           this.closeWhenWritten = true;
-          this.pending.length = 0;
+          this.dropPending();
         }
         void this.writeResponses();
-        // A request that is not pipelined must finish before the next one starts (Kafka's muted channel).
-        if (!dispatched.pipelined) await response.catch(() => undefined);
+        if (dispatched.pipelined) {
+          this.muted = false;
+          this.updateReading();
+        } else {
+          // Kafka's muted channel: the next request is read only after this answer has been sent.
+          await written;
+          this.muted = false;
+          this.updateReading();
+        }
       }
     } finally {
       this.running = false;
+      this.muted = false;
       this.updateReading();
     }
+  }
+
+  private socketDrained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   private async writeResponses(): Promise<void> {
@@ -153,21 +305,38 @@ export class Connection {
     this.writing = true;
     try {
       while (!this.closed && this.outgoing.length > 0) {
+        const entry = this.outgoing[0];
         let frame: Buffer | null;
         try {
-          frame = await this.outgoing[0];
+          frame = await entry.response;
         } catch (error) {
           this.log.warn({ connection: this.info.id, err: (error as Error).message }, 'request failed unexpectedly, closing connection');
           this.close();
           return;
         }
         this.outgoing.shift();
-        if (frame !== null && !this.closed) this.socket.write(frame);
+        if (frame === null || this.closed) {
+          this.release(entry.requestBytes);
+          entry.markWritten();
+        } else {
+          // The answer replaces its request in the budget until the kernel has taken it.
+          const size = frame.length;
+          this.charge(size);
+          this.release(entry.requestBytes);
+          this.inKernelQueue.add(entry);
+          this.socket.write(frame, () => {
+            this.inKernelQueue.delete(entry);
+            this.release(size);
+            this.lastActivityMs = this.now();
+            entry.markWritten();
+            this.updateReading();
+          });
+        }
         this.updateReading();
       }
       if (this.closeWhenWritten && this.outgoing.length === 0 && !this.closed) {
-        this.closed = true;
         this.socket.end(() => this.socket.destroy());
+        this.onClosed();
       }
     } finally {
       this.writing = false;

@@ -1,17 +1,27 @@
-// The TCP listener: accepts connections and hands each its own ordered request pipeline.
+// The TCP listener: accepts connections and hands each its own ordered request pipeline. Owns what connections
+// share: the memory budget (`queued.max.request.bytes`) and the sweep that closes idle connections and frames
+// that take too long (`connections.max.idle.ms`, `socket.request.receive.timeout.ms`).
 import { createServer, type Server, type Socket } from 'node:net';
-import { Connection, type ConnectionLogger, type Dispatch } from './connection.ts';
+import { Connection, type ConnectionLimits, type ConnectionLogger, type Dispatch } from './connection.ts';
+import type { MemoryBudget } from './memory-budget.ts';
 
-export interface ListenOptions {
+export interface ListenOptions extends ConnectionLimits {
   host: string;
   port: number;
-  maxFrameBytes: number;
+  /** Connection memory shared by every connection (`queued.max.request.bytes`). */
+  memory: MemoryBudget;
+}
+
+/** The sweep runs often enough to close within a tenth of the shortest timeout, and at least once a second. */
+function sweepIntervalMs(limits: ConnectionLimits): number {
+  return Math.max(10, Math.min(1000, Math.floor(Math.min(limits.idleMs, limits.frameReceiveTimeoutMs) / 10)));
 }
 
 export class KafkaServer {
   private readonly server: Server;
   private readonly connections = new Set<Connection>();
   private nextConnectionId = 1;
+  private sweepTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dispatch: Dispatch,
@@ -23,9 +33,14 @@ export class KafkaServer {
 
   private accept(socket: Socket): void {
     const info = { id: this.nextConnectionId++, remoteAddress: `${socket.remoteAddress}:${socket.remotePort}` };
-    const connection = new Connection(socket, info, this.dispatch, this.options.maxFrameBytes, this.log);
+    const connection = new Connection(socket, info, this.dispatch, this.options, this.options.memory, this.log);
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const connection of this.connections) if (connection.closeIfExpired(now)) this.connections.delete(connection);
   }
 
   /** Binds and resolves with the bound port (useful with port 0). */
@@ -34,6 +49,8 @@ export class KafkaServer {
       this.server.once('error', reject);
       this.server.listen(this.options.port, this.options.host, () => {
         this.server.off('error', reject);
+        this.sweepTimer = setInterval(() => this.sweep(), sweepIntervalMs(this.options));
+        this.sweepTimer.unref();
         const address = this.server.address();
         resolve(typeof address === 'object' && address !== null ? address.port : this.options.port);
       });
@@ -49,6 +66,7 @@ export class KafkaServer {
    * them, and resolves when the listener is closed. `drainMs` 0 closes connections at once.
    */
   async close(drainMs = 5000): Promise<void> {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     const listenerClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const connections = [...this.connections];
     this.connections.clear();

@@ -215,6 +215,8 @@ interface BrokerConfigDefinition {
 /** The broker configs this broker honours, by Kafka name (all static: set at start, `seqlog serve --config`). */
 const brokerConfigDefinitions: Readonly<Record<string, BrokerConfigDefinition>> = {
   'auto.create.topics.enable': { key: 'autoCreateTopicsEnable', configType: ConfigType.boolean, documentation: 'Create a topic when a client asks for its metadata.' },
+  'connections.max.idle.ms': { key: 'connectionsMaxIdleMs', configType: ConfigType.long, documentation: 'A connection with no traffic for this long is closed.' },
+  'fetch.max.bytes': { key: 'fetchMaxBytes', configType: ConfigType.int, documentation: 'Largest Fetch answer, whatever the request asks for.' },
   'group.initial.rebalance.delay.ms': { key: 'groupInitialRebalanceDelayMs', configType: ConfigType.int, documentation: 'How long a new group waits for more members before its first rebalance.' },
   'group.max.session.timeout.ms': { key: 'groupMaxSessionTimeoutMs', configType: ConfigType.int, documentation: 'Largest session timeout a group member may ask for.' },
   'group.min.session.timeout.ms': { key: 'groupMinSessionTimeoutMs', configType: ConfigType.int, documentation: 'Smallest session timeout a group member may ask for.' },
@@ -228,6 +230,7 @@ const brokerConfigDefinitions: Readonly<Record<string, BrokerConfigDefinition>> 
   'node.id': { key: 'nodeId', configType: ConfigType.int, documentation: 'This node\'s id.' },
   'num.partitions': { key: 'numPartitions', configType: ConfigType.int, documentation: 'Partitions of an auto-created topic.' },
   'producer.id.expiration.ms': { key: 'producerIdExpirationMs', configType: ConfigType.int, documentation: 'How long an idle producer id is remembered (KIP-854).' },
+  'queued.max.request.bytes': { key: 'queuedMaxRequestBytes', configType: ConfigType.long, documentation: 'Bound on request bytes read and answer bytes not yet written, over all connections (-1: none).' },
   'socket.request.max.bytes': { key: 'socketRequestMaxBytes', configType: ConfigType.int, documentation: 'Largest request frame accepted.' },
 };
 

@@ -6,6 +6,8 @@
 // keep sending full fetch requests, as Kafka does when its session cache is full. An incremental request for a
 // session id we never gave gets FETCH_SESSION_ID_NOT_FOUND.
 // Topic ids (v13+) are resolved through the topic store; an unknown id gets UNKNOWN_TOPIC_ID.
+// Which partitions are read, in what order, and how many bytes the answer may carry: see fetch-plan.ts (repeated
+// partitions merged, `fetch.max.bytes`).
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type {
   FetchRequest,
@@ -19,11 +21,10 @@ import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
 import { errorCodeOf } from '../broker-error.ts';
+import { planFetch, TOPIC_ID_MIN_VERSION } from '../fetch-plan.ts';
 
 /** Kafka's `IsolationLevel.READ_COMMITTED`. */
 const READ_COMMITTED = 1;
-/** Topic ids replace names from Fetch v13 (KIP-516). */
-const TOPIC_ID_MIN_VERSION = 13;
 const EMPTY_RECORDS = Buffer.alloc(0);
 
 interface FetchPass {
@@ -86,16 +87,17 @@ function readPartition(
 
 function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number): FetchPass {
   const readCommitted = request.isolationLevel === READ_COMMITTED;
+  const plan = planFetch(request, version, { fetchMaxBytes: broker.config.fetchMaxBytes, availableMemoryBytes: broker.connectionMemory.available() });
   const responses: FetchResponseFetchableTopicResponse[] = [];
   const logs: PartitionLog[] = [];
   let bytes = 0;
   let hasError = false;
-  let remaining = request.maxBytes;
-  for (const fetchTopic of request.topics) {
+  let remaining = plan.maxResponseBytes;
+  for (const { topic: fetchTopic, partitions: fetchPartitions } of plan.topics) {
     const topic = version >= TOPIC_ID_MIN_VERSION ? broker.logs.topicById(fetchTopic.topicId) : broker.logs.topic(fetchTopic.topic);
     const partitions: FetchResponsePartitionData[] = [];
     responses.push({ topic: fetchTopic.topic, topicId: fetchTopic.topicId, partitions });
-    for (const partition of fetchTopic.partitions) {
+    for (const partition of fetchPartitions) {
       const log = topic === undefined ? undefined : broker.logs.getLog(topic.name, partition.partition);
       if (log === undefined) {
         const unknown = version >= TOPIC_ID_MIN_VERSION && topic === undefined ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;

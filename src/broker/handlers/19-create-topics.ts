@@ -2,6 +2,9 @@
 // one node can host; more is INVALID_REPLICATION_FACTOR. Manual replica assignments are accepted only when they
 // name this node. Configs are Kafka topic config names; an unknown name or a bad value is INVALID_CONFIG.
 // `validateOnly` checks everything without creating. v5+ answers with the topic's partitions and configs.
+// A request that would create more than 10,000 partitions in all, or write more than 10,000 metadata records (one
+// per topic, partition and config, counted over the topics that pass their checks), fails as a whole with
+// POLICY_VIOLATION (Kafka's controller limits per user operation); nothing is created.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type {
   CreateTopicsRequestCreatableTopic,
@@ -15,6 +18,9 @@ import { BrokerError, errorCodeOf, errorMessageOf } from '../broker-error.ts';
 import { defaultLogConfig, logConfigWithOverrides } from '../log/log-config.ts';
 import { validateTopicName } from '../log/log-manager.ts';
 import { describeTopicConfigs } from '../configs/config-descriptions.ts';
+import { checkRecordsToCreate, checkTotalPartitionsToCreate } from '../admin-limits.ts';
+
+type CheckedTopic = { topic: { partitions: number; configs: Record<string, string> } } | { error: unknown };
 
 /** CreateTopics v5+ returns the created topic's partitions, replication factor and configs (KIP-525). */
 const DESCRIBES_CREATED_TOPIC_MIN_VERSION = 5;
@@ -54,7 +60,30 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
   async handle(broker, request, context) {
     const topics: CreateTopicsResponseCreatableTopicResult[] = [];
     const describe = context.apiVersion >= DESCRIBES_CREATED_TOPIC_MIN_VERSION;
-    for (const requested of request.topics) {
+    let requestError: unknown = null;
+    try {
+      checkTotalPartitionsToCreate(request.topics, broker.config.numPartitions);
+    } catch (error) {
+      requestError = error;
+    }
+    // Every topic is checked before any is created: the records of those that pass count against Kafka's limit
+    // per operation, and past it none is created.
+    const checked = request.topics.map((requested): CheckedTopic => {
+      if (requestError !== null) return { error: requestError };
+      try {
+        return { topic: checkTopic(broker, requested) };
+      } catch (error) {
+        return { error };
+      }
+    });
+    if (requestError === null) {
+      try {
+        checkRecordsToCreate(checked.flatMap((c) => ('topic' in c ? [{ partitions: c.topic.partitions, configs: Object.keys(c.topic.configs).length }] : [])));
+      } catch (error) {
+        requestError = error;
+      }
+    }
+    for (const [index, requested] of request.topics.entries()) {
       const result: CreateTopicsResponseCreatableTopicResult = {
         name: requested.name,
         topicId: ZERO_UUID,
@@ -68,7 +97,10 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
       };
       topics.push(result);
       try {
-        const { partitions, configs } = checkTopic(broker, requested);
+        if (requestError !== null) throw requestError;
+        const check = checked[index];
+        if ('error' in check) throw check.error;
+        const { partitions, configs } = check.topic;
         if (request.validateOnly) {
           if (describe) Object.assign(result, { numPartitions: partitions, replicationFactor: 1 });
           continue;

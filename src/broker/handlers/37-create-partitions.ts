@@ -3,6 +3,7 @@ import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { BrokerError, errorCodeOf, errorMessageOf } from '../broker-error.ts';
+import { checkPartitionsToAdd } from '../admin-limits.ts';
 
 export const createPartitionsHandler: ApiHandler<typeof ApiKey.CreatePartitions> = {
   apiKey: ApiKey.CreatePartitions,
@@ -19,6 +20,7 @@ export const createPartitionsHandler: ApiHandler<typeof ApiKey.CreatePartitions>
         if (topic.count <= current.partitions) {
           throw new BrokerError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current.partitions} partitions, which is higher than the requested ${topic.count}.`);
         }
+        checkPartitionsToAdd(topic.count - current.partitions);
         for (const assignment of topic.assignments ?? []) {
           if (assignment.brokerIds.some((id) => id !== broker.endpoint.nodeId)) {
             throw new BrokerError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `only node ${broker.endpoint.nodeId} exists`);

@@ -45,11 +45,32 @@ export function writeFileAtomic(fs: LogFileSystem, path: string, data: Buffer, d
   if (durable) fs.fsyncDirectorySync(dirname(path));
 }
 
+/**
+ * `writeFileAtomic` without blocking: the temp file is fsynced off the event loop, then renamed over `path`. The
+ * rename is durable only once the caller fsyncs the directory, which lets several changes share one directory
+ * fsync.
+ */
+export async function replaceFileAsync(fs: LogFileSystem, path: string, data: Buffer): Promise<void> {
+  const temp = path + TEMP_FILE_SUFFIX;
+  const fd = fs.open(temp, 'w+');
+  try {
+    writeFully(fs, fd, data, 0);
+    await fs.fsync(fd);
+  } finally {
+    fs.close(fd);
+  }
+  fs.rename(temp, path);
+}
+
 // One offset per file, in the text layout of Kafka's checkpoint files: a version line, then the value.
 const CHECKPOINT_VERSION = '0';
 
 export function writeOffsetCheckpoint(fs: LogFileSystem, path: string, offset: bigint, durable = true): void {
-  writeFileAtomic(fs, path, Buffer.from(`${CHECKPOINT_VERSION}\n${offset}\n`), durable);
+  writeFileAtomic(fs, path, offsetCheckpointBytes(offset), durable);
+}
+
+export function offsetCheckpointBytes(offset: bigint): Buffer {
+  return Buffer.from(`${CHECKPOINT_VERSION}\n${offset}\n`);
 }
 
 /** The stored offset, or null when the file is missing or unreadable (a torn write counts as missing). */

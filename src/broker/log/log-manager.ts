@@ -56,6 +56,16 @@ export function validateTopicName(name: string): void {
   }
 }
 
+/** Partition logs opened at once (start-up, topic creation). */
+const OPEN_CONCURRENCY = 16;
+
+/** Synchronous file-system calls made in a row before topic creation lets other work run. */
+const FILE_SYSTEM_BATCH = 64;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export function partitionDirectoryName(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
@@ -89,9 +99,7 @@ export class LogManager {
         const config = logConfigWithOverrides(manager.baseConfig, topic.configs, { stored: true });
         const logs: PartitionLog[] = [];
         manager.logsByTopic.set(topic.name, logs);
-        for (let partition = 0; partition < topic.partitions; partition++) {
-          logs.push(await manager.openLog(topic.name, partition, config));
-        }
+        await manager.openLogs(topic.name, 0, topic.partitions, config, logs);
         manager.topicsByName.set(topic.name, topic);
       }
     } catch (error) {
@@ -143,16 +151,14 @@ export class LogManager {
       const configs = { ...options.configs };
       const config = logConfigWithOverrides(this.baseConfig, configs);
       const topic: TopicMetadata = { name, topicId: newTopicId(), partitions: options.partitions, configs };
-      for (let partition = 0; partition < topic.partitions; partition++) {
-        // A directory left by a deletion that crashed half-way must not leak old data into the new topic.
-        this.fs.removeDirectory(join(this.dataDir, partitionDirectoryName(name, partition)));
-      }
+      // A directory left by a deletion that crashed half-way must not leak old data into the new topic.
+      await this.removePartitionDirectories(name, 0, topic.partitions);
       // Metadata first: after a crash the topic exists and its missing partition directories are created empty.
       saveTopics(this.fs, this.dataDir, [...this.topicsByName.values(), topic]);
       const logs: PartitionLog[] = [];
       this.logsByTopic.set(name, logs);
       try {
-        for (let partition = 0; partition < topic.partitions; partition++) logs.push(await this.openLog(name, partition, config));
+        await this.openLogs(name, 0, topic.partitions, config, logs);
       } catch (error) {
         this.logsByTopic.delete(name);
         for (const log of logs) await log.delete().catch(() => undefined);
@@ -194,12 +200,10 @@ export class LogManager {
       }
       const config = logConfigWithOverrides(this.baseConfig, topic.configs);
       const logs = this.logsByTopic.get(name) ?? [];
-      for (let partition = topic.partitions; partition < totalCount; partition++) {
-        this.fs.removeDirectory(join(this.dataDir, partitionDirectoryName(name, partition)));
-      }
+      await this.removePartitionDirectories(name, topic.partitions, totalCount);
       const updated: TopicMetadata = { ...topic, partitions: totalCount };
       saveTopics(this.fs, this.dataDir, [...this.topicsByName.values()].map((t) => (t.name === name ? updated : t)));
-      for (let partition = topic.partitions; partition < totalCount; partition++) logs.push(await this.openLog(name, partition, config));
+      await this.openLogs(name, topic.partitions, totalCount, config, logs);
       this.topicsByName.set(name, updated);
       return updated;
     });
@@ -298,6 +302,45 @@ export class LogManager {
     const results = await Promise.allSettled(logs.map((log) => log.close()));
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * Removes leftover directories of partitions [from, to) in small synchronous batches, yielding to the event loop
+   * between them: a topic of thousands of partitions must not hold up every connection while it is created.
+   */
+  private async removePartitionDirectories(topic: string, from: number, to: number): Promise<void> {
+    for (let partition = from; partition < to; partition++) {
+      this.fs.removeDirectory(join(this.dataDir, partitionDirectoryName(topic, partition)));
+      if ((partition - from) % FILE_SYSTEM_BATCH === FILE_SYSTEM_BATCH - 1) await yieldToEventLoop();
+    }
+  }
+
+  /**
+   * Opens partitions [from, to) of a topic into `logs[from..to)`, up to OPEN_CONCURRENCY at a time: opening waits
+   * mostly on fsyncs, which the disk serves better together than one after another. On a failure the logs
+   * opened so far are in `logs` (for the caller to close) and the first error is thrown once the others settle.
+   */
+  private async openLogs(topic: string, from: number, to: number, config: LogConfig, logs: PartitionLog[]): Promise<void> {
+    let next = from;
+    let failure: unknown = null;
+    const worker = async (): Promise<void> => {
+      while (failure === null && next < to) {
+        const partition = next++;
+        try {
+          logs[partition] = await this.openLog(topic, partition, config);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, to - from) }, () => worker()));
+    // A failure leaves holes; keep only the opened logs so that closing them finds no gaps.
+    if (failure !== null) {
+      const opened = logs.filter((log): log is PartitionLog => log !== undefined);
+      logs.length = 0;
+      logs.push(...opened);
+      throw failure;
+    }
   }
 
   private openLog(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {

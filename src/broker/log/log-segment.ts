@@ -25,6 +25,7 @@ import { OffsetIndex } from './offset-index.ts';
 import { SegmentFileReader, readAt } from './segment-file-reader.ts';
 import { TimeIndex } from './time-index.ts';
 import { TransactionIndex } from './transaction-index.ts';
+import { segmentFileHandles, type SegmentFile } from './segment-file-handles.ts';
 
 /** Where a batch sits in a segment, from its header alone. */
 export interface BatchLocation {
@@ -52,7 +53,7 @@ export type BatchVisitor = (header: RecordBatchHeader, location: BatchLocation, 
 
 const MAX_RELATIVE_OFFSET = 0x7fffffffn;
 
-export class LogSegment {
+export class LogSegment implements SegmentFile {
   /** Bytes in the .log file. */
   size: number;
   /**
@@ -77,17 +78,20 @@ export class LogSegment {
   private bytesSinceLastIndexEntry = 0;
   private pins = 0;
   private closed = false;
-  private fdClosed = false;
+  /** The open .log descriptor, or null while it is closed to stay under the open-file bound (reopened on use). */
+  private openFd: number | null;
 
   private constructor(
     private readonly fs: LogFileSystem,
     readonly directory: string,
     readonly baseOffset: bigint,
-    readonly fd: number,
+    fd: number,
     size: number,
     /** Wall-clock time the segment was created (or its file's mtime when loaded). */
     readonly createdMs: number,
   ) {
+    this.openFd = fd;
+    segmentFileHandles.touch(this);
     this.size = size;
     this.nextOffset = baseOffset;
     this.offsetOfMaxTimestampSoFar = baseOffset;
@@ -113,6 +117,30 @@ export class LogSegment {
     const fd = fs.open(join(directory, offsetFileName(baseOffset, LOG_FILE_SUFFIX)), 'r+');
     const stats = fs.fstat(fd);
     return new LogSegment(fs, directory, baseOffset, fd, stats.size, stats.mtimeMs);
+  }
+
+  /** The .log descriptor, reopened if it was closed to bound open files (`SegmentFileHandles`). */
+  get fd(): number {
+    if (this.openFd === null) {
+      if (this.closed) throw new KafkaStorageError(`segment ${this.logPath} is closed`);
+      this.openFd = this.fs.open(this.logPath, 'r+');
+    }
+    segmentFileHandles.touch(this);
+    return this.openFd;
+  }
+
+  /** For readers that outlive one call: the descriptor is looked up at each read. */
+  private readonly fileDescriptor = (): number => this.fd;
+
+  get canReleaseFile(): boolean {
+    return this.pins === 0 && !this.closed;
+  }
+
+  releaseFile(): void {
+    if (this.openFd === null) return;
+    const fd = this.openFd;
+    this.openFd = null;
+    this.fs.close(fd);
   }
 
   get logPath(): string {
@@ -228,7 +256,7 @@ export class LogSegment {
     if (end === null) {
       // Walk from the last indexed batch to the end of the file: it must end exactly on a batch boundary.
       const start = offsetIndex.lastEntry ?? { offset: this.baseOffset, position: 0 };
-      const reader = new SegmentFileReader(this.fs, this.fd, this.size);
+      const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size);
       let position = start.position;
       let last: bigint | null = null;
       let first = true;
@@ -257,7 +285,7 @@ export class LogSegment {
     this.bytesSinceLastIndexEntry = this.size - (offsetIndex.lastEntry?.position ?? 0);
     // Time-based rolls are judged from the first batch's timestamp (Kafka's `loadFirstBatchTimestamp`).
     if (this.size > 0) {
-      const first = locateBatch(new SegmentFileReader(this.fs, this.fd, this.size, RECORD_BATCH_OVERHEAD), 0, this.size);
+      const first = locateBatch(new SegmentFileReader(this.fs, this.fileDescriptor, this.size, RECORD_BATCH_OVERHEAD), 0, this.size);
       if (first === null) return false;
       this.rollingBasedTimestamp = first.maxTimestamp;
     }
@@ -279,7 +307,7 @@ export class LogSegment {
     this.bytesSinceLastIndexEntry = 0;
     this.nextOffset = this.baseOffset;
     const fileSize = this.size;
-    const reader = new SegmentFileReader(this.fs, this.fd, fileSize, 1024 * 1024);
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, fileSize, 1024 * 1024);
     let position = 0;
     let corruption: SegmentCorruption | null = null;
     while (position < fileSize) {
@@ -305,7 +333,7 @@ export class LogSegment {
 
   /** Rebuilds the indexes from the .log without truncating anything (used when a loaded index proves wrong). */
   rebuildIndexes(indexIntervalBytes: number): void {
-    const reader = new SegmentFileReader(this.fs, this.fd, this.size, 256 * 1024);
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size, 256 * 1024);
     this.offsetIndex = new OffsetIndex(this.baseOffset);
     this.timeIndex = new TimeIndex(this.baseOffset);
     this.maxTimestampSoFar = -1n;
@@ -328,7 +356,7 @@ export class LogSegment {
    */
   findBatch(offset: bigint, indexIntervalBytes: number): BatchLocation | null {
     const entry = this.offsetIndex.lookup(offset);
-    const reader = new SegmentFileReader(this.fs, this.fd, this.size);
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size);
     let position = entry.position;
     if (!this.indexesVerified && position > 0) {
       // An index read from disk is trusted only once the batch it points at really ends at its offset.
@@ -349,7 +377,7 @@ export class LogSegment {
 
   /** Walks the batch headers from `position` to the end of the file, in order. */
   *batchesFrom(position: number): Generator<BatchLocation> {
-    const reader = new SegmentFileReader(this.fs, this.fd, this.size);
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size);
     while (position < this.size) {
       const location = locateBatch(reader, position, this.size);
       if (location === null) return;
@@ -433,13 +461,18 @@ export class LogSegment {
 
   /** fsyncs the .log; `changes` is the change count this fsync covers (read before it started). */
   async flush(changes = this.changes): Promise<void> {
-    this.pin();
-    try {
-      await this.fs.fsync(this.fd);
-      if (changes > this.flushedChanges) this.flushedChanges = changes;
-    } finally {
-      this.unpin();
-    }
+    // Waiting for a slot bounds the descriptors that fsyncs hold open (a Produce to thousands of partitions).
+    await segmentFileHandles.fsyncSlot(async () => {
+      // Closed and its descriptor released while waiting: it was flushed before a clean close, or deleted.
+      if (this.closed && this.openFd === null) return;
+      this.pin();
+      try {
+        await this.fs.fsync(this.fd);
+        if (changes > this.flushedChanges) this.flushedChanges = changes;
+      } finally {
+        this.unpin();
+      }
+    });
   }
 
   get needsFlush(): boolean {
@@ -461,9 +494,8 @@ export class LogSegment {
   }
 
   private closeFd(): void {
-    if (this.fdClosed) return;
-    this.fdClosed = true;
-    this.fs.close(this.fd);
+    segmentFileHandles.forget(this);
+    this.releaseFile();
   }
 }
 

@@ -29,7 +29,7 @@ import {
 } from '../../protocol/records/batch-header.ts';
 import { decompress as decompressRecords, isKnownCompressionType } from '../../protocol/records/compression/codec-registry.ts';
 import { BrokerError } from '../broker-error.ts';
-import { readOffsetCheckpoint, removeIfExists, writeOffsetCheckpoint } from './checkpoint-file.ts';
+import { offsetCheckpointBytes, readOffsetCheckpoint, removeIfExists, replaceFileAsync, writeOffsetCheckpoint } from './checkpoint-file.ts';
 import { GroupCommit } from './group-commit.ts';
 import { defaultLogConfig, TimestampType } from './log-config.ts';
 import type { LogConfig } from './log-config.ts';
@@ -239,9 +239,14 @@ export class PartitionLog {
       for (const segment of loaded.segments) {
         if (segment !== last && report.recoveredSegments.includes(segment.baseOffset)) segment.writeIndexes(true);
       }
-      writeOffsetCheckpoint(fs, join(options.directory, RECOVERY_POINT_FILE), last.nextOffset);
+      // Both file changes become durable with one directory fsync, all off the event loop: a broker with thousands
+      // of partitions opens them concurrently (LogManager) instead of waiting on three fsyncs each in turn.
+      // After a clean shutdown the recovery point already holds the log end (written before the marker).
+      const recoveryPointCurrent = report.cleanShutdown && !loaded.needsFlush && report.recoveredSegments.length === 0;
+      if (!recoveryPointCurrent) await replaceFileAsync(fs, join(options.directory, RECOVERY_POINT_FILE), offsetCheckpointBytes(last.nextOffset));
       // The marker must be gone for good before any append, or a crash would be taken for a clean stop.
-      if (removeIfExists(fs, join(options.directory, CLEAN_SHUTDOWN_FILE))) fs.fsyncDirectorySync(options.directory);
+      removeIfExists(fs, join(options.directory, CLEAN_SHUTDOWN_FILE));
+      await fs.fsyncDirectory(options.directory);
     } catch (error) {
       for (const segment of loaded.segments) segment.close();
       throw new KafkaStorageError(`cannot open log ${options.directory}`, { cause: error });

@@ -9,12 +9,17 @@ export class SegmentFileReader {
 
   constructor(
     private readonly fs: LogFileSystem,
-    private readonly fd: number,
+    /** The descriptor, or how to get it at each read (a segment may close and reopen its file between reads). */
+    private readonly fd: number | (() => number),
     /** Bytes of the file that may be read; reads never go past it. */
     private readonly end: number,
     private readonly chunkSize = 16 * 1024,
   ) {
     this.chunk = Buffer.allocUnsafe(chunkSize);
+  }
+
+  private descriptor(): number {
+    return typeof this.fd === 'number' ? this.fd : this.fd();
   }
 
   /**
@@ -28,11 +33,11 @@ export class SegmentFileReader {
     }
     if (available > this.chunkSize) {
       const own = Buffer.allocUnsafe(available);
-      const n = readAt(this.fs, this.fd, own, position);
+      const n = readAt(this.fs, this.descriptor(), own, position);
       return own.subarray(0, n);
     }
     this.chunkStart = position;
-    this.chunkLength = readAt(this.fs, this.fd, this.chunk.subarray(0, Math.min(this.chunkSize, this.end - position)), position);
+    this.chunkLength = readAt(this.fs, this.descriptor(), this.chunk.subarray(0, Math.min(this.chunkSize, this.end - position)), position);
     return this.chunk.subarray(0, Math.min(available, this.chunkLength));
   }
 }
