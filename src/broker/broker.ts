@@ -21,6 +21,7 @@ import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { MemoryBudget } from './memory-budget.ts';
+import { FetchSessionCache } from './fetch-session-cache.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
@@ -93,6 +94,12 @@ export interface BrokerMetrics {
    * `PartitionsWithLateTransactionsCount`): a hanging transaction pins their LSO (KIP-664 tooling aborts it).
    */
   partitionsWithLateTransactions: number;
+  /** Incremental fetch sessions held (Kafka's `NumIncrementalFetchSessions`). */
+  incrementalFetchSessions: number;
+  /** Partitions over every fetch session (Kafka's `NumIncrementalFetchPartitionsCached`). */
+  incrementalFetchPartitionsCached: number;
+  /** Sessions evicted to make room for new ones since start (Kafka's `IncrementalFetchSessionEvictionsPerSec`, as a count). */
+  incrementalFetchSessionEvictions: number;
 }
 
 const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs'] as const satisfies readonly (keyof StartBrokerOptions)[];
@@ -216,6 +223,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
+      fetchSessions: new FetchSessionCache({ maxEntries: config.maxIncrementalFetchSessionCacheSlots, evictionMs: config.minIncrementalFetchSessionEvictionMs }),
     };
     const ready = context;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
@@ -252,6 +260,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         partitionsWithLateTransactions: logs.partitionsWithLateTransactions(),
         queuedBytes: memory.used,
         peakQueuedBytes: memory.peak,
+        incrementalFetchSessions: context.fetchSessions.size,
+        incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
+        incrementalFetchSessionEvictions: context.fetchSessions.evictions,
       };
     },
     control(apiKey, control) {
