@@ -27,6 +27,9 @@ import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 
+/** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
+const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
+
 /** A topic `startBroker` creates before it resolves (Kafka's CreateTopics, defaults for what is left out). */
 export interface InitialTopic {
   readonly name: string;
@@ -223,7 +226,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
-      fetchSessions: new FetchSessionCache({ maxEntries: config.maxIncrementalFetchSessionCacheSlots, evictionMs: config.minIncrementalFetchSessionEvictionMs }),
+      fetchSessions: new FetchSessionCache({
+        maxEntries: config.maxIncrementalFetchSessionCacheSlots,
+        evictionMs: config.minIncrementalFetchSessionEvictionMs,
+        // Every partition the broker has, plus room for partitions of topics deleted while a consumer fetches them.
+        maxPartitionsPerSession: () => logs.listTopics().reduce((sum, topic) => sum + topic.partitions, 0) + FETCH_SESSION_PARTITION_ALLOWANCE,
+      }),
     };
     const ready = context;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {

@@ -55,7 +55,7 @@ function sessionOf(cache: FetchSessionCache, id: number): FetchSession {
 
 describe('FetchSessionCache', () => {
   it('testNewSessionId / testSessionCache: ids are positive and unique; the cache refuses past its slots', () => {
-    const cache = new FetchSessionCache({ maxEntries: 3, evictionMs: 100 });
+    const cache = new FetchSessionCache({ maxEntries: 3, evictionMs: 100, maxPartitionsPerSession: () => 100 });
     const ids = [createSession(cache, 0, [['a', 0]]), createSession(cache, 10, [['a', 0]]), createSession(cache, 20, [['a', 0]])];
     for (const id of ids) assert.ok(id > 0);
     assert.equal(new Set(ids).size, 3);
@@ -66,7 +66,7 @@ describe('FetchSessionCache', () => {
   });
 
   it('testSessionCache: a stale session (idle past the eviction time) is evicted, least recently used first', () => {
-    const cache = new FetchSessionCache({ maxEntries: 2, evictionMs: 100 });
+    const cache = new FetchSessionCache({ maxEntries: 2, evictionMs: 100, maxPartitionsPerSession: () => 100 });
     const first = createSession(cache, 0, [['a', 0]]);
     const second = createSession(cache, 10, [['a', 0]]);
     cache.touch(sessionOf(cache, first), 50);
@@ -78,7 +78,7 @@ describe('FetchSessionCache', () => {
   });
 
   it('testPrivilegedSessionHandling / eviction by size: a larger newcomer evicts the smallest session past the eviction time', () => {
-    const cache = new FetchSessionCache({ maxEntries: 2, evictionMs: 100 });
+    const cache = new FetchSessionCache({ maxEntries: 2, evictionMs: 100, maxPartitionsPerSession: () => 100 });
     const small = createSession(cache, 0, [['a', 0]]);
     const large = createSession(cache, 0, [['a', 0], ['a', 1], ['a', 2]]);
     // Both used recently (not stale), both created long ago: evictable by anyone.
@@ -93,7 +93,7 @@ describe('FetchSessionCache', () => {
   });
 
   it('testIncrementalFetchSession: epochs advance, partitions are added, updated and forgotten', () => {
-    const cache = new FetchSessionCache({ maxEntries: 10, evictionMs: 1000 });
+    const cache = new FetchSessionCache({ maxEntries: 10, evictionMs: 1000, maxPartitionsPerSession: () => 100 });
     const id = createSession(cache, 0, [['a', 0], ['a', 1]]);
     const session = sessionOf(cache, id);
     assert.equal(session.epoch, 1);
@@ -108,7 +108,7 @@ describe('FetchSessionCache', () => {
   });
 
   it('testIncrementalFetchSession: the answer names only partitions with records, a moved high watermark or log start, or an error', () => {
-    const cache = new FetchSessionCache({ maxEntries: 10, evictionMs: 1000 });
+    const cache = new FetchSessionCache({ maxEntries: 10, evictionMs: 1000, maxPartitionsPerSession: () => 100 });
     const id = createSession(cache, 0, [['a', 0], ['a', 1], ['a', 2], ['a', 3]], 5n);
     const session = sessionOf(cache, id);
     const answer = (partitions: FetchResponsePartitionData[]) => session.selectChanged([{ topic: 'a', topicId: NO_ID, partitions }]);
@@ -122,7 +122,7 @@ describe('FetchSessionCache', () => {
   });
 
   it('testFetchRequests: unknown session, wrong epoch, topic-id mismatch, FINAL_EPOCH, and an emptied session', () => {
-    const cache = new FetchSessionCache({ maxEntries: 10, evictionMs: 1000 });
+    const cache = new FetchSessionCache({ maxEntries: 10, evictionMs: 1000, maxPartitionsPerSession: () => 100 });
     const id = createSession(cache, 0, [['a', 0]]);
     assert.deepEqual(newFetchContext(cache, request(id + 1, 1, []), VERSION, 1), { kind: 'session-error', errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND });
     assert.deepEqual(newFetchContext(cache, request(id, 5, []), VERSION, 1), { kind: 'session-error', errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH });
@@ -137,6 +137,17 @@ describe('FetchSessionCache', () => {
     assert.equal(cache.get(other), undefined);
     assert.equal(cache.size, 0);
     assert.equal(newFetchContext(cache, request(INVALID_SESSION_ID, FINAL_EPOCH, [['a', 0]]), VERSION, 3).kind, 'sessionless');
+  });
+
+  it('a session holds at most maxPartitionsPerSession partitions: no session past it, and one that grows past it closes', () => {
+    const cache = new FetchSessionCache({ maxEntries: 10, evictionMs: 1000, maxPartitionsPerSession: () => 2 });
+    assert.equal(createSession(cache, 0, [['a', 0], ['a', 1], ['a', 2]]), INVALID_SESSION_ID);
+    const id = createSession(cache, 0, [['a', 0], ['a', 1]]);
+    assert.notEqual(id, INVALID_SESSION_ID);
+    assert.equal(newFetchContext(cache, request(id, 1, [['a', 0]]), VERSION, 1).kind, 'incremental', 'an update within the bound');
+    assert.equal(newFetchContext(cache, request(id, 2, [['a', 2]]), VERSION, 1).kind, 'sessionless');
+    assert.equal(cache.get(id), undefined);
+    assert.equal(cache.totalPartitions, 0);
   });
 
   it('nextEpoch wraps to 1 and keeps FINAL_EPOCH final', () => {

@@ -8,7 +8,11 @@
 // moves the high watermark too.
 //
 // Memory is bounded by `max.incremental.fetch.session.cache.slots` sessions; a session holds its partition list and
-// nothing else. When the cache is full a new session may evict one (`FetchSessionCache.tryEvict`): first the least
+// nothing else, and that list is bounded too (seqlog's own rule; Kafka has none): a session may hold at most
+// `maxPartitionsPerSession()` partitions (the broker passes the partitions it has plus an allowance for deleted
+// ones). A full fetch naming more creates no session; an incremental one that grows past it closes its session and
+// is served sessionless, as Kafka serves a request that emptied its session, so the client falls back to full
+// fetches instead of making the broker remember partitions that do not exist. When the cache is full a new session may evict one (`FetchSessionCache.tryEvict`): first the least
 // recently used one if it has been idle longer than `min.incremental.fetch.session.eviction.ms`, otherwise the
 // smallest evictable one (privileged, then partition count, then id) if the newcomer outranks it. Sessions younger
 // than the eviction time are only evictable by privileged (follower) sessions; seqlog has no followers, so every
@@ -181,6 +185,8 @@ export interface FetchSessionCacheOptions {
   readonly maxEntries: number;
   /** `min.incremental.fetch.session.eviction.ms` (Kafka: 120000). */
   readonly evictionMs: number;
+  /** The most partitions one session may hold; read only when a session would be created or grow. */
+  readonly maxPartitionsPerSession: () => number;
 }
 
 /** (privileged, size, id), compared in that order (Kafka's `EvictableKey`). */
@@ -197,6 +203,11 @@ export class FetchSessionCache {
   evictions = 0;
 
   constructor(private readonly options: FetchSessionCacheOptions) {}
+
+  /** Whether a session of `size` partitions is within the per-session bound. */
+  fits(size: number): boolean {
+    return size <= this.options.maxPartitionsPerSession();
+  }
 
   get(id: number): FetchSession | undefined {
     return this.sessions.get(id);
@@ -217,6 +228,7 @@ export class FetchSessionCache {
    * then keeps sending full fetches). `fill` adds the partitions.
    */
   maybeCreateSession(now: number, privileged: boolean, size: number, usesTopicIds: boolean, fill: (session: FetchSession) => void): number {
+    if (!this.fits(size)) return INVALID_SESSION_ID;
     if (this.sessions.size >= this.options.maxEntries && !this.tryEvict(privileged, size, now)) return INVALID_SESSION_ID;
     const session = new FetchSession(this.newSessionId(), privileged, usesTopicIds, now, nextEpoch(INITIAL_EPOCH));
     fill(session);
@@ -305,8 +317,9 @@ export function newFetchContext(cache: FetchSessionCache, request: FetchRequest,
   if (session.epoch !== sessionEpoch) return { kind: 'session-error', errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH };
   // A session keyed by topic ids cannot serve a request that names topics, nor the reverse (KIP-516).
   if (session.usesTopicIds !== version >= TOPIC_ID_MIN_VERSION) return { kind: 'session-error', errorCode: ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR };
+  const sizeBefore = session.size;
   session.update(request);
-  if (session.size === 0) {
+  if (session.size === 0 || (session.size > sizeBefore && !cache.fits(session.size))) {
     cache.remove(session.id);
     return { kind: 'sessionless' };
   }
