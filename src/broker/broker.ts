@@ -26,6 +26,7 @@ import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
+import { startLogCleaner } from './start-log-cleaner.ts';
 
 /** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
 const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
@@ -166,6 +167,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     });
     openedInOrder.push(logs);
+    // Closed before the logs: an ongoing cleaning stops at its next yield.
+    const cleaner = startLogCleaner(logs, config, clock, logger, fs);
+    openedInOrder.push({ close: () => cleaner.close() });
 
     const groups = GroupCoordinator.open({
       dataDir: config.dataDir,
