@@ -29,7 +29,9 @@ async function produce(topic: string, count: number, options: { partitions?: num
   } finally {
     admin.close();
   }
-  const producer = new Producer({ bootstrap: broker.bootstrap, compression: options.compression ?? 'none', lingerMs: 1 });
+  // batch.size set explicitly keeps batches at 16 KiB (left unset, a backed-up producer grows them to 1 MiB), so the
+  // prefetch-bound test's one-batch-over-the-partition-limit allowance (KIP-74) stays small.
+  const producer = new Producer({ bootstrap: broker.bootstrap, compression: options.compression ?? 'none', lingerMs: 1, batchSize: 16384 });
   try {
     await producer.send(Array.from({ length: count }, (_, i) => ({
       topic,
