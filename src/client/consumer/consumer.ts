@@ -13,7 +13,8 @@ import { Metadata } from '../metadata/metadata.ts';
 import { resolveConsumerConfig, type ConsumerOptions, type ResolvedConsumerConfig } from '../config/consumer-config.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
 import { readPartitionFetch } from './completed-fetch.ts';
-import { ConsumerCoordinator, type OffsetAndMetadata } from './consumer-coordinator.ts';
+import { ConsumerCoordinator, type CoordinatorHooks, type OffsetAndMetadata } from './consumer-coordinator.ts';
+import { ConsumerGroupHeartbeatCoordinator } from './consumer-group-heartbeat-coordinator.ts';
 import { ConsumerRecord, type ConsumerBatch } from './consumer-record.ts';
 import { Fetcher, type FetcherMetrics } from './fetcher.ts';
 import type { ConsumerGroupMetadata } from '../transactions/txn-requests.ts';
@@ -105,7 +106,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     });
     this.nextAutoCommitMs = Date.now() + this.config.autoCommitIntervalMs;
     const groupId = this.config.groupId;
-    this.coordinator = groupId === null ? null : new ConsumerCoordinator({ ...this.config, groupId }, this.pool, {
+    const hooks: CoordinatorHooks = {
       subscribedTopics: () => this.subscribedTopics(),
       owned: () => [...this.assigned.values()].map(({ topic, partition }) => ({ topic, partition })),
       partitionCount: async (topic) => {
@@ -118,7 +119,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       revokeBeforeJoin: (lost) => this.revokeAll(lost),
       assigned: (partitions, cooperative) => this.onAssignment(partitions, cooperative),
       wakeup: () => this.wakeup(),
-    });
+    };
+    // group.protocol: the classic JoinGroup/SyncGroup protocol, or KIP-848's ConsumerGroupHeartbeat.
+    const Protocol = this.config.groupProtocol === 'consumer' ? ConsumerGroupHeartbeatCoordinator : ConsumerCoordinator;
+    this.coordinator = groupId === null ? null : new Protocol({ ...this.config, groupId }, this.pool, hooks);
   }
 
   // ---- subscription -------------------------------------------------------------------------------------------
@@ -175,6 +179,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    * The group generation this consumer belongs to, for a transactional producer's `sendOffsets` (Kafka's
    * `KafkaConsumer.groupMetadata()`, KIP-447): the coordinator refuses offsets from a member of an older
    * generation, which is what fences a consumer that lost its partitions in a rebalance.
+   * With groupProtocol 'consumer' the generation is the member epoch (KIP-848).
    */
   groupMetadata(): ConsumerGroupMetadata {
     if (this.coordinator === null) throw KafkaClientError.config('groupMetadata() needs group.id', 'consumer');
