@@ -163,3 +163,93 @@ export async function slowRevoke(bootstrap: string, topic: string, groupId: stri
     await Promise.all([a.close(), b.close()]);
   }
 }
+
+/**
+ * Static membership (KIP-345 under KIP-848): a member with group.instance.id leaves with epoch -2, its partitions
+ * wait for it, and a consumer restarting with the same id gets them back while the other member keeps its own.
+ */
+export async function staticRestart(bootstrap: string, topic: string, groupId: string): Promise<void> {
+  const PARTITIONS = 4;
+  await createTopic(bootstrap, topic, PARTITIONS);
+  await produce(bootstrap, topic, PARTITIONS, 's-', 40);
+  const a = member(bootstrap, groupId, { groupInstanceId: 'static-a' });
+  const b = member(bootstrap, groupId, { groupInstanceId: 'static-b' });
+  let a2: Consumer | null = null;
+  const controllers = [new AbortController(), new AbortController(), new AbortController()];
+  const runs: Promise<void>[] = [];
+  const lostByB: string[] = [];
+  const revokedByB: string[] = [];
+  try {
+    a.subscribe(topic);
+    b.subscribe(topic, { onPartitionsRevoked: (tps) => void revokedByB.push(...tps.map(key)), onPartitionsLost: (tps) => void lostByB.push(...tps.map(key)) });
+    runs.push(a.run({ signal: controllers[0].signal, eachRecord: () => undefined }));
+    runs.push(b.run({ signal: controllers[1].signal, eachRecord: () => undefined }));
+    await waitUntil('two partitions each', () => a.assignment().length === 2 && b.assignment().length === 2);
+    const ofA = a.assignment().map(key).sort();
+    const ofB = b.assignment().map(key).sort();
+    revokedByB.length = 0;
+    controllers[0].abort();
+    await runs[0];
+    await a.close();
+
+    a2 = member(bootstrap, groupId, { groupInstanceId: 'static-a' });
+    a2.subscribe(topic);
+    runs.push(a2.run({ signal: controllers[2].signal, eachRecord: () => undefined }));
+    const restarted = a2;
+    await waitUntil('the restarted static member owning two partitions', () => restarted.assignment().length === 2);
+    assert.deepEqual(restarted.assignment().map(key).sort(), ofA, 'the restarted member got its old partitions back');
+    assert.deepEqual(b.assignment().map(key).sort(), ofB, 'the other member kept its partitions');
+    assert.deepEqual(revokedByB, [], 'nothing was revoked from the other member');
+    assert.deepEqual(lostByB, [], 'nothing was lost by the other member');
+  } finally {
+    for (const c of controllers) c.abort();
+    await Promise.allSettled(runs);
+    await Promise.all([a.close(), b.close(), a2?.close()]);
+  }
+}
+
+/**
+ * max.poll.interval.ms: a handler that hangs makes the member leave the group (epoch -1); its partitions move to
+ * the other member, and when the handler returns the partitions are lost (onPartitionsLost, no commit), the member
+ * rejoins with epoch 0, and the uncommitted records are delivered again (at-least-once): none is missing.
+ */
+export async function pollTimeoutLosesPartitions(bootstrap: string, topic: string, groupId: string): Promise<void> {
+  const PARTITIONS = 2;
+  await createTopic(bootstrap, topic, PARTITIONS);
+  const values = await produce(bootstrap, topic, PARTITIONS, 'p-', 40);
+  const slow = member(bootstrap, groupId, { maxPollIntervalMs: 1000 });
+  const other = member(bootstrap, groupId);
+  const lost: string[] = [];
+  const revoked: string[] = [];
+  const seen: string[] = [];
+  let hung = false;
+  const controllers = [new AbortController(), new AbortController()];
+  const runs: Promise<void>[] = [];
+  try {
+    slow.subscribe(topic, { onPartitionsLost: (tps) => void lost.push(...tps.map(key)), onPartitionsRevoked: (tps) => void revoked.push(...tps.map(key)) });
+    runs.push(slow.run({
+      signal: controllers[0].signal,
+      eachRecord: async (record) => {
+        if (!hung) {
+          hung = true;
+          await sleep(3000); // longer than max.poll.interval.ms
+          return; // processed, but too late: never committed by this member
+        }
+        seen.push(record.valueString() ?? '');
+      },
+    }));
+    await waitUntil('the slow member hanging in its handler', () => hung);
+    const epochBefore = slow.groupMetadata().generationId;
+    assert.ok(epochBefore > 0, 'joined before hanging');
+    other.subscribe(topic);
+    runs.push(other.run({ signal: controllers[1].signal, eachRecord: (record) => void seen.push(record.valueString() ?? '') }));
+    await waitUntil('every record seen, and the slow member lost its partitions and rejoined', () => new Set(seen).size === values.length && lost.length > 0 && slow.groupMetadata().generationId > 0);
+    assert.ok(lost.length > 0, 'onPartitionsLost after the poll timeout');
+    assert.deepEqual(revoked.filter((k) => lost.includes(k)), [], 'lost partitions are not also revoked');
+    assert.deepEqual(values.filter((v) => !seen.includes(v)), [], 'every record delivered, the one processed too late again (never committed)');
+  } finally {
+    for (const c of controllers) c.abort();
+    await Promise.allSettled(runs);
+    await Promise.all([slow.close(), other.close()]);
+  }
+}

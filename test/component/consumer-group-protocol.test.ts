@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { Consumer } from '../../src/client/index.ts';
-import { shareLeaveAndCommit, slowRevoke } from './consumer-group-protocol-scenario.ts';
+import { pollTimeoutLosesPartitions, shareLeaveAndCommit, slowRevoke, staticRestart } from './consumer-group-protocol-scenario.ts';
 
 describe('consumer with groupProtocol consumer (KIP-848) against seqlog', { timeout: 180_000 }, () => {
   let broker: RunningBroker;
@@ -25,6 +25,14 @@ describe('consumer with groupProtocol consumer (KIP-848) against seqlog', { time
 
   it('a slow onPartitionsRevoked holds the partitions back from the joining member until it returns', async () => {
     await slowRevoke(broker.bootstrap, 'kip848-slow', 'kip848-slow-group');
+  });
+
+  it('a static member leaves with epoch -2 and gets its partitions back on restart; the other keeps its own', async () => {
+    await staticRestart(broker.bootstrap, 'kip848-static', 'kip848-static-group');
+  });
+
+  it('a handler past max.poll.interval.ms loses the partitions, rejoins with epoch 0, and nothing is missing', async () => {
+    await pollTimeoutLosesPartitions(broker.bootstrap, 'kip848-poll', 'kip848-poll-group');
   });
 
   it('validates the group protocol options like ConsumerConfig', () => {

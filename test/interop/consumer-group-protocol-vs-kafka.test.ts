@@ -3,7 +3,7 @@
 // delivered exactly once, commits kept; a slow onPartitionsRevoked holds the partitions back from the new owner).
 import { after, before, describe, it } from 'node:test';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
-import { shareLeaveAndCommit, slowRevoke } from '../component/consumer-group-protocol-scenario.ts';
+import { pollTimeoutLosesPartitions, shareLeaveAndCommit, slowRevoke, staticRestart } from '../component/consumer-group-protocol-scenario.ts';
 
 describe('consumer with groupProtocol consumer (KIP-848) against reference Apache Kafka', { timeout: 300_000 }, () => {
   let kafka: ReferenceKafka;
@@ -26,5 +26,13 @@ describe('consumer with groupProtocol consumer (KIP-848) against reference Apach
 
   it('a slow onPartitionsRevoked holds the partitions back from the joining member until it returns', async () => {
     await slowRevoke(kafka.bootstrap, 'kip848-slow', 'kip848-slow-group');
+  });
+
+  it('a static member leaves with epoch -2 and gets its partitions back on restart; the other keeps its own', async () => {
+    await staticRestart(kafka.bootstrap, 'kip848-static', 'kip848-static-group');
+  });
+
+  it('a handler past max.poll.interval.ms loses the partitions, rejoins with epoch 0, and nothing is missing', async () => {
+    await pollTimeoutLosesPartitions(kafka.bootstrap, 'kip848-poll', 'kip848-poll-group');
   });
 });
