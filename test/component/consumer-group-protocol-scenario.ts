@@ -253,3 +253,31 @@ export async function pollTimeoutLosesPartitions(bootstrap: string, topic: strin
     await Promise.all([slow.close(), other.close()]);
   }
 }
+
+/**
+ * subscribe({ regex }): the broker resolves KIP-848's SubscribedTopicRegex against whole topic names; the member
+ * gets every partition of the matching topics and nothing of a topic whose name only contains a match.
+ */
+export async function brokerRegex(bootstrap: string, prefix: string, groupId: string): Promise<void> {
+  await createTopic(bootstrap, `${prefix}-a`, 2);
+  await createTopic(bootstrap, `${prefix}-b`, 2);
+  await createTopic(bootstrap, `x-${prefix}-c`, 2);
+  const wanted = [...await produce(bootstrap, `${prefix}-a`, 2, 'a-', 20), ...await produce(bootstrap, `${prefix}-b`, 2, 'b-', 20)];
+  await produce(bootstrap, `x-${prefix}-c`, 2, 'c-', 20);
+  const c = member(bootstrap, groupId);
+  const controller = new AbortController();
+  const seen: string[] = [];
+  let run: Promise<void> | null = null;
+  try {
+    c.subscribe({ regex: `${prefix}-.*` });
+    run = c.run({ signal: controller.signal, eachRecord: (record) => void seen.push(record.valueString() ?? '') });
+    await waitUntil('the four matching partitions and their records', () => seen.length >= 40 && c.assignment().length === 4);
+    await sleep(300);
+    assert.deepEqual(c.assignment().map(key).sort(), [`${prefix}-a-0`, `${prefix}-a-1`, `${prefix}-b-0`, `${prefix}-b-1`]);
+    assert.deepEqual([...seen].sort(), [...wanted].sort(), 'the records of the matching topics, once, and nothing else');
+  } finally {
+    controller.abort();
+    await run;
+    await c.close();
+  }
+}

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Consumer, type ConsumerRecord } from '../../src/client/index.ts';
-import { createTopic, produce, pollTimeoutLosesPartitions, shareLeaveAndCommit, slowRevoke, staticRestart } from './consumer-group-protocol-scenario.ts';
+import { createTopic, produce, brokerRegex, pollTimeoutLosesPartitions, shareLeaveAndCommit, slowRevoke, staticRestart } from './consumer-group-protocol-scenario.ts';
 
 describe('consumer with groupProtocol consumer (KIP-848) against seqlog', { timeout: 180_000 }, () => {
   let broker: RunningBroker;
@@ -36,6 +36,10 @@ describe('consumer with groupProtocol consumer (KIP-848) against seqlog', { time
 
   it('a handler past max.poll.interval.ms loses the partitions, rejoins with epoch 0, and nothing is missing', async () => {
     await pollTimeoutLosesPartitions(broker.bootstrap, 'kip848-poll', 'kip848-poll-group');
+  });
+
+  it('subscribe({ regex }) is resolved by the broker (SubscribedTopicRegex, whole-name match)', async () => {
+    await brokerRegex(broker.bootstrap, 'kip848rx', 'kip848-regex-group');
   });
 
   it('a broker restart forgets the member: GROUP_ID_NOT_FOUND, onPartitionsLost, rejoin with epoch 0, commits kept', async () => {
@@ -77,9 +81,10 @@ describe('consumer with groupProtocol consumer (KIP-848) against seqlog', { time
 
       await restartable.close();
       restartable = await startBroker({ ...settings, port });
-      const second = await produce(restartable.bootstrap, topic, 2, 'after-', 20);
       const until = Date.now() + 60_000;
-      while ((seen.length < 40 || c.groupMetadata().generationId <= 0) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+      while ((lost.length === 0 || c.groupMetadata().generationId <= 0) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = await produce(restartable.bootstrap, topic, 2, 'after-', 20);
+      while (seen.length < 40 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(failures.every((error) => !String(error).includes('ConsumerGroupHeartbeat')), `no heartbeat failure reaches the application: ${failures.map(String).join('; ')}`);
       assert.deepEqual([...new Set(lost)].sort(), ['0', '1'], 'both partitions lost with the membership (not revoked)');
       assert.ok(c.groupMetadata().generationId > 0, 'rejoined with a new epoch');
@@ -100,6 +105,7 @@ describe('consumer with groupProtocol consumer (KIP-848) against seqlog', { time
     assert.throws(() => new Consumer({ bootstrap, groupId: 'g', 'group.protocol': 'consumer', 'session.timeout.ms': 10_000 }), /session\.timeout\.ms is not supported with group\.protocol=consumer/);
     assert.throws(() => new Consumer({ bootstrap, groupId: 'g', groupProtocol: 'consumer', partitionAssignors: ['range'] }), /partition\.assignment\.strategy is not supported/);
     assert.throws(() => new Consumer({ bootstrap, groupId: 'g', groupProtocol: 'consumer', groupRemoteAssignor: '' }), /group\.remote\.assignor must be a non-empty/);
+    assert.throws(() => new Consumer({ bootstrap, groupId: 'g' }).subscribe({ regex: 'x.*' }), /needs groupProtocol 'consumer'/);
     const ok = new Consumer({ bootstrap, groupId: 'g', 'group.protocol': 'consumer', 'group.remote.assignor': 'range' });
     assert.equal(ok.config.groupProtocol, 'consumer');
     assert.equal(ok.config.groupRemoteAssignor, 'range');

@@ -3,7 +3,7 @@
 // delivered exactly once, commits kept; a slow onPartitionsRevoked holds the partitions back from the new owner).
 import { after, before, describe, it } from 'node:test';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
-import { pollTimeoutLosesPartitions, shareLeaveAndCommit, slowRevoke, staticRestart } from '../component/consumer-group-protocol-scenario.ts';
+import { brokerRegex, pollTimeoutLosesPartitions, shareLeaveAndCommit, slowRevoke, staticRestart } from '../component/consumer-group-protocol-scenario.ts';
 
 describe('consumer with groupProtocol consumer (KIP-848) against reference Apache Kafka', { timeout: 300_000 }, () => {
   let kafka: ReferenceKafka;
@@ -34,5 +34,9 @@ describe('consumer with groupProtocol consumer (KIP-848) against reference Apach
 
   it('a handler past max.poll.interval.ms loses the partitions, rejoins with epoch 0, and nothing is missing', async () => {
     await pollTimeoutLosesPartitions(kafka.bootstrap, 'kip848-poll', 'kip848-poll-group');
+  });
+
+  it('subscribe({ regex }) is resolved by the broker (SubscribedTopicRegex, whole-name match)', async () => {
+    await brokerRegex(kafka.bootstrap, 'kip848rx', 'kip848-regex-group');
   });
 });

@@ -18,6 +18,8 @@ import type { TopicPartition } from './partition-state.ts';
 export interface CoordinatorHooks {
   /** Topics this member subscribes to now. */
   subscribedTopics(): readonly string[];
+  /** KIP-848 only: the regular expression the broker resolves (`SubscribedTopicRegex`), or null. */
+  subscribedRegex?(): string | null;
   /** Partitions this member owns now. */
   owned(): TopicPartition[];
   /** Partition count of a topic (waits for metadata); null when the topic does not exist. */

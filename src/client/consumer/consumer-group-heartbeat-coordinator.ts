@@ -146,6 +146,11 @@ export class ConsumerGroupHeartbeatCoordinator extends ConsumerCoordinator {
         this.fatalError = new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: 'the coordinator does not serve ConsumerGroupHeartbeat (KIP-848 needs Kafka 4.0+ or seqlog); use groupProtocol \'classic\'' });
         return;
       }
+      const regex = this.hooks.subscribedRegex?.() ?? null;
+      if (regex !== null && version < 1) {
+        this.fatalError = new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: 'subscribe({ regex }) needs ConsumerGroupHeartbeat v1 (Kafka 4.0+); subscribe with a RegExp instead' });
+        return;
+      }
       const epochSent = this.memberEpoch;
       const owned = this.ownedByTopicId();
       // Every heartbeat is a full one (Kafka allows it): a lost answer never leaves the broker with a stale view.
@@ -156,8 +161,8 @@ export class ConsumerGroupHeartbeatCoordinator extends ConsumerCoordinator {
         instanceId: this.config.groupInstanceId,
         rackId: null,
         rebalanceTimeoutMs: this.config.maxPollIntervalMs,
-        subscribedTopicNames: [...this.hooks.subscribedTopics()],
-        subscribedTopicRegex: null,
+        subscribedTopicNames: regex === null ? [...this.hooks.subscribedTopics()] : null,
+        subscribedTopicRegex: regex,
         serverAssignor: this.config.groupRemoteAssignor,
         topicPartitions: owned,
       });
