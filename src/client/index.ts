@@ -43,7 +43,7 @@ export type {
   TransactionListing,
 } from './admin/admin-types.ts';
 export { Consumer } from './consumer/consumer.ts';
-export type { RebalanceListener, TopicPartitionOffset, PartitionLag, RunOptions, ConsumerMetrics } from './consumer/consumer.ts';
+export type { RebalanceListener, SubscriptionPattern, TopicPartitionOffset, PartitionLag, RunOptions, ConsumerMetrics } from './consumer/consumer.ts';
 export { ConsumerRecord } from './consumer/consumer-record.ts';
 export type { ConsumerBatch, ConsumerRecordJson, TimestampTypeName, RecordBatchInfo } from './consumer/consumer-record.ts';
 export type { TopicPartition } from './consumer/partition-state.ts';
