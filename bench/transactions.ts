@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import Table from 'cli-table3';
-import { startReferenceKafka } from '../test/reference/kafka.ts';
+import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { javaExecutable, kafkaClasspath, repoRoot } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
 
@@ -56,7 +56,7 @@ function runClient(client: Client, bootstrap: string, topic: string): Promise<nu
   });
 }
 
-const kafka = await startReferenceKafka({ brokers: 1, features: { 'transaction.version': options.transactionVersion } });
+const kafka = await startReferenceKafka({ brokers: 1, heapMb: 1024, jvmOptions: startScriptJvmOptions, features: { 'transaction.version': options.transactionVersion } });
 const rates = new Map<string, number[]>(clients.map((c) => [c.name, []]));
 try {
   for (let round = 0; round < options.repeats; round++) {
