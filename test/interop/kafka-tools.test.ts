@@ -2,9 +2,12 @@
 // and against Apache Kafka, checking the same outcome on both: kafka-topics create/describe, kafka-configs
 // alter/describe, kafka-log-dirs, kafka-metadata-quorum describe --status, kafka-get-offsets, kafka-features
 // describe, kafka-console-consumer with read_committed and a group, kafka-consumer-groups --list/--describe and
-// kafka-transactions list/describe/describe-producers/find-hanging/abort. Each tool run is one JVM start, so the
-// set is kept small.
+// kafka-transactions list/describe/describe-producers/find-hanging/abort, and kafka-verifiable-producer (idempotent)
+// with kafka-verifiable-consumer. Each tool run is one JVM start, so the set is kept small.
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { Admin, Producer } from '../../src/client/index.ts';
@@ -165,6 +168,63 @@ async function runTransactionTools(bootstrap: string, nodeId: number): Promise<T
   }
 }
 
+const VERIFIABLE_TOPIC = 'kafka-tools-verifiable';
+const VERIFIABLE_MESSAGES = 200;
+
+interface VerifiableOutcome {
+  producer: { sent: number; acked: number; errors: number; partitionsAcked: number[] };
+  consumer: { consumed: number; committedOffsets: Record<string, number>; failedCommits: number };
+}
+
+/** The JSON event lines a verifiable tool prints, by name. */
+function events(output: string): Record<string, unknown>[] {
+  return output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+async function runVerifiableTools(bootstrap: string): Promise<VerifiableOutcome> {
+  const server = ['--bootstrap-server', bootstrap];
+  const dir = mkdtempSync(join(tmpdir(), 'seqlog-verifiable-'));
+  try {
+    const producerConfig = join(dir, 'producer.properties');
+    writeFileSync(producerConfig, 'enable.idempotence=true\nacks=all\nretries=2147483647\nmax.in.flight.requests.per.connection=5\n');
+    const admin = new Admin({ bootstrap });
+    try {
+      await admin.createTopics([{ name: VERIFIABLE_TOPIC, partitions: 2, replicationFactor: 1 }]);
+    } finally {
+      await admin.close();
+    }
+    const produced = events(await tool('org.apache.kafka.tools.VerifiableProducer', [
+      ...server, '--topic', VERIFIABLE_TOPIC, '--max-messages', String(VERIFIABLE_MESSAGES), '--command-config', producerConfig, '--repeating-keys', '10',
+    ]));
+    const successes = produced.filter((event) => event.name === 'producer_send_success');
+    const toolData = produced.find((event) => event.name === 'tool_data') ?? {};
+    const consumed = events(await tool('org.apache.kafka.tools.VerifiableConsumer', [
+      ...server, '--topic', VERIFIABLE_TOPIC, '--group-id', 'verifiable-group', '--max-messages', String(VERIFIABLE_MESSAGES), '--reset-policy', 'earliest',
+    ]));
+    const commits = consumed.filter((event) => event.name === 'offsets_committed') as { success: boolean; offsets?: { topic: string; partition: number; offset: number }[] }[];
+    const committedOffsets: Record<string, number> = {};
+    for (const commit of commits) {
+      if (!commit.success) continue;
+      for (const offset of commit.offsets ?? []) committedOffsets[`${offset.topic}-${offset.partition}`] = Math.max(committedOffsets[`${offset.topic}-${offset.partition}`] ?? 0, offset.offset);
+    }
+    return {
+      producer: {
+        sent: Number(toolData.sent ?? -1),
+        acked: Number(toolData.acked ?? -1),
+        errors: produced.filter((event) => event.name === 'producer_send_error').length,
+        partitionsAcked: [...new Set(successes.map((event) => Number(event.partition)))].sort(),
+      },
+      consumer: {
+        consumed: consumed.filter((event) => event.name === 'records_consumed').reduce((sum, event) => sum + Number(event.count ?? 0), 0),
+        committedOffsets,
+        failedCommits: commits.filter((commit) => !commit.success).length,
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000 }, () => {
   let seqlog: RunningBroker;
   let kafka: ReferenceKafka;
@@ -200,6 +260,16 @@ describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000
     assert.deepEqual(onKafka.producers.map((row) => row.CurrentTransactionStartOffset).sort(), ['7', 'None']);
     assert.deepEqual(onKafka.hanging, []);
     assert.deepEqual(onKafka.producersAfterAbort.map((row) => row.CurrentTransactionStartOffset), ['None', 'None']);
+    assert.deepEqual(onSeqlog, onKafka);
+  });
+
+  it('kafka-verifiable-producer (idempotent) and kafka-verifiable-consumer report the same on both', async () => {
+    const onKafka = await runVerifiableTools(kafka.bootstrap);
+    const onSeqlog = await runVerifiableTools(seqlog.bootstrap);
+    // What Kafka itself answers, so that "equal" means "right": every message acked once, consumed and committed.
+    assert.deepEqual(onKafka.producer, { sent: VERIFIABLE_MESSAGES, acked: VERIFIABLE_MESSAGES, errors: 0, partitionsAcked: [0, 1] });
+    assert.equal(onKafka.consumer.consumed, VERIFIABLE_MESSAGES);
+    assert.equal(Object.values(onKafka.consumer.committedOffsets).reduce((sum, offset) => sum + offset, 0), VERIFIABLE_MESSAGES);
     assert.deepEqual(onSeqlog, onKafka);
   });
 });
