@@ -29,7 +29,9 @@ async function produce(topic: string, count: number, options: { partitions?: num
   } finally {
     admin.close();
   }
-  const producer = new Producer({ bootstrap: broker.bootstrap, compression: options.compression ?? 'none', lingerMs: 1 });
+  // An explicit batch.size keeps batches at Java's 16 KiB (the producer otherwise grows them under load), so the
+  // fetch-size bounds below are measured against batches smaller than a partition's fetch limit.
+  const producer = new Producer({ bootstrap: broker.bootstrap, compression: options.compression ?? 'none', lingerMs: 1, batchSize: 16384 });
   try {
     await producer.send(Array.from({ length: count }, (_, i) => ({
       topic,
