@@ -16,6 +16,7 @@ export { murmur2, partitionForKey, toPositive } from './producer/default-partiti
 export { Admin } from './admin/admin.ts';
 export type { AdminOptions } from './admin/admin-options.ts';
 export type {
+  AbortTransactionSpec,
   AlterConfigOp,
   AlterConfigOperation,
   ClusterDescription,
@@ -31,6 +32,7 @@ export type {
   GroupDescription,
   GroupListing,
   GroupMember,
+  HangingTransaction,
   ListedOffset,
   NewTopic,
   OffsetSpec,
