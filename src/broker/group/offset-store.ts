@@ -16,14 +16,11 @@
 // that settles when an fsync covers them. Concurrent appends share fsyncs (the partition log's GroupCommit over
 // a logical byte position). Compaction rewrites the live records into a new file atomically (temp file, fsync,
 // rename, directory fsync); it runs only between fsyncs, and since the live set includes everything staged, the
-// rewrite makes every staged record durable.
-import { join } from 'node:path';
-import { crc32c } from '../../protocol/wire/crc32c.ts';
+// rewrite makes every staged record durable. The file mechanics are shared with the transaction log:
+// `DurableRecordFile`.
 import { Reader } from '../../protocol/wire/reader.ts';
 import { Writer } from '../../protocol/wire/writer.ts';
-import { readSmallFile, removeIfExists, writeFully } from '../log/checkpoint-file.ts';
-import { TEMP_FILE_SUFFIX } from '../log/file-names.ts';
-import { GroupCommit } from '../log/group-commit.ts';
+import { DurableRecordFile, FRAME_HEADER_BYTES, sealRecordFrame } from '../log/durable-record-file.ts';
 import type { LogFileSystem } from '../log/log-file-system.ts';
 import type { BrokerLogger } from '../logger.ts';
 
@@ -62,9 +59,6 @@ export type OffsetStoreRecord =
 /** Record type codes on disk. */
 const RecordType = { offsetCommit: 1, offsetTombstone: 2, groupMetadata: 3, groupTombstone: 4, txnOffsetCommit: 5, txnEnd: 6 } as const;
 const FORMAT_VERSION = 0;
-const FRAME_HEADER_BYTES = 8;
-/** A frame larger than this is corruption, not data (group ids, topics and metadata are small). */
-const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const GROUP_METADATA_KEY = '';
 
 /** When offsets are acknowledged: the broker's `fsync` policy. */
@@ -95,88 +89,39 @@ export interface PendingTransactionalOffset {
 }
 
 export class OffsetStore {
-  private fd: number;
-  private writePosition: number;
-  /** Logical end of everything staged (never goes back, also across compactions), for GroupCommit. */
-  private stagedEnd = 0n;
-  private durableEnd = 0n;
-  private readonly groupCommit: GroupCommit;
-  private flushing = false;
   /** The latest frame of each key, by group: exactly what a compacted file holds. */
   private readonly live = new Map<string, Map<string, Buffer>>();
   private liveBytes = 0;
-  private compactionMinBytes: number;
-  private failed: unknown = null;
-  private closed = false;
   /** Compactions done, for tests and metrics. */
   compactions = 0;
 
-  private constructor(
-    private readonly path: string,
-    private readonly directory: string,
-    private readonly options: Required<OffsetStoreOptions>,
-    fd: number,
-    size: number,
-  ) {
-    this.fd = fd;
-    this.writePosition = size;
-    this.compactionMinBytes = options.compactionMinBytes;
-    this.groupCommit = new GroupCommit(0n, {
-      needsFlush: () => this.stagedEnd > this.durableEnd,
-      flush: async () => {
-        const end = this.stagedEnd;
-        this.flushing = true;
-        try {
-          await this.options.fs.fsync(this.fd);
-        } finally {
-          this.flushing = false;
-        }
-        return end;
-      },
-      onDurable: (end) => {
-        this.durableEnd = end;
-      },
-      onFailure: (error) => {
-        this.failed = error;
-        this.options.logger.error({ err: errorText(error) }, 'fsync of the offsets log failed; offset commits are refused from now on');
-      },
-    });
-  }
+  private constructor(private readonly file: DurableRecordFile<OffsetStoreRecord>) {}
 
   /** Opens (creating if needed) the store and replays it: the groups with their metadata and offsets. */
   static open(options: OffsetStoreOptions): { store: OffsetStore; groups: Map<string, LoadedGroup> } {
-    const resolved: Required<OffsetStoreOptions> = {
-      durability: 'always',
-      compactionMinBytes: 1024 * 1024,
-      ...options,
-    };
-    const { fs } = resolved;
-    const directory = join(options.dataDir, OFFSETS_DIRECTORY);
-    fs.mkdir(directory);
-    const path = join(directory, OFFSETS_FILE);
-    // A compaction that crashed before its rename leaves a temp file; the old file is still whole.
-    removeIfExists(fs, path + TEMP_FILE_SUFFIX);
-    const data = readSmallFile(fs, path) ?? Buffer.alloc(0);
-    const { frames, validBytes } = readFrames(data);
-    if (validBytes < data.length) {
-      resolved.logger.warn({ path, validBytes, fileBytes: data.length }, 'offsets log has a torn or corrupt tail; truncating it');
-    }
-    const created = fs.stat(path) === null;
-    const fd = fs.open(path, created ? 'w+' : 'r+');
-    if (created) {
-      // The new file's directory entry (and the directory's) must survive a power cut before any commit does.
-      fs.fsyncDirectorySync(directory);
-      fs.fsyncDirectorySync(options.dataDir);
-    }
-    if (validBytes < data.length) {
-      fs.truncate(fd, validBytes);
-      fs.fsyncSync(fd);
-    }
-    const store = new OffsetStore(path, directory, resolved, fd, validBytes);
+    const { file, records } = DurableRecordFile.open({
+      dataDir: options.dataDir,
+      directoryName: OFFSETS_DIRECTORY,
+      fileName: OFFSETS_FILE,
+      fs: options.fs,
+      logger: options.logger,
+      durability: options.durability ?? 'always',
+      compactionMinBytes: options.compactionMinBytes ?? 1024 * 1024,
+      decode: decodeRecord,
+      messages: {
+        tornTail: 'offsets log has a torn or corrupt tail; truncating it',
+        fsyncFailed: 'fsync of the offsets log failed; offset commits are refused from now on',
+        finalFsyncFailed: 'final fsync of the offsets log failed',
+        compactionFailed: 'compacting the offsets log failed',
+        closed: 'the offsets log is closed',
+        directoryFsyncFailed: 'fsync of the offsets directory failed; offset commits are refused from now on',
+      },
+      errorText,
+    });
+    const store = new OffsetStore(file);
     const groups = new Map<string, LoadedGroup>();
-    for (const frame of frames) {
-      const record = decodeRecord(frame.payload);
-      store.track(record, frame.bytes);
+    for (const { record, frame } of records) {
+      store.track(record, frame);
       applyRecord(groups, record);
     }
     store.maybeCompact();
@@ -188,55 +133,27 @@ export class OffsetStore {
    * the store's policy. Throws at once when the write fails; then nothing was staged.
    */
   append(records: readonly OffsetStoreRecord[]): Promise<void> {
-    if (this.closed) throw new Error('the offsets log is closed');
-    if (this.failed !== null) throw this.failed;
+    const refusal = this.file.writeRefusal();
+    if (refusal !== null) throw refusal;
     if (records.length === 0) return Promise.resolve();
     const frames = records.map((record) => encodeFrame(record));
-    const bytes = Buffer.concat(frames);
-    const start = this.writePosition;
-    try {
-      writeFully(this.options.fs, this.fd, bytes, start);
-    } catch (error) {
-      // Cut a partial write off, or a later append would land behind garbage and be lost on replay.
-      try {
-        this.options.fs.truncate(this.fd, start);
-      } catch (truncateError) {
-        this.failed = truncateError;
-      }
-      throw error;
-    }
-    this.writePosition += bytes.length;
-    this.stagedEnd += BigInt(bytes.length);
+    const end = this.file.append(Buffer.concat(frames));
     records.forEach((record, i) => this.track(record, frames[i]));
-    const end = this.stagedEnd;
     this.maybeCompact();
-    if (this.options.durability === 'always') return this.groupCommit.wait(end);
-    if (this.options.durability === 'interval') this.groupCommit.request();
-    return Promise.resolve();
+    return this.file.waitDurable(end);
   }
 
   /** Settles when everything staged so far is durable (a read that must not return unflushed data). */
   flushed(): Promise<void> {
-    if (this.failed !== null) return Promise.reject(this.failed);
-    if (this.options.durability !== 'always') return Promise.resolve();
-    return this.groupCommit.wait(this.stagedEnd);
+    return this.file.flushed();
   }
 
   get fileBytes(): number {
-    return this.writePosition;
+    return this.file.fileBytes;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    try {
-      if (this.failed === null) await this.groupCommit.drain();
-    } catch (error) {
-      this.options.logger.error({ err: errorText(error) }, 'final fsync of the offsets log failed');
-    } finally {
-      this.closed = true;
-      this.groupCommit.rejectAll(new Error('the offsets log is closed'));
-      this.options.fs.close(this.fd);
-    }
+  close(): Promise<void> {
+    return this.file.close();
   }
 
   private track(record: OffsetStoreRecord, frame: Buffer): void {
@@ -286,79 +203,15 @@ export class OffsetStore {
     this.liveBytes += frame.length;
   }
 
-  /**
-   * Rewrites the live records into a new file once the log is mostly superseded: temp file, fsync, rename over
-   * the log, directory fsync (Kafka's `CheckpointFile` steps). Runs only between fsyncs (the fd is swapped).
-   */
+  /** Rewrites the live records into a new file once the log is mostly superseded (see `DurableRecordFile.compact`). */
   private maybeCompact(): void {
-    if (this.flushing || this.closed || this.failed !== null) return;
-    if (this.writePosition < this.compactionMinBytes || this.writePosition <= 2 * this.liveBytes) return;
-    const chunks: Buffer[] = [];
-    for (const entries of this.live.values()) for (const frame of entries.values()) chunks.push(frame);
-    const snapshot = Buffer.concat(chunks);
-    const { fs } = this.options;
-    const temp = this.path + TEMP_FILE_SUFFIX;
-    try {
-      const tempFd = fs.open(temp, 'w+');
-      try {
-        writeFully(fs, tempFd, snapshot, 0);
-        fs.fsyncSync(tempFd);
-      } finally {
-        fs.close(tempFd);
-      }
-      fs.rename(temp, this.path);
-    } catch (error) {
-      // The old file is intact; try again once the file has grown as much again.
-      try {
-        removeIfExists(fs, temp);
-      } catch {
-        // Left for the next open to remove.
-      }
-      this.compactionMinBytes = this.writePosition * 2;
-      this.options.logger.warn({ err: errorText(error) }, 'compacting the offsets log failed');
-      return;
-    }
-    // From the rename on, the new file is the log.
-    const oldFd = this.fd;
-    this.fd = fs.open(this.path, 'r+');
-    this.writePosition = snapshot.length;
-    this.compactions++;
-    fs.close(oldFd);
-    try {
-      fs.fsyncDirectorySync(this.directory);
-    } catch (error) {
-      // Unless the rename is durable, a crash brings the old file back without what is appended from now on.
-      this.failed = error;
-      this.groupCommit.rejectAll(error);
-      this.options.logger.error({ err: errorText(error) }, 'fsync of the offsets directory failed; offset commits are refused from now on');
-    }
+    const compacted = this.file.compact(this.liveBytes, () => {
+      const chunks: Buffer[] = [];
+      for (const entries of this.live.values()) for (const frame of entries.values()) chunks.push(frame);
+      return chunks;
+    });
+    if (compacted) this.compactions++;
   }
-}
-
-interface Frame {
-  payload: Buffer;
-  bytes: Buffer;
-}
-
-/** The whole frames of `data` and where the last one ends; a short or corrupt frame ends the log. */
-function readFrames(data: Buffer): { frames: Frame[]; validBytes: number } {
-  const frames: Frame[] = [];
-  let position = 0;
-  while (position + FRAME_HEADER_BYTES <= data.length) {
-    const length = data.readInt32BE(position);
-    if (length <= 0 || length > MAX_FRAME_BYTES || position + FRAME_HEADER_BYTES + length > data.length) break;
-    const payload = data.subarray(position + FRAME_HEADER_BYTES, position + FRAME_HEADER_BYTES + length);
-    if (crc32c(payload) !== data.readUInt32BE(position + 4)) break;
-    try {
-      decodeRecord(payload);
-    } catch {
-      break;
-    }
-    // Copy: `live` keeps frames for compaction, and they must not pin the whole file buffer.
-    frames.push({ payload, bytes: Buffer.from(data.subarray(position, position + FRAME_HEADER_BYTES + length)) });
-    position += FRAME_HEADER_BYTES + length;
-  }
-  return { frames, validBytes: position };
 }
 
 export function encodeFrame(record: OffsetStoreRecord): Buffer {
@@ -396,11 +249,7 @@ export function encodeFrame(record: OffsetStoreRecord): Buffer {
       writer.int8(RecordType.txnEnd).compactString(record.groupId).int64(record.producerId).int8(record.commit ? 1 : 0);
       break;
   }
-  const frame = Buffer.from(writer.finish());
-  const payload = frame.subarray(FRAME_HEADER_BYTES);
-  frame.writeInt32BE(payload.length, 0);
-  frame.writeUInt32BE(crc32c(payload), 4);
-  return frame;
+  return sealRecordFrame(Buffer.from(writer.finish()));
 }
 
 function decodeRecord(payload: Buffer): OffsetStoreRecord {
