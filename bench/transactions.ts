@@ -127,6 +127,26 @@ async function createTopic(bootstrap: string, name: string): Promise<void> {
   }
 }
 
+/**
+ * What the client wrote must be whole: every transaction committed, each of its records once, so the partition
+ * ends at (warmup + transactions) x (records + 1 commit marker). The LSO can trail the commit for a moment (Kafka
+ * writes markers after answering EndTxn), hence the wait.
+ */
+async function checkCommitted(bootstrap: string, topic: string, client: string): Promise<void> {
+  const want = BigInt((options.warmup + options.transactions) * (options.records + 1));
+  const admin = new Admin({ bootstrap });
+  try {
+    let got = -1n;
+    for (let i = 0; i < 100 && got !== want; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      got = (await admin.listOffsets([{ topic, partition: 0, spec: 'latest' }], { readCommitted: true }))[0].offset;
+    }
+    if (got !== want) throw new Error(`${client} left ${topic} with a last stable offset of ${got}, expected ${want}`);
+  } finally {
+    await admin.close();
+  }
+}
+
 const brokerNames: Record<string, string> = { kafka: `Apache Kafka 4.4 (TV${options.transactionVersion})`, seqlog: 'seqlog serve' };
 const rates = new Map<string, number[]>();
 for (const broker of options.brokers) {
@@ -139,6 +159,7 @@ for (const broker of options.brokers) {
         const topic = `bench-txn-${client.name}-${round}`;
         await createTopic(target.bootstrap, topic);
         const rate = await runClient(client, target.bootstrap, topic);
+        await checkCommitted(target.bootstrap, topic, client.name);
         const key = `${broker}/${client.name}`;
         rates.set(key, [...(rates.get(key) ?? []), rate]);
         process.stderr.write(`${broker} round ${round + 1} ${client.name}: ${rate.toFixed(0)} txn/s\n`);

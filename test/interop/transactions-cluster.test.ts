@@ -101,6 +101,24 @@ describe('transactions against reference Apache Kafka, three nodes, transaction 
     let producer = newProducer();
     await producer.initTransactions();
     const victim = await transactionCoordinator(kafka, 30_000);
+    // The kill is survivable only because the transaction log is replicated: three replicas, all in sync.
+    const probe = await anyLive(kafka);
+    try {
+      const metadata = await probe.send(ApiKey.Metadata, probe.versionFor(ApiKey.Metadata, 4, 12) ?? 4, {
+        topics: [{ topicId: Buffer.alloc(16), name: '__transaction_state' }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      const partitions = metadata.topics.find((t) => t.name === '__transaction_state')?.partitions ?? [];
+      assert.ok(partitions.length > 0, '__transaction_state exists');
+      for (const partition of partitions) {
+        assert.equal(partition.replicaNodes.length, 3, `__transaction_state-${partition.partitionIndex} replicas`);
+        assert.equal(partition.isrNodes.length, 3, `__transaction_state-${partition.partitionIndex} in-sync replicas`);
+      }
+    } finally {
+      probe.close();
+    }
     log(`transaction coordinator of ${TRANSACTIONAL_ID} is node ${victim}`);
 
     const attempts: Attempt[] = [];
