@@ -18,7 +18,7 @@ import { startBroker } from '../src/broker/index.ts';
 import { BrokerConnection } from '../src/client/index.ts';
 import { ApiKey } from '../src/protocol/messages/generated/index.ts';
 import { encodeRecordBatch } from '../src/protocol/records/index.ts';
-import { startReferenceKafka } from '../test/reference/kafka.ts';
+import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { javaExecutable, kafkaClasspath, repoRoot } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
 
@@ -109,7 +109,7 @@ async function startKafka(durable: boolean): Promise<Target> {
   const kafka = await startReferenceKafka({
     brokers: 1,
     heapMb: 1024,
-    jvmOptions: ['-XX:+UseG1GC', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true'],
+    jvmOptions: startScriptJvmOptions,
     config: durable ? { 'log.flush.interval.messages': '1' } : {},
     log: () => undefined,
   });

@@ -15,7 +15,7 @@ import { BrokerConnection, Producer } from '../src/client/index.ts';
 import { ApiKey } from '../src/protocol/messages/generated/index.ts';
 import { ErrorCode, errorName } from '../src/protocol/errors/index.ts';
 import { kafkaLibsDir, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
-import { startReferenceKafka } from '../test/reference/kafka.ts';
+import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import type { Benchmark } from './harness.ts';
 
 const CLIENTS = ['seqlog', 'kafkajs', 'platformatic', 'librdkafka', 'java'] as const;
@@ -143,7 +143,7 @@ async function runAll(): Promise<string[]> {
   } finally {
     await broker.close();
   }
-  const kafka = await startReferenceKafka({ brokers: 1 });
+  const kafka = await startReferenceKafka({ brokers: 1, heapMb: 1024, jvmOptions: startScriptJvmOptions });
   try {
     await runBroker('kafka 4.4', kafka.bootstrap, rows);
   } finally {

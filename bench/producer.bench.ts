@@ -1,42 +1,34 @@
-// End-to-end produce throughput and ack latency against one in-process seqlog broker, every client idempotent
-// with acks=all, for 100 B and 1 KiB values on 1 and 8 partitions:
-//   seqlog's producer, KafkaJS and @platformatic/kafka 1.x (in this process: no accumulator in either, so 100
-//   records per send() call, as their users batch), librdkafka (confluent-kafka-python, test/peers/python/
-//   producer_perf.py) and the Java client (Kafka's ProducerPerformance, test/peers/java/producer-perf.sh).
-// @platformatic/kafka 1.x advances a partition's idempotent sequence only when a Produce response arrives
-// (Producer#performSend), so concurrent send() calls reuse sequence numbers: the broker rejects them with
-// OUT_OF_ORDER_SEQUENCE_NUMBER, or takes an identical range for a retry and drops it as a duplicate. Its only
-// correct idempotent use is one send() at a time, which is how it is driven here (PLATFORMATIC_PER_CALL records
-// per call). After every case the partitions' end offsets must add up to the records sent, so a client that
-// loses or drops records fails the benchmark instead of posting a number.
+// End-to-end produce throughput and ack latency, every client idempotent with acks=all, for 100 B and 1 KiB
+// values on 1 and 8 partitions, against `seqlog serve` (fsync always, the default, and never) and Apache Kafka 4.4
+// (its default flush, and log.flush.interval.messages=1 for an fsync per append), each broker in a process of its
+// own and every client in a process of its own:
+//   seqlog's producer, KafkaJS and @platformatic/kafka 1.x (bench/producer-peers/node-driver.ts), librdkafka
+//   (confluent-kafka-python, test/peers/python/producer_perf.py) and the Java client (Kafka's
+//   ProducerPerformance, test/peers/java/producer-perf.sh).
+// Apache Kafka runs with the JVM settings of its own start scripts (G1, C2, 1 GiB heap). Every case runs RUNS
+// times, the client order reversed on every other round so no client always follows the same one; the table
+// gives medians (and the min-max range), the ratios compare medians, and the machine's load average is printed
+// before and after each broker's runs. After every run the partitions' end offsets must add up to the records
+// sent, so a client that loses or drops records fails the benchmark instead of posting a number.
 // The Node clients and the Python script keep WINDOW records outstanding; ProducerPerformance sends as fast as
-// buffer.memory allows, so its latencies include more queueing. The Python and Java clients run in their own
-// processes (so they do not share the broker's event loop). Each topic is created first with exactly the
-// case's partition count, and one record is acknowledged before timing starts (connections, metadata,
-// InitProducerId). A missing peer (Python venv, Java/Kafka jars) makes the benchmark fail.
+// buffer.memory allows (its latencies include more queueing) and spreads records with the sticky partitioner.
+// Environment: PRODUCER_BENCH_RECORDS (100000), PRODUCER_BENCH_RUNS (3), and comma lists PRODUCER_BENCH_BROKERS
+// (seqlog-always,seqlog-never,kafka,kafka-flush), PRODUCER_BENCH_CLIENTS, PRODUCER_BENCH_VALUES (100,1024),
+// PRODUCER_BENCH_PARTITIONS (1,8). A missing peer (Python venv, Java/Kafka jars) makes the benchmark fail.
 // Async, so it runs in `report` (see main.ts) rather than through the synchronous case sampler.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
-import { Producer as PlatformaticProducer } from '@platformatic/kafka';
-import { Kafka, logLevel } from 'kafkajs';
-import { startBroker } from '../src/broker/index.ts';
-import { BrokerConnection, Producer } from '../src/client/index.ts';
+import { BrokerConnection } from '../src/client/index.ts';
 import { ApiKey } from '../src/protocol/messages/generated/index.ts';
 import { ErrorCode, errorName } from '../src/protocol/errors/index.ts';
+import { ChildBroker } from '../src/testkit/child-broker.ts';
+import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { kafkaLibsDir, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
 import { median, type Benchmark } from './harness.ts';
-
-interface Row {
-  client: string;
-  valueBytes: number;
-  partitions: number;
-  recordsPerSecond: number;
-  mbPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-}
+import { PER_CALL, PLATFORMATIC_PER_CALL } from './producer-peers/call-sizes.ts';
 
 interface Measured {
   recordsPerSecond: number;
@@ -45,48 +37,66 @@ interface Measured {
   p99Ms: number;
 }
 
-const RECORDS = 100_000;
+interface Row extends Measured {
+  broker: string;
+  client: Client;
+  valueBytes: number;
+  partitions: number;
+  min: number;
+  max: number;
+}
+
+function list(name: string, fallback: string): string[] {
+  return (process.env[name] ?? fallback).split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+const RECORDS = Number(process.env.PRODUCER_BENCH_RECORDS ?? 100_000);
+const RUNS = Number(process.env.PRODUCER_BENCH_RUNS ?? 3);
 const WINDOW = 2_000;
-/** Records per send() call for the clients without an accumulator. */
-const PER_CALL = 100;
-/** Records per send() call for @platformatic/kafka, which must not have two calls outstanding (see above). */
-const PLATFORMATIC_PER_CALL = 1_000;
 
-const CLIENTS = ['seqlog', `kafkajs (${PER_CALL}/send)`, `platformatic (${PLATFORMATIC_PER_CALL}/send, serial)`, 'librdkafka', 'java'] as const;
-type Client = (typeof CLIENTS)[number];
+const ALL_CLIENTS = ['seqlog', 'kafkajs', 'platformatic', 'librdkafka', 'java'] as const;
+type Client = (typeof ALL_CLIENTS)[number];
+const CLIENT_LABEL: Record<Client, string> = {
+  seqlog: 'seqlog',
+  kafkajs: `kafkajs (${PER_CALL}/send)`,
+  platformatic: `platformatic (${PLATFORMATIC_PER_CALL}/send, serial)`,
+  librdkafka: 'librdkafka',
+  java: 'java',
+};
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const ALL_BROKERS = ['seqlog-always', 'seqlog-never', 'kafka', 'kafka-flush'] as const;
+type BrokerKind = (typeof ALL_BROKERS)[number];
+const BROKER_LABEL: Record<BrokerKind, string> = {
+  'seqlog-always': 'seqlog serve, fsync always',
+  'seqlog-never': 'seqlog serve, fsync never',
+  kafka: 'Kafka 4.4, default flush',
+  'kafka-flush': 'Kafka 4.4, flush every message',
+};
+
+interface RunningBroker {
+  bootstrap: string;
+  stop(): Promise<void>;
 }
 
-/** Keeps `WINDOW` sends outstanding; records each send's ack latency. */
-async function drive(send: (i: number) => Promise<unknown>): Promise<{ seconds: number; latencies: number[] }> {
-  const latencies: number[] = new Array<number>(RECORDS);
-  let next = 0;
-  const start = performance.now();
-  const worker = async (): Promise<void> => {
-    while (next < RECORDS) {
-      const i = next++;
-      const t0 = performance.now();
-      await send(i);
-      latencies[i] = performance.now() - t0;
+async function startTarget(kind: BrokerKind): Promise<RunningBroker> {
+  switch (kind) {
+    case 'seqlog-always':
+    case 'seqlog-never': {
+      const broker = await ChildBroker.start({ fsync: kind === 'seqlog-always' ? 'always' : 'never' });
+      return { bootstrap: broker.bootstrap, stop: () => broker.close() };
     }
-  };
-  await Promise.all(Array.from({ length: WINDOW }, worker));
-  return { seconds: (performance.now() - start) / 1000, latencies };
-}
-
-function measured(valueBytes: number, seconds: number, latencies: number[]): Measured {
-  return { recordsPerSecond: RECORDS / seconds, mbPerSecond: (RECORDS * valueBytes) / seconds / 1e6, p50Ms: median(latencies), p99Ms: percentile(latencies, 99) };
-}
-
-/** Drives a client that takes PER_CALL records per call; latency is counted once per call. */
-async function driveBatched(valueBytes: number, sendBatch: (first: number) => Promise<unknown>): Promise<Measured> {
-  const run = await drive(async (i) => {
-    if (i % PER_CALL === 0) await sendBatch(i);
-  });
-  return measured(valueBytes, run.seconds, run.latencies.filter((_, i) => i % PER_CALL === 0));
+    case 'kafka':
+    case 'kafka-flush': {
+      const kafka = await startReferenceKafka({
+        brokers: 1,
+        heapMb: 1024,
+        jvmOptions: startScriptJvmOptions,
+        config: kind === 'kafka-flush' ? { 'log.flush.interval.messages': '1' } : {},
+        log: () => undefined,
+      });
+      return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
+    }
+  }
 }
 
 async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
@@ -141,74 +151,45 @@ function runProcess(file: string, args: readonly string[], what: string): Promis
   });
 }
 
-function requirePeers(): void {
-  if (!existsSync(venvPython)) throw new Error(`librdkafka peer missing: no ${venvPython} (confluent-kafka); ${setupHint}`);
-  if (!existsSync(kafkaLibsDir)) throw new Error(`Java peer missing: no ${kafkaLibsDir}; ${setupHint}`);
+function requirePeers(clients: readonly Client[]): void {
+  if (clients.includes('librdkafka') && !existsSync(venvPython)) throw new Error(`librdkafka peer missing: no ${venvPython} (confluent-kafka); ${setupHint}`);
+  if (!existsSync(kafkaLibsDir)) throw new Error(`Java peer / reference Kafka missing: no ${kafkaLibsDir}; ${setupHint}`);
 }
 
-async function runSeqlog(bootstrap: string, topic: string, value: Buffer, partitions: number): Promise<Measured> {
-  const producer = new Producer({ bootstrap, idempotent: true, acks: 'all' });
+function lastJson(out: string, what: string): Measured & { ok?: boolean } {
+  const line = out.trim().split('\n').pop() ?? '';
   try {
-    await producer.send({ topic, partition: 0, value });
-    const run = await drive((i) => producer.send({ topic, partition: i % partitions, value }));
-    return measured(value.length, run.seconds, run.latencies);
-  } finally {
-    await producer.close();
+    return JSON.parse(line) as Measured & { ok?: boolean };
+  } catch {
+    throw new Error(`${what}: unexpected output ${out.slice(-500)}`);
   }
 }
 
-async function runKafkajs(bootstrap: string, topic: string, value: Buffer, partitions: number): Promise<Measured> {
-  const kafka = new Kafka({ brokers: [bootstrap], logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
-  await producer.connect();
-  try {
-    await producer.send({ topic, acks: -1, messages: [{ value, partition: 0 }] });
-    return await driveBatched(value.length, (first) =>
-      producer.send({ topic, acks: -1, messages: Array.from({ length: PER_CALL }, (_, j) => ({ value, partition: (first + j) % partitions })) }),
-    );
-  } finally {
-    await producer.disconnect();
-  }
+async function runNode(client: Client, bootstrap: string, topic: string, valueBytes: number, partitions: number): Promise<Measured> {
+  const driver = join(repoRoot, 'bench', 'producer-peers', 'node-driver.ts');
+  const out = await runProcess(process.execPath, ['--import', 'tsx', driver, client, bootstrap, topic, String(RECORDS), String(valueBytes), String(partitions), String(WINDOW)], `${client} driver`);
+  return lastJson(out, `${client} driver`);
 }
 
-async function runPlatformatic(bootstrap: string, topic: string, value: Buffer, partitions: number): Promise<Measured> {
-  const producer = new PlatformaticProducer({ clientId: 'seqlog-bench', bootstrapBrokers: [bootstrap], idempotent: true, acks: -1, autocreateTopics: false });
-  try {
-    await producer.send({ messages: [{ topic, value, partition: 0 }] });
-    const latencies: number[] = [];
-    const start = performance.now();
-    for (let first = 0; first < RECORDS; first += PLATFORMATIC_PER_CALL) {
-      const t0 = performance.now();
-      const count = Math.min(PLATFORMATIC_PER_CALL, RECORDS - first);
-      await producer.send({ messages: Array.from({ length: count }, (_, j) => ({ topic, value, partition: (first + j) % partitions })) });
-      latencies.push(performance.now() - t0);
-    }
-    return measured(value.length, (performance.now() - start) / 1000, latencies);
-  } finally {
-    await producer.close();
-  }
-}
-
-async function runLibrdkafka(bootstrap: string, topic: string, value: Buffer, partitions: number): Promise<Measured> {
+async function runLibrdkafka(bootstrap: string, topic: string, valueBytes: number, partitions: number): Promise<Measured> {
   const script = join(repoRoot, 'test', 'peers', 'python', 'producer_perf.py');
   const out = await runProcess(
     venvPython,
-    [script, '--bootstrap', bootstrap, '--topic', topic, '--records', String(RECORDS), '--value-bytes', String(value.length), '--partitions', String(partitions), '--window', String(WINDOW)],
+    [script, '--bootstrap', bootstrap, '--topic', topic, '--records', String(RECORDS), '--value-bytes', String(valueBytes), '--partitions', String(partitions), '--window', String(WINDOW)],
     'producer_perf.py',
   );
-  const line = out.trim().split('\n').pop() ?? '';
-  const result = JSON.parse(line) as { ok: boolean; recordsPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number };
-  if (!result.ok) throw new Error(`producer_perf.py: ${line}`);
+  const result = lastJson(out, 'producer_perf.py') as unknown as { ok: boolean; recordsPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number };
+  if (!result.ok) throw new Error(`producer_perf.py: ${out.slice(-300)}`);
   return { recordsPerSecond: result.recordsPerSec, mbPerSecond: result.mbPerSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms };
 }
 
 /** Kafka's ProducerPerformance final line: "N records sent, R records/sec (M MB/sec), ... X ms 50th, ... Z ms 99th, ...". */
-async function runJava(bootstrap: string, topic: string, value: Buffer): Promise<Measured> {
+async function runJava(bootstrap: string, topic: string, valueBytes: number): Promise<Measured> {
   const out = await runProcess(
     'bash',
     [
       join(repoRoot, 'test', 'peers', 'java', 'producer-perf.sh'),
-      '--topic', topic, '--num-records', String(RECORDS), '--record-size', String(value.length), '--throughput', '-1',
+      '--topic', topic, '--num-records', String(RECORDS), '--record-size', String(valueBytes), '--throughput', '-1',
       '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all', 'enable.idempotence=true',
     ],
     'ProducerPerformance',
@@ -218,66 +199,102 @@ async function runJava(bootstrap: string, topic: string, value: Buffer): Promise
   if (match === null) throw new Error(`unexpected ProducerPerformance output: ${out.slice(-500)}`);
   // ProducerPerformance's MB/s is MiB-based (1024 * 1024); recompute in MB like the other rows.
   const recordsPerSecond = Number(match[1]);
-  return { recordsPerSecond, mbPerSecond: (recordsPerSecond * value.length) / 1e6, p50Ms: Number(match[3]), p99Ms: Number(match[4]) };
+  return { recordsPerSecond, mbPerSecond: (recordsPerSecond * valueBytes) / 1e6, p50Ms: Number(match[3]), p99Ms: Number(match[4]) };
 }
 
-async function runClient(client: Client, bootstrap: string, topic: string, value: Buffer, partitions: number): Promise<Measured> {
+function runClient(client: Client, bootstrap: string, topic: string, valueBytes: number, partitions: number): Promise<Measured> {
   switch (client) {
     case 'seqlog':
-      return runSeqlog(bootstrap, topic, value, partitions);
-    case `kafkajs (${PER_CALL}/send)`:
-      return runKafkajs(bootstrap, topic, value, partitions);
-    case `platformatic (${PLATFORMATIC_PER_CALL}/send, serial)`:
-      return runPlatformatic(bootstrap, topic, value, partitions);
+    case 'kafkajs':
+    case 'platformatic':
+      return runNode(client, bootstrap, topic, valueBytes, partitions);
     case 'librdkafka':
-      return runLibrdkafka(bootstrap, topic, value, partitions);
+      return runLibrdkafka(bootstrap, topic, valueBytes, partitions);
     case 'java':
-      return runJava(bootstrap, topic, value);
+      return runJava(bootstrap, topic, valueBytes);
   }
+}
+
+function load(): string {
+  return loadavg().map((l) => l.toFixed(2)).join(' ');
 }
 
 async function runAll(): Promise<string[]> {
-  requirePeers();
-  const broker = await startBroker({ numPartitions: 8 });
+  const clients = list('PRODUCER_BENCH_CLIENTS', ALL_CLIENTS.join(',')) as Client[];
+  const brokers = list('PRODUCER_BENCH_BROKERS', ALL_BROKERS.join(',')) as BrokerKind[];
+  const values = list('PRODUCER_BENCH_VALUES', '100,1024').map(Number);
+  const partitionCounts = list('PRODUCER_BENCH_PARTITIONS', '1,8').map(Number);
+  for (const client of clients) if (!ALL_CLIENTS.includes(client)) throw new Error(`unknown client ${client}; known: ${ALL_CLIENTS.join(', ')}`);
+  for (const broker of brokers) if (!ALL_BROKERS.includes(broker)) throw new Error(`unknown broker ${broker}; known: ${ALL_BROKERS.join(', ')}`);
+  requirePeers(clients);
   const rows: Row[] = [];
-  try {
-    for (const valueBytes of [100, 1024]) {
-      const value = Buffer.alloc(valueBytes, 0x61);
-      for (const partitions of [1, 8]) {
-        for (const client of CLIENTS) {
-          const topic = `bench-${client.split(' ')[0]}-${valueBytes}-${partitions}`;
-          await createTopic(broker.bootstrap, topic, partitions);
-          process.stderr.write(`producer bench: ${client}, ${valueBytes} B, ${partitions} partition(s)\n`);
-          const result = await runClient(client, broker.bootstrap, topic, value, partitions);
-          // Java's ProducerPerformance sends no warm-up record; the others send one before timing.
-          const expected = BigInt(RECORDS + (client === 'java' ? 0 : 1));
-          const stored = await storedRecords(broker.bootstrap, topic, partitions);
-          if (stored !== expected) throw new Error(`${client}, ${valueBytes} B, ${partitions} partition(s): ${stored} records stored, ${expected} sent`);
-          rows.push({ client, valueBytes, partitions, ...result });
+  const loads: string[] = [];
+  let round = 0;
+  for (const kind of brokers) {
+    const broker = await startTarget(kind);
+    const loadBefore = load();
+    try {
+      for (const valueBytes of values) {
+        for (const partitions of partitionCounts) {
+          const samples = new Map<Client, Measured[]>(clients.map((c) => [c, []]));
+          for (let run = 0; run < RUNS; run++) {
+            const order = round++ % 2 === 0 ? clients : [...clients].reverse();
+            for (const client of order) {
+              const topic = `bench-${client}-${valueBytes}-${partitions}-${run}`;
+              await createTopic(broker.bootstrap, topic, partitions);
+              process.stderr.write(`producer bench: ${BROKER_LABEL[kind]}, ${client}, ${valueBytes} B, ${partitions} partition(s), run ${run + 1}/${RUNS}\n`);
+              const result = await runClient(client, broker.bootstrap, topic, valueBytes, partitions);
+              // Java's ProducerPerformance sends no warm-up record; the others send one before timing.
+              const expected = BigInt(RECORDS + (client === 'java' ? 0 : 1));
+              const stored = await storedRecords(broker.bootstrap, topic, partitions);
+              if (stored !== expected) throw new Error(`${client}, ${valueBytes} B, ${partitions} partition(s): ${stored} records stored, ${expected} sent`);
+              samples.get(client)?.push(result);
+            }
+          }
+          for (const [client, runs] of samples) {
+            const rates = runs.map((r) => r.recordsPerSecond);
+            rows.push({
+              broker: BROKER_LABEL[kind],
+              client,
+              valueBytes,
+              partitions,
+              recordsPerSecond: median(rates),
+              mbPerSecond: median(runs.map((r) => r.mbPerSecond)),
+              p50Ms: median(runs.map((r) => r.p50Ms)),
+              p99Ms: median(runs.map((r) => r.p99Ms)),
+              min: Math.min(...rates),
+              max: Math.max(...rates),
+            });
+          }
         }
       }
+    } finally {
+      await broker.stop();
     }
-  } finally {
-    await broker.close();
+    loads.push(`${BROKER_LABEL[kind]}: load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
   }
 
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-  const table = new Table({ head: ['client', 'value', 'partitions', 'records/s', 'MB/s', 'p50 ack ms', 'p99 ack ms'], colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
+  const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'p50 ack ms', 'p99 ack ms'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
+  const k = (n: number): string => `${Math.round(n / 1000)}k`;
   for (const row of rows) {
-    table.push([row.client, `${row.valueBytes} B`, row.partitions, Math.round(row.recordsPerSecond).toLocaleString('en-US'), row.mbPerSecond.toFixed(1), row.p50Ms.toFixed(1), row.p99Ms.toFixed(1)]);
+    table.push([row.broker, CLIENT_LABEL[row.client], `${row.valueBytes} B`, row.partitions, Math.round(row.recordsPerSecond).toLocaleString('en-US'), `${k(row.min)}-${k(row.max)}`, row.mbPerSecond.toFixed(1), row.p50Ms.toFixed(1), row.p99Ms.toFixed(1)]);
   }
-  const peers = CLIENTS.filter((c) => c !== 'seqlog');
-  const ratios = new Table({ head: ['seqlog / peer (records/s)', 'value', 'partitions', ...peers], ...style });
-  for (const valueBytes of [100, 1024]) {
-    for (const partitions of [1, 8]) {
-      const of = (client: Client): Row | undefined => rows.find((r) => r.client === client && r.valueBytes === valueBytes && r.partitions === partitions);
-      const own = of('seqlog');
-      if (own === undefined) continue;
-      ratios.push(['', `${valueBytes} B`, partitions, ...peers.map((peer) => (own.recordsPerSecond / (of(peer)?.recordsPerSecond ?? Number.NaN)).toFixed(2))]);
+  const peers = clients.filter((c) => c !== 'seqlog');
+  const ratios = new Table({ head: ['seqlog / peer (median records/s)', 'value', 'partitions', ...peers.map((p) => CLIENT_LABEL[p])], ...style });
+  for (const kind of brokers) {
+    for (const valueBytes of values) {
+      for (const partitions of partitionCounts) {
+        const of = (client: Client): Row | undefined => rows.find((r) => r.broker === BROKER_LABEL[kind] && r.client === client && r.valueBytes === valueBytes && r.partitions === partitions);
+        const own = of('seqlog');
+        if (own === undefined) continue;
+        ratios.push([BROKER_LABEL[kind], `${valueBytes} B`, partitions, ...peers.map((peer) => (own.recordsPerSecond / (of(peer)?.recordsPerSecond ?? Number.NaN)).toFixed(2))]);
+      }
     }
   }
   return [
-    `${RECORDS} records per case, idempotent acks=all, in-process seqlog broker, ${WINDOW} records outstanding (ProducerPerformance: unbounded)`,
+    `${RECORDS} records per run, ${RUNS} runs per case, idempotent acks=all, broker and every client in its own process, ${WINDOW} records outstanding (ProducerPerformance: unbounded)`,
+    ...loads,
     ...table.toString().split('\n'),
     ...ratios.toString().split('\n'),
   ];
@@ -285,7 +302,7 @@ async function runAll(): Promise<string[]> {
 
 export const producerBench: Benchmark = {
   name: 'producer',
-  description: 'idempotent acks=all produce to an in-process broker: seqlog producer vs KafkaJS, @platformatic/kafka, librdkafka, Java',
+  description: 'idempotent acks=all produce, broker and clients in their own processes: seqlog producer vs KafkaJS, @platformatic/kafka, librdkafka, Java, against seqlog serve and Kafka 4.4',
   build: () => [],
   report: runAll,
 };

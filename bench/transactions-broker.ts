@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import Table from 'cli-table3';
-import { startReferenceKafka } from '../test/reference/kafka.ts';
+import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { javaExecutable, kafkaClasspath, repoRoot } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
 
@@ -79,6 +79,7 @@ async function startKafka(durable: boolean): Promise<Target> {
   const kafka = await startReferenceKafka({
     brokers: 1,
     heapMb: 1024,
+    jvmOptions: startScriptJvmOptions,
     config: durable ? { 'log.flush.interval.messages': '1' } : {},
     log: () => undefined,
   });

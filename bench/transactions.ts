@@ -14,7 +14,7 @@ import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { Admin } from '../src/client/index.ts';
-import { startReferenceKafka } from '../test/reference/kafka.ts';
+import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { binDir, javaExecutable, kafkaClasspath, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
 
@@ -113,7 +113,8 @@ async function startSeqlog(): Promise<Target> {
 }
 
 async function startKafka(): Promise<Target> {
-  const kafka = await startReferenceKafka({ brokers: 1, features: { 'transaction.version': options.transactionVersion } });
+  // Kafka as its start scripts run it (G1, C2), not as tests start it.
+  const kafka = await startReferenceKafka({ brokers: 1, heapMb: 1024, jvmOptions: startScriptJvmOptions, features: { 'transaction.version': options.transactionVersion } });
   return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
 }
 

@@ -25,6 +25,7 @@ import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
+import { startLogCleaner } from './start-log-cleaner.ts';
 
 /** A topic `startBroker` creates before it resolves (Kafka's CreateTopics, defaults for what is left out). */
 export interface InitialTopic {
@@ -156,6 +157,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     });
     openedInOrder.push(logs);
+    // Closed before the logs: an ongoing cleaning stops at its next yield.
+    const cleaner = startLogCleaner(logs, config, clock, logger, fs);
+    openedInOrder.push({ close: () => cleaner.close() });
 
     const groups = GroupCoordinator.open({
       dataDir: config.dataDir,

@@ -53,6 +53,10 @@ export interface BrokerConfig {
   logRetentionCheckIntervalMs: number;
   /** `log.index.interval.bytes` */
   logIndexIntervalBytes: number;
+  /** `log.cleaner.backoff.ms`: the log cleaner's sleep when no log needs cleaning. */
+  logCleanerBackoffMs: number;
+  /** `log.cleaner.dedupe.buffer.size`: memory for the cleaner's key -> offset map. */
+  logCleanerDedupeBufferSize: number;
   /**
    * When an acknowledged write reaches the disk. `always` (default): acks=1/all are answered only after an fsync
    * that covers the batch (requests arriving together share one fsync). `interval`: fsync every
@@ -122,6 +126,8 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   logRetentionMs: 7 * 24 * 3600 * 1000,
   logRetentionBytes: -1,
   logRetentionCheckIntervalMs: 300000,
+  logCleanerBackoffMs: 15000,
+  logCleanerDedupeBufferSize: 128 * 1024 * 1024,
   logIndexIntervalBytes: 4096,
   fsync: 'always',
   fsyncIntervalMs: 1000,
@@ -212,6 +218,8 @@ const kafkaNames: Record<string, Parser> = {
   'log.retention.bytes': int('logRetentionBytes'),
   'log.retention.check.interval.ms': int('logRetentionCheckIntervalMs'),
   'log.index.interval.bytes': int('logIndexIntervalBytes'),
+  'log.cleaner.backoff.ms': int('logCleanerBackoffMs'),
+  'log.cleaner.dedupe.buffer.size': int('logCleanerDedupeBufferSize'),
   'log.flush.policy': (value, config) => {
     if (!(value in FsyncPolicy)) throw new ConfigError(`expected always, interval or never, got '${value}'`);
     config.fsync = value as FsyncPolicy;

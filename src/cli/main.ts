@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { serveCommand } from './serve.ts';
 import { defaultVerifyRecords, verifyCommand } from './verify.ts';
+import { defaultTransactionalVerifyInputs, verifyTransactionsCommand } from './verify-transactions.ts';
 import { producersCommand } from './producers.ts';
 import { reportFailure } from './cli-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
@@ -42,7 +43,9 @@ program
   .option('--bootstrap <host:port>', 'test an existing Kafka broker instead of an embedded seqlog broker (no crashes then)')
   .option('--client <name>', 'the producer under test: seqlog, or librdkafka (confluent-kafka; only from a clone of the seqlog repository, after `npm run setup`)', 'seqlog')
   .option('--json', 'print the result as JSON')
-  .action(verifyCommand);
+  .option('--transactions', 'instead: a consume-transform-produce pipeline (processor and proxy faults), at-least-once vs exactly-once, checked for duplicates, missing outputs and aborted reads')
+  .option('--inputs <n>', 'with --transactions: input records per run', String(defaultTransactionalVerifyInputs))
+  .action((options: Parameters<typeof verifyCommand>[0] & { transactions?: boolean; inputs: string }) => (options.transactions === true ? verifyTransactionsCommand(options) : verifyCommand(options)));
 
 registerAdminCommands(program);
 registerClientCommands(program);

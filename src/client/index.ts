@@ -48,3 +48,5 @@ export { ConsumerRecord } from './consumer/consumer-record.ts';
 export type { ConsumerBatch, ConsumerRecordJson, TimestampTypeName, RecordBatchInfo } from './consumer/consumer-record.ts';
 export type { TopicPartition } from './consumer/partition-state.ts';
 export type { ConsumerOptions, IsolationLevelName, AutoOffsetReset, AssignorName } from './config/consumer-config.ts';
+export { ExactlyOnceProcessor } from './eos/exactly-once-processor.ts';
+export type { ExactlyOnceProcessorOptions, ExactlyOnceProcessorMetrics, TransformResult, CommittedBatch, AbortedBatch } from './eos/exactly-once-processor.ts';

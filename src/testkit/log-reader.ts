@@ -3,7 +3,7 @@
 // control batches are never shown), so it works against seqlog and Apache Kafka alike. Each record comes with the
 // batch's producer id, epoch and the record's sequence: the checker's ground truth. Keys and values arrive as
 // bytes; the scan keeps them (`keyBytes`, `valueBytes`) next to their UTF-8 text.
-import { BrokerConnection, Consumer, type ConsumerRecord } from '../client/index.ts';
+import { BrokerConnection, Consumer, type ConsumerRecord, type IsolationLevelName } from '../client/index.ts';
 import { errorName } from '../protocol/errors/index.ts';
 import { ApiKey } from '../protocol/messages/generated/index.ts';
 
@@ -38,6 +38,11 @@ export interface ReadLogOptions {
   readonly maxBytes?: number;
   /** Give up when the scan makes no progress for this long. Default 30 s. */
   readonly timeoutMs?: number;
+  /**
+   * Default read_uncommitted: everything written, aborted data included. read_committed reads up to the last
+   * stable offset and drops aborted transactions, as an application's consumer sees the topic.
+   */
+  readonly isolationLevel?: IsolationLevelName;
 }
 
 export async function listPartitions(connection: BrokerConnection, topic: string): Promise<number[]> {
@@ -88,19 +93,19 @@ export async function readLogPartition(
   connection: BrokerConnection,
   topic: string,
   partition: number,
-  options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs'> = {},
+  options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs' | 'isolationLevel'> = {},
 ): Promise<ScannedRecord[]> {
   const scan = await scanPartitions(`${connection.address.host}:${connection.address.port}`, topic, [partition], options);
   return scan.get(partition) ?? [];
 }
 
-async function scanPartitions(bootstrap: string, topic: string, partitions: readonly number[], options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs'>): Promise<LogScan> {
+async function scanPartitions(bootstrap: string, topic: string, partitions: readonly number[], options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs' | 'isolationLevel'>): Promise<LogScan> {
   const scan: LogScan = new Map(partitions.map((p) => [p, []]));
   const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   const consumer = new Consumer({
     bootstrap,
     clientId: 'seqlog-log-reader',
-    isolationLevel: 'read_uncommitted',
+    isolationLevel: options.isolationLevel ?? 'read_uncommitted',
     autoOffsetReset: 'earliest',
     maxPartitionFetchBytes: maxBytes,
     fetchMaxBytes: Math.max(maxBytes, 4 * 1024 * 1024),
@@ -120,6 +125,7 @@ async function scanPartitions(bootstrap: string, topic: string, partitions: read
     // An empty partition never yields a batch, so its end is noticed here rather than in eachBatch: its position
     // is known only once the consumer has resolved 'earliest', possibly after the last batch of the others.
     const watchdog = setInterval(() => {
+      // So does a read_committed partition ending in aborted data or markers.
       if (unfinished().length === 0) controller.abort();
       else if (Date.now() - progressAt > timeoutMs) {
         stalled = new Error(`reading ${topic} made no progress for ${timeoutMs} ms; partitions ${unfinished().join(', ')} not at their end`);

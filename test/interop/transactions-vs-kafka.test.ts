@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { KafkaClientError, Producer } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { BrokerConnection } from '../../src/client/index.ts';
-import { SEQLOG, TRANSACTION_TARGETS, type RunningBroker } from './transactions/brokers.ts';
+import { TRANSACTION_TARGETS, type RunningBroker } from './transactions/brokers.ts';
 import { openConnection, readCommitted } from './transactions/read-committed.ts';
 
 async function committedOffset(connection: BrokerConnection, groupId: string, topic: string, partition: number): Promise<{ offset: bigint; errorCode: number }> {
@@ -195,10 +195,7 @@ for (const target of TRANSACTION_TARGETS) {
       assert.deepEqual(read.records.map((r) => r.value), ['out-1']);
     });
 
-    // seqlog's broker does not yet refuse a keyless record on a compacted topic (Kafka's LogValidator does), so the
-    // rejection this scenario relies on does not happen there: reported as a todo until record validation has it.
-    const noCompactedKeyCheck = target === SEQLOG ? { todo: 'seqlog does not yet refuse a record without a key on a compacted topic' } : {};
-    it('testRecoveryFromAbortableErrorTransactionStarted: a rejected batch (INVALID_RECORD) is abortable; after the abort (and its epoch bump) the next transaction commits', noCompactedKeyCheck, async () => {
+    it('testRecoveryFromAbortableErrorTransactionStarted: a rejected batch (INVALID_RECORD) is abortable; after the abort (and its epoch bump) the next transaction commits', async () => {
       // A compacted topic refuses a record without a key: a definite, non-retriable failure of a sequenced batch.
       const topic = 'txn-abortable';
       const created = await reader.send(ApiKey.CreateTopics, reader.versionFor(ApiKey.CreateTopics, 2, 7) ?? 2, {

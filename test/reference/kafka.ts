@@ -72,6 +72,21 @@ const defaultJvmOptions = [
   '-Djava.awt.headless=true',
 ];
 
+/**
+ * What kafka-server-start.sh / kafka-run-class.sh give the broker (KAFKA_HEAP_OPTS and KAFKA_JVM_PERFORMANCE_OPTS):
+ * for benchmarks, which must measure Kafka as it is deployed, not as tests start it. Use with `heapMb: 1024`.
+ */
+export const startScriptJvmOptions: readonly string[] = [
+  '-Xms1G',
+  '-server',
+  '-XX:+UseG1GC',
+  '-XX:MaxGCPauseMillis=20',
+  '-XX:InitiatingHeapOccupancyPercent=35',
+  '-XX:+ExplicitGCInvokesConcurrent',
+  '-XX:MaxInlineLevel=15',
+  '-Djava.awt.headless=true',
+];
+
 interface Node extends NodeAddress {
   dir: string;
   configFile: string;

@@ -64,7 +64,7 @@ function brokerSetting<K extends keyof BrokerConfig>(key: K) {
 const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = {
   'cleanup.policy': {
     configType: ConfigType.list,
-    documentation: 'What happens to old segments: delete (by retention). Compaction is not available in this broker.',
+    documentation: 'What happens to old segments: delete (by retention), compact (the log cleaner keeps the latest record of each key), or both.',
     brokerSynonym: 'log.cleanup.policy',
     defaultValue: 'delete',
     defaultSynonym: true,
@@ -74,6 +74,13 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
     documentation: 'Compression of stored batches; producer keeps whatever the producer sent.',
     brokerSynonym: 'compression.type',
     defaultValue: 'producer',
+    defaultSynonym: true,
+  },
+  'delete.retention.ms': {
+    configType: ConfigType.long,
+    documentation: 'How long a tombstone or transaction marker stays once the cleaner first kept it (compacted topics).',
+    brokerSynonym: 'log.cleaner.delete.retention.ms',
+    defaultValue: '86400000',
     defaultSynonym: true,
   },
   'index.interval.bytes': {
@@ -92,11 +99,32 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
     defaultSynonym: true,
     brokerValue: brokerSetting('messageMaxBytes'),
   },
+  'max.compaction.lag.ms': {
+    configType: ConfigType.long,
+    documentation: 'A record stays uncompacted at most this long: older dirty records force a cleaning whatever the dirty ratio.',
+    brokerSynonym: 'log.cleaner.max.compaction.lag.ms',
+    defaultValue: '9223372036854775807',
+    defaultSynonym: true,
+  },
   'message.timestamp.type': {
     configType: ConfigType.string,
     documentation: 'CreateTime keeps the producer timestamp; LogAppendTime stamps batches with the broker clock.',
     brokerSynonym: 'log.message.timestamp.type',
     defaultValue: 'CreateTime',
+    defaultSynonym: true,
+  },
+  'min.cleanable.dirty.ratio': {
+    configType: ConfigType.double,
+    documentation: 'The cleaner cleans a log once its uncleaned part is at least this share of it.',
+    brokerSynonym: 'log.cleaner.min.cleanable.ratio',
+    defaultValue: '0.5',
+    defaultSynonym: true,
+  },
+  'min.compaction.lag.ms': {
+    configType: ConfigType.long,
+    documentation: 'A record stays uncompacted at least this long.',
+    brokerSynonym: 'log.cleaner.min.compaction.lag.ms',
+    defaultValue: '0',
     defaultSynonym: true,
   },
   'min.insync.replicas': {

@@ -166,6 +166,7 @@ function appendPartition(
     nowMs: broker.clock(),
     timestampBeforeMaxMs: log.logConfig.messageTimestampBeforeMaxMs,
     timestampAfterMaxMs: log.logConfig.messageTimestampAfterMaxMs,
+    ...(log.logConfig.cleanupPolicy.includes('compact') ? { compacted: { topicPartition: `${topic}-${partition.index}` } } : {}),
   });
   if (!validation.ok) {
     const rejected = partitionResponse(partition.index, validation.code, validation.message);

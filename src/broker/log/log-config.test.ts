@@ -22,12 +22,25 @@ test('message.timestamp.before/after.max.ms: Kafka 4 defaults, longs up to Long.
   }
 });
 
-test('cleanup.policy: compact is INVALID_CONFIG until compaction exists, unknown policies too; a stored one still loads', () => {
+test('cleanup.policy: delete, compact, both or none; anything else INVALID_CONFIG; compaction settings parsed', () => {
   const refused = (overrides: Record<string, string>, message: RegExp) =>
     assert.throws(() => logConfigWithOverrides(defaultLogConfig, overrides), (error: unknown) => error instanceof BrokerError && error.code === ErrorCode.INVALID_CONFIG && message.test(error.message));
-  refused({ 'cleanup.policy': 'compact' }, /^Invalid value compact for configuration cleanup\.policy: log compaction is not supported/);
-  refused({ 'cleanup.policy': 'delete,compact' }, /Invalid value delete,compact/);
-  refused({ 'cleanup.policy': 'shred' }, /String must be one of: compact, delete/);
-  logConfigWithOverrides(defaultLogConfig, { 'cleanup.policy': 'delete' });
-  logConfigWithOverrides(defaultLogConfig, { 'cleanup.policy': 'compact,delete' }, { stored: true });
+  refused({ 'cleanup.policy': 'shred' }, /^Invalid value shred for configuration cleanup\.policy: String must be one of: compact, delete/);
+  refused({ 'cleanup.policy': 'delete,shred' }, /Invalid value delete,shred/);
+  refused({ 'min.cleanable.dirty.ratio': '1.5' }, /min\.cleanable\.dirty\.ratio/);
+  refused({ 'max.compaction.lag.ms': '0' }, /max\.compaction\.lag\.ms/);
+  assert.deepEqual(defaultLogConfig.cleanupPolicy, ['delete']);
+  assert.deepEqual(logConfigWithOverrides(defaultLogConfig, { 'cleanup.policy': 'compact' }).cleanupPolicy, ['compact']);
+  assert.deepEqual(logConfigWithOverrides(defaultLogConfig, { 'cleanup.policy': 'compact, delete' }).cleanupPolicy, ['compact', 'delete']);
+  assert.deepEqual(logConfigWithOverrides(defaultLogConfig, { 'cleanup.policy': '' }).cleanupPolicy, []);
+  const compacted = logConfigWithOverrides(defaultLogConfig, {
+    'min.cleanable.dirty.ratio': '0.1',
+    'min.compaction.lag.ms': '1000',
+    'max.compaction.lag.ms': '9223372036854775807',
+    'delete.retention.ms': '0',
+  });
+  assert.equal(compacted.minCleanableDirtyRatio, 0.1);
+  assert.equal(compacted.minCompactionLagMs, 1000);
+  assert.equal(compacted.maxCompactionLagMs, Number.MAX_SAFE_INTEGER, 'Long.MAX (never) saturates');
+  assert.equal(compacted.deleteRetentionMs, 0);
 });

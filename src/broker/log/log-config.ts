@@ -9,7 +9,20 @@ import { BrokerError } from '../broker-error.ts';
 export const TimestampType = { createTime: 'CreateTime', logAppendTime: 'LogAppendTime' } as const;
 export type TimestampType = (typeof TimestampType)[keyof typeof TimestampType];
 
+export const CleanupPolicy = { delete: 'delete', compact: 'compact' } as const;
+export type CleanupPolicy = (typeof CleanupPolicy)[keyof typeof CleanupPolicy];
+
 export interface LogConfig {
+  /** `cleanup.policy`: 'delete' (retention), 'compact' (the log cleaner), or both. */
+  cleanupPolicy: readonly CleanupPolicy[];
+  /** `min.cleanable.dirty.ratio`: clean once the dirty part is at least this share of the cleanable log. */
+  minCleanableDirtyRatio: number;
+  /** `min.compaction.lag.ms`: a record stays uncompacted at least this long. */
+  minCompactionLagMs: number;
+  /** `max.compaction.lag.ms`: a dirty record older than this forces a cleaning whatever the ratio. */
+  maxCompactionLagMs: number;
+  /** `delete.retention.ms`: how long tombstones and transaction markers survive once cleaned. */
+  deleteRetentionMs: number;
   /** `segment.bytes`: roll when the active segment would grow past this. */
   segmentBytes: number;
   /** `segment.ms`: roll when the active segment's first batch is this old. */
@@ -35,6 +48,11 @@ export interface LogConfig {
 }
 
 export const defaultLogConfig: Readonly<LogConfig> = {
+  cleanupPolicy: [CleanupPolicy.delete],
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  deleteRetentionMs: 24 * 3600 * 1000,
   segmentBytes: 1024 * 1024 * 1024,
   segmentMs: 7 * 24 * 3600 * 1000,
   retentionMs: 7 * 24 * 3600 * 1000,
@@ -63,6 +81,12 @@ function long(value: string): bigint {
     throw new BrokerError(ErrorCode.INVALID_CONFIG, `expected an integer from 0 to 9223372036854775807, got '${value}'`);
   }
   return n;
+}
+
+/** A Kafka `long` duration as a number: values beyond 2^53 (Long.MAX means "never") saturate. */
+function clampedLong(value: string): number {
+  const n = long(value);
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
 }
 
 function integer(value: string, min: number): number {
@@ -94,26 +118,39 @@ const topicConfigParsers: Record<string, TopicConfigParser> = {
   'max.message.bytes': (value, config) => {
     config.maxMessageBytes = integer(value, 0);
   },
-  // Kafka's `cleanup.policy` is a list of `delete` and `compact`. Compaction does not exist in this broker yet, so
-  // a topic asking for it is refused rather than accepted and silently never compacted. A topic stored with it by
-  // an earlier version (which accepted it) still loads: refusing to start over it would lose access to the data.
-  'cleanup.policy': (value, _config, stored) => {
+  // Kafka's `cleanup.policy`: a list of `delete` and `compact` (an empty value means neither).
+  'cleanup.policy': (value, config) => {
     const policies = value.split(',').map((policy) => policy.trim().toLowerCase());
     for (const policy of policies) {
-      if (policy === 'compact') {
-        if (stored) continue;
-        throw new BrokerError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration cleanup.policy: log compaction is not supported by this broker yet; use delete`);
-      }
-      if (policy !== 'delete' && !(policy === '' && policies.length === 1)) {
+      if (policy !== CleanupPolicy.delete && policy !== CleanupPolicy.compact && !(policy === '' && policies.length === 1)) {
         throw new BrokerError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration cleanup.policy: String must be one of: compact, delete`);
       }
     }
+    config.cleanupPolicy = [...new Set(policies.filter((policy) => policy !== '') as CleanupPolicy[])];
   },
   'message.timestamp.before.max.ms': (value, config) => {
     config.messageTimestampBeforeMaxMs = long(value);
   },
   'message.timestamp.after.max.ms': (value, config) => {
     config.messageTimestampAfterMaxMs = long(value);
+  },
+  'min.cleanable.dirty.ratio': (value, config) => {
+    const ratio = Number(value);
+    if (value.trim() === '' || !Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
+      throw new BrokerError(ErrorCode.INVALID_CONFIG, `expected a number from 0 to 1, got '${value}'`);
+    }
+    config.minCleanableDirtyRatio = ratio;
+  },
+  'min.compaction.lag.ms': (value, config) => {
+    config.minCompactionLagMs = clampedLong(value);
+  },
+  'max.compaction.lag.ms': (value, config) => {
+    const lag = clampedLong(value);
+    if (lag < 1) throw new BrokerError(ErrorCode.INVALID_CONFIG, `expected an integer >= 1, got '${value}'`);
+    config.maxCompactionLagMs = lag;
+  },
+  'delete.retention.ms': (value, config) => {
+    config.deleteRetentionMs = clampedLong(value);
   },
   'message.timestamp.type': (value, config) => {
     if (value !== TimestampType.createTime && value !== TimestampType.logAppendTime) {
@@ -135,10 +172,6 @@ const storedOnlyTopicConfigs = new Set([
   'flush.messages',
   'file.delete.delay.ms',
   'preallocate',
-  'delete.retention.ms',
-  'min.compaction.lag.ms',
-  'max.compaction.lag.ms',
-  'min.cleanable.dirty.ratio',
   'message.downconversion.enable',
   'local.retention.ms',
   'local.retention.bytes',

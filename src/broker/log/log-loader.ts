@@ -15,6 +15,7 @@ import {
 import { readOffsetCheckpoint } from './checkpoint-file.ts';
 import type { LogFileSystem } from './log-file-system.ts';
 import { LogSegment } from './log-segment.ts';
+import { recoverInterruptedSwaps } from './cleaner/segment-swap.ts';
 import type { SegmentCorruption } from './log-segment.ts';
 
 export const CLEAN_SHUTDOWN_FILE = 'clean-shutdown';
@@ -72,6 +73,8 @@ export function loadLog(options: LoadOptions): LoadedLog {
     removedFiles: [],
   };
 
+  // A log cleaning cut short by a crash is completed or dropped before any segment is opened.
+  report.removedFiles.push(...recoverInterruptedSwaps(fs, directory));
   const names = fs.readdir(directory);
   const baseOffsets: bigint[] = [];
   const present = new Set(names);
@@ -109,14 +112,16 @@ export function loadLog(options: LoadOptions): LoadedLog {
       const trusted = clean || (recoveryPoint !== null && next !== null && next <= recoveryPoint);
       if (trusted && segment.loadIndexes(next)) continue;
       if (trusted) report.rebuiltIndexes.push(segment.baseOffset);
-      const result = segment.recover(indexIntervalBytes);
+      const result = segment.recover(indexIntervalBytes, next);
       report.recoveredSegments.push(segment.baseOffset);
       report.truncatedBytes += result.truncatedBytes;
       if (result.truncatedBytes > 0) needsFlush = true;
       if (result.corruption !== null && report.corruption === null) {
         report.corruption = { ...result.corruption, segmentBaseOffset: segment.baseOffset };
       }
-      // Later segments must start exactly where this one ends, or their offsets no longer follow on.
+      // Later segments must start where this one ends, or their offsets no longer follow on. A cleaned segment
+      // may end before the next one starts (compaction leaves gaps), but never after, and a cut one breaks the chain.
+      if (next !== null && segment.nextOffset < next && result.truncatedBytes === 0) segment.nextOffset = next;
       if (next !== null && segment.nextOffset !== next) {
         for (let j = i + 1; j < baseOffsets.length; j++) {
           const later = LogSegment.open(fs, directory, baseOffsets[j]);

@@ -97,9 +97,6 @@ export class LogManager {
     try {
       for (const topic of topics) {
         const config = logConfigWithOverrides(manager.baseConfig, topic.configs, { stored: true });
-        if (/compact/i.test(topic.configs['cleanup.policy'] ?? '')) {
-          options.logger?.warn({ topic: topic.name }, 'topic has cleanup.policy=compact, which this broker does not implement: it is never compacted');
-        }
         const logs: PartitionLog[] = [];
         manager.logsByTopic.set(topic.name, logs);
         await manager.openLogs(topic.name, 0, topic.partitions, config, logs);

@@ -298,7 +298,7 @@ export class LogSegment implements SegmentFile {
    * CRC, offsets contiguous from the base offset. Rebuilds both indexes on the way and cuts the file at the
    * first bad batch.
    */
-  recover(indexIntervalBytes: number): SegmentRecoveryResult {
+  recover(indexIntervalBytes: number, nextSegmentOffset: bigint | null = null): SegmentRecoveryResult {
     this.offsetIndex = new OffsetIndex(this.baseOffset);
     this.timeIndex = new TimeIndex(this.baseOffset);
     this.maxTimestampSoFar = -1n;
@@ -311,7 +311,7 @@ export class LogSegment implements SegmentFile {
     let position = 0;
     let corruption: SegmentCorruption | null = null;
     while (position < fileSize) {
-      const checked = checkBatch(reader, position, fileSize, this.nextOffset, this.baseOffset);
+      const checked = checkBatch(reader, position, fileSize, this.nextOffset, this.baseOffset, nextSegmentOffset);
       if (typeof checked === 'string') {
         corruption = { position, reason: checked };
         break;
@@ -534,6 +534,7 @@ function checkBatch(
   end: number,
   expectedBaseOffset: bigint,
   segmentBaseOffset: bigint,
+  nextSegmentOffset: bigint | null,
 ): { header: RecordBatchHeader; location: BatchLocation } | string {
   if (end - position < LOG_OVERHEAD) return `torn batch: ${end - position} bytes left, less than the log overhead`;
   const prefix = reader.view(position, LOG_OVERHEAD);
@@ -545,9 +546,14 @@ function checkBatch(
   const header = readBatchHeader(bytes, 0);
   if (header.magic !== CURRENT_MAGIC) return `magic ${header.magic} is not 2`;
   if (!isCrcValid(bytes, 0, size)) return 'CRC mismatch';
-  // Our log has no gaps (no compaction), and baseOffset lies outside the CRC: contiguity is its only check.
-  if (header.baseOffset !== expectedBaseOffset) {
-    return `base offset ${header.baseOffset}, expected ${expectedBaseOffset}`;
+  // baseOffset lies outside the CRC: its offsets are its only check. The log cleaner leaves gaps in the segments
+  // it rewrites, never in the last one (the active segment is not cleaned), which must stay contiguous; an
+  // earlier segment's offsets must increase and stay below the next segment's base offset.
+  if (nextSegmentOffset === null ? header.baseOffset !== expectedBaseOffset : header.baseOffset < expectedBaseOffset) {
+    return `base offset ${header.baseOffset}, expected ${nextSegmentOffset === null ? '' : 'at least '}${expectedBaseOffset}`;
+  }
+  if (nextSegmentOffset !== null && header.baseOffset + BigInt(header.lastOffsetDelta) >= nextSegmentOffset) {
+    return `batch ends at offset ${header.baseOffset + BigInt(header.lastOffsetDelta)}, past the next segment's base offset ${nextSegmentOffset}`;
   }
   if (header.lastOffsetDelta < 0) return `negative lastOffsetDelta ${header.lastOffsetDelta}`;
   const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);

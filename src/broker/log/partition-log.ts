@@ -309,6 +309,38 @@ export class PartitionLog {
     return this.segments.map((segment) => segment.baseOffset);
   }
 
+  /** The segments below the active one, oldest first (read by the log cleaner; Kafka's `nonActiveLogSegmentsFrom`). */
+  get inactiveSegments(): readonly LogSegment[] {
+    return this.segments.slice(0, -1);
+  }
+
+  /** Base offset of the active segment, which the log cleaner never touches. */
+  get activeSegmentBaseOffset(): bigint {
+    return this.activeSegment.baseOffset;
+  }
+
+  /**
+   * The log cleaner's swap (Kafka's `LocalLog.replaceSegments`): replaces `replaced`, consecutive non-active
+   * segments of this log, with the segment `swapFiles` moves into place and opens. Returns false, without calling
+   * it, when `replaced` no longer are (retention, DeleteRecords or a truncation changed the log meanwhile).
+   */
+  replaceSegments(replaced: readonly LogSegment[], swapFiles: () => LogSegment): boolean {
+    this.ensureWritable();
+    const first = this.segments.indexOf(replaced[0]);
+    if (replaced.length === 0 || first < 0 || first + replaced.length >= this.segments.length) return false;
+    for (let i = 0; i < replaced.length; i++) if (this.segments[first + i] !== replaced[i]) return false;
+    let replacement: LogSegment;
+    try {
+      replacement = swapFiles();
+    } catch (error) {
+      // Files may be half-renamed: only a restart (which completes or discards the swap) can tell.
+      this.goOffline('a cleaned segment could not be swapped in', error);
+      throw this.offlineError;
+    }
+    this.segments.splice(first, replaced.length, replacement);
+    return true;
+  }
+
   /** fsyncs started so far (for tests and metrics). */
   get flushCount(): number {
     return this.groupCommit.flushCount;
@@ -672,6 +704,8 @@ export class PartitionLog {
     if (this.closed || this.offlineError) return 0;
     const now = BigInt(this.clock());
     let deleted = this.deleteSegmentsWhile((segment, next) => next !== null && next.baseOffset <= this.logStart);
+    // Time and size retention apply only with `cleanup.policy` delete (alone or with compact).
+    if (!this.config.cleanupPolicy.includes('delete')) return deleted;
     const retentionMs = this.config.retentionMs;
     if (retentionMs >= 0) {
       deleted += this.deleteSegmentsWhile((segment) => now - segment.largestTimestamp() > BigInt(retentionMs));

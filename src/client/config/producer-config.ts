@@ -30,7 +30,11 @@ export interface ProducerOptions {
   acks?: Acks | '-1' | '0' | '1';
   /** How long a batch waits for more records before it is sent (`linger.ms`). Default 5 (KIP-1030). */
   lingerMs?: number;
-  /** Largest batch per partition, in bytes (`batch.size`). Default 16384. */
+  /**
+   * Size at which a partition's batch is sent without waiting for linger.ms (`batch.size`). Default 16384. Left
+   * unset, a batch that cannot leave yet (requests backed up) keeps filling up to 1 MiB (capped by
+   * max.request.size); set explicitly, it is a hard limit as in Java.
+   */
   batchSize?: number;
   /** Batch compression (`compression.type`). Default `'none'`. */
   compression?: CompressionName;
@@ -101,6 +105,9 @@ const everyOptionListed: [Exclude<keyof ProducerOptions, (typeof producerOptionN
 void everyOptionListed;
 const knownProducerOptions: ReadonlySet<string> = new Set(producerOptionNames);
 
+/** librdkafka's default batch.size, and Kafka's default max.message.bytes less the log overhead. */
+const MAX_GROWN_BATCH_BYTES = 1 << 20;
+
 export interface ResolvedProducerConfig {
   readonly bootstrap: readonly { host: string; port: number }[];
   readonly clientId: string;
@@ -109,6 +116,8 @@ export interface ResolvedProducerConfig {
   readonly acks: -1 | 0 | 1;
   readonly lingerMs: number;
   readonly batchSize: number;
+  /** How far a batch may grow while it cannot be sent (batch.size when batch.size was set explicitly). */
+  readonly maxBatchSize: number;
   readonly compression: CompressionName;
   readonly deliveryTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -220,9 +229,13 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     }
     deliveryTimeoutMs = lingerMs + requestTimeoutMs;
   }
-  const batchSize = nonNegative('batch.size', pick(options.batchSize, options['batch.size']), 16384);
+  const explicitBatchSize = pick(options.batchSize, options['batch.size']);
+  const batchSize = Math.max(nonNegative('batch.size', explicitBatchSize, 16384), 1);
   const maxRequestSize = nonNegative('max.request.size', pick(options.maxRequestSize, options['max.request.size']), 1048576);
   if (maxRequestSize < 128) throw KafkaClientError.config('max.request.size is too small');
+  // Growth under load (see RecordAccumulator): up to librdkafka's 1 MiB batch.size, which is also Kafka's default
+  // max.message.bytes; an explicit batch.size keeps Java's meaning of a hard limit.
+  const maxBatchSize = explicitBatchSize === undefined ? Math.max(batchSize, Math.min(maxRequestSize, MAX_GROWN_BATCH_BYTES)) : batchSize;
 
   return {
     bootstrap,
@@ -230,7 +243,8 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     idempotent,
     acks,
     lingerMs,
-    batchSize: Math.max(batchSize, 1),
+    batchSize,
+    maxBatchSize,
     compression,
     deliveryTimeoutMs,
     requestTimeoutMs,

@@ -3,6 +3,14 @@
 // drain that hands each request at most one batch per partition. With idempotence the drain asks the state
 // machine whether a partition may send (`shouldStopDrainBatchesForPartition`) and assigns sequences to the
 // batches it takes, never earlier (`RecordAccumulator.drainBatchesForOneNode`).
+//
+// Batch growth under load (a departure from Java, which always closes a batch at `batch.size`): while a
+// partition's open batch could not be sent now anyway (full batches queue ahead of it, or the partition has
+// max.in.flight requests outstanding), it keeps filling past `batch.size` up to `maxBatchSize` (the smaller of
+// max.request.size and 1 MiB, librdkafka's batch.size, unless batch.size was set explicitly).
+// Records that queue behind a slow acknowledgement (an fsync per request, a distant broker) then leave in a few
+// large requests instead of many 16 KiB ones; when requests are not backed up, batches still close at
+// `batch.size` or `linger.ms`, so latency at low load is Java's.
 import { NO_SEQUENCE } from '../../protocol/records/batch-header.ts';
 import type { ResolvedProducerConfig } from '../config/producer-config.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
@@ -39,6 +47,11 @@ export class RecordAccumulator {
   transactionCompleting = false;
   private readonly compression: number;
   private drainIndex = 0;
+  /**
+   * Set by the Sender: true while the partition may not send another request now (its node or, with
+   * idempotence, the partition has max.in.flight requests outstanding).
+   */
+  backedUp: (key: string, topic: string, partition: number) => boolean = () => false;
 
   constructor(private readonly config: ResolvedProducerConfig) {
     this.compression = CompressionType[config.compression];
@@ -119,7 +132,7 @@ export class RecordAccumulator {
     const deque = this.dequeFor(topic, partition);
     let batch = deque.batches.length > 0 ? deque.batches[deque.batches.length - 1] : undefined;
     let created = false;
-    if (batch === undefined || batch.hasSequence || !batch.hasRoomFor(estimatedSize, this.config.batchSize)) {
+    if (batch === undefined || batch.hasSequence || !this.hasRoom(deque, batch, estimatedSize)) {
       const capacity = Math.max(Math.min(this.config.batchSize, 1 << 20), estimatedSize);
       batch = new ProducerBatch(topic, partition, nowMs, this.compression, capacity);
       deque.batches.push(batch);
@@ -129,6 +142,17 @@ export class RecordAccumulator {
     batch.reservedBytes += estimatedSize;
     const full = deque.batches.length > 1 || batch.estimatedSizeInBytes >= this.config.batchSize;
     return { batch, full, created };
+  }
+
+  /**
+   * `ProducerBatch.tryAppend`'s size check, with growth: past batch.size only while the batch could not leave now
+   * anyway, because full batches wait ahead of it or the partition is backed up. Only a batch already past
+   * batch.size pays for the check.
+   */
+  private hasRoom(deque: PartitionDeque, batch: ProducerBatch, estimatedSize: number): boolean {
+    if (batch.hasRoomFor(estimatedSize, this.config.batchSize)) return true;
+    if (!batch.hasRoomFor(estimatedSize, this.config.maxBatchSize)) return false;
+    return deque.batches.length > 1 || this.backedUp(deque.key, deque.topic, deque.partition);
   }
 
   /** `RecordAccumulator.reenqueue` + `insertInSequenceOrder`: a retried batch goes back in sequence order. */

@@ -15,7 +15,7 @@ import type { ResolvedProducerConfig } from '../config/producer-config.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
 import type { Metadata } from '../metadata/metadata.ts';
 import { ProduceAction, producePolicyFor } from '../policy/produce-policy.ts';
-import { TransactionState, topicPartitionKey, type TransactionManager } from './transaction-manager.ts';
+import { MAX_INFLIGHT_BATCHES_PER_PARTITION, TransactionState, topicPartitionKey, type TransactionManager } from './transaction-manager.ts';
 import { CoordinatorType, type CoordinatorKey, type TxnRequest } from '../transactions/txn-requests.ts';
 import { TxnAction, TxnRequestKind, adviceFor, txnPolicyFor } from '../policy/transaction-policy.ts';
 import type { ProducerBatch } from './producer-batch.ts';
@@ -71,7 +71,16 @@ export class Sender {
     private readonly accumulator: RecordAccumulator,
     private readonly idempotence: TransactionManager | null,
     private readonly metrics: ProducerMetrics,
-  ) {}
+  ) {
+    accumulator.backedUp = this.backedUp;
+  }
+
+  /** The partition could not send a request now: its node, or the partition itself, is at max.in.flight. */
+  private readonly backedUp = (key: string, topic: string, partition: number): boolean => {
+    const leader = this.metadata.leaderFor(topic, partition);
+    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= this.config.maxInFlight) return true;
+    return this.idempotence !== null && this.idempotence.entry(key).inflight.length >= MAX_INFLIGHT_BATCHES_PER_PARTITION;
+  };
 
   private readonly leaderFor = (topic: string, partition: number): number => this.metadata.leaderFor(topic, partition);
 

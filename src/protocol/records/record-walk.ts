@@ -25,6 +25,8 @@ export interface RecordsSummary {
   minTimestamp: bigint;
   /** Every record's offset delta equals its index (Kafka rebuilds a compressed batch where this is false). */
   offsetDeltasInOrder: boolean;
+  /** Records with a null key (refused on compacted topics, `LogValidator.validateKey`). */
+  nullKeys: number;
 }
 
 const INT64_MAX = 0x7fffffffffffffffn;
@@ -184,6 +186,7 @@ export function walkRecords(records: Buffer, start: number, end: number, batch: 
   let maxTimestamp = -1n;
   let minTimestamp = INT64_MAX;
   let inOrder = true;
+  let nullKeys = 0;
   let b = 0;
   let v = 0;
   try {
@@ -219,6 +222,7 @@ export function walkRecords(records: Buffer, start: number, end: number, batch: 
       for (let f = 0; f < 2; f++) {
         b = p < bodyEnd ? buf[p] : 0x80;
         if (b < 0x80) { p++; v = (b >>> 1) ^ -(b & 1); } else { pos = p; limit = bodyEnd; v = readVarintSlow(); p = pos; }
+        if (v < 0 && f === 0) nullKeys++;
         if (v > 0) {
           if (v > bodyEnd - p) throw invalidRecord(`found invalid record structure: a field of ${v} bytes runs past its record`);
           p += v;
@@ -259,7 +263,7 @@ export function walkRecords(records: Buffer, start: number, end: number, batch: 
     const fastMin = baseTimestamp + BigInt(minDelta);
     if (fastMin < minTimestamp) minTimestamp = fastMin;
   }
-  return { maxTimestamp, minTimestamp, offsetDeltasInOrder: inOrder };
+  return { maxTimestamp, minTimestamp, offsetDeltasInOrder: inOrder, nullKeys };
 }
 
 const EMPTY = Buffer.alloc(0);

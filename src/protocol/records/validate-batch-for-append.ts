@@ -15,8 +15,8 @@
 // partial trailing batch), and an unknown codec id (5..7) is UNSUPPORTED_COMPRESSION_TYPE where Kafka fails
 // with an IllegalArgumentException. Kafka's in-place path for compressed batches skips keys, values and headers
 // without checking a record's declared length against its fields; here every record of every batch gets the full
-// `DefaultRecord.readFrom` check, so no batch a reader cannot decode is ever stored. Compacted-topic keys are not
-// checked (the broker does not compact).
+// `DefaultRecord.readFrom` check, so no batch a reader cannot decode is ever stored. On compacted topics a record
+// without a key is refused (`LogValidator.validateKey`).
 import { ErrorCode } from '../errors/error-table.ts';
 import {
   BatchAttribute,
@@ -63,6 +63,8 @@ export const BatchRejectReason = {
   codecUnavailable: 'codec-unavailable',
   /** A client batch carrying the LogAppendTime attribute where Kafka refuses it (`validateTimestamp`). */
   invalidTimestamp: 'invalid-timestamp',
+  /** A record without a key on a compacted topic. */
+  missingKey: 'missing-key',
   /** A compressed batch whose inner offset deltas are not 0..n-1 (Kafka fails rebuilding it: UNKNOWN_SERVER_ERROR). */
   innerOffsetsOutOfOrder: 'inner-offsets-out-of-order',
 } as const;
@@ -99,6 +101,11 @@ export interface ValidateBatchOptions {
   readonly nowMs?: number;
   readonly timestampBeforeMaxMs?: bigint;
   readonly timestampAfterMaxMs?: bigint;
+  /**
+   * Set for a topic whose `cleanup.policy` includes compact: a record without a key is then INVALID_RECORD
+   * (`LogValidator.validateKey`), named by its `topicPartition` ("topic-0") in the message.
+   */
+  readonly compacted?: { readonly topicPartition: string };
 }
 
 function reject(code: number, reason: BatchRejectReason, message: string): BatchValidation {
@@ -243,12 +250,30 @@ function validateRecords(bytes: Buffer, size: number, header: RecordBatchHeader,
       recordErrors: timestampErrors,
     };
   }
+  if (options.compacted !== undefined && records.nullKeys > 0) return missingKeyErrors(bytes, options);
   // Kafka wants to rebuild such a batch, but its in-place record iterator skipped the keys the rebuild needs
   // (`PartialDefaultRecord`): the append fails with an UnsupportedOperationException, UNKNOWN_SERVER_ERROR.
   if (compression !== 0 && !records.offsetDeltasInOrder) {
     return reject(ErrorCode.UNKNOWN_SERVER_ERROR, BatchRejectReason.innerOffsetsOutOfOrder, 'the inner offsets of a compressed record batch must be 0..n-1');
   }
   return { ok: true, size, header, records };
+}
+
+/** `LogValidator.validateKey` for every record, as the record errors of one INVALID_RECORD (`processRecordErrors`). */
+function missingKeyErrors(bytes: Buffer, options: ValidateBatchOptions): BatchValidation {
+  const message = `Compacted topic cannot accept message without key in topic partition ${options.compacted?.topicPartition ?? ''}.`;
+  const recordErrors: BatchRecordError[] = [];
+  decodeRecordBatch(bytes, { verifyCrc: false, maxDecompressedBytes: options.maxDecompressedBytes }).records.forEach((record, batchIndex) => {
+    if (record.key === null) recordErrors.push({ batchIndex, message });
+  });
+  const shown = recordErrors.slice(0, 3).map((error) => `RecordError(batchIndex=${error.batchIndex}, message='${error.message}')`);
+  return {
+    ok: false,
+    code: ErrorCode.INVALID_RECORD,
+    reason: BatchRejectReason.missingKey,
+    message: `One or more records have been rejected due to ${recordErrors.length} record errors in total, and only showing the first three errors at most: [${shown.join(', ')}]`,
+    recordErrors,
+  };
 }
 
 const INT64_MAX = 0x7fffffffffffffffn;

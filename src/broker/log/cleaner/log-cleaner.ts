@@ -1,0 +1,247 @@
+// The background log cleaner of one broker (Kafka's `LogCleaner` + `LogCleanerManager`, one cleaner thread):
+// every `log.cleaner.backoff.ms` while idle, it picks the compacted log that most needs cleaning and cleans it.
+// A log is eligible (`grabFilthiestCompactedLog`) when its `cleanup.policy` includes compact and
+// - its dirty ratio (dirty bytes / bytes below the first uncleanable offset) reaches `min.cleanable.dirty.ratio`,
+// - or its oldest dirty record is older than `max.compaction.lag.ms`,
+// - or the delete horizon of a tombstone or marker kept by its last cleaning has passed (KIP-534).
+// The first uncleanable offset is the lowest of the active segment, the first unstable offset (open
+// transactions are never cleaned) and the first segment holding a record newer than `min.compaction.lag.ms`,
+// rounded down to a segment boundary. Where cleaning stopped is kept per partition in
+// `<partition dir>/cleaner-offset-checkpoint` (Kafka keeps one such file per log directory).
+import { join } from 'node:path';
+import { readOffsetCheckpoint, writeOffsetCheckpoint } from '../checkpoint-file.ts';
+import type { LogFileSystem } from '../log-file-system.ts';
+import { nodeFileSystem } from '../log-file-system.ts';
+import type { LogLogger, PartitionLog } from '../partition-log.ts';
+import type { ActiveProducerLastRecord } from './batch-filter.ts';
+import { Cleaner, CleaningAbortedError } from './cleaner.ts';
+import type { CleanerStats, LogToClean } from './cleaner.ts';
+import { OffsetMap } from './offset-map.ts';
+
+export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
+
+/** What the cleaner needs of a partition's producer state (it lives outside the log package). */
+export interface ProducerStateView {
+  /** Per active producer id, its last data offset (null when its last entry is a marker) and epoch. */
+  activeProducers(log: PartitionLog): ReadonlyMap<bigint, ActiveProducerLastRecord>;
+  /** The first offset of a transaction not yet decided or not yet below the high watermark, else null. */
+  firstUnstableOffset(log: PartitionLog): bigint | null;
+}
+
+export interface CleanablePartition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly log: PartitionLog;
+}
+
+export interface LogCleanerOptions {
+  /** The logs to consider, enumerated at each pass. */
+  logs: () => Iterable<CleanablePartition>;
+  /** `log.cleaner.dedupe.buffer.size`; default 128 MiB. */
+  dedupeBufferSize?: number;
+  /** `log.cleaner.backoff.ms`; default 15000. */
+  backoffMs?: number;
+  producerState?: ProducerStateView;
+  fs?: LogFileSystem;
+  clock?: () => number;
+  logger?: LogLogger;
+  /** Bytes read between two yields to the event loop; default 64 KiB. */
+  yieldEveryBytes?: number;
+}
+
+/** Per-partition numbers of the last cleaning (Kafka's cleaner metrics, per log). */
+export interface CleanerRun extends CleanerStats {
+  readonly topic: string;
+  readonly partition: number;
+  readonly finishedAtMs: number;
+  /** The dirty ratio that got the log picked. */
+  readonly dirtyRatio: number;
+}
+
+/** Kafka's `LogToClean` measurements for one log. */
+export interface CleanableMeasure {
+  readonly firstDirtyOffset: bigint;
+  readonly firstUncleanableOffset: bigint;
+  readonly cleanBytes: number;
+  readonly cleanableBytes: number;
+  readonly dirtyRatio: number;
+  readonly needsCompactionNow: boolean;
+}
+
+const noProducers: ProducerStateView = { activeProducers: () => new Map(), firstUnstableOffset: () => null };
+const noopLogger: LogLogger = { info() {}, warn() {}, error() {} };
+
+export class LogCleaner {
+  private readonly options: LogCleanerOptions;
+  private readonly fs: LogFileSystem;
+  private readonly clock: () => number;
+  private readonly logger: LogLogger;
+  private map: OffsetMap | null = null;
+  private readonly horizons = new WeakMap<PartitionLog, bigint>();
+  private readonly runs = new Map<string, CleanerRun>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+  private stopped = false;
+
+  constructor(options: LogCleanerOptions) {
+    this.options = options;
+    this.fs = options.fs ?? nodeFileSystem;
+    this.clock = options.clock ?? Date.now;
+    this.logger = options.logger ?? noopLogger;
+  }
+
+  /** Starts the background loop: a pass, then another right away if it cleaned something, else after the backoff. */
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Stops the loop; an ongoing cleaning stops at its next yield, leaving the log as it was. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+    this.map = null;
+  }
+
+  /** The last cleaning of each partition, by `topic-partition`. */
+  get lastRuns(): ReadonlyMap<string, CleanerRun> {
+    return this.runs;
+  }
+
+  /** Cleans the filthiest eligible log, if any; returns what it did, or null when nothing was eligible. */
+  cleanOnce(): Promise<CleanerRun | null> {
+    const run = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.cleanFilthiest());
+    this.running = run;
+    return run;
+  }
+
+  /** Measures one log as the selection does (exported for metrics and tests). */
+  measure(log: PartitionLog): CleanableMeasure | null {
+    if (!log.logConfig.cleanupPolicy.includes('compact') || log.offline !== null) return null;
+    const now = this.clock();
+    const config = log.logConfig;
+    const segments = log.inactiveSegments;
+    let firstDirtyOffset = readOffsetCheckpoint(this.fs, join(log.directory, CLEANER_OFFSET_CHECKPOINT_FILE)) ?? log.logStartOffset;
+    // Kafka resets a checkpoint outside the log (truncation, DeleteRecords) to the log start.
+    if (firstDirtyOffset < log.logStartOffset || firstDirtyOffset > log.logEndOffset) firstDirtyOffset = log.logStartOffset;
+
+    let uncleanable = log.activeSegmentBaseOffset;
+    const unstable = (this.options.producerState ?? noProducers).firstUnstableOffset(log);
+    if (unstable !== null && unstable < uncleanable) uncleanable = unstable;
+    if (log.highWatermark < uncleanable) uncleanable = log.highWatermark;
+    if (config.minCompactionLagMs > 0) {
+      for (const segment of segments) {
+        if (segment.nextOffset <= firstDirtyOffset && segment.baseOffset < firstDirtyOffset) continue;
+        if (BigInt(now) - segment.largestTimestamp() < BigInt(config.minCompactionLagMs)) {
+          if (segment.baseOffset < uncleanable) uncleanable = segment.baseOffset;
+          break;
+        }
+      }
+    }
+    // Rounded down to the base offset of the segment holding it.
+    let firstUncleanableOffset = log.activeSegmentBaseOffset;
+    for (const segment of segments) {
+      if (segment.baseOffset <= uncleanable) firstUncleanableOffset = segment.baseOffset;
+    }
+    if (uncleanable >= log.activeSegmentBaseOffset) firstUncleanableOffset = log.activeSegmentBaseOffset;
+    if (firstDirtyOffset > firstUncleanableOffset) firstDirtyOffset = firstUncleanableOffset;
+
+    let cleanBytes = 0;
+    let cleanableBytes = 0;
+    let firstDirtySegmentTimestamp: bigint | null = null;
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i];
+      const end = segments[i + 1]?.baseOffset ?? log.activeSegmentBaseOffset;
+      if (segment.baseOffset >= firstUncleanableOffset) break;
+      if (end <= firstDirtyOffset) {
+        cleanBytes += segment.size;
+      } else {
+        cleanableBytes += segment.size;
+        firstDirtySegmentTimestamp ??= segment.rollingBasedTimestamp ?? segment.largestTimestamp();
+      }
+    }
+    const total = cleanBytes + cleanableBytes;
+    const dirtyRatio = total === 0 ? 0 : cleanableBytes / total;
+    const needsCompactionNow =
+      cleanableBytes > 0 &&
+      firstDirtySegmentTimestamp !== null &&
+      firstDirtySegmentTimestamp >= 0n &&
+      BigInt(now) - firstDirtySegmentTimestamp > BigInt(config.maxCompactionLagMs);
+    return { firstDirtyOffset, firstUncleanableOffset, cleanBytes, cleanableBytes, dirtyRatio, needsCompactionNow };
+  }
+
+  private async cleanFilthiest(): Promise<CleanerRun | null> {
+    if (this.stopped) return null;
+    const now = BigInt(this.clock());
+    let best: { partition: CleanablePartition; measure: CleanableMeasure; score: number } | null = null;
+    for (const partition of this.options.logs()) {
+      let measure: CleanableMeasure | null;
+      try {
+        measure = this.measure(partition.log);
+      } catch (error) {
+        this.logger.warn({ directory: partition.log.directory, error }, 'cannot measure a log for cleaning');
+        continue;
+      }
+      if (measure === null) continue;
+      const horizon = this.horizons.get(partition.log);
+      const horizonDue = horizon !== undefined && horizon <= now;
+      const dirtyEnough = measure.cleanableBytes > 0 && (measure.dirtyRatio >= partition.log.logConfig.minCleanableDirtyRatio || measure.needsCompactionNow);
+      if (!dirtyEnough && !horizonDue) continue;
+      // A log that must be cleaned now (max lag, expired horizon) outranks any ratio.
+      const score = measure.needsCompactionNow || horizonDue ? 2 + measure.dirtyRatio : measure.dirtyRatio;
+      if (best === null || score > best.score) best = { partition, measure, score };
+    }
+    if (best === null) return null;
+    const { partition, measure } = best;
+    const log = partition.log;
+    this.map ??= new OffsetMap(this.options.dedupeBufferSize ?? 128 * 1024 * 1024);
+    const cleaner = new Cleaner({
+      fs: this.fs,
+      map: this.map,
+      clock: this.clock,
+      shouldStop: () => this.stopped || log.offline !== null,
+      ...(this.options.yieldEveryBytes === undefined ? {} : { yieldEveryBytes: this.options.yieldEveryBytes }),
+    });
+    const toClean: LogToClean = {
+      log,
+      firstDirtyOffset: measure.firstDirtyOffset,
+      firstUncleanableOffset: measure.firstUncleanableOffset,
+      activeProducers: (this.options.producerState ?? noProducers).activeProducers(log),
+    };
+    const key = `${partition.topic}-${partition.partition}`;
+    try {
+      const stats = await cleaner.clean(toClean);
+      writeOffsetCheckpoint(this.fs, join(log.directory, CLEANER_OFFSET_CHECKPOINT_FILE), stats.endOffset);
+      if (stats.earliestDeleteHorizonMs !== null) this.horizons.set(log, stats.earliestDeleteHorizonMs);
+      else this.horizons.delete(log);
+      const run: CleanerRun = { ...stats, topic: partition.topic, partition: partition.partition, finishedAtMs: this.clock(), dirtyRatio: measure.dirtyRatio };
+      this.runs.set(key, run);
+      this.logger.info(
+        { topic: partition.topic, partition: partition.partition, bytesRead: stats.bytesRead, bytesWritten: stats.bytesWritten, elapsedMs: stats.elapsedMs },
+        'log cleaned',
+      );
+      return run;
+    } catch (error) {
+      if (error instanceof CleaningAbortedError) {
+        this.logger.info({ topic: partition.topic, partition: partition.partition, reason: error.message }, 'log cleaning stopped');
+      } else {
+        // Kafka marks the partition uncleanable after an unexpected failure; here it is retried after the backoff.
+        this.logger.error({ topic: partition.topic, partition: partition.partition, error }, 'log cleaning failed');
+      }
+      return null;
+    }
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.cleanOnce().then(
+        (run) => this.schedule(run === null ? (this.options.backoffMs ?? 15_000) : 0),
+        () => this.schedule(this.options.backoffMs ?? 15_000),
+      );
+    }, delayMs);
+    this.timer.unref();
+  }
+}

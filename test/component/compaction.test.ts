@@ -1,0 +1,188 @@
+// Log compaction end to end: a topic created with cleanup.policy=compact and tiny segments, keyed records
+// produced by our producer (gzip, so the cleaner rebuilds compressed batches), the broker's background cleaner,
+// and our consumer reading the partition from the start: below the active segment only the latest value of each
+// key is left (a tombstone included, within delete.retention.ms), offsets unchanged. With transactions, aborted
+// records are cleaned away and read_committed reads the same committed values. A record without a key is refused
+// with INVALID_RECORD, as Kafka refuses it on compacted topics.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
+import { BrokerConnection, Consumer, KafkaClientError, Producer, type ConsumerRecord } from '../../src/client/index.ts';
+import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
+
+let broker: RunningBroker;
+
+before(async () => {
+  broker = await startBroker({ logCleanerBackoffMs: 20 });
+});
+
+after(async () => {
+  await broker?.close();
+});
+
+async function createTopic(topic: string, configs: Record<string, string>): Promise<number> {
+  const [host, port] = broker.bootstrap.split(':');
+  const admin = await BrokerConnection.open({ host, port: Number(port) });
+  try {
+    const created = await admin.send(ApiKey.CreateTopics, 7, {
+      topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: Object.entries(configs).map(([name, value]) => ({ name, value })) }],
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+    return created.topics[0].errorCode;
+  } finally {
+    admin.close();
+  }
+}
+
+async function readFromStart(topic: string, count: number, isolationLevel: 'read_committed' | 'read_uncommitted' = 'read_committed'): Promise<ConsumerRecord[]> {
+  const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest', isolationLevel });
+  const records: ConsumerRecord[] = [];
+  try {
+    consumer.assign([{ topic, partition: 0 }]);
+    for await (const record of consumer) {
+      records.push(record);
+      if (records.length >= count) break;
+    }
+  } finally {
+    await consumer.close();
+  }
+  return records;
+}
+
+describe('log compaction through the broker', { timeout: 120_000 }, () => {
+  it('accepts cleanup.policy=compact and compact,delete at CreateTopics, refuses an unknown policy', async () => {
+    assert.equal(await createTopic('policy-compact', { 'cleanup.policy': 'compact' }), 0);
+    assert.equal(await createTopic('policy-both', { 'cleanup.policy': 'compact,delete' }), 0);
+    assert.equal(await createTopic('policy-bad', { 'cleanup.policy': 'shred' }), 40, 'INVALID_CONFIG');
+  });
+
+  it('a consumer reading a cleaned topic from the start sees only the latest value of each key', async () => {
+    const topic = 'compacted-changelog';
+    const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '2048', 'min.cleanable.dirty.ratio': '0.01' };
+    assert.equal(await createTopic(topic, configs), 0);
+    const producer = new Producer({ bootstrap: broker.bootstrap, compression: 'gzip', lingerMs: 1 });
+    const keys = 20;
+    const rounds = 15;
+    let fillerEnd = -1n;
+    let lastRealOffset = -1n;
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const sent = await producer.send(Array.from({ length: keys }, (_, k) => ({ topic, partition: 0, key: `key-${k}`, value: `round-${round}`.padEnd(40, '.') })));
+        lastRealOffset = sent[sent.length - 1].offset;
+      }
+      const tombstone = await producer.send({ topic, partition: 0, key: 'key-3', value: null });
+      lastRealOffset = tombstone.offset;
+      // Filler under one key until two more segments rolled: every real key then lies below the active segment.
+      for (let i = 0; i < 120; i++) fillerEnd = (await producer.send({ topic, partition: 0, key: 'filler', value: `f${i}`.padEnd(60, '.') })).offset;
+    } finally {
+      await producer.close();
+    }
+    // The cleaner checkpoints where it stopped: wait until that is past every real key.
+    const checkpoint = join(broker.dataDir, `${topic}-0`, 'cleaner-offset-checkpoint');
+    for (let waited = 0; ; waited += 20) {
+      const cleanedTo = existsSync(checkpoint) ? BigInt(readFileSync(checkpoint, 'latin1').split('\n')[1] ?? '-1') : -1n;
+      if (cleanedTo > lastRealOffset) break;
+      assert.ok(waited < 60_000, `cleaner did not reach offset ${lastRealOffset} (at ${cleanedTo})`);
+      await sleep(20);
+    }
+    const records: ConsumerRecord[] = [];
+    const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest' });
+    try {
+      consumer.assign([{ topic, partition: 0 }]);
+      for await (const record of consumer) {
+        records.push(record);
+        if (record.offset >= fillerEnd) break;
+      }
+    } finally {
+      await consumer.close();
+    }
+    const real = records.filter((record) => record.keyString() !== 'filler');
+    assert.equal(real.length, keys, `one record per key, got ${real.map((r) => `${r.offset}:${r.keyString()}`).join(' ')}`);
+    for (const record of real) {
+      if (record.keyString() === 'key-3') assert.equal(record.value, null, 'the tombstone is kept within delete.retention.ms');
+      else assert.equal(record.valueString()?.replace(/\.+$/, ''), `round-${rounds - 1}`, `latest value of ${record.keyString()}`);
+    }
+    // Offsets are kept: the last round sat at offsets (rounds - 1) * keys onward.
+    const firstOfLastRound = BigInt((rounds - 1) * keys);
+    for (const record of real) if (record.keyString() !== 'key-3') assert.ok(record.offset >= firstOfLastRound);
+    assert.ok(records.length < rounds * keys, 'superseded values were removed');
+  });
+
+  it('transactions: aborted records are cleaned away and read_committed sees the same committed values', async () => {
+    const topic = 'compacted-transactions';
+    const configs = { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.01' };
+    assert.equal(await createTopic(topic, configs), 0);
+    const transactional = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'compaction-txn', lingerMs: 1 });
+    const plain = new Producer({ bootstrap: broker.bootstrap, lingerMs: 1 });
+    const write = async (keys: string[], value: string, commit: boolean) => {
+      await transactional.beginTransaction();
+      await transactional.send(keys.map((key) => ({ topic, partition: 0, key, value })));
+      if (commit) await transactional.commitTransaction();
+      else await transactional.abortTransaction();
+    };
+    let fillerEnd = -1n;
+    let txnEnd = -1n;
+    try {
+      await write(['a', 'b', 'c', 'd', 'e'], 'committed-1', true);
+      await write(['a', 'b', 'c'], 'aborted', false);
+      await write(['d', 'e'], 'committed-2', true);
+      txnEnd = (await plain.send({ topic, partition: 0, key: 'filler', value: 'start' })).offset;
+      for (let i = 0; i < 60; i++) fillerEnd = (await plain.send({ topic, partition: 0, key: 'filler', value: `f${i}`.padEnd(60, '.') })).offset;
+    } finally {
+      await transactional.close();
+      await plain.close();
+    }
+    const checkpoint = join(broker.dataDir, `${topic}-0`, 'cleaner-offset-checkpoint');
+    for (let waited = 0; ; waited += 20) {
+      const cleanedTo = existsSync(checkpoint) ? BigInt(readFileSync(checkpoint, 'latin1').split('\n')[1] ?? '-1') : -1n;
+      if (cleanedTo > txnEnd) break;
+      assert.ok(waited < 60_000, `cleaner did not reach offset ${txnEnd} (at ${cleanedTo})`);
+      await sleep(20);
+    }
+    const latest = (records: ConsumerRecord[]) =>
+      Object.fromEntries(records.filter((r) => r.keyString() !== 'filler').map((r) => [r.keyString(), r.valueString()]));
+    const readUntil = async (isolationLevel: 'read_committed' | 'read_uncommitted') => {
+      const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest', isolationLevel });
+      const records: ConsumerRecord[] = [];
+      try {
+        consumer.assign([{ topic, partition: 0 }]);
+        for await (const record of consumer) {
+          records.push(record);
+          if (record.offset >= fillerEnd) break;
+        }
+      } finally {
+        await consumer.close();
+      }
+      return records;
+    };
+    const expected = { a: 'committed-1', b: 'committed-1', c: 'committed-1', d: 'committed-2', e: 'committed-2' };
+    assert.deepEqual(latest(await readUntil('read_committed')), expected);
+    const uncommitted = await readUntil('read_uncommitted');
+    assert.ok(!uncommitted.some((r) => r.valueString() === 'aborted'), 'aborted records were removed by the cleaner');
+    assert.deepEqual(latest(uncommitted), expected);
+    assert.equal(uncommitted.filter((r) => r.keyString() === 'a').length, 1, 'one value per key below the active segment');
+  });
+
+  it('refuses a record without a key on a compacted topic with INVALID_RECORD, and keeps the keyed ones', async () => {
+    const topic = 'compacted-needs-keys';
+    assert.equal(await createTopic(topic, { 'cleanup.policy': 'compact,delete' }), 0);
+    const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 1, retries: 0 });
+    try {
+      await assert.rejects(producer.send({ topic, partition: 0, value: 'no key' }), (error: unknown) => {
+        assert.ok(error instanceof KafkaClientError);
+        assert.equal(error.errorName, 'INVALID_RECORD');
+        assert.match(error.message, /Compacted topic cannot accept message without key/);
+        return true;
+      });
+      await producer.send({ topic, partition: 0, key: 'k', value: 'kept' });
+    } finally {
+      await producer.close();
+    }
+    const [record] = await readFromStart(topic, 1);
+    assert.equal(record.valueString(), 'kept');
+  });
+});
