@@ -7,6 +7,7 @@ import type { AnyApiHandler } from './handlers/api-handler.ts';
 import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
+import type { FetchSessionCache } from './fetch-session-cache.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -32,6 +33,8 @@ export interface BrokerContext {
   readonly clock: () => number;
   /** Memory held by connections (`queued.max.request.bytes`); Fetch sizes its answer to what is left. */
   readonly connectionMemory: MemoryBudget;
+  /** Incremental fetch sessions (KIP-227), shared by every connection as Kafka's are. */
+  readonly fetchSessions: FetchSessionCache;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
 }

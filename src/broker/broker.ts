@@ -21,11 +21,15 @@ import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { MemoryBudget } from './memory-budget.ts';
+import { FetchSessionCache } from './fetch-session-cache.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
+
+/** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
+const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
 
 /** A topic `startBroker` creates before it resolves (Kafka's CreateTopics, defaults for what is left out). */
 export interface InitialTopic {
@@ -94,6 +98,12 @@ export interface BrokerMetrics {
    * `PartitionsWithLateTransactionsCount`): a hanging transaction pins their LSO (KIP-664 tooling aborts it).
    */
   partitionsWithLateTransactions: number;
+  /** Incremental fetch sessions held (Kafka's `NumIncrementalFetchSessions`). */
+  incrementalFetchSessions: number;
+  /** Partitions over every fetch session (Kafka's `NumIncrementalFetchPartitionsCached`). */
+  incrementalFetchPartitionsCached: number;
+  /** Sessions evicted to make room for new ones since start (Kafka's `IncrementalFetchSessionEvictionsPerSec`, as a count). */
+  incrementalFetchSessionEvictions: number;
 }
 
 const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs'] as const satisfies readonly (keyof StartBrokerOptions)[];
@@ -220,6 +230,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
+      fetchSessions: new FetchSessionCache({
+        maxEntries: config.maxIncrementalFetchSessionCacheSlots,
+        evictionMs: config.minIncrementalFetchSessionEvictionMs,
+        // Every partition the broker has, plus room for partitions of topics deleted while a consumer fetches them.
+        maxPartitionsPerSession: () => logs.listTopics().reduce((sum, topic) => sum + topic.partitions, 0) + FETCH_SESSION_PARTITION_ALLOWANCE,
+      }),
     };
     const ready = context;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
@@ -256,6 +272,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         partitionsWithLateTransactions: logs.partitionsWithLateTransactions(),
         queuedBytes: memory.used,
         peakQueuedBytes: memory.peak,
+        incrementalFetchSessions: context.fetchSessions.size,
+        incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
+        incrementalFetchSessionEvictions: context.fetchSessions.evictions,
       };
     },
     control(apiKey, control) {

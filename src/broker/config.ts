@@ -26,6 +26,10 @@ export interface BrokerConfig {
   messageMaxBytes: number;
   /** `fetch.max.bytes`: the largest Fetch answer, whatever the request asks for (KIP-541; Kafka: 55 MiB). */
   fetchMaxBytes: number;
+  /** `max.incremental.fetch.session.cache.slots`: most incremental fetch sessions held at once (KIP-227; Kafka: 1000). */
+  maxIncrementalFetchSessionCacheSlots: number;
+  /** `min.incremental.fetch.session.eviction.ms`: a session idle this long may be evicted for a new one (Kafka: 120000). */
+  minIncrementalFetchSessionEvictionMs: number;
   /**
    * `queued.max.request.bytes`: a bound, over every connection, on request bytes read but not yet answered plus
    * answer bytes not yet handed to the kernel. Past it the broker stops reading from every socket until it drops
@@ -118,6 +122,8 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   socketRequestMaxBytes: 104857600,
   messageMaxBytes: 1048588,
   fetchMaxBytes: 57671680,
+  maxIncrementalFetchSessionCacheSlots: 1000,
+  minIncrementalFetchSessionEvictionMs: 120000,
   queuedMaxRequestBytes: 268435456,
   connectionsMaxIdleMs: 600000,
   socketRequestReceiveTimeoutMs: 60000,
@@ -197,6 +203,8 @@ const kafkaNames: Record<string, Parser> = {
   'socket.request.max.bytes': int('socketRequestMaxBytes'),
   'message.max.bytes': int('messageMaxBytes'),
   'fetch.max.bytes': int('fetchMaxBytes'),
+  'max.incremental.fetch.session.cache.slots': int('maxIncrementalFetchSessionCacheSlots'),
+  'min.incremental.fetch.session.eviction.ms': int('minIncrementalFetchSessionEvictionMs'),
   'queued.max.request.bytes': int('queuedMaxRequestBytes'),
   'connections.max.idle.ms': int('connectionsMaxIdleMs'),
   'socket.request.receive.timeout.ms': int('socketRequestReceiveTimeoutMs'),

@@ -58,6 +58,10 @@ export function planFetch(request: FetchRequest, version: number, limits: FetchL
     }
     topics[topics.length - 1].partitions.push(entry.partition);
   }
-  const maxResponseBytes = Math.max(0, Math.min(request.maxBytes, limits.fetchMaxBytes, limits.availableMemoryBytes));
-  return { topics, maxResponseBytes };
+  return { topics, maxResponseBytes: maxResponseBytes(request, limits) };
+}
+
+/** Bytes of record data one answer may carry; an incremental fetch reads its session's partitions under it. */
+export function maxResponseBytes(request: FetchRequest, limits: FetchLimits): number {
+  return Math.max(0, Math.min(request.maxBytes, limits.fetchMaxBytes, limits.availableMemoryBytes));
 }

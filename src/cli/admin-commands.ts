@@ -229,7 +229,7 @@ export function registerAdminCommands(program: Command): void {
       }),
     );
 
-  const transactions = program.command('transactions').description('list and describe transactions (KIP-664)');
+  const transactions = program.command('transactions').description('list, describe, find hanging and abort transactions (KIP-664)');
   transactions
     .command('list')
     .description('every transactional id the coordinators know, with its state')
@@ -258,6 +258,57 @@ export function registerAdminCommands(program: Command): void {
           [[described.transactionalId, described.state, described.producerId.toString(), described.producerEpoch, described.transactionTimeoutMs, started,
             described.partitions.map((p) => `${p.topic}-${p.partition}`).join(', ') || '-']],
         );
+      }),
+    );
+  transactions
+    .command('find-hanging')
+    .description('open transactions that no coordinator will end (they pin the last stable offset)')
+    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+    .option('--broker <id>', 'every partition this broker hosts')
+    .option('--topic <name>', 'only this topic')
+    .option('--partition <n>', 'only this partition of --topic')
+    .option('--max-transaction-timeout-ms <ms>', "the brokers' transaction.max.timeout.ms: younger transactions are not hanging", String(15 * 60_000))
+    .option('--json', 'print JSON instead of a table')
+    .action((options: CommonOptions & { broker?: string; topic?: string; partition?: string; maxTransactionTimeoutMs: string }) =>
+      withAdmin(options, async (admin) => {
+        if (options.broker === undefined && options.topic === undefined) throw new CliError('give --broker <id> or --topic <name>', 2);
+        if (options.partition !== undefined && options.topic === undefined) throw new CliError('--partition needs --topic', 2);
+        const hanging = await admin.findHangingTransactions({
+          brokerId: parseInteger('--broker', options.broker),
+          topic: options.topic,
+          partition: parseInteger('--partition', options.partition),
+          maxTransactionTimeoutMs: parseInteger('--max-transaction-timeout-ms', options.maxTransactionTimeoutMs),
+        });
+        if (options.json) return printJson(hanging);
+        printTable(
+          ['topic', 'partition', 'producer id', 'epoch', 'coordinator epoch', 'start offset', 'last write', 'transactional id'],
+          hanging.map((h) => [h.topic, h.partition, h.producerId.toString(), h.producerEpoch, h.coordinatorEpoch, h.startOffset.toString(), new Date(Number(h.lastTimestamp)).toISOString(), h.transactionalId ?? '-']),
+          `${hanging.length} hanging transaction(s)${hanging.length === 0 ? '' : '; end one with `seqlog transactions abort --topic <t> --partition <p> --start-offset <o>`'}`,
+        );
+      }),
+    );
+  transactions
+    .command('abort')
+    .description('abort the open transaction starting at an offset of a partition (writes an ABORT marker there)')
+    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+    .requiredOption('--topic <name>', 'the partition\'s topic')
+    .requiredOption('--partition <n>', 'the partition')
+    .requiredOption('--start-offset <offset>', 'first offset of the open transaction (`seqlog producers` or `transactions find-hanging` show it)')
+    .option('--json', 'print JSON instead of a line')
+    .action((options: CommonOptions & { topic: string; partition: string; startOffset: string }) =>
+      withAdmin(options, async (admin) => {
+        const partition = parseInteger('--partition', options.partition) as number;
+        const startOffset = BigInt(parseInteger('--start-offset', options.startOffset) as number);
+        const [described] = await admin.describeProducers([{ topic: options.topic, partition }]);
+        const producer = described?.producers.find((p) => p.currentTransactionStartOffset === startOffset);
+        if (producer === undefined) {
+          throw new CliError(`no open transaction starts at offset ${startOffset} of ${options.topic}-${partition}; list the open ones with \`seqlog transactions find-hanging --topic ${options.topic} --max-transaction-timeout-ms 1\``);
+        }
+        // Kafka's kafka-transactions abort: a partition that never saw a marker from the coordinator has epoch -1.
+        const spec = { topic: options.topic, partition, producerId: producer.producerId, producerEpoch: producer.producerEpoch, coordinatorEpoch: Math.max(producer.coordinatorEpoch, 0) };
+        await admin.abortTransaction(spec);
+        if (options.json) return printJson({ aborted: spec });
+        process.stdout.write(`aborted the transaction of producer ${spec.producerId} (epoch ${spec.producerEpoch}) on ${options.topic}-${partition} from offset ${startOffset}\n`);
       }),
     );
 }

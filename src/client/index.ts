@@ -16,6 +16,7 @@ export { murmur2, partitionForKey, toPositive } from './producer/default-partiti
 export { Admin } from './admin/admin.ts';
 export type { AdminOptions } from './admin/admin-options.ts';
 export type {
+  AbortTransactionSpec,
   AlterConfigOp,
   AlterConfigOperation,
   ClusterDescription,
@@ -31,6 +32,7 @@ export type {
   GroupDescription,
   GroupListing,
   GroupMember,
+  HangingTransaction,
   ListedOffset,
   NewTopic,
   OffsetSpec,
@@ -43,7 +45,7 @@ export type {
   TransactionListing,
 } from './admin/admin-types.ts';
 export { Consumer } from './consumer/consumer.ts';
-export type { RebalanceListener, TopicPartitionOffset, PartitionLag, RunOptions, ConsumerMetrics } from './consumer/consumer.ts';
+export type { RebalanceListener, SubscriptionPattern, TopicPartitionOffset, PartitionLag, RunOptions, ConsumerMetrics } from './consumer/consumer.ts';
 export { ConsumerRecord } from './consumer/consumer-record.ts';
 export type { ConsumerBatch, ConsumerRecordJson, TimestampTypeName, RecordBatchInfo } from './consumer/consumer-record.ts';
 export type { TopicPartition } from './consumer/partition-state.ts';

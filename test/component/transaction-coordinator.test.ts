@@ -91,10 +91,13 @@ describe('transaction coordinator', () => {
   });
 
   test('ApiVersions finalizes transaction.version 2 (KIP-890 part 2), as a new Kafka 4.x cluster does', async () => {
-    const response = await c.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'txn-test', clientSoftwareVersion: '0' });
-    // group.version (KIP-848) is finalized beside it.
-    assert.deepEqual(response.finalizedFeatures.map((f) => [f.name, f.minVersionLevel, f.maxVersionLevel]), [['transaction.version', 2, 2], ['group.version', 1, 1]]);
-    assert.deepEqual(response.supportedFeatures.map((f) => [f.name, f.minVersion, f.maxVersion]), [['transaction.version', 0, 2], ['group.version', 0, 1]]);
+    const response = await c.send(ApiKey.ApiVersions, 4, { clientSoftwareName: 'txn-test', clientSoftwareVersion: '0' });
+    // group.version (KIP-848) and metadata.version 4.4-IV2 are finalized beside it; kraft.version at 0 is not listed.
+    assert.deepEqual(response.finalizedFeatures.map((f) => [f.name, f.minVersionLevel, f.maxVersionLevel]), [['metadata.version', 33, 33], ['transaction.version', 2, 2], ['group.version', 1, 1]]);
+    assert.deepEqual(response.supportedFeatures.map((f) => [f.name, f.minVersion, f.maxVersion]), [['group.version', 0, 1], ['kraft.version', 0, 0], ['metadata.version', 7, 33], ['transaction.version', 0, 2]]);
+    // Below version 4 a supported range may not start at 0: as Kafka, only metadata.version remains.
+    const v3 = await c.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'txn-test', clientSoftwareVersion: '0' });
+    assert.deepEqual(v3.supportedFeatures.map((f) => f.name), ['metadata.version']);
     assert.ok(response.finalizedFeaturesEpoch >= 0n);
   });
 

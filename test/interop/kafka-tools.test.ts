@@ -1,11 +1,16 @@
 // Apache Kafka 4.4's own command-line tools (their main classes, from the reference harness's jars) against seqlog
 // and against Apache Kafka, checking the same outcome on both: kafka-topics create/describe, kafka-configs
-// alter/describe, kafka-log-dirs, kafka-metadata-quorum describe --status and kafka-get-offsets. Each tool run is
-// one JVM start, so the set is kept small.
+// alter/describe, kafka-log-dirs, kafka-metadata-quorum describe --status, kafka-get-offsets, kafka-features
+// describe, kafka-console-consumer with read_committed and a group, kafka-consumer-groups --list/--describe and
+// kafka-transactions list/describe/describe-producers/find-hanging/abort, and kafka-verifiable-producer (idempotent)
+// with kafka-verifiable-consumer. Each tool run is one JVM start, so the set is kept small.
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
-import { Producer } from '../../src/client/index.ts';
+import { Admin, Producer } from '../../src/client/index.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
 import { javaExecutable, kafkaClasspath } from '../reference/layout.ts';
 import { spawnReaped } from '../reference/reaper.ts';
@@ -85,6 +90,141 @@ async function runTools(bootstrap: string, nodeId: number): Promise<Outcome> {
   return { created, describedTopic, altered, describedConfigs, logDirPartitions, quorum, offsets };
 }
 
+/** A tab-separated kafka-transactions table as rows of named cells, without the columns that hold clock times. */
+function table(output: string, drop: readonly string[] = []): Record<string, string>[] {
+  const [header = '', ...rows] = output.split('\n').filter((line) => line.trim() !== '');
+  const names = header.split('\t').map((name) => name.trim());
+  return rows.map((row) => Object.fromEntries(row.split('\t').map((cell, i) => [names[i], cell.trim()] as const).filter(([name]) => name !== '' && !drop.includes(name))));
+}
+
+/** Features Kafka 4.4 has that a single seqlog node does not offer (see docs/api-support.md, ApiVersions). */
+const FEATURES_ONLY_IN_KAFKA = ['eligible.leader.replicas.version', 'share.version', 'streams.version'];
+
+interface TransactionOutcome {
+  features: string[];
+  consumed: string;
+  groups: string;
+  groupDescription: string[];
+  transactions: Record<string, string>[];
+  described: Record<string, string>[];
+  producers: Record<string, string>[];
+  hanging: Record<string, string>[];
+  aborted: string;
+  producersAfterAbort: Record<string, string>[];
+}
+
+const TXN_TOPIC = 'kafka-tools-txn';
+
+async function runTransactionTools(bootstrap: string, nodeId: number): Promise<TransactionOutcome> {
+  const server = ['--bootstrap-server', bootstrap];
+  const features = (await tool('org.apache.kafka.tools.FeatureCommand', [...server, 'describe'])).split('\n')
+    .filter((line) => !FEATURES_ONLY_IN_KAFKA.some((name) => line.startsWith(`Feature: ${name} `)))
+    // The epoch is the metadata log offset on Kafka; a single seqlog node's features never change (epoch 1).
+    // kraft.version: Kafka supports 0-1 (dynamic voters), seqlog 0 only; both finalize 0.
+    .map((line) => line.replace(/Epoch: \d+/, 'Epoch: <epoch>').replace(/^(Feature: kraft\.version\s+SupportedMinVersion: 0\s+SupportedMaxVersion: )[01]/, '$1<max>').replace(/\s+/g, ' ').trim());
+  const admin = new Admin({ bootstrap });
+  const open = new Producer({ bootstrap, transactionalId: 'tools-open' });
+  try {
+    await admin.createTopics([{ name: TXN_TOPIC, partitions: 1, replicationFactor: 1 }]);
+    const producer = new Producer({ bootstrap, transactionalId: 'tools-committed' });
+    try {
+      await producer.transaction(async (tx) => {
+        await tx.send({ topic: TXN_TOPIC, partition: 0, value: 'c1' });
+        await tx.send({ topic: TXN_TOPIC, partition: 0, value: 'c2' });
+      });
+      await producer.beginTransaction();
+      await producer.send({ topic: TXN_TOPIC, partition: 0, value: 'aborted' });
+      await producer.abortTransaction();
+      await producer.transaction(async (tx) => {
+        await tx.send({ topic: TXN_TOPIC, partition: 0, value: 'c3' });
+      });
+    } finally {
+      await producer.close();
+    }
+    // A transaction left open: it pins the last stable offset until kafka-transactions abort ends it.
+    await open.beginTransaction();
+    await open.send({ topic: TXN_TOPIC, partition: 0, value: 'open' });
+    const consumed = await tool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+      ...server, '--topic', TXN_TOPIC, '--from-beginning', '--isolation-level', 'read_committed', '--group', 'tools-group', '--max-messages', '3', '--timeout-ms', '30000',
+    ]);
+    const groups = await tool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [...server, '--list']);
+    const groupDescription = (await tool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [...server, '--describe', '--group', 'tools-group']))
+      .split('\n').map((line) => line.replace(/\s+/g, ' ').trim()).filter((line) => line !== '');
+    const transactions = table(await tool('org.apache.kafka.tools.TransactionsCommand', [...server, 'list']), ['ProducerId'])
+      .sort((a, b) => ((a.TransactionalId ?? '') < (b.TransactionalId ?? '') ? -1 : 1));
+    const described = table(await tool('org.apache.kafka.tools.TransactionsCommand', [...server, 'describe', '--transactional-id', 'tools-open']), ['ProducerId', 'CurrentTransactionStartTimeMs', 'TransactionDurationMs']);
+    const producers = table(await tool('org.apache.kafka.tools.TransactionsCommand', [...server, 'describe-producers', '--topic', TXN_TOPIC, '--partition', '0']), ['ProducerId', 'LastTimestamp']);
+    const hanging = table(await tool('org.apache.kafka.tools.TransactionsCommand', [...server, 'find-hanging', '--broker-id', String(nodeId)]));
+    const openProducer = (await admin.describeProducers([{ topic: TXN_TOPIC, partition: 0 }]))[0]?.producers.find((p) => p.currentTransactionStartOffset >= 0n);
+    assert.ok(openProducer !== undefined, 'the open transaction is listed by DescribeProducers');
+    const aborted = await tool('org.apache.kafka.tools.TransactionsCommand', [
+      ...server, 'abort', '--topic', TXN_TOPIC, '--partition', '0', '--start-offset', String(openProducer.currentTransactionStartOffset),
+    ]);
+    const producersAfterAbort = table(await tool('org.apache.kafka.tools.TransactionsCommand', [...server, 'describe-producers', '--topic', TXN_TOPIC, '--partition', '0']), ['ProducerId', 'LastTimestamp']);
+    return { features, consumed, groups, groupDescription, transactions, described, producers, hanging, aborted, producersAfterAbort };
+  } finally {
+    await open.close().catch(() => undefined);
+    await admin.close();
+  }
+}
+
+const VERIFIABLE_TOPIC = 'kafka-tools-verifiable';
+const VERIFIABLE_MESSAGES = 200;
+
+interface VerifiableOutcome {
+  producer: { sent: number; acked: number; errors: number; partitionsAcked: number[] };
+  consumer: { consumed: number; committedOffsets: Record<string, number>; failedCommits: number };
+}
+
+/** The JSON event lines a verifiable tool prints, by name. */
+function events(output: string): Record<string, unknown>[] {
+  return output.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+async function runVerifiableTools(bootstrap: string): Promise<VerifiableOutcome> {
+  const server = ['--bootstrap-server', bootstrap];
+  const dir = mkdtempSync(join(tmpdir(), 'seqlog-verifiable-'));
+  try {
+    const producerConfig = join(dir, 'producer.properties');
+    writeFileSync(producerConfig, 'enable.idempotence=true\nacks=all\nretries=2147483647\nmax.in.flight.requests.per.connection=5\n');
+    const admin = new Admin({ bootstrap });
+    try {
+      await admin.createTopics([{ name: VERIFIABLE_TOPIC, partitions: 2, replicationFactor: 1 }]);
+    } finally {
+      await admin.close();
+    }
+    const produced = events(await tool('org.apache.kafka.tools.VerifiableProducer', [
+      ...server, '--topic', VERIFIABLE_TOPIC, '--max-messages', String(VERIFIABLE_MESSAGES), '--command-config', producerConfig, '--repeating-keys', '10',
+    ]));
+    const successes = produced.filter((event) => event.name === 'producer_send_success');
+    const toolData = produced.find((event) => event.name === 'tool_data') ?? {};
+    const consumed = events(await tool('org.apache.kafka.tools.VerifiableConsumer', [
+      ...server, '--topic', VERIFIABLE_TOPIC, '--group-id', 'verifiable-group', '--max-messages', String(VERIFIABLE_MESSAGES), '--reset-policy', 'earliest',
+    ]));
+    const commits = consumed.filter((event) => event.name === 'offsets_committed') as { success: boolean; offsets?: { topic: string; partition: number; offset: number }[] }[];
+    const committedOffsets: Record<string, number> = {};
+    for (const commit of commits) {
+      if (!commit.success) continue;
+      for (const offset of commit.offsets ?? []) committedOffsets[`${offset.topic}-${offset.partition}`] = Math.max(committedOffsets[`${offset.topic}-${offset.partition}`] ?? 0, offset.offset);
+    }
+    return {
+      producer: {
+        sent: Number(toolData.sent ?? -1),
+        acked: Number(toolData.acked ?? -1),
+        errors: produced.filter((event) => event.name === 'producer_send_error').length,
+        partitionsAcked: [...new Set(successes.map((event) => Number(event.partition)))].sort(),
+      },
+      consumer: {
+        consumed: consumed.filter((event) => event.name === 'records_consumed').reduce((sum, event) => sum + Number(event.count ?? 0), 0),
+        committedOffsets,
+        failedCommits: commits.filter((commit) => !commit.success).length,
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000 }, () => {
   let seqlog: RunningBroker;
   let kafka: ReferenceKafka;
@@ -105,6 +245,31 @@ describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000
     assert.match(onKafka.describedTopic[0], /PartitionCount: 2 ReplicationFactor: 1 Configs: retention.ms=3600000/);
     assert.deepEqual(onKafka.offsets, [`${TOPIC}:0:3`, `${TOPIC}:1:0`]);
     assert.ok(onKafka.quorum.leaderIsTheNode);
+    assert.deepEqual(onSeqlog, onKafka);
+  });
+
+  it('kafka-features, read_committed kafka-console-consumer, kafka-consumer-groups and kafka-transactions report the same on both', async () => {
+    const onKafka = await runTransactionTools(kafka.bootstrap, kafka.brokers[0].id);
+    const onSeqlog = await runTransactionTools(seqlog.bootstrap, 1);
+    // What Kafka itself answers, so that "equal" means "right".
+    assert.ok(onKafka.features.some((line) => line.startsWith('Feature: metadata.version SupportedMinVersion: 3.3-IV3 SupportedMaxVersion: 4.4-IV2 FinalizedVersionLevel: 4.4-IV2')), onKafka.features.join('\n'));
+    assert.equal(onKafka.consumed.split('\n').filter((line) => /^c\d$/.test(line)).join(','), 'c1,c2,c3');
+    assert.match(onKafka.groups, /tools-group/);
+    assert.deepEqual(onKafka.transactions.map((row) => [row.TransactionalId, row.TransactionState]), [['tools-committed', 'CompleteCommit'], ['tools-open', 'Ongoing']]);
+    assert.equal(onKafka.described[0]?.TopicPartitions, `${TXN_TOPIC}-0`);
+    assert.deepEqual(onKafka.producers.map((row) => row.CurrentTransactionStartOffset).sort(), ['7', 'None']);
+    assert.deepEqual(onKafka.hanging, []);
+    assert.deepEqual(onKafka.producersAfterAbort.map((row) => row.CurrentTransactionStartOffset), ['None', 'None']);
+    assert.deepEqual(onSeqlog, onKafka);
+  });
+
+  it('kafka-verifiable-producer (idempotent) and kafka-verifiable-consumer report the same on both', async () => {
+    const onKafka = await runVerifiableTools(kafka.bootstrap);
+    const onSeqlog = await runVerifiableTools(seqlog.bootstrap);
+    // What Kafka itself answers, so that "equal" means "right": every message acked once, consumed and committed.
+    assert.deepEqual(onKafka.producer, { sent: VERIFIABLE_MESSAGES, acked: VERIFIABLE_MESSAGES, errors: 0, partitionsAcked: [0, 1] });
+    assert.equal(onKafka.consumer.consumed, VERIFIABLE_MESSAGES);
+    assert.equal(Object.values(onKafka.consumer.committedOffsets).reduce((sum, offset) => sum + offset, 0), VERIFIABLE_MESSAGES);
     assert.deepEqual(onSeqlog, onKafka);
   });
 });

@@ -226,6 +226,8 @@ const brokerConfigDefinitions: Readonly<Record<string, BrokerConfigDefinition>> 
   'log.retention.ms': { key: 'logRetentionMs', configType: ConfigType.long, documentation: 'Default retention time (-1: forever).' },
   'log.roll.ms': { key: 'logRollMs', configType: ConfigType.long, documentation: 'Default age at which the active segment is rolled.' },
   'log.segment.bytes': { key: 'logSegmentBytes', configType: ConfigType.int, documentation: 'Default size at which the active segment is rolled.' },
+  'max.incremental.fetch.session.cache.slots': { key: 'maxIncrementalFetchSessionCacheSlots', configType: ConfigType.int, documentation: 'Most incremental fetch sessions (KIP-227) held at once.' },
+  'min.incremental.fetch.session.eviction.ms': { key: 'minIncrementalFetchSessionEvictionMs', configType: ConfigType.int, documentation: 'An incremental fetch session idle this long may be evicted for a new one.' },
   'message.max.bytes': { key: 'messageMaxBytes', configType: ConfigType.int, documentation: 'Largest record batch accepted by default.' },
   'node.id': { key: 'nodeId', configType: ConfigType.int, documentation: 'This node\'s id.' },
   'num.partitions': { key: 'numPartitions', configType: ConfigType.int, documentation: 'Partitions of an auto-created topic.' },

@@ -2,9 +2,10 @@
 // (read_uncommitted) or the last stable offset (read_committed: below the first open transaction).
 // Long poll: when fewer than `minBytes` are available, the request waits until a fetched partition's high
 // watermark moves or `maxWaitMs` passes (Kafka's `DelayedFetch`); a partition error answers at once.
-// Fetch sessions (KIP-227) are not created: the broker always answers session id 0, which tells the client to
-// keep sending full fetch requests, as Kafka does when its session cache is full. An incremental request for a
-// session id we never gave gets FETCH_SESSION_ID_NOT_FOUND.
+// Fetch sessions (KIP-227): the request's session id and epoch select a context (fetch-session-cache.ts, Kafka's
+// `FetchManager.newContext`). A full fetch reads the request's partitions and may create a session of them; an
+// incremental one reads every partition of its session and answers only those with news. The session is updated
+// once, when the answer is built after the long poll (Kafka's `updateAndGenerateResponseData`).
 // Topic ids (v13+) are resolved through the topic store; an unknown id gets UNKNOWN_TOPIC_ID.
 // Which partitions are read, in what order, and how many bytes the answer may carry: see fetch-plan.ts (repeated
 // partitions merged, `fetch.max.bytes`).
@@ -21,7 +22,8 @@ import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
 import { errorCodeOf } from '../broker-error.ts';
-import { planFetch, TOPIC_ID_MIN_VERSION } from '../fetch-plan.ts';
+import { maxResponseBytes, planFetch, TOPIC_ID_MIN_VERSION, type PlannedTopic } from '../fetch-plan.ts';
+import { INVALID_SESSION_ID, newFetchContext, type FetchContext } from '../fetch-session-cache.ts';
 
 /** Kafka's `IsolationLevel.READ_COMMITTED`. */
 const READ_COMMITTED = 1;
@@ -85,15 +87,14 @@ function readPartition(
   return data;
 }
 
-function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number): FetchPass {
+function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number, topics: readonly PlannedTopic[]): FetchPass {
   const readCommitted = request.isolationLevel === READ_COMMITTED;
-  const plan = planFetch(request, version, { fetchMaxBytes: broker.config.fetchMaxBytes, availableMemoryBytes: broker.connectionMemory.available() });
   const responses: FetchResponseFetchableTopicResponse[] = [];
   const logs: PartitionLog[] = [];
   let bytes = 0;
   let hasError = false;
-  let remaining = plan.maxResponseBytes;
-  for (const { topic: fetchTopic, partitions: fetchPartitions } of plan.topics) {
+  let remaining = maxResponseBytes(request, { fetchMaxBytes: broker.config.fetchMaxBytes, availableMemoryBytes: broker.connectionMemory.available() });
+  for (const { topic: fetchTopic, partitions: fetchPartitions } of topics) {
     const topic = version >= TOPIC_ID_MIN_VERSION ? broker.logs.topicById(fetchTopic.topicId) : broker.logs.topic(fetchTopic.topic);
     const partitions: FetchResponsePartitionData[] = [];
     responses.push({ topic: fetchTopic.topic, topicId: fetchTopic.topicId, partitions });
@@ -133,19 +134,57 @@ function waitForData(logs: readonly PartitionLog[], ms: number): Promise<void> {
   });
 }
 
+/** Which partitions a context reads: the session's for an incremental fetch, the request's otherwise. */
+function partitionsToRead(request: FetchRequest, version: number, context: FetchContext): PlannedTopic[] {
+  if (context.kind === 'incremental') return context.session.plannedTopics();
+  return planFetch(request, version, { fetchMaxBytes: Infinity, availableMemoryBytes: Infinity }).topics;
+}
+
+/** Builds the answer and updates the session (Kafka's `FetchContext.updateAndGenerateResponseData`). */
+function respond(broker: BrokerContext, context: FetchContext, topics: readonly PlannedTopic[], response: FetchResponse, version: number): FetchResponse {
+  switch (context.kind) {
+    case 'session-error':
+      return { ...response, errorCode: context.errorCode, sessionId: INVALID_SESSION_ID, responses: [] };
+    case 'sessionless':
+      return response;
+    case 'full': {
+      const size = topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
+      // seqlog has no followers: every session is an unprivileged (consumer) one.
+      response.sessionId = broker.fetchSessions.maybeCreateSession(broker.clock(), false, size, version >= TOPIC_ID_MIN_VERSION, (session) => {
+        topics.forEach((topic, t) => {
+          topic.partitions.forEach((partition, p) => session.addPartition(topic.topic, partition, response.responses[t].partitions[p]));
+        });
+      });
+      return response;
+    }
+    case 'incremental': {
+      const { session } = context;
+      // Another request of the same session (a retry on another connection) advanced it during our long poll.
+      if (session.epoch !== context.expectedEpoch) {
+        return { ...response, errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH, sessionId: session.id, responses: [] };
+      }
+      return { ...response, sessionId: session.id, responses: session.selectChanged(response.responses) };
+    }
+  }
+}
+
 export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   minVersion: 4,
   maxVersion: 17,
-  async handle(broker, request, context) {
-    if (request.sessionId !== 0) {
-      return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
+  async handle(broker, request, requestContext) {
+    const version = requestContext.apiVersion;
+    const context = newFetchContext(broker.fetchSessions, request, version, broker.clock());
+    if (context.kind === 'session-error') {
+      // Nothing is read: the partitions the client meant are unknown (Kafka's `SessionErrorContext`).
+      return respond(broker, context, [], { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: [], nodeEndpoints: [] }, version);
     }
+    const topics = partitionsToRead(request, version, context);
     const deadline = broker.clock() + Math.max(0, request.maxWaitMs);
     for (;;) {
-      const pass = fetchOnce(broker, request, context.apiVersion);
+      const pass = fetchOnce(broker, request, version, topics);
       const wait = deadline - broker.clock();
-      if (pass.bytes >= request.minBytes || pass.hasError || wait <= 0 || pass.logs.length === 0) return pass.response;
+      if (pass.bytes >= request.minBytes || pass.hasError || wait <= 0 || pass.logs.length === 0) return respond(broker, context, topics, pass.response, version);
       await waitForData(pass.logs, wait);
     }
   },

@@ -7,6 +7,11 @@
 // that carry transaction version 2 (EndTxn v5, Produce v12, TxnOffsetCommit v5); otherwise at 1 (flexible
 // transaction-log values, classic transactions). Kafka 4.x finalizes 2 on a new cluster. `group.version` is
 // finalized at 1: KIP-848's consumer group protocol (ConsumerGroupHeartbeat/Describe) is enabled.
+// `metadata.version` is reported as a Kafka 4.4 node reports it (supported 3.3-IV3..4.4-IV2, finalized at 4.4-IV2),
+// because tools and clients gate request versions on it; `kraft.version` is supported at 0 only (a static voter
+// set of this one node: no AddRaftVoter/RemoveRaftVoter) and, being at level 0, is not listed as finalized, as in
+// Kafka. Versions 0-3 cannot carry a supported range starting at 0, so, as Kafka does, those features are left out
+// of the supported list below version 4 (Kafka's `ApiVersionsResponse` drops them the same way for old clients).
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiVersionsResponse } from '../../protocol/messages/generated/18-api-versions.ts';
 import type { ApiHandler } from './api-handler.ts';
@@ -14,6 +19,13 @@ import type { BrokerContext } from '../broker-context.ts';
 
 const TRANSACTION_VERSION_FEATURE = 'transaction.version';
 const GROUP_VERSION_FEATURE = 'group.version';
+const METADATA_VERSION_FEATURE = 'metadata.version';
+const KRAFT_VERSION_FEATURE = 'kraft.version';
+/** `MetadataVersion.MINIMUM_VERSION` (3.3-IV3) and `LATEST_PRODUCTION` (4.4-IV2) feature levels of Kafka 4.4. */
+const METADATA_VERSION_MIN = 7;
+const METADATA_VERSION = 33;
+/** The first ApiVersions version whose supported feature ranges may start at 0. */
+const ZERO_MIN_SUPPORTED_FEATURES_VERSION = 4;
 /** KIP-848 consumer groups served (Kafka's `GroupVersion.GV_1`). */
 const GROUP_VERSION = 1;
 /** The versions that carry transaction version 2 (`TransactionVersion.TV_2` in Kafka's clients and franz-go). */
@@ -25,7 +37,7 @@ const TRANSACTION_VERSION_2_REQUESTS: readonly [number, number][] = [
 /** Features never change while the broker runs; any epoch >= 0 tells clients the finalized levels are valid. */
 const FINALIZED_FEATURES_EPOCH = 1n;
 
-export function apiVersionsResponse(broker: BrokerContext, _version: number): ApiVersionsResponse {
+export function apiVersionsResponse(broker: BrokerContext, version: number): ApiVersionsResponse {
   const apiKeys = [...broker.handlers.values()]
     .map((handler) => ({
       apiKey: handler.apiKey,
@@ -40,11 +52,14 @@ export function apiVersionsResponse(broker: BrokerContext, _version: number): Ap
     apiKeys,
     throttleTimeMs: 0,
     supportedFeatures: [
-      { name: TRANSACTION_VERSION_FEATURE, minVersion: 0, maxVersion: transactionVersion },
       { name: GROUP_VERSION_FEATURE, minVersion: 0, maxVersion: GROUP_VERSION },
-    ],
+      { name: KRAFT_VERSION_FEATURE, minVersion: 0, maxVersion: 0 },
+      { name: METADATA_VERSION_FEATURE, minVersion: METADATA_VERSION_MIN, maxVersion: METADATA_VERSION },
+      { name: TRANSACTION_VERSION_FEATURE, minVersion: 0, maxVersion: transactionVersion },
+    ].filter((feature) => version >= ZERO_MIN_SUPPORTED_FEATURES_VERSION || feature.minVersion > 0),
     finalizedFeaturesEpoch: FINALIZED_FEATURES_EPOCH,
     finalizedFeatures: [
+      { name: METADATA_VERSION_FEATURE, minVersionLevel: METADATA_VERSION, maxVersionLevel: METADATA_VERSION },
       { name: TRANSACTION_VERSION_FEATURE, minVersionLevel: transactionVersion, maxVersionLevel: transactionVersion },
       { name: GROUP_VERSION_FEATURE, minVersionLevel: GROUP_VERSION, maxVersionLevel: GROUP_VERSION },
     ],

@@ -193,3 +193,24 @@ export interface TransactionDescription {
   /** Partitions in the open transaction. */
   readonly partitions: readonly TopicPartition[];
 }
+
+/** What `Admin.abortTransaction` needs: the open transaction of one producer on one partition (Kafka's `AbortTransactionSpec`). */
+export interface AbortTransactionSpec extends TopicPartition {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  /** The coordinator epoch the partition last saw from this producer's coordinator (DescribeProducers), 0 if none. */
+  readonly coordinatorEpoch: number;
+}
+
+/** An open transaction on a partition that its coordinator will never end (kafka-transactions find-hanging). */
+export interface HangingTransaction extends TopicPartition {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  /** First offset of the transaction: it pins the partition's last stable offset. */
+  readonly startOffset: bigint;
+  /** When the producer last wrote to the partition (ms since the epoch). */
+  readonly lastTimestamp: bigint;
+  /** The transactional id whose coordinator was asked, null when no coordinator knows the producer id. */
+  readonly transactionalId: string | null;
+}

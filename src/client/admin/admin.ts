@@ -26,6 +26,7 @@ import { Reader } from '../../protocol/wire/reader.ts';
 import { AdminNetwork, brokerError } from './admin-network.ts';
 import { adminConfigError, resolveAdminOptions, type AdminOptions, type ResolvedAdminOptions } from './admin-options.ts';
 import type {
+  AbortTransactionSpec,
   AlterConfigOp,
   ClusterDescription,
   CommittedOffset,
@@ -37,6 +38,7 @@ import type {
   GroupDescription,
   GroupListing,
   GroupMember,
+  HangingTransaction,
   ListedOffset,
   NewTopic,
   OffsetSpec,
@@ -50,6 +52,11 @@ import type {
 
 const NONE = 0;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const LEADER_NOT_AVAILABLE = 5;
+/** kafka-transactions find-hanging's default `--max-transaction-timeout`: Kafka's `transaction.max.timeout.ms`. */
+const DEFAULT_MAX_TRANSACTION_TIMEOUT_MS = 15 * 60_000;
+/** Coordinator states in which the transaction on a partition is still going to be ended by the coordinator. */
+const IN_PROGRESS_TRANSACTION_STATES: ReadonlySet<string> = new Set(['Ongoing', 'PrepareCommit', 'PrepareAbort', 'PrepareEpochFence']);
 const NOT_COORDINATOR = 16;
 const COORDINATOR_NOT_AVAILABLE = 15;
 /** Kafka's `ConfigResource.Type` codes. */
@@ -581,6 +588,84 @@ export class Admin {
       }));
     }
     return described;
+  }
+
+  /**
+   * Aborts one producer's open transaction on one partition by writing an ABORT marker there with WriteTxnMarkers,
+   * as Kafka's `Admin.abortTransaction` does (KIP-664): the way out of a hanging transaction that no coordinator
+   * will end. The spec comes from `describeProducers` (or `findHangingTransactions`). The coordinator is not told.
+   */
+  async abortTransaction(spec: AbortTransactionSpec): Promise<void> {
+    await this.network.retrying(`abortTransaction ${spec.topic}-${spec.partition}`, async () => {
+      const byLeader = await this.partitionsByLeader([spec], 'abortTransaction');
+      const [leader] = [...byLeader.keys()];
+      if (leader === undefined || leader < 0) throw brokerError(LEADER_NOT_AVAILABLE, null, `abortTransaction ${spec.topic}-${spec.partition}`);
+      const { response } = await this.network.send(leader, ApiKey.WriteTxnMarkers, 0, 1, () => ({
+        markers: [{
+          producerId: spec.producerId,
+          producerEpoch: spec.producerEpoch,
+          transactionResult: false,
+          topics: [{ name: spec.topic, partitionIndexes: [spec.partition] }],
+          coordinatorEpoch: spec.coordinatorEpoch,
+        }],
+      }));
+      for (const marker of response.markers) {
+        for (const topic of marker.topics) {
+          for (const partition of topic.partitions) {
+            if (partition.errorCode !== NONE) throw brokerError(partition.errorCode, null, `abortTransaction ${topic.name}-${partition.partitionIndex}`);
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * Open transactions that no coordinator will end, as `kafka-transactions find-hanging` finds them: each
+   * partition's producers with an open transaction (DescribeProducers) idle longer than `maxTransactionTimeoutMs`
+   * (the brokers' `transaction.max.timeout.ms`, 15 minutes by default) are candidates; a candidate is hanging when
+   * no coordinator lists its producer id (ListTransactions), or when the transactional id's coordinator describes
+   * a different producer, or a transaction that is not in progress or does not include the partition.
+   * `brokerId` selects every partition that broker hosts; `topic` (and `partition`) narrow the search.
+   */
+  async findHangingTransactions(options: { brokerId?: number; topic?: string; partition?: number; maxTransactionTimeoutMs?: number; nowMs?: number }): Promise<HangingTransaction[]> {
+    if (options.brokerId === undefined && options.topic === undefined) throw adminConfigError('findHangingTransactions needs a brokerId or a topic');
+    const maxTransactionTimeoutMs = options.maxTransactionTimeoutMs ?? DEFAULT_MAX_TRANSACTION_TIMEOUT_MS;
+    const names = options.topic !== undefined ? [options.topic] : (await this.listTopics({ includeInternal: true })).map((topic) => topic.name);
+    const partitions: TopicPartition[] = [];
+    for (const topic of names.length === 0 ? [] : await this.describeTopics(names)) {
+      for (const info of topic.partitions) {
+        if (options.partition !== undefined && info.partition !== options.partition) continue;
+        if (options.brokerId !== undefined && !info.replicas.includes(options.brokerId)) continue;
+        partitions.push({ topic: topic.name, partition: info.partition });
+      }
+    }
+    if (partitions.length === 0) return [];
+    const now = BigInt(options.nowMs ?? Date.now());
+    const candidates = (await this.describeProducers(partitions)).flatMap((described) => described.producers
+      .filter((producer) => producer.currentTransactionStartOffset >= 0n && now - producer.lastTimestamp >= BigInt(maxTransactionTimeoutMs))
+      .map((producer) => ({ topic: described.topic, partition: described.partition, producer })));
+    if (candidates.length === 0) return [];
+    const listed = await this.listTransactions({ producerIds: [...new Set(candidates.map((c) => c.producer.producerId))] });
+    const described = listed.length === 0 ? [] : await this.describeTransactions([...new Set(listed.map((l) => l.transactionalId))]);
+    const hanging: HangingTransaction[] = [];
+    for (const { topic, partition, producer } of candidates) {
+      const transactions = described.filter((d) => listed.some((l) => l.transactionalId === d.transactionalId && l.producerId === producer.producerId));
+      const inProgress = transactions.some((d) => d.producerId === producer.producerId
+        && IN_PROGRESS_TRANSACTION_STATES.has(d.state)
+        && d.partitions.some((p) => p.topic === topic && p.partition === partition));
+      if (inProgress) continue;
+      hanging.push({
+        topic,
+        partition,
+        producerId: producer.producerId,
+        producerEpoch: producer.producerEpoch,
+        coordinatorEpoch: producer.coordinatorEpoch,
+        startOffset: producer.currentTransactionStartOffset,
+        lastTimestamp: producer.lastTimestamp,
+        transactionalId: transactions[0]?.transactionalId ?? null,
+      });
+    }
+    return hanging;
   }
 
   // ---- producers -------------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import { unknownOptionMessage } from '../../protocol/option-names.ts';
 export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
+/** Kafka's `group.protocol`: 'classic' (JoinGroup/SyncGroup) or 'consumer' (KIP-848, the broker assigns). */
+export type GroupProtocolName = 'classic' | 'consumer';
 
 export interface ConsumerOptions {
   bootstrap: string | readonly string[];
@@ -29,6 +31,10 @@ export interface ConsumerOptions {
   requestTimeoutMs?: number;
   retryBackoffMs?: number;
   metadataMaxAgeMs?: number;
+  /** Default 'classic', as in Java's 4.x client; 'consumer' uses KIP-848's ConsumerGroupHeartbeat. */
+  groupProtocol?: GroupProtocolName;
+  /** KIP-848's server-side assignor ('uniform', 'range'); only with groupProtocol 'consumer'. Default: the broker's. */
+  groupRemoteAssignor?: string;
   'client.id'?: string;
   'group.id'?: string;
   'group.instance.id'?: string;
@@ -47,6 +53,8 @@ export interface ConsumerOptions {
   'request.timeout.ms'?: number;
   'retry.backoff.ms'?: number;
   'metadata.max.age.ms'?: number;
+  'group.protocol'?: GroupProtocolName;
+  'group.remote.assignor'?: string;
 }
 
 export interface ResolvedConsumerConfig {
@@ -70,6 +78,8 @@ export interface ResolvedConsumerConfig {
   readonly requestTimeoutMs: number;
   readonly retryBackoffMs: number;
   readonly metadataMaxAgeMs: number;
+  readonly groupProtocol: GroupProtocolName;
+  readonly groupRemoteAssignor: string | null;
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
@@ -79,7 +89,8 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'client.id', 'group.id', 'group.instance.id', 'isolation.level', 'auto.offset.reset', 'enable.auto.commit',
   'auto.commit.interval.ms', 'fetch.min.bytes', 'fetch.max.bytes', 'fetch.max.wait.ms', 'max.partition.fetch.bytes',
   'session.timeout.ms', 'heartbeat.interval.ms', 'max.poll.interval.ms', 'partition.assignment.strategy',
-  'request.timeout.ms', 'retry.backoff.ms', 'metadata.max.age.ms',
+  'request.timeout.ms', 'retry.backoff.ms', 'metadata.max.age.ms', 'groupProtocol', 'groupRemoteAssignor', 'group.protocol',
+  'group.remote.assignor',
 ]);
 
 /** Java class names accepted for partition.assignment.strategy, so a copied properties file works. */
@@ -156,6 +167,21 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   const heartbeatIntervalMs = integer('heartbeat.interval.ms', pick(options.heartbeatIntervalMs, options['heartbeat.interval.ms']), 3000, 1);
   // GroupRebalanceConfig: the heartbeat must fit several times into the session.
   if (heartbeatIntervalMs >= sessionTimeoutMs) fail('heartbeat.interval.ms must be lower than session.timeout.ms');
+  const groupProtocol = oneOf('group.protocol', pick(options.groupProtocol, options['group.protocol']), ['classic', 'consumer'], 'classic');
+  const groupRemoteAssignor = pick(options.groupRemoteAssignor, options['group.remote.assignor']) ?? null;
+  if (groupRemoteAssignor !== null && (typeof groupRemoteAssignor !== 'string' || groupRemoteAssignor.length === 0)) fail('group.remote.assignor must be a non-empty assignor name');
+  if (groupProtocol === 'classic' && groupRemoteAssignor !== null) fail('group.remote.assignor is only supported with group.protocol=consumer');
+  if (groupProtocol === 'consumer') {
+    // ConsumerConfig.checkUnsupportedConfigsWithConsumerGroupProtocol: under KIP-848 the broker owns these.
+    const brokerOwned: [string, unknown][] = [
+      ['partition.assignment.strategy', pick<unknown>(options.partitionAssignors, options['partition.assignment.strategy'])],
+      ['session.timeout.ms', pick(options.sessionTimeoutMs, options['session.timeout.ms'])],
+      ['heartbeat.interval.ms', pick(options.heartbeatIntervalMs, options['heartbeat.interval.ms'])],
+    ];
+    for (const [name, value] of brokerOwned) {
+      if (value !== undefined) fail(`${name} is not supported with group.protocol=consumer: the broker sets it (group.consumer.* configs); use group.remote.assignor to pick an assignor`);
+    }
+  }
   const fetchMaxBytes = integer('fetch.max.bytes', pick(options.fetchMaxBytes, options['fetch.max.bytes']), 52428800, 1);
   const maxPartitionFetchBytes = integer('max.partition.fetch.bytes', pick(options.maxPartitionFetchBytes, options['max.partition.fetch.bytes']), 1048576, 1);
 
@@ -179,5 +205,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     requestTimeoutMs: integer('request.timeout.ms', pick(options.requestTimeoutMs, options['request.timeout.ms']), 30000, 1),
     retryBackoffMs: integer('retry.backoff.ms', pick(options.retryBackoffMs, options['retry.backoff.ms']), 100),
     metadataMaxAgeMs: integer('metadata.max.age.ms', pick(options.metadataMaxAgeMs, options['metadata.max.age.ms']), 300000),
+    groupProtocol,
+    groupRemoteAssignor,
   };
 }

@@ -18,6 +18,8 @@ import type { TopicPartition } from './partition-state.ts';
 export interface CoordinatorHooks {
   /** Topics this member subscribes to now. */
   subscribedTopics(): readonly string[];
+  /** KIP-848 only: the regular expression the broker resolves (`SubscribedTopicRegex`), or null. */
+  subscribedRegex?(): string | null;
   /** Partitions this member owns now. */
   owned(): TopicPartition[];
   /** Partition count of a topic (waits for metadata); null when the topic does not exist. */
@@ -45,28 +47,28 @@ function clientError(code: number, message: string, kind: ErrorKind = isRetriabl
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ConsumerCoordinator {
-  private connection: BrokerConnection | null = null;
+  protected connection: BrokerConnection | null = null;
   private connecting: Promise<BrokerConnection> | null = null;
   memberId = '';
   generationId = NO_GENERATION;
   protocolName: AssignorName | null = null;
-  private rejoinNeeded = true;
+  protected rejoinNeeded = true;
   /** As leader: the partition count of each topic in the last assignment it computed. */
   private assignedPartitionCounts: Map<string, number> | null = null;
   /** The next join follows a lost membership: partitions are lost, not revoked (no commit). */
-  private membershipLost = false;
-  private heartbeatTimer: NodeJS.Timeout | null = null;
+  protected membershipLost = false;
+  protected heartbeatTimer: NodeJS.Timeout | null = null;
   private joining = false;
-  private closed = false;
+  protected closed = false;
   /** When the application last asked for records (max.poll.interval.ms). */
   lastPollMs = Date.now();
   /** Set when a heartbeat failed fatally (FENCED_INSTANCE_ID); thrown from the next poll. */
   fatalError: KafkaClientError | null = null;
 
   constructor(
-    private readonly config: ResolvedConsumerConfig & { groupId: string },
-    private readonly pool: ConnectionPool,
-    private readonly hooks: CoordinatorHooks,
+    protected readonly config: ResolvedConsumerConfig & { groupId: string },
+    protected readonly pool: ConnectionPool,
+    protected readonly hooks: CoordinatorHooks,
   ) {}
 
   /** The membership is gone (left on a poll timeout, or the coordinator forgot this member). */
@@ -103,7 +105,7 @@ export class ConsumerCoordinator {
     return this.config.partitionAssignors.every(isCooperative);
   }
 
-  private async coordinator(): Promise<BrokerConnection> {
+  protected async coordinator(): Promise<BrokerConnection> {
     if (this.connection !== null && !this.connection.closed) return this.connection;
     if (this.connecting !== null) return this.connecting;
     this.connecting = (async () => {
@@ -130,7 +132,7 @@ export class ConsumerCoordinator {
     return this.connecting;
   }
 
-  private markCoordinatorUnknown(): void {
+  protected markCoordinatorUnknown(): void {
     this.connection?.close();
     this.connection = null;
   }
@@ -250,7 +252,7 @@ export class ConsumerCoordinator {
   }
 
   /** The membership is gone: the partitions are lost, not revoked (KIP-429 `onPartitionsLost`). */
-  private resetMember(forgetMemberId: boolean): void {
+  protected resetMember(forgetMemberId: boolean): void {
     if (forgetMemberId) this.memberId = '';
     this.generationId = NO_GENERATION;
     this.membershipLost = true;
@@ -303,14 +305,25 @@ export class ConsumerCoordinator {
     }
   }
 
+  /** OffsetCommit versions this protocol commits with (the classic one: 2..8, generation ids). */
+  protected get offsetCommitVersions(): readonly [number, number] {
+    return [2, 8];
+  }
+
+  /** Whether STALE_MEMBER_EPOCH on a commit is retried with the epoch a heartbeat brings (KIP-848 only). */
+  protected get retriesStaleMemberEpoch(): boolean {
+    return false;
+  }
+
   /** OffsetCommit of `offsets`; retried on coordinator moves, failing on a lost generation (CommitFailedException). */
   async commit(offsets: ReadonlyMap<string, { topic: string; partition: number; offset: bigint }>, inGroup: boolean): Promise<void> {
     if (offsets.size === 0) return;
     const deadline = Date.now() + this.config.requestTimeoutMs * 2;
     for (;;) {
       const connection = await this.coordinator();
-      const version = connection.versionFor(ApiKey.OffsetCommit, 2, 8);
-      if (version === null) throw new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: 'the coordinator serves no OffsetCommit 2..8' });
+      const [minVersion, maxVersion] = this.offsetCommitVersions;
+      const version = connection.versionFor(ApiKey.OffsetCommit, minVersion, maxVersion);
+      if (version === null) throw new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: `the coordinator serves no OffsetCommit ${minVersion}..${maxVersion}` });
       const topics = new Map<string, { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; commitTimestamp: bigint; committedMetadata: string | null }[]>();
       for (const { topic, partition, offset } of offsets.values()) {
         const entry = { partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' };
@@ -340,7 +353,7 @@ export class ConsumerCoordinator {
           if (code === ErrorCode.NOT_COORDINATOR || code === ErrorCode.COORDINATOR_NOT_AVAILABLE || code === ErrorCode.REQUEST_TIMED_OUT) {
             this.markCoordinatorUnknown();
             retry = true;
-          } else if (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) {
+          } else if (code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || (code === ErrorCode.STALE_MEMBER_EPOCH && inGroup && this.retriesStaleMemberEpoch)) {
             retry = true;
           } else if (code === ErrorCode.UNKNOWN_MEMBER_ID || code === ErrorCode.ILLEGAL_GENERATION || code === ErrorCode.REBALANCE_IN_PROGRESS) {
             if (code !== ErrorCode.REBALANCE_IN_PROGRESS) this.resetMember(code === ErrorCode.UNKNOWN_MEMBER_ID);

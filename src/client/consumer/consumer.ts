@@ -13,7 +13,8 @@ import { Metadata } from '../metadata/metadata.ts';
 import { resolveConsumerConfig, type ConsumerOptions, type ResolvedConsumerConfig } from '../config/consumer-config.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
 import { readPartitionFetch } from './completed-fetch.ts';
-import { ConsumerCoordinator, type OffsetAndMetadata } from './consumer-coordinator.ts';
+import { ConsumerCoordinator, type CoordinatorHooks, type OffsetAndMetadata } from './consumer-coordinator.ts';
+import { ConsumerGroupHeartbeatCoordinator } from './consumer-group-heartbeat-coordinator.ts';
 import { ConsumerRecord, type ConsumerBatch } from './consumer-record.ts';
 import { Fetcher, type FetcherMetrics } from './fetcher.ts';
 import type { ConsumerGroupMetadata } from '../transactions/txn-requests.ts';
@@ -55,7 +56,16 @@ export interface ConsumerMetrics extends FetcherMetrics {
   readonly recordsDelivered: number;
 }
 
-type SubscriptionMode = 'none' | 'topics' | 'pattern' | 'manual';
+/**
+ * A subscription the broker resolves (KIP-848's `SubscribedTopicRegex`, Java's `SubscriptionPattern`): an RE2
+ * regular expression matched against whole topic names, by the broker, as topics come and go. Only with
+ * groupProtocol 'consumer'; a RegExp subscription is resolved by the consumer itself under both protocols.
+ */
+export interface SubscriptionPattern {
+  readonly regex: string;
+}
+
+type SubscriptionMode = 'none' | 'topics' | 'pattern' | 'regex' | 'manual';
 
 export class Consumer implements AsyncIterable<ConsumerRecord> {
   readonly config: ResolvedConsumerConfig;
@@ -67,6 +77,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private mode: SubscriptionMode = 'none';
   private topics: string[] = [];
   private pattern: RegExp | null = null;
+  private regex: string | null = null;
   private patternCheckedMs = 0;
   private listener: RebalanceListener = {};
   private waiters: (() => void)[] = [];
@@ -105,8 +116,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     });
     this.nextAutoCommitMs = Date.now() + this.config.autoCommitIntervalMs;
     const groupId = this.config.groupId;
-    this.coordinator = groupId === null ? null : new ConsumerCoordinator({ ...this.config, groupId }, this.pool, {
+    const hooks: CoordinatorHooks = {
       subscribedTopics: () => this.subscribedTopics(),
+      subscribedRegex: () => this.regex,
       owned: () => [...this.assigned.values()].map(({ topic, partition }) => ({ topic, partition })),
       partitionCount: async (topic) => {
         try {
@@ -118,18 +130,29 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       revokeBeforeJoin: (lost) => this.revokeAll(lost),
       assigned: (partitions, cooperative) => this.onAssignment(partitions, cooperative),
       wakeup: () => this.wakeup(),
-    });
+    };
+    // group.protocol: the classic JoinGroup/SyncGroup protocol, or KIP-848's ConsumerGroupHeartbeat.
+    const Protocol = this.config.groupProtocol === 'consumer' ? ConsumerGroupHeartbeatCoordinator : ConsumerCoordinator;
+    this.coordinator = groupId === null ? null : new Protocol({ ...this.config, groupId }, this.pool, hooks);
   }
 
   // ---- subscription -------------------------------------------------------------------------------------------
 
   /** Joins the group (group.id required) for these topics, or every topic matching a pattern. */
-  subscribe(topics: string | readonly string[] | RegExp, listener: RebalanceListener = {}): void {
+  subscribe(topics: string | readonly string[] | RegExp | SubscriptionPattern, listener: RebalanceListener = {}): void {
     this.ensureOpen();
     if (this.coordinator === null) throw KafkaClientError.config('subscribe() needs group.id; use assign() without a group', 'consumer');
     if (this.mode === 'manual') throw KafkaClientError.config('subscribe() after assign(): call unsubscribe() first (Java: IllegalStateException)', 'consumer');
     this.listener = listener;
-    if (topics instanceof RegExp) {
+    this.regex = null;
+    if (typeof topics === 'object' && !(topics instanceof RegExp) && !Array.isArray(topics) && 'regex' in topics) {
+      if (this.config.groupProtocol !== 'consumer') throw KafkaClientError.config('subscribe({ regex }) is resolved by the broker and needs groupProtocol \'consumer\' (KIP-848); use a RegExp with the classic protocol', 'consumer');
+      if (typeof topics.regex !== 'string' || topics.regex.length === 0) throw KafkaClientError.config('subscribe({ regex }) needs a non-empty regular expression', 'consumer');
+      this.mode = 'regex';
+      this.regex = topics.regex;
+      this.pattern = null;
+      this.topics = [];
+    } else if (topics instanceof RegExp) {
       this.mode = 'pattern';
       this.pattern = topics;
       this.topics = [];
@@ -137,7 +160,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     } else {
       this.mode = 'topics';
       this.pattern = null;
-      this.topics = [...new Set(typeof topics === 'string' ? [topics] : topics)];
+      this.topics = [...new Set(typeof topics === 'string' ? [topics] : topics as readonly string[])];
       for (const topic of this.topics) this.metadata.addTopic(topic);
     }
     this.coordinator.requestRejoin();
@@ -146,7 +169,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Manual assignment: no group membership, no rebalances (commits still go to group.id when set). */
   assign(partitions: readonly TopicPartition[]): void {
     this.ensureOpen();
-    if (this.mode === 'topics' || this.mode === 'pattern') throw KafkaClientError.config('assign() after subscribe(): call unsubscribe() first', 'consumer');
+    if (this.subscribed) throw KafkaClientError.config('assign() after subscribe(): call unsubscribe() first', 'consumer');
     this.mode = 'manual';
     const wanted = new Set(partitions.map((tp) => partitionKey(tp.topic, tp.partition)));
     for (const key of [...this.assigned.keys()]) if (!wanted.has(key)) this.assigned.delete(key);
@@ -160,7 +183,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   async unsubscribe(): Promise<void> {
-    if (this.coordinator !== null && (this.mode === 'topics' || this.mode === 'pattern')) {
+    if (this.coordinator !== null && this.subscribed) {
       await this.revokeAll(false);
       await this.coordinator.leave('the consumer unsubscribed');
     }
@@ -169,12 +192,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.mode = 'none';
     this.topics = [];
     this.pattern = null;
+    this.regex = null;
   }
 
   /**
    * The group generation this consumer belongs to, for a transactional producer's `sendOffsets` (Kafka's
    * `KafkaConsumer.groupMetadata()`, KIP-447): the coordinator refuses offsets from a member of an older
    * generation, which is what fences a consumer that lost its partitions in a rebalance.
+   * With groupProtocol 'consumer' the generation is the member epoch (KIP-848).
    */
   groupMetadata(): ConsumerGroupMetadata {
     if (this.coordinator === null) throw KafkaClientError.config('groupMetadata() needs group.id', 'consumer');
@@ -189,6 +214,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** The partitions this consumer owns now. */
   assignment(): TopicPartition[] {
     return [...this.assigned.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  private get subscribed(): boolean {
+    return this.mode === 'topics' || this.mode === 'pattern' || this.mode === 'regex';
   }
 
   private subscribedTopics(): string[] {
@@ -291,7 +320,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         if (state.consumed !== null && state.consumed !== state.lastCommitted) map.set(state.key, { topic: state.topic, partition: state.partition, offset: state.consumed });
       }
     }
-    await coordinator.commit(map, this.mode === 'topics' || this.mode === 'pattern');
+    await coordinator.commit(map, this.subscribed);
     for (const [key, entry] of map) {
       const state = this.assigned.get(key);
       if (state !== undefined) state.lastCommitted = entry.offset;
@@ -543,7 +572,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       }
       // metadata.max.age.ms: leaders and partition counts are refreshed even when nothing fails.
       this.metadata.maybeRefresh();
-      if (this.coordinator !== null && (this.mode === 'topics' || this.mode === 'pattern')) {
+      if (this.coordinator !== null && this.subscribed) {
         await this.refreshPattern();
         await this.coordinator.ensureActiveGroup();
         if (this.closed) return null;
@@ -657,7 +686,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Commits processed offsets (auto-commit on), revokes, leaves the group (dynamic members), closes connections. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.coordinator !== null && (this.mode === 'topics' || this.mode === 'pattern') && this.coordinator.generationId >= 0) {
+    if (this.coordinator !== null && this.subscribed && this.coordinator.generationId >= 0) {
       try {
         await this.revokeAll(false);
       } catch {
