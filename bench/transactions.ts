@@ -1,39 +1,66 @@
-// Transactions per second: seqlog's client against the Java client (kafka-clients 4.4) and KafkaJS, on the same
-// one-node Apache Kafka 4.4 (seqlog's broker joins once it serves transactions), each client in its own process,
-// run one after the other, `repeats` rounds in alternating order; the MEDIAN per client is reported.
-// A transaction is `records` records of `size` bytes to one partition, then a commit.
-//   npm run bench:transactions                          (needs `npm run setup`: Kafka jars, Java)
-//   npm run bench:transactions -- --transactions 500 --repeats 3 --transaction-version 1
+// Transactions per second by client: seqlog's client against the Java client (kafka-clients 4.4), franz-go,
+// librdkafka (confluent-kafka-python), KafkaJS and @platformatic/kafka, on the same broker, each client in its own
+// process, run one after the other, `repeats` rounds in alternating order; the MEDIAN per client is reported. The
+// brokers are Apache Kafka 4.4 (one node) and seqlog's broker (`seqlog serve` in a child process), in the same
+// run; both keep acknowledged writes in the page cache (Kafka's default; seqlog `--fsync never`).
+// A transaction is `records` records of `size` bytes to partition 0 of a fresh one-partition topic, then a commit.
+//   npm run bench:transactions                          (needs `npm run setup`: Kafka jars, Java, Go peer, venv)
+//   npm run bench:transactions -- --transactions 500 --repeats 3 --brokers kafka --clients seqlog,java
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import Table from 'cli-table3';
+import { Admin } from '../src/client/index.ts';
 import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
-import { javaExecutable, kafkaClasspath, repoRoot } from '../test/reference/layout.ts';
+import { binDir, javaExecutable, kafkaClasspath, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
 
+const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 const program = new Command()
   .option('--transactions <n>', 'timed transactions per run', (v) => Number.parseInt(v, 10), 300)
   .option('--records <n>', 'records per transaction', (v) => Number.parseInt(v, 10), 10)
   .option('--size <bytes>', 'record size', (v) => Number.parseInt(v, 10), 1024)
   .option('--warmup <n>', 'untimed transactions first', (v) => Number.parseInt(v, 10), 30)
   .option('--repeats <n>', 'rounds (median reported)', (v) => Number.parseInt(v, 10), 3)
-  .option('--transaction-version <n>', 'the broker formats transaction.version at this level', (v) => Number.parseInt(v, 10), 2)
+  .option('--transaction-version <n>', 'Apache Kafka is formatted with transaction.version at this level', (v) => Number.parseInt(v, 10), 2)
+  .option('--brokers <list>', 'kafka and/or seqlog', list, ['kafka', 'seqlog'])
+  .option('--clients <list>', 'subset of the clients, comma-separated', list)
   .parse();
-const options = program.opts<{ transactions: number; records: number; size: number; warmup: number; repeats: number; transactionVersion: number }>();
+const options = program.opts<{ transactions: number; records: number; size: number; warmup: number; repeats: number; transactionVersion: number; brokers: string[]; clients?: string[] }>();
 
 interface Client {
   readonly name: string;
+  /** A file the client needs, installed by `npm run setup`: a missing one fails the bench. */
+  readonly needs?: string;
   command(bootstrap: string, topic: string): { file: string; args: string[] };
 }
 
 const clientArgs = (bootstrap: string, topic: string): string[] => [bootstrap, topic, String(options.transactions), String(options.records), String(options.size), String(options.warmup)];
+const franzPeer = join(binDir, 'franz-peer');
 
-const clients: readonly Client[] = [
+const allClients: readonly Client[] = [
   { name: 'seqlog', command: (b, t) => ({ file: process.execPath, args: ['--import', 'tsx', join(repoRoot, 'bench/transactions/seqlog-client.ts'), ...clientArgs(b, t)] }) },
   { name: 'java', command: (b, t) => ({ file: javaExecutable(), args: ['-Xmx512m', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn', `-Dlog4j2.configurationFile=${join(repoRoot, 'test/peers/java/log4j2.properties')}`, '-cp', kafkaClasspath, join(repoRoot, 'bench/transactions/TxnBench.java'), ...clientArgs(b, t)] }) },
+  {
+    name: 'franz-go',
+    needs: franzPeer,
+    command: (b, t) => ({
+      file: franzPeer,
+      args: ['--mode', 'txn-bench', '--bootstrap', b, '--topic', t, '--count', String(options.transactions), '--records', String(options.records), '--size', String(options.size), '--warmup', String(options.warmup), '--timeout-ms', '600000'],
+    }),
+  },
+  { name: 'librdkafka', needs: venvPython, command: (b, t) => ({ file: venvPython, args: [join(repoRoot, 'test/peers/python/txn_bench.py'), ...clientArgs(b, t)] }) },
   { name: 'kafkajs', command: (b, t) => ({ file: process.execPath, args: ['--import', 'tsx', join(repoRoot, 'bench/transactions/kafkajs-client.ts'), ...clientArgs(b, t)] }) },
+  { name: 'platformatic', command: (b, t) => ({ file: process.execPath, args: ['--import', 'tsx', join(repoRoot, 'bench/transactions/platformatic-client.ts'), ...clientArgs(b, t)] }) },
 ];
+const clients = options.clients === undefined ? allClients : allClients.filter((c) => options.clients?.includes(c.name));
+if (clients.length === 0) throw new Error(`--clients names none of ${allClients.map((c) => c.name).join(', ')}`);
+for (const client of clients) {
+  if (client.needs !== undefined && !existsSync(client.needs)) throw new Error(`${client.name} needs ${client.needs}: ${setupHint}`);
+}
 
 function runClient(client: Client, bootstrap: string, topic: string): Promise<number> {
   const { file, args } = client.command(bootstrap, topic);
@@ -47,7 +74,7 @@ function runClient(client: Client, bootstrap: string, topic: string): Promise<nu
     child.on('exit', (code) => {
       const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
       if (code !== 0 || line === undefined) {
-        reject(new Error(`${client.name} exited with ${code}: ${err.slice(-2000)}`));
+        reject(new Error(`${client.name} exited with ${code}: ${(err + out).slice(-2000)}`));
         return;
       }
       const result = JSON.parse(line) as { transactions: number; ms: number };
@@ -56,26 +83,104 @@ function runClient(client: Client, bootstrap: string, topic: string): Promise<nu
   });
 }
 
-const kafka = await startReferenceKafka({ brokers: 1, heapMb: 1024, jvmOptions: startScriptJvmOptions, features: { 'transaction.version': options.transactionVersion } });
-const rates = new Map<string, number[]>(clients.map((c) => [c.name, []]));
-try {
-  for (let round = 0; round < options.repeats; round++) {
-    const order = round % 2 === 0 ? clients : [...clients].reverse();
-    for (const client of order) {
-      const rate = await runClient(client, kafka.bootstrap, `bench-txn-${client.name}-${round}`);
-      rates.get(client.name)?.push(rate);
-      process.stderr.write(`round ${round + 1} ${client.name}: ${rate.toFixed(0)} txn/s\n`);
-    }
-  }
-} finally {
-  await kafka.stop();
+interface Target {
+  readonly bootstrap: string;
+  stop(): Promise<void>;
 }
 
-const seqlog = median(rates.get('seqlog') ?? []);
-const table = new Table({ head: ['client', 'txn/s (median)', 'records/s', 'seqlog / client'] });
-for (const client of clients) {
-  const rate = median(rates.get(client.name) ?? []);
-  table.push([client.name, rate.toFixed(0), (rate * options.records).toFixed(0), client.name === 'seqlog' ? '1.00' : (seqlog / rate).toFixed(2)]);
+async function startSeqlog(): Promise<Target> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-bench-txn-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', 'PLAINTEXT://127.0.0.1:0', '--data', dataDir, '--fsync', 'never'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const bootstrap = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`seqlog serve exited ${code}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith('{')) return;
+      const entry = JSON.parse(line) as { bootstrap?: string };
+      if (entry.bootstrap) resolve(entry.bootstrap);
+    });
+  });
+  return {
+    bootstrap,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
-console.log(`transactions of ${options.records} x ${options.size} B to one partition, Apache Kafka 4.4 one node, transaction.version=${options.transactionVersion}, ${options.repeats} rounds of ${options.transactions}`);
+
+async function startKafka(): Promise<Target> {
+  // Kafka as its start scripts run it (G1, C2), not as tests start it.
+  const kafka = await startReferenceKafka({ brokers: 1, heapMb: 1024, jvmOptions: startScriptJvmOptions, features: { 'transaction.version': options.transactionVersion } });
+  return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
+}
+
+/** Every client writes to a topic of its own, created first: not every client asks for auto-creation. */
+async function createTopic(bootstrap: string, name: string): Promise<void> {
+  const admin = new Admin({ bootstrap });
+  try {
+    await admin.createTopics([{ name, partitions: 1 }]);
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * What the client wrote must be whole: every transaction committed, each of its records once, so the partition
+ * ends at (warmup + transactions) x (records + 1 commit marker). The LSO can trail the commit for a moment (Kafka
+ * writes markers after answering EndTxn), hence the wait.
+ */
+async function checkCommitted(bootstrap: string, topic: string, client: string): Promise<void> {
+  const want = BigInt((options.warmup + options.transactions) * (options.records + 1));
+  const admin = new Admin({ bootstrap });
+  try {
+    let got = -1n;
+    for (let i = 0; i < 100 && got !== want; i++) {
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      got = (await admin.listOffsets([{ topic, partition: 0, spec: 'latest' }], { readCommitted: true }))[0].offset;
+    }
+    if (got !== want) throw new Error(`${client} left ${topic} with a last stable offset of ${got}, expected ${want}`);
+  } finally {
+    await admin.close();
+  }
+}
+
+const brokerNames: Record<string, string> = { kafka: `Apache Kafka 4.4 (TV${options.transactionVersion})`, seqlog: 'seqlog serve' };
+const rates = new Map<string, number[]>();
+for (const broker of options.brokers) {
+  if (!(broker in brokerNames)) throw new Error(`--brokers: unknown broker ${broker} (kafka, seqlog)`);
+  const target = broker === 'kafka' ? await startKafka() : await startSeqlog();
+  try {
+    for (let round = 0; round < options.repeats; round++) {
+      const order = round % 2 === 0 ? clients : [...clients].reverse();
+      for (const client of order) {
+        const topic = `bench-txn-${client.name}-${round}`;
+        await createTopic(target.bootstrap, topic);
+        const rate = await runClient(client, target.bootstrap, topic);
+        await checkCommitted(target.bootstrap, topic, client.name);
+        const key = `${broker}/${client.name}`;
+        rates.set(key, [...(rates.get(key) ?? []), rate]);
+        process.stderr.write(`${broker} round ${round + 1} ${client.name}: ${rate.toFixed(0)} txn/s\n`);
+      }
+    }
+  } finally {
+    await target.stop();
+  }
+}
+
+const head = ['client', ...options.brokers.flatMap((b) => [`${brokerNames[b]} txn/s`, 'seqlog client / this'])];
+const table = new Table({ head });
+for (const client of clients) {
+  const row = [client.name];
+  for (const broker of options.brokers) {
+    const rate = median(rates.get(`${broker}/${client.name}`) ?? []);
+    const seqlog = median(rates.get(`${broker}/seqlog`) ?? []);
+    row.push(rate.toFixed(0), Number.isNaN(seqlog) || client.name === 'seqlog' ? '1.00' : (seqlog / rate).toFixed(2));
+  }
+  table.push(row);
+}
+console.log(`transactions of ${options.records} x ${options.size} B to one partition (medians of ${options.repeats} rounds of ${options.transactions}, ${options.warmup} warm-up)`);
 console.log(table.toString());

@@ -321,26 +321,26 @@ export class LogManager {
    * opened so far are in `logs` (for the caller to close) and the first error is thrown once the others settle.
    */
   private async openLogs(topic: string, from: number, to: number, config: LogConfig, logs: PartitionLog[]): Promise<void> {
+    // Opened into a private array and published whole: `logs` is visible to the periodic tasks (expiration,
+    // checkpoints, metrics) while the opening awaits, and they must never meet a hole.
+    const opening: (PartitionLog | undefined)[] = [];
     let next = from;
     let failure: unknown = null;
     const worker = async (): Promise<void> => {
       while (failure === null && next < to) {
         const partition = next++;
         try {
-          logs[partition] = await this.openLog(topic, partition, config);
+          opening[partition - from] = await this.openLog(topic, partition, config);
         } catch (error) {
           failure ??= error;
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(OPEN_CONCURRENCY, to - from) }, () => worker()));
-    // A failure leaves holes; keep only the opened logs so that closing them finds no gaps.
-    if (failure !== null) {
-      const opened = logs.filter((log): log is PartitionLog => log !== undefined);
-      logs.length = 0;
-      logs.push(...opened);
-      throw failure;
-    }
+    const opened = opening.filter((log): log is PartitionLog => log !== undefined);
+    // After a failure only the opened logs are handed back, so that the caller's clean-up finds no gaps.
+    logs.push(...opened);
+    if (failure !== null) throw failure;
   }
 
   private openLog(topic: string, partition: number, config: LogConfig): Promise<PartitionLog> {

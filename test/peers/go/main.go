@@ -3,6 +3,10 @@
 //	--bootstrap H:P --topic T --count N [--mode all|produce|consume] [--idempotence true|false]
 //	[--replication-factor R] [--timeout-ms MS]
 //
+// --mode txn-bench is one client process of `npm run bench:transactions`: --count timed transactions (after
+// --warmup untimed ones) of --records records of --size bytes to partition 0, each begin -> produce -> commit;
+// the summary carries "transactions" and "ms".
+//
 // Prints exactly one JSON summary line on stdout; exits 1 on any error or a wrong count.
 package main
 
@@ -17,6 +21,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -34,6 +39,9 @@ type options struct {
 	idempotence       bool
 	replicationFactor int
 	timeout           time.Duration
+	records           int
+	size              int
+	warmup            int
 }
 
 func main() {
@@ -72,7 +80,10 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.bootstrap, "bootstrap", "", "host:port[,host:port]")
 	fs.StringVar(&o.topic, "topic", "", "topic")
 	fs.IntVar(&o.count, "count", -1, "records")
-	fs.StringVar(&o.mode, "mode", "all", "all|produce|consume")
+	fs.StringVar(&o.mode, "mode", "all", "all|produce|consume|txn-bench")
+	fs.IntVar(&o.records, "records", 10, "records per transaction (txn-bench mode)")
+	fs.IntVar(&o.size, "size", 1024, "record size in bytes (txn-bench mode)")
+	fs.IntVar(&o.warmup, "warmup", 0, "untimed transactions first (txn-bench mode)")
 	fs.StringVar(&idempotence, "idempotence", "true", "true|false (produce mode)")
 	fs.IntVar(&o.replicationFactor, "replication-factor", 1, "replication factor of the created topic")
 	fs.IntVar(&timeoutMs, "timeout-ms", 60000, "overall deadline")
@@ -84,7 +95,7 @@ func parseArgs(args []string) (options, error) {
 	switch {
 	case o.bootstrap == "" || o.topic == "" || o.count < 0:
 		return o, errors.New("--bootstrap, --topic and --count are required")
-	case o.mode != "all" && o.mode != "produce" && o.mode != "consume":
+	case o.mode != "all" && o.mode != "produce" && o.mode != "consume" && o.mode != "txn-bench":
 		return o, fmt.Errorf("unknown --mode %s", o.mode)
 	}
 	return o, nil
@@ -99,6 +110,9 @@ func values(kind string, n int) []string {
 }
 
 func run(ctx context.Context, o options, summary map[string]any) error {
+	if o.mode == "txn-bench" {
+		return txnBench(ctx, o, summary)
+	}
 	idempotent := o.mode == "all" || (o.mode == "produce" && o.idempotence)
 	summary["idempotent"] = idempotent
 	summary["transactions"] = o.mode == "all"
@@ -309,4 +323,64 @@ func moduleVersion(path string) string {
 		}
 	}
 	return "unknown"
+}
+
+// txnBench times transactions the way the other clients of the transactions bench do: the records of one
+// transaction are produced without waiting for each, and the commit flushes them (franz-go's EndTransaction
+// requires them flushed first, which Flush does).
+func txnBench(ctx context.Context, o options, summary map[string]any) error {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...),
+		kgo.DefaultProduceTopic(o.topic),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		uncompressed,
+		kgo.TransactionalID("bench-franz-go-"+o.topic),
+		kgo.TransactionTimeout(60*time.Second),
+	)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	value := []byte(strings.Repeat("a", o.size))
+	one := func() error {
+		if err := cl.BeginTransaction(); err != nil {
+			return err
+		}
+		// Promises run on franz-go's goroutines.
+		var mu sync.Mutex
+		var failed error
+		for i := 0; i < o.records; i++ {
+			cl.Produce(ctx, &kgo.Record{Key: []byte(strconv.Itoa(i)), Value: value, Partition: 0}, func(_ *kgo.Record, err error) {
+				mu.Lock()
+				if err != nil && failed == nil {
+					failed = err
+				}
+				mu.Unlock()
+			})
+		}
+		if err := cl.Flush(ctx); err != nil {
+			return err
+		}
+		mu.Lock()
+		err := failed
+		mu.Unlock()
+		if err != nil {
+			return err
+		}
+		return cl.EndTransaction(ctx, kgo.TryCommit)
+	}
+	for t := 0; t < o.warmup; t++ {
+		if err := one(); err != nil {
+			return err
+		}
+	}
+	started := time.Now()
+	for t := 0; t < o.count; t++ {
+		if err := one(); err != nil {
+			return err
+		}
+	}
+	summary["ms"] = float64(time.Since(started).Microseconds()) / 1000
+	summary["transactions"] = o.count
+	return nil
 }
