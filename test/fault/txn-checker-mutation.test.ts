@@ -14,7 +14,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, Producer } from '../../src/client/index.ts';
 import { checkTransactions, createTopic, readLog, TransactionalHistory, TxnAnomalyKind, verifyTransactions } from '../../src/testkit/index.ts';
-import { SEQLOG_PENDING } from '../interop/eos/targets.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
 
 describe('transactional checker mutation tests against Apache Kafka', { timeout: 300_000 }, () => {
@@ -157,7 +156,7 @@ describe('transactional checker mutation tests against Apache Kafka', { timeout:
   });
 });
 
-describe('transactional checker mutation tests against the embedded seqlog broker', { timeout: 300_000, ...(SEQLOG_PENDING === undefined ? {} : { skip: SEQLOG_PENDING }) }, () => {
+describe('transactional checker mutation tests against the embedded seqlog broker', { timeout: 300_000 }, () => {
   it('a broker that ignores read_committed (serves every Fetch up to the high watermark, no aborted list): ABORTED_READ in the exactly-once run', async () => {
     const result = await verifyTransactions({ seed: 5, inputs: 600, modes: ['exactly-once'], brokerCrashes: 0, brokerMutations: { readCommittedAsUncommitted: true } });
     const [run] = result.runs;

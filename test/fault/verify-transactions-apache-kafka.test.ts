@@ -4,13 +4,11 @@
 // there to make them), the exactly-once run none, nothing missing and no aborted record visible; each run takes at
 // least 100 faults. A missing reference Kafka fails the test.
 //
-// The same against seqlog's embedded broker (with broker crashes) needs the broker's transactions: it is reported
-// as skipped until SEQLOG_TRANSACTIONS_READY (test/interop/eos/targets.ts) is true.
+// The same against seqlog's embedded broker, with broker crashes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyTransactions, type TransactionalVerifyResult } from '../../src/testkit/index.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
-import { SEQLOG_PENDING } from '../interop/eos/targets.ts';
 
 function assertContrast(result: TransactionalVerifyResult, label: string): void {
   const [alo, eos] = result.runs;
@@ -48,7 +46,7 @@ describe('verifyTransactions against Apache Kafka, proxy faults and processor cr
   });
 });
 
-describe('verifyTransactions against the embedded seqlog broker, with broker crashes', { timeout: 300_000, ...(SEQLOG_PENDING === undefined ? {} : { skip: SEQLOG_PENDING }) }, () => {
+describe('verifyTransactions against the embedded seqlog broker, with broker crashes', { timeout: 300_000 }, () => {
   it('at-least-once shows duplicated inputs; exactly-once has every input once', async () => {
     const result = await verifyTransactions({ seed: 3, brokerCrashes: 2 });
     assertContrast(result, 'seqlog');

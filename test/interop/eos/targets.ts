@@ -19,15 +19,4 @@ export const KAFKA_EOS: BrokerTarget = {
   },
 };
 
-/**
- * Flip to true once seqlog's broker serves transactions (the txn branch): the seqlog cases of the exactly-once
- * processor test and of `verifyTransactions` then run instead of being reported as skipped.
- */
-export const SEQLOG_TRANSACTIONS_READY = true;
-
-export const SEQLOG_PENDING = SEQLOG_TRANSACTIONS_READY ? undefined : "seqlog's broker does not serve transactions yet (InitProducerId with a transactional id is refused)";
-
-export const EOS_TARGETS: readonly { readonly target: BrokerTarget; readonly pending?: string }[] = [
-  { target: KAFKA_EOS },
-  { target: SEQLOG, ...(SEQLOG_PENDING === undefined ? {} : { pending: SEQLOG_PENDING }) },
-];
+export const EOS_TARGETS: readonly { readonly target: BrokerTarget }[] = [{ target: KAFKA_EOS }, { target: SEQLOG }];
