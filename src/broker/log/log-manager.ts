@@ -39,6 +39,8 @@ export interface LogManagerOptions {
   producerState?: Partial<ProducerStateManagerConfig>;
   /** `producer.id.expiration.check.interval.ms`; default 600000. */
   producerIdExpirationCheckIntervalMs?: number;
+  /** Told how long each partition-log fsync took, in ms (metrics). */
+  onFlush?: (timeMs: number) => void;
 }
 
 /** `producer.id.expiration.check.interval.ms` default: 10 minutes. */
@@ -351,6 +353,7 @@ export class LogManager {
       clock: this.options.clock,
       logger: this.options.logger,
       decompress: this.options.decompress,
+      ...(this.options.onFlush === undefined ? {} : { onFlush: this.options.onFlush }),
       ...(this.options.producerState === undefined ? {} : { producerState: this.options.producerState }),
     });
   }

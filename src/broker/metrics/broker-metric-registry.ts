@@ -1,0 +1,393 @@
+// The broker's Prometheus metrics, one prom-client `Registry` per broker instance (several embedded brokers in one
+// process never share a metric). Names are Kafka's JMX names as the Prometheus JMX exporter's Kafka rules map them
+// (`kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec,topic=t` -> `kafka_server_brokertopicmetrics_bytesin_total
+// {topic="t"}`), so dashboards built for Kafka read seqlog; what Kafka has no metric for is named `seqlog_*`.
+// docs/metrics.md lists every metric with its Kafka counterpart.
+//
+// Two kinds of instruments:
+// - events counted where they happen (requests, bytes, errors, fsyncs, duplicates, transaction outcomes): the hot
+//   paths hold a label child resolved once (per API key, per topic, per error code) and only call `inc`/`observe`;
+// - state read at scrape time (offsets, producer ids, transactions by state, groups, lag): `collect` callbacks walk
+//   the broker's objects when Prometheus asks, so appends pay nothing for them.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import { errorName } from '../../protocol/errors/index.ts';
+import type { LogManager } from '../log/log-manager.ts';
+import type { GroupCoordinator } from '../group/group-coordinator.ts';
+import type { TransactionCoordinator } from '../txn/transaction-coordinator.ts';
+import { transactionStateName, TransactionState } from '../txn/transaction-state.ts';
+import type { MemoryBudget } from '../memory-budget.ts';
+import type { FetchSessionCache } from '../fetch-session-cache.ts';
+
+/** What the scrape-time collectors read. */
+export interface BrokerMetricSources {
+  readonly logs: LogManager;
+  readonly transactions: TransactionCoordinator;
+  readonly groups: GroupCoordinator;
+  readonly connectionMemory: MemoryBudget;
+  readonly fetchSessions: FetchSessionCache;
+  connectionCount(): number;
+}
+
+/** Request latency buckets in ms (Kafka's TotalTimeMs is in ms; these span a cached read to a slow fsync). */
+const REQUEST_TIME_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+/** fsync latency buckets in ms. */
+const FLUSH_TIME_BUCKETS_MS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
+/** Transaction duration buckets in ms (first partition added to CompleteCommit/CompleteAbort). */
+const TRANSACTION_TIME_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000];
+
+const apiNames: ReadonlyMap<number, string> = new Map(Object.entries(ApiKey).map(([name, key]) => [key as number, name]));
+
+/** What a request of one API key updates; resolved once per key. */
+export interface RequestMetric {
+  /** `TotalTimeMs` in ms, counted in `RequestsPerSec` too. */
+  completed(timeMs: number): void;
+}
+
+/** Per-topic `BrokerTopicMetrics` children, resolved once per topic. */
+export interface TopicMetric {
+  /** One batch appended: its size and record count (`BytesInPerSec`, `MessagesInPerSec`). */
+  appended(bytes: number, records: number): void;
+  /** A retried batch answered from the producer's dedup window, not stored again. */
+  duplicate(): void;
+  /** Record bytes returned by Fetch (`BytesOutPerSec`). */
+  read(bytes: number): void;
+}
+
+export class BrokerMetricRegistry {
+  /** The Prometheus registry of this broker; `metrics()` renders the text exposition format. */
+  readonly registry = new Registry();
+  private readonly requests: Counter<'request'>;
+  private readonly requestTime: Histogram<'request'>;
+  private readonly errors: Counter<'request' | 'error'>;
+  private readonly bytesIn: Counter<'topic'>;
+  private readonly messagesIn: Counter<'topic'>;
+  private readonly bytesOut: Counter<'topic'>;
+  private readonly duplicates: Counter<'topic'>;
+  private readonly flushTime: Histogram;
+  private readonly transactionsCompleted: Counter<'result'>;
+  private readonly transactionTime: Histogram<'result'>;
+  private readonly rebalances: Counter<'protocol'>;
+  private readonly requestMetrics = new Map<number, RequestMetric>();
+  private readonly topicMetrics = new Map<string, TopicMetric>();
+  private readonly errorCounters = new Map<number, Counter.Internal>();
+
+  constructor(sources: BrokerMetricSources) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'kafka_network_requestmetrics_requests_total',
+      help: 'Requests handled, by API (kafka.network:type=RequestMetrics,name=RequestsPerSec).',
+      labelNames: ['request'],
+      registers,
+    });
+    this.requestTime = new Histogram({
+      name: 'kafka_network_requestmetrics_totaltimems',
+      help: 'Time from a request read to its answer ready, ms (kafka.network:type=RequestMetrics,name=TotalTimeMs).',
+      labelNames: ['request'],
+      buckets: REQUEST_TIME_BUCKETS_MS,
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'kafka_network_requestmetrics_errors_total',
+      help: 'Partition errors answered by Produce and Fetch, by error name (kafka.network:type=RequestMetrics,name=ErrorsPerSec).',
+      labelNames: ['request', 'error'],
+      registers,
+    });
+    this.bytesIn = new Counter({
+      name: 'kafka_server_brokertopicmetrics_bytesin_total',
+      help: 'Record batch bytes appended by Produce (kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec).',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.messagesIn = new Counter({
+      name: 'kafka_server_brokertopicmetrics_messagesin_total',
+      help: 'Records appended by Produce (kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec).',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.bytesOut = new Counter({
+      name: 'kafka_server_brokertopicmetrics_bytesout_total',
+      help: 'Record bytes returned by Fetch (kafka.server:type=BrokerTopicMetrics,name=BytesOutPerSec).',
+      labelNames: ['topic'],
+      registers,
+    });
+    this.duplicates = new Counter({
+      name: 'seqlog_server_duplicate_batches_total',
+      help: "Retried batches answered from a producer's dedup window (its last 5 batches) instead of being appended again.",
+      labelNames: ['topic'],
+      registers,
+    });
+    this.flushTime = new Histogram({
+      name: 'kafka_log_logflushstats_logflushrateandtimems',
+      help: 'Partition log fsyncs and their duration, ms (kafka.log:type=LogFlushStats,name=LogFlushRateAndTimeMs).',
+      buckets: FLUSH_TIME_BUCKETS_MS,
+      registers,
+    });
+    this.transactionsCompleted = new Counter({
+      name: 'seqlog_transactions_completed_total',
+      help: 'Transactions completed by the coordinator (CompleteCommit or CompleteAbort), by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    this.transactionTime = new Histogram({
+      name: 'seqlog_transaction_duration_ms',
+      help: 'Transaction duration from its start to CompleteCommit/CompleteAbort, ms.',
+      labelNames: ['result'],
+      buckets: TRANSACTION_TIME_BUCKETS_MS,
+      registers,
+    });
+    this.rebalances = new Counter({
+      name: 'kafka_server_group_coordinator_metrics_group_rebalance_count',
+      help: 'Classic group rebalances started (kafka.server:type=group-coordinator-metrics,name=group-rebalance-count).',
+      labelNames: ['protocol'],
+      registers,
+    });
+    registerStateCollectors(registers, sources);
+  }
+
+  /** The children one API key's requests update. */
+  request(apiKey: number): RequestMetric {
+    let metric = this.requestMetrics.get(apiKey);
+    if (metric === undefined) {
+      const labels = { request: apiNames.get(apiKey) ?? String(apiKey) };
+      const count = this.requests.labels(labels);
+      const time = this.requestTime.labels(labels);
+      metric = {
+        completed(timeMs) {
+          count.inc();
+          time.observe(timeMs);
+        },
+      };
+      this.requestMetrics.set(apiKey, metric);
+    }
+    return metric;
+  }
+
+  /** The children of one topic. */
+  topic(name: string): TopicMetric {
+    let metric = this.topicMetrics.get(name);
+    if (metric === undefined) {
+      const labels = { topic: name };
+      const bytesIn = this.bytesIn.labels(labels);
+      const messagesIn = this.messagesIn.labels(labels);
+      const bytesOut = this.bytesOut.labels(labels);
+      const duplicates = this.duplicates.labels(labels);
+      metric = {
+        appended(bytes, records) {
+          bytesIn.inc(bytes);
+          messagesIn.inc(records);
+        },
+        duplicate() {
+          duplicates.inc();
+        },
+        read(bytes) {
+          if (bytes > 0) bytesOut.inc(bytes);
+        },
+      };
+      this.topicMetrics.set(name, metric);
+    }
+    return metric;
+  }
+
+  /** A partition error answered by `apiKey` (Kafka's `ErrorsPerSec`, counted per partition as its errorCounts). */
+  partitionError(apiKey: number, errorCode: number): void {
+    const key = apiKey * 65536 + errorCode + 32768;
+    let counter = this.errorCounters.get(key);
+    if (counter === undefined) {
+      counter = this.errors.labels({ request: apiNames.get(apiKey) ?? String(apiKey), error: errorName(errorCode) });
+      this.errorCounters.set(key, counter);
+    }
+    counter.inc();
+  }
+
+  /** One partition-log fsync took `timeMs`. */
+  flushed(timeMs: number): void {
+    this.flushTime.observe(timeMs);
+  }
+
+  /** The coordinator completed a transaction that had been open for `durationMs`. */
+  transactionCompleted(commit: boolean, durationMs: number): void {
+    const result = commit ? 'commit' : 'abort';
+    this.transactionsCompleted.labels({ result }).inc();
+    if (durationMs >= 0) this.transactionTime.labels({ result }).observe(durationMs);
+  }
+
+  /** A classic group started a rebalance. */
+  rebalanceStarted(): void {
+    this.rebalances.labels({ protocol: 'classic' }).inc();
+  }
+
+  /** Totals the console shows. */
+  async counters(): Promise<{
+    requests: number;
+    bytesIn: number;
+    messagesIn: number;
+    duplicateBatches: number;
+    transactionsCommitted: number;
+    transactionsAborted: number;
+  }> {
+    const sum = async (counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> => {
+      let total = 0;
+      for (const value of (await counter.get()).values) {
+        if (Object.entries(labels).every(([name, wanted]) => value.labels[name] === wanted)) total += value.value;
+      }
+      return total;
+    };
+    return {
+      requests: await sum(this.requests),
+      bytesIn: await sum(this.bytesIn),
+      messagesIn: await sum(this.messagesIn),
+      duplicateBatches: await sum(this.duplicates),
+      transactionsCommitted: await sum(this.transactionsCompleted, { result: 'commit' }),
+      transactionsAborted: await sum(this.transactionsCompleted, { result: 'abort' }),
+    };
+  }
+
+  /** The Prometheus text exposition of every metric of this broker. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}
+
+/** Gauges and counters whose values are read from the broker's state when Prometheus scrapes. */
+function registerStateCollectors(registers: Registry[], sources: BrokerMetricSources): void {
+  const { logs, transactions, groups } = sources;
+  const partitionGauge = (name: string, help: string, read: (log: NonNullable<ReturnType<LogManager['getLog']>>) => bigint | number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const topic of logs.listTopics()) {
+          for (let partition = 0; partition < topic.partitions; partition++) {
+            const log = logs.getLog(topic.name, partition);
+            if (log === undefined || log.offline !== null) continue;
+            this.labels({ topic: topic.name, partition: String(partition) }).set(Number(read(log)));
+          }
+        }
+      },
+    });
+  partitionGauge('kafka_log_log_logendoffset', 'Log end offset (kafka.log:type=Log,name=LogEndOffset).', (log) => log.logEndOffset);
+  partitionGauge('kafka_log_log_logstartoffset', 'Log start offset (kafka.log:type=Log,name=LogStartOffset).', (log) => log.logStartOffset);
+  partitionGauge('kafka_log_log_size', 'Log size in bytes (kafka.log:type=Log,name=Size).', (log) => log.size);
+  partitionGauge('kafka_log_log_numlogsegments', 'Segments of the log (kafka.log:type=Log,name=NumLogSegments).', (log) => log.segmentCount);
+  partitionGauge('seqlog_log_highwatermark', 'High watermark: offsets below it are durable and readable (no Kafka JMX metric).', (log) => log.highWatermark);
+  partitionGauge('seqlog_log_laststableoffset', 'Last stable offset: read_committed consumers read below it (no Kafka JMX metric).', (log) => log.lastStableOffset);
+
+  const scalarGauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  const scalarCounter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        // The broker keeps the running total; the counter mirrors it.
+        this.reset();
+        this.inc(read());
+      },
+    });
+  scalarGauge('kafka_server_replicamanager_produceridcount', 'Producer ids tracked over every partition (kafka.server:type=ReplicaManager,name=ProducerIdCount).', () => logs.producerStateMetrics().producerIdCount);
+  scalarCounter('seqlog_producer_ids_expired_total', 'Producer ids removed after producer.id.expiration.ms without a write (KIP-854).', () => logs.producerStateMetrics().expiredProducerIds);
+  scalarCounter('seqlog_producer_ids_evicted_total', 'Producer ids forgotten because a partition reached its producer id bound.', () => logs.producerStateMetrics().evictedProducerIds);
+  scalarGauge(
+    'kafka_server_replicamanager_partitionswithlatetransactionscount',
+    'Partitions whose oldest open transaction is older than transaction.max.timeout.ms + 5 min (KIP-664).',
+    () => logs.partitionsWithLateTransactions(),
+  );
+  scalarGauge('kafka_server_socket_server_metrics_connection_count', 'Open client connections (kafka.server:type=socket-server-metrics,name=connection-count).', () => sources.connectionCount());
+  scalarGauge('seqlog_server_queued_request_bytes', 'Bytes held by connections: requests read and not answered, answers not yet written (queued.max.request.bytes).', () => sources.connectionMemory.used);
+  scalarGauge('kafka_server_fetchsessioncache_numincrementalfetchsessions', 'Incremental fetch sessions (kafka.server:type=FetchSessionCache,name=NumIncrementalFetchSessions).', () => sources.fetchSessions.size);
+  scalarGauge(
+    'kafka_server_fetchsessioncache_numincrementalfetchpartitionscached',
+    'Partitions over every fetch session (kafka.server:type=FetchSessionCache,name=NumIncrementalFetchPartitionsCached).',
+    () => sources.fetchSessions.totalPartitions,
+  );
+  scalarCounter(
+    'kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total',
+    'Fetch sessions evicted (kafka.server:type=FetchSessionCache,name=IncrementalFetchSessionEvictionsPerSec).',
+    () => sources.fetchSessions.evictions,
+  );
+
+  new Gauge({
+    name: 'seqlog_transactions',
+    help: 'Transactional ids known to the coordinator, by transaction state (Ongoing = open).',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const state of Object.values(TransactionState)) {
+        if (state !== TransactionState.Dead) this.labels({ state: transactionStateName(state) }).set(0);
+      }
+      for (const listed of transactions.list([], [], -1n).transactionStates) this.labels({ state: listed.transactionState }).inc();
+    },
+  });
+
+  new Gauge({
+    name: 'kafka_server_group_coordinator_metrics_group_count',
+    help: 'Groups, by protocol (kafka.server:type=group-coordinator-metrics,name=group-count).',
+    labelNames: ['protocol'],
+    registers,
+    collect() {
+      this.reset();
+      this.labels({ protocol: 'classic' }).set(0);
+      this.labels({ protocol: 'consumer' }).set(0);
+      for (const group of groups.listGroups([], [])) this.labels({ protocol: group.groupType }).inc();
+    },
+  });
+
+  new Gauge({
+    name: 'kafka_consumergroup_lag',
+    help: "A group's lag on a partition: high watermark minus committed offset (the name kafka_exporter gives it).",
+    labelNames: ['consumergroup', 'topic', 'partition'],
+    registers,
+    async collect() {
+      this.reset();
+      for (const row of await consumerGroupLag(logs, groups)) {
+        this.labels({ consumergroup: row.groupId, topic: row.topic, partition: String(row.partition) }).set(Number(row.lag));
+      }
+    },
+  });
+}
+
+export interface GroupPartitionLag {
+  groupId: string;
+  topic: string;
+  partition: number;
+  committedOffset: bigint;
+  highWatermark: bigint;
+  lag: bigint;
+}
+
+/** Every group's committed offset and lag per partition (what kafka-consumer-groups --describe shows). */
+export async function consumerGroupLag(logs: LogManager, groups: GroupCoordinator): Promise<GroupPartitionLag[]> {
+  const listed = groups.listGroups([], []);
+  if (listed.length === 0) return [];
+  const fetched = await groups.fetchOffsets(
+    listed.map((group) => ({ groupId: group.groupId, topics: null })),
+    false,
+  );
+  const rows: GroupPartitionLag[] = [];
+  for (const group of fetched) {
+    for (const topic of group.topics) {
+      for (const partition of topic.partitions) {
+        if (partition.committedOffset < 0n) continue;
+        const log = logs.getLog(topic.name, partition.partitionIndex);
+        if (log === undefined) continue;
+        const highWatermark = log.highWatermark;
+        const lag = highWatermark > partition.committedOffset ? highWatermark - partition.committedOffset : 0n;
+        rows.push({ groupId: group.groupId, topic: topic.name, partition: partition.partitionIndex, committedOffset: partition.committedOffset, highWatermark, lag });
+      }
+    }
+  }
+  return rows;
+}
