@@ -248,6 +248,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       connectionMemory,
       fetchSessions,
       connectionCount: () => (listeningServer === null ? 0 : listeningServer.connectionCount),
+      cleanerRuns: () => cleaner.lastRuns,
     });
     context = {
       config,

@@ -171,6 +171,32 @@ describe('broker metrics at /metrics', { timeout: 60_000 }, () => {
     }
   });
 
+  it("registers the log cleaner's statistics under Kafka's LogCleaner names", async () => {
+    const compacting = await startBroker({
+      logCleanerBackoffMs: 20,
+      topics: [{ name: 'compacted', configs: { 'cleanup.policy': 'compact', 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.01' } }],
+    });
+    const producer = new Producer({ bootstrap: compacting.bootstrap, lingerMs: 0 });
+    try {
+      for (let round = 0; round < 10; round++) {
+        await producer.send(Array.from({ length: 10 }, (_, key) => ({ topic: 'compacted', partition: 0, key: `key-${key}`, value: `round-${round}`.repeat(4) })));
+      }
+      let text = await compacting.metricRegistry.metrics();
+      for (let i = 0; i < 300 && !/seqlog_log_cleaner_last_run_bytes_read\{topic="compacted",partition="0"\} [1-9]/.test(text); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        text = await compacting.metricRegistry.metrics();
+      }
+      assert.match(text, /seqlog_log_cleaner_last_run_bytes_read\{topic="compacted",partition="0"\} [1-9]/);
+      // Only the latest value of each key is kept: less is written than read.
+      const recopy = Number(/^kafka_log_logcleaner_cleaner_recopy_percent (\S+)$/m.exec(text)?.[1]);
+      assert.ok(recopy > 0 && recopy < 100, `recopy ${recopy}`);
+      assert.match(text, /^kafka_log_logcleanermanager_max_dirty_percent [1-9]/m);
+    } finally {
+      await producer.close();
+      await compacting.close();
+    }
+  });
+
   it('answers 404 off /metrics', async () => {
     const response = await fetch(server.url.replace('/metrics', '/'));
     assert.equal(response.status, 404);

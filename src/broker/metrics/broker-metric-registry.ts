@@ -18,6 +18,7 @@ import type { TransactionCoordinator } from '../txn/transaction-coordinator.ts';
 import { transactionStateName, TransactionState } from '../txn/transaction-state.ts';
 import type { MemoryBudget } from '../memory-budget.ts';
 import type { FetchSessionCache } from '../fetch-session-cache.ts';
+import type { CleanerRun } from '../log/cleaner/log-cleaner.ts';
 
 /** What the scrape-time collectors read. */
 export interface BrokerMetricSources {
@@ -27,6 +28,8 @@ export interface BrokerMetricSources {
   readonly connectionMemory: MemoryBudget;
   readonly fetchSessions: FetchSessionCache;
   connectionCount(): number;
+  /** The log cleaner's last run per partition (`topic-partition`), a read-only view. */
+  cleanerRuns(): ReadonlyMap<string, CleanerRun>;
 }
 
 /** Request latency buckets in ms (Kafka's TotalTimeMs is in ms; these span a cached read to a slow fsync). */
@@ -318,6 +321,8 @@ function registerStateCollectors(registers: Registry[], sources: BrokerMetricSou
     () => sources.fetchSessions.evictions,
   );
 
+  registerCleanerCollectors(registers, sources);
+
   new Gauge({
     name: 'seqlog_transactions',
     help: 'Transactional ids known to the coordinator, by transaction state (Ongoing = open).',
@@ -357,6 +362,57 @@ function registerStateCollectors(registers: Registry[], sources: BrokerMetricSou
       }
     },
   });
+}
+
+/**
+ * The log cleaner's statistics: Kafka's `kafka.log:type=LogCleaner` / `LogCleanerManager` gauges (computed from
+ * the last run of each partition), and each partition's last run under seqlog names.
+ */
+function registerCleanerCollectors(registers: Registry[], sources: BrokerMetricSources): void {
+  const latest = (): CleanerRun | null => {
+    let found: CleanerRun | null = null;
+    for (const run of sources.cleanerRuns().values()) if (found === null || run.finishedAtMs > found.finishedAtMs) found = run;
+    return found;
+  };
+  const scalar = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  scalar('kafka_log_logcleaner_max_clean_time_secs', 'Longest last cleaning over the partitions, s (kafka.log:type=LogCleaner,name=max-clean-time-secs).', () => {
+    let max = 0;
+    for (const run of sources.cleanerRuns().values()) max = Math.max(max, run.elapsedMs / 1000);
+    return max;
+  });
+  scalar('kafka_log_logcleaner_cleaner_recopy_percent', 'Bytes written over bytes read by the latest cleaning, % (kafka.log:type=LogCleaner,name=cleaner-recopy-percent).', () => {
+    const run = latest();
+    return run === null || run.bytesRead === 0 ? 0 : (100 * run.bytesWritten) / run.bytesRead;
+  });
+  scalar('kafka_log_logcleanermanager_max_dirty_percent', 'Highest dirty ratio that got a log cleaned, % (kafka.log:type=LogCleanerManager,name=max-dirty-percent).', () => {
+    let max = 0;
+    for (const run of sources.cleanerRuns().values()) max = Math.max(max, run.dirtyRatio * 100);
+    return max;
+  });
+  const perPartition = (name: string, help: string, read: (run: CleanerRun) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const run of sources.cleanerRuns().values()) this.labels({ topic: run.topic, partition: String(run.partition) }).set(read(run));
+      },
+    });
+  perPartition('seqlog_log_cleaner_last_run_bytes_read', "Bytes the partition's last cleaning read.", (run) => run.bytesRead);
+  perPartition('seqlog_log_cleaner_last_run_bytes_written', "Bytes the partition's last cleaning wrote.", (run) => run.bytesWritten);
+  perPartition('seqlog_log_cleaner_last_run_duration_ms', "Duration of the partition's last cleaning, ms.", (run) => run.elapsedMs);
+  perPartition('seqlog_log_cleaner_last_run_dirty_ratio', "Dirty ratio that got the partition's log picked for its last cleaning.", (run) => run.dirtyRatio);
+  perPartition('seqlog_log_cleaner_last_run_timestamp_seconds', "When the partition's last cleaning finished (Unix time, s).", (run) => run.finishedAtMs / 1000);
 }
 
 export interface GroupPartitionLag {
