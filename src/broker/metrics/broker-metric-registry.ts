@@ -6,10 +6,12 @@
 //
 // Two kinds of instruments:
 // - events counted where they happen (requests, bytes, errors, fsyncs, duplicates, transaction outcomes): the hot
-//   paths hold a label child resolved once (per API key, per topic, per error code) and only call `inc`/`observe`;
+//   paths hold a cell resolved once (per API key, per topic) and add to plain numbers (plain-instruments.ts), which
+//   prom-client formats at scrape time;
 // - state read at scrape time (offsets, producer ids, transactions by state, groups, lag): `collect` callbacks walk
 //   the broker's objects when Prometheus asks, so appends pay nothing for them.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { PlainCounter, PlainHistogram } from './plain-instruments.ts';
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { errorName } from '../../protocol/errors/index.ts';
 import type { LogManager } from '../log/log-manager.ts';
@@ -57,88 +59,93 @@ export interface TopicMetric {
   read(bytes: number): void;
 }
 
+type HistogramCellOf = ReturnType<PlainHistogram<never>['cell']>;
+
 export class BrokerMetricRegistry {
   /** The Prometheus registry of this broker; `metrics()` renders the text exposition format. */
   readonly registry = new Registry();
-  private readonly requests: Counter<'request'>;
-  private readonly requestTime: Histogram<'request'>;
+  private readonly requests: PlainCounter<'request'>;
+  private readonly requestTime: PlainHistogram<'request'>;
   private readonly errors: Counter<'request' | 'error'>;
-  private readonly bytesIn: Counter<'topic'>;
-  private readonly messagesIn: Counter<'topic'>;
-  private readonly bytesOut: Counter<'topic'>;
-  private readonly duplicates: Counter<'topic'>;
-  private readonly flushTime: Histogram;
+  private readonly bytesIn: PlainCounter<'topic'>;
+  private readonly messagesIn: PlainCounter<'topic'>;
+  private readonly bytesOut: PlainCounter<'topic'>;
+  private readonly duplicates: PlainCounter<'topic'>;
+  private readonly flushTime: HistogramCellOf;
   private readonly transactionsCompleted: Counter<'result'>;
-  private readonly transactionTime: Histogram<'result'>;
+  private readonly transactionTime: PlainHistogram<'result'>;
   private readonly rebalances: Counter<'protocol'>;
+  private readonly committedTime: HistogramCellOf;
+  private readonly abortedTime: HistogramCellOf;
   private readonly requestMetrics = new Map<number, RequestMetric>();
   private readonly topicMetrics = new Map<string, TopicMetric>();
   private readonly errorCounters = new Map<number, Counter.Internal>();
 
   constructor(sources: BrokerMetricSources) {
     const registers = [this.registry];
-    this.requests = new Counter({
+    const registry = this.registry;
+    this.requests = new PlainCounter({
       name: 'kafka_network_requestmetrics_requests_total',
       help: 'Requests handled, by API (kafka.network:type=RequestMetrics,name=RequestsPerSec).',
       labelNames: ['request'],
-      registers,
+      registry,
     });
-    this.requestTime = new Histogram({
-      name: 'kafka_network_requestmetrics_totaltimems',
-      help: 'Time from a request read to its answer ready, ms (kafka.network:type=RequestMetrics,name=TotalTimeMs).',
-      labelNames: ['request'],
-      buckets: REQUEST_TIME_BUCKETS_MS,
-      registers,
-    });
+    this.requestTime = new PlainHistogram(
+      'kafka_network_requestmetrics_totaltimems',
+      'Time from a request read to its answer ready, ms (kafka.network:type=RequestMetrics,name=TotalTimeMs).',
+      REQUEST_TIME_BUCKETS_MS,
+      registry,
+    );
     this.errors = new Counter({
       name: 'kafka_network_requestmetrics_errors_total',
       help: 'Partition errors answered by Produce and Fetch, by error name (kafka.network:type=RequestMetrics,name=ErrorsPerSec).',
       labelNames: ['request', 'error'],
       registers,
     });
-    this.bytesIn = new Counter({
+    this.bytesIn = new PlainCounter({
       name: 'kafka_server_brokertopicmetrics_bytesin_total',
       help: 'Record batch bytes appended by Produce (kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec).',
       labelNames: ['topic'],
-      registers,
+      registry,
     });
-    this.messagesIn = new Counter({
+    this.messagesIn = new PlainCounter({
       name: 'kafka_server_brokertopicmetrics_messagesin_total',
       help: 'Records appended by Produce (kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec).',
       labelNames: ['topic'],
-      registers,
+      registry,
     });
-    this.bytesOut = new Counter({
+    this.bytesOut = new PlainCounter({
       name: 'kafka_server_brokertopicmetrics_bytesout_total',
       help: 'Record bytes returned by Fetch (kafka.server:type=BrokerTopicMetrics,name=BytesOutPerSec).',
       labelNames: ['topic'],
-      registers,
+      registry,
     });
-    this.duplicates = new Counter({
+    this.duplicates = new PlainCounter({
       name: 'seqlog_server_duplicate_batches_total',
       help: "Retried batches answered from a producer's dedup window (its last 5 batches) instead of being appended again.",
       labelNames: ['topic'],
-      registers,
+      registry,
     });
-    this.flushTime = new Histogram({
-      name: 'kafka_log_logflushstats_logflushrateandtimems',
-      help: 'Partition log fsyncs and their duration, ms (kafka.log:type=LogFlushStats,name=LogFlushRateAndTimeMs).',
-      buckets: FLUSH_TIME_BUCKETS_MS,
-      registers,
-    });
+    this.flushTime = new PlainHistogram<never>(
+      'kafka_log_logflushstats_logflushrateandtimems',
+      'Partition log fsyncs and their duration, ms (kafka.log:type=LogFlushStats,name=LogFlushRateAndTimeMs).',
+      FLUSH_TIME_BUCKETS_MS,
+      registry,
+    ).cell({});
     this.transactionsCompleted = new Counter({
       name: 'seqlog_transactions_completed_total',
       help: 'Transactions completed by the coordinator (CompleteCommit or CompleteAbort), by result.',
       labelNames: ['result'],
       registers,
     });
-    this.transactionTime = new Histogram({
-      name: 'seqlog_transaction_duration_ms',
-      help: 'Transaction duration from its start to CompleteCommit/CompleteAbort, ms.',
-      labelNames: ['result'],
-      buckets: TRANSACTION_TIME_BUCKETS_MS,
-      registers,
-    });
+    this.transactionTime = new PlainHistogram(
+      'seqlog_transaction_duration_ms',
+      'Transaction duration from its start to CompleteCommit/CompleteAbort, ms.',
+      TRANSACTION_TIME_BUCKETS_MS,
+      registry,
+    );
+    this.committedTime = this.transactionTime.cell({ result: 'commit' });
+    this.abortedTime = this.transactionTime.cell({ result: 'abort' });
     this.rebalances = new Counter({
       name: 'kafka_server_group_coordinator_metrics_group_rebalance_count',
       help: 'Classic group rebalances started (kafka.server:type=group-coordinator-metrics,name=group-rebalance-count).',
@@ -153,11 +160,11 @@ export class BrokerMetricRegistry {
     let metric = this.requestMetrics.get(apiKey);
     if (metric === undefined) {
       const labels = { request: apiNames.get(apiKey) ?? String(apiKey) };
-      const count = this.requests.labels(labels);
-      const time = this.requestTime.labels(labels);
+      const time = this.requestTime.cell(labels);
+      const count = this.requests.cell(labels);
       metric = {
         completed(timeMs) {
-          count.inc();
+          count.value++;
           time.observe(timeMs);
         },
       };
@@ -171,20 +178,20 @@ export class BrokerMetricRegistry {
     let metric = this.topicMetrics.get(name);
     if (metric === undefined) {
       const labels = { topic: name };
-      const bytesIn = this.bytesIn.labels(labels);
-      const messagesIn = this.messagesIn.labels(labels);
-      const bytesOut = this.bytesOut.labels(labels);
-      const duplicates = this.duplicates.labels(labels);
+      const bytesIn = this.bytesIn.cell(labels);
+      const messagesIn = this.messagesIn.cell(labels);
+      const bytesOut = this.bytesOut.cell(labels);
+      const duplicates = this.duplicates.cell(labels);
       metric = {
         appended(bytes, records) {
-          bytesIn.inc(bytes);
-          messagesIn.inc(records);
+          bytesIn.value += bytes;
+          messagesIn.value += records;
         },
         duplicate() {
-          duplicates.inc();
+          duplicates.value++;
         },
         read(bytes) {
-          if (bytes > 0) bytesOut.inc(bytes);
+          bytesOut.value += bytes;
         },
       };
       this.topicMetrics.set(name, metric);
@@ -212,7 +219,7 @@ export class BrokerMetricRegistry {
   transactionCompleted(commit: boolean, durationMs: number): void {
     const result = commit ? 'commit' : 'abort';
     this.transactionsCompleted.labels({ result }).inc();
-    if (durationMs >= 0) this.transactionTime.labels({ result }).observe(durationMs);
+    if (durationMs >= 0) (result === 'commit' ? this.committedTime : this.abortedTime).observe(durationMs);
   }
 
   /** A classic group started a rebalance. */
@@ -229,7 +236,7 @@ export class BrokerMetricRegistry {
     transactionsCommitted: number;
     transactionsAborted: number;
   }> {
-    const sum = async (counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> => {
+    const sum = async (counter: Counter<string>, labels: Record<string, string>): Promise<number> => {
       let total = 0;
       for (const value of (await counter.get()).values) {
         if (Object.entries(labels).every(([name, wanted]) => value.labels[name] === wanted)) total += value.value;
@@ -237,10 +244,10 @@ export class BrokerMetricRegistry {
       return total;
     };
     return {
-      requests: await sum(this.requests),
-      bytesIn: await sum(this.bytesIn),
-      messagesIn: await sum(this.messagesIn),
-      duplicateBatches: await sum(this.duplicates),
+      requests: this.requests.total(),
+      bytesIn: this.bytesIn.total(),
+      messagesIn: this.messagesIn.total(),
+      duplicateBatches: this.duplicates.total(),
       transactionsCommitted: await sum(this.transactionsCompleted, { result: 'commit' }),
       transactionsAborted: await sum(this.transactionsCompleted, { result: 'abort' }),
     };
