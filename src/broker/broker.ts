@@ -179,6 +179,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       logger,
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
       onFlush: (timeMs) => metrics?.flushed(timeMs),
+      onTopicDeleted: (name) => metrics?.forgetTopic(name),
     });
     openedInOrder.push(logs);
     // Closed before the logs: an ongoing cleaning stops at its next yield.

@@ -188,6 +188,22 @@ describe('broker metrics at /metrics', { timeout: 60_000 }, () => {
     assert.equal(value(samples, 'kafka_consumergroup_lag{consumergroup="metered-group",topic="metered",partition="1"}'), end - 5);
   });
 
+  it("drops a deleted topic's metrics", async () => {
+    const admin = new Admin({ bootstrap: broker.bootstrap });
+    const producer = new Producer({ bootstrap: broker.bootstrap });
+    try {
+      await admin.createTopics([{ name: 'short-lived', partitions: 1 }]);
+      await producer.send({ topic: 'short-lived', partition: 0, value: 'gone soon' });
+      assert.equal(value(await scrape(server.url), 'kafka_server_brokertopicmetrics_messagesin_total{topic="short-lived"}'), 1);
+      await admin.deleteTopics(['short-lived']);
+      const after = await scrape(server.url);
+      assert.deepEqual([...after.keys()].filter((key) => key.includes('"short-lived"')), []);
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
+  });
+
   it('keeps the metrics of two brokers in one process apart', async () => {
     const other = await startBroker({ topics: [{ name: 'metered' }] });
     try {

@@ -41,6 +41,8 @@ export interface LogManagerOptions {
   producerIdExpirationCheckIntervalMs?: number;
   /** Told how long each partition-log fsync took, in ms (metrics). */
   onFlush?: (timeMs: number) => void;
+  /** Told when a topic is deleted (its per-topic metrics go with it, as Kafka removes its BrokerTopicMetrics). */
+  onTopicDeleted?: (name: string) => void;
 }
 
 /** `producer.id.expiration.check.interval.ms` default: 10 minutes. */
@@ -180,6 +182,7 @@ export class LogManager {
       const topic = this.topicsByName.get(name);
       if (!topic) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`);
       this.topicsByName.delete(name);
+      this.options.onTopicDeleted?.(name);
       saveTopics(this.fs, this.dataDir, this.topicsByName.values());
       const logs = this.logsByTopic.get(name) ?? [];
       this.logsByTopic.delete(name);

@@ -11,7 +11,7 @@
 // - state read at scrape time (offsets, producer ids, transactions by state, groups, lag): `collect` callbacks walk
 //   the broker's objects when Prometheus asks, so appends pay nothing for them.
 import { Counter, Gauge, Registry } from 'prom-client';
-import { PlainCounter, PlainHistogram } from './plain-instruments.ts';
+import { PlainCounter, PlainHistogram, type CountCell } from './plain-instruments.ts';
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { errorName } from '../../protocol/errors/index.ts';
 import type { LogManager } from '../log/log-manager.ts';
@@ -79,6 +79,7 @@ export class BrokerMetricRegistry {
   private readonly abortedTime: HistogramCellOf;
   private readonly requestMetrics = new Map<number, RequestMetric>();
   private readonly topicMetrics = new Map<string, TopicMetric>();
+  private readonly topicCells = new Map<string, Record<'bytesIn' | 'messagesIn' | 'bytesOut' | 'duplicates', CountCell>>();
   private readonly errorCounters = new Map<number, Counter.Internal>();
 
   constructor(sources: BrokerMetricSources) {
@@ -182,6 +183,7 @@ export class BrokerMetricRegistry {
       const messagesIn = this.messagesIn.cell(labels);
       const bytesOut = this.bytesOut.cell(labels);
       const duplicates = this.duplicates.cell(labels);
+      this.topicCells.set(name, { bytesIn, messagesIn, bytesOut, duplicates });
       metric = {
         appended(bytes, records) {
           bytesIn.value += bytes;
@@ -197,6 +199,18 @@ export class BrokerMetricRegistry {
       this.topicMetrics.set(name, metric);
     }
     return metric;
+  }
+
+  /** A deleted topic's counters are dropped (Kafka's `BrokerTopicStats.removeMetrics`); a new topic of that name starts at 0. */
+  forgetTopic(name: string): void {
+    const cells = this.topicCells.get(name);
+    if (cells === undefined) return;
+    this.topicCells.delete(name);
+    this.topicMetrics.delete(name);
+    this.bytesIn.remove(cells.bytesIn);
+    this.messagesIn.remove(cells.messagesIn);
+    this.bytesOut.remove(cells.bytesOut);
+    this.duplicates.remove(cells.duplicates);
   }
 
   /** A partition error answered by `apiKey` (Kafka's `ErrorsPerSec`, counted per partition as its errorCounts). */

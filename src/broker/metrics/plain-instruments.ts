@@ -35,6 +35,12 @@ export class PlainCounter<L extends string> {
     return cell;
   }
 
+  /** Drops a cell: its label set disappears from the next scrape. */
+  remove(cell: CountCell): void {
+    const at = this.cells.indexOf(cell);
+    if (at >= 0) this.cells.splice(at, 1);
+  }
+
   /** The sum over the cells whose labels match `filter`. */
   total(filter: Readonly<Record<string, string>> = {}): number {
     let total = 0;
