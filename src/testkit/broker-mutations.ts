@@ -34,6 +34,13 @@ export interface BrokerMutations {
    * (`EmbeddedBroker.restart`): every pending offset is ended as if its transaction had aborted.
    */
   readonly losePendingTransactionalOffsetsOnRestart?: boolean;
+  /**
+   * The broker does not fence producers: every InitProducerId of a transactional id gets a producer id of its own,
+   * as if the id were new, so the previous holder is neither bumped to a stale epoch nor has its open transaction
+   * aborted, and both commit. (Each InitProducerId reaches the coordinator under a fresh alias of the
+   * transactional id; every later request of a producer id is steered to its alias.)
+   */
+  readonly skipProducerFencing?: boolean;
 }
 
 /** Applies `mutations` to a running broker; returns a function that removes them. */
@@ -69,9 +76,63 @@ export function applyBrokerMutations(broker: Pick<RunningBroker, 'control'>, mut
       })),
     );
   }
+  if (mutations.skipProducerFencing === true) removers.push(...unfencedTransactionalIds(broker));
   return () => {
     for (const remove of removers) remove();
   };
+}
+
+/** The controls of `skipProducerFencing`. */
+function unfencedTransactionalIds(broker: Pick<RunningBroker, 'control'>): (() => void)[] {
+  let inits = 0;
+  /** The newest alias of a transactional id whose producer id is not known yet (the InitProducerId answer). */
+  const unbound = new Map<string, string>();
+  const aliases = new Map<string, string>();
+  // The first request of an unknown producer id under a transactional id comes from the instance initialized last.
+  const aliasOf = (transactionalId: string, producerId: bigint): string => {
+    const key = `${transactionalId}\u0000${producerId}`;
+    let alias = aliases.get(key);
+    if (alias === undefined) {
+      alias = unbound.get(transactionalId);
+      if (alias === undefined) return transactionalId;
+      unbound.delete(transactionalId);
+      aliases.set(key, alias);
+    }
+    return alias;
+  };
+  return [
+    broker.control(ApiKey.InitProducerId, (request) => {
+      const id = request.transactionalId;
+      if (id === null || id === '') return;
+      if (request.producerId >= 0n) {
+        // Re-initializing its own producer id (KIP-360): same alias.
+        request.transactionalId = aliasOf(id, request.producerId);
+        return;
+      }
+      const alias = `${id}.unfenced-${++inits}`;
+      unbound.set(id, alias);
+      request.transactionalId = alias;
+    }),
+    broker.control(ApiKey.Produce, (request) => {
+      if (request.transactionalId === null) return;
+      const batch = request.topicData[0]?.partitionData[0]?.records;
+      if (batch === null || batch === undefined || batch.length < RECORD_BATCH_OVERHEAD) return;
+      request.transactionalId = aliasOf(request.transactionalId, batch.readBigInt64BE(BatchField.producerId));
+    }),
+    broker.control(ApiKey.AddPartitionsToTxn, (request) => {
+      if (request.v3AndBelowTransactionalId !== '') request.v3AndBelowTransactionalId = aliasOf(request.v3AndBelowTransactionalId, request.v3AndBelowProducerId);
+      for (const transaction of request.transactions) transaction.transactionalId = aliasOf(transaction.transactionalId, transaction.producerId);
+    }),
+    broker.control(ApiKey.AddOffsetsToTxn, (request) => {
+      request.transactionalId = aliasOf(request.transactionalId, request.producerId);
+    }),
+    broker.control(ApiKey.TxnOffsetCommit, (request) => {
+      request.transactionalId = aliasOf(request.transactionalId, request.producerId);
+    }),
+    broker.control(ApiKey.EndTxn, (request) => {
+      request.transactionalId = aliasOf(request.transactionalId, request.producerId);
+    }),
+  ];
 }
 
 /** Rewrites one idempotent batch's header to "no producer" and fixes its CRC. */
