@@ -8,8 +8,9 @@
 //   a broker that ignores read_committed (seqlog's broker mutated through
 //   its control hook, `BrokerMutations.readCommittedAsUncommitted`)        -> ABORTED_READ in verifyTransactions
 //
-// Further broker-side mutants (skipping transaction markers, losing pending transactional offsets on restart) go
-// in `BrokerMutations`; `verifyTransactions({ brokerMutations })` applies them to its embedded broker.
+// The other broker-side mutants (skipping transaction markers, losing pending transactional offsets on restart) are
+// in txn-broker-mutations.test.ts; a client that does not fence itself, a broker that does not fence producers and
+// fencing by generation are in txn-zombie-fencing.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, Producer } from '../../src/client/index.ts';
