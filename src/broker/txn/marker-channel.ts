@@ -11,7 +11,11 @@ import type { BrokerContext } from '../broker-context.ts';
 import type { ApiHandler, RequestContext } from '../handlers/api-handler.ts';
 import type { TxnMarker, TxnMarkerResult } from '../log/txn-markers.ts';
 
-/** The request context of marker requests: no client connection behind them. */
+/**
+ * The request context of marker requests: no client connection behind them. Kafka sends them as the broker's own
+ * principal over the inter-broker listener (CLUSTER_ACTION, a super user): an authorization check in the handler
+ * must let this context through, or no transaction would ever complete.
+ */
 const COORDINATOR_REQUEST: RequestContext = {
   apiVersion: 1,
   correlationId: 0,
