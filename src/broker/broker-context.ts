@@ -8,6 +8,7 @@ import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
+import type { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -16,7 +17,10 @@ export interface BrokerEndpoint {
 }
 
 export interface BrokerContext {
+  /** The static configuration (as started); `dynamicConfigs` holds what AlterConfigs changed since. */
   readonly config: Readonly<BrokerConfig>;
+  /** Dynamic broker configs (KIP-226), applied over `config` without a restart. */
+  readonly dynamicConfigs: DynamicBrokerConfigs;
   readonly clusterId: string;
   /** This node, as clients must reach it (advertised listener). */
   readonly endpoint: BrokerEndpoint;

@@ -110,7 +110,7 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
         if (describe) {
           result.numPartitions = created.partitions;
           result.replicationFactor = 1;
-          result.configs = describeTopicConfigs(broker.config, created).map((entry) => ({
+          result.configs = describeTopicConfigs(broker.dynamicConfigs.layers(), created).map((entry) => ({
             name: entry.name,
             value: entry.value,
             readOnly: entry.readOnly,
