@@ -2,7 +2,8 @@
 // config over the cluster-wide dynamic default over the static setting (server.properties) over Kafka's default.
 // `brokerConfigSynonyms` lists them as Kafka's `ConfigHelper.configSynonyms` does for DescribeConfigs, and
 // `dynamicLogDefaults` turns the dynamic layers into the topic configs they are the defaults of (Kafka's
-// `DynamicLogConfig`, which reconfigures every log's defaults without a restart).
+// `DynamicLogConfig`, which reconfigures every log's defaults without a restart). A time config set in hours
+// statically is reported here as its ms form: seqlog's settings keep milliseconds only.
 import type { BrokerConfig } from '../config.ts';
 import { defaultBrokerConfig } from '../config.ts';
 import { ConfigSource, ConfigType, type ConfigSynonym } from './config-types.ts';
@@ -16,12 +17,11 @@ interface BrokerConfigDefinition {
   readonly kafkaDefault?: string | null;
   /**
    * Set for the configs that are dynamic in Kafka and that this broker applies at once: the topic config this one
-   * is the broker-wide default of, and the factor to that config's unit (hours and minutes forms of a ms config).
+   * is the broker-wide default of (Kafka's `DynamicLogConfig.ReconfigurableConfigs`, the primary synonyms only:
+   * `log.retention.hours` is not dynamic, `log.retention.ms` is).
    */
-  readonly dynamicTopicDefault?: { readonly name: string; readonly factor: number };
+  readonly dynamicTopicDefault?: string;
 }
-
-const dynamicDefault = (name: string, factor = 1) => ({ name, factor });
 
 /** By Kafka name. DescribeConfigs lists them sorted by name. */
 const definitions: Readonly<Record<string, BrokerConfigDefinition>> = {
@@ -33,25 +33,25 @@ const definitions: Readonly<Record<string, BrokerConfigDefinition>> = {
   'group.initial.rebalance.delay.ms': { key: 'groupInitialRebalanceDelayMs', configType: ConfigType.int, documentation: 'How long a new group waits for more members before its first rebalance.' },
   'group.max.session.timeout.ms': { key: 'groupMaxSessionTimeoutMs', configType: ConfigType.int, documentation: 'Largest session timeout a group member may ask for.' },
   'group.min.session.timeout.ms': { key: 'groupMinSessionTimeoutMs', configType: ConfigType.int, documentation: 'Smallest session timeout a group member may ask for.' },
-  'log.cleaner.delete.retention.ms': { kafkaDefault: '86400000', configType: ConfigType.long, documentation: 'Default time a tombstone or transaction marker stays once the cleaner first kept it.', dynamicTopicDefault: dynamicDefault('delete.retention.ms') },
-  'log.cleaner.max.compaction.lag.ms': { kafkaDefault: '9223372036854775807', configType: ConfigType.long, documentation: 'Default longest time a record stays uncompacted.', dynamicTopicDefault: dynamicDefault('max.compaction.lag.ms') },
-  'log.cleaner.min.cleanable.ratio': { kafkaDefault: '0.5', configType: ConfigType.double, documentation: 'Default dirty share of a log at which the cleaner cleans it.', dynamicTopicDefault: dynamicDefault('min.cleanable.dirty.ratio') },
-  'log.cleaner.min.compaction.lag.ms': { kafkaDefault: '0', configType: ConfigType.long, documentation: 'Default shortest time a record stays uncompacted.', dynamicTopicDefault: dynamicDefault('min.compaction.lag.ms') },
-  'log.cleanup.policy': { kafkaDefault: 'delete', configType: ConfigType.list, documentation: 'Default cleanup policy: delete, compact, or both.', dynamicTopicDefault: dynamicDefault('cleanup.policy') },
-  'log.index.interval.bytes': { key: 'logIndexIntervalBytes', configType: ConfigType.int, documentation: 'Default bytes between two offset-index entries.', dynamicTopicDefault: dynamicDefault('index.interval.bytes') },
-  'log.message.timestamp.after.max.ms': { kafkaDefault: '3600000', configType: ConfigType.long, documentation: 'Default bound on how far in the future a CreateTime timestamp may be.', dynamicTopicDefault: dynamicDefault('message.timestamp.after.max.ms') },
-  'log.message.timestamp.before.max.ms': { kafkaDefault: '9223372036854775807', configType: ConfigType.long, documentation: 'Default bound on how far in the past a CreateTime timestamp may be.', dynamicTopicDefault: dynamicDefault('message.timestamp.before.max.ms') },
-  'log.message.timestamp.type': { kafkaDefault: 'CreateTime', configType: ConfigType.string, documentation: 'Default timestamp type: CreateTime or LogAppendTime.', dynamicTopicDefault: dynamicDefault('message.timestamp.type') },
-  'log.retention.bytes': { key: 'logRetentionBytes', configType: ConfigType.long, documentation: 'Default size limit of a partition (-1: none).', dynamicTopicDefault: dynamicDefault('retention.bytes') },
+  'log.cleaner.delete.retention.ms': { kafkaDefault: '86400000', configType: ConfigType.long, documentation: 'Default time a tombstone or transaction marker stays once the cleaner first kept it.', dynamicTopicDefault: 'delete.retention.ms' },
+  'log.cleaner.max.compaction.lag.ms': { kafkaDefault: '9223372036854775807', configType: ConfigType.long, documentation: 'Default longest time a record stays uncompacted.', dynamicTopicDefault: 'max.compaction.lag.ms' },
+  'log.cleaner.min.cleanable.ratio': { kafkaDefault: '0.5', configType: ConfigType.double, documentation: 'Default dirty share of a log at which the cleaner cleans it.', dynamicTopicDefault: 'min.cleanable.dirty.ratio' },
+  'log.cleaner.min.compaction.lag.ms': { kafkaDefault: '0', configType: ConfigType.long, documentation: 'Default shortest time a record stays uncompacted.', dynamicTopicDefault: 'min.compaction.lag.ms' },
+  'log.cleanup.policy': { kafkaDefault: 'delete', configType: ConfigType.list, documentation: 'Default cleanup policy: delete, compact, or both.', dynamicTopicDefault: 'cleanup.policy' },
+  'log.index.interval.bytes': { key: 'logIndexIntervalBytes', configType: ConfigType.int, documentation: 'Default bytes between two offset-index entries.', dynamicTopicDefault: 'index.interval.bytes' },
+  'log.message.timestamp.after.max.ms': { kafkaDefault: '3600000', configType: ConfigType.long, documentation: 'Default bound on how far in the future a CreateTime timestamp may be.', dynamicTopicDefault: 'message.timestamp.after.max.ms' },
+  'log.message.timestamp.before.max.ms': { kafkaDefault: '9223372036854775807', configType: ConfigType.long, documentation: 'Default bound on how far in the past a CreateTime timestamp may be.', dynamicTopicDefault: 'message.timestamp.before.max.ms' },
+  'log.message.timestamp.type': { kafkaDefault: 'CreateTime', configType: ConfigType.string, documentation: 'Default timestamp type: CreateTime or LogAppendTime.', dynamicTopicDefault: 'message.timestamp.type' },
+  'log.retention.bytes': { key: 'logRetentionBytes', configType: ConfigType.long, documentation: 'Default size limit of a partition (-1: none).', dynamicTopicDefault: 'retention.bytes' },
   'log.retention.check.interval.ms': { key: 'logRetentionCheckIntervalMs', configType: ConfigType.long, documentation: 'How often retention runs.' },
-  'log.retention.hours': { kafkaDefault: '168', configType: ConfigType.int, documentation: 'Default retention time in hours, when log.retention.ms and log.retention.minutes are not set.', dynamicTopicDefault: dynamicDefault('retention.ms', 3_600_000) },
-  'log.retention.minutes': { kafkaDefault: null, configType: ConfigType.int, documentation: 'Default retention time in minutes, when log.retention.ms is not set.', dynamicTopicDefault: dynamicDefault('retention.ms', 60_000) },
-  'log.retention.ms': { key: 'logRetentionMs', kafkaDefault: null, configType: ConfigType.long, documentation: 'Default retention time (-1: forever).', dynamicTopicDefault: dynamicDefault('retention.ms') },
-  'log.roll.hours': { kafkaDefault: '168', configType: ConfigType.int, documentation: 'Default age in hours at which the active segment is rolled, when log.roll.ms is not set.', dynamicTopicDefault: dynamicDefault('segment.ms', 3_600_000) },
-  'log.roll.ms': { key: 'logRollMs', kafkaDefault: null, configType: ConfigType.long, documentation: 'Default age at which the active segment is rolled.', dynamicTopicDefault: dynamicDefault('segment.ms') },
-  'log.segment.bytes': { key: 'logSegmentBytes', configType: ConfigType.int, documentation: 'Default size at which the active segment is rolled.', dynamicTopicDefault: dynamicDefault('segment.bytes') },
+  'log.retention.hours': { kafkaDefault: '168', configType: ConfigType.int, documentation: 'Default retention time in hours, when log.retention.ms and log.retention.minutes are not set.' },
+  'log.retention.minutes': { kafkaDefault: null, configType: ConfigType.int, documentation: 'Default retention time in minutes, when log.retention.ms is not set.' },
+  'log.retention.ms': { key: 'logRetentionMs', kafkaDefault: null, configType: ConfigType.long, documentation: 'Default retention time (-1: forever).', dynamicTopicDefault: 'retention.ms' },
+  'log.roll.hours': { kafkaDefault: '168', configType: ConfigType.int, documentation: 'Default age in hours at which the active segment is rolled, when log.roll.ms is not set.' },
+  'log.roll.ms': { key: 'logRollMs', kafkaDefault: null, configType: ConfigType.long, documentation: 'Default age at which the active segment is rolled.', dynamicTopicDefault: 'segment.ms' },
+  'log.segment.bytes': { key: 'logSegmentBytes', configType: ConfigType.int, documentation: 'Default size at which the active segment is rolled.', dynamicTopicDefault: 'segment.bytes' },
   'max.incremental.fetch.session.cache.slots': { key: 'maxIncrementalFetchSessionCacheSlots', configType: ConfigType.int, documentation: 'Most incremental fetch sessions (KIP-227) held at once.' },
-  'message.max.bytes': { key: 'messageMaxBytes', configType: ConfigType.int, documentation: 'Largest record batch accepted by default.', dynamicTopicDefault: dynamicDefault('max.message.bytes') },
+  'message.max.bytes': { key: 'messageMaxBytes', configType: ConfigType.int, documentation: 'Largest record batch accepted by default.', dynamicTopicDefault: 'max.message.bytes' },
   'min.incremental.fetch.session.eviction.ms': { key: 'minIncrementalFetchSessionEvictionMs', configType: ConfigType.int, documentation: 'An incremental fetch session idle this long may be evicted for a new one.' },
   'min.insync.replicas': { kafkaDefault: '1', configType: ConfigType.int, documentation: 'Replicas that must acknowledge an acks=all write.' },
   'node.id': { key: 'nodeId', configType: ConfigType.int, documentation: 'This node\'s id.' },
@@ -120,16 +120,14 @@ export function staticBrokerLayers(config: Readonly<BrokerConfig>): Pick<BrokerC
  * A broker config's synonyms as Kafka's `ConfigHelper.configSynonyms` lists them: by source (dynamic broker,
  * dynamic default, static, default), within a source in synonym order, and starting at the config's own name
  * (so `log.retention.ms` alone does not list `log.retention.hours`' default). `perBroker` false describes the
- * cluster-default resource, which has no per-broker layer.
+ * cluster-default resource, which lists its dynamic default only.
  */
 export function brokerConfigSynonyms(layers: BrokerConfigLayers, name: string, perBroker: boolean): ConfigSynonym[] {
   const group = synonymGroup(name);
-  const sources: [Readonly<Record<string, string>>, number][] = [
-    ...(perBroker ? [[layers.dynamicBroker, ConfigSource.dynamicBroker] as [Readonly<Record<string, string>>, number]] : []),
-    [layers.dynamicDefault, ConfigSource.dynamicDefaultBroker],
-    [layers.static, ConfigSource.staticBroker],
-    [layers.defaults, ConfigSource.default],
-  ];
+  type Layer = [Readonly<Record<string, string>>, number];
+  const sources: Layer[] = perBroker
+    ? [[layers.dynamicBroker, ConfigSource.dynamicBroker], [layers.dynamicDefault, ConfigSource.dynamicDefaultBroker], [layers.static, ConfigSource.staticBroker], [layers.defaults, ConfigSource.default]]
+    : [[layers.dynamicDefault, ConfigSource.dynamicDefaultBroker]];
   const synonyms: ConfigSynonym[] = [];
   for (const [values, source] of sources) {
     for (const synonym of group) {
@@ -141,40 +139,18 @@ export function brokerConfigSynonyms(layers: BrokerConfigLayers, name: string, p
   return first < 0 ? [] : synonyms.slice(first);
 }
 
-/**
- * The topic configs that the dynamic layers set the defaults of (`log.retention.hours=2` -> `retention.ms`
- * 7200000), as Kafka resolves them: the per-broker value over the cluster default, then the most specific unit.
- */
+/** The topic configs whose broker-wide defaults the dynamic layers set (per-broker values over cluster defaults). */
 export function dynamicLogDefaults(layers: Pick<BrokerConfigLayers, 'dynamicBroker' | 'dynamicDefault'>): Record<string, string> {
-  const merged: Record<string, string> = { ...layers.dynamicDefault, ...layers.dynamicBroker };
-  const candidates = Object.keys(merged)
-    .map((name) => ({ name, target: brokerConfigDefinition(name)?.dynamicTopicDefault }))
-    .filter((candidate): candidate is { name: string; target: { name: string; factor: number } } => candidate.target !== undefined)
-    .sort((a, b) => a.target.factor - b.target.factor);
   const topicConfigs: Record<string, string> = {};
-  for (const { name, target } of candidates) {
-    if (target.name in topicConfigs) continue;
-    const value = merged[name];
-    topicConfigs[target.name] = target.factor === 1 ? value : scaled(value, target.factor);
+  for (const [name, value] of Object.entries({ ...layers.dynamicDefault, ...layers.dynamicBroker })) {
+    const target = brokerConfigDefinition(name)?.dynamicTopicDefault;
+    if (target !== undefined) topicConfigs[target] = value;
   }
   return topicConfigs;
 }
 
-function scaled(value: string, factor: number): string {
-  const n = Number(value);
-  // Left as given when not an integer, so the topic config's own validation reports the value.
-  return value.trim() !== '' && Number.isSafeInteger(n) ? String(BigInt(n) * BigInt(factor)) : value;
-}
-
-/** The value a topic without an override gets for `topicConfig` whose broker-wide config is `brokerName`. */
+/** The value a topic without an override inherits from broker config `brokerName`, and its synonyms. */
 export function topicDefaultFromBroker(layers: BrokerConfigLayers, brokerName: string, fallback: string): { value: string; synonyms: ConfigSynonym[] } {
-  const synonyms = brokerConfigSynonyms(layers, brokerName, true);
-  const merged: Record<string, string> = { ...layers.static, ...layers.dynamicDefault, ...layers.dynamicBroker };
-  for (const name of synonymGroup(brokerName)) {
-    const value = merged[name];
-    if (value === undefined) continue;
-    const factor = brokerConfigDefinition(name)?.dynamicTopicDefault?.factor ?? 1;
-    return { value: factor === 1 ? value : scaled(value, factor), synonyms };
-  }
-  return { value: fallback, synonyms };
+  const value = layers.dynamicBroker[brokerName] ?? layers.dynamicDefault[brokerName] ?? layers.static[brokerName] ?? fallback;
+  return { value, synonyms: brokerConfigSynonyms(layers, brokerName, true) };
 }
