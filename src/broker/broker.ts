@@ -17,6 +17,7 @@ import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
 import { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
+import { InternalTopics } from './internal-topics.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
@@ -223,6 +224,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     context = {
       config,
       dynamicConfigs,
+      internalTopics: InternalTopics.open(fs ?? nodeFileSystem, config.dataDir, config.offsetsTopicNumPartitions),
       clusterId: identity.clusterId,
       endpoint,
       logs,

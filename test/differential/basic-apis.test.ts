@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
-import type { ApiVersionsResponse } from '../../src/protocol/messages/generated/index.ts';
+import type { ApiVersionsResponse, MetadataResponse } from '../../src/protocol/messages/generated/index.ts';
+import { ZERO_UUID } from '../../src/protocol/messages/runtime.ts';
 import { BatchField } from '../../src/protocol/records/index.ts';
 import { assertScenario, requestStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
@@ -104,9 +105,56 @@ function describeConfigsStep(title: string, resourceType: number, name: (ctx: Ta
   };
 }
 
+/** `step`, sent again until `ready` holds for its answer (Kafka creates internal topics asynchronously). */
+function retrying<R>(step: Step, ready: (response: R) => boolean): Step {
+  return {
+    ...step,
+    async run(connection, version, ctx) {
+      for (let attempt = 1; ; attempt++) {
+        const response = (await step.run?.(connection, version, ctx)) as R;
+        if (ready(response) || attempt >= 100) return response;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
+}
+
+function internalTopicMetadataStep(title: string, name: string, allowAutoTopicCreation: boolean, ready: (response: MetadataResponse) => boolean = () => true): Step {
+  return retrying<MetadataResponse>(requestStep({
+    title,
+    apiKey: ApiKey.Metadata,
+    build: () => ({ topics: [{ name, topicId: ZERO_UUID }], allowAutoTopicCreation, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }),
+  }), ready);
+}
+
 const valueOf = (configs: readonly { name: string; value: string | null }[], name: string): string | null | undefined => configs.find((config) => config.name === name)?.value;
 
 const scenarios: Scenario[] = [
+  {
+    name: 'Internal topics: __consumer_offsets exists once a group coordinator is looked up, is listed as internal, and its name is reserved (KafkaApis.getOrCreateInternalTopic)',
+    steps: [
+      internalTopicMetadataStep('__consumer_offsets before any group', '__consumer_offsets', false),
+      retrying<{ coordinators: { errorCode: number }[] }>(requestStep({
+        title: 'FindCoordinator for a group',
+        apiKey: ApiKey.FindCoordinator,
+        build: () => ({ key: '', keyType: 0, coordinatorKeys: ['internal-topics-group'] }),
+        expect: (response) => assert.equal(response.coordinators[0]?.errorCode, ErrorCode.NONE),
+      }), (response) => response.coordinators[0]?.errorCode === ErrorCode.NONE),
+      internalTopicMetadataStep('__consumer_offsets is listed as internal', '__consumer_offsets', false, (response) => response.topics[0]?.errorCode === ErrorCode.NONE && response.topics[0].partitions.every((p) => p.errorCode === ErrorCode.NONE)),
+      createTopicStep('CreateTopics __consumer_offsets', () => '__consumer_offsets', {}, 'TOPIC_ALREADY_EXISTS'),
+      internalTopicMetadataStep('__transaction_state without auto-creation', '__transaction_state', false),
+      requestStep({
+        title: 'CreateTopics __transaction_state (validate only) before it exists',
+        apiKey: ApiKey.CreateTopics,
+        build: () => ({ topics: [{ name: '__transaction_state', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30000, validateOnly: true }),
+        // Kafka lets a client create an internal topic before the broker does (with the client's partitions and
+        // configs); seqlog keeps offsets and transaction state in its own files and reserves the names
+        // (docs/api-support.md), so this one answer differs.
+        allow: ['topics.**'],
+        expect: (response, ctx) => assert.equal(response.topics[0]?.errorCode, ctx.target === 'kafka' ? ErrorCode.NONE : ErrorCode.INVALID_REQUEST),
+      }),
+    ],
+  },
   {
     name: 'Dynamic broker configs: per-broker and cluster-default values, sources and synonyms, non-dynamic and bad values refused (DynamicBrokerConfig, ConfigAdminManager)',
     topics: { t: {} },
