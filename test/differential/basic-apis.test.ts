@@ -131,6 +131,18 @@ const valueOf = (configs: readonly { name: string; value: string | null }[], nam
 
 const scenarios: Scenario[] = [
   {
+    name: 'ListPartitionReassignments: none in progress on one node (KIP-455)',
+    topics: { t: {} },
+    steps: [
+      requestStep({
+        title: 'every reassignment',
+        apiKey: ApiKey.ListPartitionReassignments,
+        build: () => ({ timeoutMs: 30000, topics: null }),
+        expect: (response) => assert.deepEqual([response.errorCode, response.topics], [ErrorCode.NONE, []]),
+      }),
+    ],
+  },
+  {
     name: 'Internal topics: __consumer_offsets exists once a group coordinator is looked up, is listed as internal, and its name is reserved (KafkaApis.getOrCreateInternalTopic)',
     steps: [
       internalTopicMetadataStep('__consumer_offsets before any group', '__consumer_offsets', false),
