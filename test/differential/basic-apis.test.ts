@@ -131,6 +131,23 @@ const valueOf = (configs: readonly { name: string; value: string | null }[], nam
 
 const scenarios: Scenario[] = [
   {
+    name: 'ElectLeaders: the only replica already leads, ELECTION_NOT_NEEDED; an unknown partition; all partitions (KIP-460, ReplicationControlManager.electLeaders)',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      ...[0, 1].map((electionType) => requestStep({
+        title: `${electionType === 0 ? 'preferred' : 'unclean'} election of t-0, t-1 and t-5`,
+        apiKey: ApiKey.ElectLeaders,
+        build: (ctx) => ({ electionType, topicPartitions: [{ topic: ctx.topic('t'), partitions: [0, 1, 5] }], timeoutMs: 30000 }),
+        expect: (response) => assert.deepEqual(response.replicaElectionResults[0]?.partitionResult.map((p) => p.errorCode), [ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]),
+      })),
+      requestStep({
+        title: 'preferred election of every partition',
+        apiKey: ApiKey.ElectLeaders,
+        build: () => ({ electionType: 0, topicPartitions: null, timeoutMs: 30000 }),
+      }),
+    ],
+  },
+  {
     name: 'ListPartitionReassignments: none in progress on one node (KIP-455)',
     topics: { t: {} },
     steps: [

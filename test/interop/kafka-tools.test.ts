@@ -4,8 +4,8 @@
 // describe, kafka-console-consumer with read_committed and a group, kafka-consumer-groups --list/--describe and
 // kafka-transactions list/describe/describe-producers/find-hanging/abort, kafka-verifiable-producer (idempotent)
 // with kafka-verifiable-consumer, kafka-configs on the broker (per-broker and cluster-default dynamic configs),
-// kafka-get-offsets --time -4/-5, kafka-console-producer, kafka-delete-records, kafka-e2e-latency and
-// kafka-reassign-partitions --list. Each tool
+// kafka-get-offsets --time -4/-5, kafka-console-producer, kafka-delete-records, kafka-e2e-latency,
+// kafka-reassign-partitions --list and kafka-leader-election. Each tool
 // run is one JVM start, so the set is kept small.
 import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -293,9 +293,13 @@ interface ProducerToolsOutcome {
   lowWatermark: string;
   latency: { avg: boolean; percentiles: boolean };
   reassignments: string;
+  election: string;
 }
 
-/** kafka-console-producer from stdin, kafka-delete-records from a JSON file, kafka-e2e-latency, kafka-reassign-partitions --list. */
+/**
+ * kafka-console-producer from stdin, kafka-delete-records from a JSON file, kafka-e2e-latency,
+ * kafka-reassign-partitions --list and kafka-leader-election (preferred).
+ */
 async function runProducerTools(bootstrap: string): Promise<ProducerToolsOutcome> {
   const server = ['--bootstrap-server', bootstrap];
   const dir = mkdtempSync(join(tmpdir(), 'seqlog-tools-'));
@@ -311,7 +315,8 @@ async function runProducerTools(bootstrap: string): Promise<ProducerToolsOutcome
     const lowWatermark = await offset('earliest');
     const latency = await tool('org.apache.kafka.tools.EndToEndLatency', [bootstrap, LATENCY_TOPIC, '20', 'all', '100']);
     const reassignments = await tool('org.apache.kafka.tools.reassign.ReassignPartitionsCommand', [...server, '--list']);
-    return { produced, endOffset, deleted, lowWatermark, reassignments, latency: { avg: /Avg latency: [\d.]+ ms/.test(latency), percentiles: /Percentiles: 50th = \d+, 99th = \d+, 99.9th = \d+/.test(latency) } };
+    const election = await tool('org.apache.kafka.tools.LeaderElectionCommand', [...server, '--election-type', 'preferred', '--topic', CONSOLE_TOPIC, '--partition', '0']);
+    return { produced, endOffset, deleted, lowWatermark, reassignments, election, latency: { avg: /Avg latency: [\d.]+ ms/.test(latency), percentiles: /Percentiles: 50th = \d+, 99th = \d+, 99.9th = \d+/.test(latency) } };
   } finally {
     await admin.close();
     rmSync(dir, { recursive: true, force: true });
@@ -370,7 +375,7 @@ describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000
     assert.deepEqual(onSeqlog, onKafka);
   });
 
-  it('kafka-console-producer, kafka-delete-records and kafka-e2e-latency report the same on both', async () => {
+  it('kafka-console-producer, kafka-delete-records, kafka-e2e-latency, kafka-reassign-partitions and kafka-leader-election report the same on both', async () => {
     const onKafka = await runProducerTools(kafka.bootstrap);
     const onSeqlog = await runProducerTools(seqlog.bootstrap);
     // What Kafka itself answers, so that "equal" means "right".
@@ -379,6 +384,7 @@ describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000
     assert.ok(onKafka.deleted.some((line) => /partition: kafka-tools-console-0\s+low_watermark: 2/.test(line)), onKafka.deleted.join('\n'));
     assert.deepEqual(onKafka.latency, { avg: true, percentiles: true });
     assert.match(onKafka.reassignments, /No partition reassignments found/);
+    assert.match(onKafka.election, /Valid replica already elected for partitions kafka-tools-console-0/);
     assert.deepEqual(onSeqlog, onKafka);
   });
 });
