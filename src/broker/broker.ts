@@ -209,7 +209,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       logger,
       ...(fs === undefined ? {} : { fs }),
-      onRebalance: () => metrics?.rebalanceStarted(),
+      onRebalance: (protocol) => metrics?.rebalanceStarted(protocol),
     });
     openedInOrder.push(groups);
     await createInitialTopics(logs, topics, config.numPartitions);
@@ -277,7 +277,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     };
     const ready = context;
     markerTarget = ready;
-    server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
+    server = new KafkaServer((frame, connection, receivedAtMs) => dispatchRequest(ready, frame, connection, receivedAtMs), {
       host: config.host,
       port: config.port,
       maxFrameBytes: config.socketRequestMaxBytes,
