@@ -362,25 +362,41 @@ class ApiRequestMetric implements RequestMetric {
     this.walk(body, this.plan);
   }
 
+  /** `value` is a struct, or the bytes a nullable field held (only ever met while its plan is unlearned). */
   private walk(value: object, plan: ErrorCodePlan): void {
-    if (Array.isArray(value)) {
-      for (const item of value) if (typeof item === 'object' && item !== null) this.walk(item as object, plan);
-      return;
-    }
-    if (ArrayBuffer.isView(value)) {
-      plan.barren = true;
-      return;
-    }
     const fields = value as Readonly<Record<string, unknown>>;
-    if (!plan.learned) plan.learn(fields);
-    for (const key of plan.errorKeys) {
-      const code = fields[key];
+    if (!plan.learned) {
+      if (ArrayBuffer.isView(value)) {
+        plan.learned = true;
+        plan.barren = true;
+        return;
+      }
+      plan.learn(fields);
+    }
+    const errorKeys = plan.errorKeys;
+    for (let i = 0; i < errorKeys.length; i++) {
+      const code = fields[errorKeys[i]];
       if (typeof code === 'number') this.error(code);
     }
-    for (const child of plan.children) {
-      if (child.plan.barren) continue;
+    const children = plan.children;
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i];
+      if (child.plan.barren) {
+        // Learned to hold no error code: never looked at again, and a level left with nothing is barren too.
+        children.splice(i--, 1);
+        if (children.length === 0 && errorKeys.length === 0) plan.barren = true;
+        continue;
+      }
       const field = fields[child.key];
-      if (typeof field === 'object' && field !== null) this.walk(field, child.plan);
+      if (typeof field !== 'object' || field === null) continue;
+      if (Array.isArray(field)) {
+        for (let j = 0; j < field.length; j++) {
+          const item: unknown = field[j];
+          if (typeof item === 'object' && item !== null) this.walk(item, child.plan);
+        }
+      } else {
+        this.walk(field, child.plan);
+      }
     }
   }
 
