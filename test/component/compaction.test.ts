@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
-import { BrokerConnection, Consumer, KafkaClientError, Producer, type ConsumerRecord } from '../../src/client/index.ts';
+import { Admin, BrokerConnection, Consumer, KafkaClientError, Producer, type ConsumerRecord } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 
 let broker: RunningBroker;
@@ -165,6 +165,56 @@ describe('log compaction through the broker', { timeout: 120_000 }, () => {
     assert.ok(!uncommitted.some((r) => r.valueString() === 'aborted'), 'aborted records were removed by the cleaner');
     assert.deepEqual(latest(uncommitted), expected);
     assert.equal(uncommitted.filter((r) => r.keyString() === 'a').length, 1, 'one value per key below the active segment');
+  });
+
+  it('IncrementalAlterConfigs: a delete topic switched to compact (and its dirty ratio lowered) is cleaned by the running cleaner', async () => {
+    const topic = 'altered-to-compact';
+    assert.equal(await createTopic(topic, { 'cleanup.policy': 'delete', 'segment.bytes': '1024', 'min.cleanable.dirty.ratio': '0.99' }), 0);
+    const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 1 });
+    let lastRealOffset = -1n;
+    let fillerEnd = -1n;
+    try {
+      for (let round = 0; round < 8; round++) {
+        const sent = await producer.send(Array.from({ length: 5 }, (_, k) => ({ topic, partition: 0, key: `key-${k}`, value: `round-${round}`.padEnd(40, '.') })));
+        lastRealOffset = sent[sent.length - 1].offset;
+      }
+      for (let i = 0; i < 40; i++) fillerEnd = (await producer.send({ topic, partition: 0, key: 'filler', value: `f${i}`.padEnd(60, '.') })).offset;
+    } finally {
+      await producer.close();
+    }
+    const checkpoint = join(broker.dataDir, `${topic}-0`, 'cleaner-offset-checkpoint');
+    const cleanedTo = () => (existsSync(checkpoint) ? BigInt(readFileSync(checkpoint, 'latin1').split('\n')[1] ?? '-1') : -1n);
+    // Several cleaner backoffs pass: a delete topic is not the cleaner's.
+    await sleep(200);
+    assert.equal(cleanedTo(), -1n, 'a delete topic is never cleaned');
+    const admin = new Admin({ bootstrap: broker.bootstrap });
+    try {
+      await admin.incrementalAlterConfigs({ type: 'topic', name: topic }, [{ name: 'cleanup.policy', operation: 'set', value: 'compact' }]);
+      // Its first cleaning: a never-cleaned log is all dirty. Then the ratio only matters for later cleanings.
+      await admin.incrementalAlterConfigs({ type: 'topic', name: topic }, [{ name: 'min.cleanable.dirty.ratio', operation: 'set', value: '0.01' }]);
+    } finally {
+      await admin.close();
+    }
+    for (let waited = 0; cleanedTo() <= lastRealOffset; waited += 20) {
+      assert.ok(waited < 60_000, `cleaner did not reach offset ${lastRealOffset} (at ${cleanedTo()})`);
+      await sleep(20);
+    }
+    const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest' });
+    const read: ConsumerRecord[] = [];
+    try {
+      consumer.assign([{ topic, partition: 0 }]);
+      for await (const record of consumer) {
+        read.push(record);
+        if (record.offset >= fillerEnd) break;
+      }
+    } finally {
+      await consumer.close();
+    }
+    const keyed = read.filter((record) => record.keyString() !== 'filler');
+    assert.deepEqual(
+      keyed.map((record) => `${record.keyString()}=${record.valueString()?.replace(/\.+$/, '')}`),
+      Array.from({ length: 5 }, (_, k) => `key-${k}=round-7`),
+    );
   });
 
   it('refuses a record without a key on a compacted topic with INVALID_RECORD, and keeps the keyed ones', async () => {

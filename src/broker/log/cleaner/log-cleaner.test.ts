@@ -272,6 +272,63 @@ describe('LogCleaner', () => {
     await log.close();
   });
 
+  it('testMaxCompactionLag: the active segment rolls once its first record is older than max.compaction.lag.ms, and the log is cleaned whatever its ratio', async () => {
+    const clock = { now: 1_000_000 };
+    // Segments large enough never to fill here: only time rolls them.
+    const log = await openLog(clock, { segmentBytes: 1 << 20, segmentMs: 3_600_000, maxCompactionLagMs: 5_000 });
+    // A large clean part first (distinct keys survive cleaning), so the later dirty part has a small ratio.
+    for (let k = 0; k < 50; k++) put(log, clock, [[`distinct-${k}`, 'x'.repeat(50)]]);
+    clock.now += 5_001;
+    put(log, clock, [['k', 'v0']]);
+    assert.equal(log.segmentCount, 2, 'rolled by the lag');
+    const cleaner = cleanerFor(log, clock);
+    assert.ok((await cleaner.cleanOnce()) !== null);
+    log.updateConfig({ minCleanableDirtyRatio: 0.9 });
+
+    for (let round = 1; round < 4; round++) put(log, clock, [['k', `v${round}`]]);
+    clock.now += 4_000;
+    put(log, clock, [['k', 'within-the-lag']]);
+    assert.equal(log.segmentCount, 2, 'no roll before the lag has passed');
+    assert.equal(await cleaner.cleanOnce(), null, 'the active segment is never cleaned');
+    clock.now += 1_001;
+    const rolledAt = put(log, clock, [['k', 'after-the-lag']]);
+    assert.equal(log.segmentCount, 3, 'the append after the lag rolls the active segment');
+    assert.equal(log.activeSegmentBaseOffset, rolledAt);
+    // The rolled segment is dirty and older than the lag: cleaned although its ratio is below 0.9.
+    const measure = cleaner.measure(log);
+    assert.ok(measure !== null && measure.dirtyRatio < 0.9 && measure.needsCompactionNow, `ratio ${measure?.dirtyRatio}`);
+    assert.ok((await cleaner.cleanOnce()) !== null, 'cleaned because of the lag');
+    assert.deepEqual(
+      readAll(log).records.filter((record) => record.key === 'k').map((record) => record.value),
+      ['within-the-lag', 'after-the-lag'],
+    );
+
+    // A delete-only log rolls by segment.ms alone (Kafka's LogConfig.maxSegmentMs).
+    const plain = await openLog(clock, { cleanupPolicy: ['delete'], segmentBytes: 1 << 20, segmentMs: 3_600_000, maxCompactionLagMs: 5_000 });
+    put(plain, clock, [['k', 'a']]);
+    clock.now += 10_000;
+    put(plain, clock, [['k', 'b']]);
+    assert.equal(plain.segmentCount, 1);
+    await plain.close();
+    await log.close();
+  });
+
+  it('a topic config change takes effect at the next pass: cleanup.policy delete -> compact, then min.cleanable.dirty.ratio', async () => {
+    const clock = { now: 1_000_000 };
+    const log = await openLog(clock, { cleanupPolicy: ['delete'] });
+    writeUpdates(log, clock, 3, 6);
+    const cleaner = cleanerFor(log, clock);
+    assert.equal(await cleaner.cleanOnce(), null, 'delete policy: not the cleaner\'s');
+    log.updateConfig({ cleanupPolicy: ['compact', 'delete'] });
+    assert.ok((await cleaner.cleanOnce()) !== null, 'compact,delete: cleaned');
+    writeUpdates(log, clock, 3, 2);
+    log.updateConfig({ minCleanableDirtyRatio: 0.99 });
+    assert.equal(await cleaner.cleanOnce(), null, 'the new dirty part is below the raised ratio');
+    log.updateConfig({ minCleanableDirtyRatio: 0.01 });
+    assert.ok((await cleaner.cleanOnce()) !== null, 'cleaned again once the ratio is lowered');
+    await log.close();
+  });
+
   it('does not clean a log whose cleanup.policy is delete', async () => {
     const clock = { now: 1_000_000 };
     const log = await openLog(clock, { cleanupPolicy: ['delete'] });
