@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { ConfigError, defaultBrokerConfig, type BrokerConfig } from './config.ts';
 import { unknownOptionMessage } from '../protocol/option-names.ts';
 import type { BrokerContext } from './broker-context.ts';
+import type { LogCleaner } from './log/cleaner/log-cleaner.ts';
+import type { LogCleanerStats } from './log/cleaner/cleaner-stats.ts';
 import { BrokerControl, type ControlFunction } from './broker-control.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -70,6 +72,11 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * The log cleaner's statistics (per partition and totals, under the meaning of Kafka's
+   * `kafka.log:type=LogCleaner` / `LogCleanerManager` gauges): a read-only copy taken at the call.
+   */
+  cleanerStats(): LogCleanerStats;
   /**
    * Intercepts requests of one API key before their handler (franz-go kfake's `ControlKey`): `control` answers a
    * request by returning `{ response }`, or returns nothing to let it (possibly changed in place) through.
@@ -145,6 +152,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   let server: KafkaServer;
   let port: number;
   let context: BrokerContext;
+  let cleaner: LogCleaner;
   let logs: LogManager;
   const controls = new BrokerControl();
   let identity: ReturnType<typeof loadOrCreateIdentity>;
@@ -168,8 +176,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     });
     openedInOrder.push(logs);
     // Closed before the logs: an ongoing cleaning stops at its next yield.
-    const cleaner = startLogCleaner(logs, config, clock, logger, fs);
-    openedInOrder.push({ close: () => cleaner.close() });
+    cleaner = startLogCleaner(logs, config, clock, logger, fs);
+    const started = cleaner;
+    openedInOrder.push({ close: () => started.close() });
 
     const groups = GroupCoordinator.open({
       dataDir: config.dataDir,
@@ -276,6 +285,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
         incrementalFetchSessionEvictions: context.fetchSessions.evictions,
       };
+    },
+    cleanerStats() {
+      return cleaner.stats();
     },
     control(apiKey, control) {
       return controls.add(apiKey, control);

@@ -61,6 +61,8 @@ export interface BrokerConfig {
   logCleanerBackoffMs: number;
   /** `log.cleaner.dedupe.buffer.size`: memory for the cleaner's key -> offset map. */
   logCleanerDedupeBufferSize: number;
+  /** `log.cleaner.io.max.bytes.per.second`: the cleaner's read + write rate cap (default: unlimited, Double.MaxValue). */
+  logCleanerIoMaxBytesPerSecond: number;
   /**
    * When an acknowledged write reaches the disk. `always` (default): acks=1/all are answered only after an fsync
    * that covers the batch (requests arriving together share one fsync). `interval`: fsync every
@@ -134,6 +136,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   logRetentionCheckIntervalMs: 300000,
   logCleanerBackoffMs: 15000,
   logCleanerDedupeBufferSize: 128 * 1024 * 1024,
+  logCleanerIoMaxBytesPerSecond: Number.MAX_VALUE,
   logIndexIntervalBytes: 4096,
   fsync: 'always',
   fsyncIntervalMs: 1000,
@@ -228,6 +231,11 @@ const kafkaNames: Record<string, Parser> = {
   'log.index.interval.bytes': int('logIndexIntervalBytes'),
   'log.cleaner.backoff.ms': int('logCleanerBackoffMs'),
   'log.cleaner.dedupe.buffer.size': int('logCleanerDedupeBufferSize'),
+  'log.cleaner.io.max.bytes.per.second': (value, config) => {
+    const rate = Number(value);
+    if (value.trim() === '' || !(rate > 0)) throw new ConfigError(`expected a positive number, got '${value}'`);
+    config.logCleanerIoMaxBytesPerSecond = rate;
+  },
   'log.flush.policy': (value, config) => {
     if (!(value in FsyncPolicy)) throw new ConfigError(`expected always, interval or never, got '${value}'`);
     config.fsync = value as FsyncPolicy;

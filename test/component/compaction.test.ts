@@ -215,6 +215,22 @@ describe('log compaction through the broker', { timeout: 120_000 }, () => {
       keyed.map((record) => `${record.keyString()}=${record.valueString()?.replace(/\.+$/, '')}`),
       Array.from({ length: 5 }, (_, k) => `key-${k}=round-7`),
     );
+
+    // The cleaner's statistics (read by the metrics endpoint) show that cleaning.
+    const stats = broker.cleanerStats();
+    const partition = stats.partitions.find((entry) => entry.topic === topic && entry.partition === 0);
+    assert.ok(partition !== undefined && partition.lastRun !== null, `stats for ${topic}-0: ${JSON.stringify(stats.partitions.map((p) => p.topic))}`);
+    assert.ok(partition.runs >= 1);
+    assert.ok(partition.lastRun.endOffset > lastRealOffset, 'the last run cleaned past the real keys');
+    assert.ok(partition.bytesRead > 0 && partition.bytesWritten > 0 && partition.bytesWritten < partition.bytesRead, 'superseded bytes were dropped');
+    assert.ok(partition.lastRun.recordsRetained < partition.lastRun.recordsRead);
+    assert.ok(partition.lastRun.finishedAtMs >= partition.lastRun.startedAtMs);
+    assert.ok(stats.totals.runs >= partition.runs && stats.totals.bytesRead >= partition.bytesRead);
+    assert.equal(stats.uncleanablePartitionsCount, 0);
+    assert.equal(stats.deadThreadCount, 0);
+    assert.throws(() => {
+      (stats as { totals: { runs: number } }).totals.runs = -1;
+    }, 'a read-only copy');
   });
 
   it('refuses a record without a key on a compacted topic with INVALID_RECORD, and keeps the keyed ones', async () => {

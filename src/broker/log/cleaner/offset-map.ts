@@ -31,6 +31,11 @@ export class OffsetMap {
     return this.entries;
   }
 
+  /** Share of the slots in use (Kafka's `SkimpyOffsetMap.utilization`). */
+  get utilization(): number {
+    return this.entries / this.slots;
+  }
+
   get isFull(): boolean {
     return this.entries >= this.capacity;
   }
