@@ -208,8 +208,8 @@ describe('LogCleaner', () => {
     for (let round = 0; round < 3; round++) for (let k = 0; k < 12; k++) put(log, clock, [[`key-${k}`, `r${round}`]]);
     const before = readAll(log).records;
     // Four entries: far fewer than the twelve keys.
-    const cleaner = cleanerFor(log, clock, { dedupeBufferSize: 24 * 5 });
-    assert.equal(new OffsetMap(24 * 5).capacity, 4);
+    const cleaner = cleanerFor(log, clock, { dedupeBufferSize: 28 * 5 });
+    assert.equal(new OffsetMap(28 * 5).capacity, 4);
     let passes = 0;
     while ((await cleaner.cleanOnce()) !== null) {
       passes++;
