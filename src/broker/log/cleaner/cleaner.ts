@@ -19,6 +19,7 @@ import { filterBatch, markerIsAbort } from './batch-filter.ts';
 import type { ActiveProducerLastRecord } from './batch-filter.ts';
 import type { OffsetMap } from './offset-map.ts';
 import { IoThrottler } from './io-throttler.ts';
+import { forEachRecordKey } from './record-keys.ts';
 import { CleanedSegmentWriter, discardPreparedSwap, finishSwap, prepareSwap, swapInCleanedSegment } from './segment-swap.ts';
 
 /** What one cleaning is asked to do (Kafka's `LogToClean`). */
@@ -123,11 +124,16 @@ export class Cleaner {
           transactions.onControlBatchRead(producerId, markerIsAbort(decodeRecordBatch(bytes, { verifyCrc: false }).records), location.lastOffset);
         } else if (!transactions.onBatchRead(producerId, (header & BatchAttribute.transactional) !== 0, location.lastOffset)) {
           if (location.lastOffset >= firstDirtyOffset && bytes.length > RECORD_BATCH_OVERHEAD) {
-            for (const record of decodeRecordBatch(bytes, { verifyCrc: false }).records) {
-              if (record.key === null || record.offset < firstDirtyOffset) continue;
-              if (map.isFull) return true;
-              map.put(record.key, record.offset);
-            }
+            const baseOffset = bytes.readBigInt64BE(BatchField.baseOffset);
+            let full = false;
+            forEachRecordKey(bytes, (key, offsetDelta) => {
+              if (full || key === null) return;
+              const offset = baseOffset + BigInt(offsetDelta);
+              if (offset < firstDirtyOffset) return;
+              if (map.isFull) full = true;
+              else map.put(key, offset);
+            });
+            if (full) return true;
           }
         }
         if (location.lastOffset >= firstDirtyOffset) map.updateLatestOffset(location.lastOffset);
