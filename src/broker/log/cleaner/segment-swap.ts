@@ -182,7 +182,11 @@ export function swapInCleanedSegment(
 /** Step 4 above: makes the final names durable, then removes what the swap left behind. */
 export async function finishSwap(fs: LogFileSystem, directory: string, baseOffset: bigint, deleted: readonly string[]): Promise<void> {
   await fs.fsyncDirectory(directory);
-  for (const path of deleted) removeIfExists(fs, path);
+  // One file per turn of the event loop: unlinking a large file can take milliseconds.
+  for (const path of deleted) {
+    removeIfExists(fs, path);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   removeIfExists(fs, join(directory, offsetFileName(baseOffset, SWAP_END_FILE_SUFFIX)));
 }
 
