@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
+import { applyKafkaProperties, ConfigError, defaultBrokerConfig, startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { Admin, BrokerConnection, Consumer, KafkaClientError, Producer, type ConsumerRecord } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 
@@ -231,6 +231,15 @@ describe('log compaction through the broker', { timeout: 120_000 }, () => {
     assert.throws(() => {
       (stats as { totals: { runs: number } }).totals.runs = -1;
     }, 'a read-only copy');
+  });
+
+  it('log.cleaner.io.max.bytes.per.second: Kafka\'s default is unlimited; a positive rate is taken, anything else refused', () => {
+    assert.equal(defaultBrokerConfig.logCleanerIoMaxBytesPerSecond, Number.MAX_VALUE);
+    assert.equal(applyKafkaProperties(defaultBrokerConfig, { 'log.cleaner.io.max.bytes.per.second': '1048576.5' }).logCleanerIoMaxBytesPerSecond, 1048576.5);
+    assert.equal(applyKafkaProperties(defaultBrokerConfig, { 'log.cleaner.io.max.bytes.per.second': '1.7976931348623157E308' }).logCleanerIoMaxBytesPerSecond, Number.MAX_VALUE);
+    for (const bad of ['0', '-1', 'fast', '']) {
+      assert.throws(() => applyKafkaProperties(defaultBrokerConfig, { 'log.cleaner.io.max.bytes.per.second': bad }), ConfigError, bad);
+    }
   });
 
   it('refuses a record without a key on a compacted topic with INVALID_RECORD, and keeps the keyed ones', async () => {
