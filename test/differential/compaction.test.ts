@@ -227,6 +227,37 @@ describe('log compaction: seqlog against Apache Kafka', { timeout: 300_000 }, ()
     }
   });
 
+  it('IncrementalAlterConfigs: a delete topic switched to compact is cleaned by the running cleaner', async () => {
+    const topic = 'compact-after-alter';
+    const observed = await onBoth(async (target) => {
+      await createCompactedTopic(target, topic, { 'cleanup.policy': 'delete', 'retention.ms': '-1' });
+      const producer = new Producer({ bootstrap: target.bootstrap, lingerMs: 1 });
+      const admin = new Admin({ bootstrap: target.bootstrap });
+      try {
+        for (let round = 0; round < 4; round++) {
+          await producer.send(Array.from({ length: 6 }, (_, k) => ({ topic, partition: 0, key: `k${k}`, value: `r${round}-k${k}` })));
+          await sleep(ROLL_WAIT_MS);
+        }
+        const last = await rollAfter(producer, topic, 'end');
+        const before = await readAll(target, topic, last);
+        await admin.incrementalAlterConfigs({ type: 'topic', name: topic }, [{ name: 'cleanup.policy', operation: 'set', value: 'compact' }]);
+        await waitCleanedTo(target, topic, last);
+        return { before, after: await readAll(target, topic, last) };
+      } finally {
+        await Promise.allSettled([producer.close(), admin.close()]);
+      }
+    });
+    assert.deepEqual(observed.seqlog, observed.kafka);
+    for (const [name, views] of Object.entries(observed)) {
+      assert.equal(views.before.length, 24, `${name}: nothing cleaned under cleanup.policy=delete`);
+      assert.deepEqual(
+        views.after,
+        Array.from({ length: 6 }, (_, k) => ({ key: `k${k}`, value: `r3-k${k}` })),
+        `${name}: cleaned once the policy is compact`,
+      );
+    }
+  });
+
   it('transactions: aborted records are cleaned away, read_committed and read_uncommitted views match', async () => {
     const topic = 'compact-transactions';
     const observed = await onBoth(async (target) => {
