@@ -242,6 +242,53 @@ describe('log compaction through the broker', { timeout: 120_000 }, () => {
     }
   });
 
+  it('broker-wide defaults (log.cleanup.policy, log.cleaner.min.cleanable.ratio, ...) apply to topics without overrides', async () => {
+    const properties = applyKafkaProperties(defaultBrokerConfig, {
+      'log.cleanup.policy': 'compact',
+      'log.cleaner.min.cleanable.ratio': '0.01',
+      'log.cleaner.delete.retention.ms': '1000',
+      'log.cleaner.min.compaction.lag.ms': '0',
+      'log.cleaner.max.compaction.lag.ms': '9223372036854775807',
+      'log.segment.bytes': '1024',
+      'log.cleaner.backoff.ms': '20',
+    });
+    assert.equal(properties.logCleanerMaxCompactionLagMs, Number.MAX_SAFE_INTEGER);
+    assert.throws(() => applyKafkaProperties(defaultBrokerConfig, { 'log.cleanup.policy': 'shred' }), ConfigError);
+    assert.throws(() => applyKafkaProperties(defaultBrokerConfig, { 'log.cleaner.min.cleanable.ratio': '2' }), ConfigError);
+    const own = await startBroker({
+      logCleanupPolicy: properties.logCleanupPolicy,
+      logCleanerMinCleanableRatio: properties.logCleanerMinCleanableRatio,
+      logCleanerDeleteRetentionMs: properties.logCleanerDeleteRetentionMs,
+      logSegmentBytes: properties.logSegmentBytes,
+      logCleanerBackoffMs: properties.logCleanerBackoffMs,
+    });
+    try {
+      const topic = 'compacted-by-default';
+      const producer = new Producer({ bootstrap: own.bootstrap, lingerMs: 1, retries: 0 });
+      let lastRealOffset = -1n;
+      try {
+        // Auto-created with the broker defaults: compacted, so a record without a key is refused.
+        await producer.send({ topic, partition: 0, key: 'k0', value: 'first' });
+        await assert.rejects(producer.send({ topic, partition: 0, value: 'no key' }), (error: unknown) => error instanceof KafkaClientError && error.errorName === 'INVALID_RECORD');
+        for (let round = 0; round < 8; round++) {
+          const sent = await producer.send(Array.from({ length: 4 }, (_, k) => ({ topic, partition: 0, key: `k${k}`, value: `round-${round}`.padEnd(40, '.') })));
+          lastRealOffset = sent[sent.length - 1].offset;
+        }
+        for (let i = 0; i < 40; i++) await producer.send({ topic, partition: 0, key: 'filler', value: `f${i}`.padEnd(60, '.') });
+      } finally {
+        await producer.close();
+      }
+      for (let waited = 0; ; waited += 20) {
+        const run = own.cleanerStats().partitions.find((entry) => entry.topic === topic)?.lastRun;
+        if (run !== undefined && run !== null && run.endOffset > lastRealOffset) break;
+        assert.ok(waited < 60_000, 'the broker default cleanup.policy=compact did not get the topic cleaned');
+        await sleep(20);
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refuses a record without a key on a compacted topic with INVALID_RECORD, and keeps the keyed ones', async () => {
     const topic = 'compacted-needs-keys';
     assert.equal(await createTopic(topic, { 'cleanup.policy': 'compact,delete' }), 0);

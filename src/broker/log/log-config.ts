@@ -220,6 +220,11 @@ export function logConfigFromBroker(config: Readonly<BrokerConfig>): LogConfig {
     maxMessageBytes: config.messageMaxBytes,
     fsync: config.fsync,
     fsyncIntervalMs: config.fsyncIntervalMs,
+    cleanupPolicy: [...new Set(config.logCleanupPolicy.split(',').filter((policy) => policy !== ''))] as CleanupPolicy[],
+    minCleanableDirtyRatio: config.logCleanerMinCleanableRatio,
+    deleteRetentionMs: config.logCleanerDeleteRetentionMs,
+    minCompactionLagMs: config.logCleanerMinCompactionLagMs,
+    maxCompactionLagMs: config.logCleanerMaxCompactionLagMs,
   };
 }
 
