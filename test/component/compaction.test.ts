@@ -284,6 +284,19 @@ describe('log compaction through the broker', { timeout: 120_000 }, () => {
         assert.ok(waited < 60_000, 'the broker default cleanup.policy=compact did not get the topic cleaned');
         await sleep(20);
       }
+      // DescribeConfigs reports what the log uses: the broker's value, as a static broker config.
+      const admin = new Admin({ bootstrap: own.bootstrap });
+      try {
+        const [described] = await admin.describeConfigs([{ type: 'topic', name: topic }], { names: ['cleanup.policy', 'min.cleanable.dirty.ratio', 'delete.retention.ms'] });
+        assert.deepEqual(Object.fromEntries(described.entries.map((entry) => [entry.name, entry.value])), {
+          'cleanup.policy': 'compact',
+          'min.cleanable.dirty.ratio': '0.01',
+          'delete.retention.ms': '1000',
+        });
+        for (const entry of described.entries) assert.notEqual(entry.source, 'DEFAULT_CONFIG', `${entry.name} comes from the broker's setting`);
+      } finally {
+        await admin.close();
+      }
     } finally {
       await own.close();
     }

@@ -68,6 +68,7 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
     brokerSynonym: 'log.cleanup.policy',
     defaultValue: 'delete',
     defaultSynonym: true,
+    brokerValue: brokerSetting('logCleanupPolicy'),
   },
   'compression.type': {
     configType: ConfigType.string,
@@ -82,6 +83,7 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
     brokerSynonym: 'log.cleaner.delete.retention.ms',
     defaultValue: '86400000',
     defaultSynonym: true,
+    brokerValue: brokerSetting('logCleanerDeleteRetentionMs'),
   },
   'index.interval.bytes': {
     configType: ConfigType.int,
@@ -105,6 +107,7 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
     brokerSynonym: 'log.cleaner.max.compaction.lag.ms',
     defaultValue: '9223372036854775807',
     defaultSynonym: true,
+    brokerValue: brokerSetting('logCleanerMaxCompactionLagMs'),
   },
   'message.timestamp.type': {
     configType: ConfigType.string,
@@ -119,6 +122,7 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
     brokerSynonym: 'log.cleaner.min.cleanable.ratio',
     defaultValue: '0.5',
     defaultSynonym: true,
+    brokerValue: brokerSetting('logCleanerMinCleanableRatio'),
   },
   'min.compaction.lag.ms': {
     configType: ConfigType.long,
@@ -126,6 +130,7 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
     brokerSynonym: 'log.cleaner.min.compaction.lag.ms',
     defaultValue: '0',
     defaultSynonym: true,
+    brokerValue: brokerSetting('logCleanerMinCompactionLagMs'),
   },
   'min.insync.replicas': {
     configType: ConfigType.int,
