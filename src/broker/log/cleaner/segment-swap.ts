@@ -16,7 +16,7 @@
 // with that alone, a replaced segment that cleaning emptied entirely could survive a crash and reorder keys.
 import { join } from 'node:path';
 import { offsetCheckpointBytes, readOffsetCheckpoint, removeIfExists, writeFully } from '../checkpoint-file.ts';
-import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TRANSACTION_INDEX_FILE_SUFFIX, offsetFileName, offsetFromFileName } from '../file-names.ts';
+import { DELETED_FILE_SUFFIX, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TRANSACTION_INDEX_FILE_SUFFIX, offsetFileName, offsetFromFileName } from '../file-names.ts';
 import type { LogFileSystem } from '../log-file-system.ts';
 import { LogSegment } from '../log-segment.ts';
 import { OffsetIndex } from '../offset-index.ts';
@@ -27,7 +27,7 @@ import { BatchField } from '../../../protocol/records/batch-header.ts';
 
 export const CLEANED_FILE_SUFFIX = '.cleaned';
 export const SWAP_FILE_SUFFIX = '.swap';
-export const DELETED_FILE_SUFFIX = '.deleted';
+export { DELETED_FILE_SUFFIX };
 export const SWAP_END_FILE_SUFFIX = '.swap-end';
 
 const SEGMENT_SUFFIXES = [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TRANSACTION_INDEX_FILE_SUFFIX];
