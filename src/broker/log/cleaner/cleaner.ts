@@ -51,7 +51,7 @@ export interface CleanerOptions {
   readonly clock: () => number;
   /** Bytes read between two yields to the event loop at most (default 256 KiB). */
   readonly yieldEveryBytes?: number;
-  /** Milliseconds of work between two yields to the event loop at most (default 2). */
+  /** Milliseconds of work between two yields to the event loop at most (default 0.5). */
   readonly sliceMs?: number;
   /** `log.cleaner.io.max.bytes.per.second`, reads and writes together (default: unlimited). */
   readonly ioMaxBytesPerSecond?: number;
@@ -75,7 +75,7 @@ export class Cleaner {
 
   constructor(private readonly options: CleanerOptions) {
     this.yieldEveryBytes = options.yieldEveryBytes ?? 256 * 1024;
-    this.sliceMs = options.sliceMs ?? 2;
+    this.sliceMs = options.sliceMs ?? 0.5;
     this.throttler = new IoThrottler(options.ioMaxBytesPerSecond ?? Number.MAX_VALUE);
   }
 

@@ -49,7 +49,7 @@ export interface LogCleanerOptions {
   logger?: LogLogger;
   /** Bytes read between two yields to the event loop at most; default 256 KiB. */
   yieldEveryBytes?: number;
-  /** Milliseconds of cleaning work between two yields to the event loop at most; default 2. */
+  /** Milliseconds of cleaning work between two yields to the event loop at most; default 0.5. */
   sliceMs?: number;
   /** `log.cleaner.io.max.bytes.per.second`; default unlimited. */
   ioMaxBytesPerSecond?: number;
