@@ -5,3 +5,13 @@ export { defaultBrokerConfig, applyKafkaProperties, parsePropertiesText, ConfigE
 export type { BrokerConfig } from './config.ts';
 export type { BrokerLogger } from './logger.ts';
 export type { CleaningRunStats, LogCleanerStats, PartitionCleanerStats } from './log/cleaner/cleaner-stats.ts';
+export type {
+  ClusterState,
+  ClusterCounters,
+  TopicState,
+  PartitionState,
+  ProducerView,
+  TransactionView,
+  GroupView,
+} from './metrics/cluster-state.ts';
+export { startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
