@@ -248,6 +248,7 @@ export class GroupCoordinator {
       },
       this.logger,
       this.clock,
+      { append: (records) => this.store.append(records) },
     );
   }
 
@@ -263,10 +264,14 @@ export class GroupCoordinator {
     });
     const coordinator = new GroupCoordinator(store, options);
     for (const [groupId, loaded] of groups) {
-      const group = new ClassicGroup(groupId, coordinator.clock, loaded.metadata ?? {});
-      // An Empty consumer group subscribes to nothing, which lets its offsets expire and be deleted.
-      group.subscribedTopics = group.computeSubscribedTopics();
-      coordinator.groups.set(groupId, group);
+      if (loaded.consumerGroup !== null) {
+        coordinator.consumerGroups.restore(groupId, loaded.consumerGroup);
+      } else {
+        const group = new ClassicGroup(groupId, coordinator.clock, loaded.metadata ?? {});
+        // An Empty consumer group subscribes to nothing, which lets its offsets expire and be deleted.
+        group.subscribedTopics = group.computeSubscribedTopics();
+        coordinator.groups.set(groupId, group);
+      }
       for (const [topic, partitions] of loaded.offsets) {
         for (const [partition, offset] of partitions) coordinator.offsets.put(groupId, topic, partition, offset);
       }
@@ -319,7 +324,7 @@ export class GroupCoordinator {
       // A classic member may take over an empty consumer group; joining a live one would need Kafka's online
       // migration (KIP-848 upgrade/downgrade), which this broker does not implement.
       if (consumerGroup.state !== ConsumerGroupState.Empty) return respond(joinError(params.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
-      this.consumerGroups.forget(params.groupId);
+      this.consumerGroups.forget(params.groupId, true);
     }
     const isUnknownMember = params.memberId === UNKNOWN_MEMBER_ID;
     let group = this.groups.get(params.groupId);
@@ -1163,7 +1168,7 @@ export class GroupCoordinator {
     if (written === null) return results;
     for (const group of groups) this.removeGroup(group);
     for (const groupId of deletedConsumerGroups) {
-      this.consumerGroups.forget(groupId);
+      this.consumerGroups.forget(groupId, false);
       this.offsets.deleteGroup(groupId);
     }
     await this.awaitDurable(written, deleted);
@@ -1173,15 +1178,29 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------------------
   // KIP-848 consumer groups (consumer-group-manager.ts)
 
-  /** ConsumerGroupHeartbeat: join, heartbeat, reconcile or leave; `topics` is the broker's topic metadata. */
-  consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams, topics: TopicsImage): ConsumerGroupHeartbeatResult {
+  /**
+   * ConsumerGroupHeartbeat: join, heartbeat, reconcile or leave; `topics` is the broker's topic metadata. The
+   * state change is applied at once and answered when its records are durable in the offsets log (Kafka's
+   * coordinator runtime); a failed write is NOT_COORDINATOR, as for offset commits.
+   */
+  async consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams, topics: TopicsImage): Promise<ConsumerGroupHeartbeatResult> {
     const failed = (errorCode: number): ConsumerGroupHeartbeatResult => ({ errorCode, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
     if (this.closed) return failed(ErrorCode.NOT_COORDINATOR);
+    let result: ConsumerGroupHeartbeatResult;
     try {
-      return this.consumerGroups.heartbeat(params, topics);
+      result = this.consumerGroups.heartbeat(params, topics);
     } catch (error) {
-      return failed(this.errorCode(error));
+      result = failed(this.errorCode(error));
     }
+    const written = this.consumerGroups.persistChanges(params.groupId);
+    if (written !== null) {
+      try {
+        await written;
+      } catch (error) {
+        return failed(this.storageErrorCode(error));
+      }
+    }
+    return result;
   }
 
   /** ConsumerGroupDescribe */
