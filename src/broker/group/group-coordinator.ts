@@ -10,9 +10,10 @@
 // Durability: committed offsets go to the offsets log (offset-store.ts). Like Kafka's coordinator runtime, a
 // write updates the in-memory state as soon as its records are staged and is answered once they are durable;
 // OffsetFetch answers only after everything staged before it is durable, so it never returns an offset that a
-// crash could take back. Group membership is in memory only: after a restart members find their member ids
+// crash could take back. Classic group membership is in memory only: after a restart members find their member ids
 // unknown and rejoin, as after a coordinator failover. The generation and protocol type of each group are
-// persisted (without waiting for the fsync) so that generations keep increasing across restarts.
+// persisted (without waiting for the fsync) so that generations keep increasing across restarts. KIP-848
+// consumer groups are persisted whole (consumer-group-manager.ts): their members keep their epochs.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { BrokerError } from '../broker-error.ts';

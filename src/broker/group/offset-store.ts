@@ -5,7 +5,8 @@
 // and ListOffsets, tie the coordinator to the record-batch format and the partition log's retention and
 // compaction (which this broker does not have), and buy nothing a single node needs. What we keep from Kafka is
 // the shape: an append-only log of key/value records (offset commit, offset tombstone, group metadata, group
-// tombstone), replayed on start, compacted by rewriting the latest value of each key.
+// tombstone, transactional offsets, and the KIP-848 consumer-group records of consumer-group-records.ts),
+// replayed on start, compacted by rewriting the latest value of each key.
 //
 // Format: frames of `int32 length, uint32 crc32c(payload), payload`; payload = `int8 version (0), int8 type,
 // fields` in Kafka's wire primitives (compact strings, so no length limit on group ids). A torn or corrupt
