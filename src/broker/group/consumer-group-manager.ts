@@ -646,6 +646,19 @@ export class ConsumerGroupManager {
    * current epoch (STALE_MEMBER_EPOCH). Its OffsetCommits must be v9+ (older versions cannot carry a member epoch:
    * UNSUPPORTED_VERSION); TxnOffsetCommit (`carriesMemberEpoch` true) always can.
    */
+  /**
+   * `ConsumerGroup.validateOffsetFetch` (OffsetFetch v9+): without a member id and with a negative epoch (the
+   * admin client, or an older request) anything may be fetched; otherwise the member must exist
+   * (UNKNOWN_MEMBER_ID) and fetch with its current epoch (STALE_MEMBER_EPOCH).
+   */
+  validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number {
+    if (memberId === null && memberEpoch < 0) return ErrorCode.NONE;
+    const member = memberId === null ? undefined : group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return ErrorCode.NONE;
+  }
+
   validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, carriesMemberEpoch: boolean): number {
     if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
     const member = group.members.get(memberId);

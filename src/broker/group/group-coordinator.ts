@@ -157,6 +157,9 @@ export interface OffsetFetchGroupParams {
   groupId: string;
   /** null: every committed offset of the group. */
   topics: readonly RequestedTopic[] | null;
+  /** v9+ (KIP-848): the fetching member of a consumer group; null (with epoch -1) for the admin client. */
+  memberId?: string | null;
+  memberEpoch?: number;
 }
 
 export interface OffsetFetchGroupResult {
@@ -1008,11 +1011,15 @@ export class GroupCoordinator {
    */
   async fetchOffsets(groups: readonly OffsetFetchGroupParams[], requireStable: boolean): Promise<OffsetFetchGroupResult[]> {
     if (this.closed) return groups.map((group) => ({ groupId: group.groupId, errorCode: ErrorCode.NOT_COORDINATOR, topics: [] }));
-    const results = groups.map((group) => ({
-      groupId: group.groupId,
-      errorCode: ErrorCode.NONE as number,
-      topics: this.offsets.fetchOffsets(group.groupId, group.topics, requireStable),
-    }));
+    const results = groups.map((group) => {
+      const consumerGroup = this.consumerGroups.group(group.groupId);
+      const errorCode = consumerGroup === undefined ? ErrorCode.NONE : this.consumerGroups.validateOffsetFetch(consumerGroup, group.memberId ?? null, group.memberEpoch ?? -1);
+      return {
+        groupId: group.groupId,
+        errorCode,
+        topics: errorCode === ErrorCode.NONE ? this.offsets.fetchOffsets(group.groupId, group.topics, requireStable) : [],
+      };
+    });
     try {
       await this.store.flushed();
     } catch (error) {
