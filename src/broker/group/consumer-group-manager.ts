@@ -376,8 +376,10 @@ export class ConsumerGroupManager {
       bumpGroupEpoch = true;
     }
     if (member.serverAssignor !== updated.serverAssignor) bumpGroupEpoch = true;
-    // The member object is installed before the assignment so that it takes part in it.
-    group.updateMember(updated);
+    // The member object is installed before the assignment so that it takes part in it. An unchanged member is
+    // left as it is, so that a steady heartbeat writes nothing to the offsets log (Kafka writes a member record
+    // only when the member changed).
+    if (isNewMember || !sameMemberMetadata(member, updated)) group.updateMember(updated);
     const signature = subscriptionSignature(group, topics);
     if (signature !== group.subscriptionSignature) {
       group.subscriptionSignature = signature;
@@ -710,6 +712,20 @@ function toHeartbeatAssignment(assignment: Assignment): HeartbeatAssignment {
       .filter(([, partitions]) => partitions.size > 0)
       .map(([topicId, partitions]) => ({ topicId: Buffer.from(topicId, 'hex'), partitions: [...partitions].sort((a, b) => a - b) })),
   };
+}
+
+function sameMemberMetadata(a: ConsumerGroupMember, b: ConsumerGroupMember): boolean {
+  return (
+    a.instanceId === b.instanceId &&
+    a.rackId === b.rackId &&
+    a.rebalanceTimeoutMs === b.rebalanceTimeoutMs &&
+    a.serverAssignor === b.serverAssignor &&
+    a.subscribedTopicRegex === b.subscribedTopicRegex &&
+    a.clientId === b.clientId &&
+    a.clientHost === b.clientHost &&
+    a.subscribedTopicNames.length === b.subscribedTopicNames.length &&
+    a.subscribedTopicNames.every((name, i) => name === b.subscribedTopicNames[i])
+  );
 }
 
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {

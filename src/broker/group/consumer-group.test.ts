@@ -2,7 +2,7 @@
 // `GroupMetadataManagerTest` (testConsumerGroup*) and `CurrentAssignmentBuilderTest`.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors/index.ts';
@@ -287,6 +287,12 @@ describe('consumer groups across a restart (state in the offsets log, as Kafka k
     assert.equal(confirmed.memberEpoch, 3);
     const received = await afterRestart.coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment ?? { topicPartitions: [] })), topics);
     assert.equal(received.errorCode, ErrorCode.NONE);
+    // A steady heartbeat changes nothing and writes nothing.
+    const logFile = join(dataDir, '__consumer_offsets', 'offsets.log');
+    const bytes = statSync(logFile).size;
+    const steadyAgain = await afterRestart.coordinator.consumerGroupHeartbeat(request(steady('m2', received.memberEpoch, received.assignment)), topics);
+    assert.equal(steadyAgain.errorCode, ErrorCode.NONE);
+    assert.equal(statSync(logFile).size, bytes);
     const owned = afterRestart.coordinator.consumerGroupDescribe(['group'], topics)[0].members.map((member) => member.assignment.topicPartitions.flatMap((topic) => topic.partitions));
     assert.deepEqual(owned.map((partitions) => partitions.length), [2, 2]);
     assert.deepEqual(owned.flat().sort(), [0, 1, 2, 3]);
