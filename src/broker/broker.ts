@@ -24,6 +24,7 @@ import { MemoryBudget } from './memory-budget.ts';
 import { FetchSessionCache } from './fetch-session-cache.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
+import { sendMarkersToSelf } from './txn/marker-channel.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
@@ -160,6 +161,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   // Created once the objects it reads exist; the hooks below fire only after that.
   let metrics: BrokerMetricRegistry | null = null;
   const controls = new BrokerControl();
+  let markerTarget: BrokerContext | null = null;
   let identity: ReturnType<typeof loadOrCreateIdentity>;
   try {
     identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
@@ -226,7 +228,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
       },
       generateProducerId: () => producerIds.generateProducerId(),
-      writeMarkers: (marker) => writeTxnMarkers({ logs, clock, logger }, marker),
+      // Through the broker's own WriteTxnMarkers handler once it serves requests (Kafka's coordinator sends that
+      // request to the leader, itself included); transactions resumed while the broker opens write directly.
+      writeMarkers: (marker) => (markerTarget === null ? writeTxnMarkers({ logs, clock, logger }, marker) : sendMarkersToSelf(markerTarget, marker)),
       completeTransactionalOffsets: (producerId, _producerEpoch, commit) => groups.completeTransaction(producerId, commit),
       onTransactionCompleted: (commit, durationMs) => metrics?.transactionCompleted(commit, durationMs),
     });
@@ -267,6 +271,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       metrics,
     };
     const ready = context;
+    markerTarget = ready;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
       host: config.host,
       port: config.port,

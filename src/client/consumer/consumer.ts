@@ -208,8 +208,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.coordinator === null) throw KafkaClientError.config('groupMetadata() needs group.id', 'consumer');
     return {
       groupId: this.config.groupId ?? '',
-      generationId: this.coordinator.generationId,
-      memberId: this.coordinator.memberId,
+      generationId: this.coordinator.joinedGeneration.generationId,
+      memberId: this.coordinator.joinedGeneration.memberId,
       groupInstanceId: this.config.groupInstanceId,
     };
   }
