@@ -40,7 +40,9 @@ function startMember(): { child: ChildProcess; summary: Promise<GroupMemberSumma
   let stdout = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => void (stdout += chunk));
   child.stderr?.resume();
-  const summary = exited(child).then(() => {
+  // 'close', not 'exit': the summary line may still be in the stdout pipe when the process has exited.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const summary = Promise.all([exited(child), closed]).then(() => {
     const line = stdout.trim().split('\n').pop() ?? '';
     try {
       return JSON.parse(line) as GroupMemberSummary;
