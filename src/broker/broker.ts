@@ -16,7 +16,8 @@ import type { ApiKey } from '../protocol/messages/generated/index.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
-import { logConfigFromBroker } from './log/log-config.ts';
+import { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
+import { InternalTopics } from './internal-topics.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
@@ -168,6 +169,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     // Every partition log rebuilds its producer state from its latest snapshot plus the log after it (Kafka's
     // `UnifiedLog.rebuildProducerState`) as it opens, so deduplication and open transactions survive restarts;
     // a clean close snapshots it at each log's end.
+    // Dynamic broker configs set before this start apply from the first log opened.
+    const dynamicConfigs = DynamicBrokerConfigs.open(fs ?? nodeFileSystem, config);
     logs = await LogManager.open({
       dataDir: config.dataDir,
       producerState: {
@@ -176,7 +179,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         maxTransactionTimeoutMs: config.transactionMaxTimeoutMs,
       },
       ...(fs === undefined ? {} : { fs }),
-      config: logConfigFromBroker(config),
+      config: dynamicConfigs.logDefaults(),
       clock,
       logger,
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
@@ -257,6 +260,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     });
     context = {
       config,
+      dynamicConfigs,
+      internalTopics: InternalTopics.open(fs ?? nodeFileSystem, config.dataDir, config.offsetsTopicNumPartitions),
       clusterId: identity.clusterId,
       endpoint,
       logs,
