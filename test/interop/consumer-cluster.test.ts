@@ -270,9 +270,21 @@ describe('consumer group against reference Apache Kafka, three nodes, coordinato
       admin.close();
     }
 
+    // One record on every partition first, from a producer without idempotence: until a new partition's leader has
+    // taken over, its first Produce is answered NOT_LEADER_OR_FOLLOWER, and an idempotent producer's later batch
+    // pipelined behind it on the same connection can be accepted first (the broker takes any sequence from a
+    // producer it has no state for), after which the retried first batch gets OUT_OF_ORDER_SEQUENCE_NUMBER until
+    // delivery.timeout.ms (Java's TransactionManager.canRetry behaves alike). That race is the producer's, not what
+    // this scenario is about.
+    const warmup = new Producer({ bootstrap: kafka.bootstrap, acks: 'all', idempotent: false });
+    try {
+      await warmup.send(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition, value: `warmup-${partition}` })));
+    } finally {
+      await warmup.close();
+    }
     // The producer: idempotent (the default), acks=all, keyed records at a steady rate until told to stop. What
     // counts is what was acknowledged, with the partition and offset the broker gave it.
-    const producer = new Producer({ bootstrap: kafka.bootstrap, acks: 'all', deliveryTimeoutMs: 120_000 });
+    const producer = new Producer({ bootstrap: kafka.bootstrap, acks: 'all', deliveryTimeoutMs: 60_000 });
     const acknowledged = new Map<string, { partition: number; offset: bigint }>();
     const sendFailures: string[] = [];
     let sent = 0;
@@ -456,6 +468,7 @@ describe('consumer group against reference Apache Kafka, three nodes, coordinato
       for (let i = 1; i < records.length; i++) assert.ok(records[i].index > records[i - 1].index, `partition ${partition}: v${records[i].index} at offset ${records[i].offset} follows v${records[i - 1].index}, sent later`);
     }
     assert.equal(byPartition.size, PARTITIONS, 'keyed records reached every partition');
+    assert.ok(acknowledged.size > sent / 2, `most records acknowledged (${acknowledged.size} of ${sent})`);
     const count = (kind: Kip848Event['kind']): number => events.filter((e) => e.kind === kind).length;
     log(`${acknowledged.size} acknowledged records all consumed (${redelivered} redelivered); ${count('assigned')} assignments, ${count('revoked')} revocations, ${count('lost')} losses; send failures: ${sendFailures.slice(0, 3).join(' | ') || 'none'}`);
     assert.ok(count('revoked') > 0, 'partitions moved between members');
