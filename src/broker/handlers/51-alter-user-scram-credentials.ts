@@ -1,7 +1,7 @@
 // AlterUserScramCredentials (key 51), version 0 (KIP-554): upserts and deletes SCRAM credentials. The client
 // sends the salt and the salted password; the broker keeps only the salt, iterations, StoredKey and ServerKey
-// (RFC 5802), durably, before answering. Per-user checks as Kafka's `ScramControlManager`: a user named more than
-// once in one request is DUPLICATE_RESOURCE, an empty name or an iteration count outside 4096..16384
+// (RFC 5802), durably, before answering. Per-user checks as Kafka's `ScramControlManager`: the same user and
+// mechanism twice in one request is DUPLICATE_RESOURCE, an empty name or an iteration count outside 4096..16384
 // UNACCEPTABLE_CREDENTIAL, an unknown mechanism UNSUPPORTED_SASL_MECHANISM, deleting a credential that does not
 // exist RESOURCE_NOT_FOUND. A user's changes apply only if all of that user's changes are valid.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
@@ -25,14 +25,21 @@ export const alterUserScramCredentialsHandler: ApiHandler<typeof ApiKey.AlterUse
   maxVersion: 0,
   handle(broker, request) {
     const store = broker.security.scramCredentials;
-    const counts = new Map<string, number>();
-    for (const { name } of [...request.deletions, ...request.upsertions]) counts.set(name, (counts.get(name) ?? 0) + 1);
+    const users = new Set<string>();
+    const pairs = new Map<string, number>();
+    for (const { name, mechanism } of [...request.deletions, ...request.upsertions]) {
+      users.add(name);
+      const pair = JSON.stringify([name, mechanism]);
+      pairs.set(pair, (pairs.get(pair) ?? 0) + 1);
+    }
     const failures = new Map<string, Failure>();
     const changes: Change[] = [];
     const refuse = (user: string, errorCode: number, errorMessage: string): void => {
       if (!failures.has(user)) failures.set(user, { errorCode, errorMessage });
     };
-    for (const [user, count] of counts) if (count > 1) refuse(user, ErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
+    for (const [pair, count] of pairs) {
+      if (count > 1) refuse((JSON.parse(pair) as [string, number])[0], ErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
+    }
     for (const deletion of request.deletions) {
       const mechanism = scramMechanismByType(deletion.mechanism);
       if (deletion.name === '') refuse(deletion.name, ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty');
@@ -52,9 +59,9 @@ export const alterUserScramCredentialsHandler: ApiHandler<typeof ApiKey.AlterUse
       store.apply(changes.filter((change) => !failures.has(change.user)));
     } catch (error) {
       broker.logger.error({ err: (error as Error).message }, 'cannot write SCRAM credentials');
-      for (const user of counts.keys()) refuse(user, ErrorCode.UNKNOWN_SERVER_ERROR, 'cannot write the credentials to disk');
+      for (const user of users) refuse(user, ErrorCode.UNKNOWN_SERVER_ERROR, 'cannot write the credentials to disk');
     }
-    const results = [...counts.keys()].map((user) => {
+    const results = [...users].map((user) => {
       const failure = failures.get(user);
       return { user, errorCode: failure?.errorCode ?? ErrorCode.NONE, errorMessage: failure?.errorMessage ?? null };
     });

@@ -57,7 +57,9 @@ export class ScramSaslServer implements SaslServer {
       const attributes = parseScramAttributes(withoutProof);
       if (attributes === null) return failed;
       if (attributes.get('c') !== Buffer.from(state.gs2Header, 'utf8').toString('base64')) return failed;
-      if (attributes.get('r') !== state.nonce) return failed;
+      // Kafka's `ScramSaslServer` only checks that the echoed nonce ends with the one it sent, and librdkafka
+      // (2.0 at least) relies on that: it sends its own nonce followed by the server's whole nonce.
+      if (!(attributes.get('r') ?? '').endsWith(state.nonce)) return failed;
       const proof = Buffer.from(message.slice(proofAt + 3), 'base64');
       const signed = authMessage(state.clientFirstBare, state.serverFirst, withoutProof);
       if (!verifyClientProof(this.mechanism, state.credential, signed, proof)) return failed;
