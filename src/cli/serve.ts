@@ -15,6 +15,7 @@ import { CliError } from './cli-failure.ts';
 export interface ServeOptions {
   listeners?: string;
   advertisedListeners?: string;
+  saslPlainUsers?: string;
   port?: string;
   data?: string;
   config?: string;
@@ -28,6 +29,7 @@ function flagProperties(options: ServeOptions): Record<string, string> {
   if (options.port !== undefined) properties.listeners = `PLAINTEXT://127.0.0.1:${options.port}`;
   if (options.listeners !== undefined) properties.listeners = options.listeners;
   if (options.advertisedListeners !== undefined) properties['advertised.listeners'] = options.advertisedListeners;
+  if (options.saslPlainUsers !== undefined) properties['sasl.plain.users'] = options.saslPlainUsers;
   if (options.data !== undefined) properties['log.dirs'] = options.data;
   if (options.fsync !== undefined) properties['log.flush.policy'] = options.fsync;
   for (const pair of options.set ?? []) {
@@ -55,7 +57,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   config.dataDir = resolve(config.dataDir);
 
   const broker = await startBroker({ ...config, logger: log });
-  log.info({ bootstrap: broker.bootstrap, dataDir: config.dataDir, fsync: config.fsync }, 'seqlog broker ready');
+  log.info({ bootstrap: broker.bootstrap, listeners: broker.listeners.map((listener) => `${listener.name}://${listener.bootstrap}`), dataDir: config.dataDir, fsync: config.fsync }, 'seqlog broker ready');
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
