@@ -29,6 +29,7 @@ import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
 import { advertisedAddresses, isTlsProtocol, resolveListeners, type Listener, type SecurityProtocol } from './security/listeners.ts';
 import { tlsServerOptions } from './security/tls.ts';
+import { SUPPORTED_SASL_MECHANISMS } from './security/sasl/sasl-server.ts';
 import { ScramCredentialStore } from './security/scram-store.ts';
 import { unsecuredJwsValidator, type OAuthBearerValidator } from './security/sasl/oauthbearer-server.ts';
 import type { BrokerEndpoint } from './broker-context.ts';
@@ -164,6 +165,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   };
   // Listener and TLS mistakes are configuration errors, found before anything is opened.
   const listeners = resolveListeners(config.listeners ?? `PLAINTEXT://${config.host}:${config.port}`, config.listenerSecurityProtocolMap);
+  for (const mechanism of config.saslEnabledMechanisms) {
+    if (!SUPPORTED_SASL_MECHANISMS.includes(mechanism)) throw new ConfigError(`unsupported SASL mechanism '${mechanism}' in saslEnabledMechanisms (seqlog offers ${SUPPORTED_SASL_MECHANISMS.join(', ')})`);
+  }
   const tlsOptions = listeners.some((listener) => isTlsProtocol(listener.securityProtocol)) ? tlsServerOptions(config) : null;
   const lock = lockDataDir(config.dataDir);
   openedInOrder.push({ close: () => lock.release() });

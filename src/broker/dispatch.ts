@@ -27,7 +27,8 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
   const session = connection.session;
   if (session.state === SessionState.LegacyToken) return legacySaslToken(broker, session, frame);
   const request = decodeRequestFrameForBroker(broker, frame);
-  if (!session.authenticated || session.expired(broker.clock())) refuseUnlessAuthenticationRequest(session, request, broker.clock());
+  // The clock is read only for connections whose session has an end (KIP-368).
+  if (!session.authenticated || (session.sessionExpiresAtMs !== null && session.expired(broker.clock()))) refuseUnlessAuthenticationRequest(session, request, broker.clock());
   if (request.kind === 'api-versions-fallback') {
     const body = apiVersionsResponse(broker, 0);
     body.errorCode = ErrorCode.UNSUPPORTED_VERSION;

@@ -5,7 +5,7 @@ import { parseAddress } from '../config/producer-config.ts';
 import type { ClientLogger } from '../client-logger.ts';
 import { silentClientLogger } from '../client-logger.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
-import { resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
+import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 
 export interface AdminOptions {
   /** `host:port` of one or more brokers, as a comma-separated string or a list (`bootstrap.servers`). */
@@ -62,10 +62,12 @@ export function resolveAdminOptions(options: AdminOptions): ResolvedAdminOptions
     throw adminConfigError((error as Error).message.replace(/^invalid producer configuration: /, ''));
   }
   if (bootstrap.length === 0) throw adminConfigError('bootstrap needs at least one host:port');
+  const security = resolveSecurityOptions(options, 'admin');
+  checkListenerPrefixes(list, security, 'admin');
   if (options.clientId !== undefined && typeof options.clientId !== 'string') throw adminConfigError('clientId must be a string');
   return {
     bootstrap,
-    security: resolveSecurityOptions(options, 'admin'),
+    security,
     clientId: options.clientId ?? 'seqlog-admin',
     timeoutMs: positive('timeoutMs', options.timeoutMs, 60000),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10000),

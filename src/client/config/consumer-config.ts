@@ -2,7 +2,7 @@
 // Defaults are the Java consumer's, except isolation.level, which is read_committed here (as in KafkaJS): the
 // reason to use seqlog is exactly-once, and a consumer that shows aborted records undoes it. Unknown names throw.
 import { KafkaClientError } from '../errors/kafka-client-error.ts';
-import { resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
+import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
 
 export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
@@ -154,6 +154,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   if (bootstrapList === undefined) fail('bootstrap is required');
   const bootstrap = bootstrapList.map((entry) => entry.trim()).filter((entry) => entry.length > 0).map(parseAddress);
   if (bootstrap.length === 0) fail('bootstrap needs at least one host:port');
+  const security = resolveSecurityOptions(options, 'consumer');
+  checkListenerPrefixes(bootstrapList, security, 'consumer');
 
   const groupId = pick(options.groupId, options['group.id']) ?? null;
   if (groupId !== null && groupId.length === 0) fail('group.id must not be empty');
@@ -192,7 +194,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
 
   return {
     bootstrap,
-    security: resolveSecurityOptions(options, 'consumer'),
+    security,
     clientId: pick(options.clientId, options['client.id']) ?? 'seqlog-consumer',
     groupId,
     groupInstanceId,

@@ -2,7 +2,7 @@
 // `ProducerConfig.postProcessAndValidateIdempotenceConfigs` and `KafkaProducer.configureDeliveryTimeout` do
 // (KIP-679 made idempotence the default). Defaults are Kafka 4's, including linger.ms = 5 (KIP-1030).
 import { KafkaClientError } from '../errors/kafka-client-error.ts';
-import { resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
+import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 import type { ClientLogger } from '../client-logger.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
 
@@ -182,6 +182,8 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
   const bootstrapList = typeof options.bootstrap === 'string' ? options.bootstrap.split(',') : options.bootstrap;
   const bootstrap = bootstrapList.map((entry) => entry.trim()).filter((entry) => entry.length > 0).map(parseAddress);
   if (bootstrap.length === 0) throw KafkaClientError.config('bootstrap needs at least one host:port');
+  const security = resolveSecurityOptions(options, 'producer');
+  checkListenerPrefixes(bootstrapList, security, 'producer');
 
   const acks = parseAcks(options.acks);
   const idempotenceRaw = pick(options.idempotent, options['enable.idempotence']);
@@ -243,7 +245,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
 
   return {
     bootstrap,
-    security: resolveSecurityOptions(options, 'producer'),
+    security,
     clientId: pick(options.clientId, options['client.id']) ?? 'seqlog-producer',
     idempotent,
     acks,

@@ -64,3 +64,17 @@ export function resolveSecurityOptions(options: { ssl?: unknown; sasl?: unknown 
   }
   return resolved;
 }
+
+/**
+ * A bootstrap entry may carry its listener's security protocol (`SASL_SSL://host:port`, as Kafka prints
+ * listeners). The `ssl` and `sasl` options decide how to connect, so a prefix that asks for what they do not
+ * configure is a mistake caught here rather than a connection that fails obscurely (TLS bytes to a plain client).
+ */
+export function checkListenerPrefixes(entries: readonly string[], security: ConnectionSecurityOptions, what: string): void {
+  for (const entry of entries) {
+    const scheme = /^([A-Za-z_]+):\/\//.exec(entry.trim())?.[1].toUpperCase();
+    if (scheme === undefined || scheme === 'PLAINTEXT') continue;
+    if ((scheme === 'SSL' || scheme === 'SASL_SSL') && security.ssl === undefined) throw KafkaClientError.config(`bootstrap address '${entry}' is a ${scheme} listener: set the ssl option (true or { ca, ... })`, what);
+    if ((scheme === 'SASL_PLAINTEXT' || scheme === 'SASL_SSL') && security.sasl === undefined) throw KafkaClientError.config(`bootstrap address '${entry}' is a ${scheme} listener: set the sasl option ({ mechanism, username, password })`, what);
+  }
+}
