@@ -3,7 +3,8 @@
 // a SCRAM-SHA-256 producer and a PLAIN consumer round-trip records; SCRAM credentials created and described
 // through the admin API (KIP-554) then used; Metadata through the SASL listener advertises that listener; a wrong
 // PLAIN or SCRAM password, an unknown mechanism and a SASL client on the PLAINTEXT listener are refused with the
-// same codes and broker messages.
+// same codes and broker messages; with `connections.max.reauth.ms` both grant the same session lifetime and the
+// client re-authenticates before it ends (KIP-368).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
@@ -13,6 +14,7 @@ import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts'
 
 const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 const TOPIC = 'secured';
+const REAUTH_MS = 1500;
 
 interface Target {
   plaintext: string;
@@ -21,6 +23,8 @@ interface Target {
 
 interface Outcome {
   consumed: string[];
+  /** A SCRAM connection kept busy past two session lifetimes stayed open (the client re-authenticated). */
+  survivedReauthentication: { open: boolean; sessionLifetimeMs: string };
   described: unknown;
   advertisedPortIsSaslListener: boolean;
   refusals: Record<string, { code: number; errorName: string; kind: string; brokerMessage: string }>;
@@ -57,6 +61,35 @@ async function refusal(bootstrap: string, sasl: SaslOptions): Promise<Outcome['r
     connection.close();
   }
   assert.fail(`authentication with ${JSON.stringify({ ...sasl, password: '***' })} was accepted`);
+}
+
+/**
+ * KIP-368 with `connections.max.reauth.ms` set on the broker: the lifetime the broker grants, and whether seqlog's
+ * client, re-authenticating on its own, keeps a connection open while it sends a request every 100 ms for more than
+ * two lifetimes (a broker closes a connection whose session has ended).
+ */
+async function reauthentication(bootstrap: string): Promise<Outcome['survivedReauthentication']> {
+  const manual = await BrokerConnection.open(hostPort(bootstrap));
+  let sessionLifetimeMs: bigint;
+  try {
+    await manual.negotiateApiVersions();
+    await manual.send(ApiKey.SaslHandshake, 1, { mechanism: 'PLAIN' });
+    sessionLifetimeMs = (await manual.send(ApiKey.SaslAuthenticate, 2, { authBytes: Buffer.from('\u0000alice\u0000alice-secret') })).sessionLifetimeMs;
+  } finally {
+    manual.close();
+  }
+  const connection = await BrokerConnection.open({ ...hostPort(bootstrap), sasl: { mechanism: 'SCRAM-SHA-256', username: 'bob', password: 'bob-secret' } });
+  try {
+    await connection.negotiateApiVersions();
+    const until = Date.now() + 2.5 * REAUTH_MS;
+    while (Date.now() < until && !connection.closed) {
+      await connection.send(ApiKey.Metadata, 12, { topics: [], allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false, includeClusterAuthorizedOperations: false }).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return { open: !connection.closed, sessionLifetimeMs: String(sessionLifetimeMs) };
+  } finally {
+    connection.close();
+  }
 }
 
 async function scenario(target: Target): Promise<Outcome> {
@@ -117,7 +150,7 @@ async function scenario(target: Target): Promise<Outcome> {
   } finally {
     raw.close();
   }
-  return { consumed, described, advertisedPortIsSaslListener, refusals, unsupportedMechanism };
+  return { consumed, survivedReauthentication: await reauthentication(target.sasl), described, advertisedPortIsSaslListener, refusals, unsupportedMechanism };
 }
 
 describe('SASL against Apache Kafka 4.4 and seqlog, compared', { timeout: 240_000 }, () => {
@@ -131,12 +164,14 @@ describe('SASL against Apache Kafka 4.4 and seqlog, compared', { timeout: 240_00
         plainUsers: { alice: 'alice-secret' },
         scramUsers: [{ user: 'bob', password: 'bob-secret', mechanism: 'SCRAM-SHA-256' }],
       },
+      config: { 'connections.max.reauth.ms': String(REAUTH_MS) },
     });
     seqlog = await startBroker({
       listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
       saslEnabledMechanisms: [...MECHANISMS],
       saslPlainUsers: { alice: 'alice-secret' },
       connectionFailedAuthenticationDelayMs: 100,
+      connectionsMaxReauthMs: REAUTH_MS,
     });
     const admin = new Admin({ bootstrap: seqlog.bootstrap });
     try {
@@ -158,6 +193,7 @@ describe('SASL against Apache Kafka 4.4 and seqlog, compared', { timeout: 240_00
     assert.ok(saslListener);
     const onSeqlog = await scenario({ plaintext: seqlog.bootstrap, sasl: saslListener.bootstrap });
     assert.deepEqual(onKafka.consumed, ['v0', 'v1', 'v2']);
+    assert.deepEqual(onKafka.survivedReauthentication, { open: true, sessionLifetimeMs: String(REAUTH_MS) });
     assert.equal(onKafka.advertisedPortIsSaslListener, true);
     assert.equal(onKafka.refusals.plainWrongPassword.errorName, 'SASL_AUTHENTICATION_FAILED');
     assert.deepEqual(onKafka.unsupportedMechanism, { errorCode: 33, mechanisms: [...MECHANISMS] });
