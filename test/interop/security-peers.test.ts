@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { Admin } from '../../src/client/index.ts';
+import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { makeCertificates, type TestCertificates } from '../security/certificates.ts';
 import { javaExecutable, kafkaClasspath } from '../reference/layout.ts';
 
@@ -71,6 +72,8 @@ describe('real clients against secured seqlog listeners', { timeout: 300_000 }, 
     broker = await startBroker({
       listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0',
       sslKeystoreLocation: certs.serverKeystoreFile,
+      sslTruststoreLocation: certs.caFile,
+      sslClientAuth: 'requested',
       saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
       saslPlainUsers: { alice: 'alice-secret' },
       topics: ['kcat-plain', 'kcat-scram256', 'kcat-scram512', 'kcat-ssl', 'java-scram', 'kafkajs'].map((name) => ({ name, partitions: 1 })),
@@ -105,6 +108,20 @@ describe('real clients against secured seqlog listeners', { timeout: 300_000 }, 
       assert.deepEqual(await kcatConsume(listener, security, topic), values, `${topic} via ${listener}`);
       assert.deepEqual(await kcatConsume('PLAINTEXT', [], topic), values, `${topic} via PLAINTEXT`);
     }
+  });
+
+  it('kcat: a client certificate on the SSL listener makes its subject the principal', async () => {
+    const principals: string[] = [];
+    const stop = broker.control(ApiKey.Metadata, (_request, context) => {
+      principals.push(context.principal.name);
+    });
+    try {
+      const withCertificate = [...kcatSecurity('SSL'), '-X', `ssl.certificate.location=${certs.clientCertFile}`, '-X', `ssl.key.location=${certs.clientKeyFile}`];
+      assert.deepEqual(await kcatConsume('SSL', withCertificate, 'kcat-ssl'), ['kcat-ssl-0', 'kcat-ssl-1', 'kcat-ssl-2']);
+    } finally {
+      stop();
+    }
+    assert.ok(principals.length > 0 && principals.every((name) => name === certs.clientPrincipal), principals.join(', '));
   });
 
   it('kcat: a wrong SCRAM password is refused with SASL_AUTHENTICATION_FAILED and the broker keeps serving', async () => {
