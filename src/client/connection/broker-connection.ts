@@ -129,8 +129,9 @@ export class BrokerConnection {
   }
 
   /** Sends a request and resolves with the decoded response body. */
-  async send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<ResponseByApiKey[K]> {
-    if (this.reauthentication !== null) await this.reauthentication;
+  send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<ResponseByApiKey[K]> {
+    // No extra promise per request unless a re-authentication is running.
+    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendNow(apiKey, version, body));
     return this.sendNow(apiKey, version, body);
   }
 
