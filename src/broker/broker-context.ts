@@ -10,6 +10,9 @@ import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
 import type { BrokerSecurity } from './security/broker-security.ts';
 import type { ConnectionInfo } from './connection.ts';
+import type { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
+import type { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
+import type { InternalTopics } from './internal-topics.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -18,7 +21,10 @@ export interface BrokerEndpoint {
 }
 
 export interface BrokerContext {
+  /** The static configuration (as started); `dynamicConfigs` holds what AlterConfigs changed since. */
   readonly config: Readonly<BrokerConfig>;
+  /** Dynamic broker configs (KIP-226), applied over `config` without a restart. */
+  readonly dynamicConfigs: DynamicBrokerConfigs;
   readonly clusterId: string;
   /** This node, as clients of the first listener reach it (advertised listener). */
   readonly endpoint: BrokerEndpoint;
@@ -28,6 +34,8 @@ export interface BrokerContext {
   readonly security: BrokerSecurity;
   /** Every partition log; each owns its producer state (`log.producerState`, `log.lastStableOffset`). */
   readonly logs: LogManager;
+  /** The virtual `__consumer_offsets` / `__transaction_state` topics Metadata lists (internal-topics.ts). */
+  readonly internalTopics: InternalTopics;
   /** Producer ids for InitProducerId, never reused. */
   readonly producerIds: ProducerIdManager;
   /** The classic consumer-group coordinator (this node coordinates every group) and its committed offsets. */
@@ -41,6 +49,8 @@ export interface BrokerContext {
   readonly connectionMemory: MemoryBudget;
   /** Incremental fetch sessions (KIP-227), shared by every connection as Kafka's are. */
   readonly fetchSessions: FetchSessionCache;
+  /** This broker's Prometheus metrics; hot paths update label children it resolved once. */
+  readonly metrics: BrokerMetricRegistry;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
 }

@@ -16,7 +16,8 @@ import type { ApiKey } from '../protocol/messages/generated/index.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
-import { logConfigFromBroker } from './log/log-config.ts';
+import { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
+import { InternalTopics } from './internal-topics.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
@@ -24,6 +25,7 @@ import { MemoryBudget } from './memory-budget.ts';
 import { FetchSessionCache } from './fetch-session-cache.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
+import { sendMarkersToSelf } from './txn/marker-channel.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
@@ -33,6 +35,9 @@ import { SUPPORTED_SASL_MECHANISMS } from './security/sasl/sasl-server.ts';
 import { ScramCredentialStore } from './security/scram-store.ts';
 import { unsecuredJwsValidator, type OAuthBearerValidator } from './security/sasl/oauthbearer-server.ts';
 import type { BrokerEndpoint } from './broker-context.ts';
+import { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
+import { describeBrokerState, type ClusterState } from './metrics/cluster-state.ts';
+import type { Registry } from 'prom-client';
 
 /** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
 const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
@@ -93,6 +98,13 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * This broker's prom-client registry (its own, never the global one): every metric under Kafka's JMX-exporter
+   * names (docs/metrics.md). `await registry.metrics()` is the Prometheus text `seqlog serve --metrics-port` serves.
+   */
+  readonly metricRegistry: Registry;
+  /** Partitions, producer state, transactions and groups as the web console shows them. */
+  describeState(): Promise<ClusterState>;
   /**
    * Intercepts requests of one API key before their handler (franz-go kfake's `ControlKey`): `control` answers a
    * request by returning `{ response }`, or returns nothing to let it (possibly changed in place) through.
@@ -175,13 +187,18 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const bound: Listener[] = [];
   let context: BrokerContext;
   let logs: LogManager;
+  // Created once the objects it reads exist; the hooks below fire only after that.
+  let metrics: BrokerMetricRegistry | null = null;
   const controls = new BrokerControl();
+  let markerTarget: BrokerContext | null = null;
   let identity: ReturnType<typeof loadOrCreateIdentity>;
   try {
     identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
     // Every partition log rebuilds its producer state from its latest snapshot plus the log after it (Kafka's
     // `UnifiedLog.rebuildProducerState`) as it opens, so deduplication and open transactions survive restarts;
     // a clean close snapshots it at each log's end.
+    // Dynamic broker configs set before this start apply from the first log opened.
+    const dynamicConfigs = DynamicBrokerConfigs.open(fs ?? nodeFileSystem, config);
     logs = await LogManager.open({
       dataDir: config.dataDir,
       producerState: {
@@ -190,10 +207,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         maxTransactionTimeoutMs: config.transactionMaxTimeoutMs,
       },
       ...(fs === undefined ? {} : { fs }),
-      config: logConfigFromBroker(config),
+      config: dynamicConfigs.logDefaults(),
       clock,
       logger,
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+      onFlush: (timeMs) => metrics?.flushed(timeMs),
+      onTopicDeleted: (name) => metrics?.forgetTopic(name),
     });
     openedInOrder.push(logs);
     // Closed before the logs: an ongoing cleaning stops at its next yield.
@@ -218,6 +237,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       logger,
       ...(fs === undefined ? {} : { fs }),
+      onRebalance: () => metrics?.rebalanceStarted(),
     });
     openedInOrder.push(groups);
     await createInitialTopics(logs, topics, config.numPartitions);
@@ -239,8 +259,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
       },
       generateProducerId: () => producerIds.generateProducerId(),
-      writeMarkers: (marker) => writeTxnMarkers({ logs, clock, logger }, marker),
+      // Through the broker's own WriteTxnMarkers handler once it serves requests (Kafka's coordinator sends that
+      // request to the leader, itself included); transactions resumed while the broker opens write directly.
+      writeMarkers: (marker) => (markerTarget === null ? writeTxnMarkers({ logs, clock, logger }, marker) : sendMarkersToSelf(markerTarget, marker)),
       completeTransactionalOffsets: (producerId, _producerEpoch, commit) => groups.completeTransaction(producerId, commit),
+      onTransactionCompleted: (commit, durationMs) => metrics?.transactionCompleted(commit, durationMs),
     });
     openedInOrder.push(transactions);
 
@@ -248,8 +271,26 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
     const endpoint = { nodeId: config.nodeId, host: config.host, port: config.port };
     const advertisedListeners = new Map<string, BrokerEndpoint>();
+    const fetchSessions = new FetchSessionCache({
+      maxEntries: config.maxIncrementalFetchSessionCacheSlots,
+      evictionMs: config.minIncrementalFetchSessionEvictionMs,
+      // Every partition the broker has, plus room for partitions of topics deleted while a consumer fetches them.
+      maxPartitionsPerSession: () => logs.listTopics().reduce((sum, topic) => sum + topic.partitions, 0) + FETCH_SESSION_PARTITION_ALLOWANCE,
+    });
+    const openedLogs = logs;
+    metrics = new BrokerMetricRegistry({
+      logs: openedLogs,
+      transactions,
+      groups,
+      connectionMemory,
+      fetchSessions,
+      connectionCount: () => servers.reduce((sum, server) => sum + server.connectionCount, 0),
+      cleanerRuns: () => cleaner.lastRuns,
+    });
     context = {
       config,
+      dynamicConfigs,
+      internalTopics: InternalTopics.open(fs ?? nodeFileSystem, config.dataDir, config.offsetsTopicNumPartitions),
       clusterId: identity.clusterId,
       endpoint,
       advertisedListeners,
@@ -269,14 +310,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
-      fetchSessions: new FetchSessionCache({
-        maxEntries: config.maxIncrementalFetchSessionCacheSlots,
-        evictionMs: config.minIncrementalFetchSessionEvictionMs,
-        // Every partition the broker has, plus room for partitions of topics deleted while a consumer fetches them.
-        maxPartitionsPerSession: () => logs.listTopics().reduce((sum, topic) => sum + topic.partitions, 0) + FETCH_SESSION_PARTITION_ALLOWANCE,
-      }),
+      fetchSessions,
+      metrics,
     };
     const ready = context;
+    markerTarget = ready;
     for (const listener of listeners) {
       const server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
         listener,
@@ -328,6 +366,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
         incrementalFetchSessionEvictions: context.fetchSessions.evictions,
       };
+    },
+    metricRegistry: context.metrics.registry,
+    describeState() {
+      return describeBrokerState(context);
     },
     control(apiKey, control) {
       return controls.add(apiKey, control);

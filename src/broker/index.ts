@@ -8,3 +8,13 @@ export type { SecurityProtocol } from './security/listeners.ts';
 export { defaultBrokerConfig, applyKafkaProperties, parsePropertiesText, ConfigError, FsyncPolicy } from './config.ts';
 export type { BrokerConfig } from './config.ts';
 export type { BrokerLogger } from './logger.ts';
+export type {
+  ClusterState,
+  ClusterCounters,
+  TopicState,
+  PartitionState,
+  ProducerView,
+  TransactionView,
+  GroupView,
+} from './metrics/cluster-state.ts';
+export { startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
