@@ -28,6 +28,7 @@ const DESCRIBES_CREATED_TOPIC_MIN_VERSION = 5;
 function checkTopic(broker: BrokerContext, topic: CreateTopicsRequestCreatableTopic): { partitions: number; configs: Record<string, string> } {
   validateTopicName(topic.name);
   if (broker.logs.topic(topic.name) !== undefined) throw new BrokerError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`);
+  broker.logs.checkTopicCollision(topic.name);
   const nodeId = broker.endpoint.nodeId;
   let partitions = topic.numPartitions === -1 ? broker.config.numPartitions : topic.numPartitions;
   if (topic.assignments.length > 0) {
