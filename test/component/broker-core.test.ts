@@ -144,7 +144,14 @@ describe('Metadata and topics', () => {
     assert.equal(lookup.topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     // Names at the limit of 249 characters are fine; 250 is not.
     assert.equal((await createTopic(connection, 'a'.repeat(249))).errorCode, ErrorCode.NONE);
-    assert.equal((await createTopic(connection, 'b'.repeat(250))).errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+    const tooLong = await createTopic(connection, 'b'.repeat(250));
+    assert.equal(tooLong.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+    assert.match(tooLong.errorMessage ?? '', /can't be longer than 249 characters/);
+    assert.match((await createTopic(connection, 'bad/name')).errorMessage ?? '', /contains a character other than ASCII alphanumerics/);
+    // Growing to the same count says so (not "higher than the requested").
+    const same = await connection.send(ApiKey.CreatePartitions, 3, { topics: [{ name: 'orders.eu', count: 1, assignments: null }], timeoutMs: 1000, validateOnly: false });
+    assert.equal(same.results[0].errorCode, ErrorCode.INVALID_PARTITIONS);
+    assert.equal(same.results[0].errorMessage, 'Topic already has 1 partition(s).');
     // Once the first is deleted, the other spelling can be created.
     const deleted = await connection.send(ApiKey.DeleteTopics, 6, { topics: [{ name: 'orders.eu', topicId: Buffer.alloc(16) }], topicNames: [], timeoutMs: 1000 });
     assert.equal(deleted.responses[0].errorCode, ErrorCode.NONE);

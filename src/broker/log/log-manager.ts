@@ -53,10 +53,19 @@ export interface CreateTopicOptions {
   configs?: Record<string, string>;
 }
 
+/** Kafka's `Topic.MAX_NAME_LENGTH`. */
+const MAX_TOPIC_NAME_LENGTH = 249;
+
 /** Kafka's `Topic.validate`: 1-249 characters of [a-zA-Z0-9._-], and not '.' or '..'. */
 export function validateTopicName(name: string): void {
-  if (name.length === 0 || name === '.' || name === '..' || name.length > 249 || !/^[a-zA-Z0-9._-]+$/.test(name)) {
-    throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic name '${name}'`);
+  // Each refusal says which rule the name breaks, as Kafka's Topic.validate does.
+  if (name.length === 0) throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, 'Topic name is illegal, it can\'t be empty');
+  if (name === '.' || name === '..') throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name cannot be "." or ".."`);
+  if (name.length > MAX_TOPIC_NAME_LENGTH) {
+    throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters (it has ${name.length}), topic name: ${name}`);
+  }
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
+    throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`);
   }
 }
 
