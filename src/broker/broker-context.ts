@@ -9,6 +9,8 @@ import type { ProducerIdManager } from './producer-state/producer-id-manager.ts'
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
 import type { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
+import type { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
+import type { InternalTopics } from './internal-topics.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -17,12 +19,17 @@ export interface BrokerEndpoint {
 }
 
 export interface BrokerContext {
+  /** The static configuration (as started); `dynamicConfigs` holds what AlterConfigs changed since. */
   readonly config: Readonly<BrokerConfig>;
+  /** Dynamic broker configs (KIP-226), applied over `config` without a restart. */
+  readonly dynamicConfigs: DynamicBrokerConfigs;
   readonly clusterId: string;
   /** This node, as clients must reach it (advertised listener). */
   readonly endpoint: BrokerEndpoint;
   /** Every partition log; each owns its producer state (`log.producerState`, `log.lastStableOffset`). */
   readonly logs: LogManager;
+  /** The virtual `__consumer_offsets` / `__transaction_state` topics Metadata lists (internal-topics.ts). */
+  readonly internalTopics: InternalTopics;
   /** Producer ids for InitProducerId, never reused. */
   readonly producerIds: ProducerIdManager;
   /** The classic consumer-group coordinator (this node coordinates every group) and its committed offsets. */

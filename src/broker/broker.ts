@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { ConfigError, defaultBrokerConfig, type BrokerConfig } from './config.ts';
 import { unknownOptionMessage } from '../protocol/option-names.ts';
 import type { BrokerContext } from './broker-context.ts';
+import type { LogCleaner } from './log/cleaner/log-cleaner.ts';
+import type { LogCleanerStats } from './log/cleaner/cleaner-stats.ts';
 import { BrokerControl, type ControlFunction } from './broker-control.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -16,7 +18,8 @@ import type { ApiKey } from '../protocol/messages/generated/index.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
-import { logConfigFromBroker } from './log/log-config.ts';
+import { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
+import { InternalTopics } from './internal-topics.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
@@ -74,6 +77,11 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * The log cleaner's statistics (per partition and totals, under the meaning of Kafka's
+   * `kafka.log:type=LogCleaner` / `LogCleanerManager` gauges): a read-only copy taken at the call.
+   */
+  cleanerStats(): LogCleanerStats;
   /**
    * This broker's prom-client registry (its own, never the global one): every metric under Kafka's JMX-exporter
    * names (docs/metrics.md). `await registry.metrics()` is the Prometheus text `seqlog serve --metrics-port` serves.
@@ -157,6 +165,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   let listeningServer: KafkaServer | null = null;
   let port: number;
   let context: BrokerContext;
+  let cleaner: LogCleaner;
   let logs: LogManager;
   // Created once the objects it reads exist; the hooks below fire only after that.
   let metrics: BrokerMetricRegistry | null = null;
@@ -168,6 +177,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     // Every partition log rebuilds its producer state from its latest snapshot plus the log after it (Kafka's
     // `UnifiedLog.rebuildProducerState`) as it opens, so deduplication and open transactions survive restarts;
     // a clean close snapshots it at each log's end.
+    // Dynamic broker configs set before this start apply from the first log opened.
+    const dynamicConfigs = DynamicBrokerConfigs.open(fs ?? nodeFileSystem, config);
     logs = await LogManager.open({
       dataDir: config.dataDir,
       producerState: {
@@ -176,7 +187,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         maxTransactionTimeoutMs: config.transactionMaxTimeoutMs,
       },
       ...(fs === undefined ? {} : { fs }),
-      config: logConfigFromBroker(config),
+      config: dynamicConfigs.logDefaults(),
       clock,
       logger,
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
@@ -185,8 +196,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     });
     openedInOrder.push(logs);
     // Closed before the logs: an ongoing cleaning stops at its next yield.
-    const cleaner = startLogCleaner(logs, config, clock, logger, fs);
-    openedInOrder.push({ close: () => cleaner.close() });
+    cleaner = startLogCleaner(logs, config, clock, logger, fs);
+    const started = cleaner;
+    openedInOrder.push({ close: () => started.close() });
 
     const groups = GroupCoordinator.open({
       dataDir: config.dataDir,
@@ -254,9 +266,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       fetchSessions,
       connectionCount: () => (listeningServer === null ? 0 : listeningServer.connectionCount),
       cleanerRuns: () => cleaner.lastRuns,
+      cleanerStats: () => cleaner.stats(),
     });
     context = {
       config,
+      dynamicConfigs,
+      internalTopics: InternalTopics.open(fs ?? nodeFileSystem, config.dataDir, config.offsetsTopicNumPartitions),
       clusterId: identity.clusterId,
       endpoint,
       logs,
@@ -311,6 +326,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
         incrementalFetchSessionEvictions: context.fetchSessions.evictions,
       };
+    },
+    cleanerStats() {
+      return cleaner.stats();
     },
     metricRegistry: context.metrics.registry,
     describeState() {

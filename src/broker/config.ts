@@ -61,6 +61,18 @@ export interface BrokerConfig {
   logCleanerBackoffMs: number;
   /** `log.cleaner.dedupe.buffer.size`: memory for the cleaner's key -> offset map. */
   logCleanerDedupeBufferSize: number;
+  /** `log.cleaner.io.max.bytes.per.second`: the cleaner's read + write rate cap (default: unlimited, Double.MaxValue). */
+  logCleanerIoMaxBytesPerSecond: number;
+  /** `log.cleanup.policy`: the default `cleanup.policy` of topics (`delete`, `compact`, or both comma-separated). */
+  logCleanupPolicy: string;
+  /** `log.cleaner.min.cleanable.ratio`: the default `min.cleanable.dirty.ratio`. */
+  logCleanerMinCleanableRatio: number;
+  /** `log.cleaner.delete.retention.ms`: the default `delete.retention.ms`. */
+  logCleanerDeleteRetentionMs: number;
+  /** `log.cleaner.min.compaction.lag.ms`: the default `min.compaction.lag.ms`. */
+  logCleanerMinCompactionLagMs: number;
+  /** `log.cleaner.max.compaction.lag.ms`: the default `max.compaction.lag.ms` (Long.MAX: never forces a cleaning). */
+  logCleanerMaxCompactionLagMs: number;
   /**
    * When an acknowledged write reaches the disk. `always` (default): acks=1/all are answered only after an fsync
    * that covers the batch (requests arriving together share one fsync). `interval`: fsync every
@@ -134,6 +146,12 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   logRetentionCheckIntervalMs: 300000,
   logCleanerBackoffMs: 15000,
   logCleanerDedupeBufferSize: 128 * 1024 * 1024,
+  logCleanerIoMaxBytesPerSecond: Number.MAX_VALUE,
+  logCleanupPolicy: 'delete',
+  logCleanerMinCleanableRatio: 0.5,
+  logCleanerDeleteRetentionMs: 24 * 3600 * 1000,
+  logCleanerMinCompactionLagMs: 0,
+  logCleanerMaxCompactionLagMs: Number.MAX_SAFE_INTEGER,
   logIndexIntervalBytes: 4096,
   fsync: 'always',
   fsyncIntervalMs: 1000,
@@ -162,6 +180,13 @@ const int = (key: keyof BrokerConfig): Parser => (value, config) => {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new ConfigError(`expected an integer, got '${value}'`);
   (config as unknown as Record<string, number>)[key] = n;
+};
+
+/** A Kafka long of milliseconds (Long.MAX for "never"), kept as a number clamped to the safe-integer range. */
+const longMs = (key: keyof BrokerConfig, min: number): Parser => (value, config) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new ConfigError(`expected an integer >= ${min}, got '${value}'`);
+  (config as unknown as Record<string, number>)[key] = Math.min(n, Number.MAX_SAFE_INTEGER);
 };
 
 const bool = (key: keyof BrokerConfig): Parser => (value, config) => {
@@ -228,6 +253,26 @@ const kafkaNames: Record<string, Parser> = {
   'log.index.interval.bytes': int('logIndexIntervalBytes'),
   'log.cleaner.backoff.ms': int('logCleanerBackoffMs'),
   'log.cleaner.dedupe.buffer.size': int('logCleanerDedupeBufferSize'),
+  'log.cleaner.io.max.bytes.per.second': (value, config) => {
+    const rate = Number(value);
+    if (value.trim() === '' || !(rate > 0)) throw new ConfigError(`expected a positive number, got '${value}'`);
+    config.logCleanerIoMaxBytesPerSecond = rate;
+  },
+  'log.cleanup.policy': (value, config) => {
+    const policies = value.split(',').map((policy) => policy.trim().toLowerCase());
+    if (!policies.every((policy) => policy === 'delete' || policy === 'compact' || (policy === '' && policies.length === 1))) {
+      throw new ConfigError(`expected delete, compact or both comma-separated, got '${value}'`);
+    }
+    config.logCleanupPolicy = policies.join(',');
+  },
+  'log.cleaner.min.cleanable.ratio': (value, config) => {
+    const ratio = Number(value);
+    if (value.trim() === '' || !(ratio >= 0 && ratio <= 1)) throw new ConfigError(`expected a number from 0 to 1, got '${value}'`);
+    config.logCleanerMinCleanableRatio = ratio;
+  },
+  'log.cleaner.delete.retention.ms': longMs('logCleanerDeleteRetentionMs', 0),
+  'log.cleaner.min.compaction.lag.ms': longMs('logCleanerMinCompactionLagMs', 0),
+  'log.cleaner.max.compaction.lag.ms': longMs('logCleanerMaxCompactionLagMs', 1),
   'log.flush.policy': (value, config) => {
     if (!(value in FsyncPolicy)) throw new ConfigError(`expected always, interval or never, got '${value}'`);
     config.fsync = value as FsyncPolicy;

@@ -4,6 +4,7 @@ export type { BrokerMetrics, InitialTopic, RunningBroker, StartBrokerOptions } f
 export { defaultBrokerConfig, applyKafkaProperties, parsePropertiesText, ConfigError, FsyncPolicy } from './config.ts';
 export type { BrokerConfig } from './config.ts';
 export type { BrokerLogger } from './logger.ts';
+export type { CleaningRunStats, LogCleanerStats, PartitionCleanerStats } from './log/cleaner/cleaner-stats.ts';
 export type {
   ClusterState,
   ClusterCounters,

@@ -4,8 +4,8 @@
 // (`RunningBroker.describeState`) or, against any Kafka, the admin APIs (`adminClusterState`).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import type { ClusterState } from '../broker/index.ts';
+import { listenHttp } from '../broker/metrics/http-listener.ts';
 
 /** Resolves from src/console/ and from dist/console/ alike: both sit two levels under the package root. */
 const STATIC_DIR = new URL('../../static/console/', import.meta.url);
@@ -87,22 +87,13 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       response.end(`console failed: ${String(error)}\n`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listener = await listenHttp(server, host, options.port);
   return {
-    port,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const stream of streams) stream.end();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    port: listener.port,
+    url: `${listener.origin}/`,
+    close: () => {
+      for (const stream of streams) stream.end();
+      return listener.close();
+    },
   };
 }

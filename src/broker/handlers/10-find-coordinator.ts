@@ -1,8 +1,14 @@
 // FindCoordinator (key 10), versions 0-6. This single node is the coordinator of every group and transactional
-// id. v4+ batches keys in `CoordinatorKeys` (KIP-699) and answers one entry per key.
+// id. v4+ batches keys in `CoordinatorKeys` (KIP-699) and answers one entry per key. As in Kafka, the first lookup
+// of a group or transaction coordinator creates the internal topic behind it (`__consumer_offsets`,
+// `__transaction_state`), which Metadata lists from then on.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../internal-topics.ts';
+
+/** FindCoordinator's `KeyType`: 0 group, 1 transaction. */
+const TRANSACTION_KEY_TYPE = 1;
 
 const BATCHED_KEYS_MIN_VERSION = 4;
 
@@ -13,6 +19,7 @@ export const findCoordinatorHandler: ApiHandler<typeof ApiKey.FindCoordinator> =
   handle(broker, request, context) {
     const { nodeId, host, port } = broker.endpoint;
     const keys = context.apiVersion >= BATCHED_KEYS_MIN_VERSION ? request.coordinatorKeys : [request.key];
+    if (keys.length > 0) broker.internalTopics.ensure(request.keyType === TRANSACTION_KEY_TYPE ? TRANSACTION_STATE_TOPIC : CONSUMER_OFFSETS_TOPIC);
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

@@ -14,8 +14,8 @@ export const consumerGroupHeartbeatHandler: ApiHandler<typeof ApiKey.ConsumerGro
   apiKey: ApiKey.ConsumerGroupHeartbeat,
   minVersion: 0,
   maxVersion: 1,
-  handle(broker, request, context) {
-    const result = broker.groups.consumerGroupHeartbeat(
+  async handle(broker, request, context) {
+    const result = await broker.groups.consumerGroupHeartbeat(
       {
         groupId: request.groupId,
         memberId: request.memberId,

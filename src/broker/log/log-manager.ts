@@ -93,7 +93,7 @@ export function partitionDirectoryName(topic: string, partition: number): string
 
 export class LogManager {
   readonly dataDir: string;
-  private readonly baseConfig: LogConfig;
+  private baseConfig: LogConfig;
   private readonly fs: LogFileSystem;
   private readonly options: LogManagerOptions;
   private readonly topicsByName = new Map<string, TopicMetadata>();
@@ -269,6 +269,21 @@ export class LogManager {
       this.topicsByName.set(name, updated);
       for (const log of this.logsByTopic.get(name) ?? []) log.updateConfig(config);
       return updated;
+    });
+  }
+
+  /**
+   * Replaces the broker-wide log defaults (a dynamic broker config changed, Kafka's `DynamicLogConfig`): every
+   * topic's log gets the new defaults under its own overrides at once, without a restart.
+   */
+  updateDefaultConfig(config: Partial<LogConfig>): Promise<void> {
+    return this.serialized(async () => {
+      this.ensureOpen();
+      this.baseConfig = { ...defaultLogConfig, ...config };
+      for (const [name, topic] of this.topicsByName) {
+        const effective = logConfigWithOverrides(this.baseConfig, topic.configs, { stored: true });
+        for (const log of this.logsByTopic.get(name) ?? []) log.updateConfig(effective);
+      }
     });
   }
 

@@ -2,7 +2,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { PartitionLog } from './partition-log.ts';
 import type { PartitionLogOptions } from './partition-log.ts';
 import { OffsetOutOfRangeError } from './log-errors.ts';
@@ -55,6 +55,25 @@ describe('PartitionLog retention', () => {
     const reopened = await PartitionLog.open({ directory: log.directory });
     assert.equal(reopened.logStartOffset, 6n);
     assert.equal(reopened.read(6n, 1 << 20).firstOffset, 6n);
+    await reopened.close();
+  });
+
+  it('segment deletion renames the files to .deleted at once and unlinks them off the event loop; a crash leftover goes at the next load', async () => {
+    let now = 4_500;
+    const log = await sixBatches({ clock: () => now, config: { segmentBytes: 150, retentionMs: 2_000 } });
+    const name = join(log.directory, '00000000000000000000.log');
+    assert.equal(log.deleteOldSegments(), 1);
+    assert.ok(!existsSync(name), 'the name is free as soon as retention returns');
+    for (let i = 0; i < 200 && existsSync(`${name}.deleted`); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(!existsSync(`${name}.deleted`), 'the renamed file is unlinked in the background');
+    // As if a crash came between the rename and the unlink.
+    const leftover = join(log.directory, '00000000000000000002.timeindex.deleted');
+    writeFileSync(leftover, 'x');
+    await log.close();
+    now = 4_600;
+    const reopened = await PartitionLog.open({ directory: log.directory, clock: () => now, config: { segmentBytes: 150, retentionMs: 2_000 } });
+    assert.ok(!existsSync(leftover), 'the next load removes .deleted files');
+    assert.deepEqual(reopened.segmentBaseOffsets, [2n, 4n]);
     await reopened.close();
   });
 

@@ -31,7 +31,7 @@ import { decompress as decompressRecords, isKnownCompressionType } from '../../p
 import { BrokerError } from '../broker-error.ts';
 import { offsetCheckpointBytes, readOffsetCheckpoint, removeIfExists, replaceFileAsync, writeOffsetCheckpoint } from './checkpoint-file.ts';
 import { GroupCommit } from './group-commit.ts';
-import { defaultLogConfig, TimestampType } from './log-config.ts';
+import { defaultLogConfig, maxSegmentMs, TimestampType } from './log-config.ts';
 import type { LogConfig } from './log-config.ts';
 import { KafkaStorageError, OffsetOutOfRangeError } from './log-errors.ts';
 import { nodeFileSystem } from './log-file-system.ts';
@@ -826,14 +826,18 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1];
   }
 
-  /** Kafka's `LogSegment.shouldRoll`: size, age of the first batch, or offsets no longer fitting an int32 delta. */
+  /**
+   * Kafka's `LogSegment.shouldRoll`: size, age of the first batch (`LogConfig.maxSegmentMs`: on a compacted log
+   * also `max.compaction.lag.ms`, so the active segment, which is never cleaned, cannot hold a record past that
+   * lag), or offsets no longer fitting an int32 delta.
+   */
   private shouldRoll(segment: LogSegment, size: number, maxTimestamp: bigint, lastOffset: bigint, nowMs: number): boolean {
     if (segment.isEmpty) return false;
     if (segment.size > this.config.segmentBytes - size) return true;
     if (!segment.canHold(lastOffset)) return true;
     const base = segment.rollingBasedTimestamp;
     const waited = base !== null && base >= 0n ? Number(maxTimestamp - base) : nowMs - segment.createdMs;
-    return waited > this.config.segmentMs;
+    return waited > maxSegmentMs(this.config);
   }
 
   /** Starts a new active segment at the log end; the old one is sealed and its indexes written. */

@@ -1,8 +1,8 @@
 // The Prometheus scrape endpoint of `seqlog serve --metrics-port`: GET /metrics answers the registry's text
 // exposition (Kafka brokers get the same from the JMX exporter's HTTP agent). Nothing else is served.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { listenHttp } from './http-listener.ts';
 
 export interface MetricsServer {
   readonly port: number;
@@ -24,21 +24,6 @@ export async function startMetricsServer(registry: Registry, options: { host?: s
       (error: unknown) => response.writeHead(500, { 'content-type': 'text/plain' }).end(`collecting metrics failed: ${String(error)}\n`),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const listener = await listenHttp(server, host, options.port);
+  return { port: listener.port, url: `${listener.origin}/metrics`, close: () => listener.close() };
 }
