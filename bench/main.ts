@@ -15,6 +15,8 @@ import { producerBench } from './producer.bench.ts';
 import { fetchIsolationBench } from './fetch-isolation.bench.ts';
 import { brokerValidationBench } from './broker-validation.bench.ts';
 import { consumerBench } from './consumer.bench.ts';
+import { brokerCostBench } from './broker-cost.bench.ts';
+import { e2eLatencyBench } from './e2e-latency.bench.ts';
 
 const benchmarks: readonly Benchmark[] = [
   crc32cBench,
@@ -25,6 +27,8 @@ const benchmarks: readonly Benchmark[] = [
   brokerValidationBench,
   fetchIsolationBench,
   consumerBench,
+  brokerCostBench,
+  e2eLatencyBench,
 ];
 
 const program = new Command()
