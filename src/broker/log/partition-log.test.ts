@@ -324,7 +324,15 @@ describe('PartitionLog durability', () => {
     // 'never': the high watermark is the log end, so retention may delete segments whose roll fsync still runs.
     const log = await openLog({ fs, config: { fsync: 'never', segmentBytes: 100, retentionMs: 0 }, clock: () => 1e12 });
     const releases: (() => void)[] = [];
-    fs.beforeFsync = () => new Promise<void>((resolve) => releases.push(resolve));
+    // Only segment fsyncs are held: the producer-state snapshots written at each roll fsync their own files.
+    const segmentFds = new Set<number>();
+    const open = fs.open.bind(fs);
+    fs.open = (path, mode) => {
+      const fd = open(path, mode);
+      if (path.endsWith('.log')) segmentFds.add(fd);
+      return fd;
+    };
+    fs.beforeFsync = (fd) => (segmentFds.has(fd) ? new Promise<void>((resolve) => releases.push(resolve)) : undefined);
     for (let i = 0; i < 4; i++) log.append(simpleBatch(2));
     await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(releases.length, 1, 'the roll fsync is blocked');
