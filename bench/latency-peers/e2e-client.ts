@@ -10,6 +10,7 @@
 import { Consumer, Producer } from '../../src/client/index.ts';
 
 const WARM_UP_MS = 1000;
+const STALL_MS = 60_000;
 
 function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
@@ -26,6 +27,7 @@ if (mode === 'produce') {
   const producer = new Producer({ bootstrap, idempotent: true, acks: 'all' });
   const total = Math.round(rate * seconds);
   let sent = 0;
+  const acks: number[] = [];
   const pending: Promise<unknown>[] = [];
   const started = performance.now();
   await new Promise<void>((resolve) => {
@@ -34,7 +36,8 @@ if (mode === 'produce') {
       for (; sent < owed; sent++) {
         const value = Buffer.alloc(valueBytes, 0x61);
         value.writeDoubleBE(wallClockMs(), 0);
-        pending.push(producer.send({ topic, partition: 0, value }));
+        const sentAt = performance.now();
+        pending.push(producer.send({ topic, partition: 0, value }).then(() => acks.push(performance.now() - sentAt)));
       }
       if (sent >= total) resolve();
       else setTimeout(tick, 5);
@@ -43,7 +46,9 @@ if (mode === 'produce') {
   });
   await Promise.all(pending);
   await producer.close();
-  process.stdout.write(`${JSON.stringify({ sent })}\n`);
+  acks.sort((a, b) => a - b);
+  // The producer's own view: how long the acknowledgement took (the consumer's figure includes it).
+  process.stdout.write(`${JSON.stringify({ sent, ackP50Ms: percentile(acks, 50), ackP99Ms: percentile(acks, 99) })}\n`);
 } else if (mode === 'consume') {
   const records = Number(rest[0]);
   const consumer = new Consumer({ bootstrap, isolationLevel: 'read_committed', autoOffsetReset: 'earliest' });
@@ -54,10 +59,18 @@ if (mode === 'produce') {
   const controller = new AbortController();
   // Ready once assigned: the bench starts the producer after this line.
   process.stderr.write('consumer ready\n');
+  // A consumer that stops receiving fails the bench instead of hanging it.
+  let lastReceivedMs = performance.now();
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastReceivedMs < STALL_MS) return;
+    process.stderr.write(`no record for ${STALL_MS} ms: ${received}/${records} received\n`);
+    process.exit(1);
+  }, 1000);
   await consumer.run({
     signal: controller.signal,
     eachBatch: (batch) => {
       const now = wallClockMs();
+      lastReceivedMs = performance.now();
       for (const record of batch.records) {
         received++;
         if (record.value !== null && record.value.length >= 8) {
@@ -72,6 +85,7 @@ if (mode === 'produce') {
       }
     },
   });
+  clearInterval(watchdog);
   await consumer.close();
   latencies.sort((a, b) => a - b);
   process.stdout.write(`${JSON.stringify({ records: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies[latencies.length - 1] })}\n`);
