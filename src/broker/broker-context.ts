@@ -8,6 +8,7 @@ import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
+import type { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -35,6 +36,8 @@ export interface BrokerContext {
   readonly connectionMemory: MemoryBudget;
   /** Incremental fetch sessions (KIP-227), shared by every connection as Kafka's are. */
   readonly fetchSessions: FetchSessionCache;
+  /** This broker's Prometheus metrics; hot paths update label children it resolved once. */
+  readonly metrics: BrokerMetricRegistry;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
 }

@@ -27,6 +27,9 @@ import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
+import { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
+import { describeBrokerState, type ClusterState } from './metrics/cluster-state.ts';
+import type { Registry } from 'prom-client';
 
 /** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
 const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
@@ -70,6 +73,13 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * This broker's prom-client registry (its own, never the global one): every metric under Kafka's JMX-exporter
+   * names (docs/metrics.md). `await registry.metrics()` is the Prometheus text `seqlog serve --metrics-port` serves.
+   */
+  readonly metricRegistry: Registry;
+  /** Partitions, producer state, transactions and groups as the web console shows them. */
+  describeState(): Promise<ClusterState>;
   /**
    * Intercepts requests of one API key before their handler (franz-go kfake's `ControlKey`): `control` answers a
    * request by returning `{ response }`, or returns nothing to let it (possibly changed in place) through.
@@ -143,9 +153,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const lock = lockDataDir(config.dataDir);
   openedInOrder.push({ close: () => lock.release() });
   let server: KafkaServer;
+  let listeningServer: KafkaServer | null = null;
   let port: number;
   let context: BrokerContext;
   let logs: LogManager;
+  // Created once the objects it reads exist; the hooks below fire only after that.
+  let metrics: BrokerMetricRegistry | null = null;
   const controls = new BrokerControl();
   let identity: ReturnType<typeof loadOrCreateIdentity>;
   try {
@@ -165,6 +178,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       logger,
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+      onFlush: (timeMs) => metrics?.flushed(timeMs),
+      onTopicDeleted: (name) => metrics?.forgetTopic(name),
     });
     openedInOrder.push(logs);
     // Closed before the logs: an ongoing cleaning stops at its next yield.
@@ -189,6 +204,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       logger,
       ...(fs === undefined ? {} : { fs }),
+      onRebalance: () => metrics?.rebalanceStarted(),
     });
     openedInOrder.push(groups);
     await createInitialTopics(logs, topics, config.numPartitions);
@@ -212,12 +228,29 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       generateProducerId: () => producerIds.generateProducerId(),
       writeMarkers: (marker) => writeTxnMarkers({ logs, clock, logger }, marker),
       completeTransactionalOffsets: (producerId, _producerEpoch, commit) => groups.completeTransaction(producerId, commit),
+      onTransactionCompleted: (commit, durationMs) => metrics?.transactionCompleted(commit, durationMs),
     });
     openedInOrder.push(transactions);
 
     // The endpoint is known only after binding (port 0), so the context is completed then.
     const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
     const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
+    const fetchSessions = new FetchSessionCache({
+      maxEntries: config.maxIncrementalFetchSessionCacheSlots,
+      evictionMs: config.minIncrementalFetchSessionEvictionMs,
+      // Every partition the broker has, plus room for partitions of topics deleted while a consumer fetches them.
+      maxPartitionsPerSession: () => logs.listTopics().reduce((sum, topic) => sum + topic.partitions, 0) + FETCH_SESSION_PARTITION_ALLOWANCE,
+    });
+    const openedLogs = logs;
+    metrics = new BrokerMetricRegistry({
+      logs: openedLogs,
+      transactions,
+      groups,
+      connectionMemory,
+      fetchSessions,
+      connectionCount: () => (listeningServer === null ? 0 : listeningServer.connectionCount),
+      cleanerRuns: () => cleaner.lastRuns,
+    });
     context = {
       config,
       clusterId: identity.clusterId,
@@ -230,12 +263,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
-      fetchSessions: new FetchSessionCache({
-        maxEntries: config.maxIncrementalFetchSessionCacheSlots,
-        evictionMs: config.minIncrementalFetchSessionEvictionMs,
-        // Every partition the broker has, plus room for partitions of topics deleted while a consumer fetches them.
-        maxPartitionsPerSession: () => logs.listTopics().reduce((sum, topic) => sum + topic.partitions, 0) + FETCH_SESSION_PARTITION_ALLOWANCE,
-      }),
+      fetchSessions,
+      metrics,
     };
     const ready = context;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
@@ -248,6 +277,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     }, logger);
     port = await server.listen();
     const listening = server;
+    listeningServer = server;
     openedInOrder.push({ close: () => listening.close() });
   } catch (error) {
     await closeOpened();
@@ -276,6 +306,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
         incrementalFetchSessionEvictions: context.fetchSessions.evictions,
       };
+    },
+    metricRegistry: context.metrics.registry,
+    describeState() {
+      return describeBrokerState(context);
     },
     control(apiKey, control) {
       return controls.add(apiKey, control);

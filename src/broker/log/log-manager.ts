@@ -39,6 +39,10 @@ export interface LogManagerOptions {
   producerState?: Partial<ProducerStateManagerConfig>;
   /** `producer.id.expiration.check.interval.ms`; default 600000. */
   producerIdExpirationCheckIntervalMs?: number;
+  /** Told how long each partition-log fsync took, in ms (metrics). */
+  onFlush?: (timeMs: number) => void;
+  /** Told when a topic is deleted (its per-topic metrics go with it, as Kafka removes its BrokerTopicMetrics). */
+  onTopicDeleted?: (name: string) => void;
 }
 
 /** `producer.id.expiration.check.interval.ms` default: 10 minutes. */
@@ -178,6 +182,7 @@ export class LogManager {
       const topic = this.topicsByName.get(name);
       if (!topic) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`);
       this.topicsByName.delete(name);
+      this.options.onTopicDeleted?.(name);
       saveTopics(this.fs, this.dataDir, this.topicsByName.values());
       const logs = this.logsByTopic.get(name) ?? [];
       this.logsByTopic.delete(name);
@@ -351,6 +356,7 @@ export class LogManager {
       clock: this.options.clock,
       logger: this.options.logger,
       decompress: this.options.decompress,
+      ...(this.options.onFlush === undefined ? {} : { onFlush: this.options.onFlush }),
       ...(this.options.producerState === undefined ? {} : { producerState: this.options.producerState }),
     });
   }
