@@ -334,7 +334,7 @@ describe('PartitionLog durability', () => {
     };
     fs.beforeFsync = (fd) => (segmentFds.has(fd) ? new Promise<void>((resolve) => releases.push(resolve)) : undefined);
     for (let i = 0; i < 4; i++) log.append(simpleBatch(2));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let waited = 0; releases.length === 0 && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(releases.length, 1, 'the roll fsync is blocked');
     assert.equal(log.deleteOldSegments(), 3);
     fs.beforeFsync = null;
