@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
+import { Producer } from '../src/client/index.ts';
 import { repoRoot } from '../test/reference/layout.ts';
 import { median, type Benchmark } from './harness.ts';
 import { BROKER_LABEL, createTopic, lastJson, runProcess, startTarget, type BrokerKind } from './producer.bench.ts';
@@ -33,7 +34,10 @@ interface Latency {
   maxMs: number;
 }
 
-/** Starts the consumer and resolves once it said it is assigned, with the promise of its result. */
+/**
+ * Starts the consumer, sends it a warm-up record, and resolves once it received it (so its fetch loop runs), with
+ * the promise of its result.
+ */
 function startConsumer(bootstrap: string, topic: string, records: number): Promise<Promise<Latency>> {
   return new Promise((ready, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', client, 'consume', bootstrap, topic, String(records)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -45,11 +49,25 @@ function startConsumer(bootstrap: string, topic: string, records: number): Promi
     });
     result.catch(fail);
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    let warmUpSent = false;
     child.stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString();
+      if (!warmUpSent && err.includes('consumer assigned')) {
+        warmUpSent = true;
+        void sendWarmUp(bootstrap, topic).catch(fail);
+      }
       if (err.includes('consumer ready')) ready(result);
     });
   });
+}
+
+async function sendWarmUp(bootstrap: string, topic: string): Promise<void> {
+  const producer = new Producer({ bootstrap, idempotent: true, acks: 'all' });
+  try {
+    await producer.send({ topic, partition: 0, value: Buffer.from('warm') });
+  } finally {
+    await producer.close();
+  }
 }
 
 async function maxRate(bootstrap: string, run: number): Promise<number> {
@@ -64,8 +82,6 @@ async function latencyAt(bootstrap: string, rate: number, run: number): Promise<
   await createTopic(bootstrap, topic, 1);
   const records = Math.round(rate * SECONDS);
   const result = await startConsumer(bootstrap, topic, records);
-  // Let the consumer reach its first fetch before anything is sent.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
   await runProcess(process.execPath, ['--import', 'tsx', client, 'produce', bootstrap, topic, String(rate), String(SECONDS), String(VALUE_BYTES)], 'latency producer');
   return result;
 }
