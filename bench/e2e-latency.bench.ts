@@ -82,8 +82,12 @@ async function latencyAt(bootstrap: string, rate: number, run: number): Promise<
   await createTopic(bootstrap, topic, 1);
   const records = Math.round(rate * SECONDS);
   const result = await startConsumer(bootstrap, topic, records);
-  await runProcess(process.execPath, ['--import', 'tsx', client, 'produce', bootstrap, topic, String(rate), String(SECONDS), String(VALUE_BYTES)], 'latency producer');
-  return result;
+  // Together, so a consumer failure is reported while the producer still runs.
+  const [, latency] = await Promise.all([
+    runProcess(process.execPath, ['--import', 'tsx', client, 'produce', bootstrap, topic, String(rate), String(SECONDS), String(VALUE_BYTES)], 'latency producer'),
+    result,
+  ]);
+  return latency;
 }
 
 async function runAll(): Promise<string[]> {
