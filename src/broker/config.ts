@@ -2,16 +2,41 @@
 // `advertised.listeners`, `num.partitions`, `log.segment.bytes`, ...) so that a Kafka operator can read them;
 // in TypeScript they are camelCase. `parseKafkaProperties` maps the dotted names.
 
+import type { SslConfig, SslClientAuth } from './security/tls.ts';
+import { parseListenerAddresses } from './security/listeners.ts';
+import { readFileSync } from 'node:fs';
+
 export const FsyncPolicy = { always: 'always', interval: 'interval', never: 'never' } as const;
 export type FsyncPolicy = (typeof FsyncPolicy)[keyof typeof FsyncPolicy];
 
-export interface BrokerConfig {
-  /** Address to bind (`listeners`). Port 0 picks a free port. */
+export interface BrokerConfig extends SslConfig {
+  /** Address to bind when `listeners` is null (one PLAINTEXT listener). Port 0 picks a free port. */
   host: string;
   port: number;
-  /** Address handed out in Metadata (`advertised.listeners`); defaults to the bound address. */
+  /** Address handed out in Metadata when `advertisedListeners` is null; defaults to the bound address. */
   advertisedHost: string | null;
   advertisedPort: number | null;
+  /**
+   * `listeners`: `NAME://host:port,...`, several at once (`PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093`).
+   * Null: one PLAINTEXT listener on `host:port`. The first listener is the one `RunningBroker.bootstrap` names.
+   */
+  listeners: string | null;
+  /** `advertised.listeners`: per listener name, the address Metadata gives clients of that listener. */
+  advertisedListeners: string | null;
+  /** `listener.security.protocol.map`: `NAME:PROTOCOL,...`; by default each protocol name maps to itself. */
+  listenerSecurityProtocolMap: string | null;
+  /**
+   * `sasl.enabled.mechanisms`: of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER. Default PLAIN and both SCRAM
+   * (Kafka's default is GSSAPI, which seqlog does not offer); OAUTHBEARER must be enabled explicitly since its
+   * default validator accepts unsigned tokens.
+   */
+  saslEnabledMechanisms: readonly string[];
+  /** PLAIN users and passwords (`sasl.plain.users`, a properties file of `user=password` lines). */
+  saslPlainUsers: Readonly<Record<string, string>>;
+  /** `connections.max.reauth.ms` (KIP-368): an authenticated session's longest life; 0 = unbounded. */
+  connectionsMaxReauthMs: number;
+  /** `connection.failed.authentication.delay.ms`: how long a failed authentication waits before its answer and close. */
+  connectionFailedAuthenticationDelayMs: number;
   /** `node.id` */
   nodeId: number;
   /** Directory for all partition logs and broker state (`log.dirs`). */
@@ -127,6 +152,21 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   port: 0,
   advertisedHost: null,
   advertisedPort: null,
+  listeners: null,
+  advertisedListeners: null,
+  listenerSecurityProtocolMap: null,
+  sslKeystoreType: 'PEM',
+  sslKeystoreKey: null,
+  sslKeystoreCertificateChain: null,
+  sslKeystoreLocation: null,
+  sslKeyPassword: null,
+  sslTruststoreCertificates: null,
+  sslTruststoreLocation: null,
+  sslClientAuth: 'none',
+  saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+  saslPlainUsers: {},
+  connectionsMaxReauthMs: 0,
+  connectionFailedAuthenticationDelayMs: 100,
   nodeId: 1,
   dataDir: '',
   autoCreateTopicsEnable: true,
@@ -194,27 +234,70 @@ const bool = (key: keyof BrokerConfig): Parser => (value, config) => {
   (config as unknown as Record<string, boolean>)[key] = value === 'true';
 };
 
-function parseListener(value: string): { host: string; port: number } {
-  // Kafka form: PLAINTEXT://host:port (only the first listener is used; this broker has one).
-  const first = value.split(',')[0].trim();
-  const match = /^(?:[A-Za-z_]+:\/\/)?(\[[^\]]*\]|[^:]*):(\d+)$/.exec(first);
-  if (!match) throw new ConfigError(`expected PLAINTEXT://host:port, got '${value}'`);
-  const host = match[1].replace(/^\[|\]$/g, '');
-  return { host: host === '' ? '0.0.0.0' : host, port: Number(match[2]) };
+const text = (key: keyof BrokerConfig): Parser => (value, config) => {
+  (config as unknown as Record<string, string | null>)[key] = value === '' ? null : value;
+};
+
+/** A PEM value given inline in a properties file may have its line breaks escaped as `\n`. */
+const pem = (key: keyof BrokerConfig): Parser => (value, config) => {
+  (config as unknown as Record<string, string | null>)[key] = value === '' ? null : value.replace(/\\n/g, '\n');
+};
+
+/** A properties file of `user=password` lines: PLAIN's users without JAAS. */
+export function readPlainUsersFile(path: string): Record<string, string> {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  return parsePropertiesText(content);
 }
 
 /** Kafka's dotted config names -> how each sets our config. */
 const kafkaNames: Record<string, Parser> = {
   listeners: (value, config) => {
-    const { host, port } = parseListener(value);
-    config.host = host;
-    config.port = port;
+    // The first listener also fills host/port, which older embedders read.
+    const [first] = parseListenerAddresses(value);
+    config.listeners = value;
+    config.host = first.host;
+    config.port = first.port;
   },
   'advertised.listeners': (value, config) => {
-    const { host, port } = parseListener(value);
-    config.advertisedHost = host;
-    config.advertisedPort = port;
+    const [first] = parseListenerAddresses(value);
+    config.advertisedListeners = value;
+    config.advertisedHost = first.host;
+    config.advertisedPort = first.port;
   },
+  'listener.security.protocol.map': text('listenerSecurityProtocolMap'),
+  'ssl.keystore.type': (value, config) => {
+    config.sslKeystoreType = value;
+  },
+  'ssl.keystore.key': pem('sslKeystoreKey'),
+  'ssl.keystore.certificate.chain': pem('sslKeystoreCertificateChain'),
+  'ssl.keystore.location': text('sslKeystoreLocation'),
+  'ssl.key.password': text('sslKeyPassword'),
+  'ssl.truststore.type': (value) => {
+    if (value.toUpperCase() !== 'PEM') throw new ConfigError(`only PEM truststores are supported, got '${value}'`);
+  },
+  'ssl.truststore.certificates': pem('sslTruststoreCertificates'),
+  'ssl.truststore.location': text('sslTruststoreLocation'),
+  'ssl.client.auth': (value, config) => {
+    if (value !== 'none' && value !== 'requested' && value !== 'required') throw new ConfigError(`expected none, requested or required, got '${value}'`);
+    config.sslClientAuth = value as SslClientAuth;
+  },
+  'sasl.enabled.mechanisms': (value, config) => {
+    const names = value.split(',').map((name) => name.trim().toUpperCase()).filter((name) => name !== '');
+    for (const name of names) {
+      if (!['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'].includes(name)) throw new ConfigError(`unsupported SASL mechanism '${name}' (seqlog offers PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)`);
+    }
+    config.saslEnabledMechanisms = names;
+  },
+  'sasl.plain.users': (value, config) => {
+    config.saslPlainUsers = readPlainUsersFile(value);
+  },
+  'connections.max.reauth.ms': int('connectionsMaxReauthMs'),
+  'connection.failed.authentication.delay.ms': int('connectionFailedAuthenticationDelayMs'),
   'node.id': int('nodeId'),
   'broker.id': int('nodeId'),
   'log.dirs': (value, config) => {

@@ -12,9 +12,11 @@ export type { ClientLogger } from './client-logger.ts';
 export { BrokerConnection } from './connection/broker-connection.ts';
 export type { BrokerConnectionOptions, BrokerApiVersions } from './connection/broker-connection.ts';
 export { ConnectionError } from './connection/connection-error.ts';
+export type { ClientSslOptions, SaslOptions, OAuthBearerToken, ConnectionSecurityOptions } from './connection/security-options.ts';
 export { murmur2, partitionForKey, toPositive } from './producer/default-partitioner.ts';
 export { Admin } from './admin/admin.ts';
 export type { AdminOptions } from './admin/admin-options.ts';
+export type { ScramCredentialAlteration, ScramCredentialInfo, UserScramCredentials } from './admin/scram-credentials.ts';
 export type {
   AbortTransactionSpec,
   AlterConfigOp,

@@ -10,7 +10,7 @@ import type { MetadataResponseTopic } from '../../protocol/messages/generated/03
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import type { ApiHandler } from './api-handler.ts';
-import type { BrokerContext } from '../broker-context.ts';
+import { endpointFor, type BrokerContext } from '../broker-context.ts';
 import type { TopicMetadata } from '../log/topic-store.ts';
 import { errorCodeOf } from '../broker-error.ts';
 import { isInternalTopicName } from '../internal-topics.ts';
@@ -89,7 +89,7 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
         topics.push(topic ? describeTopic(broker, topic) : topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, requested.name));
       }
     }
-    const { nodeId, host, port } = broker.endpoint;
+    const { nodeId, host, port } = endpointFor(broker, context.connection);
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId, host, port, rack: null }],

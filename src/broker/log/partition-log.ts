@@ -700,8 +700,8 @@ export class PartitionLog {
   }
 
   /**
-   * Retention (Kafka's `UnifiedLog.deleteOldSegments`): deletes the oldest non-active segments that are wholly
-   * below the high watermark and past `retention.ms` (judged by their largest timestamp) or beyond
+   * Retention (Kafka's `UnifiedLog.deleteOldSegments`): deletes the oldest segments (the active one too, after a
+   * roll) that are wholly below the high watermark and past `retention.ms` (judged by their largest timestamp) or beyond
    * `retention.bytes`, or below the log start offset. Returns how many segments were deleted.
    */
   deleteOldSegments(): number {
@@ -933,6 +933,28 @@ export class PartitionLog {
         this.logger.warn({ directory: this.directory, error }, 'cannot delete a segment file');
       }
       deleted.push(segment.baseOffset);
+    }
+    // Kafka's `UnifiedLog.deletableSegments` also takes the active segment when it is wholly below the high
+    // watermark, not empty and matched (retention past on a quiet topic, or `retention.ms` lowered to purge it):
+    // the log rolls first so that it always keeps one, empty, active segment at the log end.
+    if (this.segments.length === 1 && !this.activeSegment.isEmpty && highWatermark >= this.logEnd && predicate(this.activeSegment, null)) {
+      const active = this.activeSegment;
+      let rolled = false;
+      try {
+        this.roll(this.clock());
+        rolled = true;
+      } catch (error) {
+        this.logger.warn({ directory: this.directory, error }, 'cannot roll the active segment to delete it');
+      }
+      if (rolled) {
+        this.segments.shift();
+        try {
+          active.deleteFiles();
+        } catch (error) {
+          this.logger.warn({ directory: this.directory, error }, 'cannot delete a segment file');
+        }
+        deleted.push(active.baseOffset);
+      }
     }
     if (deleted.length === 0) return 0;
     const first = this.segments[0].baseOffset;

@@ -24,6 +24,7 @@ import { decodeConsumerProtocolAssignment } from '../../protocol/messages/genera
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import { Reader } from '../../protocol/wire/reader.ts';
 import { AdminNetwork, brokerError } from './admin-network.ts';
+import { alterUserScramCredentials, describeUserScramCredentials, type ScramCredentialAlteration, type UserScramCredentials } from './scram-credentials.ts';
 import { adminConfigError, resolveAdminOptions, type AdminOptions, type ResolvedAdminOptions } from './admin-options.ts';
 import type {
   AbortTransactionSpec,
@@ -699,5 +700,17 @@ export class Admin {
       }
       return results;
     });
+  }
+
+  // ---- SCRAM credentials (KIP-554) -------------------------------------------------------------------------------
+
+  /** Users' SCRAM mechanisms and iteration counts (all users with credentials when `users` is omitted). */
+  async describeUserScramCredentials(users?: readonly string[]): Promise<UserScramCredentials[]> {
+    return describeUserScramCredentials(this.network, users);
+  }
+
+  /** Creates, replaces or deletes SCRAM credentials; passwords are salted and hashed before they are sent. */
+  async alterUserScramCredentials(alterations: readonly ScramCredentialAlteration[]): Promise<void> {
+    return alterUserScramCredentials(this.network, alterations);
   }
 }
