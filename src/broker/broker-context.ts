@@ -8,6 +8,7 @@ import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
+import type { AclStore } from './security/authorizer/acl-store.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -35,6 +36,8 @@ export interface BrokerContext {
   readonly connectionMemory: MemoryBudget;
   /** Incremental fetch sessions (KIP-227), shared by every connection as Kafka's are. */
   readonly fetchSessions: FetchSessionCache;
+  /** The ACLs and the authorizer that checks them; null when no authorizer is configured (every request allowed). */
+  readonly acls: AclStore | null;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
 }

@@ -27,6 +27,7 @@ import { writeTxnMarkers } from './log/txn-markers.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
+import { AclStore } from './security/authorizer/acl-store.ts';
 
 /** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
 const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
@@ -215,6 +216,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     });
     openedInOrder.push(transactions);
 
+    const acls =
+      config.authorizer === null
+        ? null
+        : AclStore.open({ dataDir: config.dataDir, fs: fs ?? nodeFileSystem, logger, durability: config.fsync, superUsers: config.superUsers, allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound });
+    if (acls !== null) openedInOrder.push(acls);
+
     // The endpoint is known only after binding (port 0), so the context is completed then.
     const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
     const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
@@ -228,6 +235,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       transactions,
       logger,
       clock,
+      acls,
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
       fetchSessions: new FetchSessionCache({

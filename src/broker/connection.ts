@@ -18,10 +18,15 @@
 import type { Socket } from 'node:net';
 import { FrameSplitter } from '../protocol/framing.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import type { KafkaPrincipal } from './security/principal.ts';
 
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
+  /** The client's address as ACLs name hosts (no port; IPv4 without the `::ffff:` prefix). */
+  readonly clientHost?: string;
+  /** Who the connection authenticated as; unset means `User:ANONYMOUS` (PLAINTEXT). */
+  readonly principal?: KafkaPrincipal;
 }
 
 export interface Dispatched {

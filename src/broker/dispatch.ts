@@ -12,6 +12,7 @@ import type { BrokerContext } from './broker-context.ts';
 import type { ConnectionInfo, Dispatched } from './connection.ts';
 import { CLOSE_CONNECTION, type ApiHandler, type HandlerResult } from './handlers/api-handler.ts';
 import { apiVersionsResponse } from './handlers/18-api-versions.ts';
+import { ANONYMOUS_PRINCIPAL } from './security/principal.ts';
 
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
@@ -30,6 +31,8 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
     correlationId: decoded.correlationId,
     clientId: decoded.clientId,
     connection,
+    principal: connection.principal ?? ANONYMOUS_PRINCIPAL,
+    clientHost: connection.clientHost ?? '',
   };
   // The handler runs synchronously up to its first await: for a pipelined handler (Produce) that is where the
   // batch is validated and appended, so requests of one connection are appended in the order they arrived.

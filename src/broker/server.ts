@@ -4,6 +4,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Connection, type ConnectionLimits, type ConnectionLogger, type Dispatch } from './connection.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import { clientHostOf } from './security/principal.ts';
 
 export interface ListenOptions extends ConnectionLimits {
   host: string;
@@ -32,7 +33,7 @@ export class KafkaServer {
   }
 
   private accept(socket: Socket): void {
-    const info = { id: this.nextConnectionId++, remoteAddress: `${socket.remoteAddress}:${socket.remotePort}` };
+    const info = { id: this.nextConnectionId++, remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, clientHost: clientHostOf(socket.remoteAddress) };
     const connection = new Connection(socket, info, this.dispatch, this.options, this.options.memory, this.log);
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));

@@ -3,12 +3,17 @@
 import type { ApiKey, RequestByApiKey, ResponseByApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ConnectionInfo } from '../connection.ts';
 import type { BrokerContext } from '../broker-context.ts';
+import type { KafkaPrincipal } from '../security/principal.ts';
 
 export interface RequestContext {
   readonly apiVersion: number;
   readonly correlationId: number;
   readonly clientId: string | null;
   readonly connection: ConnectionInfo;
+  /** Who sent the request (`User:ANONYMOUS` on a PLAINTEXT connection); what ACLs are checked against. */
+  readonly principal: KafkaPrincipal;
+  /** The client's address as ACL hosts name it. */
+  readonly clientHost: string;
 }
 
 /**
