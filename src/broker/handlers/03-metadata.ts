@@ -11,6 +11,8 @@ import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { TopicMetadata } from '../log/topic-store.ts';
 import { errorCodeOf } from '../broker-error.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize, authorizeCluster } from '../security/authorizer/authorize.ts';
 
 /** Kafka's "not requested" marker for authorized-operations fields. */
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
@@ -51,18 +53,35 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     const all = request.topics === null || (context.apiVersion === 0 && request.topics.length === 0);
     const topics: MetadataResponseTopic[] = [];
+    // Kafka answers the topics the caller may not see after the others (`KafkaApis.handleTopicMetadataRequest`).
+    const denied: MetadataResponseTopic[] = [];
+    const rules = apiAuthorization.Metadata;
     if (all) {
-      for (const topic of broker.logs.listTopics()) topics.push(describeTopic(broker, topic));
+      for (const topic of broker.logs.listTopics()) if (authorize(broker, context, rules.topic, topic.name)) topics.push(describeTopic(broker, topic));
     } else {
       const allowAutoCreate = broker.config.autoCreateTopicsEnable && (context.apiVersion < 4 || request.allowAutoTopicCreation);
       for (const requested of request.topics ?? []) {
         if (requested.name === null) {
           const byId = broker.logs.topicById(requested.topicId);
+          if (byId !== undefined && !authorize(broker, context, rules.topic, byId.name)) {
+            // Topic ids are not secret: the id's topic is named as denied, without its name.
+            denied.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, requested.topicId));
+            continue;
+          }
           topics.push(byId ? describeTopic(broker, byId) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, requested.topicId));
+          continue;
+        }
+        // Whether a topic the caller may not see exists is not disclosed.
+        if (!authorize(broker, context, rules.topic, requested.name)) {
+          denied.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, requested.name));
           continue;
         }
         let topic = broker.logs.topic(requested.name);
         if (topic === undefined && allowAutoCreate) {
+          if (!authorizeCluster(broker, context, rules.createCluster) && !authorize(broker, context, rules.createTopic, requested.name)) {
+            denied.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, requested.name));
+            continue;
+          }
           try {
             topic = await broker.logs.createTopic(requested.name, { partitions: broker.config.numPartitions });
             broker.logger.info({ topic: requested.name, partitions: broker.config.numPartitions }, 'auto-created topic');
@@ -78,6 +97,7 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
         topics.push(topic ? describeTopic(broker, topic) : topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, requested.name));
       }
     }
+    topics.push(...denied);
     const { nodeId, host, port } = broker.endpoint;
     return {
       throttleTimeMs: 0,

@@ -6,6 +6,8 @@ import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 const TOPIC_IDS_MIN_VERSION = 6;
 
@@ -26,8 +28,17 @@ export const deleteTopicsHandler: ApiHandler<typeof ApiKey.DeleteTopics> = {
         errorMessage: null,
       };
       responses.push(result);
+      // Kafka checks DELETE before telling whether a named topic exists.
+      if (target.name !== null && !authorize(broker, context, apiAuthorization.DeleteTopics.topic, target.name)) {
+        result.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        continue;
+      }
       if (topic === undefined) {
         result.errorCode = target.name !== null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
+        continue;
+      }
+      if (target.name === null && !authorize(broker, context, apiAuthorization.DeleteTopics.topic, topic.name)) {
+        result.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
         continue;
       }
       if (byId) {
