@@ -28,3 +28,27 @@ export function authorizeAnyOfType(broker: BrokerContext, context: RequestContex
 export function authorizationEnabled(broker: BrokerContext): boolean {
   return broker.acls !== null;
 }
+
+/** Kafka's `ConfigResource.Type` codes that name the cluster's own configs. */
+const CLUSTER_CONFIG_RESOURCE_TYPES: ReadonlySet<number> = new Set([4 /* BROKER */, 8 /* BROKER_LOGGER */, 16 /* CLIENT_METRICS */]);
+const TOPIC_CONFIG_RESOURCE_TYPE = 2;
+const GROUP_CONFIG_RESOURCE_TYPE = 32;
+
+/**
+ * The error a config resource is answered with when the caller may not describe or alter its configs (Kafka's
+ * `ConfigHelper`/`ConfigAdminManager` checks: a topic's on the topic, a group's on the group, the broker's on the
+ * cluster), or 0 when allowed. Unknown resource types are left to the handler.
+ */
+export function configResourceDenial(
+  broker: BrokerContext,
+  context: RequestContext,
+  rules: { readonly topic: AuthorizationRule; readonly cluster: AuthorizationRule; readonly group: AuthorizationRule },
+  resourceType: number,
+  resourceName: string,
+): number {
+  if (broker.acls === null) return 0;
+  if (resourceType === TOPIC_CONFIG_RESOURCE_TYPE) return authorize(broker, context, rules.topic, resourceName) ? 0 : rules.topic.error;
+  if (resourceType === GROUP_CONFIG_RESOURCE_TYPE) return authorize(broker, context, rules.group, resourceName) ? 0 : rules.group.error;
+  if (CLUSTER_CONFIG_RESOURCE_TYPES.has(resourceType)) return authorizeCluster(broker, context, rules.cluster) ? 0 : rules.cluster.error;
+  return 0;
+}

@@ -132,7 +132,8 @@ export class StandardAuthorizer {
       const literal = acl.patternType === PatternType.LITERAL;
       if (acl.permissionType === AclPermissionType.DENY) {
         if (literal && acl.resourceName === WILDCARD_RESOURCE) return false;
-        (literal ? denyLiteral.add(acl.resourceName) : denyPrefixed.push(acl.resourceName));
+        if (literal) denyLiteral.add(acl.resourceName);
+        else denyPrefixed.push(acl.resourceName);
       } else {
         if (literal && acl.resourceName === WILDCARD_RESOURCE) return true;
         (literal ? allowLiteral : allowPrefixed).push(acl.resourceName);
