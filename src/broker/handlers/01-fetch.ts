@@ -102,7 +102,8 @@ function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number
     responses.push({ topic: fetchTopic.topic, topicId: fetchTopic.topicId, partitions });
     if (unreadable !== null && unreadable.has(topic?.name ?? fetchTopic.topic)) {
       // Kafka checks READ before the partition exists (a name-based fetch of an unknown topic is also denied).
-      for (const partition of fetchPartitions) partitions.push(emptyPartition(partition.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+      // Kafka answers these with an empty (not null) aborted-transaction list (`FetchResponse.partitionResponse`).
+      for (const partition of fetchPartitions) partitions.push({ ...emptyPartition(partition.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED), abortedTransactions: [] });
       continue;
     }
     for (const partition of fetchPartitions) {

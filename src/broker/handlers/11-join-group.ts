@@ -26,7 +26,7 @@ export const joinGroupHandler: ApiHandler<typeof ApiKey.JoinGroup> = {
   async handle(broker, request, context) {
     const version = context.apiVersion;
     if (!authorize(broker, context, apiAuthorization.JoinGroup.group, request.groupId)) {
-      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: version >= NULLABLE_PROTOCOL_NAME_MIN_VERSION ? null : '', leader: '', skipAssignment: false, memberId: request.memberId, members: [] };
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: version >= NULLABLE_PROTOCOL_NAME_MIN_VERSION ? null : '', leader: '', skipAssignment: false, memberId: '', members: [] };
     }
     const result = await broker.groups.joinGroup({
       groupId: request.groupId,

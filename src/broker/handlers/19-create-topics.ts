@@ -117,7 +117,8 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
         if (describe) {
           result.numPartitions = created.partitions;
           result.replicationFactor = 1;
-          if (!authorize(broker, context, apiAuthorization.DescribeConfigs.topic, created.name)) result.topicConfigErrorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          // Without DESCRIBE_CONFIGS on the new topic Kafka answers neither its configs nor its sizes.
+          if (!authorize(broker, context, apiAuthorization.DescribeConfigs.topic, created.name)) Object.assign(result, { topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, numPartitions: -1, replicationFactor: -1 });
           else result.configs = describeTopicConfigs(broker.config, created).map((entry) => ({
             name: entry.name,
             value: entry.value,

@@ -8,7 +8,7 @@ import type { CreateAclsRequestAclCreation } from '../../protocol/messages/gener
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { errorCodeOf } from '../broker-error.ts';
-import { newAclProblem, operationOf, patternTypeOf, permissionTypeOf, resourceTypeOf, type AclBinding } from '../security/authorizer/acl.ts';
+import { AclOperation, AclPermissionType, PatternType, ResourceType, newAclProblem, operationOf, patternTypeName, patternTypeOf, permissionTypeOf, resourceTypeOf, type AclBinding } from '../security/authorizer/acl.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
 import { authorizeCluster } from '../security/authorizer/authorize.ts';
 
@@ -24,6 +24,10 @@ export const createAclsHandler: ApiHandler<typeof ApiKey.CreateAcls> = {
     if (acls === null) return all(ErrorCode.SECURITY_DISABLED, NO_AUTHORIZER_MESSAGE);
     if (!authorizeCluster(broker, context, apiAuthorization.CreateAcls.cluster)) return all(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, null);
     const bindings = request.creations.map(bindingOf);
+    // Kafka builds every `AclBinding` before validating any, and ANY or MATCH in a creation makes that
+    // construction throw: the whole request then fails as an unexpected error, UNKNOWN_SERVER_ERROR for each.
+    const unbuildable = bindings.map(unbuildableReason).find((reason) => reason !== null);
+    if (unbuildable !== undefined) return all(ErrorCode.UNKNOWN_SERVER_ERROR, unbuildable);
     const results = bindings.map((binding): { errorCode: number; errorMessage: string | null } => {
       const problem = newAclProblem(binding);
       return problem === null ? { errorCode: ErrorCode.NONE, errorMessage: null } : { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
@@ -37,6 +41,14 @@ export const createAclsHandler: ApiHandler<typeof ApiKey.CreateAcls> = {
     return { throttleTimeMs: 0, results };
   },
 };
+
+function unbuildableReason(binding: AclBinding): string | null {
+  if (binding.resourceType === ResourceType.ANY) return 'resourceType must not be ANY';
+  if (binding.patternType === PatternType.MATCH || binding.patternType === PatternType.ANY) return `patternType must not be ${patternTypeName(binding.patternType)}`;
+  if (binding.operation === AclOperation.ANY) return 'operation must not be ANY';
+  if (binding.permissionType === AclPermissionType.ANY) return 'permissionType must not be ANY';
+  return null;
+}
 
 function bindingOf(creation: CreateAclsRequestAclCreation): AclBinding {
   return {
