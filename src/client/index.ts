@@ -14,6 +14,7 @@ export type { BrokerConnectionOptions, BrokerApiVersions } from './connection/br
 export { ConnectionError } from './connection/connection-error.ts';
 export { murmur2, partitionForKey, toPositive } from './producer/default-partitioner.ts';
 export { Admin } from './admin/admin.ts';
+export type { AclBinding, AclBindingFilter, AclOperation, AclPatternType, AclPermission, AclResourceType, DescribedAcl } from './admin/admin-acls.ts';
 export type { AdminOptions } from './admin/admin-options.ts';
 export type {
   AbortTransactionSpec,

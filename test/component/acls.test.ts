@@ -1,0 +1,98 @@
+// ACLs on seqlog alone (the differential test compares the decisions with Apache Kafka): the ACL APIs without an
+// authorizer, super users, `allow.everyone.if.no.acl.found=false`, ACLs surviving a restart, and seqlog's own
+// producer and admin client working under ACLs. Every caller is User:ANONYMOUS (PLAINTEXT).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
+import { Admin, KafkaClientError, Producer } from '../../src/client/index.ts';
+import { BrokerConnection } from '../../src/client/connection/broker-connection.ts';
+import { ErrorCode } from '../../src/protocol/errors/index.ts';
+import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
+
+function rejectsWith(name: string) {
+  return (error: unknown) => {
+    assert.ok(error instanceof KafkaClientError, String(error));
+    assert.equal(error.errorName, name);
+    return true;
+  };
+}
+
+describe('ACL APIs without an authorizer (the default)', () => {
+  let broker: RunningBroker;
+  before(async () => {
+    broker = await startBroker({ topics: [{ name: 'open' }] });
+  });
+  after(() => broker.close());
+
+  it('answers SECURITY_DISABLED and lets every request through', async () => {
+    const admin = new Admin({ bootstrap: broker.bootstrap });
+    const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 0 });
+    try {
+      await assert.rejects(admin.describeAcls(), rejectsWith('SECURITY_DISABLED'));
+      await assert.rejects(admin.createAcls([{ resourceType: 'TOPIC', resourceName: 'open', principal: 'User:ANONYMOUS', operation: 'READ' }]), rejectsWith('SECURITY_DISABLED'));
+      await assert.rejects(admin.deleteAcls([{}]), rejectsWith('SECURITY_DISABLED'));
+      const sent = await producer.send({ topic: 'open', value: 'v' });
+      assert.equal(sent.offset, 0n);
+    } finally {
+      await producer.close();
+      await admin.close();
+    }
+  });
+});
+
+describe('StandardAuthorizer semantics on seqlog', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-acls-'));
+  let broker: RunningBroker | undefined;
+  after(async () => {
+    await broker?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a super user manages ACLs; after a restart without it the ACLs are still there and enforced', async () => {
+    broker = await startBroker({ dataDir, authorizer: 'standard', superUsers: ['User:ANONYMOUS'], topics: [{ name: 'orders' }, { name: 'secret' }] });
+    let admin = new Admin({ bootstrap: broker.bootstrap });
+    try {
+      await admin.createAcls([
+        { resourceType: 'TOPIC', resourceName: 'ord', patternType: 'PREFIXED', principal: 'User:ANONYMOUS', operation: 'WRITE' },
+        { resourceType: 'CLUSTER', resourceName: 'kafka-cluster', principal: 'User:ANONYMOUS', operation: 'DESCRIBE' },
+        { resourceType: 'GROUP', resourceName: '*', principal: 'User:*', operation: 'READ', permission: 'DENY' },
+      ]);
+      assert.equal((await admin.describeAcls()).length, 3);
+      assert.deepEqual(await admin.describeAcls({ resourceType: 'TOPIC', resourceName: 'orders', patternType: 'MATCH' }), [
+        { resourceType: 'TOPIC', resourceName: 'ord', patternType: 'PREFIXED', principal: 'User:ANONYMOUS', host: '*', operation: 'WRITE', permission: 'ALLOW' },
+      ]);
+    } finally {
+      await admin.close();
+    }
+    await broker.close();
+
+    broker = await startBroker({ dataDir, authorizer: 'standard' });
+    admin = new Admin({ bootstrap: broker.bootstrap });
+    const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 0 });
+    const connection = await BrokerConnection.open({ host: broker.host, port: broker.port });
+    try {
+      // DESCRIBE on the cluster: the ACLs came back from the data dir.
+      assert.equal((await admin.describeAcls()).length, 3);
+      // No ALTER on the cluster: ACL changes are refused.
+      await assert.rejects(admin.createAcls([{ resourceType: 'TOPIC', resourceName: 'secret', principal: 'User:ANONYMOUS', operation: 'READ' }]), rejectsWith('CLUSTER_AUTHORIZATION_FAILED'));
+      // The idempotent producer gets its id through WRITE on some topic (KIP-679) and writes to the prefixed topic.
+      const sent = await producer.send({ topic: 'orders', value: 'v' });
+      assert.equal(sent.offset, 0n);
+      // allow.everyone.if.no.acl.found=false: a topic without ACLs is closed.
+      const produced = await connection.send(ApiKey.Metadata, 12, { topics: [{ name: 'secret', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      assert.equal(produced.topics[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+      const all = await connection.send(ApiKey.Metadata, 12, { topics: null, allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      assert.deepEqual(all.topics.map((topic) => topic.name), ['orders'], 'a listing shows only the topics the caller may DESCRIBE (WRITE implies it)');
+      // DENY on every group for everyone.
+      const heartbeat = await connection.send(ApiKey.Heartbeat, 4, { groupId: 'g', generationId: 1, memberId: 'm', groupInstanceId: null });
+      assert.equal(heartbeat.errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    } finally {
+      connection.close();
+      await producer.close();
+      await admin.close();
+    }
+  });
+});
