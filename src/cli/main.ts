@@ -6,6 +6,7 @@ import { defaultTransactionalVerifyInputs, verifyTransactionsCommand } from './v
 import { producersCommand } from './producers.ts';
 import { reportFailure } from './cli-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerAclCommands } from './acl-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
 
 const program = new Command();
@@ -24,6 +25,7 @@ program
   .option('--config <file>', 'a server.properties file with Kafka config names')
   .option('--set <name=value...>', 'any supported Kafka config name, e.g. --set num.partitions=3')
   .addOption(new Option('--fsync <policy>', 'when acknowledged writes reach the disk').choices(['always', 'interval', 'never']))
+  .addOption(new Option('--authorizer <name>', 'check every request against ACLs (Kafka\'s StandardAuthorizer); super users: --set super.users=User:admin').choices(['standard']))
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .action(serveCommand);
 
@@ -48,6 +50,7 @@ program
   .action((options: Parameters<typeof verifyCommand>[0] & { transactions?: boolean; inputs: string }) => (options.transactions === true ? verifyTransactionsCommand(options) : verifyCommand(options)));
 
 registerAdminCommands(program);
+registerAclCommands(program);
 registerClientCommands(program);
 
 try {

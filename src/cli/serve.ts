@@ -20,6 +20,7 @@ export interface ServeOptions {
   config?: string;
   set?: string[];
   fsync?: string;
+  authorizer?: string;
   logLevel: string;
 }
 
@@ -30,6 +31,7 @@ function flagProperties(options: ServeOptions): Record<string, string> {
   if (options.advertisedListeners !== undefined) properties['advertised.listeners'] = options.advertisedListeners;
   if (options.data !== undefined) properties['log.dirs'] = options.data;
   if (options.fsync !== undefined) properties['log.flush.policy'] = options.fsync;
+  if (options.authorizer !== undefined) properties['authorizer.class.name'] = options.authorizer;
   for (const pair of options.set ?? []) {
     const at = pair.indexOf('=');
     if (at <= 0) throw new ConfigError(`--set expects name=value, got '${pair}'`);

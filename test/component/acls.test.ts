@@ -11,6 +11,18 @@ import { Admin, KafkaClientError, Producer } from '../../src/client/index.ts';
 import { BrokerConnection } from '../../src/client/connection/broker-connection.ts';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
+import { spawn } from 'node:child_process';
+
+const main = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+function seqlog(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, env: { ...process.env, NO_COLOR: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
 
 function rejectsWith(name: string) {
   return (error: unknown) => {
@@ -94,5 +106,29 @@ describe('StandardAuthorizer semantics on seqlog', () => {
       await producer.close();
       await admin.close();
     }
+  });
+});
+
+describe('seqlog acls (CLI)', () => {
+  let broker: RunningBroker;
+  before(async () => {
+    broker = await startBroker({ authorizer: 'standard', superUsers: ['User:ANONYMOUS'] });
+  });
+  after(() => broker.close());
+
+  it('adds, lists (JSON) and removes ACLs', async () => {
+    const bootstrap = ['--bootstrap', broker.bootstrap];
+    const added = await seqlog(['acls', 'add', ...bootstrap, '--topic', 'orders', '--pattern-type', 'prefixed', '--principal', 'User:alice', '--operation', 'READ', 'WRITE']);
+    assert.equal(added.status, 0, added.stderr);
+    assert.match(added.stdout, /added 2 ACL\(s\)/);
+    const listed = await seqlog(['acls', 'list', ...bootstrap, '--principal', 'User:alice', '--json']);
+    assert.equal(listed.status, 0, listed.stderr);
+    const acls = JSON.parse(listed.stdout) as { operation: string; patternType: string; resourceName: string }[];
+    assert.deepEqual(acls.map((acl) => `${acl.resourceName}/${acl.patternType}/${acl.operation}`).sort(), ['orders/PREFIXED/READ', 'orders/PREFIXED/WRITE']);
+    const removed = await seqlog(['acls', 'remove', ...bootstrap, '--topic', 'orders', '--operation', 'WRITE', '--json']);
+    assert.equal(removed.status, 0, removed.stderr);
+    assert.equal((JSON.parse(removed.stdout) as unknown[]).length, 1);
+    const bad = await seqlog(['acls', 'add', ...bootstrap, '--topic', 'x', '--group', 'y', '--principal', 'User:a', '--operation', 'READ']);
+    assert.equal(bad.status, 2);
   });
 });
