@@ -15,7 +15,7 @@ import { AclOperation, AclPermissionType, PatternType, ResourceType } from '../.
 import { assertScenario, requestStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
 import { buildBatch, produceStep } from './steps.ts';
-import { transactionalIdOf } from './txn-steps.ts';
+import { pollingStep, transactionalIdOf } from './txn-steps.ts';
 import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
 
@@ -386,6 +386,85 @@ const scenarios: Scenario[] = [
           filters: [{ resourceTypeFilter: ResourceType.TOPIC, resourceNameFilter: ctx.topic('a'), patternTypeFilter: PatternType.LITERAL, principalFilter: null, hostFilter: null, operation: AclOperation.ANY, permissionType: AclPermissionType.ANY }],
         }),
         expect: (response) => assert.equal(response.filterResults[0]?.matchingAcls.length, 1),
+      }),
+    ],
+  },
+  {
+    name: 'Topic admin with READ only: DeleteRecords and CreatePartitions are TOPIC_AUTHORIZATION_FAILED; DeleteTopics needs DELETE on the topic or the cluster',
+    topics: { t: {} },
+    steps: [
+      createAclsStep('ALLOW ANONYMOUS READ on topic t', [topicAcl('t', AclOperation.READ)]),
+      requestStep({
+        title: 'DeleteRecords t-0 before 0',
+        apiKey: ApiKey.DeleteRecords,
+        build: (ctx) => ({ topics: [{ name: ctx.topic('t'), partitions: [{ partitionIndex: 0, offset: 0n }] }], timeoutMs: 30000 }),
+        expect: (response) => assert.equal(response.topics[0]?.partitions[0]?.errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+      }),
+      requestStep({
+        title: 'CreatePartitions t to 2',
+        apiKey: ApiKey.CreatePartitions,
+        build: (ctx) => ({ topics: [{ name: ctx.topic('t'), count: 2, assignments: null }], timeoutMs: 30000, validateOnly: false }),
+        expect: (response) => assert.equal(response.results[0]?.errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED),
+      }),
+      requestStep({
+        // Kafka's controller lets DELETE on the cluster delete any topic; the cluster has no ACL here, so
+        // allow.everyone.if.no.acl.found grants it (ControllerApis.deleteTopics).
+        title: 'DeleteTopics t (DELETE on the cluster suffices)',
+        apiKey: ApiKey.DeleteTopics,
+        build: (ctx) => ({ topics: [{ name: ctx.topic('t'), topicId: Buffer.alloc(16) }], topicNames: [], timeoutMs: 30000 }),
+        expect: (response) => assert.equal(response.responses[0]?.errorCode, ErrorCode.NONE),
+        allow: ['responses.topicId'],
+      }),
+    ],
+  },
+  {
+    name: 'A group with READ: offsets commit for a readable topic; a topic without READ is TOPIC_AUTHORIZATION_FAILED in the same request',
+    topics: { t: {}, u: {} },
+    steps: [
+      createAclsStep('ALLOW ANONYMOUS READ on group g and topic t, ALLOW ANONYMOUS WRITE on topic u', [groupAcl('g', AclOperation.READ), topicAcl('t', AclOperation.READ), topicAcl('u', AclOperation.WRITE)]),
+      pollingStep({
+        // Kafka creates and loads __consumer_offsets on the first FindCoordinator: wait for it, as a client does.
+        title: 'FindCoordinator(group g) until the coordinator is ready',
+        apiKey: ApiKey.FindCoordinator,
+        build: (ctx) => ({ key: '', keyType: 0, coordinatorKeys: [ctx.topic('g')] }),
+        until: (response) => response.coordinators[0]?.errorCode === ErrorCode.NONE,
+        expect: (response) => assert.equal(response.coordinators[0]?.errorCode, ErrorCode.NONE),
+        allow: ['coordinators.nodeId', 'coordinators.host', 'coordinators.port'],
+      }),
+      pollingStep({
+        title: 'OffsetFetch g until the group is loaded',
+        apiKey: ApiKey.OffsetFetch,
+        build: (ctx) => ({ groupId: '', topics: [], groups: [{ groupId: ctx.topic('g'), memberId: null, memberEpoch: -1, topics: [] }], requireStable: false }),
+        until: (response) => response.groups[0]?.errorCode === ErrorCode.NONE,
+        expect: (response) => assert.equal(response.groups[0]?.errorCode, ErrorCode.NONE),
+      }),
+      requestStep({
+        title: 'OffsetCommit g: t-0 and u-0',
+        apiKey: ApiKey.OffsetCommit,
+        build: (ctx) => ({
+          groupId: ctx.topic('g'),
+          generationIdOrMemberEpoch: -1,
+          memberId: '',
+          groupInstanceId: null,
+          retentionTimeMs: -1n,
+          topics: ['t', 'u'].map((topic) => ({ name: ctx.topic(topic), topicId: Buffer.alloc(16), partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] })),
+        }),
+        expect: (response, ctx) =>
+          assert.deepEqual(
+            ['t', 'u'].map((topic) => response.topics.find((answer) => answer.name === ctx.topic(topic))?.partitions[0]?.errorCode),
+            [ErrorCode.NONE, ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+          ),
+      }),
+      requestStep({
+        title: 'OffsetFetch g: t-0 (committed) and u-0 (DESCRIBE implied by WRITE)',
+        apiKey: ApiKey.OffsetFetch,
+        build: (ctx) => ({
+          groupId: '',
+          topics: [],
+          groups: [{ groupId: ctx.topic('g'), memberId: null, memberEpoch: -1, topics: ['t', 'u'].map((topic) => ({ name: ctx.topic(topic), topicId: Buffer.alloc(16), partitionIndexes: [0] })) }],
+          requireStable: false,
+        }),
+        expect: (response) => assert.equal(response.groups[0]?.errorCode, ErrorCode.NONE),
       }),
     ],
   },

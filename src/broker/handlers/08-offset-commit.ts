@@ -13,7 +13,7 @@ import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { CommitPartition } from '../group/group-coordinator.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
-import { authorize } from '../security/authorizer/authorize.ts';
+import { authorizationEnabled, authorize } from '../security/authorizer/authorize.ts';
 
 const GROUP_ID_NOT_FOUND_MIN_VERSION = 9;
 
@@ -60,9 +60,12 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
         });
       });
     }
+    // Kafka's response builder lists the topics denied by authorization first, then the others.
+    const order = request.topics.map((_, topicIndex) => topicIndex);
+    if (authorizationEnabled(broker)) order.sort((a, b) => Number(deniedTopic(errors[b])) - Number(deniedTopic(errors[a])));
     return {
       throttleTimeMs: 0,
-      topics: request.topics.map((topic, topicIndex) => ({
+      topics: order.map((topicIndex) => ({ topic: request.topics[topicIndex], topicIndex })).map(({ topic, topicIndex }) => ({
         name: topic.name,
         partitions: topic.partitions.map((partition, position) => ({
           partitionIndex: partition.partitionIndex,
@@ -72,3 +75,7 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
     };
   },
 };
+
+function deniedTopic(codes: readonly number[]): boolean {
+  return codes.length > 0 && codes[0] === ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+}

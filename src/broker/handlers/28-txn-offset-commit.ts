@@ -14,7 +14,7 @@ import type { CommitPartition } from '../group/group-coordinator.ts';
 import { errorCodeForVersion } from '../txn/error-versions.ts';
 import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
-import { authorize } from '../security/authorizer/authorize.ts';
+import { authorizationEnabled, authorize } from '../security/authorizer/authorize.ts';
 
 /** TxnOffsetCommit v5+ adds the group's offsets partition to the transaction itself (KIP-890 part 2). */
 const IMPLICIT_ADD_MIN_VERSION = 5;
@@ -101,9 +101,12 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
         });
       });
     }
+    // Kafka's response builder lists the topics denied by authorization first, then the others.
+    const order = request.topics.map((_, topicIndex) => topicIndex);
+    if (authorizationEnabled(broker)) order.sort((a, b) => Number(deniedTopic(errors[b])) - Number(deniedTopic(errors[a])));
     return {
       throttleTimeMs: 0,
-      topics: request.topics.map((topic, topicIndex) => ({
+      topics: order.map((topicIndex) => ({ topic: request.topics[topicIndex], topicIndex })).map(({ topic, topicIndex }) => ({
         name: topic.name,
         partitions: topic.partitions.map((partition, position) => ({
           partitionIndex: partition.partitionIndex,
@@ -113,3 +116,7 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
     };
   },
 };
+
+function deniedTopic(codes: readonly number[]): boolean {
+  return codes.length > 0 && codes[0] === ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+}

@@ -50,8 +50,8 @@ export const apiAuthorization = {
   ListGroups: { cluster: rule(ResourceType.CLUSTER, DESCRIBE, FILTERED), group: rule(ResourceType.GROUP, DESCRIBE, FILTERED) },
   /** CREATE on the cluster allows every topic; otherwise CREATE per topic. */
   CreateTopics: { cluster: cluster(CREATE), topic: topic(CREATE) },
-  /** DELETE per topic. */
-  DeleteTopics: { topic: topic(DELETE) },
+  /** DELETE on the cluster allows every topic (Kafka's `ControllerApis.deleteTopics`); otherwise DELETE per topic. */
+  DeleteTopics: { cluster: cluster(DELETE), topic: topic(DELETE) },
   /** DELETE per topic (per partition). */
   DeleteRecords: { topic: topic(DELETE) },
   /**
