@@ -91,3 +91,15 @@ for (const c of byType) {
     assert.equal(authorizer(c.acls).authorizeByResourceType(alice, '127.0.0.1', AclOperation.WRITE, ResourceType.TOPIC), c.allowed);
   });
 }
+
+test('prefixed ACLs of several lengths: each applies to its names; removing one leaves the others', () => {
+  const short = acl({ resourceName: 'o', patternType: PatternType.PREFIXED, operation: AclOperation.WRITE });
+  const long = acl({ resourceName: 'orders-', patternType: PatternType.PREFIXED, permissionType: AclPermissionType.DENY, operation: AclOperation.WRITE });
+  const subject = authorizer([short, long]);
+  const write = (name: string) => subject.authorize(alice, '127.0.0.1', AclOperation.WRITE, ResourceType.TOPIC, name);
+  assert.deepEqual([write('o'), write('orders'), write('orders-eu'), write('payments')], [true, true, false, false]);
+  subject.remove(long);
+  assert.deepEqual([write('o'), write('orders'), write('orders-eu'), write('payments')], [true, true, true, false]);
+  subject.remove(short);
+  assert.equal(write('orders'), false);
+});

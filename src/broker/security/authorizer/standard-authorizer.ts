@@ -22,8 +22,14 @@ export interface StandardAuthorizerConfig {
 /** The ACLs of one resource type, indexed for the per-request check. */
 interface TypeIndex {
   readonly literal: Map<string, AclBinding[]>;
-  /** Prefixed patterns; scanned per check (an ACL set is small next to a request's cost). */
-  readonly prefixed: AclBinding[];
+  /** Prefixed patterns by prefix. */
+  readonly prefixed: Map<string, AclBinding[]>;
+  /**
+   * The distinct prefix lengths, longest first, with how many prefixes have each: a check looks up the resource
+   * name's prefix of each length (a few map lookups) instead of testing every prefixed ACL.
+   */
+  prefixLengths: number[];
+  readonly prefixLengthCounts: Map<number, number>;
 }
 
 /** Kafka's `Authorizer.authorizeByResourceType` checks this name first (super users, wildcard ALLOWs, no ACLs). */
@@ -54,12 +60,12 @@ export class StandardAuthorizer {
     if (this.bindings.has(key)) return false;
     this.bindings.set(key, binding);
     const index = this.indexOf(binding.resourceType);
-    if (binding.patternType === PatternType.PREFIXED) index.prefixed.push(binding);
-    else {
-      const list = index.literal.get(binding.resourceName);
-      if (list === undefined) index.literal.set(binding.resourceName, [binding]);
-      else list.push(binding);
-    }
+    const byName = binding.patternType === PatternType.PREFIXED ? index.prefixed : index.literal;
+    const list = byName.get(binding.resourceName);
+    if (list === undefined) {
+      byName.set(binding.resourceName, [binding]);
+      if (binding.patternType === PatternType.PREFIXED) countPrefixLength(index, binding.resourceName.length, 1);
+    } else list.push(binding);
     return true;
   }
 
@@ -70,11 +76,12 @@ export class StandardAuthorizer {
     if (stored === undefined) return false;
     this.bindings.delete(key);
     const index = this.indexOf(binding.resourceType);
-    if (binding.patternType === PatternType.PREFIXED) index.prefixed.splice(index.prefixed.indexOf(stored), 1);
-    else {
-      const list = index.literal.get(binding.resourceName) ?? [];
-      list.splice(list.indexOf(stored), 1);
-      if (list.length === 0) index.literal.delete(binding.resourceName);
+    const byName = binding.patternType === PatternType.PREFIXED ? index.prefixed : index.literal;
+    const list = byName.get(binding.resourceName) ?? [];
+    list.splice(list.indexOf(stored), 1);
+    if (list.length === 0) {
+      byName.delete(binding.resourceName);
+      if (binding.patternType === PatternType.PREFIXED) countPrefixLength(index, binding.resourceName.length, -1);
     }
     return true;
   }
@@ -91,21 +98,22 @@ export class StandardAuthorizer {
     const caller = principalText(principal);
     let found = false;
     let allowed = false;
-    const check = (acls: readonly AclBinding[] | undefined): boolean => {
-      if (acls === undefined) return false;
+    for (let source = 0; source < 2 + index.prefixLengths.length; source++) {
+      let acls: AclBinding[] | undefined;
+      if (source === 0) acls = index.literal.get(resourceName);
+      else if (source === 1) acls = index.literal.get(WILDCARD_RESOURCE);
+      else {
+        const length = index.prefixLengths[source - 2];
+        if (length > resourceName.length) continue;
+        acls = index.prefixed.get(length === resourceName.length ? resourceName : resourceName.slice(0, length));
+      }
+      if (acls === undefined) continue;
       for (const acl of acls) {
         found = true;
-        if (acl.principal !== caller && acl.principal !== WILDCARD_PRINCIPAL) continue;
-        if (acl.host !== host && acl.host !== WILDCARD_HOST) continue;
-        if (acl.permissionType === AclPermissionType.DENY) {
-          if (acl.operation === AclOperation.ALL || acl.operation === operation) return true;
-        } else if (!allowed && allowsOperation(acl.operation, operation)) allowed = true;
+        const decision = decide(acl, caller, host, operation);
+        if (decision === DENIED) return false;
+        if (decision === ALLOWED) allowed = true;
       }
-      return false;
-    };
-    if (check(index.literal.get(resourceName)) || check(index.literal.get(WILDCARD_RESOURCE))) return false;
-    for (const acl of index.prefixed) {
-      if (resourceName.startsWith(acl.resourceName) && check([acl])) return false;
     }
     if (!found) return this.config.allowEveryoneIfNoAclFound;
     return allowed;
@@ -125,7 +133,7 @@ export class StandardAuthorizer {
     const denyPrefixed: string[] = [];
     const allowLiteral: string[] = [];
     const allowPrefixed: string[] = [];
-    for (const acl of [...[...index.literal.values()].flat(), ...index.prefixed]) {
+    for (const acl of [...[...index.literal.values()].flat(), ...[...index.prefixed.values()].flat()]) {
       if (acl.principal !== caller && acl.principal !== WILDCARD_PRINCIPAL) continue;
       if (acl.host !== host && acl.host !== WILDCARD_HOST) continue;
       if (acl.operation !== operation && acl.operation !== AclOperation.ALL) continue;
@@ -146,11 +154,30 @@ export class StandardAuthorizer {
   private indexOf(resourceType: number): TypeIndex {
     let index = this.byType.get(resourceType);
     if (index === undefined) {
-      index = { literal: new Map(), prefixed: [] };
+      index = { literal: new Map(), prefixed: new Map(), prefixLengths: [], prefixLengthCounts: new Map() };
       this.byType.set(resourceType, index);
     }
     return index;
   }
+}
+
+function countPrefixLength(index: TypeIndex, length: number, delta: number): void {
+  const count = (index.prefixLengthCounts.get(length) ?? 0) + delta;
+  if (count === 0) index.prefixLengthCounts.delete(length);
+  else index.prefixLengthCounts.set(length, count);
+  index.prefixLengths = [...index.prefixLengthCounts.keys()].sort((a, b) => b - a);
+}
+
+const NOT_APPLICABLE = 0;
+const DENIED = 1;
+const ALLOWED = 2;
+
+/** What one ACL of the resource says about the request: a matching DENY denies, a matching ALLOW allows. */
+function decide(acl: AclBinding, caller: string, host: string, operation: AclOperation): number {
+  if (acl.principal !== caller && acl.principal !== WILDCARD_PRINCIPAL) return NOT_APPLICABLE;
+  if (acl.host !== host && acl.host !== WILDCARD_HOST) return NOT_APPLICABLE;
+  if (acl.permissionType === AclPermissionType.DENY) return acl.operation === AclOperation.ALL || acl.operation === operation ? DENIED : NOT_APPLICABLE;
+  return allowsOperation(acl.operation, operation) ? ALLOWED : NOT_APPLICABLE;
 }
 
 /** Whether an ALLOW for `granted` permits `requested` (Kafka's implied operations). */
