@@ -466,6 +466,24 @@ const scenarios: Scenario[] = [
         }),
         expect: (response) => assert.equal(response.groups[0]?.errorCode, ErrorCode.NONE),
       }),
+      requestStep({
+        title: 'DescribeGroups g with authorized operations (READ implies DESCRIBE)',
+        apiKey: ApiKey.DescribeGroups,
+        build: (ctx) => ({ groups: [ctx.topic('g')], includeAuthorizedOperations: true }),
+        expect: (response) => assert.equal(response.groups[0]?.authorizedOperations, (1 << AclOperation.READ) | (1 << AclOperation.DESCRIBE)),
+      }),
+      requestStep({
+        title: 'Metadata t and u with topic authorized operations',
+        apiKey: ApiKey.Metadata,
+        build: (ctx) => ({ topics: ['t', 'u'].map((topic) => ({ topicId: Buffer.alloc(16), name: ctx.topic(topic) })), allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: true }),
+        expect: (response, ctx) =>
+          assert.deepEqual(
+            ['t', 'u'].map((topic) => response.topics.find((answer) => answer.name === ctx.topic(topic))?.topicAuthorizedOperations),
+            [(1 << AclOperation.READ) | (1 << AclOperation.DESCRIBE), (1 << AclOperation.WRITE) | (1 << AclOperation.DESCRIBE)],
+          ),
+        // Kafka lists a request's topics from a set: their order is its own.
+        allow: ['brokers', 'clusterId', 'controllerId', 'topics.topicId', 'topics.name', 'topics.topicAuthorizedOperations'],
+      }),
     ],
   },
   {

@@ -12,7 +12,8 @@ import type { BrokerContext } from '../broker-context.ts';
 import type { TopicMetadata } from '../log/topic-store.ts';
 import { errorCodeOf } from '../broker-error.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
-import { authorize, authorizeCluster } from '../security/authorizer/authorize.ts';
+import { SUPPORTED_OPERATIONS, authorizationEnabled, authorize, authorizeCluster, authorizedOperations } from '../security/authorizer/authorize.ts';
+import { CLUSTER_NAME, ResourceType } from '../security/authorizer/acl.ts';
 
 /** Kafka's "not requested" marker for authorized-operations fields. */
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
@@ -98,6 +99,16 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
       }
     }
     topics.push(...denied);
+    // With an authorizer, the operations the caller may perform, when asked (v8+; Kafka's `authorizedOperations`).
+    if (authorizationEnabled(broker) && context.apiVersion >= 8 && request.includeTopicAuthorizedOperations) {
+      for (const topic of topics) {
+        if (topic.errorCode === ErrorCode.NONE && topic.name !== null) topic.topicAuthorizedOperations = authorizedOperations(broker, context, ResourceType.TOPIC, topic.name, SUPPORTED_OPERATIONS.topic) ?? AUTHORIZED_OPERATIONS_OMITTED;
+      }
+    }
+    const clusterAuthorizedOperations =
+      authorizationEnabled(broker) && context.apiVersion >= 8 && context.apiVersion <= 10 && request.includeClusterAuthorizedOperations
+        ? (authorizedOperations(broker, context, ResourceType.CLUSTER, CLUSTER_NAME, SUPPORTED_OPERATIONS.cluster) ?? AUTHORIZED_OPERATIONS_OMITTED)
+        : AUTHORIZED_OPERATIONS_OMITTED;
     const { nodeId, host, port } = broker.endpoint;
     return {
       throttleTimeMs: 0,
@@ -105,7 +116,7 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
       clusterId: broker.clusterId,
       controllerId: nodeId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations,
     };
   },
 };

@@ -7,7 +7,8 @@ import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
-import { authorize } from '../security/authorizer/authorize.ts';
+import { SUPPORTED_OPERATIONS, authorize, authorizedOperations } from '../security/authorizer/authorize.ts';
+import { ResourceType } from '../security/authorizer/acl.ts';
 
 /** Kafka's "not requested" marker for authorized-operations fields. */
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
@@ -19,7 +20,7 @@ export const describeGroupsHandler: ApiHandler<typeof ApiKey.DescribeGroups> = {
   minVersion: 0,
   maxVersion: 5,
   handle(broker, request, context) {
-    const authorizedOperations = request.includeAuthorizedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
+    const deniedOperations = request.includeAuthorizedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
     const describable = (groupId: string) => authorize(broker, context, apiAuthorization.DescribeGroups.group, groupId);
     const described = broker.groups.describeGroups(request.groups.filter(describable));
     let next = 0;
@@ -27,8 +28,8 @@ export const describeGroupsHandler: ApiHandler<typeof ApiKey.DescribeGroups> = {
       throttleTimeMs: 0,
       groups: request.groups.map((groupId) =>
         describable(groupId)
-          ? { ...described[next++], authorizedOperations }
-          : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations },
+          ? { ...described[next++], authorizedOperations: request.includeAuthorizedOperations ? (authorizedOperations(broker, context, ResourceType.GROUP, groupId, SUPPORTED_OPERATIONS.group) ?? GROUP_OPERATIONS) : AUTHORIZED_OPERATIONS_OMITTED }
+          : { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: deniedOperations },
       ),
     };
   },

@@ -7,7 +7,8 @@ import { defaultConsumerGroupDescribeResponseDescribedGroup } from '../../protoc
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
-import { authorize } from '../security/authorizer/authorize.ts';
+import { SUPPORTED_OPERATIONS, authorize, authorizedOperations } from '../security/authorizer/authorize.ts';
+import { ResourceType } from '../security/authorizer/acl.ts';
 
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 /** `AclOperation` codes READ (3), DELETE (6), DESCRIBE (8) as a bit field. */
@@ -18,7 +19,7 @@ export const consumerGroupDescribeHandler: ApiHandler<typeof ApiKey.ConsumerGrou
   minVersion: 0,
   maxVersion: 0,
   handle(broker, request, context) {
-    const authorizedOperations = request.includeAuthorizedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
+    const deniedOperations = request.includeAuthorizedOperations ? GROUP_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
     const describable = (groupId: string) => authorize(broker, context, apiAuthorization.ConsumerGroupDescribe.group, groupId);
     const described = broker.groups.consumerGroupDescribe(request.groupIds.filter(describable), broker.logs);
     let next = 0;
@@ -26,8 +27,8 @@ export const consumerGroupDescribeHandler: ApiHandler<typeof ApiKey.ConsumerGrou
       throttleTimeMs: 0,
       groups: request.groupIds.map((groupId) =>
         describable(groupId)
-          ? { ...described[next++], authorizedOperations }
-          : { ...defaultConsumerGroupDescribeResponseDescribedGroup(), groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, authorizedOperations },
+          ? { ...described[next++], authorizedOperations: request.includeAuthorizedOperations ? (authorizedOperations(broker, context, ResourceType.GROUP, groupId, SUPPORTED_OPERATIONS.group) ?? GROUP_OPERATIONS) : AUTHORIZED_OPERATIONS_OMITTED }
+          : { ...defaultConsumerGroupDescribeResponseDescribedGroup(), groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, authorizedOperations: deniedOperations },
       ),
     };
   },

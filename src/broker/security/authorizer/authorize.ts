@@ -2,7 +2,7 @@
 // default), otherwise the authorizer's decision for the caller on the request context.
 import type { BrokerContext } from '../../broker-context.ts';
 import type { RequestContext } from '../../handlers/api-handler.ts';
-import { CLUSTER_NAME } from './acl.ts';
+import { AclOperation, CLUSTER_NAME, ResourceType } from './acl.ts';
 import type { AuthorizationRule } from './api-authorization.ts';
 
 /** May the request's principal, from its host, do what `rule` names on the resource `name`? */
@@ -52,3 +52,25 @@ export function configResourceDenial(
   if (CLUSTER_CONFIG_RESOURCE_TYPES.has(resourceType)) return authorizeCluster(broker, context, rules.cluster) ? 0 : rules.cluster.error;
   return 0;
 }
+
+/**
+ * Kafka's `AuthHelper.authorizedOperations`: the bit field (1 << operation code) of `operations` the caller may
+ * perform on the resource, as DescribeGroups, ConsumerGroupDescribe and Metadata report it when asked. Null when
+ * no authorizer is configured (the handler keeps its own answer).
+ */
+export function authorizedOperations(broker: BrokerContext, context: RequestContext, resourceType: ResourceType, name: string, operations: readonly AclOperation[]): number | null {
+  const acls = broker.acls;
+  if (acls === null) return null;
+  let bits = 0;
+  for (const operation of operations) {
+    if (acls.authorizer.authorize(context.principal, context.clientHost, operation, resourceType, name)) bits |= 1 << operation;
+  }
+  return bits;
+}
+
+/** The operations Kafka reports for each resource type (`AclEntry.supportedOperations`). */
+export const SUPPORTED_OPERATIONS = {
+  topic: [AclOperation.READ, AclOperation.WRITE, AclOperation.CREATE, AclOperation.DESCRIBE, AclOperation.DELETE, AclOperation.ALTER, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS],
+  group: [AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE],
+  cluster: [AclOperation.CREATE, AclOperation.CLUSTER_ACTION, AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE, AclOperation.ALTER, AclOperation.DESCRIBE],
+} as const satisfies Record<string, readonly AclOperation[]>;
