@@ -11,7 +11,8 @@ root=$PWD
 kafka_version=4.4.0 # keep in step with test/reference/layout.ts and test/reference/pom.xml
 cache=$root/.cache
 libs=$cache/kafka-$kafka_version/libs
-apt_packages=(kcat python3-confluent-kafka python3-venv)
+# chromium (+ a font): the web console test drives it headless through playwright-core (no browser download).
+apt_packages=(kcat python3-confluent-kafka python3-venv chromium fonts-liberation)
 
 total_started=$(date +%s%N)
 step_started=0

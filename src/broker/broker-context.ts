@@ -9,6 +9,9 @@ import type { ProducerIdManager } from './producer-state/producer-id-manager.ts'
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
 import type { AclStore } from './security/authorizer/acl-store.ts';
+import type { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
+import type { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
+import type { InternalTopics } from './internal-topics.ts';
 
 export interface BrokerEndpoint {
   readonly nodeId: number;
@@ -17,12 +20,17 @@ export interface BrokerEndpoint {
 }
 
 export interface BrokerContext {
+  /** The static configuration (as started); `dynamicConfigs` holds what AlterConfigs changed since. */
   readonly config: Readonly<BrokerConfig>;
+  /** Dynamic broker configs (KIP-226), applied over `config` without a restart. */
+  readonly dynamicConfigs: DynamicBrokerConfigs;
   readonly clusterId: string;
   /** This node, as clients must reach it (advertised listener). */
   readonly endpoint: BrokerEndpoint;
   /** Every partition log; each owns its producer state (`log.producerState`, `log.lastStableOffset`). */
   readonly logs: LogManager;
+  /** The virtual `__consumer_offsets` / `__transaction_state` topics Metadata lists (internal-topics.ts). */
+  readonly internalTopics: InternalTopics;
   /** Producer ids for InitProducerId, never reused. */
   readonly producerIds: ProducerIdManager;
   /** The classic consumer-group coordinator (this node coordinates every group) and its committed offsets. */
@@ -38,6 +46,8 @@ export interface BrokerContext {
   readonly fetchSessions: FetchSessionCache;
   /** The ACLs and the authorizer that checks them; null when no authorizer is configured (every request allowed). */
   readonly acls: AclStore | null;
+  /** This broker's Prometheus metrics; hot paths update label children it resolved once. */
+  readonly metrics: BrokerMetricRegistry;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
 }

@@ -16,7 +16,8 @@ import type { ApiKey } from '../protocol/messages/generated/index.ts';
 import { GroupCoordinator } from './group/group-coordinator.ts';
 import type { GroupCoordinatorConfig } from './group/group-coordinator-config.ts';
 import { LogManager } from './log/log-manager.ts';
-import { logConfigFromBroker } from './log/log-config.ts';
+import { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
+import { InternalTopics } from './internal-topics.ts';
 import type { LogFileSystem } from './log/log-file-system.ts';
 import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
@@ -24,10 +25,14 @@ import { MemoryBudget } from './memory-budget.ts';
 import { FetchSessionCache } from './fetch-session-cache.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
+import { sendMarkersToSelf } from './txn/marker-channel.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
 import { AclStore } from './security/authorizer/acl-store.ts';
+import { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
+import { describeBrokerState, type ClusterState } from './metrics/cluster-state.ts';
+import type { Registry } from 'prom-client';
 
 /** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
 const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
@@ -71,6 +76,13 @@ export interface RunningBroker {
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * This broker's prom-client registry (its own, never the global one): every metric under Kafka's JMX-exporter
+   * names (docs/metrics.md). `await registry.metrics()` is the Prometheus text `seqlog serve --metrics-port` serves.
+   */
+  readonly metricRegistry: Registry;
+  /** Partitions, producer state, transactions and groups as the web console shows them. */
+  describeState(): Promise<ClusterState>;
   /**
    * Intercepts requests of one API key before their handler (franz-go kfake's `ControlKey`): `control` answers a
    * request by returning `{ response }`, or returns nothing to let it (possibly changed in place) through.
@@ -144,16 +156,22 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const lock = lockDataDir(config.dataDir);
   openedInOrder.push({ close: () => lock.release() });
   let server: KafkaServer;
+  let listeningServer: KafkaServer | null = null;
   let port: number;
   let context: BrokerContext;
   let logs: LogManager;
+  // Created once the objects it reads exist; the hooks below fire only after that.
+  let metrics: BrokerMetricRegistry | null = null;
   const controls = new BrokerControl();
+  let markerTarget: BrokerContext | null = null;
   let identity: ReturnType<typeof loadOrCreateIdentity>;
   try {
     identity = loadOrCreateIdentity(config.dataDir, { clusterId: config.clusterId, nodeId: config.nodeId });
     // Every partition log rebuilds its producer state from its latest snapshot plus the log after it (Kafka's
     // `UnifiedLog.rebuildProducerState`) as it opens, so deduplication and open transactions survive restarts;
     // a clean close snapshots it at each log's end.
+    // Dynamic broker configs set before this start apply from the first log opened.
+    const dynamicConfigs = DynamicBrokerConfigs.open(fs ?? nodeFileSystem, config);
     logs = await LogManager.open({
       dataDir: config.dataDir,
       producerState: {
@@ -162,10 +180,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         maxTransactionTimeoutMs: config.transactionMaxTimeoutMs,
       },
       ...(fs === undefined ? {} : { fs }),
-      config: logConfigFromBroker(config),
+      config: dynamicConfigs.logDefaults(),
       clock,
       logger,
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+      onFlush: (timeMs) => metrics?.flushed(timeMs),
+      onTopicDeleted: (name) => metrics?.forgetTopic(name),
     });
     openedInOrder.push(logs);
     // Closed before the logs: an ongoing cleaning stops at its next yield.
@@ -190,6 +210,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       logger,
       ...(fs === undefined ? {} : { fs }),
+      onRebalance: () => metrics?.rebalanceStarted(),
     });
     openedInOrder.push(groups);
     await createInitialTopics(logs, topics, config.numPartitions);
@@ -211,8 +232,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         offsetsTopicNumPartitions: config.offsetsTopicNumPartitions,
       },
       generateProducerId: () => producerIds.generateProducerId(),
-      writeMarkers: (marker) => writeTxnMarkers({ logs, clock, logger }, marker),
+      // Through the broker's own WriteTxnMarkers handler once it serves requests (Kafka's coordinator sends that
+      // request to the leader, itself included); transactions resumed while the broker opens write directly.
+      writeMarkers: (marker) => (markerTarget === null ? writeTxnMarkers({ logs, clock, logger }, marker) : sendMarkersToSelf(markerTarget, marker)),
       completeTransactionalOffsets: (producerId, _producerEpoch, commit) => groups.completeTransaction(producerId, commit),
+      onTransactionCompleted: (commit, durationMs) => metrics?.transactionCompleted(commit, durationMs),
     });
     openedInOrder.push(transactions);
 
@@ -225,8 +249,26 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     // The endpoint is known only after binding (port 0), so the context is completed then.
     const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
     const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
+    const fetchSessions = new FetchSessionCache({
+      maxEntries: config.maxIncrementalFetchSessionCacheSlots,
+      evictionMs: config.minIncrementalFetchSessionEvictionMs,
+      // Every partition the broker has, plus room for partitions of topics deleted while a consumer fetches them.
+      maxPartitionsPerSession: () => logs.listTopics().reduce((sum, topic) => sum + topic.partitions, 0) + FETCH_SESSION_PARTITION_ALLOWANCE,
+    });
+    const openedLogs = logs;
+    metrics = new BrokerMetricRegistry({
+      logs: openedLogs,
+      transactions,
+      groups,
+      connectionMemory,
+      fetchSessions,
+      connectionCount: () => (listeningServer === null ? 0 : listeningServer.connectionCount),
+      cleanerRuns: () => cleaner.lastRuns,
+    });
     context = {
       config,
+      dynamicConfigs,
+      internalTopics: InternalTopics.open(fs ?? nodeFileSystem, config.dataDir, config.offsetsTopicNumPartitions),
       clusterId: identity.clusterId,
       endpoint,
       logs,
@@ -238,14 +280,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       acls,
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
-      fetchSessions: new FetchSessionCache({
-        maxEntries: config.maxIncrementalFetchSessionCacheSlots,
-        evictionMs: config.minIncrementalFetchSessionEvictionMs,
-        // Every partition the broker has, plus room for partitions of topics deleted while a consumer fetches them.
-        maxPartitionsPerSession: () => logs.listTopics().reduce((sum, topic) => sum + topic.partitions, 0) + FETCH_SESSION_PARTITION_ALLOWANCE,
-      }),
+      fetchSessions,
+      metrics,
     };
     const ready = context;
+    markerTarget = ready;
     server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
       host: config.host,
       port: config.port,
@@ -256,6 +295,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     }, logger);
     port = await server.listen();
     const listening = server;
+    listeningServer = server;
     openedInOrder.push({ close: () => listening.close() });
   } catch (error) {
     await closeOpened();
@@ -284,6 +324,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
         incrementalFetchSessionEvictions: context.fetchSessions.evictions,
       };
+    },
+    metricRegistry: context.metrics.registry,
+    describeState() {
+      return describeBrokerState(context);
     },
     control(apiKey, control) {
       return controls.add(apiKey, control);

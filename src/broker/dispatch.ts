@@ -26,6 +26,8 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
     return { response: encodeResponseFrame(ApiKey.ApiVersions, 0, request.correlationId, body), pipelined: false };
   }
   const { handler, decoded } = request;
+  const started = performance.now();
+  const requestMetric = broker.metrics.request(decoded.apiKey);
   const context = {
     apiVersion: decoded.apiVersion,
     correlationId: decoded.correlationId,
@@ -37,9 +39,16 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
   // The handler runs synchronously up to its first await: for a pipelined handler (Produce) that is where the
   // batch is validated and appended, so requests of one connection are appended in the order they arrived.
   const result = (handler as ApiHandler<ApiKeyType>).handle(broker, decoded.body, context);
-  if (result === CLOSE_CONNECTION) return { response: null, pipelined: false, closeAfter: true };
-  const encode = (body: HandlerResult<ApiKeyType>): Buffer | null =>
-    body === null || body === CLOSE_CONNECTION ? null : encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType]);
+  if (result === CLOSE_CONNECTION) {
+    requestMetric.completed(performance.now() - started);
+    return { response: null, pipelined: false, closeAfter: true };
+  }
+  // Kafka's TotalTimeMs runs until the answer is sent; here it ends when the answer is encoded (its send is the
+  // connection's business and is mostly the client's reading speed).
+  const encode = (body: HandlerResult<ApiKeyType>): Buffer | null => {
+    requestMetric.completed(performance.now() - started);
+    return body === null || body === CLOSE_CONNECTION ? null : encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType]);
+  };
   const response = result instanceof Promise ? result.then(encode) : encode(result);
   return { response, pipelined: handler.pipelined === true };
 }

@@ -4,3 +4,13 @@ export type { BrokerMetrics, InitialTopic, RunningBroker, StartBrokerOptions } f
 export { defaultBrokerConfig, applyKafkaProperties, parsePropertiesText, ConfigError, FsyncPolicy } from './config.ts';
 export type { BrokerConfig } from './config.ts';
 export type { BrokerLogger } from './logger.ts';
+export type {
+  ClusterState,
+  ClusterCounters,
+  TopicState,
+  PartitionState,
+  ProducerView,
+  TransactionView,
+  GroupView,
+} from './metrics/cluster-state.ts';
+export { startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';

@@ -74,9 +74,12 @@ function parseAssignments(flag: string, values: readonly string[] | undefined): 
   });
 }
 
-function configResource(options: { topic?: string; broker?: string }): ConfigResource {
-  if ((options.topic === undefined) === (options.broker === undefined)) throw new CliError('give exactly one of --topic <name> or --broker <id>', 2);
-  return options.topic !== undefined ? { type: 'topic', name: options.topic } : { type: 'broker', name: options.broker as string };
+/** `--broker-defaults` is the cluster-wide default broker resource (Kafka's `--entity-default`, resource name ""). */
+function configResource(options: { topic?: string; broker?: string; brokerDefaults?: boolean }): ConfigResource {
+  const given = [options.topic !== undefined, options.broker !== undefined, options.brokerDefaults === true].filter(Boolean).length;
+  if (given !== 1) throw new CliError('give exactly one of --topic <name>, --broker <id> or --broker-defaults', 2);
+  if (options.topic !== undefined) return { type: 'topic', name: options.topic };
+  return { type: 'broker', name: options.broker ?? '' };
 }
 
 export function registerAdminCommands(program: Command): void {
@@ -149,9 +152,10 @@ export function registerAdminCommands(program: Command): void {
     .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
     .option('--topic <name>', 'the topic')
     .option('--broker <id>', 'the broker (node id)')
+    .option('--broker-defaults', 'the cluster-wide dynamic broker defaults')
     .option('--all', 'every config with its source, not only overrides')
     .option('--json', 'print JSON instead of a table')
-    .action((options: CommonOptions & { topic?: string; broker?: string; all?: boolean }) =>
+    .action((options: CommonOptions & { topic?: string; broker?: string; brokerDefaults?: boolean; all?: boolean }) =>
       withAdmin(options, async (admin) => {
         const resource = configResource(options);
         const [described] = await admin.describeConfigs([resource], { includeSynonyms: true });
@@ -161,20 +165,21 @@ export function registerAdminCommands(program: Command): void {
         printTable(
           ['name', 'value', 'source', 'read-only'],
           entries.map((entry) => [entry.name, entry.sensitive ? '(sensitive)' : entry.value ?? '(null)', entry.source, entry.readOnly ? 'yes' : 'no']),
-          `${entries.length} config(s) of ${resource.type} ${resource.name}${options.all === true ? '' : ' overridden (--all lists every config)'}`,
+          `${entries.length} config(s) of ${resource.type} ${resource.name === '' ? '(cluster defaults)' : resource.name}${options.all === true ? '' : ' overridden (--all lists every config)'}`,
         );
       }),
     );
   configs
     .command('alter')
-    .description('set or delete configs of a topic (IncrementalAlterConfigs)')
+    .description('set or delete configs of a topic, a broker or the cluster-wide broker defaults (IncrementalAlterConfigs)')
     .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
     .option('--topic <name>', 'the topic')
-    .option('--broker <id>', 'the broker (node id)')
+    .option('--broker <id>', 'the broker (node id): its dynamic configs (log.retention.ms, message.max.bytes, ...)')
+    .option('--broker-defaults', 'the dynamic defaults of every broker')
     .option('--set <name=value...>', 'configs to set')
     .option('--delete <name...>', 'configs to return to their default')
     .option('--validate-only', 'check without changing anything')
-    .action((options: CommonOptions & { topic?: string; broker?: string; set?: string[]; delete?: string[]; validateOnly?: boolean }) =>
+    .action((options: CommonOptions & { topic?: string; broker?: string; brokerDefaults?: boolean; set?: string[]; delete?: string[]; validateOnly?: boolean }) =>
       withAdmin(options, async (admin) => {
         const resource = configResource(options);
         const operations: AlterConfigOp[] = [
@@ -183,7 +188,7 @@ export function registerAdminCommands(program: Command): void {
         ];
         if (operations.length === 0) throw new CliError('nothing to alter: give --set name=value or --delete name', 2);
         await admin.incrementalAlterConfigs(resource, operations, { validateOnly: options.validateOnly === true });
-        process.stdout.write(`${options.validateOnly === true ? 'Validated' : 'Altered'} ${operations.length} config(s) of ${resource.type} ${resource.name}.\n`);
+        process.stdout.write(`${options.validateOnly === true ? 'Validated' : 'Altered'} ${operations.length} config(s) of ${resource.type} ${resource.name === '' ? '(cluster defaults)' : resource.name}.\n`);
       }),
     );
 

@@ -4,6 +4,7 @@ import { serveCommand } from './serve.ts';
 import { defaultVerifyRecords, verifyCommand } from './verify.ts';
 import { defaultTransactionalVerifyInputs, verifyTransactionsCommand } from './verify-transactions.ts';
 import { producersCommand } from './producers.ts';
+import { consoleCommand } from './console.ts';
 import { reportFailure } from './cli-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerAclCommands } from './acl-commands.ts';
@@ -25,9 +26,19 @@ program
   .option('--config <file>', 'a server.properties file with Kafka config names')
   .option('--set <name=value...>', 'any supported Kafka config name, e.g. --set num.partitions=3')
   .addOption(new Option('--fsync <policy>', 'when acknowledged writes reach the disk').choices(['always', 'interval', 'never']))
+  .option('--metrics-port <port>', 'serve Prometheus metrics at http://<host>:<port>/metrics (off by default)')
+  .option('--console-port <port>', 'serve the web console at http://<host>:<port>/ (off by default)')
   .addOption(new Option('--authorizer <name>', 'check every request against ACLs (Kafka\'s StandardAuthorizer); super users: --set super.users=User:admin').choices(['standard']))
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .action(serveCommand);
+
+program
+  .command('console')
+  .description('serve the web console for any Kafka cluster, read through its admin APIs')
+  .option('--bootstrap <host:port>', 'broker to read', '127.0.0.1:9092')
+  .option('--port <port>', 'HTTP port of the console', '8080')
+  .option('--host <host>', 'address the console binds', '127.0.0.1')
+  .action(consoleCommand);
 
 program
   .command('producers <topic>')

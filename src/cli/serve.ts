@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pino } from 'pino';
-import { startBroker } from '../broker/index.ts';
+import { collectDefaultMetrics } from 'prom-client';
+import { startBroker, startMetricsServer } from '../broker/index.ts';
+import { startConsoleServer } from '../console/console-server.ts';
 import {
   applyKafkaProperties,
   defaultBrokerConfig,
@@ -21,7 +23,17 @@ export interface ServeOptions {
   set?: string[];
   fsync?: string;
   authorizer?: string;
+  /** Serve Prometheus metrics at http://127.0.0.1:<port>/metrics (off by default). */
+  metricsPort?: string;
+  /** Serve the web console at http://127.0.0.1:<port>/ (off by default). */
+  consolePort?: string;
   logLevel: string;
+}
+
+function portOption(value: string, flag: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${flag} expects a port number (0-65535), got '${value}'`);
+  return port;
 }
 
 function flagProperties(options: ServeOptions): Record<string, string> {
@@ -58,12 +70,26 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
 
   const broker = await startBroker({ ...config, logger: log });
   log.info({ bootstrap: broker.bootstrap, dataDir: config.dataDir, fsync: config.fsync }, 'seqlog broker ready');
+  const sidecars: { close(): Promise<void> }[] = [];
+  if (options.metricsPort !== undefined) {
+    // The process's own metrics (CPU, heap, event-loop lag, GC) next to the broker's, as the JMX exporter adds the JVM's.
+    collectDefaultMetrics({ register: broker.metricRegistry });
+    const metrics = await startMetricsServer(broker.metricRegistry, { host: config.host, port: portOption(options.metricsPort, '--metrics-port') });
+    sidecars.push(metrics);
+    log.info({ url: metrics.url }, 'serving Prometheus metrics');
+  }
+  if (options.consolePort !== undefined) {
+    const console = await startConsoleServer({ host: config.host, port: portOption(options.consolePort, '--console-port'), readState: () => broker.describeState() });
+    sidecars.push(console);
+    log.info({ url: console.url }, 'serving the web console');
+  }
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
+    await Promise.all(sidecars.map((sidecar) => sidecar.close()));
     await broker.close();
     log.info('stopped cleanly');
     process.exit(0);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startBroker, type RunningBroker, type StartBrokerOptions } from '../broker/index.ts';
 import { ChaosProxy } from './chaos-proxy.ts';
 import { faultyFileSystem, type FaultyFileSystem } from './faulty-file-system.ts';
-import { applyBrokerMutations, type BrokerMutations } from './broker-mutations.ts';
+import { applyBrokerMutations, applyRestartMutations, type BrokerMutations } from './broker-mutations.ts';
 
 /** What every fault-injecting broker handle offers (embedded or child process). */
 export interface FaultableBroker {
@@ -46,6 +46,7 @@ export class EmbeddedBroker implements FaultableBroker {
   private broker: RunningBroker | null = null;
   private brokerPort = 0;
   private crashCount = 0;
+  private boots = 0;
 
   private constructor(
     private readonly gate: ChaosProxy,
@@ -89,6 +90,8 @@ export class EmbeddedBroker implements FaultableBroker {
   private async boot(): Promise<void> {
     this.disk.powerOn();
     const { mutations, ...options } = this.options;
+    if (mutations !== undefined && this.boots > 0) await applyRestartMutations(this.dataDir, this.disk, mutations);
+    this.boots++;
     this.broker = await startBroker({
       ...options,
       advertisedHost: this.options.advertisedHost ?? this.gate.host,

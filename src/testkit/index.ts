@@ -20,6 +20,8 @@ export { verifyExactlyOnce, defaultVerifyRecords } from './verify.ts';
 export type { VerifyOptions, VerifyResult, VerifyRunResult, VerifyProgress, VerifyProducer, VerifyProducerFactory, VerifyProducerOptions } from './verify.ts';
 export { mulberry32 } from './random.ts';
 export { applyBrokerMutations } from './broker-mutations.ts';
+export { UnfencedTransactionalProducer } from './unfenced-producer.ts';
+export type { UnfencedProducerOptions, UnfencedAnswer, UnfencedSendAnswer } from './unfenced-producer.ts';
 export type { BrokerMutations } from './broker-mutations.ts';
 export { LibrdkafkaProducer, LibrdkafkaDeliveryError, librdkafkaProducerFactory, requireLibrdkafkaPeer } from './librdkafka-producer.ts';
 export type { LibrdkafkaProducerOptions } from './librdkafka-producer.ts';

@@ -61,7 +61,21 @@ describe('seqlog topics / configs / groups', () => {
     const all = JSON.parse((await seqlog(['configs', 'describe', '--broker', '1', '--all', '--json', ...bootstrap])).stdout) as { name: string }[];
     assert.ok(all.some((entry) => entry.name === 'num.partitions'));
     assertOneLineFailure(await seqlog(['configs', 'alter', '--topic', 'conf', '--set', 'bogus.config=1', ...bootstrap]), /INVALID_CONFIG/);
-    assertOneLineFailure(await seqlog(['configs', 'describe', ...bootstrap]), /exactly one of --topic <name> or --broker <id>/, 2);
+    assertOneLineFailure(await seqlog(['configs', 'describe', ...bootstrap]), /exactly one of --topic <name>, --broker <id> or --broker-defaults/, 2);
+  });
+
+  it('configs: dynamic broker configs per broker and as cluster defaults; a static one is one line', async () => {
+    const alteredBroker = await seqlog(['configs', 'alter', '--broker', '1', '--set', 'log.retention.ms=7200000', ...bootstrap]);
+    assert.equal(alteredBroker.status, 0, alteredBroker.stderr);
+    const alteredDefaults = await seqlog(['configs', 'alter', '--broker-defaults', '--set', 'log.segment.bytes=50000000', ...bootstrap]);
+    assert.equal(alteredDefaults.status, 0, alteredDefaults.stderr);
+    const dynamic = JSON.parse((await seqlog(['configs', 'describe', '--broker', '1', '--json', ...bootstrap])).stdout) as { name: string; value: string; source: string }[];
+    assert.deepEqual(dynamic.map((entry) => [entry.name, entry.value, entry.source]), [['log.retention.ms', '7200000', 'DYNAMIC_BROKER_CONFIG'], ['log.segment.bytes', '50000000', 'DYNAMIC_DEFAULT_BROKER_CONFIG']]);
+    const defaults = JSON.parse((await seqlog(['configs', 'describe', '--broker-defaults', '--json', ...bootstrap])).stdout) as { name: string; value: string }[];
+    assert.deepEqual(defaults.map((entry) => [entry.name, entry.value]), [['log.segment.bytes', '50000000']]);
+    assertOneLineFailure(await seqlog(['configs', 'alter', '--broker', '1', '--set', 'num.partitions=3', ...bootstrap]), /INVALID_REQUEST.*Cannot update these configs dynamically/);
+    assert.equal((await seqlog(['configs', 'alter', '--broker', '1', '--delete', 'log.retention.ms', ...bootstrap])).status, 0);
+    assert.equal((await seqlog(['configs', 'alter', '--broker-defaults', '--delete', 'log.segment.bytes', ...bootstrap])).status, 0);
   });
 
   it('groups: list and describe with committed offsets and lag; an unknown group is one line', async () => {

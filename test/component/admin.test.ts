@@ -3,6 +3,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Admin, KafkaClientError, Producer } from '../../src/client/index.ts';
 import { runAdminScenario } from './admin-scenario.ts';
 
@@ -37,18 +40,6 @@ describe('admin client against seqlog', () => {
     }
   });
 
-  it('refuses altering a broker config (none is dynamic here) with INVALID_REQUEST', async () => {
-    const admin = new Admin({ bootstrap: broker.bootstrap });
-    try {
-      await assert.rejects(
-        admin.incrementalAlterConfigs({ type: 'broker', name: '1' }, [{ name: 'log.retention.ms', operation: 'set', value: '1000' }]),
-        (error: unknown) => error instanceof KafkaClientError && error.errorName === 'INVALID_REQUEST' && /Cannot update these configs dynamically/.test(error.message),
-      );
-    } finally {
-      await admin.close();
-    }
-  });
-
   it('checks its options by name', () => {
     assert.throws(() => new Admin({ bootstrap: 'localhost:9092', timeoutMS: 5 } as never), /unknown admin option 'timeoutMS'; did you mean 'timeoutMs'\?/);
     assert.throws(() => new Admin({ bootstrap: 'nohost' }), /not host:port/);
@@ -78,6 +69,69 @@ describe('admin client transactions against seqlog', () => {
       await producer.close();
       await admin.close();
       await broker.close();
+    }
+  });
+});
+
+describe('dynamic broker configs against seqlog', () => {
+  const rejectsWith = (promise: Promise<unknown>, errorName: string, message: RegExp) =>
+    assert.rejects(promise, (error: unknown) => error instanceof KafkaClientError && error.errorName === errorName && message.test(error.message));
+
+  it('sets per-broker and cluster-default log configs that apply at once and survive a restart', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-dynamic-configs-'));
+    let broker = await startBroker({ dataDir, topics: [{ name: 'dyn' }] });
+    try {
+      let admin = new Admin({ bootstrap: broker.bootstrap });
+      try {
+        await admin.incrementalAlterConfigs({ type: 'broker', name: '1' }, [{ name: 'log.retention.ms', operation: 'set', value: '3600000' }]);
+        await admin.incrementalAlterConfigs({ type: 'broker', name: '' }, [{ name: 'message.max.bytes', operation: 'set', value: '2000' }]);
+        const [perBroker] = await admin.describeConfigs([{ type: 'broker', name: '1' }], { names: ['log.retention.ms', 'message.max.bytes'], includeSynonyms: true });
+        assert.deepEqual(perBroker.entries.map((entry) => [entry.name, entry.value, entry.source, entry.readOnly, entry.synonyms.map((s) => `${s.source}:${s.name}=${s.value}`)]), [
+          ['log.retention.ms', '3600000', 'DYNAMIC_BROKER_CONFIG', false, ['DYNAMIC_BROKER_CONFIG:log.retention.ms=3600000', 'DEFAULT_CONFIG:log.retention.hours=168']],
+          ['message.max.bytes', '2000', 'DYNAMIC_DEFAULT_BROKER_CONFIG', false, ['DYNAMIC_DEFAULT_BROKER_CONFIG:message.max.bytes=2000', 'DEFAULT_CONFIG:message.max.bytes=1048588']],
+        ]);
+        const [clusterDefault] = await admin.describeConfigs([{ type: 'broker', name: '' }]);
+        assert.deepEqual(clusterDefault.entries.map((entry) => [entry.name, entry.value, entry.source]), [['message.max.bytes', '2000', 'DYNAMIC_DEFAULT_BROKER_CONFIG']]);
+        const [topic] = await admin.describeConfigs([{ type: 'topic', name: 'dyn' }], { names: ['retention.ms', 'max.message.bytes'] });
+        assert.deepEqual(topic.entries.map((entry) => [entry.name, entry.value, entry.source]), [['max.message.bytes', '2000', 'DYNAMIC_DEFAULT_BROKER_CONFIG'], ['retention.ms', '3600000', 'DYNAMIC_BROKER_CONFIG']]);
+
+        // Taken at once by the topic's logs: a batch above the new message.max.bytes is refused.
+        const producer = new Producer({ bootstrap: broker.bootstrap });
+        try {
+          await producer.send({ topic: 'dyn', partition: 0, value: 'small' });
+          await rejectsWith(producer.send({ topic: 'dyn', partition: 0, value: 'x'.repeat(3000) }), 'MESSAGE_TOO_LARGE', /./);
+        } finally {
+          await producer.close();
+        }
+
+        await rejectsWith(admin.incrementalAlterConfigs({ type: 'broker', name: '1' }, [{ name: 'node.id', operation: 'set', value: '7' }, { name: 'num.partitions', operation: 'set', value: '3' }]), 'INVALID_REQUEST', /Cannot update these configs dynamically: Set\(node.id, num.partitions\)/);
+        await rejectsWith(admin.incrementalAlterConfigs({ type: 'broker', name: '1' }, [{ name: 'log.segment.bytes', operation: 'set', value: 'abc' }]), 'INVALID_REQUEST', /./);
+      } finally {
+        await admin.close();
+      }
+
+      await broker.close();
+      broker = await startBroker({ dataDir });
+      admin = new Admin({ bootstrap: broker.bootstrap });
+      try {
+        const [afterRestart] = await admin.describeConfigs([{ type: 'topic', name: 'dyn' }], { names: ['retention.ms', 'max.message.bytes'] });
+        assert.deepEqual(afterRestart.entries.map((entry) => [entry.name, entry.value, entry.source]), [['max.message.bytes', '2000', 'DYNAMIC_DEFAULT_BROKER_CONFIG'], ['retention.ms', '3600000', 'DYNAMIC_BROKER_CONFIG']]);
+        await admin.incrementalAlterConfigs({ type: 'broker', name: '1' }, [{ name: 'log.retention.ms', operation: 'delete' }]);
+        await admin.incrementalAlterConfigs({ type: 'broker', name: '' }, [{ name: 'message.max.bytes', operation: 'delete' }]);
+        const [reverted] = await admin.describeConfigs([{ type: 'topic', name: 'dyn' }], { names: ['retention.ms', 'max.message.bytes'] });
+        assert.deepEqual(reverted.entries.map((entry) => [entry.name, entry.value, entry.source]), [['max.message.bytes', '1048588', 'DEFAULT_CONFIG'], ['retention.ms', '604800000', 'DEFAULT_CONFIG']]);
+        const producer = new Producer({ bootstrap: broker.bootstrap });
+        try {
+          await producer.send({ topic: 'dyn', partition: 0, value: 'x'.repeat(3000) });
+        } finally {
+          await producer.close();
+        }
+      } finally {
+        await admin.close();
+      }
+    } finally {
+      await broker.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

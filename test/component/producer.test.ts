@@ -108,7 +108,7 @@ describe('producer against the seqlog broker', { timeout: 120_000 }, () => {
       assert.deepEqual(metas.map((m) => m.offset), metas.map((_, i) => metas[0].offset + BigInt(i)));
       const metrics = producer.metrics();
       assert.equal(metrics.recordsSent, 10);
-      assert.match(producer.metricsPrometheus(), /seqlog_producer_records_sent_total\{client_id="seqlog-producer"\} 10/);
+      assert.match(await producer.metricsPrometheus(), /kafka_producer_producer_metrics_record_send_total\{client_id="seqlog-producer"\} 10/);
     } finally {
       await producer.close();
     }

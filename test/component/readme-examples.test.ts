@@ -14,8 +14,8 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
 /** The first ```ts block after `heading`, with its package imports resolved to the sources. */
 function example(heading: string): string {
-  const at = readme.indexOf(`\n## ${heading}`);
-  assert.ok(at >= 0, `README has no '## ${heading}' section`);
+  const at = Math.max(readme.indexOf(`\n## ${heading}\n`), readme.indexOf(`\n### ${heading}\n`));
+  assert.ok(at >= 0, `README has no '## ${heading}' or '### ${heading}' section`);
   const block = /```ts\n([\s\S]*?)```/.exec(readme.slice(at));
   assert.ok(block !== null, `no ts block under '${heading}'`);
   return block[1].replace(/from 'seqlog\/(protocol|broker|client|testkit)'/g, (_, entry: string) => `from ${JSON.stringify(join(root, 'src', entry, 'index.ts'))}`);
@@ -63,4 +63,10 @@ it('README "Testing your own application" runs, injects faults and proves exactl
   assert.match(result.stdout, /acknowledged: 200/);
   assert.match(result.stdout, /duplicates: 0/);
   assert.match(result.stdout, /\[\]\n$/, 'warnings expected empty');
+});
+
+it('README "Checking your own transactional pipeline" runs its pipeline and finds every input exactly once', async () => {
+  const result = await run(example('Checking your own transactional pipeline'));
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, 'true 50 {}\n');
 });

@@ -5,10 +5,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
-import type { ApiVersionsResponse } from '../../src/protocol/messages/generated/index.ts';
+import type { ApiVersionsResponse, MetadataResponse } from '../../src/protocol/messages/generated/index.ts';
+import { ZERO_UUID } from '../../src/protocol/messages/runtime.ts';
 import { BatchField } from '../../src/protocol/records/index.ts';
 import { assertScenario, requestStep } from './differential.ts';
-import type { Scenario, TargetContext } from './differential.ts';
+import type { Scenario, Step, TargetContext } from './differential.ts';
 import { RECORD_TIMESTAMP, fetchStep, logEndOffsetStep, produceManyStep, produceStep } from './steps.ts';
 import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
@@ -55,7 +56,160 @@ function deleteRecordsStep(title: string, offset: bigint, expected: { error: key
   });
 }
 
+
+const BROKER_RESOURCE = 4;
+const TOPIC_RESOURCE = 2;
+const NODE = '1';
+
+/** IncrementalAlterConfigs of one resource; `ops` are [name, operation (0 set, 1 delete, 2 append, 3 subtract), value]. */
+function alterConfigsStep(title: string, resourceType: number, name: string, ops: readonly [string, number, string | null][], error: keyof typeof ErrorCode): Step {
+  return requestStep({
+    title,
+    apiKey: ApiKey.IncrementalAlterConfigs,
+    build: () => ({ resources: [{ resourceType, resourceName: name, configs: ops.map(([configName, configOperation, value]) => ({ name: configName, configOperation, value })) }], validateOnly: false }),
+    expect: (response) => assert.equal(response.responses[0]?.errorCode, ErrorCode[error], response.responses[0]?.errorMessage ?? ''),
+  });
+}
+
+/** IncrementalAlterConfigs of a custom config name: accepted by Kafka, refused by seqlog (the one allowed difference). */
+function customConfigStep(title: string, operation: number, value: string | null): Step {
+  return requestStep({
+    title,
+    apiKey: ApiKey.IncrementalAlterConfigs,
+    build: () => ({ resources: [{ resourceType: BROKER_RESOURCE, resourceName: NODE, configs: [{ name: 'seqlog.no.such.config', configOperation: operation, value }] }], validateOnly: false }),
+    allow: ['responses.errorCode'],
+    expect: (response, ctx) => assert.equal(response.responses[0]?.errorCode, ctx.target === 'kafka' ? ErrorCode.NONE : ErrorCode.INVALID_REQUEST),
+  });
+}
+
+/**
+ * DescribeConfigs with synonyms, repeated until `ready` holds: Kafka's broker applies a config change once its
+ * metadata publisher has caught up with the controller, a moment after AlterConfigs is answered.
+ */
+function describeConfigsStep(title: string, resourceType: number, name: (ctx: TargetContext) => string, keys: readonly string[], ready: (configs: readonly { name: string; value: string | null }[]) => boolean): Step {
+  const step = requestStep({
+    title,
+    apiKey: ApiKey.DescribeConfigs,
+    build: (ctx) => ({ resources: [{ resourceType, resourceName: name(ctx), configurationKeys: [...keys] }], includeSynonyms: true, includeDocumentation: false }),
+    expect: (response) => assert.equal(response.results[0]?.errorCode, ErrorCode.NONE),
+  });
+  return {
+    ...step,
+    async run(connection, version, ctx) {
+      for (let attempt = 1; ; attempt++) {
+        const response = (await step.run?.(connection, version, ctx)) as { results: { configs: { name: string; value: string | null }[] }[] };
+        if (ready(response.results[0]?.configs ?? []) || attempt >= 50) return response;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
+}
+
+/** `step`, sent again until `ready` holds for its answer (Kafka creates internal topics asynchronously). */
+function retrying<R>(step: Step, ready: (response: R) => boolean): Step {
+  return {
+    ...step,
+    async run(connection, version, ctx) {
+      for (let attempt = 1; ; attempt++) {
+        const response = (await step.run?.(connection, version, ctx)) as R;
+        if (ready(response) || attempt >= 100) return response;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
+}
+
+function internalTopicMetadataStep(title: string, name: string, allowAutoTopicCreation: boolean, ready: (response: MetadataResponse) => boolean = () => true): Step {
+  return retrying<MetadataResponse>(requestStep({
+    title,
+    apiKey: ApiKey.Metadata,
+    build: () => ({ topics: [{ name, topicId: ZERO_UUID }], allowAutoTopicCreation, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false }),
+  }), ready);
+}
+
+const valueOf = (configs: readonly { name: string; value: string | null }[], name: string): string | null | undefined => configs.find((config) => config.name === name)?.value;
+
 const scenarios: Scenario[] = [
+  {
+    name: 'ElectLeaders: the only replica already leads, ELECTION_NOT_NEEDED; an unknown partition; all partitions (KIP-460, ReplicationControlManager.electLeaders)',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      ...[0, 1].map((electionType) => requestStep({
+        title: `${electionType === 0 ? 'preferred' : 'unclean'} election of t-0, t-1 and t-5`,
+        apiKey: ApiKey.ElectLeaders,
+        build: (ctx) => ({ electionType, topicPartitions: [{ topic: ctx.topic('t'), partitions: [0, 1, 5] }], timeoutMs: 30000 }),
+        expect: (response) => assert.deepEqual(response.replicaElectionResults[0]?.partitionResult.map((p) => p.errorCode), [ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.ELECTION_NOT_NEEDED, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]),
+      })),
+      requestStep({
+        title: 'preferred election of every partition',
+        apiKey: ApiKey.ElectLeaders,
+        build: () => ({ electionType: 0, topicPartitions: null, timeoutMs: 30000 }),
+      }),
+    ],
+  },
+  {
+    name: 'ListPartitionReassignments: none in progress on one node (KIP-455)',
+    topics: { t: {} },
+    steps: [
+      requestStep({
+        title: 'every reassignment',
+        apiKey: ApiKey.ListPartitionReassignments,
+        build: () => ({ timeoutMs: 30000, topics: null }),
+        expect: (response) => assert.deepEqual([response.errorCode, response.topics], [ErrorCode.NONE, []]),
+      }),
+    ],
+  },
+  {
+    name: 'Internal topics: __consumer_offsets exists once a group coordinator is looked up, is listed as internal, and its name is reserved (KafkaApis.getOrCreateInternalTopic)',
+    steps: [
+      internalTopicMetadataStep('__consumer_offsets before any group', '__consumer_offsets', false),
+      retrying<{ coordinators: { errorCode: number }[] }>(requestStep({
+        title: 'FindCoordinator for a group',
+        apiKey: ApiKey.FindCoordinator,
+        build: () => ({ key: '', keyType: 0, coordinatorKeys: ['internal-topics-group'] }),
+        expect: (response) => assert.equal(response.coordinators[0]?.errorCode, ErrorCode.NONE),
+      }), (response) => response.coordinators[0]?.errorCode === ErrorCode.NONE),
+      internalTopicMetadataStep('__consumer_offsets is listed as internal', '__consumer_offsets', false, (response) => response.topics[0]?.errorCode === ErrorCode.NONE && response.topics[0].partitions.every((p) => p.errorCode === ErrorCode.NONE)),
+      createTopicStep('CreateTopics __consumer_offsets', () => '__consumer_offsets', {}, 'TOPIC_ALREADY_EXISTS'),
+      internalTopicMetadataStep('__transaction_state without auto-creation', '__transaction_state', false),
+      requestStep({
+        title: 'CreateTopics __transaction_state (validate only) before it exists',
+        apiKey: ApiKey.CreateTopics,
+        build: () => ({ topics: [{ name: '__transaction_state', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30000, validateOnly: true }),
+        // Kafka lets a client create an internal topic before the broker does (with the client's partitions and
+        // configs); seqlog keeps offsets and transaction state in its own files and reserves the names
+        // (docs/api-support.md), so this one answer differs.
+        allow: ['topics.**'],
+        expect: (response, ctx) => assert.equal(response.topics[0]?.errorCode, ctx.target === 'kafka' ? ErrorCode.NONE : ErrorCode.INVALID_REQUEST),
+      }),
+    ],
+  },
+  {
+    name: 'Dynamic broker configs: per-broker and cluster-default values, sources and synonyms, non-dynamic and bad values refused (DynamicBrokerConfig, ConfigAdminManager)',
+    topics: { t: {} },
+    steps: [
+      alterConfigsStep('set log.retention.ms and log.segment.bytes for this broker', BROKER_RESOURCE, NODE, [['log.retention.ms', 0, '3600000'], ['log.segment.bytes', 0, '104857600']], 'NONE'),
+      alterConfigsStep('set message.max.bytes as the cluster default', BROKER_RESOURCE, '', [['message.max.bytes', 0, '2000']], 'NONE'),
+      alterConfigsStep('node.id is not dynamic', BROKER_RESOURCE, NODE, [['node.id', 0, '7']], 'INVALID_REQUEST'),
+      alterConfigsStep('a value of the wrong type', BROKER_RESOURCE, NODE, [['log.segment.bytes', 0, 'abc']], 'INVALID_REQUEST'),
+      alterConfigsStep('log.retention.hours is not dynamic (only the primary synonym is)', BROKER_RESOURCE, NODE, [['log.retention.hours', 0, '1']], 'INVALID_REQUEST'),
+      // A name Kafka does not know is a custom (plugin) config to Kafka, stored and passed to plugins; seqlog has no
+      // plugins, so nothing would read it, and it refuses the name instead (docs/api-support.md).
+      customConfigStep('a name Kafka does not know', 0, '1'),
+      customConfigStep('the custom config removed again', 1, null),
+      alterConfigsStep('append to a config that is not a list', BROKER_RESOURCE, NODE, [['log.retention.ms', 2, '1']], 'INVALID_CONFIG'),
+      describeConfigsStep('the broker describes its dynamic configs', BROKER_RESOURCE, () => NODE, ['log.retention.ms', 'log.segment.bytes', 'message.max.bytes', 'log.cleanup.policy'],
+        (configs) => valueOf(configs, 'log.retention.ms') === '3600000' && valueOf(configs, 'message.max.bytes') === '2000'),
+      describeConfigsStep('the cluster default resource', BROKER_RESOURCE, () => '', ['message.max.bytes', 'log.retention.ms'], (configs) => valueOf(configs, 'message.max.bytes') === '2000'),
+      describeConfigsStep('a topic inherits them', TOPIC_RESOURCE, (ctx) => ctx.topic('t'), ['retention.ms', 'segment.bytes', 'max.message.bytes', 'cleanup.policy'],
+        (configs) => valueOf(configs, 'retention.ms') === '3600000' && valueOf(configs, 'max.message.bytes') === '2000'),
+      produceStep('a 3000-byte value is above the dynamic message.max.bytes', { producer: null, valueBytes: 3000 }, { error: 'MESSAGE_TOO_LARGE', logStartOffset: -1n }),
+      alterConfigsStep('delete them again', BROKER_RESOURCE, NODE, [['log.retention.ms', 1, null], ['log.segment.bytes', 1, null]], 'NONE'),
+      alterConfigsStep('delete the cluster default', BROKER_RESOURCE, '', [['message.max.bytes', 1, null]], 'NONE'),
+      describeConfigsStep('back to the defaults', BROKER_RESOURCE, () => NODE, ['log.retention.ms', 'log.retention.hours', 'log.segment.bytes', 'message.max.bytes'],
+        (configs) => valueOf(configs, 'log.retention.ms') === null && valueOf(configs, 'message.max.bytes') === '1048588'),
+    ],
+  },
   {
     name: 'DeleteRecords: moves the low watermark, -1 means the high watermark, past it is OFFSET_OUT_OF_RANGE (ReplicaManager.deleteRecords)',
     topics: { t: {} },

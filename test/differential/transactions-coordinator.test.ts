@@ -942,9 +942,13 @@ const scenarios: Scenario[] = [
       txnProduceStep('a late batch at epoch 0', 'p1', { seq: 1 }, 'INVALID_PRODUCER_EPOCH'),
       addPartitionsStep('next transaction at epoch 1', 'p2', [0], ['NONE']),
       txnProduceStep('epoch 1 starts at seq 0', 'p2', { seq: 0, count: 2 }),
-      endTxnStep('commit at v5', 'p2', true, 'NONE', { version: 5, expectEpoch: 2 }),
+      endTxnStep('commit at v5', 'p2', true, 'NONE', { version: 5, expectEpoch: 2, captureAs: 'p3' }),
       awaitStateStep('CompleteCommit again', 'a', 'CompleteCommit'),
       readCommittedStep('both transactions', { values: ['v-0-0', 'v-0-0', 'v-0-1'], lastStableOffset: 5n, aborted: 0 }),
+      // What a Java 4.x client sends when its EndTxn overtakes the transaction's first batch (its Sender checks for
+      // incomplete batches before taking the transaction manager's lock): a commit at the new epoch with nothing
+      // added. Both brokers refuse it as a commit of nothing.
+      endTxnStep('a commit of nothing at the new epoch 2', 'p3', true, 'INVALID_TXN_STATE', { version: 5 }),
     ],
   },
   {

@@ -8,19 +8,24 @@
 //   a broker that ignores read_committed (seqlog's broker mutated through
 //   its control hook, `BrokerMutations.readCommittedAsUncommitted`)        -> ABORTED_READ in verifyTransactions
 //
-// Further broker-side mutants (skipping transaction markers, losing pending transactional offsets on restart) go
-// in `BrokerMutations`; `verifyTransactions({ brokerMutations })` applies them to its embedded broker.
+// The zombie scenarios of txn-zombie-fencing.test.ts run here against Apache Kafka too (one reference Kafka per
+// file): a client that does not fence itself is refused, and a processor with a stale group generation is fenced.
+//
+// The other broker-side mutants (skipping transaction markers, losing pending transactional offsets on restart) are
+// in txn-broker-mutations.test.ts; a client that does not fence itself, a broker that does not fence producers and
+// fencing by generation are in txn-zombie-fencing.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, Producer } from '../../src/client/index.ts';
 import { checkTransactions, createTopic, readLog, TransactionalHistory, TxnAnomalyKind, verifyTransactions } from '../../src/testkit/index.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
+import { assertZombieFenced, staleGeneration, zombieAfterTakeover } from './txn-zombie-scenarios.ts';
 
 describe('transactional checker mutation tests against Apache Kafka', { timeout: 300_000 }, () => {
   let kafka: ReferenceKafka;
 
   before(async () => {
-    kafka = await startReferenceKafka({ brokers: 1 });
+    kafka = await startReferenceKafka({ brokers: 1, config: { 'group.initial.rebalance.delay.ms': '0' } });
   });
 
   after(async () => {
@@ -153,6 +158,18 @@ describe('transactional checker mutation tests against Apache Kafka', { timeout:
     assert.equal(result.counts.inputsDuplicated, 20);
     const example = result.anomalies.find((a) => a.kind === TxnAnomalyKind.outputDuplicated);
     assert.ok(example !== undefined && example.transactions.some((t) => t.startsWith('zombie#')) && example.transactions.some((t) => t.startsWith('successor#')), JSON.stringify(example));
+  });
+
+  it('a client that does not fence itself: Apache Kafka refuses its late write, offsets and commit; every input has one output', async () => {
+    assertZombieFenced(await zombieAfterTakeover(kafka.bootstrap, 'kafka-zombie'));
+  });
+
+  it('a processor whose group generation went stale in a rebalance is fenced (KIP-447)', async () => {
+    await staleGeneration(kafka.bootstrap, 'kafka-generation-rebalanced', 0);
+  });
+
+  it('a processor that left the group on a poll timeout is fenced by its old generation (KIP-447)', async () => {
+    await staleGeneration(kafka.bootstrap, 'kafka-generation-left', 3000);
   });
 });
 

@@ -8,12 +8,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { verifyTransactions, type TransactionalVerifyResult } from '../../src/testkit/index.ts';
+import { transactionsTable } from '../../src/cli/verify-transactions.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
 
 function assertContrast(result: TransactionalVerifyResult, label: string): void {
   const [alo, eos] = result.runs;
   const summary = result.runs.map((run) => `${run.mode}: outputs ${run.outputs} (${run.written} in the log), duplicated ${run.duplicates}, missing ${run.missing}, aborted visible ${run.abortedVisible}, faults ${run.faults} ${JSON.stringify(run.faultsByKind)}, ${Math.round(run.durationMs)} ms`).join('; ');
-  process.stderr.write(`${label}: ${summary}\n`);
+  // The side-by-side table `seqlog verify --transactions` prints, for the CI log.
+  process.stderr.write(`${label}: ${summary}\n${transactionsTable(result.runs, { style: { head: [], border: [] } })}\n`);
   assert.equal(alo.mode, 'at-least-once');
   assert.equal(eos.mode, 'exactly-once');
   for (const run of result.runs) {

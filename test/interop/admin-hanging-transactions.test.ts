@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { Admin, Producer } from '../../src/client/index.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
@@ -92,5 +95,42 @@ describe('hanging transactions: find and abort, on seqlog and Apache Kafka', { t
     assert.equal(onKafka.lastStableAfter, '3', 'the ABORT marker is written after the two records and the LSO passes it');
     assert.equal(onKafka.openAfter, 0);
     assert.deepEqual(onSeqlog, onKafka, `seqlog ${jsonText(onSeqlog)}\nKafka ${jsonText(onKafka)}`);
+  });
+});
+
+describe('hanging transactions: a producer no coordinator knows (seqlog)', { timeout: 120_000 }, () => {
+  it('an open transaction whose coordinator lost it is hanging, for the admin client and `seqlog transactions find-hanging`, and abort ends it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-hanging-'));
+    let broker = await startBroker({ dataDir, topics: [{ name: TOPIC }] });
+    try {
+      const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'lost-by-coordinator' });
+      await producer.beginTransaction();
+      await producer.send({ topic: TOPIC, partition: 0, value: 'left open' });
+      // The broker goes away under the open transaction, then comes back without its transaction log (a lost
+      // coordinator state, the case KIP-664's tool exists for): the partition still has the transaction open.
+      await broker.close();
+      await producer.close().catch(() => undefined);
+      rmSync(join(dataDir, '__transaction_state'), { recursive: true, force: true });
+      broker = await startBroker({ dataDir });
+      const admin = new Admin({ bootstrap: broker.bootstrap });
+      try {
+        const [open] = (await admin.describeProducers([{ topic: TOPIC, partition: 0 }]))[0]?.producers.filter((p) => p.currentTransactionStartOffset >= 0n) ?? [];
+        assert.ok(open !== undefined, 'the partition still has the transaction open');
+        assert.deepEqual(await admin.listTransactions({ producerIds: [open.producerId] }), [], 'no coordinator knows the producer');
+        const hanging = await admin.findHangingTransactions({ brokerId: 1, maxTransactionTimeoutMs: 0 });
+        assert.deepEqual(hanging.map((h) => [h.topic, h.partition, h.producerId, h.startOffset, h.transactionalId]), [[TOPIC, 0, open.producerId, 0n, null]]);
+        const fromCli = JSON.parse(await seqlogCli(['transactions', 'find-hanging', '--bootstrap', broker.bootstrap, '--broker', '1', '--max-transaction-timeout-ms', '0', '--json'])) as { topic: string; startOffset: string }[];
+        assert.deepEqual(fromCli.map((h) => [h.topic, String(h.startOffset)]), [[TOPIC, '0']]);
+        await admin.abortTransaction(hanging[0]);
+        assert.deepEqual(await admin.findHangingTransactions({ brokerId: 1, maxTransactionTimeoutMs: 0 }), []);
+        const [lastStable] = await admin.listOffsets([{ topic: TOPIC, partition: 0, spec: 'latest' }], { readCommitted: true });
+        assert.equal(lastStable?.offset, 2n, 'the last stable offset moved past the record and the ABORT marker');
+      } finally {
+        await admin.close();
+      }
+    } finally {
+      await broker.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

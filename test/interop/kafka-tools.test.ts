@@ -2,8 +2,11 @@
 // and against Apache Kafka, checking the same outcome on both: kafka-topics create/describe, kafka-configs
 // alter/describe, kafka-log-dirs, kafka-metadata-quorum describe --status, kafka-get-offsets, kafka-features
 // describe, kafka-console-consumer with read_committed and a group, kafka-consumer-groups --list/--describe and
-// kafka-transactions list/describe/describe-producers/find-hanging/abort, and kafka-verifiable-producer (idempotent)
-// with kafka-verifiable-consumer. Each tool run is one JVM start, so the set is kept small.
+// kafka-transactions list/describe/describe-producers/find-hanging/abort, kafka-verifiable-producer (idempotent)
+// with kafka-verifiable-consumer, kafka-configs on the broker (per-broker and cluster-default dynamic configs),
+// kafka-get-offsets --time -4/-5, kafka-console-producer, kafka-delete-records, kafka-e2e-latency,
+// kafka-reassign-partitions --list and kafka-leader-election. Each tool
+// run is one JVM start, so the set is kept small.
 import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,10 +28,11 @@ interface ToolRun {
   stderr: string;
 }
 
-function runTool(mainClass: string, args: readonly string[]): Promise<ToolRun> {
+function runTool(mainClass: string, args: readonly string[], input?: string): Promise<ToolRun> {
   const child = spawnReaped(javaExecutable(), [
     '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', kafkaClasspath, mainClass, ...args,
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  ], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -39,8 +43,8 @@ function runTool(mainClass: string, args: readonly string[]): Promise<ToolRun> {
   });
 }
 
-async function tool(mainClass: string, args: readonly string[]): Promise<string> {
-  const run = await runTool(mainClass, args);
+async function tool(mainClass: string, args: readonly string[], input?: string): Promise<string> {
+  const run = await runTool(mainClass, args, input);
   assert.equal(run.status, 0, `${mainClass} ${args.join(' ')} exited ${run.status}:\n${run.output}\n${run.stderr.slice(-2000)}`);
   return run.output;
 }
@@ -54,6 +58,57 @@ interface Outcome {
   logDirPartitions: unknown[];
   quorum: { leaderIsTheNode: boolean; voters: number; observers: string; keys: string[] };
   offsets: string[];
+  /** kafka-get-offsets --time -4 (earliest local) and -5 (latest tiered). */
+  offsetsByTime: Record<string, string[]>;
+  brokerConfigs: BrokerConfigsOutcome;
+}
+
+interface BrokerConfigsOutcome {
+  altered: string[];
+  described: string[];
+  describedDefault: string[];
+  refused: { status: number | null; cannotUpdate: boolean };
+  deleted: string[];
+  describedAfterDelete: string[];
+}
+
+/** Lines of a kafka-configs describe, trimmed, without Kafka 4.x's cluster-wide `min.insync.replicas` default. */
+function configLines(output: string): string[] {
+  return output.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('min.insync.replicas='));
+}
+
+/** kafka-configs on the broker resource: per-broker and cluster-default dynamic configs, set, shown and deleted. */
+async function runBrokerConfigTools(server: readonly string[], nodeId: number): Promise<BrokerConfigsOutcome> {
+  const ConfigCommand = 'org.apache.kafka.tools.ConfigCommand';
+  const broker = ['--entity-type', 'brokers', '--entity-name', String(nodeId)];
+  const clusterDefault = ['--entity-type', 'brokers', '--entity-default'];
+  const altered = [
+    await tool(ConfigCommand, [...server, ...broker, '--alter', '--add-config', 'log.retention.ms=3600000,log.segment.bytes=104857600']),
+    await tool(ConfigCommand, [...server, ...clusterDefault, '--alter', '--add-config', 'message.max.bytes=2000000']),
+  ].map((line) => line.replace(`broker ${nodeId}`, 'broker <id>'));
+  // Kafka's broker applies a change once its metadata catches up with the controller: describe until it shows.
+  const describe = async (args: readonly string[], shows: (lines: string[]) => boolean): Promise<string[]> => {
+    for (let attempt = 1; ; attempt++) {
+      const lines = configLines(await tool(ConfigCommand, [...server, ...args, '--describe'])).map((line) => line.replace(`broker ${nodeId}`, 'broker <id>'));
+      if (shows(lines) || attempt >= 10) return lines;
+    }
+  };
+  const described = await describe(broker, (lines) => lines.some((line) => line.startsWith('log.retention.ms=3600000')));
+  const describedDefault = await describe(clusterDefault, (lines) => lines.some((line) => line.startsWith('message.max.bytes=2000000')));
+  const refusedRun = await runTool(ConfigCommand, [...server, ...broker, '--alter', '--add-config', 'node.id=5']);
+  const deleted = [
+    await tool(ConfigCommand, [...server, ...broker, '--alter', '--delete-config', 'log.retention.ms,log.segment.bytes']),
+    await tool(ConfigCommand, [...server, ...clusterDefault, '--alter', '--delete-config', 'message.max.bytes']),
+  ].map((line) => line.replace(`broker ${nodeId}`, 'broker <id>'));
+  const describedAfterDelete = await describe(broker, (lines) => !lines.some((line) => line.startsWith('log.retention.ms=')));
+  return {
+    altered,
+    described,
+    describedDefault,
+    refused: { status: refusedRun.status, cannotUpdate: /Cannot update these configs dynamically/.test(refusedRun.output + refusedRun.stderr) },
+    deleted,
+    describedAfterDelete,
+  };
 }
 
 async function runTools(bootstrap: string, nodeId: number): Promise<Outcome> {
@@ -87,7 +142,10 @@ async function runTools(bootstrap: string, nodeId: number): Promise<Outcome> {
     keys: [...fields.keys()].sort(),
   };
   const offsets = (await tool('org.apache.kafka.tools.GetOffsetShell', [...server, '--topic', TOPIC])).split('\n').sort();
-  return { created, describedTopic, altered, describedConfigs, logDirPartitions, quorum, offsets };
+  const offsetsByTime: Record<string, string[]> = {};
+  for (const time of ['-4', '-5']) offsetsByTime[time] = (await tool('org.apache.kafka.tools.GetOffsetShell', [...server, '--topic', TOPIC, '--time', time])).split('\n').sort();
+  const brokerConfigs = await runBrokerConfigTools(server, nodeId);
+  return { created, describedTopic, altered, describedConfigs, logDirPartitions, quorum, offsets, offsetsByTime, brokerConfigs };
 }
 
 /** A tab-separated kafka-transactions table as rows of named cells, without the columns that hold clock times. */
@@ -225,6 +283,46 @@ async function runVerifiableTools(bootstrap: string): Promise<VerifiableOutcome>
   }
 }
 
+const CONSOLE_TOPIC = 'kafka-tools-console';
+const LATENCY_TOPIC = 'kafka-tools-latency';
+
+interface ProducerToolsOutcome {
+  produced: string;
+  endOffset: string;
+  deleted: string[];
+  lowWatermark: string;
+  latency: { avg: boolean; percentiles: boolean };
+  reassignments: string;
+  election: string;
+}
+
+/**
+ * kafka-console-producer from stdin, kafka-delete-records from a JSON file, kafka-e2e-latency,
+ * kafka-reassign-partitions --list and kafka-leader-election (preferred).
+ */
+async function runProducerTools(bootstrap: string): Promise<ProducerToolsOutcome> {
+  const server = ['--bootstrap-server', bootstrap];
+  const dir = mkdtempSync(join(tmpdir(), 'seqlog-tools-'));
+  const admin = new Admin({ bootstrap });
+  try {
+    await admin.createTopics([{ name: CONSOLE_TOPIC, partitions: 1, replicationFactor: 1 }, { name: LATENCY_TOPIC, partitions: 1, replicationFactor: 1 }]);
+    const produced = await tool('org.apache.kafka.tools.ConsoleProducer', [...server, '--topic', CONSOLE_TOPIC, '--command-property', 'acks=all'], 'one\ntwo\nthree\nfour\n');
+    const offset = async (spec: 'earliest' | 'latest') => (await admin.listOffsets([{ topic: CONSOLE_TOPIC, partition: 0, spec }]))[0]?.offset.toString() ?? '?';
+    const endOffset = await offset('latest');
+    const offsetFile = join(dir, 'delete.json');
+    writeFileSync(offsetFile, JSON.stringify({ partitions: [{ topic: CONSOLE_TOPIC, partition: 0, offset: 2 }], version: 1 }));
+    const deleted = (await tool('org.apache.kafka.tools.DeleteRecordsCommand', [...server, '--offset-json-file', offsetFile])).split('\n').map((line) => line.trim()).filter((line) => line !== '');
+    const lowWatermark = await offset('earliest');
+    const latency = await tool('org.apache.kafka.tools.EndToEndLatency', [bootstrap, LATENCY_TOPIC, '20', 'all', '100']);
+    const reassignments = await tool('org.apache.kafka.tools.reassign.ReassignPartitionsCommand', [...server, '--list']);
+    const election = await tool('org.apache.kafka.tools.LeaderElectionCommand', [...server, '--election-type', 'preferred', '--topic', CONSOLE_TOPIC, '--partition', '0']);
+    return { produced, endOffset, deleted, lowWatermark, reassignments, election, latency: { avg: /Avg latency: [\d.]+ ms/.test(latency), percentiles: /Percentiles: 50th = \d+, 99th = \d+, 99.9th = \d+/.test(latency) } };
+  } finally {
+    await admin.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000 }, () => {
   let seqlog: RunningBroker;
   let kafka: ReferenceKafka;
@@ -245,6 +343,10 @@ describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000
     assert.match(onKafka.describedTopic[0], /PartitionCount: 2 ReplicationFactor: 1 Configs: retention.ms=3600000/);
     assert.deepEqual(onKafka.offsets, [`${TOPIC}:0:3`, `${TOPIC}:1:0`]);
     assert.ok(onKafka.quorum.leaderIsTheNode);
+    assert.deepEqual(onKafka.offsetsByTime['-4'], [`${TOPIC}:0:0`, `${TOPIC}:1:0`]);
+    assert.ok(onKafka.brokerConfigs.described.some((line) => line.startsWith('log.retention.ms=3600000 sensitive=false synonyms={DYNAMIC_BROKER_CONFIG:log.retention.ms=3600000')), onKafka.brokerConfigs.described.join('\n'));
+    assert.ok(onKafka.brokerConfigs.describedDefault.some((line) => line.startsWith('message.max.bytes=2000000')), onKafka.brokerConfigs.describedDefault.join('\n'));
+    assert.deepEqual(onKafka.brokerConfigs.refused, { status: 1, cannotUpdate: true });
     assert.deepEqual(onSeqlog, onKafka);
   });
 
@@ -270,6 +372,19 @@ describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000
     assert.deepEqual(onKafka.producer, { sent: VERIFIABLE_MESSAGES, acked: VERIFIABLE_MESSAGES, errors: 0, partitionsAcked: [0, 1] });
     assert.equal(onKafka.consumer.consumed, VERIFIABLE_MESSAGES);
     assert.equal(Object.values(onKafka.consumer.committedOffsets).reduce((sum, offset) => sum + offset, 0), VERIFIABLE_MESSAGES);
+    assert.deepEqual(onSeqlog, onKafka);
+  });
+
+  it('kafka-console-producer, kafka-delete-records, kafka-e2e-latency, kafka-reassign-partitions and kafka-leader-election report the same on both', async () => {
+    const onKafka = await runProducerTools(kafka.bootstrap);
+    const onSeqlog = await runProducerTools(seqlog.bootstrap);
+    // What Kafka itself answers, so that "equal" means "right".
+    assert.equal(onKafka.endOffset, '4');
+    assert.equal(onKafka.lowWatermark, '2');
+    assert.ok(onKafka.deleted.some((line) => /partition: kafka-tools-console-0\s+low_watermark: 2/.test(line)), onKafka.deleted.join('\n'));
+    assert.deepEqual(onKafka.latency, { avg: true, percentiles: true });
+    assert.match(onKafka.reassignments, /No partition reassignments found/);
+    assert.match(onKafka.election, /Valid replica already elected for partitions kafka-tools-console-0/);
     assert.deepEqual(onSeqlog, onKafka);
   });
 });

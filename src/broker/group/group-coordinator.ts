@@ -64,6 +64,8 @@ export interface GroupCoordinatorOptions {
   logger?: BrokerLogger;
   /** Offsets-log compaction threshold in bytes (tests lower it). */
   compactionMinBytes?: number;
+  /** Told when a classic group starts a rebalance (Kafka's group-rebalance sensor, metrics). */
+  onRebalance?: () => void;
 }
 
 export interface JoinGroupParams {
@@ -212,6 +214,7 @@ export class GroupCoordinator {
   private closed = false;
   /** KIP-848 consumer groups; they share the group-id space and the committed offsets with classic groups. */
   private readonly consumerGroups: ConsumerGroupManager;
+  private readonly onRebalance: (() => void) | undefined;
 
   private constructor(
     private readonly store: OffsetStore,
@@ -219,6 +222,7 @@ export class GroupCoordinator {
   ) {
     this.config = { ...defaultGroupCoordinatorConfig, ...withoutUndefined(options.config ?? {}) };
     this.clock = options.clock ?? Date.now;
+    this.onRebalance = options.onRebalance;
     this.logger = options.logger ?? silentLogger;
     this.timer =
       options.timer ??
@@ -528,6 +532,7 @@ export class GroupCoordinator {
   }
 
   private prepareRebalance(group: ClassicGroup, reason: string): void {
+    this.onRebalance?.();
     // Members waiting for an assignment of the generation being abandoned must rejoin.
     if (group.isInState(ClassicGroupState.CompletingRebalance)) this.resetAndPropagateAssignmentWithError(group, ErrorCode.REBALANCE_IN_PROGRESS);
     this.removeSyncExpiration(group);

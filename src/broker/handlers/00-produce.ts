@@ -27,6 +27,7 @@ import { IMPLICIT_ADD_MIN_PRODUCE_VERSION, hasOngoingTransaction, produceErrorFo
 import type { PartitionLog } from '../log/partition-log.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
 import { authorize } from '../security/authorizer/authorize.ts';
+import type { TopicMetric } from '../metrics/broker-metric-registry.ts';
 
 /** ZSTD needs Produce v7+ (KIP-110). */
 const ZSTD_MIN_PRODUCE_VERSION = 7;
@@ -141,15 +142,32 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
     }
     const answer = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
     if (request.acks === 0) {
+      countPartitionErrors(broker, responses);
       // No response is sent, but a failed fsync must still be noticed (it takes the log offline).
       void Promise.allSettled(durable);
       // An acks=0 producer learns of a rejected batch only by losing its connection (Kafka closes it).
       const failed = responses.some((topic) => topic.partitionResponses.some((partition) => partition.errorCode !== ErrorCode.NONE));
       return failed ? CLOSE_CONNECTION : null;
     }
-    return durable.length === 0 ? answer : Promise.all(durable).then(() => answer);
+    if (durable.length === 0) {
+      countPartitionErrors(broker, responses);
+      return answer;
+    }
+    return Promise.all(durable).then(() => {
+      countPartitionErrors(broker, responses);
+      return answer;
+    });
   },
 };
+
+/** Kafka's `ErrorsPerSec` for Produce: one count per failed partition, once its answer is final. */
+function countPartitionErrors(broker: BrokerContext, responses: readonly ProduceResponseTopicProduceResponse[]): void {
+  for (const topic of responses) {
+    for (const partition of topic.partitionResponses) {
+      if (partition.errorCode !== ErrorCode.NONE) broker.metrics.partitionError(ApiKey.Produce, partition.errorCode);
+    }
+  }
+}
 
 interface PartitionAppend {
   result: ProduceResponsePartitionProduceResponse;
@@ -203,7 +221,8 @@ function appendPartition(
   const records = partition.records;
   // LogValidator's in-place rewrites (max timestamp, timestamp type), done just before the log assigns offsets.
   const prepare = () => prepareBatchForAppend(records, header, validation.records, timestampType);
-  if (!implicitAdd && !log.hasQueuedAppends) return verifyAndAppend(broker, log, partition.index, prepare, verification);
+  const topicMetric = broker.metrics.topic(topic);
+  if (!implicitAdd && !log.hasQueuedAppends) return verifyAndAppend(broker, log, topicMetric, partition.index, prepare, verification);
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
   const durable = log
@@ -213,9 +232,9 @@ function appendPartition(
         const code = produceErrorForCoordinatorError(added, version);
         if (code !== ErrorCode.NONE) return { result: partitionResponse(partition.index, code), durable: null };
         // Added: the partition is in the transaction now, so the append needs no further verification.
-        return verifyAndAppend(broker, log, partition.index, prepare, null);
+        return verifyAndAppend(broker, log, topicMetric, partition.index, prepare, null);
       }
-      return verifyAndAppend(broker, log, partition.index, prepare, verification);
+      return verifyAndAppend(broker, log, topicMetric, partition.index, prepare, verification);
     })
     .then(async (appended) => {
       Object.assign(result, appended.result);
@@ -236,6 +255,7 @@ function appendPartition(
 function verifyAndAppend(
   broker: BrokerContext,
   log: PartitionLog,
+  topicMetric: TopicMetric,
   index: number,
   prepare: () => Buffer,
   verification: Parameters<typeof verifyTransactionalAppend>[2] | null,
@@ -247,7 +267,10 @@ function verifyAndAppend(
   }
   const result = partitionResponse(index, ErrorCode.NONE);
   try {
-    const appended = log.append(prepare());
+    const batch = prepare();
+    const appended = log.append(batch);
+    if (appended.appended) topicMetric.appended(batch.length, Number(appended.lastOffset - appended.baseOffset) + 1);
+    else topicMetric.duplicate();
     result.baseOffset = appended.baseOffset;
     result.logAppendTimeMs = appended.logAppendTime;
     result.logStartOffset = appended.logStartOffset;

@@ -37,6 +37,9 @@ interface FetchPass {
   /** A partition answered with an error: Kafka answers at once instead of waiting for minBytes. */
   hasError: boolean;
   logs: PartitionLog[];
+  /** Topic name and record bytes of each partition read, in `logs` order (for BytesOutPerSec). */
+  readTopics: string[];
+  readSizes: number[];
 }
 
 function emptyPartition(partitionIndex: number, errorCode: number): FetchResponsePartitionData {
@@ -93,6 +96,8 @@ function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number
   const readCommitted = request.isolationLevel === READ_COMMITTED;
   const responses: FetchResponseFetchableTopicResponse[] = [];
   const logs: PartitionLog[] = [];
+  const readTopics: string[] = [];
+  const readSizes: number[] = [];
   let bytes = 0;
   let hasError = false;
   let remaining = maxResponseBytes(request, { fetchMaxBytes: broker.config.fetchMaxBytes, availableMemoryBytes: broker.connectionMemory.available() });
@@ -119,13 +124,26 @@ function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number
       // KIP-74: the first partition with data may exceed the limits by one batch, so a large batch never blocks.
       const data = readPartition(broker, log, partition, limit, bytes === 0, readCommitted);
       const size = data.records?.length ?? 0;
+      readTopics.push((topic as { name: string }).name);
+      readSizes.push(size);
       bytes += size;
       remaining -= size;
       if (data.errorCode !== ErrorCode.NONE) hasError = true;
       partitions.push(data);
     }
   }
-  return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] }, bytes, hasError, logs };
+  return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] }, bytes, hasError, logs, readTopics, readSizes };
+}
+
+/** BytesOutPerSec and ErrorsPerSec of the pass that is answered (a long poll's earlier passes are discarded). */
+function countFetch(broker: BrokerContext, pass: FetchPass): void {
+  for (let i = 0; i < pass.readTopics.length; i++) broker.metrics.topic(pass.readTopics[i]).read(pass.readSizes[i]);
+  if (!pass.hasError) return;
+  for (const topic of pass.response.responses) {
+    for (const partition of topic.partitions) {
+      if (partition.errorCode !== ErrorCode.NONE) broker.metrics.partitionError(ApiKey.Fetch, partition.errorCode);
+    }
+  }
 }
 
 /** Topics of the fetch the caller may not READ, or null when every request is allowed (no authorizer). */
@@ -204,7 +222,10 @@ export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
     for (;;) {
       const pass = fetchOnce(broker, request, version, topics, unreadable);
       const wait = deadline - broker.clock();
-      if (pass.bytes >= request.minBytes || pass.hasError || wait <= 0 || pass.logs.length === 0) return respond(broker, context, topics, pass.response, version);
+      if (pass.bytes >= request.minBytes || pass.hasError || wait <= 0 || pass.logs.length === 0) {
+        countFetch(broker, pass);
+        return respond(broker, context, topics, pass.response, version);
+      }
       await waitForData(pass.logs, wait);
     }
   },

@@ -1,14 +1,18 @@
 // FindCoordinator (key 10), versions 0-6. This single node is the coordinator of every group and transactional
-// id. v4+ batches keys in `CoordinatorKeys` (KIP-699) and answers one entry per key.
+// id. v4+ batches keys in `CoordinatorKeys` (KIP-699) and answers one entry per key. As in Kafka, the first lookup
+// of a group or transaction coordinator creates the internal topic behind it (`__consumer_offsets`,
+// `__transaction_state`), which Metadata lists from then on.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
 import { authorize, authorizationEnabled } from '../security/authorizer/authorize.ts';
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from '../internal-topics.ts';
+
+/** FindCoordinator's `KeyType`: 0 group, 1 transaction. */
+const TRANSACTION_KEY_TYPE = 1;
 
 const BATCHED_KEYS_MIN_VERSION = 4;
-/** `CoordinatorType.TRANSACTION`. */
-const TRANSACTION_KEY_TYPE = 1;
 
 export const findCoordinatorHandler: ApiHandler<typeof ApiKey.FindCoordinator> = {
   apiKey: ApiKey.FindCoordinator,
@@ -31,6 +35,7 @@ export const findCoordinatorHandler: ApiHandler<typeof ApiKey.FindCoordinator> =
         return { throttleTimeMs: 0, errorCode: errors[0], errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: [] };
       }
     }
+    if (keys.length > 0) broker.internalTopics.ensure(request.keyType === TRANSACTION_KEY_TYPE ? TRANSACTION_STATE_TOPIC : CONSUMER_OFFSETS_TOPIC);
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

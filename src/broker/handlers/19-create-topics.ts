@@ -17,6 +17,7 @@ import type { BrokerContext } from '../broker-context.ts';
 import { BrokerError, errorCodeOf, errorMessageOf } from '../broker-error.ts';
 import { defaultLogConfig, logConfigWithOverrides } from '../log/log-config.ts';
 import { validateTopicName } from '../log/log-manager.ts';
+import { isInternalTopicName } from '../internal-topics.ts';
 import { describeTopicConfigs } from '../configs/config-descriptions.ts';
 import { checkRecordsToCreate, checkTotalPartitionsToCreate } from '../admin-limits.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
@@ -29,7 +30,11 @@ const DESCRIBES_CREATED_TOPIC_MIN_VERSION = 5;
 
 function checkTopic(broker: BrokerContext, topic: CreateTopicsRequestCreatableTopic): { partitions: number; configs: Record<string, string> } {
   validateTopicName(topic.name);
-  if (broker.logs.topic(topic.name) !== undefined) throw new BrokerError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`);
+  if (broker.logs.topic(topic.name) !== undefined || broker.internalTopics.get(topic.name) !== undefined) {
+    throw new BrokerError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`);
+  }
+  // Internal topic names are reserved: the offsets and transaction state never live in an ordinary topic here.
+  if (isInternalTopicName(topic.name)) throw new BrokerError(ErrorCode.INVALID_REQUEST, `Topic '${topic.name}' is an internal topic; it is created by the broker.`);
   const nodeId = broker.endpoint.nodeId;
   let partitions = topic.numPartitions === -1 ? broker.config.numPartitions : topic.numPartitions;
   if (topic.assignments.length > 0) {
@@ -119,7 +124,7 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
           result.replicationFactor = 1;
           // Without DESCRIBE_CONFIGS on the new topic Kafka answers neither its configs nor its sizes.
           if (!authorize(broker, context, apiAuthorization.DescribeConfigs.topic, created.name)) Object.assign(result, { topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, numPartitions: -1, replicationFactor: -1 });
-          else result.configs = describeTopicConfigs(broker.config, created).map((entry) => ({
+          else result.configs = describeTopicConfigs(broker.dynamicConfigs.layers(), created).map((entry) => ({
             name: entry.name,
             value: entry.value,
             readOnly: entry.readOnly,

@@ -1,4 +1,5 @@
-// WriteTxnMarkers (key 27), versions 0-1. Kafka's transaction coordinator sends it to partition leaders; clients
+// WriteTxnMarkers (key 27), versions 0-1. Kafka's transaction coordinator sends it to partition leaders; so does
+// this broker's coordinator, in-process (txn/marker-channel.ts), for the data partitions of a transaction. Clients
 // send it only for the admin abort of a hanging transaction (KIP-664, `Admin.abortTransaction`, with the producer
 // id, epoch and coordinator epoch read from DescribeProducers). Each marker is appended to each of its partitions
 // as a control batch with origin COORDINATOR (see log/txn-markers.ts), all before the first await, in request

@@ -1,9 +1,10 @@
 // DescribeConfigs (key 32), versions 1-4 (Kafka 4.0 removed 0). Topic resources list the topic's effective log
 // configs under Kafka's names (an override is DYNAMIC_TOPIC_CONFIG, a broker setting that differs from Kafka's
 // default STATIC_BROKER_CONFIG, otherwise DEFAULT_CONFIG) with their synonyms in precedence order when asked
-// (`includeSynonyms`), and a description when asked (v3+ `includeDocumentation`). The broker resource lists the
-// Kafka broker configs this server honours; all are read-only (no dynamic broker configs). See
-// `configs/config-descriptions.ts` for the catalogue.
+// (`includeSynonyms`), and a description when asked (v3+ `includeDocumentation`). The broker resource named by
+// this node's id lists the Kafka broker configs this server honours with their effective values, dynamic ones
+// (DYNAMIC_BROKER_CONFIG / DYNAMIC_DEFAULT_BROKER_CONFIG) included; the cluster-default resource ("") lists the
+// dynamic defaults only, as Kafka does. See `configs/config-descriptions.ts` and `configs/broker-configs.ts`.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type {
   DescribeConfigsResponseDescribeConfigsResourceResult,
@@ -59,13 +60,12 @@ export const describeConfigsHandler: ApiHandler<typeof ApiKey.DescribeConfigs> =
         if (topic === undefined) {
           return { ...result, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${resource.resourceName} does not exist.` };
         }
-        entries = describeTopicConfigs(broker.config, topic);
+        entries = describeTopicConfigs(broker.dynamicConfigs.layers(), topic);
       } else if (resource.resourceType === ConfigResourceType.broker) {
         if (resource.resourceName !== '' && resource.resourceName !== String(broker.endpoint.nodeId)) {
           return { ...result, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${broker.endpoint.nodeId} or empty string, but received ${resource.resourceName}` };
         }
-        // Kafka describes the cluster-wide default resource ('') as its dynamic defaults only; there are none.
-        entries = resource.resourceName === '' ? [] : describeBrokerConfigs(broker.config);
+        entries = describeBrokerConfigs(broker.dynamicConfigs.layers(), resource.resourceName !== '');
       } else {
         return { ...result, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resource.resourceType}` };
       }

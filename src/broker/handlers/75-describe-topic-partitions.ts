@@ -1,5 +1,5 @@
 // DescribeTopicPartitions (key 75), version 0 (KIP-966). Topics by name (an empty list: every topic, sorted by
-// name), never auto-created; at most `responsePartitionLimit` partitions per response (the broker caps it at
+// name, internal topics included with isInternal), never auto-created; at most `responsePartitionLimit` partitions per response (the broker caps it at
 // 2000, Kafka's `max.request.partition.size.limit` default), continued from `cursor` with `nextCursor`. One node:
 // leader, replicas and ISR are this node, leader epoch 0, no eligible leader replicas (ELR is off).
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
@@ -25,7 +25,7 @@ export const describeTopicPartitionsHandler: ApiHandler<typeof ApiKey.DescribeTo
     const describable = (name: string) => authorize(broker, context, apiAuthorization.DescribeTopicPartitions.topic, name);
     // A listing leaves out the topics the caller may not DESCRIBE; a named one is answered TOPIC_AUTHORIZATION_FAILED.
     const names = request.topics.length === 0
-      ? broker.logs.listTopics().map((topic) => topic.name).filter(describable)
+      ? [...broker.logs.listTopics(), ...broker.internalTopics.list()].map((topic) => topic.name).filter(describable).sort()
       : [...new Set(request.topics.map((topic) => topic.name))].sort();
     const cursor = request.cursor;
     const topics: DescribeTopicPartitionsResponseTopic[] = [];
@@ -37,7 +37,8 @@ export const describeTopicPartitionsHandler: ApiHandler<typeof ApiKey.DescribeTo
         topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED });
         continue;
       }
-      const topic = broker.logs.topic(name);
+      const internal = broker.internalTopics.get(name);
+      const topic = broker.logs.topic(name) ?? internal;
       if (topic === undefined) {
         topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED });
         continue;
@@ -62,7 +63,7 @@ export const describeTopicPartitionsHandler: ApiHandler<typeof ApiKey.DescribeTo
           offlineReplicas: [],
         });
       }
-      topics.push({ errorCode: ErrorCode.NONE, name, topicId: topic.topicId, isInternal: false, partitions, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED });
+      topics.push({ errorCode: ErrorCode.NONE, name, topicId: topic.topicId, isInternal: internal !== undefined, partitions, topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED });
       if (partitionIndex < topic.partitions) {
         nextCursor = { topicName: name, partitionIndex };
         break;

@@ -32,6 +32,8 @@ import { createPartitionsHandler } from './37-create-partitions.ts';
 import { deleteGroupsHandler } from './42-delete-groups.ts';
 import { offsetDeleteHandler } from './47-offset-delete.ts';
 import { describeClusterHandler } from './60-describe-cluster.ts';
+import { listPartitionReassignmentsHandler } from './46-list-partition-reassignments.ts';
+import { electLeadersHandler } from './43-elect-leaders.ts';
 import { describeProducersHandler } from './61-describe-producers.ts';
 import { alterConfigsHandler } from './33-alter-configs.ts';
 import { describeLogDirsHandler } from './35-describe-log-dirs.ts';
@@ -76,6 +78,8 @@ export const brokerHandlers: readonly AnyApiHandler[] = [
   deleteGroupsHandler,
   offsetDeleteHandler,
   describeClusterHandler,
+  electLeadersHandler,
+  listPartitionReassignmentsHandler,
   describeProducersHandler,
   alterConfigsHandler,
   describeLogDirsHandler,

@@ -39,6 +39,10 @@ export interface LogManagerOptions {
   producerState?: Partial<ProducerStateManagerConfig>;
   /** `producer.id.expiration.check.interval.ms`; default 600000. */
   producerIdExpirationCheckIntervalMs?: number;
+  /** Told how long each partition-log fsync took, in ms (metrics). */
+  onFlush?: (timeMs: number) => void;
+  /** Told when a topic is deleted (its per-topic metrics go with it, as Kafka removes its BrokerTopicMetrics). */
+  onTopicDeleted?: (name: string) => void;
 }
 
 /** `producer.id.expiration.check.interval.ms` default: 10 minutes. */
@@ -72,7 +76,7 @@ export function partitionDirectoryName(topic: string, partition: number): string
 
 export class LogManager {
   readonly dataDir: string;
-  private readonly baseConfig: LogConfig;
+  private baseConfig: LogConfig;
   private readonly fs: LogFileSystem;
   private readonly options: LogManagerOptions;
   private readonly topicsByName = new Map<string, TopicMetadata>();
@@ -178,6 +182,7 @@ export class LogManager {
       const topic = this.topicsByName.get(name);
       if (!topic) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`);
       this.topicsByName.delete(name);
+      this.options.onTopicDeleted?.(name);
       saveTopics(this.fs, this.dataDir, this.topicsByName.values());
       const logs = this.logsByTopic.get(name) ?? [];
       this.logsByTopic.delete(name);
@@ -230,6 +235,21 @@ export class LogManager {
       this.topicsByName.set(name, updated);
       for (const log of this.logsByTopic.get(name) ?? []) log.updateConfig(config);
       return updated;
+    });
+  }
+
+  /**
+   * Replaces the broker-wide log defaults (a dynamic broker config changed, Kafka's `DynamicLogConfig`): every
+   * topic's log gets the new defaults under its own overrides at once, without a restart.
+   */
+  updateDefaultConfig(config: Partial<LogConfig>): Promise<void> {
+    return this.serialized(async () => {
+      this.ensureOpen();
+      this.baseConfig = { ...defaultLogConfig, ...config };
+      for (const [name, topic] of this.topicsByName) {
+        const effective = logConfigWithOverrides(this.baseConfig, topic.configs, { stored: true });
+        for (const log of this.logsByTopic.get(name) ?? []) log.updateConfig(effective);
+      }
     });
   }
 
@@ -351,6 +371,7 @@ export class LogManager {
       clock: this.options.clock,
       logger: this.options.logger,
       decompress: this.options.decompress,
+      ...(this.options.onFlush === undefined ? {} : { onFlush: this.options.onFlush }),
       ...(this.options.producerState === undefined ? {} : { producerState: this.options.producerState }),
     });
   }

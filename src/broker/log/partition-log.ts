@@ -83,6 +83,8 @@ export interface PartitionLogOptions {
   decompress?: RecordsDecompressor;
   /** `producer.id.expiration.ms`, the producer id bound, `transaction.max.timeout.ms`. */
   producerState?: Partial<ProducerStateManagerConfig>;
+  /** Told how long each group-commit fsync took, in ms (Kafka's `LogFlushStats`). */
+  onFlush?: (timeMs: number) => void;
 }
 
 export interface AppendOptions {
@@ -155,6 +157,7 @@ export class PartitionLog {
   private readonly logger: LogLogger;
   private readonly decompress: RecordsDecompressor | undefined;
   private hooks: LogHooks;
+  private readonly onFlush: ((timeMs: number) => void) | undefined;
   private segments: LogSegment[];
   private logStart: bigint;
   private logEnd: bigint;
@@ -180,6 +183,7 @@ export class PartitionLog {
     this.clock = options.clock ?? Date.now;
     this.logger = options.logger ?? noopLogger;
     this.hooks = options.hooks ?? {};
+    this.onFlush = options.onFlush;
     this.decompress = options.decompress ?? protocolDecompressor;
     this.segments = loaded.segments;
     this.logStart = loaded.logStartOffset;
@@ -880,6 +884,7 @@ export class PartitionLog {
     const directory = this.directoryNeedsFlush || indexes.length > 0;
     this.directoryNeedsFlush = false;
     for (const { segment } of dirty) segment.pin();
+    const started = performance.now();
     try {
       for (const { segment, changes } of dirty) await segment.flush(changes);
       for (const segment of indexes) if (!segment.isClosed) await segment.syncIndexFiles();
@@ -890,6 +895,7 @@ export class PartitionLog {
     } finally {
       for (const { segment } of dirty) segment.unpin();
     }
+    this.onFlush?.(performance.now() - started);
     return truncations === this.truncations ? end : null;
   }
 

@@ -7,7 +7,8 @@
 //
 // Every partition's marker is appended synchronously before the first await (the coordinator can rely on the
 // order), then the answer waits until each is durable under the fsync policy (Kafka appends markers with acks=-1).
-// Used by the transaction coordinator (after PrepareCommit/PrepareAbort) and by the WriteTxnMarkers handler.
+// Used by the WriteTxnMarkers handler (the coordinator's markers go through it, txn/marker-channel.ts) and directly
+// by the coordinator for transactions it resumes while the broker opens.
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ControlRecordType, encodeEndTransactionMarkerBatch } from '../../protocol/records/control-record.ts';
 import { errorCodeOf } from '../broker-error.ts';

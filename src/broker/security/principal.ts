@@ -13,6 +13,13 @@ export const USER_PRINCIPAL_TYPE = 'User';
 /** Kafka's `KafkaPrincipal.ANONYMOUS`. */
 export const ANONYMOUS_PRINCIPAL: KafkaPrincipal = Object.freeze({ type: USER_PRINCIPAL_TYPE, name: 'ANONYMOUS' });
 
+/**
+ * The broker's own requests (the transaction coordinator's in-process WriteTxnMarkers): Kafka sends them as the
+ * broker's principal, which must be a super user. The authorizer allows this object by identity, never by name,
+ * so no client can claim it by authenticating as a user of the same name.
+ */
+export const BROKER_PRINCIPAL: KafkaPrincipal = Object.freeze({ type: USER_PRINCIPAL_TYPE, name: 'seqlog-broker' });
+
 /** `User:alice` */
 export function principalText(principal: KafkaPrincipal): string {
   return `${principal.type}:${principal.name}`;

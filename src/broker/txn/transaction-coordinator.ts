@@ -86,6 +86,8 @@ export interface TransactionCoordinatorOptions {
   writeMarkers: (marker: TransactionMarker) => Promise<{ topic: string; partition: number; errorCode: number }[]>;
   /** Makes the producer's pending transactional offsets visible (commit) or drops them (abort), durably. */
   completeTransactionalOffsets: (producerId: bigint, producerEpoch: number, commit: boolean) => Promise<void>;
+  /** Told of each transaction completed (CompleteCommit/CompleteAbort persisted) and how long it was open, in ms. */
+  onTransactionCompleted?: (commit: boolean, durationMs: number) => void;
 }
 
 export interface ProducerIdAndEpoch {
@@ -623,9 +625,13 @@ export class TransactionCoordinator {
         lastProducerEpoch: NO_PRODUCER_EPOCH,
       });
     }
+    // Captured before the transition: it resets the start timestamp.
+    const startedMs = metadata.txnStartTimestamp;
     backoffMs = MARKER_RETRY_BACKOFF_MS;
     while (!this.closed) {
-      if ((await this.persist(metadata, transit, true)) === ErrorCode.NONE || this.closed) return;
+      const persisted = await this.persist(metadata, transit, true);
+      if (persisted === ErrorCode.NONE) this.options.onTransactionCompleted?.(commit, startedMs < 0 ? -1 : this.options.clock() - startedMs);
+      if (persisted === ErrorCode.NONE || this.closed) return;
       await delay(backoffMs);
       backoffMs = Math.min(backoffMs * 2, MARKER_RETRY_BACKOFF_MAX_MS);
     }

@@ -50,7 +50,23 @@ export class ConsumerCoordinator {
   protected connection: BrokerConnection | null = null;
   private connecting: Promise<BrokerConnection> | null = null;
   memberId = '';
-  generationId = NO_GENERATION;
+  private currentGeneration = NO_GENERATION;
+  /**
+   * The generation and member id of the last completed join, kept when the membership is lost or left: what
+   * `groupMetadata()` hands a transactional producer (Kafka's `ConsumerCoordinator.groupMetadata`, set in
+   * `onJoinComplete` only). A member that left on a poll timeout thus sends offsets with its stale generation and is
+   * fenced (KIP-447); with -1 and no member id the coordinator would take them as a commit from outside the group.
+   */
+  joinedGeneration: { readonly generationId: number; readonly memberId: string } = { generationId: NO_GENERATION, memberId: '' };
+
+  get generationId(): number {
+    return this.currentGeneration;
+  }
+
+  set generationId(generationId: number) {
+    this.currentGeneration = generationId;
+    if (generationId >= 0) this.joinedGeneration = { generationId, memberId: this.memberId };
+  }
   protocolName: AssignorName | null = null;
   protected rejoinNeeded = true;
   /** As leader: the partition count of each topic in the last assignment it computed. */

@@ -19,6 +19,8 @@ import { ConsumerRecord, type ConsumerBatch } from './consumer-record.ts';
 import { Fetcher, type FetcherMetrics } from './fetcher.ts';
 import type { ConsumerGroupMetadata } from '../transactions/txn-requests.ts';
 import { PartitionState, partitionKey, type OffsetResetStrategy, type TopicPartition } from './partition-state.ts';
+import { consumerMetricRegistry } from '../metrics/client-metric-registries.ts';
+import type { Registry } from 'prom-client';
 
 export interface RebalanceListener {
   /** Partitions given to this member (after their positions are known to be needed; before any record). */
@@ -86,6 +88,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private nextAutoCommitMs: number;
   private abortedBatchesSkipped = 0;
   private recordsDelivered = 0;
+  private registry: Registry | undefined;
   /** The batch the iterator is walking and its next index. */
   private current: { batch: ConsumerBatch; nextOffset: bigint; index: number } | null = null;
   private running = false;
@@ -205,8 +208,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (this.coordinator === null) throw KafkaClientError.config('groupMetadata() needs group.id', 'consumer');
     return {
       groupId: this.config.groupId ?? '',
-      generationId: this.coordinator.generationId,
-      memberId: this.coordinator.memberId,
+      generationId: this.coordinator.joinedGeneration.generationId,
+      memberId: this.coordinator.joinedGeneration.memberId,
       groupInstanceId: this.config.groupInstanceId,
     };
   }
@@ -291,6 +294,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   metrics(): ConsumerMetrics {
     return { ...this.fetcher.metrics, abortedBatchesSkipped: this.abortedBatchesSkipped, recordsDelivered: this.recordsDelivered };
+  }
+
+  /**
+   * This consumer's prom-client registry (its own): records consumed and per-partition lag under the Java
+   * consumer's JMX names as the JMX exporter maps them (`records-lag` -> `..._records_lag`).
+   */
+  get metricRegistry(): Registry {
+    this.registry ??= consumerMetricRegistry(this.config.clientId, () => ({
+      recordsDelivered: this.recordsDelivered,
+      abortedBatchesSkipped: this.abortedBatchesSkipped,
+      lag: this.lag(),
+    }));
+    return this.registry;
   }
 
   /** Drops buffered data and the iterator's batch for partitions that were sought, paused or revoked. */

@@ -41,6 +41,14 @@ export class ProducerMetrics {
   private latencyCount = 0;
   private latencyMax = 0;
 
+  transactionsCommitted = 0;
+  transactionsAborted = 0;
+
+  /** Batches drained for their first attempt. */
+  get batchesSent(): number {
+    return this.batches;
+  }
+
   recordBatchDrained(bytes: number, records: number, queueTimeMs: number): void {
     this.batches++;
     this.batchBytes += bytes;
@@ -79,33 +87,4 @@ export class ProducerMetrics {
       bufferedBytes,
     };
   }
-}
-
-const PROMETHEUS_ROWS: readonly [keyof ProducerMetricsSnapshot, string, 'counter' | 'gauge', string][] = [
-  ['recordsSent', 'seqlog_producer_records_sent_total', 'counter', 'Records acknowledged by the broker.'],
-  ['bytesSent', 'seqlog_producer_bytes_sent_total', 'counter', 'Encoded batch bytes acknowledged by the broker.'],
-  ['recordSendRate', 'seqlog_producer_record_send_rate', 'gauge', 'Records per second since start.'],
-  ['byteRate', 'seqlog_producer_byte_rate', 'gauge', 'Bytes per second since start.'],
-  ['recordErrors', 'seqlog_producer_record_errors_total', 'counter', 'Records whose send failed.'],
-  ['recordRetries', 'seqlog_producer_batch_retries_total', 'counter', 'Batches re-enqueued for a retry.'],
-  ['requestsSent', 'seqlog_producer_requests_total', 'counter', 'Produce requests sent.'],
-  ['requestsInFlight', 'seqlog_producer_requests_in_flight', 'gauge', 'Produce requests awaiting a response.'],
-  ['batchSizeAvg', 'seqlog_producer_batch_size_avg_bytes', 'gauge', 'Average encoded batch size.'],
-  ['batchSizeMax', 'seqlog_producer_batch_size_max_bytes', 'gauge', 'Largest encoded batch.'],
-  ['recordQueueTimeAvgMs', 'seqlog_producer_record_queue_time_avg_ms', 'gauge', 'Average time a batch waited in the accumulator.'],
-  ['recordQueueTimeMaxMs', 'seqlog_producer_record_queue_time_max_ms', 'gauge', 'Longest time a batch waited in the accumulator.'],
-  ['requestLatencyAvgMs', 'seqlog_producer_request_latency_avg_ms', 'gauge', 'Average Produce request latency.'],
-  ['requestLatencyMaxMs', 'seqlog_producer_request_latency_max_ms', 'gauge', 'Largest Produce request latency.'],
-  ['epochBumps', 'seqlog_producer_epoch_bumps_total', 'counter', 'Local producer epoch bumps (KIP-360).'],
-  ['bufferedBytes', 'seqlog_producer_buffered_bytes', 'gauge', 'Bytes held in buffer.memory.'],
-];
-
-/** Prometheus text exposition format (version 0.0.4). */
-export function formatPrometheus(snapshot: ProducerMetricsSnapshot, clientId: string): string {
-  const label = `{client_id="${clientId.replace(/["\\\n]/g, '_')}"}`;
-  const lines: string[] = [];
-  for (const [field, name, type, help] of PROMETHEUS_ROWS) {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, `${name}${label} ${snapshot[field]}`);
-  }
-  return lines.join('\n') + '\n';
 }

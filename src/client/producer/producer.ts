@@ -17,7 +17,9 @@ import { DefaultPartitioner } from './default-partitioner.ts';
 import { TransactionManager, TransactionState, type OffsetToCommit } from './transaction-manager.ts';
 import type { ConsumerGroupMetadata } from '../transactions/txn-requests.ts';
 import type { ProducerBatch } from './producer-batch.ts';
-import { ProducerMetrics, formatPrometheus, type ProducerMetricsSnapshot } from './producer-metrics.ts';
+import { ProducerMetrics, type ProducerMetricsSnapshot } from './producer-metrics.ts';
+import { producerMetricRegistry } from '../metrics/client-metric-registries.ts';
+import type { Registry } from 'prom-client';
 import { RecordAccumulator } from './record-accumulator.ts';
 import { checkRecordInput } from './record-input.ts';
 import { Sender } from './sender.ts';
@@ -186,6 +188,7 @@ export class Producer {
   private readonly sender: Sender;
   private readonly partitioner: DefaultPartitioner;
   private readonly producerMetrics = new ProducerMetrics();
+  private registry: Registry | undefined;
   private readonly queue: PendingAppend[] = [];
   private pumping = false;
   private closing = false;
@@ -493,6 +496,7 @@ export class Producer {
     const result = manager.beginCommit();
     this.sender.wakeup();
     await this.awaitResult(result.promise, 'commitTransaction');
+    this.producerMetrics.transactionsCommitted++;
   }
 
   /** Aborts the open transaction: nothing it wrote becomes visible to read_committed consumers. */
@@ -501,6 +505,7 @@ export class Producer {
     const result = manager.beginAbort();
     this.sender.wakeup();
     await this.awaitResult(result.promise, 'abortTransaction');
+    this.producerMetrics.transactionsAborted++;
   }
 
   /**
@@ -578,8 +583,21 @@ export class Producer {
     return this.producerMetrics.snapshot(this.idempotence?.epochBumps ?? 0, this.accumulator.bufferedBytes);
   }
 
-  /** `metrics()` in the Prometheus text format, labelled with the client id. */
-  metricsPrometheus(): string {
-    return formatPrometheus(this.metrics(), this.config.clientId);
+  /**
+   * This producer's prom-client registry (its own; combine several with `Registry.merge`), read from the same
+   * counters as `metrics()` when collected. Names are the Java producer's JMX metrics as the JMX exporter maps them.
+   */
+  get metricRegistry(): Registry {
+    this.registry ??= producerMetricRegistry(this.config.clientId, () => {
+      const snapshot = this.metrics();
+      const { batchesSent, transactionsCommitted, transactionsAborted } = this.producerMetrics;
+      return { ...snapshot, batchesSent, transactionsCommitted, transactionsAborted };
+    });
+    return this.registry;
+  }
+
+  /** The registry in the Prometheus text format, labelled with the client id. */
+  metricsPrometheus(): Promise<string> {
+    return this.metricRegistry.metrics();
   }
 }

@@ -3,12 +3,13 @@
 import type { BrokerContext } from '../../broker-context.ts';
 import type { RequestContext } from '../../handlers/api-handler.ts';
 import { AclOperation, CLUSTER_NAME, ResourceType } from './acl.ts';
+import { BROKER_PRINCIPAL } from '../principal.ts';
 import type { AuthorizationRule } from './api-authorization.ts';
 
 /** May the request's principal, from its host, do what `rule` names on the resource `name`? */
 export function authorize(broker: BrokerContext, context: RequestContext, rule: AuthorizationRule, name: string): boolean {
   const acls = broker.acls;
-  if (acls === null) return true;
+  if (acls === null || context.principal === BROKER_PRINCIPAL) return true;
   return acls.authorizer.authorize(context.principal, context.clientHost, rule.operation, rule.resourceType, name);
 }
 
@@ -20,7 +21,7 @@ export function authorizeCluster(broker: BrokerContext, context: RequestContext,
 /** May the principal do `rule`'s operation on at least one resource of its type (Kafka's `authorizeByResourceType`)? */
 export function authorizeAnyOfType(broker: BrokerContext, context: RequestContext, rule: AuthorizationRule): boolean {
   const acls = broker.acls;
-  if (acls === null) return true;
+  if (acls === null || context.principal === BROKER_PRINCIPAL) return true;
   return acls.authorizer.authorizeByResourceType(context.principal, context.clientHost, rule.operation, rule.resourceType);
 }
 
@@ -63,7 +64,7 @@ export function authorizedOperations(broker: BrokerContext, context: RequestCont
   if (acls === null) return null;
   let bits = 0;
   for (const operation of operations) {
-    if (acls.authorizer.authorize(context.principal, context.clientHost, operation, resourceType, name)) bits |= 1 << operation;
+    if (context.principal === BROKER_PRINCIPAL || acls.authorizer.authorize(context.principal, context.clientHost, operation, resourceType, name)) bits |= 1 << operation;
   }
   return bits;
 }
