@@ -109,6 +109,56 @@ describe('StandardAuthorizer semantics on seqlog', () => {
   });
 });
 
+describe('transactions under ACLs', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-acls-txn-'));
+  let broker: RunningBroker | undefined;
+  after(async () => {
+    await broker?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a producer with WRITE on its transactional id and topic commits; the markers (the broker\'s own requests) are written', async () => {
+    // A super user sets the ACLs up; the broker then restarts without one.
+    broker = await startBroker({ dataDir, authorizer: 'standard', superUsers: ['User:ANONYMOUS'], topics: [{ name: 'payments' }] });
+    const admin = new Admin({ bootstrap: broker.bootstrap });
+    await admin.createAcls([
+      { resourceType: 'TOPIC', resourceName: 'payments', principal: 'User:ANONYMOUS', operation: 'WRITE' },
+      { resourceType: 'TRANSACTIONAL_ID', resourceName: 'pay-', patternType: 'PREFIXED', principal: 'User:ANONYMOUS', operation: 'WRITE' },
+    ]);
+    await admin.close();
+    await broker.close();
+    broker = await startBroker({ dataDir, authorizer: 'standard' });
+
+    const producer = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'pay-1' });
+    const connection = await BrokerConnection.open({ host: broker.host, port: broker.port });
+    try {
+      await producer.beginTransaction();
+      await producer.send({ topic: 'payments', partition: 0, value: 'committed' });
+      await producer.commitTransaction();
+      // The commit marker follows the record: the last stable offset passes both (ListOffsets, read_committed).
+      // ANONYMOUS may DESCRIBE the topic (WRITE implies it).
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const answer = await connection.send(ApiKey.ListOffsets, 7, { replicaId: -1, isolationLevel: 1, topics: [{ name: 'payments', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }], timeoutMs: 5000 });
+        const partition = answer.topics[0].partitions[0];
+        assert.equal(partition.errorCode, ErrorCode.NONE);
+        if (partition.offset === 2n) break;
+        assert.ok(Date.now() < deadline, `last stable offset stuck at ${partition.offset}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const other = new Producer({ bootstrap: broker.bootstrap, transactionalId: 'other-1' });
+      try {
+        await assert.rejects(other.beginTransaction(), rejectsWith('TRANSACTIONAL_ID_AUTHORIZATION_FAILED'));
+      } finally {
+        await other.close().catch(() => undefined);
+      }
+    } finally {
+      connection.close();
+      await producer.close();
+    }
+  });
+});
+
 describe('seqlog acls (CLI)', () => {
   let broker: RunningBroker;
   before(async () => {
