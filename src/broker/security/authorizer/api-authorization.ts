@@ -85,6 +85,10 @@ export const apiAuthorization = {
   DescribeLogDirs: { cluster: cluster(DESCRIBE) },
   /** ALTER per topic. */
   CreatePartitions: { topic: topic(ALTER) },
+  /** ALTER on the cluster: the whole request and every partition CLUSTER_AUTHORIZATION_FAILED otherwise. */
+  ElectLeaders: { cluster: cluster(ALTER) },
+  /** DESCRIBE on the cluster (the whole answer). */
+  ListPartitionReassignments: { cluster: cluster(DESCRIBE) },
   /** DELETE per group. */
   DeleteGroups: { group: group(DELETE) },
   /** DELETE on the group (whole request), then READ per topic (per partition). */
