@@ -2,7 +2,8 @@
 // Each case is sampled several times and the MEDIAN is reported (MB/s and ns per record where meaningful).
 //
 // Adding a benchmark: write `bench/<name>.bench.ts` exporting a `Benchmark` (see harness.ts) and add it to
-// `benchmarks` below. Producer and broker end-to-end benches belong here too.
+// `benchmarks` below. Producer and broker end-to-end benches belong here too. `npm run bench -- rebalance` is
+// a scenario rather than a sampled case (bench/rebalance.ts, with options of its own): it runs on its own.
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
@@ -26,6 +27,12 @@ const benchmarks: readonly Benchmark[] = [
   fetchIsolationBench,
   consumerBench,
 ];
+
+if (process.argv[2] === 'rebalance') {
+  const { runRebalanceBench } = await import('./rebalance.ts');
+  await runRebalanceBench(process.argv.slice(3));
+  process.exit(0);
+}
 
 const program = new Command()
   .name('bench')

@@ -9,6 +9,8 @@ import type { ProducerIdManager } from './producer-state/producer-id-manager.ts'
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
 import type { AclStore } from './security/authorizer/acl-store.ts';
+import type { BrokerSecurity } from './security/broker-security.ts';
+import type { ConnectionInfo } from './connection.ts';
 import type { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
 import type { DynamicBrokerConfigs } from './configs/dynamic-broker-configs.ts';
 import type { InternalTopics } from './internal-topics.ts';
@@ -25,8 +27,12 @@ export interface BrokerContext {
   /** Dynamic broker configs (KIP-226), applied over `config` without a restart. */
   readonly dynamicConfigs: DynamicBrokerConfigs;
   readonly clusterId: string;
-  /** This node, as clients must reach it (advertised listener). */
+  /** This node, as clients of the first listener reach it (advertised listener). */
   readonly endpoint: BrokerEndpoint;
+  /** This node per listener name, as clients of that listener reach it. */
+  readonly advertisedListeners: ReadonlyMap<string, BrokerEndpoint>;
+  /** Authentication: SASL mechanisms, credentials, session bounds. */
+  readonly security: BrokerSecurity;
   /** Every partition log; each owns its producer state (`log.producerState`, `log.lastStableOffset`). */
   readonly logs: LogManager;
   /** The virtual `__consumer_offsets` / `__transaction_state` topics Metadata lists (internal-topics.ts). */
@@ -50,4 +56,12 @@ export interface BrokerContext {
   readonly metrics: BrokerMetricRegistry;
   /** Every handler by API key (ApiVersions derives its answer from this). */
   readonly handlers: ReadonlyMap<number, AnyApiHandler>;
+}
+
+/**
+ * This node as the client of `connection` must reach it: the advertised address of the listener it connected
+ * through (Kafka's Metadata answers with each broker's endpoint for the request's listener name).
+ */
+export function endpointFor(broker: BrokerContext, connection: ConnectionInfo): BrokerEndpoint {
+  return broker.advertisedListeners.get(connection.session.listener.name) ?? broker.endpoint;
 }

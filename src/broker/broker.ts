@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { ConfigError, defaultBrokerConfig, type BrokerConfig } from './config.ts';
 import { unknownOptionMessage } from '../protocol/option-names.ts';
 import type { BrokerContext } from './broker-context.ts';
+import type { LogCleaner } from './log/cleaner/log-cleaner.ts';
+import type { LogCleanerStats } from './log/cleaner/cleaner-stats.ts';
 import { BrokerControl, type ControlFunction } from './broker-control.ts';
 import { loadOrCreateIdentity } from './broker-identity.ts';
 import { lockDataDir } from './data-dir-lock.ts';
@@ -30,6 +32,12 @@ import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
 import { AclStore } from './security/authorizer/acl-store.ts';
+import { advertisedAddresses, isTlsProtocol, resolveListeners, type Listener, type SecurityProtocol } from './security/listeners.ts';
+import { tlsServerOptions } from './security/tls.ts';
+import { SUPPORTED_SASL_MECHANISMS } from './security/sasl/sasl-server.ts';
+import { ScramCredentialStore } from './security/scram-store.ts';
+import { unsecuredJwsValidator, type OAuthBearerValidator } from './security/sasl/oauthbearer-server.ts';
+import type { BrokerEndpoint } from './broker-context.ts';
 import { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
 import { describeBrokerState, type ClusterState } from './metrics/cluster-state.ts';
 import type { Registry } from 'prom-client';
@@ -65,17 +73,39 @@ export interface StartBrokerOptions extends Partial<BrokerConfig> {
   groupCoordinator?: Partial<GroupCoordinatorConfig>;
   /** The file system under every log, snapshot and checkpoint; injectable for disk-fault tests. */
   fs?: LogFileSystem;
+  /**
+   * Checks OAUTHBEARER tokens (when `saslEnabledMechanisms` includes OAUTHBEARER). Default: Kafka's unsecured JWS
+   * validator (`sub` and a future `exp`, no signature), for development only.
+   */
+  oauthBearerValidator?: OAuthBearerValidator;
+}
+
+/** One bound listener: its name, security protocol, and the address clients are given for it. */
+export interface RunningListener {
+  readonly name: string;
+  readonly securityProtocol: SecurityProtocol;
+  /** The advertised `host:port`. */
+  readonly bootstrap: string;
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface RunningBroker {
-  /** `host:port` to hand to a Kafka client. */
+  /** `host:port` of the first listener, to hand to a Kafka client. */
   readonly bootstrap: string;
+  /** Every listener, in `listeners` order. */
+  readonly listeners: readonly RunningListener[];
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
   readonly clusterId: string;
   /** Gauges and counters for monitoring (Kafka's `ProducerIdCount` gauge and seqlog's own). */
   metrics(): BrokerMetrics;
+  /**
+   * The log cleaner's statistics (per partition and totals, under the meaning of Kafka's
+   * `kafka.log:type=LogCleaner` / `LogCleanerManager` gauges): a read-only copy taken at the call.
+   */
+  cleanerStats(): LogCleanerStats;
   /**
    * This broker's prom-client registry (its own, never the global one): every metric under Kafka's JMX-exporter
    * names (docs/metrics.md). `await registry.metrics()` is the Prometheus text `seqlog serve --metrics-port` serves.
@@ -119,7 +149,7 @@ export interface BrokerMetrics {
   incrementalFetchSessionEvictions: number;
 }
 
-const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs'] as const satisfies readonly (keyof StartBrokerOptions)[];
+const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs', 'oauthBearerValidator'] as const satisfies readonly (keyof StartBrokerOptions)[];
 const knownStartOptions: ReadonlySet<string> = new Set([...Object.keys(defaultBrokerConfig), ...embeddingOptionNames]);
 
 /**
@@ -131,7 +161,7 @@ const knownStartOptions: ReadonlySet<string> = new Set([...Object.keys(defaultBr
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
   const unknown = unknownOptionMessage(options, knownStartOptions, 'startBroker');
   if (unknown !== null) throw new ConfigError(unknown);
-  const { topics = [], logger = silentLogger, clock = Date.now, groupCoordinator, fs, ...overrides } = options;
+  const { topics = [], logger = silentLogger, clock = Date.now, groupCoordinator, fs, oauthBearerValidator, ...overrides } = options;
   const config: BrokerConfig = { ...defaultBrokerConfig, ...withoutUndefined(overrides) };
   const ownsDataDir = config.dataDir === '';
   if (ownsDataDir) config.dataDir = mkdtempSync(join(tmpdir(), 'seqlog-'));
@@ -153,12 +183,18 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     }
     if (firstError !== null) throw firstError;
   };
+  // Listener and TLS mistakes are configuration errors, found before anything is opened.
+  const listeners = resolveListeners(config.listeners ?? `PLAINTEXT://${config.host}:${config.port}`, config.listenerSecurityProtocolMap);
+  for (const mechanism of config.saslEnabledMechanisms) {
+    if (!SUPPORTED_SASL_MECHANISMS.includes(mechanism)) throw new ConfigError(`unsupported SASL mechanism '${mechanism}' in saslEnabledMechanisms (seqlog offers ${SUPPORTED_SASL_MECHANISMS.join(', ')})`);
+  }
+  const tlsOptions = listeners.some((listener) => isTlsProtocol(listener.securityProtocol)) ? tlsServerOptions(config) : null;
   const lock = lockDataDir(config.dataDir);
   openedInOrder.push({ close: () => lock.release() });
-  let server: KafkaServer;
-  let listeningServer: KafkaServer | null = null;
-  let port: number;
+  const servers: KafkaServer[] = [];
+  const bound: Listener[] = [];
   let context: BrokerContext;
+  let cleaner: LogCleaner;
   let logs: LogManager;
   // Created once the objects it reads exist; the hooks below fire only after that.
   let metrics: BrokerMetricRegistry | null = null;
@@ -189,8 +225,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     });
     openedInOrder.push(logs);
     // Closed before the logs: an ongoing cleaning stops at its next yield.
-    const cleaner = startLogCleaner(logs, config, clock, logger, fs);
-    openedInOrder.push({ close: () => cleaner.close() });
+    cleaner = startLogCleaner(logs, config, clock, logger, fs);
+    const started = cleaner;
+    openedInOrder.push({ close: () => started.close() });
 
     const groups = GroupCoordinator.open({
       dataDir: config.dataDir,
@@ -248,7 +285,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
 
     // The endpoint is known only after binding (port 0), so the context is completed then.
     const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
-    const endpoint = { nodeId: config.nodeId, host: config.advertisedHost ?? config.host, port: config.advertisedPort ?? config.port };
+    const endpoint = { nodeId: config.nodeId, host: config.host, port: config.port };
+    const advertisedListeners = new Map<string, BrokerEndpoint>();
     const fetchSessions = new FetchSessionCache({
       maxEntries: config.maxIncrementalFetchSessionCacheSlots,
       evictionMs: config.minIncrementalFetchSessionEvictionMs,
@@ -262,8 +300,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       groups,
       connectionMemory,
       fetchSessions,
-      connectionCount: () => (listeningServer === null ? 0 : listeningServer.connectionCount),
+      connectionCount: () => servers.reduce((sum, server) => sum + server.connectionCount, 0),
       cleanerRuns: () => cleaner.lastRuns,
+      cleanerStats: () => cleaner.stats(),
     });
     context = {
       config,
@@ -271,6 +310,15 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       internalTopics: InternalTopics.open(fs ?? nodeFileSystem, config.dataDir, config.offsetsTopicNumPartitions),
       clusterId: identity.clusterId,
       endpoint,
+      advertisedListeners,
+      security: {
+        enabledMechanisms: config.saslEnabledMechanisms,
+        plainUsers: new Map(Object.entries(config.saslPlainUsers)),
+        scramCredentials: ScramCredentialStore.open(config.dataDir),
+        oauthBearerValidator: oauthBearerValidator ?? unsecuredJwsValidator(clock),
+        connectionsMaxReauthMs: config.connectionsMaxReauthMs,
+        failedAuthenticationDelayMs: config.connectionFailedAuthenticationDelayMs,
+      },
       logs,
       producerIds,
       groups,
@@ -285,29 +333,41 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     };
     const ready = context;
     markerTarget = ready;
-    server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
-      host: config.host,
-      port: config.port,
-      maxFrameBytes: config.socketRequestMaxBytes,
-      idleMs: config.connectionsMaxIdleMs,
-      frameReceiveTimeoutMs: config.socketRequestReceiveTimeoutMs,
-      memory: connectionMemory,
-    }, logger);
-    port = await server.listen();
-    const listening = server;
-    listeningServer = server;
-    openedInOrder.push({ close: () => listening.close() });
+    for (const listener of listeners) {
+      const server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
+        listener,
+        tls: isTlsProtocol(listener.securityProtocol) ? tlsOptions : null,
+        maxFrameBytes: config.socketRequestMaxBytes,
+        idleMs: config.connectionsMaxIdleMs,
+        frameReceiveTimeoutMs: config.socketRequestReceiveTimeoutMs,
+        memory: connectionMemory,
+      }, logger);
+      const port = await server.listen();
+      servers.push(server);
+      openedInOrder.push({ close: () => server.close() });
+      bound.push({ ...listener, port });
+    }
+    // Port 0 is known only after binding; so is each listener's advertised address.
+    const legacyAdvertised = config.advertisedHost === null ? null : `${listeners[0].name}://${config.advertisedHost}:${config.advertisedPort ?? 0}`;
+    for (const [name, address] of advertisedAddresses(bound, config.advertisedListeners ?? legacyAdvertised)) {
+      advertisedListeners.set(name, { nodeId: config.nodeId, host: address.host, port: address.port });
+    }
+    Object.assign(endpoint, advertisedListeners.get(listeners[0].name));
   } catch (error) {
     await closeOpened();
     throw error;
   }
-  const endpoint = context.endpoint as { nodeId: number; host: string; port: number };
-  if (config.advertisedPort === null) endpoint.port = port;
-  if (config.advertisedHost === null && (config.host === '0.0.0.0' || config.host === '::')) endpoint.host = '127.0.0.1';
+  const endpoint = context.endpoint;
+  const port = bound[0].port;
+  const runningListeners: RunningListener[] = bound.map((listener) => {
+    const advertised = context.advertisedListeners.get(listener.name) as BrokerEndpoint;
+    return { name: listener.name, securityProtocol: listener.securityProtocol, host: advertised.host, port: advertised.port, bootstrap: `${advertised.host}:${advertised.port}` };
+  });
 
   let closing: Promise<void> | null = null;
   return {
     bootstrap: `${endpoint.host}:${endpoint.port}`,
+    listeners: runningListeners,
     host: endpoint.host,
     port,
     dataDir: config.dataDir,
@@ -315,7 +375,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     metrics() {
       const memory = context.connectionMemory;
       return {
-        connections: server.connectionCount,
+        connections: servers.reduce((sum, server) => sum + server.connectionCount, 0),
         ...logs.producerStateMetrics(),
         partitionsWithLateTransactions: logs.partitionsWithLateTransactions(),
         queuedBytes: memory.used,
@@ -324,6 +384,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
         incrementalFetchSessionEvictions: context.fetchSessions.evictions,
       };
+    },
+    cleanerStats() {
+      return cleaner.stats();
     },
     metricRegistry: context.metrics.registry,
     describeState() {

@@ -2,16 +2,41 @@
 // `advertised.listeners`, `num.partitions`, `log.segment.bytes`, ...) so that a Kafka operator can read them;
 // in TypeScript they are camelCase. `parseKafkaProperties` maps the dotted names.
 
+import type { SslConfig, SslClientAuth } from './security/tls.ts';
+import { parseListenerAddresses } from './security/listeners.ts';
+import { readFileSync } from 'node:fs';
+
 export const FsyncPolicy = { always: 'always', interval: 'interval', never: 'never' } as const;
 export type FsyncPolicy = (typeof FsyncPolicy)[keyof typeof FsyncPolicy];
 
-export interface BrokerConfig {
-  /** Address to bind (`listeners`). Port 0 picks a free port. */
+export interface BrokerConfig extends SslConfig {
+  /** Address to bind when `listeners` is null (one PLAINTEXT listener). Port 0 picks a free port. */
   host: string;
   port: number;
-  /** Address handed out in Metadata (`advertised.listeners`); defaults to the bound address. */
+  /** Address handed out in Metadata when `advertisedListeners` is null; defaults to the bound address. */
   advertisedHost: string | null;
   advertisedPort: number | null;
+  /**
+   * `listeners`: `NAME://host:port,...`, several at once (`PLAINTEXT://127.0.0.1:9092,SASL_SSL://0.0.0.0:9093`).
+   * Null: one PLAINTEXT listener on `host:port`. The first listener is the one `RunningBroker.bootstrap` names.
+   */
+  listeners: string | null;
+  /** `advertised.listeners`: per listener name, the address Metadata gives clients of that listener. */
+  advertisedListeners: string | null;
+  /** `listener.security.protocol.map`: `NAME:PROTOCOL,...`; by default each protocol name maps to itself. */
+  listenerSecurityProtocolMap: string | null;
+  /**
+   * `sasl.enabled.mechanisms`: of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER. Default PLAIN and both SCRAM
+   * (Kafka's default is GSSAPI, which seqlog does not offer); OAUTHBEARER must be enabled explicitly since its
+   * default validator accepts unsigned tokens.
+   */
+  saslEnabledMechanisms: readonly string[];
+  /** PLAIN users and passwords (`sasl.plain.users`, a properties file of `user=password` lines). */
+  saslPlainUsers: Readonly<Record<string, string>>;
+  /** `connections.max.reauth.ms` (KIP-368): an authenticated session's longest life; 0 = unbounded. */
+  connectionsMaxReauthMs: number;
+  /** `connection.failed.authentication.delay.ms`: how long a failed authentication waits before its answer and close. */
+  connectionFailedAuthenticationDelayMs: number;
   /** `node.id` */
   nodeId: number;
   /** Directory for all partition logs and broker state (`log.dirs`). */
@@ -61,6 +86,18 @@ export interface BrokerConfig {
   logCleanerBackoffMs: number;
   /** `log.cleaner.dedupe.buffer.size`: memory for the cleaner's key -> offset map. */
   logCleanerDedupeBufferSize: number;
+  /** `log.cleaner.io.max.bytes.per.second`: the cleaner's read + write rate cap (default: unlimited, Double.MaxValue). */
+  logCleanerIoMaxBytesPerSecond: number;
+  /** `log.cleanup.policy`: the default `cleanup.policy` of topics (`delete`, `compact`, or both comma-separated). */
+  logCleanupPolicy: string;
+  /** `log.cleaner.min.cleanable.ratio`: the default `min.cleanable.dirty.ratio`. */
+  logCleanerMinCleanableRatio: number;
+  /** `log.cleaner.delete.retention.ms`: the default `delete.retention.ms`. */
+  logCleanerDeleteRetentionMs: number;
+  /** `log.cleaner.min.compaction.lag.ms`: the default `min.compaction.lag.ms`. */
+  logCleanerMinCompactionLagMs: number;
+  /** `log.cleaner.max.compaction.lag.ms`: the default `max.compaction.lag.ms` (Long.MAX: never forces a cleaning). */
+  logCleanerMaxCompactionLagMs: number;
   /**
    * When an acknowledged write reaches the disk. `always` (default): acks=1/all are answered only after an fsync
    * that covers the batch (requests arriving together share one fsync). `interval`: fsync every
@@ -125,6 +162,21 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   port: 0,
   advertisedHost: null,
   advertisedPort: null,
+  listeners: null,
+  advertisedListeners: null,
+  listenerSecurityProtocolMap: null,
+  sslKeystoreType: 'PEM',
+  sslKeystoreKey: null,
+  sslKeystoreCertificateChain: null,
+  sslKeystoreLocation: null,
+  sslKeyPassword: null,
+  sslTruststoreCertificates: null,
+  sslTruststoreLocation: null,
+  sslClientAuth: 'none',
+  saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+  saslPlainUsers: {},
+  connectionsMaxReauthMs: 0,
+  connectionFailedAuthenticationDelayMs: 100,
   nodeId: 1,
   dataDir: '',
   autoCreateTopicsEnable: true,
@@ -144,6 +196,12 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   logRetentionCheckIntervalMs: 300000,
   logCleanerBackoffMs: 15000,
   logCleanerDedupeBufferSize: 128 * 1024 * 1024,
+  logCleanerIoMaxBytesPerSecond: Number.MAX_VALUE,
+  logCleanupPolicy: 'delete',
+  logCleanerMinCleanableRatio: 0.5,
+  logCleanerDeleteRetentionMs: 24 * 3600 * 1000,
+  logCleanerMinCompactionLagMs: 0,
+  logCleanerMaxCompactionLagMs: Number.MAX_SAFE_INTEGER,
   logIndexIntervalBytes: 4096,
   fsync: 'always',
   fsyncIntervalMs: 1000,
@@ -177,32 +235,82 @@ const int = (key: keyof BrokerConfig): Parser => (value, config) => {
   (config as unknown as Record<string, number>)[key] = n;
 };
 
+/** A Kafka long of milliseconds (Long.MAX for "never"), kept as a number clamped to the safe-integer range. */
+const longMs = (key: keyof BrokerConfig, min: number): Parser => (value, config) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new ConfigError(`expected an integer >= ${min}, got '${value}'`);
+  (config as unknown as Record<string, number>)[key] = Math.min(n, Number.MAX_SAFE_INTEGER);
+};
+
 const bool = (key: keyof BrokerConfig): Parser => (value, config) => {
   if (value !== 'true' && value !== 'false') throw new ConfigError(`expected true or false, got '${value}'`);
   (config as unknown as Record<string, boolean>)[key] = value === 'true';
 };
 
-function parseListener(value: string): { host: string; port: number } {
-  // Kafka form: PLAINTEXT://host:port (only the first listener is used; this broker has one).
-  const first = value.split(',')[0].trim();
-  const match = /^(?:[A-Za-z_]+:\/\/)?(\[[^\]]*\]|[^:]*):(\d+)$/.exec(first);
-  if (!match) throw new ConfigError(`expected PLAINTEXT://host:port, got '${value}'`);
-  const host = match[1].replace(/^\[|\]$/g, '');
-  return { host: host === '' ? '0.0.0.0' : host, port: Number(match[2]) };
+const text = (key: keyof BrokerConfig): Parser => (value, config) => {
+  (config as unknown as Record<string, string | null>)[key] = value === '' ? null : value;
+};
+
+/** A PEM value given inline in a properties file may have its line breaks escaped as `\n`. */
+const pem = (key: keyof BrokerConfig): Parser => (value, config) => {
+  (config as unknown as Record<string, string | null>)[key] = value === '' ? null : value.replace(/\\n/g, '\n');
+};
+
+/** A properties file of `user=password` lines: PLAIN's users without JAAS. */
+export function readPlainUsersFile(path: string): Record<string, string> {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  return parsePropertiesText(content);
 }
 
 /** Kafka's dotted config names -> how each sets our config. */
 const kafkaNames: Record<string, Parser> = {
   listeners: (value, config) => {
-    const { host, port } = parseListener(value);
-    config.host = host;
-    config.port = port;
+    // The first listener also fills host/port, which older embedders read.
+    const [first] = parseListenerAddresses(value);
+    config.listeners = value;
+    config.host = first.host;
+    config.port = first.port;
   },
   'advertised.listeners': (value, config) => {
-    const { host, port } = parseListener(value);
-    config.advertisedHost = host;
-    config.advertisedPort = port;
+    const [first] = parseListenerAddresses(value);
+    config.advertisedListeners = value;
+    config.advertisedHost = first.host;
+    config.advertisedPort = first.port;
   },
+  'listener.security.protocol.map': text('listenerSecurityProtocolMap'),
+  'ssl.keystore.type': (value, config) => {
+    config.sslKeystoreType = value;
+  },
+  'ssl.keystore.key': pem('sslKeystoreKey'),
+  'ssl.keystore.certificate.chain': pem('sslKeystoreCertificateChain'),
+  'ssl.keystore.location': text('sslKeystoreLocation'),
+  'ssl.key.password': text('sslKeyPassword'),
+  'ssl.truststore.type': (value) => {
+    if (value.toUpperCase() !== 'PEM') throw new ConfigError(`only PEM truststores are supported, got '${value}'`);
+  },
+  'ssl.truststore.certificates': pem('sslTruststoreCertificates'),
+  'ssl.truststore.location': text('sslTruststoreLocation'),
+  'ssl.client.auth': (value, config) => {
+    if (value !== 'none' && value !== 'requested' && value !== 'required') throw new ConfigError(`expected none, requested or required, got '${value}'`);
+    config.sslClientAuth = value as SslClientAuth;
+  },
+  'sasl.enabled.mechanisms': (value, config) => {
+    const names = value.split(',').map((name) => name.trim().toUpperCase()).filter((name) => name !== '');
+    for (const name of names) {
+      if (!['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'].includes(name)) throw new ConfigError(`unsupported SASL mechanism '${name}' (seqlog offers PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER)`);
+    }
+    config.saslEnabledMechanisms = names;
+  },
+  'sasl.plain.users': (value, config) => {
+    config.saslPlainUsers = readPlainUsersFile(value);
+  },
+  'connections.max.reauth.ms': int('connectionsMaxReauthMs'),
+  'connection.failed.authentication.delay.ms': int('connectionFailedAuthenticationDelayMs'),
   'node.id': int('nodeId'),
   'broker.id': int('nodeId'),
   'log.dirs': (value, config) => {
@@ -241,6 +349,26 @@ const kafkaNames: Record<string, Parser> = {
   'log.index.interval.bytes': int('logIndexIntervalBytes'),
   'log.cleaner.backoff.ms': int('logCleanerBackoffMs'),
   'log.cleaner.dedupe.buffer.size': int('logCleanerDedupeBufferSize'),
+  'log.cleaner.io.max.bytes.per.second': (value, config) => {
+    const rate = Number(value);
+    if (value.trim() === '' || !(rate > 0)) throw new ConfigError(`expected a positive number, got '${value}'`);
+    config.logCleanerIoMaxBytesPerSecond = rate;
+  },
+  'log.cleanup.policy': (value, config) => {
+    const policies = value.split(',').map((policy) => policy.trim().toLowerCase());
+    if (!policies.every((policy) => policy === 'delete' || policy === 'compact' || (policy === '' && policies.length === 1))) {
+      throw new ConfigError(`expected delete, compact or both comma-separated, got '${value}'`);
+    }
+    config.logCleanupPolicy = policies.join(',');
+  },
+  'log.cleaner.min.cleanable.ratio': (value, config) => {
+    const ratio = Number(value);
+    if (value.trim() === '' || !(ratio >= 0 && ratio <= 1)) throw new ConfigError(`expected a number from 0 to 1, got '${value}'`);
+    config.logCleanerMinCleanableRatio = ratio;
+  },
+  'log.cleaner.delete.retention.ms': longMs('logCleanerDeleteRetentionMs', 0),
+  'log.cleaner.min.compaction.lag.ms': longMs('logCleanerMinCompactionLagMs', 0),
+  'log.cleaner.max.compaction.lag.ms': longMs('logCleanerMaxCompactionLagMs', 1),
   'log.flush.policy': (value, config) => {
     if (!(value in FsyncPolicy)) throw new ConfigError(`expected always, interval or never, got '${value}'`);
     config.fsync = value as FsyncPolicy;

@@ -18,15 +18,15 @@
 import type { Socket } from 'node:net';
 import { FrameSplitter } from '../protocol/framing.ts';
 import type { MemoryBudget } from './memory-budget.ts';
-import type { KafkaPrincipal } from './security/principal.ts';
+import type { ConnectionSession } from './security/connection-session.ts';
 
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
-  /** The client's address as ACLs name hosts (no port; IPv4 without the `::ffff:` prefix). */
-  readonly clientHost?: string;
-  /** Who the connection authenticated as; unset means `User:ANONYMOUS` (PLAINTEXT). */
-  readonly principal?: KafkaPrincipal;
+  /** The client's IP address (ACLs' host). */
+  readonly clientHost: string;
+  /** The listener it came through and its authentication state (principal, SASL exchange, session end). */
+  readonly session: ConnectionSession;
 }
 
 export interface Dispatched {
@@ -36,6 +36,11 @@ export interface Dispatched {
   readonly pipelined: boolean;
   /** Close the connection once the answers to earlier requests are written; read nothing more. */
   readonly closeAfter?: boolean;
+  /**
+   * Asked once `response` has settled: true closes the connection after writing it (a failed authentication,
+   * known only when the exchange has been evaluated).
+   */
+  readonly closeAfterAnswer?: () => boolean;
 }
 
 /** Handles one request frame. Throwing closes the connection (malformed frame, unknown API). */
@@ -66,6 +71,7 @@ const MAX_PIPELINED_REQUESTS = 64;
 
 interface Outgoing {
   readonly response: Promise<Buffer | null>;
+  readonly closeAfterAnswer: (() => boolean) | undefined;
   /** Size prefix plus frame: what this request was charged to the budget while it waited for its answer. */
   readonly requestBytes: number;
   /** Resolves once the answer has been handed to the kernel (or there is none, or the connection closed). */
@@ -137,6 +143,12 @@ export class Connection {
     if (this.closed) return false;
     if (this.frameStartedMs !== null && nowMs - this.frameStartedMs > this.limits.frameReceiveTimeoutMs) {
       this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, buffered: this.splitter.buffered }, 'request frame not completed in time, closing connection');
+      this.close();
+      return true;
+    }
+    if (this.handling === 0 && this.info.session.expired(nowMs)) {
+      // KIP-368: a session that reached its end without re-authentication is closed.
+      this.log.debug({ connection: this.info.id, remote: this.info.remoteAddress }, 'authentication session expired, closing connection');
       this.close();
       return true;
     }
@@ -268,7 +280,7 @@ export class Connection {
         const written = new Promise<void>((resolve) => {
           markWritten = resolve;
         });
-        const entry: Outgoing = { response, requestBytes: frame.length + 4, written, markWritten };
+        const entry: Outgoing = { response, closeAfterAnswer: dispatched.closeAfterAnswer, requestBytes: frame.length + 4, written, markWritten };
         this.outgoing.push(entry);
         if (dispatched.closeAfter === true) {
           this.draining = true;
@@ -320,6 +332,11 @@ export class Connection {
           return;
         }
         this.outgoing.shift();
+        if (entry.closeAfterAnswer?.() === true && !this.closeWhenWritten) {
+          this.draining = true;
+          this.closeWhenWritten = true;
+          this.dropPending();
+        }
         if (frame === null || this.closed) {
           this.release(entry.requestBytes);
           entry.markWritten();

@@ -4,7 +4,11 @@
 // - a malformed frame, an unknown API key or a version we do not serve closes the connection (Kafka's
 //   `RequestContext.parseRequest` throws `InvalidRequestException`);
 // - except ApiVersions at a version we do not know, which is answered at v0 with UNSUPPORTED_VERSION and our full
-//   list, so that a newer client can retry at a version we speak (KIP-511, `ApiVersionsResponse`).
+//   list, so that a newer client can retry at a version we speak (KIP-511, `ApiVersionsResponse`);
+// - on a SASL listener, before authentication only ApiVersions, SaslHandshake and SaslAuthenticate are served and
+//   anything else closes the connection (`SaslServerAuthenticator`: "Unexpected Kafka request of type ... during
+//   SASL handshake"); after a v0 SaslHandshake the next frame is a raw SASL token; a request arriving after the
+//   session expired closes the connection (KIP-368), unless it is the SaslHandshake of a re-authentication.
 import { decodeRequestFrame, encodeResponseFrame } from '../protocol/framing.ts';
 import { ApiKey, type ApiKey as ApiKeyType, type ResponseByApiKey } from '../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../protocol/errors/index.ts';
@@ -12,14 +16,19 @@ import type { BrokerContext } from './broker-context.ts';
 import type { ConnectionInfo, Dispatched } from './connection.ts';
 import { CLOSE_CONNECTION, type ApiHandler, type HandlerResult } from './handlers/api-handler.ts';
 import { apiVersionsResponse } from './handlers/18-api-versions.ts';
-import { ANONYMOUS_PRINCIPAL } from './security/principal.ts';
+import { SessionState, type ConnectionSession } from './security/connection-session.ts';
+import { afterFailureDelay, evaluateSaslToken } from './security/sasl-authentication.ts';
 
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
 }
 
 export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection: ConnectionInfo): Dispatched {
+  const session = connection.session;
+  if (session.state === SessionState.LegacyToken) return legacySaslToken(broker, session, frame);
   const request = decodeRequestFrameForBroker(broker, frame);
+  // The clock is read only for connections whose session has an end (KIP-368).
+  if (!session.authenticated || (session.sessionExpiresAtMs !== null && session.expired(broker.clock()))) refuseUnlessAuthenticationRequest(session, request, broker.clock());
   if (request.kind === 'api-versions-fallback') {
     const body = apiVersionsResponse(broker, 0);
     body.errorCode = ErrorCode.UNSUPPORTED_VERSION;
@@ -33,8 +42,8 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
     correlationId: decoded.correlationId,
     clientId: decoded.clientId,
     connection,
-    principal: connection.principal ?? ANONYMOUS_PRINCIPAL,
-    clientHost: connection.clientHost ?? '',
+    principal: session.principal,
+    clientHost: connection.clientHost,
   };
   // The handler runs synchronously up to its first await: for a pipelined handler (Produce) that is where the
   // batch is validated and appended, so requests of one connection are appended in the order they arrived.
@@ -50,7 +59,40 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
     return body === null || body === CLOSE_CONNECTION ? null : encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType]);
   };
   const response = result instanceof Promise ? result.then(encode) : encode(result);
+  if (decoded.apiKey === ApiKey.SaslHandshake || decoded.apiKey === ApiKey.SaslAuthenticate) {
+    return { response, pipelined: false, closeAfterAnswer: () => session.state === SessionState.Failed };
+  }
   return { response, pipelined: handler.pipelined === true };
+}
+
+const SASL_STATE_REQUESTS: Readonly<Record<string, readonly number[]>> = {
+  [SessionState.Handshake]: [ApiKey.ApiVersions, ApiKey.SaslHandshake],
+  [SessionState.Authenticate]: [ApiKey.SaslAuthenticate],
+  [SessionState.Authenticated]: [ApiKey.SaslHandshake],
+};
+
+function refuseUnlessAuthenticationRequest(session: ConnectionSession, request: BrokerRequest, nowMs: number): void {
+  const apiKey = request.kind === 'request' ? request.decoded.apiKey : ApiKey.ApiVersions;
+  if ((SASL_STATE_REQUESTS[session.state] ?? []).includes(apiKey)) return;
+  if (session.state === SessionState.Authenticated && session.expired(nowMs)) throw new InvalidRequestError('authentication session expired (connections.max.reauth.ms or credential lifetime); re-authenticate before it ends');
+  throw new InvalidRequestError(`unexpected request of API key ${apiKey} during SASL ${session.state === SessionState.Authenticate ? 'authentication' : 'handshake'}`);
+}
+
+/**
+ * The pre-KIP-152 flow: after SaslHandshake v0, each frame is a bare SASL token and each answer a bare token
+ * (length-prefixed, no Kafka header). A failure has no way to be told: the connection closes after the delay.
+ */
+function legacySaslToken(broker: BrokerContext, session: ConnectionSession, frame: Buffer): Dispatched {
+  const response = evaluateSaslToken(broker.security, session, frame, broker.clock).then((outcome) => {
+    if (outcome.kind === 'failed') return afterFailureDelay(broker.security, null);
+    // A v0 exchange that completes returns to Kafka requests; one that continues stays in raw tokens. Every
+    // token the mechanism produces is sent, an empty one too (PLAIN's), as Kafka's server does.
+    const out = Buffer.allocUnsafe(4 + outcome.bytes.length);
+    out.writeInt32BE(outcome.bytes.length, 0);
+    outcome.bytes.copy(out, 4);
+    return out;
+  });
+  return { response, pipelined: false, closeAfterAnswer: () => session.state === SessionState.Failed };
 }
 
 type BrokerRequest =

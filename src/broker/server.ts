@@ -1,14 +1,22 @@
-// The TCP listener: accepts connections and hands each its own ordered request pipeline. Owns what connections
-// share: the memory budget (`queued.max.request.bytes`) and the sweep that closes idle connections and frames
-// that take too long (`connections.max.idle.ms`, `socket.request.receive.timeout.ms`).
+// One listener (Kafka's `listeners` entry): accepts connections, over TLS for SSL and SASL_SSL, and hands each its
+// own ordered request pipeline with a session that starts authenticated or waiting for SASL per the listener's
+// security protocol. Owns what its connections share: the memory budget (`queued.max.request.bytes`, shared
+// with the other listeners) and the sweep that closes idle connections, frames that take too long and expired
+// sessions (`connections.max.idle.ms`, `socket.request.receive.timeout.ms`, KIP-368).
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { Connection, type ConnectionLimits, type ConnectionLogger, type Dispatch } from './connection.ts';
 import type { MemoryBudget } from './memory-budget.ts';
-import { clientHostOf } from './security/principal.ts';
+import { ConnectionSession } from './security/connection-session.ts';
+import type { Listener } from './security/listeners.ts';
+import { ANONYMOUS_PRINCIPAL, clientHostOf } from './security/principal.ts';
+import { sslPrincipal } from './security/tls.ts';
 
 export interface ListenOptions extends ConnectionLimits {
-  host: string;
-  port: number;
+  /** The listener's name, security protocol and bind address. */
+  listener: Listener;
+  /** Node's TLS server options for SSL and SASL_SSL listeners; null for plain TCP. */
+  tls: TlsOptions | null;
   /** Connection memory shared by every connection (`queued.max.request.bytes`). */
   memory: MemoryBudget;
 }
@@ -29,11 +37,33 @@ export class KafkaServer {
     private readonly options: ListenOptions,
     private readonly log: ConnectionLogger,
   ) {
-    this.server = createServer((socket) => this.accept(socket));
+    const tls = options.tls;
+    if (tls === null) this.server = createServer((socket) => this.accept(socket));
+    else {
+      // A client that opens TCP and never completes the TLS handshake is dropped like an idle connection.
+      const handshakeTimeout = Math.min(options.idleMs, 120000);
+      this.server = createTlsServer({ ...tls, handshakeTimeout }, (socket) => this.acceptTls(socket));
+      this.server.on('tlsClientError', (error: Error, socket: Socket) => {
+        log.debug({ listener: options.listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: error.message }, 'TLS handshake failed');
+      });
+    }
   }
 
-  private accept(socket: Socket): void {
-    const info = { id: this.nextConnectionId++, remoteAddress: `${socket.remoteAddress}:${socket.remotePort}`, clientHost: clientHostOf(socket.remoteAddress) };
+  private acceptTls(socket: TLSSocket): void {
+    const principal = sslPrincipal(socket);
+    if (principal === null) {
+      // `ssl.client.auth=requested` and a certificate that does not verify: refused, as Java's SSLEngine does.
+      this.log.warn({ listener: this.options.listener.name, remote: `${socket.remoteAddress}:${socket.remotePort}`, err: String(socket.authorizationError) }, 'client certificate not trusted, closing connection');
+      socket.destroy();
+      return;
+    }
+    this.accept(socket, new ConnectionSession(this.options.listener, principal));
+  }
+
+  private accept(socket: Socket, session = new ConnectionSession(this.options.listener, ANONYMOUS_PRINCIPAL)): void {
+    // ACL hosts name an IPv4 client without the dual-stack `::ffff:` prefix (Kafka's `InetAddress.getHostAddress`).
+    const clientHost = clientHostOf(socket.remoteAddress);
+    const info = { id: this.nextConnectionId++, remoteAddress: `${socket.remoteAddress ?? ''}:${socket.remotePort}`, clientHost, session };
     const connection = new Connection(socket, info, this.dispatch, this.options, this.options.memory, this.log);
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
@@ -48,12 +78,12 @@ export class KafkaServer {
   listen(): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
+      this.server.listen(this.options.listener.port, this.options.listener.host, () => {
         this.server.off('error', reject);
         this.sweepTimer = setInterval(() => this.sweep(), sweepIntervalMs(this.options));
         this.sweepTimer.unref();
         const address = this.server.address();
-        resolve(typeof address === 'object' && address !== null ? address.port : this.options.port);
+        resolve(typeof address === 'object' && address !== null ? address.port : this.options.listener.port);
       });
     });
   }

@@ -40,6 +40,7 @@ export function startLogCleaner(
     logs: () => compactedPartitions(logs),
     dedupeBufferSize: config.logCleanerDedupeBufferSize,
     backoffMs: config.logCleanerBackoffMs,
+    ioMaxBytesPerSecond: config.logCleanerIoMaxBytesPerSecond,
     producerState: producerStateView,
     clock,
     logger,

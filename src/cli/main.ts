@@ -9,6 +9,7 @@ import { reportFailure } from './cli-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerAclCommands } from './acl-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
+import { registerScramCommands } from './scram-commands.ts';
 
 const program = new Command();
 program
@@ -19,8 +20,9 @@ program
 program
   .command('serve')
   .description('run the broker (Kafka protocol) until SIGTERM/SIGINT')
-  .option('--listeners <listener>', 'address to bind, Kafka form (PLAINTEXT://host:port)')
-  .option('--advertised-listeners <listener>', 'address handed to clients in Metadata (behind a proxy or NAT)')
+  .option('--listeners <listeners>', 'listeners to bind, Kafka form: PLAINTEXT://host:port[,SASL_SSL://host:port,...]')
+  .option('--advertised-listeners <listeners>', 'per listener name, the address handed to clients in Metadata (behind a proxy or NAT)')
+  .option('--sasl-plain-users <file>', 'SASL/PLAIN users: a properties file of user=password lines (sasl.plain.users)')
   .option('--port <port>', 'shorthand for --listeners PLAINTEXT://127.0.0.1:<port>')
   .option('--data <dir>', 'data directory (log.dirs)')
   .option('--config <file>', 'a server.properties file with Kafka config names')
@@ -63,6 +65,7 @@ program
 registerAdminCommands(program);
 registerAclCommands(program);
 registerClientCommands(program);
+registerScramCommands(program);
 
 try {
   await program.parseAsync(process.argv);

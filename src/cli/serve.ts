@@ -17,6 +17,7 @@ import { CliError } from './cli-failure.ts';
 export interface ServeOptions {
   listeners?: string;
   advertisedListeners?: string;
+  saslPlainUsers?: string;
   port?: string;
   data?: string;
   config?: string;
@@ -41,6 +42,7 @@ function flagProperties(options: ServeOptions): Record<string, string> {
   if (options.port !== undefined) properties.listeners = `PLAINTEXT://127.0.0.1:${options.port}`;
   if (options.listeners !== undefined) properties.listeners = options.listeners;
   if (options.advertisedListeners !== undefined) properties['advertised.listeners'] = options.advertisedListeners;
+  if (options.saslPlainUsers !== undefined) properties['sasl.plain.users'] = options.saslPlainUsers;
   if (options.data !== undefined) properties['log.dirs'] = options.data;
   if (options.fsync !== undefined) properties['log.flush.policy'] = options.fsync;
   if (options.authorizer !== undefined) properties['authorizer.class.name'] = options.authorizer;
@@ -69,7 +71,7 @@ export async function serveCommand(options: ServeOptions): Promise<void> {
   config.dataDir = resolve(config.dataDir);
 
   const broker = await startBroker({ ...config, logger: log });
-  log.info({ bootstrap: broker.bootstrap, dataDir: config.dataDir, fsync: config.fsync }, 'seqlog broker ready');
+  log.info({ bootstrap: broker.bootstrap, listeners: broker.listeners.map((listener) => `${listener.name}://${listener.bootstrap}`), dataDir: config.dataDir, fsync: config.fsync }, 'seqlog broker ready');
   const sidecars: { close(): Promise<void> }[] = [];
   if (options.metricsPort !== undefined) {
     // The process's own metrics (CPU, heap, event-loop lag, GC) next to the broker's, as the JMX exporter adds the JVM's.

@@ -131,6 +131,34 @@ describe('Metadata and topics', () => {
     connection.close();
   });
 
+  it("refuses a topic that differs from an existing one only by '.' versus '_', as Kafka's controller does", async () => {
+    const connection = await open();
+    assert.equal((await createTopic(connection, 'orders.eu')).errorCode, ErrorCode.NONE);
+    const collides = await createTopic(connection, 'orders_eu');
+    assert.equal(collides.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+    assert.match(collides.errorMessage ?? '', /collides with existing topic: orders\.eu/);
+    // Auto-creation through Metadata is refused the same way, and the colliding topic is not created.
+    const metadata = await connection.send(ApiKey.Metadata, 12, { topics: [{ topicId: Buffer.alloc(16), name: 'orders_eu' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    assert.equal(metadata.topics[0].errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+    const lookup = await connection.send(ApiKey.Metadata, 12, { topics: [{ topicId: Buffer.alloc(16), name: 'orders_eu' }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    assert.equal(lookup.topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    // Names at the limit of 249 characters are fine; 250 is not.
+    assert.equal((await createTopic(connection, 'a'.repeat(249))).errorCode, ErrorCode.NONE);
+    const tooLong = await createTopic(connection, 'b'.repeat(250));
+    assert.equal(tooLong.errorCode, ErrorCode.INVALID_TOPIC_EXCEPTION);
+    assert.match(tooLong.errorMessage ?? '', /can't be longer than 249 characters/);
+    assert.match((await createTopic(connection, 'bad/name')).errorMessage ?? '', /contains a character other than ASCII alphanumerics/);
+    // Growing to the same count says so (not "higher than the requested").
+    const same = await connection.send(ApiKey.CreatePartitions, 3, { topics: [{ name: 'orders.eu', count: 1, assignments: null }], timeoutMs: 1000, validateOnly: false });
+    assert.equal(same.results[0].errorCode, ErrorCode.INVALID_PARTITIONS);
+    assert.equal(same.results[0].errorMessage, 'Topic already has 1 partition(s).');
+    // Once the first is deleted, the other spelling can be created.
+    const deleted = await connection.send(ApiKey.DeleteTopics, 6, { topics: [{ name: 'orders.eu', topicId: Buffer.alloc(16) }], topicNames: [], timeoutMs: 1000 });
+    assert.equal(deleted.responses[0].errorCode, ErrorCode.NONE);
+    assert.equal((await createTopic(connection, 'orders_eu')).errorCode, ErrorCode.NONE);
+    connection.close();
+  });
+
   it('creates, refuses duplicates and bad replication factors, grows and deletes topics', async () => {
     const connection = await open();
     assert.equal((await createTopic(connection, 'created', 3)).errorCode, ErrorCode.NONE);

@@ -235,6 +235,12 @@ describe('broker metrics at /metrics', { timeout: 60_000 }, () => {
       const recopy = Number(/^kafka_log_logcleaner_cleaner_recopy_percent (\S+)$/m.exec(text)?.[1]);
       assert.ok(recopy > 0 && recopy < 100, `recopy ${recopy}`);
       assert.match(text, /^kafka_log_logcleanermanager_max_dirty_percent [1-9]/m);
+      // The gauges the cleaner keeps itself (RunningBroker.cleanerStats()).
+      assert.match(text, /^kafka_log_logcleaner_max_buffer_utilization_percent [0-9.e-]*[1-9]/m);
+      assert.match(text, /^kafka_log_logcleaner_deadthreadcount 0$/m);
+      assert.match(text, /^kafka_log_logcleanermanager_uncleanable_partitions_count 0$/m);
+      assert.match(text, /^kafka_log_logcleanermanager_time_since_last_run_ms \d/m);
+      assert.equal(compacting.cleanerStats().partitions.find((entry) => entry.topic === 'compacted')?.lastRun !== null, true);
     } finally {
       await producer.close();
       await compacting.close();

@@ -147,12 +147,14 @@ describe('option names', () => {
     await assert.rejects(startBroker({ numPartitons: 3 } as never), /unknown startBroker option 'numPartitons'; did you mean 'numPartitions'\?/);
   });
 
-  it('PLAINTEXT://host:port is a bootstrap address; other security protocols are refused', () => {
+  it('NAME://host:port is a bootstrap address; a secured listener without the ssl/sasl options it needs is refused', () => {
     assert.deepEqual(resolveProducerConfig({ bootstrap: 'PLAINTEXT://127.0.0.1:9092,plaintext://[::1]:9093' }).bootstrap, [
       { host: '127.0.0.1', port: 9092 },
       { host: '::1', port: 9093 },
     ]);
-    assert.throws(() => resolveProducerConfig({ bootstrap: 'SSL://127.0.0.1:9093' }), /only PLAINTEXT listeners are supported/);
+    assert.throws(() => resolveProducerConfig({ bootstrap: 'SSL://127.0.0.1:9093' }), /is a SSL listener: set the ssl option/);
+    assert.throws(() => resolveProducerConfig({ bootstrap: 'SASL_SSL://127.0.0.1:9093', ssl: true }), /is a SASL_SSL listener: set the sasl option/);
+    assert.deepEqual(resolveProducerConfig({ bootstrap: 'SASL_SSL://127.0.0.1:9093', ssl: true, sasl: { mechanism: 'PLAIN', username: 'u', password: 'p' } }).bootstrap, [{ host: '127.0.0.1', port: 9093 }]);
   });
 });
 

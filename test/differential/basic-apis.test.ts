@@ -242,10 +242,11 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'CreateTopics: an existing name, an impossible replication factor, zero partitions (ZkAdminManager/ControllerApis.createTopics)',
-    topics: { t: {} },
+    name: "CreateTopics: an existing name, an impossible replication factor, zero partitions, a name colliding by '.' and '_' (ControllerApis.createTopics, ReplicationControlManager)",
+    topics: { t: {}, 'dotted.name': {} },
     steps: [
       createTopicStep('create t again', (ctx) => ctx.topic('t'), {}, 'TOPIC_ALREADY_EXISTS'),
+      createTopicStep("a name differing from 'dotted.name' only by '_'", (ctx) => ctx.topic('dotted_name'), {}, 'INVALID_TOPIC_EXCEPTION'),
       createTopicStep('replication factor 3 on one node', (ctx) => ctx.topic('rf'), { replicationFactor: 3 }, 'INVALID_REPLICATION_FACTOR'),
       createTopicStep('zero partitions', (ctx) => ctx.topic('zero'), { partitions: 0 }, 'INVALID_PARTITIONS'),
     ],

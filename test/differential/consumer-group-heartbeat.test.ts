@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { ConsumerGroupDescribeResponse, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from '../../src/protocol/messages/generated/index.ts';
-import { assertScenario, requestStep } from './differential.ts';
+import { assertScenario, requestStep, restartStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
 import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
@@ -88,6 +88,30 @@ function commitStep(title: string, memberId: string, member: string, epochOffset
       topics: [{ name: ctx.topic('t'), partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }],
     }),
     expect: (response) => assert.equal(response.topics[0]?.partitions[0]?.errorCode, ErrorCode[expected]),
+  });
+}
+
+/** OffsetFetch v9 as a member (`member` names a captured epoch, plus `epochOffset`), or as the admin client (null). */
+function fetchStep(title: string, memberId: string | null, member: string | number, epochOffset: number, expected: keyof typeof ErrorCode): Step {
+  return requestStep({
+    title,
+    apiKey: ApiKey.OffsetFetch,
+    version: 9,
+    build: (ctx) => ({
+      groupId: '',
+      topics: [],
+      groups: [
+        {
+          groupId: group(ctx),
+          memberId,
+          memberEpoch: typeof member === 'string' ? ctx.get<number>(`${member}:epoch`) + epochOffset : member,
+          topics: [{ name: ctx.topic('t'), partitionIndexes: [0] }],
+        },
+      ],
+      requireStable: false,
+    }),
+    allow: ['groups.*.groupId', 'groups.*.topics.*.name'],
+    expect: (response) => assert.equal(response.groups[0]?.errorCode, ErrorCode[expected], title),
   });
 }
 
@@ -176,6 +200,45 @@ const scenarios: Scenario[] = [
       heartbeat('the instance rejoins with a new member id', { memberId: 'member-a2', memberEpoch: 0, join: true, instanceId: 'instance-a' }, 'NONE', 'a2'),
       heartbeat('the old member id is fenced', { memberId: 'member-a', memberEpoch: 'a', instanceId: 'instance-a', owned: 'a' }, 'FENCED_INSTANCE_ID'),
       describeStep('describe the group'),
+    ],
+  },
+  {
+    // `ConsumerGroup.validateOffsetFetch`: a member fetches with its current epoch; the admin client (no member
+    // id, epoch -1) fetches freely.
+    name: 'OffsetFetch v9 checks the member and its epoch (STALE_MEMBER_EPOCH, UNKNOWN_MEMBER_ID)',
+    topics: { t: { partitions: 1 } },
+    steps: [
+      waitForCoordinatorStep(),
+      heartbeat('a joins', { memberId: 'member-a', memberEpoch: 0, join: true }, 'NONE', 'a'),
+      commitStep('commit with the member epoch', 'member-a', 'a', 0, 'NONE'),
+      fetchStep('fetch with the member epoch', 'member-a', 'a', 0, 'NONE'),
+      fetchStep('fetch with an epoch ahead', 'member-a', 'a', 1, 'STALE_MEMBER_EPOCH'),
+      fetchStep('fetch with an epoch behind', 'member-a', 'a', -1, 'STALE_MEMBER_EPOCH'),
+      fetchStep('fetch as a member with epoch -1', 'member-a', -1, 0, 'STALE_MEMBER_EPOCH'),
+      fetchStep('fetch as an unknown member', 'member-x', 'a', 0, 'UNKNOWN_MEMBER_ID'),
+      fetchStep('fetch as the admin client', null, -1, 0, 'NONE'),
+    ],
+  },
+  {
+    // Kafka keeps consumer groups in __consumer_offsets, so members carry on across a coordinator restart or
+    // failover. Only seqlog restarts here (Kafka's restart costs ~20 s); Kafka's answers are those of a
+    // coordinator that kept the group, which is exactly what seqlog's must match.
+    name: 'a restart keeps the group: members heartbeat, commit and fetch with their epochs',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      waitForCoordinatorStep(),
+      heartbeat('a joins', { memberId: 'member-a', memberEpoch: 0, join: true }, 'NONE', 'a'),
+      heartbeat('a heartbeats', { memberId: 'member-a', memberEpoch: 'a', owned: 'a' }, 'NONE', 'a'),
+      commitStep('commit with the member epoch', 'member-a', 'a', 0, 'NONE'),
+      restartStep(),
+      waitForCoordinatorStep(),
+      describeStep('describe the group after the restart'),
+      heartbeat('a heartbeats with its epoch', { memberId: 'member-a', memberEpoch: 'a', owned: 'a' }, 'NONE', 'a'),
+      heartbeat('an unknown member', { memberId: 'member-x', memberEpoch: 'a', owned: 'a' }, 'UNKNOWN_MEMBER_ID'),
+      fetchStep('fetch with the member epoch', 'member-a', 'a', 0, 'NONE'),
+      commitStep('commit with the member epoch', 'member-a', 'a', 0, 'NONE'),
+      heartbeat('leave with epoch -1', { memberId: 'member-a', memberEpoch: -1 }, 'NONE'),
+      describeStep('describe the empty group'),
     ],
   },
 ];

@@ -1,14 +1,18 @@
 // KIP-848 with Apache Kafka's own consumer: the Java console consumer of Kafka 4.4 (kafka-tools'
 // `ConsoleConsumer`, kafka-clients 4.4) with `group.protocol=consumer` against seqlog. Two members share the
 // partitions; one leaves and its partitions move to the other; everything is consumed; the committed offsets
-// survive the members, so a third member starting later reads only what was produced after.
+// survive the members, so a third member starting later reads only what was produced after. Then a broker restart
+// in the middle of consumption by a group of a Java member and a seqlog member: both carry on with their member
+// ids and epochs (the group is in the offsets log, as Kafka keeps it in __consumer_offsets), nothing is lost and
+// the Java consumer meets no error.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
-import { BrokerConnection, Producer } from '../../src/client/index.ts';
+import { BrokerConnection, Consumer, Producer } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { javaExecutable, kafkaClasspath, kafkaLibsDir, setupHint } from '../reference/layout.ts';
 import { spawnReaped, stopGroup } from '../reference/reaper.ts';
@@ -24,9 +28,10 @@ let admin: BrokerConnection;
 interface ConsoleConsumer {
   child: ChildProcess;
   values: string[];
+  stderr: string[];
 }
 
-function startConsoleConsumer(): ConsoleConsumer {
+function startConsoleConsumer(bootstrap = broker.bootstrap, topic = TOPIC, group = GROUP): ConsoleConsumer {
   const child = spawnReaped(
     javaExecutable(),
     [
@@ -36,11 +41,11 @@ function startConsoleConsumer(): ConsoleConsumer {
       kafkaClasspath,
       'org.apache.kafka.tools.consumer.ConsoleConsumer',
       '--bootstrap-server',
-      broker.bootstrap,
+      bootstrap,
       '--topic',
-      TOPIC,
+      topic,
       '--group',
-      GROUP,
+      group,
       '--consumer-property',
       'group.protocol=consumer',
       '--consumer-property',
@@ -50,21 +55,21 @@ function startConsoleConsumer(): ConsoleConsumer {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const consumer: ConsoleConsumer = { child, values: [] };
+  const consumer: ConsoleConsumer = { child, values: [], stderr: [] };
   let pending = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
     pending += chunk;
     const lines = pending.split('\n');
     pending = lines.pop() ?? '';
     // Only record values: the tool also prints a summary line when it stops.
-    for (const line of lines) if (/^(first|second)-\d+$/.test(line)) consumer.values.push(line);
+    for (const line of lines) if (/^[a-z]+-\d+$/.test(line)) consumer.values.push(line);
   });
-  child.stderr?.resume();
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => void consumer.stderr.push(chunk));
   return consumer;
 }
 
-async function describeGroup() {
-  const response = await admin.send(ApiKey.ConsumerGroupDescribe, 0, { groupIds: [GROUP], includeAuthorizedOperations: false });
+async function describeGroup(connection = admin, group = GROUP) {
+  const response = await connection.send(ApiKey.ConsumerGroupDescribe, 0, { groupIds: [group], includeAuthorizedOperations: false });
   return response.groups[0];
 }
 
@@ -91,10 +96,10 @@ async function waitFor<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean
   return last;
 }
 
-async function produce(values: string[]): Promise<void> {
-  const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 1 });
+async function produce(values: string[], bootstrap = broker.bootstrap, topic = TOPIC): Promise<void> {
+  const producer = new Producer({ bootstrap, lingerMs: 1 });
   try {
-    await Promise.all(values.map((value, i) => producer.send({ topic: TOPIC, partition: i % PARTITIONS, value })));
+    await Promise.all(values.map((value, i) => producer.send({ topic, partition: i % PARTITIONS, value })));
   } finally {
     await producer.close();
   }
@@ -163,5 +168,75 @@ describe('Java console consumer with group.protocol=consumer against seqlog', { 
     await waitFor(() => c.values.length, (n) => n >= 12, 'the new records');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     assert.deepEqual([...c.values].sort(), Array.from({ length: 12 }, (_, i) => `second-${i}`).sort());
+  });
+  it('a broker restart mid-consumption: the Java and the seqlog member keep their ids and epochs, nothing lost, no error', async () => {
+    const topic = 'kip848-java-restart';
+    const group = 'kip848-java-restart-group';
+    const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-kip848-java-restart-'));
+    const settings = { dataDir, topics: [{ name: topic, partitions: PARTITIONS }], groupConsumerHeartbeatIntervalMs: 250, groupConsumerSessionTimeoutMs: 10_000 };
+    let restartable = await startBroker(settings);
+    const port = restartable.port;
+    let connection = await BrokerConnection.open({ host: restartable.host, port, clientId: 'kip848-restart-test' });
+    const java = startConsoleConsumer(restartable.bootstrap, topic, group);
+    running.push(java);
+    const seqlog = new Consumer({ bootstrap: restartable.bootstrap, groupId: group, groupProtocol: 'consumer', autoOffsetReset: 'earliest', fetchMaxWaitMs: 50, retryBackoffMs: 50 });
+    const seqlogValues: string[] = [];
+    const lost: number[] = [];
+    const failures: unknown[] = [];
+    const controller = new AbortController();
+    seqlog.subscribe(topic, { onPartitionsLost: (tps) => void lost.push(...tps.map((tp) => tp.partition)) });
+    const loop = async (): Promise<void> => {
+      // The run loop surfaces connection errors while the broker is down; the application runs it again.
+      while (!controller.signal.aborted) {
+        try {
+          await seqlog.run({ signal: controller.signal, eachRecord: (record) => void seqlogValues.push(record.valueString() ?? '') });
+        } catch (error) {
+          failures.push(error);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    };
+    const run = loop();
+    try {
+      const before = Array.from({ length: 300 }, (_, i) => `before-${i}`);
+      await produce(before, restartable.bootstrap, topic);
+      const consumed = () => new Set([...java.values, ...seqlogValues]);
+      const shared = await waitFor(
+        () => describeGroup(connection, group),
+        (described) => described.groupState === 'Stable' && described.members.length === 2 && described.members.every((member) => member.assignment.topicPartitions.reduce((n, t) => n + t.partitions.length, 0) === PARTITIONS / 2),
+        'a Java and a seqlog member with three partitions each',
+      );
+      await waitFor(() => consumed().size, (n) => n === before.length, 'every record before the restart');
+      await seqlog.commit();
+
+      connection.close();
+      await restartable.close();
+      restartable = await startBroker({ ...settings, port });
+      connection = await BrokerConnection.open({ host: restartable.host, port, clientId: 'kip848-restart-test' });
+      const restored = await describeGroup(connection, group);
+      const identity = (described: typeof shared) => described.members.map((member) => `${member.memberId}@${member.memberEpoch}`).sort();
+      assert.deepEqual(identity(restored), identity(shared), 'the restarted broker knows both members with their epochs');
+
+      const afterValues = Array.from({ length: 300 }, (_, i) => `after-${i}`);
+      await produce(afterValues, restartable.bootstrap, topic);
+      await waitFor(() => consumed().size, (n) => n === before.length + afterValues.length, 'every record after the restart');
+      assert.ok(java.values.some((value) => value.startsWith('after-')), 'the Java member consumes after the restart');
+      assert.ok(seqlogValues.some((value) => value.startsWith('after-')), 'the seqlog member consumes after the restart');
+      const settled = await describeGroup(connection, group);
+      assert.deepEqual(identity(settled), identity(shared), 'nobody was fenced or rejoined');
+      assert.equal(java.child.exitCode, null, 'the Java consumer is still running');
+      const javaLog = java.stderr.join('');
+      assert.doesNotMatch(javaLog, /GroupIdNotFound|FencedMemberEpoch|UnknownMemberId|fatal/i, 'no membership error in the Java consumer');
+      assert.deepEqual(lost, [], 'the seqlog member lost no partition');
+      assert.ok(failures.every((error) => !String(error).includes('ConsumerGroupHeartbeat')), `no heartbeat failure reaches the application: ${failures.map(String).join('; ')}`);
+    } finally {
+      controller.abort();
+      await run;
+      await seqlog.close();
+      await stopGroup(java.child, 10_000);
+      connection.close();
+      await restartable.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

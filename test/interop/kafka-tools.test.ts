@@ -6,7 +6,7 @@
 // with kafka-verifiable-consumer, kafka-configs on the broker (per-broker and cluster-default dynamic configs),
 // kafka-get-offsets --time -4/-5, kafka-console-producer, kafka-delete-records, kafka-e2e-latency,
 // kafka-reassign-partitions --list and kafka-leader-election. Each tool
-// run is one JVM start, so the set is kept small.
+// runs in one JVM that stays up for the file (test/reference/kafka-tool-runner.ts).
 import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,32 +15,19 @@ import assert from 'node:assert/strict';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { Admin, Producer } from '../../src/client/index.ts';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
-import { javaExecutable, kafkaClasspath } from '../reference/layout.ts';
-import { spawnReaped } from '../reference/reaper.ts';
+import { KafkaToolRunner } from '../reference/kafka-tool-runner.ts';
 
 const log4jConfig = new URL('../reference/log4j2.properties', import.meta.url).pathname;
 const TOPIC = 'kafka-tools';
 
-interface ToolRun {
-  status: number | null;
-  /** stdout without the log lines the tools' log4j configuration prints there. */
-  output: string;
-  stderr: string;
-}
+/** Every tool of this file runs in one JVM (see kafka-tool-runner.ts), started in `before`. */
+let toolRunner: KafkaToolRunner | undefined;
 
-function runTool(mainClass: string, args: readonly string[], input?: string): Promise<ToolRun> {
-  const child = spawnReaped(javaExecutable(), [
-    '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', kafkaClasspath, mainClass, ...args,
-  ], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-  if (input !== undefined) child.stdin?.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, output: stdout.split('\n').filter((line) => !line.startsWith('[20')).join('\n').trim(), stderr }));
-  });
+/** A tool's exit status and stdout, without the log lines its log4j configuration prints there. */
+async function runTool(mainClass: string, args: readonly string[], input?: string): Promise<{ status: number; output: string; stderr: string }> {
+  if (toolRunner === undefined) throw new Error('the Kafka tool runner is not started');
+  const run = await toolRunner.run(mainClass, args, input);
+  return { status: run.status, output: run.stdout.split('\n').filter((line) => !line.startsWith('[20')).join('\n').trim(), stderr: run.stderr };
 }
 
 async function tool(mainClass: string, args: readonly string[], input?: string): Promise<string> {
@@ -327,10 +314,10 @@ describe("Kafka 4.4's tools against seqlog and Apache Kafka", { timeout: 600_000
   let seqlog: RunningBroker;
   let kafka: ReferenceKafka;
   before(async () => {
-    seqlog = await startBroker();
-    kafka = await startReferenceKafka({ brokers: 1 });
+    [seqlog, kafka, toolRunner] = await Promise.all([startBroker(), startReferenceKafka({ brokers: 1 }), KafkaToolRunner.start({ log4jConfig })]);
   });
   after(async () => {
+    await toolRunner?.stop();
     await seqlog?.close();
     await kafka?.stop();
   });

@@ -32,12 +32,46 @@ export interface ReferenceKafkaOptions {
   stopTimeoutMs?: number;
   /** Where to report start-up time. Default: one line on stderr. */
   log?: (line: string) => void;
+  /**
+   * A SASL_PLAINTEXT listener on every node besides PLAINTEXT (which stays the inter-broker listener), with these
+   * mechanisms; PLAIN users through the listener's JAAS `user_<name>` entries, SCRAM users created at storage
+   * format (`kafka-storage format --add-scram`), as a KRaft cluster bootstraps its first credentials.
+   */
+  sasl?: ReferenceSaslOptions;
+}
+
+export interface ReferenceSaslOptions {
+  readonly mechanisms: readonly ('PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512')[];
+  readonly plainUsers?: Readonly<Record<string, string>>;
+  readonly scramUsers?: readonly { readonly user: string; readonly password: string; readonly mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512' }[];
+}
+
+/** The SASL listener's server.properties entries for one node. */
+function saslProperties(sasl: ReferenceSaslOptions, port: number, saslPort: number, controllerPort: number): Record<string, string> {
+  const props: Record<string, string> = {
+    listeners: `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port},SASL_PLAINTEXT://127.0.0.1:${saslPort}`,
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'sasl.enabled.mechanisms': sasl.mechanisms.join(','),
+  };
+  for (const mechanism of sasl.mechanisms) {
+    const key = `listener.name.sasl_plaintext.${mechanism.toLowerCase()}.sasl.jaas.config`;
+    if (mechanism === 'PLAIN') {
+      const users = Object.entries(sasl.plainUsers ?? {}).map(([user, password]) => ` user_${user}="${password}"`).join('');
+      props[key] = `org.apache.kafka.common.security.plain.PlainLoginModule required${users};`;
+    } else {
+      props[key] = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+    }
+  }
+  return props;
 }
 
 export interface ReferenceBroker {
   id: number;
   host: string;
   port: number;
+  /** The SASL_PLAINTEXT listener's port (with the `sasl` option). */
+  saslPort?: number;
   /** The current JVM's pid (changes on restartBroker). */
   pid: number;
   controllerPort: number;
@@ -48,6 +82,8 @@ export interface ReferenceBroker {
 export interface ReferenceKafka {
   /** host:port of every node, comma-separated. */
   bootstrap: string;
+  /** host:port of every node's SASL_PLAINTEXT listener (with the `sasl` option). */
+  saslBootstrap?: string;
   brokers: ReferenceBroker[];
   clusterId: string;
   /** The temporary directory holding every node's config, data and broker.log; stop() removes it. */
@@ -88,6 +124,7 @@ export const startScriptJvmOptions: readonly string[] = [
 ];
 
 interface Node extends NodeAddress {
+  saslPort?: number;
   dir: string;
   configFile: string;
   logFile: string;
@@ -158,17 +195,26 @@ export async function startReferenceKafka(options: ReferenceKafkaOptions = {}): 
   };
 
   try {
-    const ports = await freePorts(2 * size);
+    const sasl = options.sasl;
+    const portsPerNode = sasl === undefined ? 2 : 3;
+    const ports = await freePorts(portsPerNode * size);
     for (let i = 0; i < size; i++) {
       const id = i + 1;
       const dir = join(root, `node-${id}`);
       mkdirSync(dir);
-      nodes.push({ id, port: ports[2 * i], controllerPort: ports[2 * i + 1], dir, configFile: join(dir, 'server.properties'), logFile: join(dir, 'broker.log'), process: undefined });
+      const saslPort = sasl === undefined ? {} : { saslPort: ports[portsPerNode * i + 2] };
+      nodes.push({ id, port: ports[portsPerNode * i], controllerPort: ports[portsPerNode * i + 1], ...saslPort, dir, configFile: join(dir, 'server.properties'), logFile: join(dir, 'broker.log'), process: undefined });
     }
-    for (const node of nodes) writeFileSync(node.configFile, brokerProperties(node, nodes, join(node.dir, 'data'), options.config));
+    for (const node of nodes) {
+      const security = sasl === undefined || node.saslPort === undefined ? {} : saslProperties(sasl, node.port, node.saslPort, node.controllerPort);
+      writeFileSync(node.configFile, brokerProperties(node, nodes, join(node.dir, 'data'), { ...security, ...options.config }));
+    }
 
     const clusterId = randomClusterId();
-    const features = Object.entries(options.features ?? {}).flatMap(([name, level]) => ['--feature', `${name}=${level}`]);
+    const features = [
+      ...Object.entries(options.features ?? {}).flatMap(([name, level]) => ['--feature', `${name}=${level}`]),
+      ...(sasl?.scramUsers ?? []).flatMap(({ user, password, mechanism }) => ['--add-scram', `${mechanism}=[name=${user},password=${password}]`]),
+    ];
     const formatStarted = performance.now();
     await Promise.all(
       nodes.map((node) =>
@@ -221,6 +267,7 @@ export async function startReferenceKafka(options: ReferenceKafkaOptions = {}): 
       id: node.id,
       host: '127.0.0.1',
       port: node.port,
+      ...(node.saslPort === undefined ? {} : { saslPort: node.saslPort }),
       controllerPort: node.controllerPort,
       logFile: node.logFile,
       get pid(): number {
@@ -239,6 +286,7 @@ export async function startReferenceKafka(options: ReferenceKafkaOptions = {}): 
 
     return {
       bootstrap: nodes.map((node) => `127.0.0.1:${node.port}`).join(','),
+      ...(options.sasl === undefined ? {} : { saslBootstrap: nodes.map((node) => `127.0.0.1:${node.saslPort}`).join(',') }),
       brokers,
       clusterId,
       dir: root,

@@ -7,10 +7,12 @@
 // (3) reconcile the member towards its target (consumer-group.ts). Node's event loop plays the coordinator
 // shard's thread, so no two heartbeats interleave.
 //
-// Simplifications vs Kafka, stated plainly: consumer-group membership and target assignments are in memory only
-// (Kafka persists them in __consumer_offsets); after a restart members find their ids unknown
-// (UNKNOWN_MEMBER_ID) and rejoin with epoch 0, as after a coordinator failover. Committed offsets are durable
-// and shared with the classic coordinator. Regular expressions (KIP-848 asks for RE2J syntax) are compiled with
+// Durability: as Kafka writes a heartbeat's records to __consumer_offsets before answering it, the group's
+// epochs and every changed member (metadata, current and target assignment) are staged in the offsets log after
+// each heartbeat (consumer-group-records.ts) and the heartbeat is answered once they are durable; a restart
+// restores the groups with their members and epochs and restarts their session timeouts (Kafka's `onLoaded`),
+// so members carry on with their epochs. Committed offsets are shared with the classic coordinator.
+// Simplifications vs Kafka, stated plainly: regular expressions (KIP-848 asks for RE2J syntax) are compiled with
 // JavaScript's RegExp and must match the whole topic name, as RE2J's `matches()`; patterns using
 // look-around or back-references, which RE2J rejects, are accepted here; RE2-only syntax (`\Q...\E`, `(?P<n>...)`)
 // is refused as INVALID_REGULAR_EXPRESSION. Kafka resolves regexes in the background; here they are resolved on
@@ -39,6 +41,13 @@ import {
   type OwnedPartitions,
 } from './consumer-group.ts';
 import type { GroupTimer } from './group-timer.ts';
+import type { LoadedConsumerGroup, OffsetStoreRecord } from './offset-store.ts';
+
+/** Where consumer-group state is written (the offsets log). */
+export interface ConsumerGroupJournal {
+  /** Stages `records`; the promise settles when they are durable. Throws when staging fails. */
+  append(records: readonly OffsetStoreRecord[]): Promise<void>;
+}
 
 /** The topic metadata a consumer group needs (the broker's `LogManager` satisfies it). */
 export interface TopicImage {
@@ -155,6 +164,8 @@ const hex = (topicId: Buffer) => topicId.toString('hex');
 
 export class ConsumerGroupManager {
   private readonly groups = new Map<string, ConsumerGroup>();
+  /** The group-level values last written to the journal, by group id (written again only when they change). */
+  private readonly persistedMetadata = new Map<string, string>();
 
   constructor(
     private readonly config: ConsumerGroupConfig,
@@ -162,7 +173,91 @@ export class ConsumerGroupManager {
     private readonly classicGroups: ClassicGroupsView,
     private readonly logger: BrokerLogger,
     private readonly clock: () => number,
+    private readonly journal: ConsumerGroupJournal,
   ) {}
+
+  /**
+   * Installs a group replayed from the offsets log and starts its members' session timeouts (and the rebalance
+   * timeouts of members still revoking), as Kafka's `GroupMetadataManager.onLoaded` does.
+   */
+  restore(groupId: string, loaded: LoadedConsumerGroup): void {
+    const group = new ConsumerGroup(groupId);
+    if (loaded.metadata !== null) {
+      group.groupEpoch = loaded.metadata.groupEpoch;
+      group.assignmentEpoch = loaded.metadata.assignmentEpoch;
+      group.assignorName = loaded.metadata.assignorName;
+      group.subscriptionSignature = loaded.metadata.subscriptionSignature;
+    }
+    const dropped: OffsetStoreRecord[] = [];
+    for (const { member, target } of loaded.members.values()) {
+      // A log cut short by a crash mid-write could hold a member owning a partition another member owns too; it
+      // is dropped (it will be told UNKNOWN_MEMBER_ID and rejoin) rather than breaking the ownership invariant.
+      if (!group.canClaim(member)) {
+        this.logger.warn({ group: groupId, memberId: member.memberId }, 'dropped a restored consumer group member whose partitions another member owns');
+        dropped.push({ type: 'consumer-group-member-tombstone', groupId, memberId: member.memberId });
+        continue;
+      }
+      if (target !== null) group.targetAssignment.set(member.memberId, target);
+      group.updateMember(member);
+    }
+    group.takeChangedMemberIds();
+    this.groups.set(groupId, group);
+    this.persistedMetadata.set(groupId, metadataSnapshot(group));
+    for (const member of group.members.values()) {
+      this.scheduleSessionTimeout(group, member.memberId, this.config.sessionTimeoutMs);
+      this.scheduleRebalanceTimeout(group, member);
+    }
+    if (dropped.length > 0) this.appendInBackground(dropped);
+    this.logger.info({ group: groupId, groupEpoch: group.groupEpoch, members: group.members.size }, 'restored consumer group');
+  }
+
+  /**
+   * Stages what changed in the group since the last call: its epochs when they moved, each changed member (or a
+   * tombstone for a removed one). Returns null when nothing changed, else a promise settling when durable (or
+   * rejected when the write failed).
+   */
+  persistChanges(groupId: string): Promise<void> | null {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return null;
+    const records: OffsetStoreRecord[] = [];
+    const snapshot = metadataSnapshot(group);
+    if (this.persistedMetadata.get(groupId) !== snapshot) {
+      records.push({
+        type: 'consumer-group-metadata',
+        groupId,
+        metadata: { groupEpoch: group.groupEpoch, assignmentEpoch: group.assignmentEpoch, assignorName: group.assignorName, subscriptionSignature: group.subscriptionSignature },
+      });
+    }
+    for (const memberId of group.takeChangedMemberIds()) {
+      const member = group.members.get(memberId);
+      records.push(
+        member === undefined
+          ? { type: 'consumer-group-member-tombstone', groupId, memberId }
+          : { type: 'consumer-group-member', groupId, stored: { member, target: group.targetAssignment.get(memberId) ?? null } },
+      );
+    }
+    if (records.length === 0) return null;
+    try {
+      const written = this.journal.append(records);
+      this.persistedMetadata.set(groupId, snapshot);
+      return written;
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /** For changes no request waits for (timeouts): a failure is logged. */
+  private persistInBackground(group: ConsumerGroup): void {
+    this.persistChanges(group.groupId)?.catch((error: unknown) => this.logger.error({ group: group.groupId, err: errorText(error) }, 'writing consumer group state to the offsets log failed'));
+  }
+
+  private appendInBackground(records: readonly OffsetStoreRecord[]): void {
+    try {
+      this.journal.append(records).catch((error: unknown) => this.logger.error({ err: errorText(error) }, 'writing consumer group state to the offsets log failed'));
+    } catch (error) {
+      this.logger.error({ err: errorText(error) }, 'writing consumer group state to the offsets log failed');
+    }
+  }
 
   group(groupId: string): ConsumerGroup | undefined {
     return this.groups.get(groupId);
@@ -172,13 +267,19 @@ export class ConsumerGroupManager {
     return this.groups.values();
   }
 
-  /** Drops an empty group object (a classic member takes the id over, or DeleteGroups). */
-  forget(groupId: string): void {
+  /**
+   * Drops an empty group object: a classic member takes the id over (`writeTombstone`: its consumer-group state
+   * leaves the offsets log, the offsets stay), or DeleteGroups (which writes its own group tombstone).
+   */
+  forget(groupId: string, writeTombstone: boolean): void {
     this.groups.delete(groupId);
+    this.persistedMetadata.delete(groupId);
+    if (writeTombstone) this.appendInBackground([{ type: 'consumer-group-tombstone', groupId }]);
   }
 
   close(): void {
     this.groups.clear();
+    this.persistedMetadata.clear();
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -275,8 +376,10 @@ export class ConsumerGroupManager {
       bumpGroupEpoch = true;
     }
     if (member.serverAssignor !== updated.serverAssignor) bumpGroupEpoch = true;
-    // The member object is installed before the assignment so that it takes part in it.
-    group.updateMember(updated);
+    // The member object is installed before the assignment so that it takes part in it. An unchanged member is
+    // left as it is, so that a steady heartbeat writes nothing to the offsets log (Kafka writes a member record
+    // only when the member changed).
+    if (isNewMember || !sameMemberMetadata(member, updated)) group.updateMember(updated);
     const signature = subscriptionSignature(group, topics);
     if (signature !== group.subscriptionSignature) {
       group.subscriptionSignature = signature;
@@ -421,6 +524,7 @@ export class ConsumerGroupManager {
       const member = group.members.get(memberId);
       if (member === undefined || this.groups.get(group.groupId) !== group) return;
       this.removeMemberAndBumpEpoch(group, member, 'session timeout expired');
+      this.persistInBackground(group);
     });
   }
 
@@ -437,6 +541,7 @@ export class ConsumerGroupManager {
       const current = group.members.get(member.memberId);
       if (current === undefined || current.memberEpoch !== epoch || current.state !== MemberState.UnrevokedPartitions) return;
       this.removeMemberAndBumpEpoch(group, current, 'rebalance timeout expired while revoking partitions');
+      this.persistInBackground(group);
     });
   }
 
@@ -459,6 +564,7 @@ export class ConsumerGroupManager {
     const result = assignor.assign({ members, partitionCounts });
     group.targetAssignment.clear();
     for (const [memberId, assignment] of result) group.targetAssignment.set(memberId, assignment);
+    group.markAllMembersChanged();
     group.assignmentEpoch = group.groupEpoch;
     group.assignorName = assignor.name;
     this.logger.info({ group: group.groupId, assignmentEpoch: group.assignmentEpoch, assignor: assignor.name, members: members.length }, 'computed a new target assignment');
@@ -542,6 +648,19 @@ export class ConsumerGroupManager {
    * current epoch (STALE_MEMBER_EPOCH). Its OffsetCommits must be v9+ (older versions cannot carry a member epoch:
    * UNSUPPORTED_VERSION); TxnOffsetCommit (`carriesMemberEpoch` true) always can.
    */
+  /**
+   * `ConsumerGroup.validateOffsetFetch` (OffsetFetch v9+): without a member id and with a negative epoch (the
+   * admin client, or an older request) anything may be fetched; otherwise the member must exist
+   * (UNKNOWN_MEMBER_ID) and fetch with its current epoch (STALE_MEMBER_EPOCH).
+   */
+  validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number {
+    if (memberId === null && memberEpoch < 0) return ErrorCode.NONE;
+    const member = memberId === null ? undefined : group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return ErrorCode.NONE;
+  }
+
   validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, carriesMemberEpoch: boolean): number {
     if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
     const member = group.members.get(memberId);
@@ -595,6 +714,20 @@ function toHeartbeatAssignment(assignment: Assignment): HeartbeatAssignment {
   };
 }
 
+function sameMemberMetadata(a: ConsumerGroupMember, b: ConsumerGroupMember): boolean {
+  return (
+    a.instanceId === b.instanceId &&
+    a.rackId === b.rackId &&
+    a.rebalanceTimeoutMs === b.rebalanceTimeoutMs &&
+    a.serverAssignor === b.serverAssignor &&
+    a.subscribedTopicRegex === b.subscribedTopicRegex &&
+    a.clientId === b.clientId &&
+    a.clientHost === b.clientHost &&
+    a.subscribedTopicNames.length === b.subscribedTopicNames.length &&
+    a.subscribedTopicNames.every((name, i) => name === b.subscribedTopicNames[i])
+  );
+}
+
 function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   const set = new Set(a);
@@ -636,3 +769,12 @@ function subscriptionSignature(group: ConsumerGroup, topics: TopicsImage): strin
   return [...seen.values()].sort().join(',');
 }
 
+
+/** The group-level values that go into the consumer-group metadata record. */
+function metadataSnapshot(group: ConsumerGroup): string {
+  return JSON.stringify([group.groupEpoch, group.assignmentEpoch, group.assignorName, group.subscriptionSignature]);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

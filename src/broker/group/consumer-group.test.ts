@@ -2,7 +2,7 @@
 // `GroupMetadataManagerTest` (testConsumerGroup*) and `CurrentAssignmentBuilderTest`.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors/index.ts';
@@ -82,42 +82,42 @@ function steady(memberId: string, memberEpoch: number, owned: ConsumerGroupHeart
 const partitionsOf = (result: ConsumerGroupHeartbeatResult): number[] => result.assignment?.topicPartitions.flatMap((topic) => topic.partitions) ?? [];
 
 describe('ConsumerGroupHeartbeat', () => {
-  it('a first member joins: epoch 2 (a group starts at 1), every partition at once', () => {
+  it('a first member joins: epoch 2 (a group starts at 1), every partition at once', async () => {
     const { coordinator, topics } = setup();
-    const joined = coordinator.consumerGroupHeartbeat(request({}), topics);
+    const joined = await coordinator.consumerGroupHeartbeat(request({}), topics);
     assert.equal(joined.errorCode, ErrorCode.NONE);
     assert.equal(joined.memberId, 'm1');
     assert.equal(joined.memberEpoch, 2);
     assert.equal(joined.heartbeatIntervalMs, 5000);
     assert.deepEqual(partitionsOf(joined), [0, 1, 2, 3]);
     // A steady heartbeat with nothing changed carries no assignment.
-    const again = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics);
+    const again = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics);
     assert.equal(again.memberEpoch, 2);
     assert.equal(again.assignment, null);
   });
 
-  it('a partition is revoked from its owner, acknowledged, and only then given to the new member', () => {
+  it('a partition is revoked from its owner, acknowledged, and only then given to the new member', async () => {
     const { coordinator, topics } = setup();
-    const first = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
-    const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    const first = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
+    const second = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
     // m2 is at the new epoch but every target partition of it is still owned by m1.
     assert.equal(second.memberEpoch, 3);
     assert.deepEqual(partitionsOf(second), []);
     // m1 heartbeats: it must revoke two partitions and stays at epoch 2 until it confirms.
-    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    const revoking = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
     assert.equal(revoking.memberEpoch, 2);
     const kept = partitionsOf(revoking);
     assert.equal(kept.length, 2);
     // m2 still gets nothing: m1 has not confirmed.
-    const waiting = coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
+    const waiting = await coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
     assert.deepEqual(partitionsOf(waiting), []);
     let described = coordinator.consumerGroupDescribe(['group'], topics)[0];
     assert.equal(described.groupState, 'Reconciling');
     // m1 confirms (its owned partitions are the kept ones): epoch 3.
-    const confirmed = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics);
+    const confirmed = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics);
     assert.equal(confirmed.memberEpoch, 3);
     // Now m2 receives the released partitions.
-    const received = coordinator.consumerGroupHeartbeat(request(steady('m2', 3, waiting.assignment ?? { topicPartitions: [] })), topics);
+    const received = await coordinator.consumerGroupHeartbeat(request(steady('m2', 3, waiting.assignment ?? { topicPartitions: [] })), topics);
     assert.deepEqual(
       [...partitionsOf(received), ...kept].sort((a, b) => a - b),
       [0, 1, 2, 3],
@@ -130,121 +130,121 @@ describe('ConsumerGroupHeartbeat', () => {
     assert.equal(described.assignorName, 'uniform');
   });
 
-  it('a member that leaves (epoch -1) gives its partitions to the others at their next heartbeat', () => {
+  it('a member that leaves (epoch -1) gives its partitions to the others at their next heartbeat', async () => {
     const { coordinator, topics } = setup();
-    coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
-    const left = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', memberEpoch: -1 }), topics);
+    await coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
+    const left = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', memberEpoch: -1 }), topics);
     assert.equal(left.errorCode, ErrorCode.NONE);
     assert.equal(left.memberEpoch, -1);
-    const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    const second = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
     assert.deepEqual(partitionsOf(second), [0, 1, 2, 3]);
     assert.equal(second.memberEpoch, 4);
-    const unknown = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, null)), topics);
+    const unknown = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, null)), topics);
     assert.equal(unknown.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
   });
 
-  it('fences an epoch ahead of the coordinator and a stale one (FENCED_MEMBER_EPOCH)', () => {
+  it('fences an epoch ahead of the coordinator and a stale one (FENCED_MEMBER_EPOCH)', async () => {
     const { coordinator, topics } = setup();
-    const joined = coordinator.consumerGroupHeartbeat(request({}), topics);
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 5, joined.assignment)), topics).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
-    coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
-    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics);
-    const moved = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics);
+    const joined = await coordinator.consumerGroupHeartbeat(request({}), topics);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request(steady('m1', 5, joined.assignment)), topics)).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
+    await coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    const revoking = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics);
+    const moved = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics);
     assert.equal(moved.memberEpoch, 3);
     // The previous epoch with a subset of the current partitions: the bump's answer may have been lost.
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics).errorCode, ErrorCode.NONE);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics)).errorCode, ErrorCode.NONE);
     // The previous epoch while claiming partitions it no longer has: fenced.
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, joined.assignment)), topics)).errorCode, ErrorCode.FENCED_MEMBER_EPOCH);
   });
 
-  it('an unknown group is GROUP_ID_NOT_FOUND; bad requests are INVALID_REQUEST / UNSUPPORTED_ASSIGNOR', () => {
+  it('an unknown group is GROUP_ID_NOT_FOUND; bad requests are INVALID_REQUEST / UNSUPPORTED_ASSIGNOR', async () => {
     const { coordinator, topics } = setup();
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 3, null)), topics).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
-    assert.equal(coordinator.consumerGroupHeartbeat(request({ memberId: '' }), topics).errorCode, ErrorCode.INVALID_REQUEST);
-    assert.equal(coordinator.consumerGroupHeartbeat(request({ rebalanceTimeoutMs: -1 }), topics).errorCode, ErrorCode.INVALID_REQUEST);
-    assert.equal(coordinator.consumerGroupHeartbeat(request({ memberEpoch: -3 }), topics).errorCode, ErrorCode.INVALID_REQUEST);
-    assert.equal(coordinator.consumerGroupHeartbeat(request({ serverAssignor: 'sticky' }), topics).errorCode, ErrorCode.UNSUPPORTED_ASSIGNOR);
-    assert.equal(coordinator.consumerGroupHeartbeat(request({ subscribedTopicNames: null, subscribedTopicRegex: '(' }), topics).errorCode, ErrorCode.INVALID_REGULAR_EXPRESSION);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request(steady('m1', 3, null)), topics)).errorCode, ErrorCode.GROUP_ID_NOT_FOUND);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request({ memberId: '' }), topics)).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request({ rebalanceTimeoutMs: -1 }), topics)).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request({ memberEpoch: -3 }), topics)).errorCode, ErrorCode.INVALID_REQUEST);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request({ serverAssignor: 'sticky' }), topics)).errorCode, ErrorCode.UNSUPPORTED_ASSIGNOR);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request({ subscribedTopicNames: null, subscribedTopicRegex: '(' }), topics)).errorCode, ErrorCode.INVALID_REGULAR_EXPRESSION);
     // v0: the broker generates the member id.
-    const generated = coordinator.consumerGroupHeartbeat(request({ memberId: '', memberIdRequired: false }), topics);
+    const generated = await coordinator.consumerGroupHeartbeat(request({ memberId: '', memberIdRequired: false }), topics);
     assert.equal(generated.errorCode, ErrorCode.NONE);
     assert.match(generated.memberId ?? '', /^[0-9a-f-]{36}$/);
   });
 
-  it('a member whose session expires is removed and the group epoch moves on', () => {
+  it('a member whose session expires is removed and the group epoch moves on', async () => {
     const { coordinator, topics, timer } = setup();
-    coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
+    await coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
     timer.advance(44_000);
-    const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    const second = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
     assert.deepEqual(partitionsOf(second), []);
     timer.advance(2_000);
     const described = coordinator.consumerGroupDescribe(['group'], topics)[0];
     assert.deepEqual(described.members.map((member) => member.memberId), ['m2']);
-    const after = coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
+    const after = await coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
     assert.deepEqual(partitionsOf(after), [0, 1, 2, 3]);
   });
 
-  it('a member that does not revoke within its rebalance timeout is fenced and its partitions move', () => {
+  it('a member that does not revoke within its rebalance timeout is fenced and its partitions move', async () => {
     const { coordinator, topics, timer } = setup();
-    const first = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', rebalanceTimeoutMs: 30_000 }), topics);
-    const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
-    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    const first = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', rebalanceTimeoutMs: 30_000 }), topics);
+    const second = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    const revoking = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
     assert.equal(partitionsOf(revoking).length, 2);
     // m1 keeps heartbeating while still owning the revoked partitions: the timeout is not extended.
     timer.advance(20_000);
-    coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
-    coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
+    await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    await coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
     timer.advance(10_001);
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
-    const everything = coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics)).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    const everything = await coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment)), topics);
     assert.deepEqual(partitionsOf(everything), [0, 1, 2, 3]);
   });
 
-  it('a static member leaving with epoch -2 gets its assignment back under a new member id, without a rebalance', () => {
+  it('a static member leaving with epoch -2 gets its assignment back under a new member id, without a rebalance', async () => {
     const { coordinator, topics } = setup();
-    coordinator.consumerGroupHeartbeat(request({ memberId: 'a', instanceId: 'instance-a' }), topics);
-    coordinator.consumerGroupHeartbeat(request({ memberId: 'b', instanceId: 'instance-b' }), topics);
+    await coordinator.consumerGroupHeartbeat(request({ memberId: 'a', instanceId: 'instance-a' }), topics);
+    await coordinator.consumerGroupHeartbeat(request({ memberId: 'b', instanceId: 'instance-b' }), topics);
     const before = coordinator.consumerGroupDescribe(['group'], topics)[0];
     const targetOfA = before.members.find((member) => member.memberId === 'a')?.targetAssignment;
-    const left = coordinator.consumerGroupHeartbeat(request({ memberId: 'a', instanceId: 'instance-a', memberEpoch: -2 }), topics);
+    const left = await coordinator.consumerGroupHeartbeat(request({ memberId: 'a', instanceId: 'instance-a', memberEpoch: -2 }), topics);
     assert.equal(left.memberEpoch, -2);
-    const unreleased = coordinator.consumerGroupHeartbeat(request({ memberId: 'b2', instanceId: 'instance-b' }), topics);
+    const unreleased = await coordinator.consumerGroupHeartbeat(request({ memberId: 'b2', instanceId: 'instance-b' }), topics);
     assert.equal(unreleased.errorCode, ErrorCode.UNRELEASED_INSTANCE_ID);
-    const back = coordinator.consumerGroupHeartbeat(request({ memberId: 'a2', instanceId: 'instance-a' }), topics);
+    const back = await coordinator.consumerGroupHeartbeat(request({ memberId: 'a2', instanceId: 'instance-a' }), topics);
     assert.equal(back.errorCode, ErrorCode.NONE);
     const after = coordinator.consumerGroupDescribe(['group'], topics)[0];
     assert.equal(after.groupEpoch, before.groupEpoch);
     assert.deepEqual(after.members.find((member) => member.memberId === 'a2')?.targetAssignment, targetOfA);
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('a', 2, null)), topics).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request(steady('a', 2, null)), topics)).errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
     assert.equal(
-      coordinator.consumerGroupHeartbeat(request({ ...steady('a', 2, null), instanceId: 'instance-a' }), topics).errorCode,
+      (await coordinator.consumerGroupHeartbeat(request({ ...steady('a', 2, null), instanceId: 'instance-a' }), topics)).errorCode,
       ErrorCode.FENCED_INSTANCE_ID,
     );
   });
 
-  it('group.consumer.assignment.interval.ms: a member joining soon after is assigned at the next heartbeat past the interval', () => {
+  it('group.consumer.assignment.interval.ms: a member joining soon after is assigned at the next heartbeat past the interval', async () => {
     const { coordinator, topics, timer } = setup(1_000);
-    const first = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
+    const first = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
     assert.equal(first.memberEpoch, 2);
     // Kafka 4.4 answers the same: the new member is at the assignment epoch with nothing, the group Assigning.
-    const second = coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    const second = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
     assert.equal(second.memberEpoch, 2);
     assert.deepEqual(partitionsOf(second), []);
     assert.equal(coordinator.consumerGroupDescribe(['group'], topics)[0].groupState, 'Assigning');
-    assert.equal(coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics).assignment, null);
+    assert.equal((await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics)).assignment, null);
     timer.advance(1_000);
-    const revoking = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    const revoking = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
     assert.equal(partitionsOf(revoking).length, 2);
     assert.equal(coordinator.consumerGroupDescribe(['group'], topics)[0].groupState, 'Reconciling');
   });
 
-  it('the range assignor gives contiguous ranges; a regex subscription follows new topics', () => {
+  it('the range assignor gives contiguous ranges; a regex subscription follows new topics', async () => {
     const { coordinator, topics } = setup();
-    const m1 = coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', serverAssignor: 'range', subscribedTopicNames: null, subscribedTopicRegex: 'ord.*' }), topics);
+    const m1 = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', serverAssignor: 'range', subscribedTopicNames: null, subscribedTopicRegex: 'ord.*' }), topics);
     assert.deepEqual(partitionsOf(m1), [0, 1, 2, 3]);
     const other = topics.add('ordinals', 2);
     topics.add('payments', 2);
-    const grown = coordinator.consumerGroupHeartbeat(request(steady('m1', 2, m1.assignment)), topics);
+    const grown = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, m1.assignment)), topics);
     assert.equal(grown.memberEpoch, 3);
     const ordinals = grown.assignment?.topicPartitions.find((topic) => topic.topicId.equals(other.topicId));
     assert.deepEqual(ordinals?.partitions, [0, 1]);
@@ -254,10 +254,83 @@ describe('ConsumerGroupHeartbeat', () => {
   });
 });
 
+describe('consumer groups across a restart (state in the offsets log, as Kafka keeps it in __consumer_offsets)', () => {
+  function open(dataDir: string) {
+    const timer = new ManualGroupTimer();
+    const coordinator = GroupCoordinator.open({ dataDir, timer, clock: timer.clock, config: { consumerGroupAssignmentIntervalMs: 0 } });
+    return { timer, coordinator };
+  }
+
+  it('members keep their ids, epochs and assignments; revocations in progress carry on; unknown members rejoin', async () => {
+    const dataDir = join(root, `data-${dirs++}`);
+    const topics = new Topics();
+    topics.add('orders', 4);
+    const before = open(dataDir);
+    const first = await before.coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', rebalanceTimeoutMs: 30_000 }), topics);
+    const second = await before.coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    // m1 is told to give up two partitions, then the broker restarts before it confirms.
+    const revoking = await before.coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    assert.equal(partitionsOf(revoking).length, 2);
+    const described = before.coordinator.consumerGroupDescribe(['group'], topics)[0];
+    await before.coordinator.close();
+
+    const afterRestart = open(dataDir);
+    const restored = afterRestart.coordinator.consumerGroupDescribe(['group'], topics)[0];
+    assert.equal(restored.errorCode, ErrorCode.NONE);
+    assert.deepEqual(
+      { groupEpoch: restored.groupEpoch, assignmentEpoch: restored.assignmentEpoch, state: restored.groupState, members: restored.members },
+      { groupEpoch: described.groupEpoch, assignmentEpoch: described.assignmentEpoch, state: described.groupState, members: described.members },
+    );
+    // m1 confirms the revocation with its epoch from before the restart; m2 then gets the released partitions.
+    const confirmed = await afterRestart.coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics);
+    assert.equal(confirmed.errorCode, ErrorCode.NONE);
+    assert.equal(confirmed.memberEpoch, 3);
+    const received = await afterRestart.coordinator.consumerGroupHeartbeat(request(steady('m2', 3, second.assignment ?? { topicPartitions: [] })), topics);
+    assert.equal(received.errorCode, ErrorCode.NONE);
+    // A steady heartbeat changes nothing and writes nothing.
+    const logFile = join(dataDir, '__consumer_offsets', 'offsets.log');
+    const bytes = statSync(logFile).size;
+    const steadyAgain = await afterRestart.coordinator.consumerGroupHeartbeat(request(steady('m2', received.memberEpoch, received.assignment)), topics);
+    assert.equal(steadyAgain.errorCode, ErrorCode.NONE);
+    assert.equal(statSync(logFile).size, bytes);
+    const owned = afterRestart.coordinator.consumerGroupDescribe(['group'], topics)[0].members.map((member) => member.assignment.topicPartitions.flatMap((topic) => topic.partitions));
+    assert.deepEqual(owned.map((partitions) => partitions.length), [2, 2]);
+    assert.deepEqual(owned.flat().sort(), [0, 1, 2, 3]);
+    // A member the group does not know: UNKNOWN_MEMBER_ID, upon which a client rejoins with epoch 0.
+    const stranger = await afterRestart.coordinator.consumerGroupHeartbeat(request(steady('m9', 3, { topicPartitions: [] })), topics);
+    assert.equal(stranger.errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
+    // Session timeouts restart with the load: a member that never comes back is removed.
+    afterRestart.timer.advance(30_000);
+    await afterRestart.coordinator.consumerGroupHeartbeat(request(steady('m1', 3, confirmed.assignment)), topics);
+    afterRestart.timer.advance(20_000);
+    assert.deepEqual(afterRestart.coordinator.consumerGroupDescribe(['group'], topics)[0].members.map((member) => member.memberId), ['m1']);
+    await afterRestart.coordinator.close();
+
+    // Removals are durable too.
+    const third = open(dataDir);
+    assert.deepEqual(third.coordinator.consumerGroupDescribe(['group'], topics)[0].members.map((member) => member.memberId), ['m1']);
+    await third.coordinator.close();
+  });
+
+  it('a consumer group emptied by its last member stays a consumer group (Empty) after a restart', async () => {
+    const dataDir = join(root, `data-${dirs++}`);
+    const topics = new Topics();
+    topics.add('orders', 4);
+    const before = open(dataDir);
+    const joined = await before.coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
+    await before.coordinator.consumerGroupHeartbeat(request({ memberId: 'm1', memberEpoch: -1 }), topics);
+    assert.equal(joined.errorCode, ErrorCode.NONE);
+    await before.coordinator.close();
+    const afterRestart = open(dataDir);
+    assert.equal(afterRestart.coordinator.consumerGroupDescribe(['group'], topics)[0].groupState, 'Empty');
+    await afterRestart.coordinator.close();
+  });
+});
+
 describe('consumer groups and the classic coordinator', () => {
   it('offset commits check the member epoch (STALE_MEMBER_EPOCH) and the offsets are shared', async () => {
     const { coordinator, topics } = setup();
-    const joined = coordinator.consumerGroupHeartbeat(request({}), topics);
+    const joined = await coordinator.consumerGroupHeartbeat(request({}), topics);
     const commit = (memberId: string, epoch: number, v9 = true) =>
       coordinator.commitOffsets({
         groupId: 'group',
@@ -287,7 +360,7 @@ describe('consumer groups and the classic coordinator', () => {
     assert.equal(join.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     // Once empty, the group can be deleted; its offsets go with it.
     assert.equal((await coordinator.deleteGroups(['group']))[0].errorCode, ErrorCode.NON_EMPTY_GROUP);
-    coordinator.consumerGroupHeartbeat(request({ memberEpoch: -1 }), topics);
+    await coordinator.consumerGroupHeartbeat(request({ memberEpoch: -1 }), topics);
     assert.equal((await coordinator.deleteGroups(['group']))[0].errorCode, ErrorCode.NONE);
     const gone = await coordinator.fetchOffsets([{ groupId: 'group', topics: null }], false);
     assert.deepEqual(gone[0].topics, []);
@@ -296,7 +369,7 @@ describe('consumer groups and the classic coordinator', () => {
 
   it('TxnOffsetCommit checks the member epoch of a consumer group member (KIP-447 with KIP-848)', async () => {
     const { coordinator, topics } = setup();
-    const joined = coordinator.consumerGroupHeartbeat(request({}), topics);
+    const joined = await coordinator.consumerGroupHeartbeat(request({}), topics);
     const commit = (memberId: string, generationId: number) =>
       coordinator.commitTransactionalOffsets({
         transactionalId: 'txn', groupId: 'group', producerId: 7n, producerEpoch: 0, generationId, memberId, groupInstanceId: null,
@@ -315,7 +388,7 @@ describe('consumer groups and the classic coordinator', () => {
       topics: [{ name: 'orders', partitions: [{ partitionIndex: 1, committedOffset: 7n, committedLeaderEpoch: -1, committedMetadata: null }] }],
       groupIdNotFoundForUnknownGroup: true,
     });
-    const joined = coordinator.consumerGroupHeartbeat(request({}), topics);
+    const joined = await coordinator.consumerGroupHeartbeat(request({}), topics);
     assert.equal(joined.errorCode, ErrorCode.NONE);
     const fetched = await coordinator.fetchOffsets([{ groupId: 'group', topics: null }], false);
     assert.equal(fetched[0].topics[0].partitions[0].committedOffset, 7n);

@@ -112,6 +112,8 @@ export class ConsumerGroup {
   subscriptionSignature = '';
   /** `ConsumerGroupDescribe` AssignorName: the assignor that computed the current target. */
   assignorName = '';
+  /** Members added, changed or removed since `takeChangedMemberIds` (what the offsets log has yet to get). */
+  private readonly changedMemberIds = new Set<string>();
 
   constructor(readonly groupId: string) {}
 
@@ -141,6 +143,28 @@ export class ConsumerGroup {
     this.members.set(updated.memberId, updated);
     if (updated.instanceId !== null) this.staticMembers.set(updated.instanceId, updated.memberId);
     this.claimPartitions(updated);
+    this.changedMemberIds.add(updated.memberId);
+  }
+
+  /** A new target assignment changes every member's stored target. */
+  markAllMembersChanged(): void {
+    for (const memberId of this.members.keys()) this.changedMemberIds.add(memberId);
+  }
+
+  takeChangedMemberIds(): string[] {
+    const ids = [...this.changedMemberIds];
+    this.changedMemberIds.clear();
+    return ids;
+  }
+
+  /** Whether a member restored from the offsets log can be installed: none of its partitions owned by another. */
+  canClaim(member: ConsumerGroupMember): boolean {
+    for (const assignment of [member.assigned, member.pendingRevocation]) {
+      for (const [topicId, partitions] of assignment) {
+        for (const partition of partitions) if (this.currentPartitionEpoch(topicId, partition) !== -1) return false;
+      }
+    }
+    return true;
   }
 
   removeMember(memberId: string): ConsumerGroupMember | undefined {
@@ -150,6 +174,7 @@ export class ConsumerGroup {
     this.members.delete(memberId);
     if (member.instanceId !== null && this.staticMembers.get(member.instanceId) === memberId) this.staticMembers.delete(member.instanceId);
     this.targetAssignment.delete(memberId);
+    this.changedMemberIds.add(memberId);
     return member;
   }
 

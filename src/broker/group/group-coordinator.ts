@@ -10,9 +10,10 @@
 // Durability: committed offsets go to the offsets log (offset-store.ts). Like Kafka's coordinator runtime, a
 // write updates the in-memory state as soon as its records are staged and is answered once they are durable;
 // OffsetFetch answers only after everything staged before it is durable, so it never returns an offset that a
-// crash could take back. Group membership is in memory only: after a restart members find their member ids
+// crash could take back. Classic group membership is in memory only: after a restart members find their member ids
 // unknown and rejoin, as after a coordinator failover. The generation and protocol type of each group are
-// persisted (without waiting for the fsync) so that generations keep increasing across restarts.
+// persisted (without waiting for the fsync) so that generations keep increasing across restarts. KIP-848
+// consumer groups are persisted whole (consumer-group-manager.ts): their members keep their epochs.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { BrokerError } from '../broker-error.ts';
@@ -158,6 +159,9 @@ export interface OffsetFetchGroupParams {
   groupId: string;
   /** null: every committed offset of the group. */
   topics: readonly RequestedTopic[] | null;
+  /** v9+ (KIP-848): the fetching member of a consumer group; null (with epoch -1) for the admin client. */
+  memberId?: string | null;
+  memberEpoch?: number;
 }
 
 export interface OffsetFetchGroupResult {
@@ -252,6 +256,7 @@ export class GroupCoordinator {
       },
       this.logger,
       this.clock,
+      { append: (records) => this.store.append(records) },
     );
   }
 
@@ -267,10 +272,14 @@ export class GroupCoordinator {
     });
     const coordinator = new GroupCoordinator(store, options);
     for (const [groupId, loaded] of groups) {
-      const group = new ClassicGroup(groupId, coordinator.clock, loaded.metadata ?? {});
-      // An Empty consumer group subscribes to nothing, which lets its offsets expire and be deleted.
-      group.subscribedTopics = group.computeSubscribedTopics();
-      coordinator.groups.set(groupId, group);
+      if (loaded.consumerGroup !== null) {
+        coordinator.consumerGroups.restore(groupId, loaded.consumerGroup);
+      } else {
+        const group = new ClassicGroup(groupId, coordinator.clock, loaded.metadata ?? {});
+        // An Empty consumer group subscribes to nothing, which lets its offsets expire and be deleted.
+        group.subscribedTopics = group.computeSubscribedTopics();
+        coordinator.groups.set(groupId, group);
+      }
       for (const [topic, partitions] of loaded.offsets) {
         for (const [partition, offset] of partitions) coordinator.offsets.put(groupId, topic, partition, offset);
       }
@@ -323,7 +332,7 @@ export class GroupCoordinator {
       // A classic member may take over an empty consumer group; joining a live one would need Kafka's online
       // migration (KIP-848 upgrade/downgrade), which this broker does not implement.
       if (consumerGroup.state !== ConsumerGroupState.Empty) return respond(joinError(params.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
-      this.consumerGroups.forget(params.groupId);
+      this.consumerGroups.forget(params.groupId, true);
     }
     const isUnknownMember = params.memberId === UNKNOWN_MEMBER_ID;
     let group = this.groups.get(params.groupId);
@@ -1007,11 +1016,15 @@ export class GroupCoordinator {
    */
   async fetchOffsets(groups: readonly OffsetFetchGroupParams[], requireStable: boolean): Promise<OffsetFetchGroupResult[]> {
     if (this.closed) return groups.map((group) => ({ groupId: group.groupId, errorCode: ErrorCode.NOT_COORDINATOR, topics: [] }));
-    const results = groups.map((group) => ({
-      groupId: group.groupId,
-      errorCode: ErrorCode.NONE as number,
-      topics: this.offsets.fetchOffsets(group.groupId, group.topics, requireStable),
-    }));
+    const results = groups.map((group) => {
+      const consumerGroup = this.consumerGroups.group(group.groupId);
+      const errorCode = consumerGroup === undefined ? ErrorCode.NONE : this.consumerGroups.validateOffsetFetch(consumerGroup, group.memberId ?? null, group.memberEpoch ?? -1);
+      return {
+        groupId: group.groupId,
+        errorCode,
+        topics: errorCode === ErrorCode.NONE ? this.offsets.fetchOffsets(group.groupId, group.topics, requireStable) : [],
+      };
+    });
     try {
       await this.store.flushed();
     } catch (error) {
@@ -1168,7 +1181,7 @@ export class GroupCoordinator {
     if (written === null) return results;
     for (const group of groups) this.removeGroup(group);
     for (const groupId of deletedConsumerGroups) {
-      this.consumerGroups.forget(groupId);
+      this.consumerGroups.forget(groupId, false);
       this.offsets.deleteGroup(groupId);
     }
     await this.awaitDurable(written, deleted);
@@ -1178,15 +1191,29 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------------------
   // KIP-848 consumer groups (consumer-group-manager.ts)
 
-  /** ConsumerGroupHeartbeat: join, heartbeat, reconcile or leave; `topics` is the broker's topic metadata. */
-  consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams, topics: TopicsImage): ConsumerGroupHeartbeatResult {
+  /**
+   * ConsumerGroupHeartbeat: join, heartbeat, reconcile or leave; `topics` is the broker's topic metadata. The
+   * state change is applied at once and answered when its records are durable in the offsets log (Kafka's
+   * coordinator runtime); a failed write is NOT_COORDINATOR, as for offset commits.
+   */
+  async consumerGroupHeartbeat(params: ConsumerGroupHeartbeatParams, topics: TopicsImage): Promise<ConsumerGroupHeartbeatResult> {
     const failed = (errorCode: number): ConsumerGroupHeartbeatResult => ({ errorCode, errorMessage: null, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null });
     if (this.closed) return failed(ErrorCode.NOT_COORDINATOR);
+    let result: ConsumerGroupHeartbeatResult;
     try {
-      return this.consumerGroups.heartbeat(params, topics);
+      result = this.consumerGroups.heartbeat(params, topics);
     } catch (error) {
-      return failed(this.errorCode(error));
+      result = failed(this.errorCode(error));
     }
+    const written = this.consumerGroups.persistChanges(params.groupId);
+    if (written !== null) {
+      try {
+        await written;
+      } catch (error) {
+        return failed(this.storageErrorCode(error));
+      }
+    }
+    return result;
   }
 
   /** ConsumerGroupDescribe */

@@ -210,3 +210,61 @@ describe('OffsetStore: transactional offsets (KIP-98/447)', () => {
     await reopened.close();
   });
 });
+
+describe('OffsetStore: KIP-848 consumer groups', () => {
+  const member = (memberId: string, memberEpoch: number, partitions: number[]): OffsetStoreRecord => ({
+    type: 'consumer-group-member',
+    groupId: 'cg',
+    stored: {
+      member: {
+        memberId,
+        instanceId: memberId === 'static' ? 'instance-1' : null,
+        rackId: null,
+        clientId: 'client',
+        clientHost: '/127.0.0.1',
+        rebalanceTimeoutMs: 30_000,
+        subscribedTopicNames: ['orders'],
+        subscribedTopicRegex: null,
+        serverAssignor: 'range',
+        memberEpoch,
+        previousMemberEpoch: memberEpoch - 1,
+        state: 'unrevoked_partitions',
+        assigned: new Map([['00ff', new Set(partitions)]]),
+        pendingRevocation: new Map([['00ff', new Set([9])]]),
+      },
+      target: new Map([['00ff', new Set(partitions)]]),
+    },
+  });
+  const metadata = (groupEpoch: number): OffsetStoreRecord => ({
+    type: 'consumer-group-metadata',
+    groupId: 'cg',
+    metadata: { groupEpoch, assignmentEpoch: groupEpoch, assignorName: 'range', subscriptionSignature: 'orders/00ff/4' },
+  });
+
+  it('replays the latest of each member and the group epochs, through compaction; tombstones remove members, not offsets', async () => {
+    const dataDir = newDataDir();
+    const { store } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger, compactionMinBytes: 1 });
+    await store.append([commitRecord('cg', 'orders', 0, 5n), metadata(2), member('m1', 2, [0, 1]), member('static', 2, [2])]);
+    for (let epoch = 3; epoch < 40; epoch++) await store.append([metadata(epoch), member('m1', epoch, [0, 1, 3])]);
+    await store.append([{ type: 'consumer-group-member-tombstone', groupId: 'cg', memberId: 'static' }]);
+    assert.ok(store.compactions > 0);
+    await store.close();
+
+    const { store: reopened, groups } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    const loaded = groups.get('cg');
+    assert.equal(loaded?.consumerGroup?.metadata?.groupEpoch, 39);
+    assert.deepEqual([...(loaded?.consumerGroup?.members.keys() ?? [])], ['m1']);
+    const m1 = loaded?.consumerGroup?.members.get('m1');
+    assert.deepEqual(m1?.member, (member('m1', 39, [0, 1, 3]) as { stored: { member: unknown } }).stored.member);
+    assert.deepEqual(m1?.target, new Map([['00ff', new Set([0, 1, 3])]]));
+    assert.deepEqual(offsetsOf(groups, 'cg'), [['orders', 0, 5n]]);
+
+    // A classic group taking the id over drops the consumer-group state and keeps the offsets.
+    await reopened.append([{ type: 'consumer-group-tombstone', groupId: 'cg' }]);
+    await reopened.close();
+    const { store: third, groups: afterTombstone } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
+    assert.equal(afterTombstone.get('cg')?.consumerGroup, null);
+    assert.deepEqual(offsetsOf(afterTombstone, 'cg'), [['orders', 0, 5n]]);
+    await third.close();
+  });
+});

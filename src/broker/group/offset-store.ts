@@ -5,7 +5,8 @@
 // and ListOffsets, tie the coordinator to the record-batch format and the partition log's retention and
 // compaction (which this broker does not have), and buy nothing a single node needs. What we keep from Kafka is
 // the shape: an append-only log of key/value records (offset commit, offset tombstone, group metadata, group
-// tombstone), replayed on start, compacted by rewriting the latest value of each key.
+// tombstone, transactional offsets, and the KIP-848 consumer-group records of consumer-group-records.ts),
+// replayed on start, compacted by rewriting the latest value of each key.
 //
 // Format: frames of `int32 length, uint32 crc32c(payload), payload`; payload = `int8 version (0), int8 type,
 // fields` in Kafka's wire primitives (compact strings, so no length limit on group ids). A torn or corrupt
@@ -23,6 +24,14 @@ import { Writer } from '../../protocol/wire/writer.ts';
 import { DurableRecordFile, FRAME_HEADER_BYTES, sealRecordFrame } from '../log/durable-record-file.ts';
 import type { LogFileSystem } from '../log/log-file-system.ts';
 import type { BrokerLogger } from '../logger.ts';
+import {
+  readConsumerGroupMember,
+  readConsumerGroupMetadata,
+  writeConsumerGroupMember,
+  writeConsumerGroupMetadata,
+  type StoredConsumerGroupMember,
+  type StoredConsumerGroupMetadata,
+} from './consumer-group-records.ts';
 
 export const OFFSETS_DIRECTORY = '__consumer_offsets';
 export const OFFSETS_FILE = 'offsets.log';
@@ -54,12 +63,33 @@ export type OffsetStoreRecord =
   /** A TxnOffsetCommit (KIP-98/447): pending, invisible to OffsetFetch, until the producer's transaction ends. */
   | { readonly type: 'txn-offset-commit'; readonly groupId: string; readonly producerId: bigint; readonly topic: string; readonly partition: number; readonly offset: OffsetAndMetadata }
   /** The COMMIT/ABORT marker of a producer's transaction reaching the group: pending offsets become committed or are dropped. */
-  | { readonly type: 'txn-end'; readonly groupId: string; readonly producerId: bigint; readonly commit: boolean };
+  | { readonly type: 'txn-end'; readonly groupId: string; readonly producerId: bigint; readonly commit: boolean }
+  /** KIP-848: a consumer group's epochs (Kafka's ConsumerGroupMetadata and target assignment metadata). */
+  | { readonly type: 'consumer-group-metadata'; readonly groupId: string; readonly metadata: StoredConsumerGroupMetadata }
+  /** KIP-848: one member of a consumer group, with its current and target assignment. */
+  | { readonly type: 'consumer-group-member'; readonly groupId: string; readonly stored: StoredConsumerGroupMember }
+  | { readonly type: 'consumer-group-member-tombstone'; readonly groupId: string; readonly memberId: string }
+  /** The consumer-group state of a group id goes (a classic group takes the id over); its offsets stay. */
+  | { readonly type: 'consumer-group-tombstone'; readonly groupId: string };
 
 /** Record type codes on disk. */
-const RecordType = { offsetCommit: 1, offsetTombstone: 2, groupMetadata: 3, groupTombstone: 4, txnOffsetCommit: 5, txnEnd: 6 } as const;
+const RecordType = {
+  offsetCommit: 1,
+  offsetTombstone: 2,
+  groupMetadata: 3,
+  groupTombstone: 4,
+  txnOffsetCommit: 5,
+  txnEnd: 6,
+  consumerGroupMetadata: 7,
+  consumerGroupMember: 8,
+  consumerGroupMemberTombstone: 9,
+  consumerGroupTombstone: 10,
+} as const;
 const FORMAT_VERSION = 0;
 const GROUP_METADATA_KEY = '';
+// Live-set keys of consumer-group state; the control characters keep them apart from `topic\0partition` keys.
+const CONSUMER_GROUP_METADATA_KEY = '\u0002';
+const CONSUMER_GROUP_MEMBER_KEY_PREFIX = '\u0003';
 
 /** When offsets are acknowledged: the broker's `fsync` policy. */
 export type OffsetStoreDurability = 'always' | 'interval' | 'never';
@@ -80,6 +110,13 @@ export interface LoadedGroup {
   offsets: Map<string, Map<number, OffsetAndMetadata>>;
   /** Transactional offsets whose transaction had not ended: producer id -> entries. */
   pendingTransactionalOffsets: Map<bigint, PendingTransactionalOffset[]>;
+  /** The KIP-848 consumer group of this id, when there is one. */
+  consumerGroup: LoadedConsumerGroup | null;
+}
+
+export interface LoadedConsumerGroup {
+  metadata: StoredConsumerGroupMetadata | null;
+  members: Map<string, StoredConsumerGroupMember>;
 }
 
 export interface PendingTransactionalOffset {
@@ -164,6 +201,18 @@ export class OffsetStore {
       return;
     }
     let entries = this.live.get(record.groupId);
+    if (record.type === 'consumer-group-tombstone' || record.type === 'consumer-group-member-tombstone') {
+      const remove = (key: string) => {
+        const old = entries?.get(key);
+        if (old === undefined) return;
+        this.liveBytes -= old.length;
+        entries?.delete(key);
+      };
+      if (record.type === 'consumer-group-member-tombstone') remove(CONSUMER_GROUP_MEMBER_KEY_PREFIX + record.memberId);
+      else for (const key of [...(entries?.keys() ?? [])]) if (key === CONSUMER_GROUP_METADATA_KEY || key.startsWith(CONSUMER_GROUP_MEMBER_KEY_PREFIX)) remove(key);
+      if (entries !== undefined && entries.size === 0) this.live.delete(record.groupId);
+      return;
+    }
     if (record.type === 'txn-end') {
       // The pending frames of this producer leave the live set; on commit each becomes a plain offset commit.
       const prefix = pendingKeyPrefix(record.producerId);
@@ -182,12 +231,7 @@ export class OffsetStore {
       if (entries !== undefined && entries.size === 0) this.live.delete(record.groupId);
       return;
     }
-    const key =
-      record.type === 'group-metadata'
-        ? GROUP_METADATA_KEY
-        : record.type === 'txn-offset-commit'
-          ? `${pendingKeyPrefix(record.producerId)}${record.topic}\u0000${record.partition}`
-          : `${record.topic}\u0000${record.partition}`;
+    const key = liveKey(record);
     const old = entries?.get(key);
     if (old !== undefined) this.liveBytes -= old.length;
     if (record.type === 'offset-tombstone') {
@@ -211,6 +255,21 @@ export class OffsetStore {
       return chunks;
     });
     if (compacted) this.compactions++;
+  }
+}
+
+function liveKey(record: Exclude<OffsetStoreRecord, { type: 'group-tombstone' | 'txn-end' | 'consumer-group-tombstone' | 'consumer-group-member-tombstone' }>): string {
+  switch (record.type) {
+    case 'group-metadata':
+      return GROUP_METADATA_KEY;
+    case 'txn-offset-commit':
+      return `${pendingKeyPrefix(record.producerId)}${record.topic}\u0000${record.partition}`;
+    case 'consumer-group-metadata':
+      return CONSUMER_GROUP_METADATA_KEY;
+    case 'consumer-group-member':
+      return CONSUMER_GROUP_MEMBER_KEY_PREFIX + record.stored.member.memberId;
+    default:
+      return `${record.topic}\u0000${record.partition}`;
   }
 }
 
@@ -247,6 +306,20 @@ export function encodeFrame(record: OffsetStoreRecord): Buffer {
     }
     case 'txn-end':
       writer.int8(RecordType.txnEnd).compactString(record.groupId).int64(record.producerId).int8(record.commit ? 1 : 0);
+      break;
+    case 'consumer-group-metadata':
+      writer.int8(RecordType.consumerGroupMetadata).compactString(record.groupId);
+      writeConsumerGroupMetadata(writer, record.metadata);
+      break;
+    case 'consumer-group-member':
+      writer.int8(RecordType.consumerGroupMember).compactString(record.groupId);
+      writeConsumerGroupMember(writer, record.stored);
+      break;
+    case 'consumer-group-member-tombstone':
+      writer.int8(RecordType.consumerGroupMemberTombstone).compactString(record.groupId).compactString(record.memberId);
+      break;
+    case 'consumer-group-tombstone':
+      writer.int8(RecordType.consumerGroupTombstone).compactString(record.groupId);
       break;
   }
   return sealRecordFrame(Buffer.from(writer.finish()));
@@ -305,6 +378,14 @@ function decodeRecord(payload: Buffer): OffsetStoreRecord {
     }
     case RecordType.txnEnd:
       return { type: 'txn-end', groupId, producerId: reader.int64(), commit: reader.int8() === 1 };
+    case RecordType.consumerGroupMetadata:
+      return { type: 'consumer-group-metadata', groupId, metadata: readConsumerGroupMetadata(reader) };
+    case RecordType.consumerGroupMember:
+      return { type: 'consumer-group-member', groupId, stored: readConsumerGroupMember(reader) };
+    case RecordType.consumerGroupMemberTombstone:
+      return { type: 'consumer-group-member-tombstone', groupId, memberId: requireString(reader.compactString()) };
+    case RecordType.consumerGroupTombstone:
+      return { type: 'consumer-group-tombstone', groupId };
     default:
       throw new Error(`unknown offsets record type ${type}`);
   }
@@ -317,8 +398,8 @@ function applyRecord(groups: Map<string, LoadedGroup>, record: OffsetStoreRecord
   }
   let group = groups.get(record.groupId);
   if (group === undefined) {
-    if (record.type === 'offset-tombstone' || record.type === 'txn-end') return;
-    group = { metadata: null, offsets: new Map(), pendingTransactionalOffsets: new Map() };
+    if (record.type === 'offset-tombstone' || record.type === 'txn-end' || record.type === 'consumer-group-tombstone' || record.type === 'consumer-group-member-tombstone') return;
+    group = { metadata: null, offsets: new Map(), pendingTransactionalOffsets: new Map(), consumerGroup: null };
     groups.set(record.groupId, group);
   }
   switch (record.type) {
@@ -356,6 +437,20 @@ function applyRecord(groups: Map<string, LoadedGroup>, record: OffsetStoreRecord
       }
       break;
     }
+    case 'consumer-group-metadata':
+      group.consumerGroup ??= { metadata: null, members: new Map() };
+      group.consumerGroup.metadata = record.metadata;
+      break;
+    case 'consumer-group-member':
+      group.consumerGroup ??= { metadata: null, members: new Map() };
+      group.consumerGroup.members.set(record.stored.member.memberId, record.stored);
+      break;
+    case 'consumer-group-member-tombstone':
+      group.consumerGroup?.members.delete(record.memberId);
+      break;
+    case 'consumer-group-tombstone':
+      group.consumerGroup = null;
+      break;
   }
 }
 

@@ -10,7 +10,7 @@ import type { MetadataResponseTopic } from '../../protocol/messages/generated/03
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import type { ApiHandler } from './api-handler.ts';
-import type { BrokerContext } from '../broker-context.ts';
+import { endpointFor, type BrokerContext } from '../broker-context.ts';
 import type { TopicMetadata } from '../log/topic-store.ts';
 import { errorCodeOf } from '../broker-error.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
@@ -121,7 +121,7 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
       authorizationEnabled(broker) && context.apiVersion >= 8 && context.apiVersion <= 10 && request.includeClusterAuthorizedOperations
         ? (authorizedOperations(broker, context, ResourceType.CLUSTER, CLUSTER_NAME, SUPPORTED_OPERATIONS.cluster) ?? AUTHORIZED_OPERATIONS_OMITTED)
         : AUTHORIZED_OPERATIONS_OMITTED;
-    const { nodeId, host, port } = broker.endpoint;
+    const { nodeId, host, port } = endpointFor(broker, context.connection);
     return {
       throttleTimeMs: 0,
       brokers: [{ nodeId, host, port, rack: null }],

@@ -3,7 +3,8 @@
 // unknown groups, get offset -1 and no error. The answer waits until the offsets it returns are durable.
 // v7+ `RequireStable` (KIP-447): partitions with pending transactional offsets get UNSTABLE_OFFSET_COMMIT —
 // there are none until TxnOffsetCommit exists, but the check is in place. v9's member id and epoch only matter
-// to KIP-848 consumer groups and are ignored for classic groups, as Kafka does. A group-level error is the
+// to KIP-848 consumer groups (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH as the group's error) and are ignored for
+// classic groups, as Kafka does. A group-level error is the
 // top-level error (v2-7), each partition's error (v1), or the group's error (v8+).
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { OffsetFetchResponseTopic } from '../../protocol/messages/generated/09-offset-fetch.ts';

@@ -35,6 +35,7 @@ function checkTopic(broker: BrokerContext, topic: CreateTopicsRequestCreatableTo
   }
   // Internal topic names are reserved: the offsets and transaction state never live in an ordinary topic here.
   if (isInternalTopicName(topic.name)) throw new BrokerError(ErrorCode.INVALID_REQUEST, `Topic '${topic.name}' is an internal topic; it is created by the broker.`);
+  broker.logs.checkTopicCollision(topic.name);
   const nodeId = broker.endpoint.nodeId;
   let partitions = topic.numPartitions === -1 ? broker.config.numPartitions : topic.numPartitions;
   if (topic.assignments.length > 0) {

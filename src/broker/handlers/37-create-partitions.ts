@@ -20,8 +20,12 @@ export const createPartitionsHandler: ApiHandler<typeof ApiKey.CreatePartitions>
         if (!authorize(broker, context, apiAuthorization.CreatePartitions.topic, topic.name)) throw new BrokerError(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const current = broker.logs.topic(topic.name);
         if (current === undefined) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${topic.name}' does not exist.`);
-        if (topic.count <= current.partitions) {
-          throw new BrokerError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current.partitions} partitions, which is higher than the requested ${topic.count}.`);
+        // The wording of Kafka's ReplicationControlManager.createPartitions for each case.
+        if (topic.count === current.partitions) {
+          throw new BrokerError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current.partitions} partition(s).`);
+        }
+        if (topic.count < current.partitions) {
+          throw new BrokerError(ErrorCode.INVALID_PARTITIONS, `The topic ${topic.name} currently has ${current.partitions} partition(s); ${topic.count} would not be an increase.`);
         }
         checkPartitionsToAdd(topic.count - current.partitions);
         for (const assignment of topic.assignments ?? []) {

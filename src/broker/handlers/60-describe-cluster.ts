@@ -2,13 +2,14 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { endpointFor } from '../broker-context.ts';
 
 export const describeClusterHandler: ApiHandler<typeof ApiKey.DescribeCluster> = {
   apiKey: ApiKey.DescribeCluster,
   minVersion: 0,
   maxVersion: 1,
-  handle(broker) {
-    const { nodeId, host, port } = broker.endpoint;
+  handle(broker, _request, context) {
+    const { nodeId, host, port } = endpointFor(broker, context.connection);
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

@@ -18,14 +18,14 @@ export const consumerGroupHeartbeatHandler: ApiHandler<typeof ApiKey.ConsumerGro
   apiKey: ApiKey.ConsumerGroupHeartbeat,
   minVersion: 0,
   maxVersion: 1,
-  handle(broker, request, context) {
+  async handle(broker, request, context) {
     const rules = apiAuthorization.ConsumerGroupHeartbeat;
     if (!authorize(broker, context, rules.group, request.groupId)) return { ...defaultConsumerGroupHeartbeatResponse(), errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, memberId: null };
     const hidden = (request.subscribedTopicNames ?? []).filter((name) => !authorize(broker, context, rules.topic, name));
     if (hidden.length > 0) {
       return { ...defaultConsumerGroupHeartbeatResponse(), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `The following topics are not authorized: ${hidden.join(', ')}`, memberId: null };
     }
-    const result = broker.groups.consumerGroupHeartbeat(
+    const result = await broker.groups.consumerGroupHeartbeat(
       {
         groupId: request.groupId,
         memberId: request.memberId,

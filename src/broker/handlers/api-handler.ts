@@ -10,9 +10,9 @@ export interface RequestContext {
   readonly correlationId: number;
   readonly clientId: string | null;
   readonly connection: ConnectionInfo;
-  /** Who sent the request (`User:ANONYMOUS` on a PLAINTEXT connection); what ACLs are checked against. */
+  /** Who sent the request (ANONYMOUS on PLAINTEXT, the SASL or certificate identity otherwise). */
   readonly principal: KafkaPrincipal;
-  /** The client's address as ACL hosts name it. */
+  /** The client's IP address. */
   readonly clientHost: string;
 }
 

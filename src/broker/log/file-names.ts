@@ -7,6 +7,8 @@ export const TIME_INDEX_FILE_SUFFIX = '.timeindex';
 export const TRANSACTION_INDEX_FILE_SUFFIX = '.txnindex';
 /** Written next to a file being replaced atomically; a leftover one is garbage from a crash. */
 export const TEMP_FILE_SUFFIX = '.tmp';
+/** A file on its way out: removed off the event loop, or at the next load after a crash. */
+export const DELETED_FILE_SUFFIX = '.deleted';
 
 export function offsetFileName(offset: bigint, suffix: string): string {
   return offset.toString().padStart(20, '0') + suffix;

@@ -220,5 +220,20 @@ export function logConfigFromBroker(config: Readonly<BrokerConfig>): LogConfig {
     maxMessageBytes: config.messageMaxBytes,
     fsync: config.fsync,
     fsyncIntervalMs: config.fsyncIntervalMs,
+    cleanupPolicy: [...new Set(config.logCleanupPolicy.split(',').filter((policy) => policy !== ''))] as CleanupPolicy[],
+    minCleanableDirtyRatio: config.logCleanerMinCleanableRatio,
+    deleteRetentionMs: config.logCleanerDeleteRetentionMs,
+    minCompactionLagMs: config.logCleanerMinCompactionLagMs,
+    maxCompactionLagMs: config.logCleanerMaxCompactionLagMs,
   };
+}
+
+/**
+ * Kafka's `LogConfig.maxSegmentMs`: the age at which the active segment rolls. On a compacted log it is capped by
+ * `max.compaction.lag.ms`: the active segment is never cleaned, so without the roll a record in it could stay
+ * uncompacted past the lag for as long as the segment did not fill up.
+ */
+export function maxSegmentMs(config: Readonly<LogConfig>): number {
+  if (config.cleanupPolicy.includes(CleanupPolicy.compact) && config.maxCompactionLagMs > 0) return Math.min(config.maxCompactionLagMs, config.segmentMs);
+  return config.segmentMs;
 }

@@ -26,6 +26,8 @@ export interface LogFileSystem {
   /** null when nothing exists at `path`. */
   stat(path: string): FileStats | null;
   unlink(path: string): void;
+  /** Unlinks off the event loop (removing a large file can take milliseconds); without it, `unlink` is used. */
+  unlinkAsync?(path: string): Promise<void>;
   rename(from: string, to: string): void;
   /** Creates the directory and its parents; no error if it exists. */
   mkdir(path: string): void;
@@ -60,6 +62,7 @@ export const nodeFileSystem: LogFileSystem = {
     return stats ? { size: stats.size, mtimeMs: stats.mtimeMs } : null;
   },
   unlink: (path) => fs.unlinkSync(path),
+  unlinkAsync: (path) => fs.promises.unlink(path),
   rename: (from, to) => fs.renameSync(from, to),
   mkdir: (path) => {
     fs.mkdirSync(path, { recursive: true });

@@ -53,11 +53,28 @@ export interface CreateTopicOptions {
   configs?: Record<string, string>;
 }
 
+/** Kafka's `Topic.MAX_NAME_LENGTH`. */
+const MAX_TOPIC_NAME_LENGTH = 249;
+
 /** Kafka's `Topic.validate`: 1-249 characters of [a-zA-Z0-9._-], and not '.' or '..'. */
 export function validateTopicName(name: string): void {
-  if (name.length === 0 || name === '.' || name === '..' || name.length > 249 || !/^[a-zA-Z0-9._-]+$/.test(name)) {
-    throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic name '${name}'`);
+  // Each refusal says which rule the name breaks, as Kafka's Topic.validate does.
+  if (name.length === 0) throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, 'Topic name is illegal, it can\'t be empty');
+  if (name === '.' || name === '..') throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name cannot be "." or ".."`);
+  if (name.length > MAX_TOPIC_NAME_LENGTH) {
+    throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name is illegal, it can't be longer than ${MAX_TOPIC_NAME_LENGTH} characters (it has ${name.length}), topic name: ${name}`);
   }
+  if (!/^[a-zA-Z0-9._-]+$/.test(name)) {
+    throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`);
+  }
+}
+
+/**
+ * Kafka's `Topic.unifyCollisionChars`: '.' and '_' collide in metric names, so two topics that differ only there
+ * cannot both exist (the controller answers INVALID_TOPIC_EXCEPTION to the second).
+ */
+export function topicCollisionKey(name: string): string {
+  return name.replaceAll('.', '_');
 }
 
 /** Partition logs opened at once (start-up, topic creation). */
@@ -80,6 +97,8 @@ export class LogManager {
   private readonly fs: LogFileSystem;
   private readonly options: LogManagerOptions;
   private readonly topicsByName = new Map<string, TopicMetadata>();
+  /** Topic names by their `topicCollisionKey`. */
+  private readonly topicsByCollisionKey = new Map<string, string>();
   private readonly logsByTopic = new Map<string, PartitionLog[]>();
   /** Topic-changing operations run one at a time: each awaits log opens, and two must not interleave. */
   private adminQueue: Promise<unknown> = Promise.resolve();
@@ -105,6 +124,7 @@ export class LogManager {
         manager.logsByTopic.set(topic.name, logs);
         await manager.openLogs(topic.name, 0, topic.partitions, config, logs);
         manager.topicsByName.set(topic.name, topic);
+        manager.topicsByCollisionKey.set(topicCollisionKey(topic.name), topic.name);
       }
     } catch (error) {
       await manager.closeLogs();
@@ -121,6 +141,17 @@ export class LogManager {
 
   topic(name: string): TopicMetadata | undefined {
     return this.topicsByName.get(name);
+  }
+
+  /**
+   * INVALID_TOPIC_EXCEPTION when `name` is new but another topic differs from it only by '.' versus '_'
+   * (Kafka's ReplicationControlManager refuses to create it).
+   */
+  checkTopicCollision(name: string): void {
+    const existing = this.topicsByCollisionKey.get(topicCollisionKey(name));
+    if (existing !== undefined && existing !== name) {
+      throw new BrokerError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${existing}`);
+    }
   }
 
   topicById(topicId: Buffer): TopicMetadata | undefined {
@@ -149,6 +180,7 @@ export class LogManager {
       this.ensureOpen();
       validateTopicName(name);
       if (this.topicsByName.has(name)) throw new BrokerError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
+      this.checkTopicCollision(name);
       if (!Number.isInteger(options.partitions) || options.partitions < 1) {
         throw new BrokerError(ErrorCode.INVALID_PARTITIONS, `number of partitions must be at least 1, got ${options.partitions}`);
       }
@@ -170,6 +202,7 @@ export class LogManager {
         throw error;
       }
       this.topicsByName.set(name, topic);
+      this.topicsByCollisionKey.set(topicCollisionKey(name), name);
       this.options.logger?.info({ topic: name, topicId: topicIdToString(topic.topicId), partitions: topic.partitions }, 'topic created');
       return topic;
     });
@@ -182,6 +215,7 @@ export class LogManager {
       const topic = this.topicsByName.get(name);
       if (!topic) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic '${name}'`);
       this.topicsByName.delete(name);
+      this.topicsByCollisionKey.delete(topicCollisionKey(name));
       this.options.onTopicDeleted?.(name);
       saveTopics(this.fs, this.dataDir, this.topicsByName.values());
       const logs = this.logsByTopic.get(name) ?? [];

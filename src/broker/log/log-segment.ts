@@ -12,6 +12,7 @@ import {
 } from '../../protocol/records/batch-header.ts';
 import type { RecordBatchHeader } from '../../protocol/records/batch-header.ts';
 import {
+  DELETED_FILE_SUFFIX,
   INDEX_FILE_SUFFIX,
   LOG_FILE_SUFFIX,
   TIME_INDEX_FILE_SUFFIX,
@@ -485,11 +486,19 @@ export class LogSegment implements SegmentFile {
     if (this.pins === 0) this.closeFd();
   }
 
-  /** Closes the file and removes the segment's files. */
+  /**
+   * Closes the file and removes the segment's files (retention, truncation) without making the caller wait on the
+   * unlinks, as Kafka renames a deleted segment's files to `.deleted` and removes them in the background: the
+   * rename frees the names at once (a new segment may take them), the unlink runs off the event loop, and a crash
+   * before it leaves `.deleted` files that the next load removes.
+   */
   deleteFiles(): void {
     this.close();
     for (const path of [this.logPath, this.indexPath, this.timeIndexPath, this.transactionIndexPath]) {
-      if (this.fs.stat(path) !== null) this.fs.unlink(path);
+      if (this.fs.stat(path) === null) continue;
+      const deleted = path + DELETED_FILE_SUFFIX;
+      this.fs.rename(path, deleted);
+      removeInBackground(this.fs, deleted);
     }
   }
 
@@ -562,4 +571,19 @@ function checkBatch(
     header,
     location: { position, size, baseOffset: header.baseOffset, lastOffset, maxTimestamp: header.maxTimestamp },
   };
+}
+
+/** Unlinks `path` later; a failure (the directory went with its topic meanwhile) is of no consequence. */
+function removeInBackground(fs: LogFileSystem, path: string): void {
+  if (fs.unlinkAsync !== undefined) {
+    fs.unlinkAsync(path).catch(() => undefined);
+    return;
+  }
+  setImmediate(() => {
+    try {
+      fs.unlink(path);
+    } catch {
+      // Already gone, or the next load removes it.
+    }
+  });
 }

@@ -31,7 +31,7 @@ import { decompress as decompressRecords, isKnownCompressionType } from '../../p
 import { BrokerError } from '../broker-error.ts';
 import { offsetCheckpointBytes, readOffsetCheckpoint, removeIfExists, replaceFileAsync, writeOffsetCheckpoint } from './checkpoint-file.ts';
 import { GroupCommit } from './group-commit.ts';
-import { defaultLogConfig, TimestampType } from './log-config.ts';
+import { defaultLogConfig, maxSegmentMs, TimestampType } from './log-config.ts';
 import type { LogConfig } from './log-config.ts';
 import { KafkaStorageError, OffsetOutOfRangeError } from './log-errors.ts';
 import { nodeFileSystem } from './log-file-system.ts';
@@ -700,8 +700,8 @@ export class PartitionLog {
   }
 
   /**
-   * Retention (Kafka's `UnifiedLog.deleteOldSegments`): deletes the oldest non-active segments that are wholly
-   * below the high watermark and past `retention.ms` (judged by their largest timestamp) or beyond
+   * Retention (Kafka's `UnifiedLog.deleteOldSegments`): deletes the oldest segments (the active one too, after a
+   * roll) that are wholly below the high watermark and past `retention.ms` (judged by their largest timestamp) or beyond
    * `retention.bytes`, or below the log start offset. Returns how many segments were deleted.
    */
   deleteOldSegments(): number {
@@ -826,14 +826,18 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1];
   }
 
-  /** Kafka's `LogSegment.shouldRoll`: size, age of the first batch, or offsets no longer fitting an int32 delta. */
+  /**
+   * Kafka's `LogSegment.shouldRoll`: size, age of the first batch (`LogConfig.maxSegmentMs`: on a compacted log
+   * also `max.compaction.lag.ms`, so the active segment, which is never cleaned, cannot hold a record past that
+   * lag), or offsets no longer fitting an int32 delta.
+   */
   private shouldRoll(segment: LogSegment, size: number, maxTimestamp: bigint, lastOffset: bigint, nowMs: number): boolean {
     if (segment.isEmpty) return false;
     if (segment.size > this.config.segmentBytes - size) return true;
     if (!segment.canHold(lastOffset)) return true;
     const base = segment.rollingBasedTimestamp;
     const waited = base !== null && base >= 0n ? Number(maxTimestamp - base) : nowMs - segment.createdMs;
-    return waited > this.config.segmentMs;
+    return waited > maxSegmentMs(this.config);
   }
 
   /** Starts a new active segment at the log end; the old one is sealed and its indexes written. */
@@ -929,6 +933,28 @@ export class PartitionLog {
         this.logger.warn({ directory: this.directory, error }, 'cannot delete a segment file');
       }
       deleted.push(segment.baseOffset);
+    }
+    // Kafka's `UnifiedLog.deletableSegments` also takes the active segment when it is wholly below the high
+    // watermark, not empty and matched (retention past on a quiet topic, or `retention.ms` lowered to purge it):
+    // the log rolls first so that it always keeps one, empty, active segment at the log end.
+    if (this.segments.length === 1 && !this.activeSegment.isEmpty && highWatermark >= this.logEnd && predicate(this.activeSegment, null)) {
+      const active = this.activeSegment;
+      let rolled = false;
+      try {
+        this.roll(this.clock());
+        rolled = true;
+      } catch (error) {
+        this.logger.warn({ directory: this.directory, error }, 'cannot roll the active segment to delete it');
+      }
+      if (rolled) {
+        this.segments.shift();
+        try {
+          active.deleteFiles();
+        } catch (error) {
+          this.logger.warn({ directory: this.directory, error }, 'cannot delete a segment file');
+        }
+        deleted.push(active.baseOffset);
+      }
     }
     if (deleted.length === 0) return 0;
     const first = this.segments[0].baseOffset;

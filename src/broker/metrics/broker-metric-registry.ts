@@ -21,6 +21,7 @@ import { transactionStateName, TransactionState } from '../txn/transaction-state
 import type { MemoryBudget } from '../memory-budget.ts';
 import type { FetchSessionCache } from '../fetch-session-cache.ts';
 import type { CleanerRun } from '../log/cleaner/log-cleaner.ts';
+import type { LogCleanerStats } from '../log/cleaner/cleaner-stats.ts';
 
 /** What the scrape-time collectors read. */
 export interface BrokerMetricSources {
@@ -32,6 +33,8 @@ export interface BrokerMetricSources {
   connectionCount(): number;
   /** The log cleaner's last run per partition (`topic-partition`), a read-only view. */
   cleanerRuns(): ReadonlyMap<string, CleanerRun>;
+  /** The log cleaner's own statistics (Kafka's cleaner gauges it keeps itself). */
+  cleanerStats(): LogCleanerStats;
 }
 
 /** Request latency buckets in ms (Kafka's TotalTimeMs is in ms; these span a cached read to a slow fsync). */
@@ -418,6 +421,11 @@ function registerCleanerCollectors(registers: Registry[], sources: BrokerMetricS
     for (const run of sources.cleanerRuns().values()) max = Math.max(max, run.dirtyRatio * 100);
     return max;
   });
+  scalar('kafka_log_logcleaner_max_buffer_utilization_percent', 'How full the offset map got in the latest cleaning, % (kafka.log:type=LogCleaner,name=max-buffer-utilization-percent).', () => sources.cleanerStats().maxBufferUtilizationPercent);
+  scalar('kafka_log_logcleaner_max_compaction_delay_secs', 'How far past max.compaction.lag.ms a log was at the latest selection, s (kafka.log:type=LogCleaner,name=max-compaction-delay-secs).', () => sources.cleanerStats().maxCompactionDelaySecs);
+  scalar('kafka_log_logcleaner_deadthreadcount', 'Cleaner loops stopped: 0 while the cleaner runs (kafka.log:type=LogCleaner,name=DeadThreadCount).', () => sources.cleanerStats().deadThreadCount);
+  scalar('kafka_log_logcleanermanager_time_since_last_run_ms', "Time since the cleaner's last pass, ms (kafka.log:type=LogCleanerManager,name=time-since-last-run-ms).", () => sources.cleanerStats().timeSinceLastRunMs);
+  scalar('kafka_log_logcleanermanager_uncleanable_partitions_count', 'Partitions whose last cleaning failed (kafka.log:type=LogCleanerManager,name=uncleanable-partitions-count).', () => sources.cleanerStats().uncleanablePartitionsCount);
   const perPartition = (name: string, help: string, read: (run: CleanerRun) => number) =>
     new Gauge({
       name,

@@ -10,6 +10,7 @@ import type { WriteTxnMarkersResponse } from '../../protocol/messages/generated/
 import type { BrokerContext } from '../broker-context.ts';
 import type { ApiHandler, RequestContext } from '../handlers/api-handler.ts';
 import type { TxnMarker, TxnMarkerResult } from '../log/txn-markers.ts';
+import { ConnectionSession } from '../security/connection-session.ts';
 import { BROKER_PRINCIPAL } from '../security/principal.ts';
 
 /**
@@ -17,13 +18,14 @@ import { BROKER_PRINCIPAL } from '../security/principal.ts';
  * principal over the inter-broker listener (CLUSTER_ACTION, a super user); here that is `BROKER_PRINCIPAL`, which
  * the authorizer lets through by identity, or no transaction would ever complete.
  */
+const COORDINATOR_SESSION = new ConnectionSession({ name: 'in-process', securityProtocol: 'PLAINTEXT', host: '', port: 0 }, BROKER_PRINCIPAL);
 const COORDINATOR_REQUEST: RequestContext = {
   apiVersion: 1,
   correlationId: 0,
   clientId: 'transaction-coordinator',
-  connection: { id: -1, remoteAddress: 'in-process' },
+  connection: { id: -1, remoteAddress: 'in-process', clientHost: 'in-process', session: COORDINATOR_SESSION },
   principal: BROKER_PRINCIPAL,
-  clientHost: '',
+  clientHost: 'in-process',
 };
 
 /**

@@ -72,7 +72,7 @@ export class AdminNetwork {
     const address = this.addresses.get(nodeId);
     if (address === undefined) return Promise.reject(new ConnectionError(`node ${nodeId} is not known to the cluster metadata`));
     const opening = (async () => {
-      const connection = await BrokerConnection.open({ ...address, clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeoutMs });
+      const connection = await BrokerConnection.open({ ...address, clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeoutMs, ...this.options.security });
       connection.onClose(() => {
         if (this.connections.get(nodeId) === opening) this.connections.delete(nodeId);
       });

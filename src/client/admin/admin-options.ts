@@ -5,10 +5,15 @@ import { parseAddress } from '../config/producer-config.ts';
 import type { ClientLogger } from '../client-logger.ts';
 import { silentClientLogger } from '../client-logger.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
+import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 
 export interface AdminOptions {
   /** `host:port` of one or more brokers, as a comma-separated string or a list (`bootstrap.servers`). */
   bootstrap: string | readonly string[];
+  /** TLS to the brokers (SSL, SASL_SSL): `true` or `{ ca, cert, key, rejectUnauthorized }`. */
+  ssl?: ClientSslOptions | true;
+  /** SASL (SASL_PLAINTEXT, SASL_SSL): `{ mechanism, username, password }` or OAUTHBEARER `{ mechanism, token }`. */
+  sasl?: SaslOptions;
   /** `client.id` sent with every request. Default `seqlog-admin`. */
   clientId?: string;
   /**
@@ -22,10 +27,11 @@ export interface AdminOptions {
   logger?: ClientLogger;
 }
 
-const adminOptionNames: ReadonlySet<string> = new Set(['bootstrap', 'clientId', 'timeoutMs', 'connectTimeoutMs', 'logger']);
+const adminOptionNames: ReadonlySet<string> = new Set(['bootstrap', 'ssl', 'sasl', 'clientId', 'timeoutMs', 'connectTimeoutMs', 'logger']);
 
 export interface ResolvedAdminOptions {
   readonly bootstrap: readonly { host: string; port: number }[];
+  readonly security: ConnectionSecurityOptions;
   readonly clientId: string;
   readonly timeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -56,9 +62,12 @@ export function resolveAdminOptions(options: AdminOptions): ResolvedAdminOptions
     throw adminConfigError((error as Error).message.replace(/^invalid producer configuration: /, ''));
   }
   if (bootstrap.length === 0) throw adminConfigError('bootstrap needs at least one host:port');
+  const security = resolveSecurityOptions(options, 'admin');
+  checkListenerPrefixes(list, security, 'admin');
   if (options.clientId !== undefined && typeof options.clientId !== 'string') throw adminConfigError('clientId must be a string');
   return {
     bootstrap,
+    security,
     clientId: options.clientId ?? 'seqlog-admin',
     timeoutMs: positive('timeoutMs', options.timeoutMs, 60000),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 10000),

@@ -25,6 +25,7 @@ import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import { Reader } from '../../protocol/wire/reader.ts';
 import { AdminNetwork, brokerError } from './admin-network.ts';
 import { createAcls, deleteAcls, describeAcls, type AclBinding, type AclBindingFilter, type DescribedAcl } from './admin-acls.ts';
+import { alterUserScramCredentials, describeUserScramCredentials, type ScramCredentialAlteration, type UserScramCredentials } from './scram-credentials.ts';
 import { adminConfigError, resolveAdminOptions, type AdminOptions, type ResolvedAdminOptions } from './admin-options.ts';
 import type {
   AbortTransactionSpec,
@@ -717,5 +718,17 @@ export class Admin {
   /** Deletes every ACL any filter matches and returns them. Needs ALTER on the cluster. */
   async deleteAcls(filters: readonly AclBindingFilter[]): Promise<DescribedAcl[]> {
     return deleteAcls(this.network, filters);
+  }
+
+  // ---- SCRAM credentials (KIP-554) -------------------------------------------------------------------------------
+
+  /** Users' SCRAM mechanisms and iteration counts (all users with credentials when `users` is omitted). */
+  async describeUserScramCredentials(users?: readonly string[]): Promise<UserScramCredentials[]> {
+    return describeUserScramCredentials(this.network, users);
+  }
+
+  /** Creates, replaces or deletes SCRAM credentials; passwords are salted and hashed before they are sent. */
+  async alterUserScramCredentials(alterations: readonly ScramCredentialAlteration[]): Promise<void> {
+    return alterUserScramCredentials(this.network, alterations);
   }
 }

@@ -2,6 +2,7 @@
 // Defaults are the Java consumer's, except isolation.level, which is read_committed here (as in KafkaJS): the
 // reason to use seqlog is exactly-once, and a consumer that shows aborted records undoes it. Unknown names throw.
 import { KafkaClientError } from '../errors/kafka-client-error.ts';
+import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
 
 export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
@@ -12,6 +13,10 @@ export type GroupProtocolName = 'classic' | 'consumer';
 
 export interface ConsumerOptions {
   bootstrap: string | readonly string[];
+  /** TLS to the brokers (SSL, SASL_SSL): `true` or `{ ca, cert, key, rejectUnauthorized }`. */
+  ssl?: ClientSslOptions | true;
+  /** SASL (SASL_PLAINTEXT, SASL_SSL): `{ mechanism, username, password }` or OAUTHBEARER `{ mechanism, token }`. */
+  sasl?: SaslOptions;
   clientId?: string;
   groupId?: string;
   groupInstanceId?: string;
@@ -59,6 +64,7 @@ export interface ConsumerOptions {
 
 export interface ResolvedConsumerConfig {
   readonly bootstrap: readonly { host: string; port: number }[];
+  readonly security: ConnectionSecurityOptions;
   readonly clientId: string;
   readonly groupId: string | null;
   readonly groupInstanceId: string | null;
@@ -83,7 +89,7 @@ export interface ResolvedConsumerConfig {
 }
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
-  'bootstrap', 'clientId', 'groupId', 'groupInstanceId', 'isolationLevel', 'autoOffsetReset', 'enableAutoCommit',
+  'bootstrap', 'ssl', 'sasl', 'clientId', 'groupId', 'groupInstanceId', 'isolationLevel', 'autoOffsetReset', 'enableAutoCommit',
   'autoCommitIntervalMs', 'fetchMinBytes', 'fetchMaxBytes', 'fetchMaxWaitMs', 'maxPartitionFetchBytes', 'sessionTimeoutMs',
   'heartbeatIntervalMs', 'maxPollIntervalMs', 'partitionAssignors', 'requestTimeoutMs', 'retryBackoffMs', 'metadataMaxAgeMs',
   'client.id', 'group.id', 'group.instance.id', 'isolation.level', 'auto.offset.reset', 'enable.auto.commit',
@@ -124,9 +130,8 @@ function oneOf<T extends string>(name: string, value: T | undefined, allowed: re
 }
 
 function parseAddress(entry: string): { host: string; port: number } {
-  // `PLAINTEXT://host:port` is accepted, as by the producer; other security protocols are not spoken yet.
+  // `NAME://host:port` is accepted, as by the producer; `ssl` and `sasl` decide the security protocol.
   const scheme = /^([A-Za-z_]+):\/\//.exec(entry);
-  if (scheme !== null && scheme[1].toUpperCase() !== 'PLAINTEXT') fail(`bootstrap address '${entry}': only PLAINTEXT listeners are supported (no TLS or SASL yet)`);
   const address = scheme === null ? entry : entry.slice(scheme[0].length);
   const at = address.lastIndexOf(':');
   const port = Number(address.slice(at + 1));
@@ -149,6 +154,8 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   if (bootstrapList === undefined) fail('bootstrap is required');
   const bootstrap = bootstrapList.map((entry) => entry.trim()).filter((entry) => entry.length > 0).map(parseAddress);
   if (bootstrap.length === 0) fail('bootstrap needs at least one host:port');
+  const security = resolveSecurityOptions(options, 'consumer');
+  checkListenerPrefixes(bootstrapList, security, 'consumer');
 
   const groupId = pick(options.groupId, options['group.id']) ?? null;
   if (groupId !== null && groupId.length === 0) fail('group.id must not be empty');
@@ -187,6 +194,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
 
   return {
     bootstrap,
+    security,
     clientId: pick(options.clientId, options['client.id']) ?? 'seqlog-consumer',
     groupId,
     groupInstanceId,

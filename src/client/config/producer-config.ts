@@ -2,6 +2,7 @@
 // `ProducerConfig.postProcessAndValidateIdempotenceConfigs` and `KafkaProducer.configureDeliveryTimeout` do
 // (KIP-679 made idempotence the default). Defaults are Kafka 4's, including linger.ms = 5 (KIP-1030).
 import { KafkaClientError } from '../errors/kafka-client-error.ts';
+import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 import type { ClientLogger } from '../client-logger.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
 
@@ -16,9 +17,14 @@ export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 export interface ProducerOptions {
   /**
    * The brokers to ask for metadata first: `'host:port'`, a comma-separated list, or an array
-   * (`bootstrap.servers`). `PLAINTEXT://host:port` is accepted; TLS and SASL listeners are not supported yet.
+   * (`bootstrap.servers`). A listener prefix (`SASL_SSL://host:port`) is accepted and ignored: `ssl` and `sasl`
+   * decide how to connect.
    */
   bootstrap: string | readonly string[];
+  /** TLS to the brokers (`security.protocol` SSL or SASL_SSL): `true` or `{ ca, cert, key, rejectUnauthorized }`. */
+  ssl?: ClientSslOptions | true;
+  /** SASL (`security.protocol` SASL_PLAINTEXT or SASL_SSL): `{ mechanism, username, password }` or OAUTHBEARER `{ mechanism, token }`. */
+  sasl?: SaslOptions;
   /** Sent with every request, shown in broker logs and quotas (`client.id`). Default `'seqlog-producer'`. */
   clientId?: string;
   /**
@@ -92,7 +98,7 @@ export interface ProducerOptions {
 }
 
 const producerOptionNames = [
-  'bootstrap', 'clientId', 'idempotent', 'acks', 'lingerMs', 'batchSize', 'compression', 'deliveryTimeoutMs',
+  'bootstrap', 'ssl', 'sasl', 'clientId', 'idempotent', 'acks', 'lingerMs', 'batchSize', 'compression', 'deliveryTimeoutMs',
   'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'retries', 'maxInFlight', 'bufferMemory',
   'maxRequestSize', 'maxBlockMs', 'metadataMaxAgeMs', 'logger', 'enable.idempotence', 'linger.ms', 'batch.size',
   'compression.type', 'delivery.timeout.ms', 'request.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms',
@@ -110,6 +116,7 @@ const MAX_GROWN_BATCH_BYTES = 1 << 20;
 
 export interface ResolvedProducerConfig {
   readonly bootstrap: readonly { host: string; port: number }[];
+  readonly security: ConnectionSecurityOptions;
   readonly clientId: string;
   readonly idempotent: boolean;
   /** -1, 0 or 1 as sent on the wire. */
@@ -148,12 +155,9 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 }
 
 export function parseAddress(entry: string): { host: string; port: number } {
-  // Kafka's listener form `PLAINTEXT://host:port` (what `listeners` and Metadata-savvy tools print) is accepted;
-  // any other security protocol needs TLS or SASL, which this client does not speak yet.
+  // Kafka's listener form `NAME://host:port` (what `listeners` and Metadata-savvy tools print) is accepted; the
+  // `ssl` and `sasl` options, not the name, decide the security protocol.
   const scheme = /^([A-Za-z_]+):\/\//.exec(entry);
-  if (scheme !== null && scheme[1].toUpperCase() !== 'PLAINTEXT') {
-    throw KafkaClientError.config(`bootstrap address '${entry}': only PLAINTEXT listeners are supported (no TLS or SASL yet)`);
-  }
   const address = scheme === null ? entry : entry.slice(scheme[0].length);
   const at = address.lastIndexOf(':');
   const port = Number(address.slice(at + 1));
@@ -178,6 +182,8 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
   const bootstrapList = typeof options.bootstrap === 'string' ? options.bootstrap.split(',') : options.bootstrap;
   const bootstrap = bootstrapList.map((entry) => entry.trim()).filter((entry) => entry.length > 0).map(parseAddress);
   if (bootstrap.length === 0) throw KafkaClientError.config('bootstrap needs at least one host:port');
+  const security = resolveSecurityOptions(options, 'producer');
+  checkListenerPrefixes(bootstrapList, security, 'producer');
 
   const acks = parseAcks(options.acks);
   const idempotenceRaw = pick(options.idempotent, options['enable.idempotence']);
@@ -239,6 +245,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
 
   return {
     bootstrap,
+    security,
     clientId: pick(options.clientId, options['client.id']) ?? 'seqlog-producer',
     idempotent,
     acks,

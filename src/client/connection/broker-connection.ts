@@ -1,13 +1,21 @@
-// One TCP connection to one broker: framed requests out, responses matched back by correlation id, in order.
-// Kafka answers a connection's requests in the order they were sent, so a response whose correlation id is not
-// the oldest outstanding one means the stream is broken: the connection is closed and every waiter fails.
+// One TCP (or TLS) connection to one broker: framed requests out, responses matched back by correlation id, in
+// order. Kafka answers a connection's requests in the order they were sent, so a response whose correlation id is
+// not the oldest outstanding one means the stream is broken: the connection is closed and every waiter fails.
+// With SASL configured, the connection authenticates right after ApiVersions (KIP-152) and re-authenticates on
+// the same socket before the session the broker granted ends (KIP-368: at 85-95% of `session_lifetime_ms`, as
+// the Java client); requests issued meanwhile wait until the re-authentication is done.
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { FrameSplitter, decodeResponseFrame, encodeRequestFrame, peekCorrelationId } from '../../protocol/framing.ts';
 import { ApiKey, type ApiKey as ApiKeyType, type RequestByApiKey, type ResponseByApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiVersionsResponse } from '../../protocol/messages/generated/18-api-versions.ts';
 import { ConnectionError } from './connection-error.ts';
+import type { ConnectionSecurityOptions, SaslOptions } from './security-options.ts';
+import { saslExchange, SaslClientError } from './sasl-client.ts';
+import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
+import { ErrorCode, errorName } from '../../protocol/errors/index.ts';
 
-export interface BrokerConnectionOptions {
+export interface BrokerConnectionOptions extends ConnectionSecurityOptions {
   host: string;
   port: number;
   clientId?: string | null;
@@ -34,6 +42,10 @@ export class BrokerConnection {
   private nextCorrelationId = 1;
   private closedError: Error | null = null;
   private readonly closeListeners: (() => void)[] = [];
+  private readonly sasl: SaslOptions | null;
+  /** Set while a re-authentication runs: other requests wait for it. */
+  private reauthentication: Promise<void> | null = null;
+  private reauthenticationTimer: NodeJS.Timeout | null = null;
   readonly clientId: string | null;
   /** The host and port this connection was opened to. */
   readonly address: { readonly host: string; readonly port: number };
@@ -47,6 +59,7 @@ export class BrokerConnection {
     options: BrokerConnectionOptions,
   ) {
     this.clientId = options.clientId ?? 'seqlog';
+    this.sasl = options.sasl ?? null;
     this.address = { host: options.host, port: options.port };
     this.splitter = new FrameSplitter(options.maxResponseBytes ?? 104857600);
     socket.setNoDelay(true);
@@ -57,18 +70,45 @@ export class BrokerConnection {
 
   static open(options: BrokerConnectionOptions): Promise<BrokerConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: options.host, port: options.port });
+      const ssl = options.ssl === true ? {} : options.ssl;
+      const socket =
+        ssl === undefined
+          ? connect({ host: options.host, port: options.port })
+          : connectTls({
+              host: options.host,
+              port: options.port,
+              ...(ssl.ca === undefined ? {} : { ca: ssl.ca as string | Buffer | (string | Buffer)[] }),
+              ...(ssl.cert === undefined ? {} : { cert: ssl.cert }),
+              ...(ssl.key === undefined ? {} : { key: ssl.key }),
+              ...(ssl.passphrase === undefined ? {} : { passphrase: ssl.passphrase }),
+              rejectUnauthorized: ssl.rejectUnauthorized ?? true,
+              // SNI is for host names only (Node warns on an IP address).
+              ...(ssl.servername !== undefined ? { servername: ssl.servername } : /^[\d.]+$|:/.test(options.host) ? {} : { servername: options.host }),
+            });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new ConnectionError(`connecting to ${options.host}:${options.port} timed out`));
       }, options.connectTimeoutMs ?? 10000);
-      socket.once('connect', () => {
+      socket.once(ssl === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve(new BrokerConnection(socket, options));
       });
-      socket.once('error', (error) => {
+      socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
+        if (ssl !== undefined && isTlsVerificationError(error)) {
+          // The broker's certificate is not trusted (or ours is refused): retrying cannot help.
+          reject(
+            new KafkaClientError({
+              code: -1,
+              errorName: 'SSL_HANDSHAKE_FAILED',
+              kind: ErrorKind.fatal,
+              message: `TLS handshake with ${options.host}:${options.port} failed: ${error.message}; check ssl.ca (the CA that signed the broker's certificate) and that the certificate names this host`,
+              cause: error,
+            }),
+          );
+          return;
+        }
         reject(new ConnectionError(`cannot connect to ${options.host}:${options.port}: ${error.message}`, { cause: error }));
       });
     });
@@ -89,7 +129,13 @@ export class BrokerConnection {
   }
 
   /** Sends a request and resolves with the decoded response body. */
-  async send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<ResponseByApiKey[K]> {
+  send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<ResponseByApiKey[K]> {
+    // No extra promise per request unless a re-authentication is running.
+    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendNow(apiKey, version, body));
+    return this.sendNow(apiKey, version, body);
+  }
+
+  private async sendNow<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<ResponseByApiKey[K]> {
     const frame = await this.sendRaw(apiKey, version, body, true);
     try {
       return decodeResponseFrame(apiKey, version, frame as Buffer).body;
@@ -106,6 +152,7 @@ export class BrokerConnection {
 
   /** Sends a request that gets no response (Produce with acks=0). Resolves once it is handed to the socket. */
   sendWithoutResponse<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<void> {
+    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendWithoutResponse(apiKey, version, body));
     return this.sendRaw(apiKey, version, body, false).then(() => undefined);
   }
 
@@ -135,7 +182,10 @@ export class BrokerConnection {
     });
   }
 
-  /** Asks the broker which versions it serves (ApiVersions v3, falling back to v0 as KIP-511 describes). */
+  /**
+   * Asks the broker which versions it serves (ApiVersions v3, falling back to v0 as KIP-511 describes), then, when
+   * SASL is configured, authenticates: what a connection must do before its first other request.
+   */
   async negotiateApiVersions(): Promise<BrokerApiVersions> {
     let response: ApiVersionsResponse = await this.send(ApiKey.ApiVersions, 3, {
       clientSoftwareName: 'seqlog',
@@ -144,7 +194,74 @@ export class BrokerConnection {
     if (response.errorCode !== 0) response = await this.send(ApiKey.ApiVersions, 0, { clientSoftwareName: '', clientSoftwareVersion: '' });
     this.apiVersions = new Map(response.apiKeys.map((key) => [key.apiKey, { minVersion: key.minVersion, maxVersion: key.maxVersion }]));
     this.finalizedFeatures = new Map((response.finalizedFeatures ?? []).map((feature) => [feature.name, feature.maxVersionLevel]));
+    if (this.sasl !== null) await this.authenticate(this.sasl);
     return this.apiVersions;
+  }
+
+  /**
+   * SaslHandshake v1 then SaslAuthenticate until the mechanism is done (KIP-152). A refusal is a fatal
+   * KafkaClientError (SASL_AUTHENTICATION_FAILED, UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE) saying what to
+   * check; the broker closes the connection after it. Schedules the re-authentication when the broker bounds the
+   * session.
+   */
+  private async authenticate(sasl: SaslOptions): Promise<void> {
+    const where = `${this.address.host}:${this.address.port}`;
+    const handshakeVersion = this.versionFor(ApiKey.SaslHandshake, 1, 1);
+    const authenticateVersion = this.versionFor(ApiKey.SaslAuthenticate, 0, 2);
+    if (handshakeVersion === null || authenticateVersion === null) {
+      throw new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: `${where} does not serve SaslHandshake v1 and SaslAuthenticate (KIP-152); it cannot authenticate this client` });
+    }
+    const handshake = await this.sendNow(ApiKey.SaslHandshake, handshakeVersion, { mechanism: sasl.mechanism });
+    if (handshake.errorCode === ErrorCode.UNSUPPORTED_SASL_MECHANISM) {
+      throw authenticationError(handshake.errorCode, `${where} does not offer SASL mechanism ${sasl.mechanism} (it offers ${handshake.mechanisms.join(', ') || 'none'}); change sasl.mechanism or the broker's sasl.enabled.mechanisms`);
+    }
+    if (handshake.errorCode === ErrorCode.ILLEGAL_SASL_STATE) {
+      throw authenticationError(handshake.errorCode, `${where} refused the SASL handshake (ILLEGAL_SASL_STATE): this listener is probably not a SASL listener; connect to its SASL_PLAINTEXT/SASL_SSL port or drop the sasl option`);
+    }
+    if (handshake.errorCode !== ErrorCode.NONE) throw authenticationError(handshake.errorCode, `SaslHandshake with ${where} failed: ${errorName(handshake.errorCode)}`);
+    const exchange = saslExchange(sasl);
+    let serverToken: Buffer | null = null;
+    let sessionLifetimeMs = 0n;
+    for (;;) {
+      let token: Buffer | null;
+      try {
+        token = await exchange.next(serverToken);
+      } catch (error) {
+        if (!(error instanceof SaslClientError)) throw error;
+        this.close();
+        throw authenticationError(ErrorCode.SASL_AUTHENTICATION_FAILED, `SASL ${sasl.mechanism} authentication with ${where} failed: ${error.message}`);
+      }
+      if (token === null) break;
+      const response = await this.sendNow(ApiKey.SaslAuthenticate, authenticateVersion, { authBytes: token });
+      if (response.errorCode !== ErrorCode.NONE) {
+        throw authenticationError(
+          response.errorCode,
+          `SASL ${sasl.mechanism} authentication of ${exchange.who} with ${where} failed: ${response.errorMessage ?? errorName(response.errorCode)}; check the credentials (sasl.username/password or the token) and that the user exists on the broker for this mechanism`,
+        );
+      }
+      serverToken = response.authBytes;
+      sessionLifetimeMs = response.sessionLifetimeMs ?? 0n;
+    }
+    this.scheduleReauthentication(sasl, Number(sessionLifetimeMs));
+  }
+
+  private scheduleReauthentication(sasl: SaslOptions, sessionLifetimeMs: number): void {
+    if (this.reauthenticationTimer !== null) clearTimeout(this.reauthenticationTimer);
+    this.reauthenticationTimer = null;
+    if (sessionLifetimeMs <= 0 || this.closed) return;
+    const delay = Math.floor(sessionLifetimeMs * (0.85 + Math.random() * 0.1));
+    this.reauthenticationTimer = setTimeout(() => {
+      this.reauthenticationTimer = null;
+      // Requests sent before this point are answered first; later ones wait for the new session.
+      const running = this.authenticate(sasl).catch((error: unknown) => {
+        this.fail(error instanceof Error ? error : new ConnectionError(String(error)));
+        this.socket.destroy();
+      });
+      this.reauthentication = running.finally(() => {
+        this.reauthentication = null;
+      });
+    }, delay);
+    this.reauthenticationTimer.unref();
   }
 
   /** The highest version both sides speak, or null when the ranges do not overlap. */
@@ -156,6 +273,7 @@ export class BrokerConnection {
   }
 
   close(): void {
+    if (this.reauthenticationTimer !== null) clearTimeout(this.reauthenticationTimer);
     this.socket.destroy();
     this.fail(new ConnectionError('connection closed by the client'));
   }
@@ -182,9 +300,20 @@ export class BrokerConnection {
   }
 
   private fail(error: Error): void {
+    if (this.reauthenticationTimer !== null) clearTimeout(this.reauthenticationTimer);
     const first = this.closedError === null;
     if (first) this.closedError = error;
     for (const waiter of this.outstanding.splice(0)) waiter.reject(this.closedError as Error);
     if (first) for (const listener of this.closeListeners.splice(0)) listener();
   }
+}
+
+function authenticationError(code: number, message: string): KafkaClientError {
+  return new KafkaClientError({ code, kind: ErrorKind.fatal, message });
+}
+
+/** Certificate problems, as opposed to a refused or reset TCP connection. */
+function isTlsVerificationError(error: NodeJS.ErrnoException): boolean {
+  const code = error.code ?? '';
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT|HOSTNAME|ALERT/i.test(code) || /certificate|alert/i.test(error.message);
 }

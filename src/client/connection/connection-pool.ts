@@ -5,6 +5,8 @@
 import { BrokerConnection } from './broker-connection.ts';
 import { ConnectionError } from './connection-error.ts';
 import { silentClientLogger, type ClientLogger } from '../client-logger.ts';
+import { KafkaClientError } from '../errors/kafka-client-error.ts';
+import type { ConnectionSecurityOptions } from './security-options.ts';
 
 /**
  * With no connection ever made, every bootstrap address failing at least this many times in a row over at least
@@ -41,6 +43,8 @@ export interface ConnectionPoolOptions {
   readonly onChange?: () => void;
   /** Connection failures and recoveries are logged here (warn / info). */
   readonly logger?: ClientLogger;
+  /** TLS and SASL for every connection. */
+  readonly security?: ConnectionSecurityOptions;
 }
 
 export class ConnectionPool {
@@ -48,6 +52,8 @@ export class ConnectionPool {
   private closed = false;
   private bootstrapCursor = 0;
   private everConnected = false;
+  /** The last fatal refusal (TLS or SASL); cleared by a successful connection. */
+  private lastAuthenticationFailure: KafkaClientError | null = null;
   private readonly logger: ClientLogger;
   private readonly disconnectListeners: ((nodeId: number) => void)[] = [];
 
@@ -117,7 +123,7 @@ export class ConnectionPool {
       try {
         // A close() during the backoff or the connect must not leave a socket behind.
         if (this.closed) throw new ConnectionError('the client is closed');
-        connection = await BrokerConnection.open({ host, port, clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeoutMs });
+        connection = await BrokerConnection.open({ host, port, clientId: this.options.clientId, connectTimeoutMs: this.options.connectTimeoutMs, ...this.options.security });
         if (this.closed) throw new ConnectionError('the client is closed');
         await this.handshake(connection, host, port);
         if (this.closed) throw new ConnectionError('the client is closed');
@@ -125,6 +131,7 @@ export class ConnectionPool {
         state.failures = 0;
         state.lastError = null;
         this.everConnected = true;
+        this.lastAuthenticationFailure = null;
         state.connection = connection;
         connection.onClose(() => {
           this.disconnected(nodeId);
@@ -136,6 +143,7 @@ export class ConnectionPool {
         state.failures++;
         if (state.failures === 1) state.failingSinceMs = Date.now();
         state.lastError = error instanceof Error ? error : new ConnectionError(String(error));
+        if (error instanceof KafkaClientError && !error.retriable) this.lastAuthenticationFailure = error;
         // The first failure of a streak, then every tenth: enough to see the cause without flooding the log.
         if (!this.closed && (state.failures === 1 || state.failures % 10 === 0)) {
           const code = (state.lastError.cause as { code?: unknown } | undefined)?.code;
@@ -167,11 +175,21 @@ export class ConnectionPool {
     try {
       await Promise.race([connection.negotiateApiVersions(), timeout]);
     } catch (error) {
+      // An authentication refusal says what to fix; it is not a peer that fails to speak Kafka.
+      if (error instanceof KafkaClientError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       throw new ConnectionError(`${host}:${port} accepted the connection but did not answer ApiVersions (${reason}); if it is not a Kafka broker, check the host and port`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The broker's refusal of this client's credentials or certificate (fatal: retrying with the same settings
+   * cannot succeed), or null. Cleared when a connection succeeds.
+   */
+  authenticationFailure(): KafkaClientError | null {
+    return this.closed ? null : this.lastAuthenticationFailure;
   }
 
   /**

@@ -133,8 +133,13 @@ export class ConsumerCoordinator {
           if (version === null) throw new KafkaClientError({ code: ErrorCode.UNSUPPORTED_VERSION, kind: ErrorKind.fatal, message: 'the broker serves no FindCoordinator version in 1..3' });
           const response = await any.send(ApiKey.FindCoordinator, version, { key: this.config.groupId, keyType: 0, coordinatorKeys: [] });
           if (response.errorCode !== ErrorCode.NONE) throw clientError(response.errorCode, `finding the coordinator of group '${this.config.groupId}'`);
-          const connection = await BrokerConnection.open({ host: response.host, port: response.port, clientId: this.config.clientId, connectTimeoutMs: this.config.requestTimeoutMs });
-          await connection.negotiateApiVersions();
+          const connection = await BrokerConnection.open({ host: response.host, port: response.port, clientId: this.config.clientId, connectTimeoutMs: this.config.requestTimeoutMs, ...this.config.security });
+          try {
+            await connection.negotiateApiVersions();
+          } catch (error) {
+            connection.close();
+            throw error;
+          }
           this.connection = connection;
           return connection;
         } catch (error) {

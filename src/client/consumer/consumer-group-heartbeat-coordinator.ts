@@ -209,7 +209,7 @@ export class ConsumerGroupHeartbeatCoordinator extends ConsumerCoordinator {
       case ErrorCode.FENCED_MEMBER_EPOCH:
       case ErrorCode.UNKNOWN_MEMBER_ID:
       // The coordinator no longer knows the group (deleted after this member's session expired, or a broker that
-      // keeps memberships in memory restarted): the membership is gone just as with UNKNOWN_MEMBER_ID, and a
+      // lost its group state): the membership is gone just as with UNKNOWN_MEMBER_ID, and a
       // join with epoch 0 creates the group again. Java's client treats this one as fatal; rejoining loses nothing.
       case ErrorCode.GROUP_ID_NOT_FOUND:
         this.resetMember();

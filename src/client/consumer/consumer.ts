@@ -99,6 +99,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       clientId: this.config.clientId,
       bootstrap: this.config.bootstrap,
       connectTimeoutMs: this.config.requestTimeoutMs,
+      security: this.config.security,
       onChange: () => this.fetcher.maybeSend(),
     });
     this.metadata = new Metadata(this.pool, this.config.retryBackoffMs, this.config.metadataMaxAgeMs, () => {

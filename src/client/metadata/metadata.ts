@@ -151,6 +151,8 @@ export class Metadata {
       if (topic !== undefined && (topic.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED || topic.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION)) {
         throw new KafkaClientError({ code: topic.errorCode, kind: ErrorKind.abortable, message: `topic '${name}': ${errorName(topic.errorCode)}` });
       }
+      const refused = this.pool.authenticationFailure();
+      if (refused !== null) throw refused;
       const unreachable = this.pool.unreachable();
       if (unreachable !== null) {
         throw new KafkaClientError({ code: ErrorCode.NETWORK_EXCEPTION, kind: ErrorKind.retriable, message: `cannot fetch metadata for topic '${name}': ${unreachable.message}; check that the broker runs and that bootstrap is its address`, cause: unreachable });

@@ -202,6 +202,7 @@ export class Producer {
       clientId: this.config.clientId,
       bootstrap: this.config.bootstrap,
       connectTimeoutMs: Math.min(this.config.requestTimeoutMs, 10000),
+      security: this.config.security,
       onChange: () => this.sender.wakeup(),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });

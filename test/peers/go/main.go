@@ -7,6 +7,11 @@
 // --warmup untimed ones) of --records records of --size bytes to partition 0, each begin -> produce -> commit;
 // the summary carries "transactions" and "ms".
 //
+// --mode group-consume joins consumer group --group with KIP-848's consumer group protocol (kgo's
+// ServerSideBalancer: the broker assigns, ConsumerGroupHeartbeat), consumes until it has read --count records
+// (duplicates within the member fail it), commits, and leaves; the summary carries the values read, the member
+// id and its last member epoch.
+//
 // Prints exactly one JSON summary line on stdout; exits 1 on any error or a wrong count.
 package main
 
@@ -42,6 +47,7 @@ type options struct {
 	records           int
 	size              int
 	warmup            int
+	group             string
 }
 
 func main() {
@@ -80,7 +86,8 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&o.bootstrap, "bootstrap", "", "host:port[,host:port]")
 	fs.StringVar(&o.topic, "topic", "", "topic")
 	fs.IntVar(&o.count, "count", -1, "records")
-	fs.StringVar(&o.mode, "mode", "all", "all|produce|consume|txn-bench")
+	fs.StringVar(&o.mode, "mode", "all", "all|produce|consume|txn-bench|group-consume")
+	fs.StringVar(&o.group, "group", "", "consumer group (group-consume mode)")
 	fs.IntVar(&o.records, "records", 10, "records per transaction (txn-bench mode)")
 	fs.IntVar(&o.size, "size", 1024, "record size in bytes (txn-bench mode)")
 	fs.IntVar(&o.warmup, "warmup", 0, "untimed transactions first (txn-bench mode)")
@@ -95,8 +102,10 @@ func parseArgs(args []string) (options, error) {
 	switch {
 	case o.bootstrap == "" || o.topic == "" || o.count < 0:
 		return o, errors.New("--bootstrap, --topic and --count are required")
-	case o.mode != "all" && o.mode != "produce" && o.mode != "consume" && o.mode != "txn-bench":
+	case o.mode != "all" && o.mode != "produce" && o.mode != "consume" && o.mode != "txn-bench" && o.mode != "group-consume":
 		return o, fmt.Errorf("unknown --mode %s", o.mode)
+	case o.mode == "group-consume" && o.group == "":
+		return o, errors.New("--group is required with --mode group-consume")
 	}
 	return o, nil
 }
@@ -112,6 +121,9 @@ func values(kind string, n int) []string {
 func run(ctx context.Context, o options, summary map[string]any) error {
 	if o.mode == "txn-bench" {
 		return txnBench(ctx, o, summary)
+	}
+	if o.mode == "group-consume" {
+		return groupConsume(ctx, o, summary)
 	}
 	idempotent := o.mode == "all" || (o.mode == "produce" && o.idempotence)
 	summary["idempotent"] = idempotent
@@ -382,5 +394,56 @@ func txnBench(ctx context.Context, o options, summary map[string]any) error {
 	}
 	summary["ms"] = float64(time.Since(started).Microseconds()) / 1000
 	summary["transactions"] = o.count
+	return nil
+}
+
+// groupConsume is one member of a KIP-848 consumer group: kgo runs the consumer group protocol only with
+// ServerSideBalancer and a balancer the broker can stand in for (range or cooperative-sticky).
+func groupConsume(ctx context.Context, o options, summary map[string]any) error {
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...),
+		kgo.ConsumerGroup(o.group),
+		kgo.ConsumeTopics(o.topic),
+		kgo.ServerSideBalancer(),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.DisableAutoCommit(),
+	)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	seen := map[string]bool{}
+	var values []string
+	for len(values) < o.count {
+		fetches := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("timed out after %d records: %w", len(values), err)
+		}
+		if errs := fetches.Errors(); len(errs) > 0 {
+			return errs[0].Err
+		}
+		var dup error
+		fetches.EachRecord(func(r *kgo.Record) {
+			v := string(r.Value)
+			if seen[v] {
+				dup = fmt.Errorf("duplicate record: %s", v)
+			}
+			seen[v] = true
+			values = append(values, v)
+		})
+		if dup != nil {
+			return dup
+		}
+	}
+	if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	memberID, epoch := cl.GroupMetadata()
+	summary["memberId"] = memberID
+	summary["memberEpoch"] = epoch
+	summary["consumed"] = len(values)
+	summary["values"] = values
+	// The deferred Close leaves the group (a heartbeat with member epoch -1) before the summary is printed.
 	return nil
 }

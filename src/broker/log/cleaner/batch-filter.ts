@@ -25,6 +25,7 @@ import { writeRecord } from '../../../protocol/records/record-batch-encoder.ts';
 import { Writer } from '../../../protocol/wire/writer.ts';
 import type { CleanedTransactions } from './cleaned-transactions.ts';
 import type { OffsetMap } from './offset-map.ts';
+import { forEachRecordKey } from './record-keys.ts';
 
 /** What the cleaner must know of a producer that is still active (Kafka's `lastRecordsOfActiveProducers`). */
 export interface ActiveProducerLastRecord {
@@ -50,47 +51,62 @@ export interface FilteredBatch {
   readonly deleteHorizonMs: bigint | null;
 }
 
-/** Filters the batch in `batch` (exactly one stored batch). */
+/**
+ * Filters the batch in `batch` (exactly one stored batch). Which records stay is decided on the raw bytes
+ * (`forEachRecordKey`); the batch is decoded only when it must be rebuilt with some of its records.
+ */
 export function filterBatch(batch: Buffer, context: BatchFilterContext): FilteredBatch {
-  const decoded = decodeRecordBatch(batch, { verifyCrc: false });
-  const { producerId, isControl } = decoded;
-  const horizon = decoded.hasDeleteHorizon ? decoded.baseTimestamp : null;
+  const attributes = batch.readInt16BE(BatchField.attributes);
+  const producerId = batch.readBigInt64BE(BatchField.producerId);
+  const producerEpoch = batch.readInt16BE(BatchField.producerEpoch);
+  const isControl = (attributes & BatchAttribute.control) !== 0;
+  const baseOffset = batch.readBigInt64BE(BatchField.baseOffset);
+  const lastOffset = baseOffset + BigInt(batch.readInt32BE(BatchField.lastOffsetDelta));
+  const horizon = (attributes & BatchAttribute.deleteHorizon) !== 0 ? batch.readBigInt64BE(BatchField.baseTimestamp) : null;
+  const recordsRead = batch.readInt32BE(BatchField.recordsCount);
   let canDiscardBatch: boolean;
   if (isControl) {
-    canDiscardBatch = context.transactions.onControlBatchRead(producerId, markerIsAbort(decoded.records), decoded.lastOffset);
+    canDiscardBatch = context.transactions.onControlBatchRead(producerId, markerIsAbort(decodeRecordBatch(batch, { verifyCrc: false }).records), lastOffset);
   } else {
-    canDiscardBatch = context.transactions.onBatchRead(producerId, decoded.isTransactional, decoded.lastOffset);
+    canDiscardBatch = context.transactions.onBatchRead(producerId, (attributes & BatchAttribute.transactional) !== 0, lastOffset);
   }
   const discardRecords = isControl ? canDiscardBatch && horizon !== null && horizon <= context.nowMs : canDiscardBatch;
   const last = producerId >= 0n ? context.activeProducers.get(producerId) : undefined;
   const isLastBatchOfProducer =
-    last !== undefined &&
-    (last.lastDataOffset !== null ? decoded.lastOffset === last.lastDataOffset : isControl && decoded.producerEpoch === last.producerEpoch);
-  const recordsRead = decoded.records.length;
+    last !== undefined && (last.lastDataOffset !== null ? lastOffset === last.lastDataOffset : isControl && producerEpoch === last.producerEpoch);
   if (discardRecords && !isLastBatchOfProducer) return { bytes: null, recordsRead, recordsRetained: 0, deleteHorizonMs: null };
 
-  const retained: DecodedRecord[] = [];
+  let retainedCount = 0;
   let containsTombstones = false;
-  for (const record of decoded.records) {
-    if (discardRecords) break;
-    if (isControl || shouldRetainRecord(context, record, horizon)) {
-      retained.push(record);
-      if (record.value === null) containsTombstones = true;
+  if (!discardRecords) {
+    if (isControl) {
+      retainedCount = recordsRead;
+    } else {
+      forEachRecordKey(batch, (key, offsetDelta, isTombstone) => {
+        if (shouldRetainRecord(context, baseOffset + BigInt(offsetDelta), key, isTombstone, horizon)) {
+          retainedCount++;
+          if (isTombstone) containsTombstones = true;
+        }
+      });
     }
   }
   const containsMarkerForEmptyTxn = canDiscardBatch && isControl;
   const needsHorizon = (containsTombstones || containsMarkerForEmptyTxn) && horizon === null;
   const newHorizon = needsHorizon ? context.nowMs + context.deleteRetentionMs : horizon;
   // Reported only when something kept here waits for nothing but time (else the cleaner would spin on it).
-  const keptHorizon = retained.length > 0 && (containsTombstones || containsMarkerForEmptyTxn) && newHorizon !== null && newHorizon >= context.nowMs ? newHorizon : null;
-  if (retained.length === recordsRead && !needsHorizon) {
+  const keptHorizon = retainedCount > 0 && (containsTombstones || containsMarkerForEmptyTxn) && newHorizon !== null && newHorizon >= context.nowMs ? newHorizon : null;
+  if (retainedCount === recordsRead && !needsHorizon) {
     return { bytes: batch, recordsRead, recordsRetained: recordsRead, deleteHorizonMs: keptHorizon };
   }
-  if (retained.length === 0) {
+  if (retainedCount === 0) {
     if (!isLastBatchOfProducer) return { bytes: null, recordsRead, recordsRetained: 0, deleteHorizonMs: null };
     return { bytes: emptyBatchLike(batch), recordsRead, recordsRetained: 0, deleteHorizonMs: null };
   }
-  return { bytes: rebuildBatch(batch, decoded.attributes, retained, newHorizon), recordsRead, recordsRetained: retained.length, deleteHorizonMs: keptHorizon };
+  const decoded = decodeRecordBatch(batch, { verifyCrc: false });
+  const retained = isControl
+    ? decoded.records
+    : decoded.records.filter((record) => shouldRetainRecord(context, record.offset, record.key, record.value === null, horizon));
+  return { bytes: rebuildBatch(batch, attributes, retained, newHorizon), recordsRead, recordsRetained: retained.length, deleteHorizonMs: keptHorizon };
 }
 
 /** For a control batch's records: true for an ABORT marker, false for COMMIT, null for anything else. */
@@ -100,12 +116,12 @@ export function markerIsAbort(records: readonly DecodedRecord[]): boolean | null
 }
 
 /** Kafka's `Cleaner.shouldRetainRecord` for a magic-2 batch. */
-function shouldRetainRecord(context: BatchFilterContext, record: DecodedRecord, horizon: bigint | null): boolean {
-  if (record.offset > context.map.latestOffset) return true;
-  if (record.key === null) return false;
-  const latestForKey = record.offset >= context.map.get(record.key);
+function shouldRetainRecord(context: BatchFilterContext, offset: bigint, key: Uint8Array | null, isTombstone: boolean, horizon: bigint | null): boolean {
+  if (offset > context.map.latestOffset) return true;
+  if (key === null) return false;
+  const latestForKey = offset >= context.map.get(key);
   const retainTombstone = horizon === null || context.nowMs < horizon;
-  return latestForKey && (record.value !== null || retainTombstone);
+  return latestForKey && (!isTombstone || retainTombstone);
 }
 
 /**

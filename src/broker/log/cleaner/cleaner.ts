@@ -4,8 +4,10 @@
 //   2. rewrite every segment below the end of what the map covers, from the start of the log, in groups that fit
 //      one segment, keeping what `filterBatch` keeps;
 //   3. swap each cleaned group in for the segments it replaces (`segment-swap.ts`).
-// The work is chunked: every `yieldEveryBytes` read, it yields to the event loop so produce and fetch keep
-// running; the active segment is never read, so appends never wait for the cleaner. A segment that retention,
+// The work is sliced: after `sliceMs` of work (or `yieldEveryBytes` read), it yields to the event loop so produce
+// and fetch keep running, and it keeps to `log.cleaner.io.max.bytes.per.second` (Kafka's cleaner `Throttler`);
+// fsyncs run off the event loop, and the one synchronous step left is the swap's commit (a rename and a directory
+// fsync). The active segment is never read, so appends never wait for the cleaner. A segment that retention,
 // DeleteRecords or a truncation removes meanwhile makes this cleaning stop without changing anything.
 import { BatchAttribute, BatchField, RECORD_BATCH_OVERHEAD } from '../../../protocol/records/batch-header.ts';
 import { decodeRecordBatch } from '../../../protocol/records/record-batch-decoder.ts';
@@ -16,7 +18,9 @@ import { CleanedTransactions } from './cleaned-transactions.ts';
 import { filterBatch, markerIsAbort } from './batch-filter.ts';
 import type { ActiveProducerLastRecord } from './batch-filter.ts';
 import type { OffsetMap } from './offset-map.ts';
-import { CleanedSegmentWriter, swapInCleanedSegment } from './segment-swap.ts';
+import { IoThrottler } from './io-throttler.ts';
+import { forEachRecordKey } from './record-keys.ts';
+import { CleanedSegmentWriter, discardPreparedSwap, finishSwap, prepareSwap, swapInCleanedSegment } from './segment-swap.ts';
 
 /** What one cleaning is asked to do (Kafka's `LogToClean`). */
 export interface LogToClean {
@@ -45,8 +49,12 @@ export interface CleanerOptions {
   readonly fs: LogFileSystem;
   readonly map: OffsetMap;
   readonly clock: () => number;
-  /** Bytes read between two yields to the event loop (default 64 KiB: a few ms of work). */
+  /** Bytes read between two yields to the event loop at most (default 256 KiB). */
   readonly yieldEveryBytes?: number;
+  /** Milliseconds of work between two yields to the event loop at most (default 0.5). */
+  readonly sliceMs?: number;
+  /** `log.cleaner.io.max.bytes.per.second`, reads and writes together (default: unlimited). */
+  readonly ioMaxBytesPerSecond?: number;
   /** Stops the cleaning at its next yield when it returns true (shutdown). */
   readonly shouldStop?: () => boolean;
 }
@@ -55,13 +63,20 @@ export interface CleanerOptions {
 export class CleaningAbortedError extends Error {}
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class Cleaner {
   private readonly yieldEveryBytes: number;
+  private readonly sliceMs: number;
+  private readonly throttler: IoThrottler;
   private bytesSinceYield = 0;
+  private sliceStartedMs = performance.now();
+  private pendingPauseMs = 0;
 
   constructor(private readonly options: CleanerOptions) {
-    this.yieldEveryBytes = options.yieldEveryBytes ?? 64 * 1024;
+    this.yieldEveryBytes = options.yieldEveryBytes ?? 256 * 1024;
+    this.sliceMs = options.sliceMs ?? 0.5;
+    this.throttler = new IoThrottler(options.ioMaxBytesPerSecond ?? Number.MAX_VALUE);
   }
 
   async clean(toClean: LogToClean): Promise<CleanerStats> {
@@ -109,11 +124,16 @@ export class Cleaner {
           transactions.onControlBatchRead(producerId, markerIsAbort(decodeRecordBatch(bytes, { verifyCrc: false }).records), location.lastOffset);
         } else if (!transactions.onBatchRead(producerId, (header & BatchAttribute.transactional) !== 0, location.lastOffset)) {
           if (location.lastOffset >= firstDirtyOffset && bytes.length > RECORD_BATCH_OVERHEAD) {
-            for (const record of decodeRecordBatch(bytes, { verifyCrc: false }).records) {
-              if (record.key === null || record.offset < firstDirtyOffset) continue;
-              if (map.isFull) return true;
-              map.put(record.key, record.offset);
-            }
+            const baseOffset = bytes.readBigInt64BE(BatchField.baseOffset);
+            let full = false;
+            forEachRecordKey(bytes, (key, offsetDelta) => {
+              if (full || key === null) return;
+              const offset = baseOffset + BigInt(offsetDelta);
+              if (offset < firstDirtyOffset) return;
+              if (map.isFull) full = true;
+              else map.put(key, offset);
+            });
+            if (full) return true;
           }
         }
         if (location.lastOffset >= firstDirtyOffset) map.updateLatestOffset(location.lastOffset);
@@ -139,6 +159,8 @@ export class Cleaner {
     const { log } = toClean;
     const fs = this.options.fs;
     const writer = new CleanedSegmentWriter(fs, log.directory, group[0].baseOffset, log.logConfig.indexIntervalBytes);
+    let prepared = false;
+    let committed = false;
     try {
       const transactions = new CleanedTransactions([]);
       const context = {
@@ -160,35 +182,64 @@ export class Cleaner {
           if (filtered.deleteHorizonMs !== null && (stats.earliestDeleteHorizonMs === null || filtered.deleteHorizonMs < stats.earliestDeleteHorizonMs)) {
             stats.earliestDeleteHorizonMs = filtered.deleteHorizonMs;
           }
-          if (filtered.bytes !== null) writer.append(filtered.bytes);
+          if (filtered.bytes !== null) {
+            writer.append(filtered.bytes);
+            this.pendingPauseMs += this.throttler.record(filtered.bytes.length);
+          }
         }
       }
       // Only the entries whose ABORT marker stays (Kafka's cleaned transaction index).
       for (const entry of transactions.retainedAbortedTransactions) writer.addAbortedTransaction(entry);
       await writer.finish();
       this.ensureAlive(group);
-      const swapped = log.replaceSegments(group, () =>
-        swapInCleanedSegment(fs, log.directory, group[0].baseOffset, groupEnd, group, log.logConfig.indexIntervalBytes),
-      );
+      prepared = true;
+      await prepareSwap(fs, log.directory, group[0].baseOffset, groupEnd);
+      this.ensureAlive(group);
+      let deleted: string[] = [];
+      const swapped = log.replaceSegments(group, () => {
+        const result = swapInCleanedSegment(fs, log.directory, group[0].baseOffset, groupEnd, group, log.logConfig.indexIntervalBytes);
+        deleted = result.deleted;
+        return result.segment;
+      });
       if (!swapped) throw new CleaningAbortedError(`segments of ${log.directory} changed during cleaning`);
+      committed = true;
       stats.bytesWritten += writer.bytesWritten;
       stats.segmentsCleaned += group.length;
+      await finishSwap(fs, log.directory, group[0].baseOffset, deleted);
     } catch (error) {
-      writer.abort();
+      // Once committed (or the log went offline mid-swap), the files are the swap's: a restart completes it.
+      if (!committed && log.offline === null) {
+        writer.abort();
+        if (prepared) discardPreparedSwap(fs, log.directory, group[0].baseOffset);
+      }
       throw error;
     }
   }
 
-  /** Reads one batch, yielding to the event loop every `yieldEveryBytes`; stops if a segment went away. */
+  /**
+   * Reads one batch; first yields to the event loop when the current slice is over, or pauses when the I/O rate
+   * cap says so. Stops the cleaning if a segment it reads went away meanwhile.
+   */
   private async read(segment: LogSegment, position: number, size: number, group: readonly LogSegment[], stats: { bytesRead: number }): Promise<Buffer> {
-    if (this.bytesSinceYield >= this.yieldEveryBytes) {
-      this.bytesSinceYield = 0;
+    if (this.pendingPauseMs > 0) {
+      const ms = this.pendingPauseMs;
+      this.pendingPauseMs = 0;
+      await pause(ms);
+      this.startSlice(group);
+    } else if (this.bytesSinceYield >= this.yieldEveryBytes || performance.now() - this.sliceStartedMs >= this.sliceMs) {
       await yieldToEventLoop();
-      this.ensureAlive(group);
+      this.startSlice(group);
     }
     this.bytesSinceYield += size;
+    this.pendingPauseMs += this.throttler.record(size);
     stats.bytesRead += size;
     return segment.readBytes(position, size);
+  }
+
+  private startSlice(group: readonly LogSegment[]): void {
+    this.bytesSinceYield = 0;
+    this.sliceStartedMs = performance.now();
+    this.ensureAlive(group);
   }
 
   private ensureAlive(group: readonly LogSegment[]): void {

@@ -208,8 +208,8 @@ describe('LogCleaner', () => {
     for (let round = 0; round < 3; round++) for (let k = 0; k < 12; k++) put(log, clock, [[`key-${k}`, `r${round}`]]);
     const before = readAll(log).records;
     // Four entries: far fewer than the twelve keys.
-    const cleaner = cleanerFor(log, clock, { dedupeBufferSize: 24 * 5 });
-    assert.equal(new OffsetMap(24 * 5).capacity, 4);
+    const cleaner = cleanerFor(log, clock, { dedupeBufferSize: 28 * 5 });
+    assert.equal(new OffsetMap(28 * 5).capacity, 4);
     let passes = 0;
     while ((await cleaner.cleanOnce()) !== null) {
       passes++;
@@ -272,6 +272,63 @@ describe('LogCleaner', () => {
     await log.close();
   });
 
+  it('testMaxCompactionLag: the active segment rolls once its first record is older than max.compaction.lag.ms, and the log is cleaned whatever its ratio', async () => {
+    const clock = { now: 1_000_000 };
+    // Segments large enough never to fill here: only time rolls them.
+    const log = await openLog(clock, { segmentBytes: 1 << 20, segmentMs: 3_600_000, maxCompactionLagMs: 5_000 });
+    // A large clean part first (distinct keys survive cleaning), so the later dirty part has a small ratio.
+    for (let k = 0; k < 50; k++) put(log, clock, [[`distinct-${k}`, 'x'.repeat(50)]]);
+    clock.now += 5_001;
+    put(log, clock, [['k', 'v0']]);
+    assert.equal(log.segmentCount, 2, 'rolled by the lag');
+    const cleaner = cleanerFor(log, clock);
+    assert.ok((await cleaner.cleanOnce()) !== null);
+    log.updateConfig({ minCleanableDirtyRatio: 0.9 });
+
+    for (let round = 1; round < 4; round++) put(log, clock, [['k', `v${round}`]]);
+    clock.now += 4_000;
+    put(log, clock, [['k', 'within-the-lag']]);
+    assert.equal(log.segmentCount, 2, 'no roll before the lag has passed');
+    assert.equal(await cleaner.cleanOnce(), null, 'the active segment is never cleaned');
+    clock.now += 1_001;
+    const rolledAt = put(log, clock, [['k', 'after-the-lag']]);
+    assert.equal(log.segmentCount, 3, 'the append after the lag rolls the active segment');
+    assert.equal(log.activeSegmentBaseOffset, rolledAt);
+    // The rolled segment is dirty and older than the lag: cleaned although its ratio is below 0.9.
+    const measure = cleaner.measure(log);
+    assert.ok(measure !== null && measure.dirtyRatio < 0.9 && measure.needsCompactionNow, `ratio ${measure?.dirtyRatio}`);
+    assert.ok((await cleaner.cleanOnce()) !== null, 'cleaned because of the lag');
+    assert.deepEqual(
+      readAll(log).records.filter((record) => record.key === 'k').map((record) => record.value),
+      ['within-the-lag', 'after-the-lag'],
+    );
+
+    // A delete-only log rolls by segment.ms alone (Kafka's LogConfig.maxSegmentMs).
+    const plain = await openLog(clock, { cleanupPolicy: ['delete'], segmentBytes: 1 << 20, segmentMs: 3_600_000, maxCompactionLagMs: 5_000 });
+    put(plain, clock, [['k', 'a']]);
+    clock.now += 10_000;
+    put(plain, clock, [['k', 'b']]);
+    assert.equal(plain.segmentCount, 1);
+    await plain.close();
+    await log.close();
+  });
+
+  it('a topic config change takes effect at the next pass: cleanup.policy delete -> compact, then min.cleanable.dirty.ratio', async () => {
+    const clock = { now: 1_000_000 };
+    const log = await openLog(clock, { cleanupPolicy: ['delete'] });
+    writeUpdates(log, clock, 3, 6);
+    const cleaner = cleanerFor(log, clock);
+    assert.equal(await cleaner.cleanOnce(), null, 'delete policy: not the cleaner\'s');
+    log.updateConfig({ cleanupPolicy: ['compact', 'delete'] });
+    assert.ok((await cleaner.cleanOnce()) !== null, 'compact,delete: cleaned');
+    writeUpdates(log, clock, 3, 2);
+    log.updateConfig({ minCleanableDirtyRatio: 0.99 });
+    assert.equal(await cleaner.cleanOnce(), null, 'the new dirty part is below the raised ratio');
+    log.updateConfig({ minCleanableDirtyRatio: 0.01 });
+    assert.ok((await cleaner.cleanOnce()) !== null, 'cleaned again once the ratio is lowered');
+    await log.close();
+  });
+
   it('does not clean a log whose cleanup.policy is delete', async () => {
     const clock = { now: 1_000_000 };
     const log = await openLog(clock, { cleanupPolicy: ['delete'] });
@@ -283,31 +340,41 @@ describe('LogCleaner', () => {
 
 const show = (record: ReadRecord) => `${record.offset}:${record.key}=${record.value}`;
 
-/** A file system whose Nth rename matching a pattern throws, as a crash at that point would stop the swap. */
+/**
+ * A file system whose Nth rename matching a pattern throws, as a crash at that point would stop the swap; from
+ * then on, as in a dead process, no cleaner file is renamed or removed either (the cleaner's own clean-up fails).
+ */
 function crashingRenames(pattern: RegExp, nth: number): LogFileSystem & { crashed: boolean } {
   let seen = 0;
+  const cleanerFile = /\.(cleaned|swap|deleted|swap-end)$/;
   const fs = {
     ...nodeFileSystem,
     crashed: false,
     rename(from: string, to: string) {
+      if (fs.crashed && (cleanerFile.test(from) || cleanerFile.test(to))) throw new Error(`crashed: cannot rename ${from}`);
       if (pattern.test(to) && ++seen === nth) {
         fs.crashed = true;
         throw new Error(`simulated crash renaming ${from}`);
       }
       nodeFileSystem.rename(from, to);
     },
+    unlink(path: string) {
+      if (fs.crashed && cleanerFile.test(path)) throw new Error(`crashed: cannot remove ${path}`);
+      nodeFileSystem.unlink(path);
+    },
   };
   return fs;
 }
 
 describe('LogCleaner crash recovery (testRecoveryOfSwapFiles)', () => {
-  const cases: { name: string; pattern: RegExp; nth: number; swapped: boolean }[] = [
+  const cases: { name: string; pattern: RegExp; nth: number; swapped: boolean; offline?: false }[] = [
+    { name: 'after the index files became .swap, before the .log did: the cleaning is dropped', pattern: /\.timeindex\.swap$/, nth: 1, swapped: false, offline: false },
     { name: 'before the .log becomes .swap: the cleaning is dropped', pattern: /\.log\.swap$/, nth: 1, swapped: false },
     { name: 'after .swap, before the old segments are renamed: the swap completes', pattern: /\.deleted$/, nth: 1, swapped: true },
     { name: 'with some old segments renamed to .deleted: the swap completes', pattern: /\.deleted$/, nth: 6, swapped: true },
     { name: 'while renaming .swap files to their final names: the swap completes', pattern: /\d\.log$/, nth: 1, swapped: true },
   ];
-  for (const { name, pattern, nth, swapped } of cases) {
+  for (const { name, pattern, nth, swapped, offline } of cases) {
     it(name, async () => {
       const clock = { now: 1_000_000 };
       const fs = crashingRenames(pattern, nth);
@@ -323,7 +390,8 @@ describe('LogCleaner crash recovery (testRecoveryOfSwapFiles)', () => {
 
       await cleanerFor(log, clock, { fs }).cleanOnce();
       assert.ok(fs.crashed, 'the crash point was reached');
-      assert.ok(log.offline !== null, 'a failed swap takes the log offline until a restart');
+      // A failure before the commit only fails this cleaning; from the commit on, the log goes offline until a restart.
+      assert.equal(log.offline !== null, offline ?? true);
       await log.close(); // offline: no clean-shutdown marker, as after kill -9
       const names = readdirSync(log.directory);
       assert.ok(names.some((file) => /\.(cleaned|swap|deleted)$/.test(file)), `leftover files expected: ${names.join(' ')}`);

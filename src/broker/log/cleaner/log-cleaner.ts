@@ -9,13 +9,15 @@
 // rounded down to a segment boundary. Where cleaning stopped is kept per partition in
 // `<partition dir>/cleaner-offset-checkpoint` (Kafka keeps one such file per log directory).
 import { join } from 'node:path';
-import { readOffsetCheckpoint, writeOffsetCheckpoint } from '../checkpoint-file.ts';
+import { offsetCheckpointBytes, readOffsetCheckpoint, replaceFileAsync } from '../checkpoint-file.ts';
 import type { LogFileSystem } from '../log-file-system.ts';
 import { nodeFileSystem } from '../log-file-system.ts';
 import type { LogLogger, PartitionLog } from '../partition-log.ts';
 import type { ActiveProducerLastRecord } from './batch-filter.ts';
 import { Cleaner, CleaningAbortedError } from './cleaner.ts';
 import type { CleanerStats, LogToClean } from './cleaner.ts';
+import { CleanerStatsRecorder } from './cleaner-stats.ts';
+import type { LogCleanerStats } from './cleaner-stats.ts';
 import { OffsetMap } from './offset-map.ts';
 
 export const CLEANER_OFFSET_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
@@ -45,8 +47,12 @@ export interface LogCleanerOptions {
   fs?: LogFileSystem;
   clock?: () => number;
   logger?: LogLogger;
-  /** Bytes read between two yields to the event loop; default 64 KiB. */
+  /** Bytes read between two yields to the event loop at most; default 256 KiB. */
   yieldEveryBytes?: number;
+  /** Milliseconds of cleaning work between two yields to the event loop at most; default 0.5. */
+  sliceMs?: number;
+  /** `log.cleaner.io.max.bytes.per.second`; default unlimited. */
+  ioMaxBytesPerSecond?: number;
 }
 
 /** Per-partition numbers of the last cleaning (Kafka's cleaner metrics, per log). */
@@ -66,6 +72,8 @@ export interface CleanableMeasure {
   readonly cleanableBytes: number;
   readonly dirtyRatio: number;
   readonly needsCompactionNow: boolean;
+  /** How long past `max.compaction.lag.ms` its oldest dirty segment is (0 when not). */
+  readonly compactionDelayMs: number;
 }
 
 const noProducers: ProducerStateView = { activeProducers: () => new Map(), firstUnstableOffset: () => null };
@@ -79,6 +87,7 @@ export class LogCleaner {
   private map: OffsetMap | null = null;
   private readonly horizons = new WeakMap<PartitionLog, bigint>();
   private readonly runs = new Map<string, CleanerRun>();
+  private readonly recorder: CleanerStatsRecorder;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<unknown> | null = null;
   private stopped = false;
@@ -88,6 +97,12 @@ export class LogCleaner {
     this.fs = options.fs ?? nodeFileSystem;
     this.clock = options.clock ?? Date.now;
     this.logger = options.logger ?? noopLogger;
+    this.recorder = new CleanerStatsRecorder(this.clock);
+  }
+
+  /** The cleaner's statistics now, as a read-only copy (see `cleaner-stats.ts` for Kafka's metric names). */
+  stats(): LogCleanerStats {
+    return this.recorder.snapshot(this.stopped);
   }
 
   /** Starts the background loop: a pass, then another right away if it cleaned something, else after the backoff. */
@@ -111,7 +126,10 @@ export class LogCleaner {
 
   /** Cleans the filthiest eligible log, if any; returns what it did, or null when nothing was eligible. */
   cleanOnce(): Promise<CleanerRun | null> {
-    const run = (this.running ?? Promise.resolve()).catch(() => undefined).then(() => this.cleanFilthiest());
+    const run = (this.running ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.cleanFilthiest())
+      .finally(() => this.recorder.onPassEnd());
     this.running = run;
     return run;
   }
@@ -163,19 +181,23 @@ export class LogCleaner {
     }
     const total = cleanBytes + cleanableBytes;
     const dirtyRatio = total === 0 ? 0 : cleanableBytes / total;
-    const needsCompactionNow =
-      cleanableBytes > 0 &&
-      firstDirtySegmentTimestamp !== null &&
-      firstDirtySegmentTimestamp >= 0n &&
-      BigInt(now) - firstDirtySegmentTimestamp > BigInt(config.maxCompactionLagMs);
-    return { firstDirtyOffset, firstUncleanableOffset, cleanBytes, cleanableBytes, dirtyRatio, needsCompactionNow };
+    const pastLagMs =
+      cleanableBytes > 0 && firstDirtySegmentTimestamp !== null && firstDirtySegmentTimestamp >= 0n
+        ? Number(BigInt(now) - firstDirtySegmentTimestamp) - config.maxCompactionLagMs
+        : 0;
+    const needsCompactionNow = pastLagMs > 0;
+    return { firstDirtyOffset, firstUncleanableOffset, cleanBytes, cleanableBytes, dirtyRatio, needsCompactionNow, compactionDelayMs: Math.max(0, pastLagMs) };
   }
 
   private async cleanFilthiest(): Promise<CleanerRun | null> {
     if (this.stopped) return null;
     const now = BigInt(this.clock());
     let best: { partition: CleanablePartition; measure: CleanableMeasure; score: number } | null = null;
+    let maxDirtyRatio = 0;
+    let maxCompactionDelayMs = 0;
+    const seen = new Set<string>();
     for (const partition of this.options.logs()) {
+      seen.add(`${partition.topic}-${partition.partition}`);
       let measure: CleanableMeasure | null;
       try {
         measure = this.measure(partition.log);
@@ -184,6 +206,8 @@ export class LogCleaner {
         continue;
       }
       if (measure === null) continue;
+      if (measure.dirtyRatio > maxDirtyRatio) maxDirtyRatio = measure.dirtyRatio;
+      if (measure.compactionDelayMs > maxCompactionDelayMs) maxCompactionDelayMs = measure.compactionDelayMs;
       const horizon = this.horizons.get(partition.log);
       const horizonDue = horizon !== undefined && horizon <= now;
       const dirtyEnough = measure.cleanableBytes > 0 && (measure.dirtyRatio >= partition.log.logConfig.minCleanableDirtyRatio || measure.needsCompactionNow);
@@ -192,6 +216,9 @@ export class LogCleaner {
       const score = measure.needsCompactionNow || horizonDue ? 2 + measure.dirtyRatio : measure.dirtyRatio;
       if (best === null || score > best.score) best = { partition, measure, score };
     }
+    this.recorder.onSelection(maxDirtyRatio, maxCompactionDelayMs);
+    this.recorder.retain(seen);
+    for (const key of this.runs.keys()) if (!seen.has(key)) this.runs.delete(key);
     if (best === null) return null;
     const { partition, measure } = best;
     const log = partition.log;
@@ -202,6 +229,8 @@ export class LogCleaner {
       clock: this.clock,
       shouldStop: () => this.stopped || log.offline !== null,
       ...(this.options.yieldEveryBytes === undefined ? {} : { yieldEveryBytes: this.options.yieldEveryBytes }),
+      ...(this.options.sliceMs === undefined ? {} : { sliceMs: this.options.sliceMs }),
+      ...(this.options.ioMaxBytesPerSecond === undefined ? {} : { ioMaxBytesPerSecond: this.options.ioMaxBytesPerSecond }),
     });
     const toClean: LogToClean = {
       log,
@@ -212,11 +241,14 @@ export class LogCleaner {
     const key = `${partition.topic}-${partition.partition}`;
     try {
       const stats = await cleaner.clean(toClean);
-      writeOffsetCheckpoint(this.fs, join(log.directory, CLEANER_OFFSET_CHECKPOINT_FILE), stats.endOffset);
+      // Off the event loop; a checkpoint lost in a crash only makes the next cleaning redo some work.
+      await replaceFileAsync(this.fs, join(log.directory, CLEANER_OFFSET_CHECKPOINT_FILE), offsetCheckpointBytes(stats.endOffset));
+      await this.fs.fsyncDirectory(log.directory);
       if (stats.earliestDeleteHorizonMs !== null) this.horizons.set(log, stats.earliestDeleteHorizonMs);
       else this.horizons.delete(log);
       const run: CleanerRun = { ...stats, topic: partition.topic, partition: partition.partition, finishedAtMs: this.clock(), dirtyRatio: measure.dirtyRatio };
       this.runs.set(key, run);
+      this.recorder.onCleaned(partition.topic, partition.partition, stats, measure.dirtyRatio, this.map.utilization);
       this.logger.info(
         { topic: partition.topic, partition: partition.partition, bytesRead: stats.bytesRead, bytesWritten: stats.bytesWritten, elapsedMs: stats.elapsedMs },
         'log cleaned',
@@ -227,6 +259,7 @@ export class LogCleaner {
         this.logger.info({ topic: partition.topic, partition: partition.partition, reason: error.message }, 'log cleaning stopped');
       } else {
         // Kafka marks the partition uncleanable after an unexpected failure; here it is retried after the backoff.
+        this.recorder.onFailed(partition.topic, partition.partition);
         this.logger.error({ topic: partition.topic, partition: partition.partition, error }, 'log cleaning failed');
       }
       return null;

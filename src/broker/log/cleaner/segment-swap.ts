@@ -1,10 +1,13 @@
 // Writing a cleaned segment and swapping it in for the segments it replaces, crash-safely (Kafka's
 // `LocalLog.replaceSegments` and the swap handling of `LogLoader`):
 //   1. the cleaned segment is written as `<base>.log.cleaned` with its indexes (`.index.cleaned`, ...) and fsynced;
-//   2. `<base>.swap-end` records where the replaced group ends (the offset of the segment after it), then the
-//      index files and last the .log are renamed to `.swap`: from here on the cleaning is committed;
-//   3. every file of the replaced segments is renamed to `.deleted`;
-//   4. the `.swap` files are renamed to their final names, and the `.deleted` files and `.swap-end` removed.
+//   2. `<base>.swap-end` records where the replaced group ends (the offset of the segment after it) and the index
+//      files are renamed to `.swap`, made durable off the event loop (`prepareSwap`: nothing is committed yet);
+//   3. in one synchronous step with the log's segment list (`swapInCleanedSegment`): the .log is renamed to
+//      `.swap` and the directory fsynced, which commits the cleaning; every file of the replaced segments is
+//      renamed to `.deleted`, and the `.swap` files to their final names;
+//   4. off the event loop again (`finishSwap`): the directory is fsynced, the `.deleted` files and `.swap-end`
+//      removed.
 // Recovery at load (`recoverInterruptedSwaps`), before segments are opened: `.cleaned` files and `.deleted`
 // files are removed (an unfinished cleaning is dropped; replaced segments were already superseded); a `.log.swap`
 // completes its swap: the segments it replaces (base offsets in [base, swap-end)) are deleted and the `.swap`
@@ -12,8 +15,8 @@
 // Kafka finds the end of the replaced range from the swap segment's last offset; the `.swap-end` file is ours:
 // with that alone, a replaced segment that cleaning emptied entirely could survive a crash and reorder keys.
 import { join } from 'node:path';
-import { readOffsetCheckpoint, removeIfExists, writeFully, writeOffsetCheckpoint } from '../checkpoint-file.ts';
-import { INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TRANSACTION_INDEX_FILE_SUFFIX, offsetFileName, offsetFromFileName } from '../file-names.ts';
+import { offsetCheckpointBytes, readOffsetCheckpoint, removeIfExists, writeFully } from '../checkpoint-file.ts';
+import { DELETED_FILE_SUFFIX, INDEX_FILE_SUFFIX, LOG_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TRANSACTION_INDEX_FILE_SUFFIX, offsetFileName, offsetFromFileName } from '../file-names.ts';
 import type { LogFileSystem } from '../log-file-system.ts';
 import { LogSegment } from '../log-segment.ts';
 import { OffsetIndex } from '../offset-index.ts';
@@ -24,7 +27,7 @@ import { BatchField } from '../../../protocol/records/batch-header.ts';
 
 export const CLEANED_FILE_SUFFIX = '.cleaned';
 export const SWAP_FILE_SUFFIX = '.swap';
-export const DELETED_FILE_SUFFIX = '.deleted';
+export { DELETED_FILE_SUFFIX };
 export const SWAP_END_FILE_SUFFIX = '.swap-end';
 
 const SEGMENT_SUFFIXES = [LOG_FILE_SUFFIX, INDEX_FILE_SUFFIX, TIME_INDEX_FILE_SUFFIX, TRANSACTION_INDEX_FILE_SUFFIX];
@@ -89,9 +92,11 @@ export class CleanedSegmentWriter {
     await this.fs.fsync(this.fd);
     this.fs.close(this.fd);
     this.closed = true;
-    this.writeIndexFile(INDEX_FILE_SUFFIX, this.offsetIndex.toBytes());
-    this.writeIndexFile(TIME_INDEX_FILE_SUFFIX, this.timeIndex.toBytes());
-    if (this.transactionIndex.entries.length > 0) this.writeIndexFile(TRANSACTION_INDEX_FILE_SUFFIX, this.transactionIndex.toBytes());
+    await Promise.all([
+      this.writeIndexFile(INDEX_FILE_SUFFIX, this.offsetIndex.toBytes()),
+      this.writeIndexFile(TIME_INDEX_FILE_SUFFIX, this.timeIndex.toBytes()),
+      this.transactionIndex.entries.length > 0 ? this.writeIndexFile(TRANSACTION_INDEX_FILE_SUFFIX, this.transactionIndex.toBytes()) : undefined,
+    ]);
   }
 
   /** Drops the cleaning: closes and removes every `.cleaned` file. */
@@ -101,14 +106,8 @@ export class CleanedSegmentWriter {
     for (const suffix of SEGMENT_SUFFIXES) removeIfExists(this.fs, this.path(suffix, CLEANED_FILE_SUFFIX));
   }
 
-  private writeIndexFile(suffix: string, data: Buffer): void {
-    const fd = this.fs.open(this.path(suffix, CLEANED_FILE_SUFFIX), 'w+');
-    try {
-      writeFully(this.fs, fd, data, 0);
-      this.fs.fsyncSync(fd);
-    } finally {
-      this.fs.close(fd);
-    }
+  private async writeIndexFile(suffix: string, data: Buffer): Promise<void> {
+    await writeDurably(this.fs, this.path(suffix, CLEANED_FILE_SUFFIX), data);
   }
 
   private path(suffix: string, extra: string): string {
@@ -116,9 +115,43 @@ export class CleanedSegmentWriter {
   }
 }
 
+/** Writes `data` to a new file at `path` and fsyncs it off the event loop. */
+async function writeDurably(fs: LogFileSystem, path: string, data: Buffer): Promise<void> {
+  const fd = fs.open(path, 'w+');
+  try {
+    writeFully(fs, fd, data, 0);
+    await fs.fsync(fd);
+  } finally {
+    fs.close(fd);
+  }
+}
+
 /**
- * Steps 2-4 above, synchronously, then opens the new segment. `replaced` are the segments being replaced (their
- * first has the cleaned segment's base offset); `groupEnd` is the base offset of the segment after them.
+ * Step 2 above: the group end and the index files' `.swap` names, durable. Not a commit: without a `.log.swap`,
+ * recovery removes them.
+ */
+export async function prepareSwap(fs: LogFileSystem, directory: string, baseOffset: bigint, groupEnd: bigint): Promise<void> {
+  const name = (suffix: string) => join(directory, offsetFileName(baseOffset, suffix));
+  await writeDurably(fs, name(SWAP_END_FILE_SUFFIX), offsetCheckpointBytes(groupEnd));
+  for (const suffix of SWAP_ORDER) {
+    if (suffix === LOG_FILE_SUFFIX) continue;
+    if (fs.stat(name(suffix) + CLEANED_FILE_SUFFIX) !== null) fs.rename(name(suffix) + CLEANED_FILE_SUFFIX, name(suffix) + SWAP_FILE_SUFFIX);
+  }
+  // The index renames must be durable before the .log's, which commits the swap.
+  await fs.fsyncDirectory(directory);
+}
+
+/** Undoes `prepareSwap` for a cleaning that is dropped before its commit. */
+export function discardPreparedSwap(fs: LogFileSystem, directory: string, baseOffset: bigint): void {
+  const name = (suffix: string) => join(directory, offsetFileName(baseOffset, suffix));
+  for (const suffix of SEGMENT_SUFFIXES) if (suffix !== LOG_FILE_SUFFIX) removeIfExists(fs, name(suffix) + SWAP_FILE_SUFFIX);
+  removeIfExists(fs, name(SWAP_END_FILE_SUFFIX));
+}
+
+/**
+ * Step 3 above, synchronously: commits the swap, moves the files into place and opens the new segment.
+ * `replaced` are the segments being replaced (their first has the cleaned segment's base offset); `groupEnd` is
+ * the base offset of the segment after them. Returns the new segment and the `.deleted` files for `finishSwap`.
  */
 export function swapInCleanedSegment(
   fs: LogFileSystem,
@@ -127,14 +160,9 @@ export function swapInCleanedSegment(
   groupEnd: bigint,
   replaced: readonly LogSegment[],
   indexIntervalBytes: number,
-): LogSegment {
+): { segment: LogSegment; deleted: string[] } {
   const name = (suffix: string) => join(directory, offsetFileName(baseOffset, suffix));
-  writeOffsetCheckpoint(fs, name(SWAP_END_FILE_SUFFIX), groupEnd);
-  for (const suffix of SWAP_ORDER) {
-    if (fs.stat(name(suffix) + CLEANED_FILE_SUFFIX) !== null) fs.rename(name(suffix) + CLEANED_FILE_SUFFIX, name(suffix) + SWAP_FILE_SUFFIX);
-    // The index renames must be durable before the .log's, which commits the swap.
-    if (suffix === TRANSACTION_INDEX_FILE_SUFFIX) fs.fsyncDirectorySync(directory);
-  }
+  fs.rename(name(LOG_FILE_SUFFIX) + CLEANED_FILE_SUFFIX, name(LOG_FILE_SUFFIX) + SWAP_FILE_SUFFIX);
   fs.fsyncDirectorySync(directory);
   const deleted: string[] = [];
   for (const segment of replaced) {
@@ -146,10 +174,20 @@ export function swapInCleanedSegment(
       deleted.push(path + DELETED_FILE_SUFFIX);
     }
   }
-  completeSwap(fs, directory, baseOffset);
-  for (const path of deleted) removeIfExists(fs, path);
-  removeIfExists(fs, name(SWAP_END_FILE_SUFFIX));
-  return openSwappedSegment(fs, directory, baseOffset, groupEnd, indexIntervalBytes);
+  // Not fsynced here: if these renames are lost in a crash, recovery completes the swap from the `.swap` files.
+  renameSwapFiles(fs, directory, baseOffset);
+  return { segment: openSwappedSegment(fs, directory, baseOffset, groupEnd, indexIntervalBytes), deleted };
+}
+
+/** Step 4 above: makes the final names durable, then removes what the swap left behind. */
+export async function finishSwap(fs: LogFileSystem, directory: string, baseOffset: bigint, deleted: readonly string[]): Promise<void> {
+  await fs.fsyncDirectory(directory);
+  // One file per turn of the event loop: unlinking a large file can take milliseconds.
+  for (const path of deleted) {
+    removeIfExists(fs, path);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  removeIfExists(fs, join(directory, offsetFileName(baseOffset, SWAP_END_FILE_SUFFIX)));
 }
 
 /** Opens a segment that was just swapped in: its index files are trusted as written, rebuilt if unusable. */
@@ -163,11 +201,15 @@ function openSwappedSegment(fs: LogFileSystem, directory: string, baseOffset: bi
   return segment;
 }
 
-function completeSwap(fs: LogFileSystem, directory: string, baseOffset: bigint): void {
+function renameSwapFiles(fs: LogFileSystem, directory: string, baseOffset: bigint): void {
   for (const suffix of SWAP_ORDER) {
     const path = join(directory, offsetFileName(baseOffset, suffix));
     if (fs.stat(path + SWAP_FILE_SUFFIX) !== null) fs.rename(path + SWAP_FILE_SUFFIX, path);
   }
+}
+
+function completeSwap(fs: LogFileSystem, directory: string, baseOffset: bigint): void {
+  renameSwapFiles(fs, directory, baseOffset);
   fs.fsyncDirectorySync(directory);
 }
 

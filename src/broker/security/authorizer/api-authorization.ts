@@ -89,6 +89,10 @@ export const apiAuthorization = {
   ElectLeaders: { cluster: cluster(ALTER) },
   /** DESCRIBE on the cluster (the whole answer). */
   ListPartitionReassignments: { cluster: cluster(DESCRIBE) },
+  /** DESCRIBE on the cluster (the whole answer). */
+  DescribeUserScramCredentials: { cluster: cluster(DESCRIBE) },
+  /** ALTER on the cluster (every user CLUSTER_AUTHORIZATION_FAILED otherwise). */
+  AlterUserScramCredentials: { cluster: cluster(ALTER) },
   /** DELETE per group. */
   DeleteGroups: { group: group(DELETE) },
   /** DELETE on the group (whole request), then READ per topic (per partition). */

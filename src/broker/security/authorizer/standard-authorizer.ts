@@ -9,7 +9,7 @@
 // - an ALLOW matches the operation itself, ALL, or an operation that implies it: READ, WRITE, DELETE and ALTER
 //   imply DESCRIBE; ALTER_CONFIGS implies DESCRIBE_CONFIGS (`AclEntry.supportedOperations` implications).
 // The ACLs themselves live in an `AclStore` (durable); this class keeps the index the checks read.
-import { principalText, type KafkaPrincipal } from '../principal.ts';
+import { principalToString, type KafkaPrincipal } from '../principal.ts';
 import { AclOperation, AclPermissionType, PatternType, WILDCARD_HOST, WILDCARD_PRINCIPAL, WILDCARD_RESOURCE, bindingKey, filterMatches, type AclBinding, type AclBindingFilter, type ResourceType } from './acl.ts';
 
 export interface StandardAuthorizerConfig {
@@ -87,7 +87,7 @@ export class StandardAuthorizer {
   }
 
   isSuperUser(principal: KafkaPrincipal): boolean {
-    return this.superUsers.size > 0 && this.superUsers.has(principalText(principal));
+    return this.superUsers.size > 0 && this.superUsers.has(principalToString(principal));
   }
 
   /** Kafka's `Authorizer.authorize` for one action on one resource. */
@@ -95,7 +95,7 @@ export class StandardAuthorizer {
     if (this.isSuperUser(principal)) return true;
     const index = this.byType.get(resourceType);
     if (index === undefined) return this.config.allowEveryoneIfNoAclFound;
-    const caller = principalText(principal);
+    const caller = principalToString(principal);
     let found = false;
     let allowed = false;
     for (let source = 0; source < 2 + index.prefixLengths.length; source++) {
@@ -128,7 +128,7 @@ export class StandardAuthorizer {
     if (this.authorize(principal, host, operation, resourceType, HARDCODED_RESOURCE_NAME)) return true;
     const index = this.byType.get(resourceType);
     if (index === undefined) return false;
-    const caller = principalText(principal);
+    const caller = principalToString(principal);
     const denyLiteral = new Set<string>();
     const denyPrefixed: string[] = [];
     const allowLiteral: string[] = [];

@@ -1,0 +1,176 @@
+// Real clients authenticate against seqlog's secured listeners: kcat (librdkafka) with SASL/PLAIN, SCRAM-SHA-256,
+// SCRAM-SHA-512 over SASL_SSL, and SSL; Apache Kafka 4.4's Java client (its console producer and consumer) with
+// SCRAM-SHA-512 over SASL_SSL and a PEM truststore (one JVM start: the console producer); KafkaJS with PLAIN and SCRAM over SSL. Each writes records
+// that a client of another kind reads back through another listener, and a wrong password is refused with
+// Kafka's message while the broker keeps serving. kcat and the Kafka jars are required peers.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
+import { Admin } from '../../src/client/index.ts';
+import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
+import { makeCertificates, type TestCertificates } from '../security/certificates.ts';
+import { javaExecutable, kafkaClasspath } from '../reference/layout.ts';
+
+const KCAT = '/usr/bin/kcat';
+const log4jConfig = new URL('../reference/log4j2.properties', import.meta.url).pathname;
+
+let certs: TestCertificates;
+let broker: RunningBroker;
+
+function address(name: string): string {
+  const found = broker.listeners.find((listener) => listener.name === name);
+  assert.ok(found);
+  return found.bootstrap;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(command: string, args: readonly string[], input?: string, timeoutMs = 60_000): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile(command, args, { timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+    else child.stdin?.end();
+  });
+}
+
+function kcatSecurity(protocol: string, mechanism?: string, username?: string, password?: string): string[] {
+  const args = ['-X', `security.protocol=${protocol}`];
+  if (protocol.endsWith('SSL')) args.push('-X', `ssl.ca.location=${certs.caFile}`);
+  if (mechanism !== undefined) args.push('-X', `sasl.mechanisms=${mechanism}`, '-X', `sasl.username=${username}`, '-X', `sasl.password=${password}`);
+  return args;
+}
+
+async function kcatProduce(listener: string, security: string[], topic: string, values: readonly string[]): Promise<void> {
+  const result = await run(KCAT, ['-P', '-b', address(listener), '-t', topic, '-p', '0', ...security], `${values.join('\n')}\n`);
+  assert.equal(result.code, 0, `kcat -P via ${listener} failed: ${result.stderr}`);
+}
+
+async function kcatConsume(listener: string, security: string[], topic: string): Promise<string[]> {
+  const result = await run(KCAT, ['-C', '-b', address(listener), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%s\n', ...security]);
+  assert.equal(result.code, 0, `kcat -C via ${listener} failed: ${result.stderr}`);
+  return result.stdout.split('\n').filter((line) => line !== '');
+}
+
+function javaTool(mainClass: string, args: readonly string[], input?: string): Promise<Run> {
+  return run(javaExecutable(), ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', kafkaClasspath, mainClass, ...args], input, 120_000);
+}
+
+describe('real clients against secured seqlog listeners', { timeout: 300_000 }, () => {
+  before(async () => {
+    assert.ok(existsSync(KCAT), `kcat is a required peer (${KCAT}); install it with scripts/setup-peers.sh`);
+    certs = makeCertificates();
+    broker = await startBroker({
+      listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0',
+      sslKeystoreLocation: certs.serverKeystoreFile,
+      sslTruststoreLocation: certs.caFile,
+      sslClientAuth: 'requested',
+      saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+      saslPlainUsers: { alice: 'alice-secret' },
+      topics: ['kcat-plain', 'kcat-scram256', 'kcat-scram512', 'kcat-ssl', 'java-scram', 'kafkajs'].map((name) => ({ name, partitions: 1 })),
+    });
+    const admin = new Admin({ bootstrap: address('PLAINTEXT') });
+    try {
+      await admin.alterUserScramCredentials([
+        { type: 'upsert', user: 'bob', mechanism: 'SCRAM-SHA-256', password: 'bob-secret' },
+        { type: 'upsert', user: 'bob', mechanism: 'SCRAM-SHA-512', password: 'bob-secret' },
+      ]);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  after(async () => {
+    await broker?.close();
+    certs?.remove();
+  });
+
+  it('kcat: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 over SASL_SSL and SSL each write what another listener reads back', async () => {
+    const cases = [
+      { topic: 'kcat-plain', listener: 'SASL_PLAINTEXT', security: kcatSecurity('SASL_PLAINTEXT', 'PLAIN', 'alice', 'alice-secret') },
+      { topic: 'kcat-scram256', listener: 'SASL_PLAINTEXT', security: kcatSecurity('SASL_PLAINTEXT', 'SCRAM-SHA-256', 'bob', 'bob-secret') },
+      { topic: 'kcat-scram512', listener: 'SASL_SSL', security: kcatSecurity('SASL_SSL', 'SCRAM-SHA-512', 'bob', 'bob-secret') },
+      { topic: 'kcat-ssl', listener: 'SSL', security: kcatSecurity('SSL') },
+    ];
+    for (const { topic, listener, security } of cases) {
+      const values = [0, 1, 2].map((i) => `${topic}-${i}`);
+      await kcatProduce(listener, security, topic, values);
+      // Read back through the secured listener itself and through PLAINTEXT.
+      assert.deepEqual(await kcatConsume(listener, security, topic), values, `${topic} via ${listener}`);
+      assert.deepEqual(await kcatConsume('PLAINTEXT', [], topic), values, `${topic} via PLAINTEXT`);
+    }
+  });
+
+  it('kcat: a client certificate on the SSL listener makes its subject the principal', async () => {
+    const principals: string[] = [];
+    const stop = broker.control(ApiKey.Metadata, (_request, context) => {
+      principals.push(context.principal.name);
+    });
+    try {
+      const withCertificate = [...kcatSecurity('SSL'), '-X', `ssl.certificate.location=${certs.clientCertFile}`, '-X', `ssl.key.location=${certs.clientKeyFile}`];
+      assert.deepEqual(await kcatConsume('SSL', withCertificate, 'kcat-ssl'), ['kcat-ssl-0', 'kcat-ssl-1', 'kcat-ssl-2']);
+    } finally {
+      stop();
+    }
+    assert.ok(principals.length > 0 && principals.every((name) => name === certs.clientPrincipal), principals.join(', '));
+  });
+
+  it('kcat: a wrong SCRAM password is refused with SASL_AUTHENTICATION_FAILED and the broker keeps serving', async () => {
+    const refused = await run(KCAT, ['-L', '-b', address('SASL_PLAINTEXT'), '-m', '2', ...kcatSecurity('SASL_PLAINTEXT', 'SCRAM-SHA-256', 'bob', 'wrong')]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Authentication failed|SASL authentication error/i);
+    assert.deepEqual(await kcatConsume('SASL_PLAINTEXT', kcatSecurity('SASL_PLAINTEXT', 'PLAIN', 'alice', 'alice-secret'), 'kcat-plain'), ['kcat-plain-0', 'kcat-plain-1', 'kcat-plain-2']);
+  });
+
+  it('the Java client (kafka-clients 4.4) produces with SCRAM-SHA-512 over SASL_SSL with a PEM truststore', async () => {
+    const config = join(certs.dir, 'java-client.properties');
+    writeFileSync(config, [
+      'security.protocol=SASL_SSL',
+      'sasl.mechanism=SCRAM-SHA-512',
+      'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="bob" password="bob-secret";',
+      'ssl.truststore.type=PEM',
+      `ssl.truststore.location=${certs.caFile}`,
+      '',
+    ].join('\n'));
+    const values = ['java-0', 'java-1', 'java-2'];
+    const produced = await javaTool('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', address('SASL_SSL'), '--topic', 'java-scram', '--command-config', config], `${values.join('\n')}\n`);
+    assert.equal(produced.code, 0, `console producer: ${produced.stdout}\n${produced.stderr.slice(-3000)}`);
+    // One JVM start is most of this test's time, so the records are read back with kcat (over SCRAM as well).
+    assert.deepEqual(await kcatConsume('SASL_SSL', kcatSecurity('SASL_SSL', 'SCRAM-SHA-512', 'bob', 'bob-secret'), 'java-scram'), values);
+  });
+
+  it('KafkaJS: PLAIN over SASL_SSL writes, SCRAM-SHA-256 reads back the offsets, a wrong password is refused', async () => {
+    const logCreator = () => () => undefined;
+    const plain = new Kafka({ clientId: 'kafkajs-plain', brokers: [address('SASL_SSL')], ssl: { ca: [certs.ca] }, sasl: { mechanism: 'plain', username: 'alice', password: 'alice-secret' }, logLevel: logLevel.NOTHING, logCreator, retry: { retries: 2 } });
+    const producer = plain.producer();
+    await producer.connect();
+    try {
+      await producer.send({ topic: 'kafkajs', messages: [{ value: 'kafkajs-0' }, { value: 'kafkajs-1' }] });
+    } finally {
+      await producer.disconnect();
+    }
+    const scram = new Kafka({ clientId: 'kafkajs-scram', brokers: [address('SASL_SSL')], ssl: { ca: [certs.ca] }, sasl: { mechanism: 'scram-sha-256', username: 'bob', password: 'bob-secret' }, logLevel: logLevel.NOTHING, logCreator, retry: { retries: 2 } });
+    const admin = scram.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets('kafkajs');
+      assert.deepEqual(offsets.map((o) => [o.partition, o.high]), [[0, '2']]);
+    } finally {
+      await admin.disconnect();
+    }
+    const wrong = new Kafka({ clientId: 'kafkajs-wrong', brokers: [address('SASL_SSL')], ssl: { ca: [certs.ca] }, sasl: { mechanism: 'scram-sha-512', username: 'bob', password: 'wrong' }, logLevel: logLevel.NOTHING, logCreator, retry: { retries: 0 } });
+    const refused = wrong.admin();
+    await assert.rejects(refused.connect(), /SASL SCRAM SHA512 authentication failed|SASL_AUTHENTICATION_FAILED|Authentication failed/i);
+    await refused.disconnect();
+    assert.deepEqual(await kcatConsume('PLAINTEXT', [], 'kafkajs'), ['kafkajs-0', 'kafkajs-1']);
+  });
+});
