@@ -159,6 +159,48 @@ describe('transactions under ACLs', () => {
   });
 });
 
+describe('ACLs for SASL users', () => {
+  let broker: RunningBroker;
+  const address = (name: string) => {
+    const found = broker.listeners.find((listener) => listener.name === name);
+    assert.ok(found, `listener ${name}`);
+    return { host: found.host, port: found.port };
+  };
+  before(async () => {
+    broker = await startBroker({
+      listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+      saslEnabledMechanisms: ['PLAIN'],
+      saslPlainUsers: { admin: 'admin-secret', alice: 'alice-secret' },
+      authorizer: 'standard',
+      superUsers: ['User:admin'],
+      topics: [{ name: 'orders' }],
+    });
+  });
+  after(() => broker.close());
+
+  it('the SASL identity is the principal: admin (super user) grants alice WRITE; ANONYMOUS stays out', async () => {
+    const sasl = address('SASL_PLAINTEXT');
+    const bootstrap = `${sasl.host}:${sasl.port}`;
+    const admin = new Admin({ bootstrap, sasl: { mechanism: 'PLAIN', username: 'admin', password: 'admin-secret' } });
+    const alice = { mechanism: 'PLAIN', username: 'alice', password: 'alice-secret' } as const;
+    const producer = new Producer({ bootstrap, sasl: alice, lingerMs: 0 });
+    const aliceAdmin = new Admin({ bootstrap, sasl: alice });
+    const anonymous = await BrokerConnection.open(address('PLAINTEXT'));
+    try {
+      await admin.createAcls([{ resourceType: 'TOPIC', resourceName: 'orders', principal: 'User:alice', operation: 'WRITE' }]);
+      assert.equal((await producer.send({ topic: 'orders', value: 'v' })).offset, 0n);
+      await assert.rejects(aliceAdmin.describeAcls(), rejectsWith('CLUSTER_AUTHORIZATION_FAILED'));
+      const metadata = await anonymous.send(ApiKey.Metadata, 12, { topics: [{ name: 'orders', topicId: Buffer.alloc(16) }], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+      assert.equal(metadata.topics[0].errorCode, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    } finally {
+      anonymous.close();
+      await producer.close();
+      await aliceAdmin.close();
+      await admin.close();
+    }
+  });
+});
+
 describe('seqlog acls (CLI)', () => {
   let broker: RunningBroker;
   before(async () => {
