@@ -16,6 +16,7 @@ import { producerBench } from './producer.bench.ts';
 import { fetchIsolationBench } from './fetch-isolation.bench.ts';
 import { brokerValidationBench } from './broker-validation.bench.ts';
 import { consumerBench } from './consumer.bench.ts';
+import { requestMetricsBench } from './request-metrics.bench.ts';
 
 const benchmarks: readonly Benchmark[] = [
   crc32cBench,
@@ -26,6 +27,7 @@ const benchmarks: readonly Benchmark[] = [
   brokerValidationBench,
   fetchIsolationBench,
   consumerBench,
+  requestMetricsBench,
 ];
 
 if (process.argv[2] === 'rebalance') {

@@ -247,7 +247,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       clock,
       logger,
       ...(fs === undefined ? {} : { fs }),
-      onRebalance: () => metrics?.rebalanceStarted(),
+      onRebalance: (protocol) => metrics?.rebalanceStarted(protocol),
     });
     openedInOrder.push(groups);
     await createInitialTopics(logs, topics, config.numPartitions);
@@ -334,7 +334,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     const ready = context;
     markerTarget = ready;
     for (const listener of listeners) {
-      const server = new KafkaServer((frame, connection) => dispatchRequest(ready, frame, connection), {
+      const server = new KafkaServer((frame, connection, receivedAtMs) => dispatchRequest(ready, frame, connection, receivedAtMs), {
         listener,
         tls: isTlsProtocol(listener.securityProtocol) ? tlsOptions : null,
         maxFrameBytes: config.socketRequestMaxBytes,

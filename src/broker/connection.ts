@@ -41,10 +41,15 @@ export interface Dispatched {
    * known only when the exchange has been evaluated).
    */
   readonly closeAfterAnswer?: () => boolean;
+  /** Called once when the answer has been handed to the socket (or there is none, or the connection closed). */
+  sent?(): void;
 }
 
-/** Handles one request frame. Throwing closes the connection (malformed frame, unknown API). */
-export type Dispatch = (frame: Buffer, connection: ConnectionInfo) => Dispatched | Promise<Dispatched>;
+/**
+ * Handles one request frame, read at `receivedAtMs` (`performance.now()`). Throwing closes the connection
+ * (malformed frame, unknown API).
+ */
+export type Dispatch = (frame: Buffer, connection: ConnectionInfo, receivedAtMs: number) => Dispatched | Promise<Dispatched>;
 
 export interface ConnectionLogger {
   warn(fields: object, message: string): void;
@@ -77,11 +82,14 @@ interface Outgoing {
   /** Resolves once the answer has been handed to the kernel (or there is none, or the connection closed). */
   readonly written: Promise<void>;
   readonly markWritten: () => void;
+  readonly dispatched: Dispatched;
 }
 
 export class Connection {
   private readonly splitter: FrameSplitter;
   private readonly pending: Buffer[] = [];
+  /** When each pending frame was read (`performance.now()`), for Kafka's RequestQueueTimeMs and TotalTimeMs. */
+  private readonly pendingReceivedAt: number[] = [];
   private readonly outgoing: Outgoing[] = [];
   /** Answers handed to the socket whose write callback has not run yet. */
   private readonly inKernelQueue = new Set<Outgoing>();
@@ -192,8 +200,9 @@ export class Connection {
     this.closed = true;
     this.removeBudgetListener();
     this.pending.length = 0;
-    for (const entry of this.outgoing) entry.markWritten();
-    for (const entry of this.inKernelQueue) entry.markWritten();
+    this.pendingReceivedAt.length = 0;
+    for (const entry of this.outgoing) finish(entry);
+    for (const entry of this.inKernelQueue) finish(entry);
     this.inKernelQueue.clear();
     // Everything this connection held is released at once; later write callbacks release nothing.
     this.budget.release(this.chargedBytes);
@@ -214,6 +223,7 @@ export class Connection {
 
   private dropPending(): void {
     for (const frame of this.pending.splice(0)) this.release(frame.length + 4);
+    this.pendingReceivedAt.length = 0;
   }
 
   private onData(chunk: Buffer): void {
@@ -231,7 +241,11 @@ export class Connection {
     }
     if (this.splitter.buffered === 0) this.frameStartedMs = null;
     else if (frames.length > 0 || this.frameStartedMs === null) this.frameStartedMs = this.lastActivityMs;
-    for (const frame of frames) this.pending.push(frame);
+    const receivedAt = frames.length > 0 ? performance.now() : 0;
+    for (const frame of frames) {
+      this.pending.push(frame);
+      this.pendingReceivedAt.push(receivedAt);
+    }
     this.updateReading();
     void this.runRequests();
   }
@@ -260,11 +274,12 @@ export class Connection {
           continue;
         }
         const frame = this.pending.shift() as Buffer;
+        const receivedAt = this.pendingReceivedAt.shift() as number;
         let dispatched: Dispatched;
         this.muted = true;
         this.handling++;
         try {
-          dispatched = await this.dispatch(frame, this.info);
+          dispatched = await this.dispatch(frame, this.info, receivedAt);
         } catch (error) {
           this.handling--;
           this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, err: (error as Error).message }, 'invalid request, closing connection');
@@ -280,7 +295,7 @@ export class Connection {
         const written = new Promise<void>((resolve) => {
           markWritten = resolve;
         });
-        const entry: Outgoing = { response, closeAfterAnswer: dispatched.closeAfterAnswer, requestBytes: frame.length + 4, written, markWritten };
+        const entry: Outgoing = { response, closeAfterAnswer: dispatched.closeAfterAnswer, requestBytes: frame.length + 4, written, markWritten, dispatched };
         this.outgoing.push(entry);
         if (dispatched.closeAfter === true) {
           this.draining = true;
@@ -339,7 +354,7 @@ export class Connection {
         }
         if (frame === null || this.closed) {
           this.release(entry.requestBytes);
-          entry.markWritten();
+          finish(entry);
         } else {
           // The answer replaces its request in the budget until the kernel has taken it.
           const size = frame.length;
@@ -350,7 +365,7 @@ export class Connection {
             this.inKernelQueue.delete(entry);
             this.release(size);
             this.lastActivityMs = this.now();
-            entry.markWritten();
+            finish(entry);
             this.updateReading();
           });
         }
@@ -364,4 +379,10 @@ export class Connection {
       this.writing = false;
     }
   }
+}
+
+/** The answer is out (or will never be): unblocks the connection and ends the request's timing. */
+function finish(entry: Outgoing): void {
+  entry.markWritten();
+  entry.dispatched.sent?.();
 }

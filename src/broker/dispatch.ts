@@ -13,6 +13,7 @@ import { decodeRequestFrame, encodeResponseFrame } from '../protocol/framing.ts'
 import { ApiKey, type ApiKey as ApiKeyType, type ResponseByApiKey } from '../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../protocol/errors/index.ts';
 import type { BrokerContext } from './broker-context.ts';
+import type { RequestMetric } from './metrics/broker-metric-registry.ts';
 import type { ConnectionInfo, Dispatched } from './connection.ts';
 import { CLOSE_CONNECTION, type ApiHandler, type HandlerResult } from './handlers/api-handler.ts';
 import { apiVersionsResponse } from './handlers/18-api-versions.ts';
@@ -23,7 +24,40 @@ export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
 }
 
-export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection: ConnectionInfo): Dispatched {
+/**
+ * One request's answer and the timestamps Kafka's `RequestChannel.Request` keeps (read, handler started, answer
+ * encoded, answer sent), so that `TotalTimeMs` ends when the answer's bytes are handed to the socket, as Kafka's
+ * ends when the response is sent. The connection calls `sent` once per request; the object is the `Dispatched`
+ * itself, so timing costs no allocation of its own.
+ */
+class TimedRequest implements Dispatched {
+  response: Buffer | null | Promise<Buffer | null> = null;
+  pipelined = false;
+  closeAfter = false;
+  closeAfterAnswer?: () => boolean;
+  private readyAtMs = -1;
+  private done = false;
+
+  constructor(
+    private readonly metric: RequestMetric,
+    private readonly receivedAtMs: number,
+    private readonly startedAtMs: number,
+  ) {}
+
+  /** The answer is final (encoded, or known to be none). */
+  ready(): void {
+    this.readyAtMs = performance.now();
+  }
+
+  sent(): void {
+    if (this.done) return;
+    this.done = true;
+    const now = performance.now();
+    this.metric.completed(this.receivedAtMs, this.startedAtMs, this.readyAtMs < 0 ? now : this.readyAtMs, now);
+  }
+}
+
+export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection: ConnectionInfo, receivedAtMs: number = performance.now()): Dispatched {
   const session = connection.session;
   if (session.state === SessionState.LegacyToken) return legacySaslToken(broker, session, frame);
   const request = decodeRequestFrameForBroker(broker, frame);
@@ -35,8 +69,8 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
     return { response: encodeResponseFrame(ApiKey.ApiVersions, 0, request.correlationId, body), pipelined: false };
   }
   const { handler, decoded } = request;
-  const started = performance.now();
   const requestMetric = broker.metrics.request(decoded.apiKey);
+  const timed = new TimedRequest(requestMetric, receivedAtMs, performance.now());
   const context = {
     apiVersion: decoded.apiVersion,
     correlationId: decoded.correlationId,
@@ -49,20 +83,28 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
   // batch is validated and appended, so requests of one connection are appended in the order they arrived.
   const result = (handler as ApiHandler<ApiKeyType>).handle(broker, decoded.body, context);
   if (result === CLOSE_CONNECTION) {
-    requestMetric.completed(performance.now() - started);
-    return { response: null, pipelined: false, closeAfter: true };
+    timed.ready();
+    timed.closeAfter = true;
+    return timed;
   }
-  // Kafka's TotalTimeMs runs until the answer is sent; here it ends when the answer is encoded (its send is the
-  // connection's business and is mostly the client's reading speed).
   const encode = (body: HandlerResult<ApiKeyType>): Buffer | null => {
-    requestMetric.completed(performance.now() - started);
-    return body === null || body === CLOSE_CONNECTION ? null : encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType]);
+    if (body === null || body === CLOSE_CONNECTION) {
+      timed.ready();
+      return null;
+    }
+    // Kafka's `ErrorsPerSec` counts the error codes of every answer (`RequestChannel.updateErrorMetrics`).
+    requestMetric.answered(body);
+    const frame = encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType]);
+    timed.ready();
+    return frame;
   };
-  const response = result instanceof Promise ? result.then(encode) : encode(result);
+  timed.response = result instanceof Promise ? result.then(encode) : encode(result);
   if (decoded.apiKey === ApiKey.SaslHandshake || decoded.apiKey === ApiKey.SaslAuthenticate) {
-    return { response, pipelined: false, closeAfterAnswer: () => session.state === SessionState.Failed };
+    timed.closeAfterAnswer = () => session.state === SessionState.Failed;
+    return timed;
   }
-  return { response, pipelined: handler.pipelined === true };
+  timed.pipelined = handler.pipelined === true;
+  return timed;
 }
 
 const SASL_STATE_REQUESTS: Readonly<Record<string, readonly number[]>> = {

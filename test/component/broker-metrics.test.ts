@@ -8,6 +8,7 @@ import { startBroker, startMetricsServer, type MetricsServer, type RunningBroker
 import { Admin, BrokerConnection, Consumer, Producer } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { encodeRecordBatch } from '../../src/protocol/records/index.ts';
+import { errorName } from '../../src/protocol/errors/index.ts';
 
 /** One scrape, parsed into `name{labels}` -> value (labels as Prometheus prints them). */
 async function scrape(url: string): Promise<Map<string, number>> {
@@ -70,6 +71,17 @@ describe('broker metrics at /metrics', { timeout: 60_000 }, () => {
       value(after, 'kafka_network_requestmetrics_requests_total{request="Produce"}'),
     );
     assert.ok(value(after, 'kafka_network_requestmetrics_totaltimems_bucket{le="+Inf",request="Produce"}') >= 1);
+    // Kafka's split of TotalTimeMs: every request is timed in each part, and the parts add up to the total.
+    for (const part of ['requestqueuetimems', 'localtimems', 'responsesendtimems']) {
+      assert.equal(
+        value(after, `kafka_network_requestmetrics_${part}_count{request="Produce"}`),
+        value(after, 'kafka_network_requestmetrics_requests_total{request="Produce"}'),
+        part,
+      );
+    }
+    const parts = ['requestqueuetimems', 'localtimems', 'responsesendtimems'].reduce((sum, part) => sum + value(after, `kafka_network_requestmetrics_${part}_sum{request="Fetch"}`), 0);
+    const total = value(after, 'kafka_network_requestmetrics_totaltimems_sum{request="Fetch"}');
+    assert.ok(Math.abs(parts - total) < 1e-6 * Math.max(1, total), `parts ${parts} vs total ${total}`);
     assert.equal(value(after, 'kafka_server_brokertopicmetrics_messagesin_total{topic="metered"}'), 30);
     assert.ok(value(after, 'kafka_server_brokertopicmetrics_bytesin_total{topic="metered"}') > 30 * 'value-0'.length);
     assert.ok(value(after, 'kafka_server_brokertopicmetrics_bytesout_total{topic="metered"}') > 0);
@@ -127,8 +139,39 @@ describe('broker metrics at /metrics', { timeout: 60_000 }, () => {
       assert.equal(value(after, 'seqlog_server_duplicate_batches_total{topic="metered"}'), duplicatesBefore + 1);
       assert.equal(value(after, 'kafka_server_brokertopicmetrics_messagesin_total{topic="metered"}'), messagesBefore + 1);
       assert.ok(value(after, 'kafka_network_requestmetrics_errors_total{request="Produce",error="UNKNOWN_TOPIC_OR_PARTITION"}') >= 1);
+      // Kafka counts NONE too: one per partition answered without an error.
+      const noneBefore = before.get('kafka_network_requestmetrics_errors_total{request="Produce",error="NONE"}') ?? 0;
+      assert.equal(value(after, 'kafka_network_requestmetrics_errors_total{request="Produce",error="NONE"}'), noneBefore + 2);
     } finally {
       connection.close();
+    }
+  });
+
+  it('counts the error codes of every API, top level and per resource', async () => {
+    const admin = new Admin({ bootstrap: broker.bootstrap });
+    try {
+      const before = await scrape(server.url);
+      const existsBefore = before.get('kafka_network_requestmetrics_errors_total{request="CreateTopics",error="TOPIC_ALREADY_EXISTS"}') ?? 0;
+      await assert.rejects(admin.createTopics([{ name: 'metered', partitions: 1 }]), /TOPIC_ALREADY_EXISTS/);
+      const connection = await BrokerConnection.open({ host: '127.0.0.1', port: broker.port });
+      try {
+        // A top-level error code (Heartbeat of a member no group knows) and a per-resource one (DeleteGroups).
+        const heartbeat = await connection.send(ApiKey.Heartbeat, 4, { groupId: 'no-such-group', generationId: 1, memberId: 'nobody', groupInstanceId: null });
+        const heartbeatError = errorName(heartbeat.errorCode);
+        const deleted = await connection.send(ApiKey.DeleteGroups, 2, { groupsNames: ['no-such-group'] });
+        const deleteError = errorName(deleted.results[0].errorCode);
+        assert.notEqual(heartbeatError, 'NONE');
+        assert.notEqual(deleteError, 'NONE');
+        const count = (samples: Map<string, number>, request: string, error: string) => samples.get(`kafka_network_requestmetrics_errors_total{request="${request}",error="${error}"}`) ?? 0;
+        const after = await scrape(server.url);
+        assert.equal(count(after, 'CreateTopics', 'TOPIC_ALREADY_EXISTS'), existsBefore + 1);
+        assert.equal(count(after, 'Heartbeat', heartbeatError), count(before, 'Heartbeat', heartbeatError) + 1);
+        assert.equal(count(after, 'DeleteGroups', deleteError), count(before, 'DeleteGroups', deleteError) + 1);
+      } finally {
+        connection.close();
+      }
+    } finally {
+      await admin.close();
     }
   });
 
@@ -182,10 +225,28 @@ describe('broker metrics at /metrics', { timeout: 60_000 }, () => {
     const samples = await scrape(server.url);
     assert.ok(value(samples, 'kafka_server_group_coordinator_metrics_group_rebalance_count{protocol="classic"}') >= 1);
     assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_group_count{protocol="classic"}'), 1);
+    assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_consumer_group_rebalance_count'), 0);
     // Committed 5 on metered-1: the lag is the rest of the partition.
     const end = value(samples, 'seqlog_log_highwatermark{topic="metered",partition="1"}');
     assert.ok(end > 5);
     assert.equal(value(samples, 'kafka_consumergroup_lag{consumergroup="metered-group",topic="metered",partition="1"}'), end - 5);
+  });
+
+  it('counts a consumer group (KIP-848) epoch bump as a rebalance', async () => {
+    const key = 'kafka_server_group_coordinator_metrics_consumer_group_rebalance_count';
+    const before = value(await scrape(server.url), key);
+    const consumer = new Consumer({ bootstrap: broker.bootstrap, groupId: 'metered-848', groupProtocol: 'consumer', autoOffsetReset: 'earliest', fetchMaxWaitMs: 50 });
+    try {
+      consumer.subscribe('metered');
+      let read = 0;
+      while (read < 5) read += (await consumer.nextBatch())?.records.length ?? 0;
+      // The member joining bumped the group epoch once.
+      assert.equal(value(await scrape(server.url), key), before + 1);
+    } finally {
+      await consumer.close();
+    }
+    const samples = await scrape(server.url);
+    assert.equal(value(samples, 'kafka_server_group_coordinator_metrics_group_count{protocol="consumer"}'), 1);
   });
 
   it("drops a deleted topic's metrics", async () => {

@@ -174,6 +174,8 @@ export class ConsumerGroupManager {
     private readonly logger: BrokerLogger,
     private readonly clock: () => number,
     private readonly journal: ConsumerGroupJournal,
+    /** A heartbeat bumped a group epoch (Kafka records its consumer-group-rebalance sensor there). */
+    private readonly onEpochBump: () => void = () => undefined,
   ) {}
 
   /**
@@ -388,6 +390,7 @@ export class ConsumerGroupManager {
     if (bumpGroupEpoch) {
       group.groupEpoch += 1;
       this.logger.info({ group: group.groupId, groupEpoch: group.groupEpoch }, 'bumped consumer group epoch');
+      this.onEpochBump();
     }
 
     // 2. A new target assignment for the new group epoch.

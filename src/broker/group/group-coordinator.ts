@@ -65,8 +65,11 @@ export interface GroupCoordinatorOptions {
   logger?: BrokerLogger;
   /** Offsets-log compaction threshold in bytes (tests lower it). */
   compactionMinBytes?: number;
-  /** Told when a classic group starts a rebalance (Kafka's group-rebalance sensor, metrics). */
-  onRebalance?: () => void;
+  /**
+   * Told when a classic group starts a rebalance or a consumer group bumps its group epoch (Kafka's
+   * group-rebalance and consumer-group-rebalance sensors, metrics).
+   */
+  onRebalance?: (protocol: 'classic' | 'consumer') => void;
 }
 
 export interface JoinGroupParams {
@@ -218,7 +221,7 @@ export class GroupCoordinator {
   private closed = false;
   /** KIP-848 consumer groups; they share the group-id space and the committed offsets with classic groups. */
   private readonly consumerGroups: ConsumerGroupManager;
-  private readonly onRebalance: (() => void) | undefined;
+  private readonly onRebalance: ((protocol: 'classic' | 'consumer') => void) | undefined;
 
   private constructor(
     private readonly store: OffsetStore,
@@ -257,6 +260,7 @@ export class GroupCoordinator {
       this.logger,
       this.clock,
       { append: (records) => this.store.append(records) },
+      () => this.onRebalance?.('consumer'),
     );
   }
 
@@ -541,7 +545,7 @@ export class GroupCoordinator {
   }
 
   private prepareRebalance(group: ClassicGroup, reason: string): void {
-    this.onRebalance?.();
+    this.onRebalance?.('classic');
     // Members waiting for an assignment of the generation being abandoned must rejoin.
     if (group.isInState(ClassicGroupState.CompletingRebalance)) this.resetAndPropagateAssignmentWithError(group, ErrorCode.REBALANCE_IN_PROGRESS);
     this.removeSyncExpiration(group);

@@ -142,32 +142,18 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
     }
     const answer = { responses, throttleTimeMs: 0, nodeEndpoints: [] };
     if (request.acks === 0) {
-      countPartitionErrors(broker, responses);
       // No response is sent, but a failed fsync must still be noticed (it takes the log offline).
       void Promise.allSettled(durable);
-      // An acks=0 producer learns of a rejected batch only by losing its connection (Kafka closes it).
+      // An acks=0 producer learns of a rejected batch only by losing its connection (Kafka closes it, counting
+      // the unsent answer's error codes as `RequestChannel.closeConnection` does).
       const failed = responses.some((topic) => topic.partitionResponses.some((partition) => partition.errorCode !== ErrorCode.NONE));
+      if (failed) broker.metrics.request(ApiKey.Produce).answered(answer);
       return failed ? CLOSE_CONNECTION : null;
     }
-    if (durable.length === 0) {
-      countPartitionErrors(broker, responses);
-      return answer;
-    }
-    return Promise.all(durable).then(() => {
-      countPartitionErrors(broker, responses);
-      return answer;
-    });
+    if (durable.length === 0) return answer;
+    return Promise.all(durable).then(() => answer);
   },
 };
-
-/** Kafka's `ErrorsPerSec` for Produce: one count per failed partition, once its answer is final. */
-function countPartitionErrors(broker: BrokerContext, responses: readonly ProduceResponseTopicProduceResponse[]): void {
-  for (const topic of responses) {
-    for (const partition of topic.partitionResponses) {
-      if (partition.errorCode !== ErrorCode.NONE) broker.metrics.partitionError(ApiKey.Produce, partition.errorCode);
-    }
-  }
-}
 
 interface PartitionAppend {
   result: ProduceResponsePartitionProduceResponse;

@@ -135,15 +135,9 @@ function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number
   return { response: { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses, nodeEndpoints: [] }, bytes, hasError, logs, readTopics, readSizes };
 }
 
-/** BytesOutPerSec and ErrorsPerSec of the pass that is answered (a long poll's earlier passes are discarded). */
+/** BytesOutPerSec of the pass that is answered (a long poll's earlier passes are discarded). */
 function countFetch(broker: BrokerContext, pass: FetchPass): void {
   for (let i = 0; i < pass.readTopics.length; i++) broker.metrics.topic(pass.readTopics[i]).read(pass.readSizes[i]);
-  if (!pass.hasError) return;
-  for (const topic of pass.response.responses) {
-    for (const partition of topic.partitions) {
-      if (partition.errorCode !== ErrorCode.NONE) broker.metrics.partitionError(ApiKey.Fetch, partition.errorCode);
-    }
-  }
 }
 
 /** Topics of the fetch the caller may not READ, or null when every request is allowed (no authorizer). */

@@ -46,10 +46,16 @@ const TRANSACTION_TIME_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500
 
 const apiNames: ReadonlyMap<number, string> = new Map(Object.entries(ApiKey).map(([name, key]) => [key as number, name]));
 
-/** What a request of one API key updates; resolved once per key. */
+/**
+ * What a request of one API key updates; resolved once per key. Times are `performance.now()` readings, the
+ * timestamps Kafka's `RequestChannel.Request` keeps: frame read, handler started, answer encoded, answer handed
+ * to the socket.
+ */
 export interface RequestMetric {
-  /** `TotalTimeMs` in ms, counted in `RequestsPerSec` too. */
-  completed(timeMs: number): void;
+  /** `RequestsPerSec`, `TotalTimeMs` and its split (`RequestQueueTimeMs`, `LocalTimeMs`, `ResponseSendTimeMs`). */
+  completed(receivedAtMs: number, startedAtMs: number, readyAtMs: number, sentAtMs: number): void;
+  /** `ErrorsPerSec`: every error code of the answer, NONE included (Kafka's `AbstractResponse.errorCounts`). */
+  answered(body: object): void;
 }
 
 /** Per-topic `BrokerTopicMetrics` children, resolved once per topic. */
@@ -69,7 +75,10 @@ export class BrokerMetricRegistry {
   readonly registry = new Registry();
   private readonly requests: PlainCounter<'request'>;
   private readonly requestTime: PlainHistogram<'request'>;
-  private readonly errors: Counter<'request' | 'error'>;
+  private readonly requestQueueTime: PlainHistogram<'request'>;
+  private readonly localTime: PlainHistogram<'request'>;
+  private readonly responseSendTime: PlainHistogram<'request'>;
+  private readonly errors: PlainCounter<'request' | 'error'>;
   private readonly bytesIn: PlainCounter<'topic'>;
   private readonly messagesIn: PlainCounter<'topic'>;
   private readonly bytesOut: PlainCounter<'topic'>;
@@ -78,12 +87,12 @@ export class BrokerMetricRegistry {
   private readonly transactionsCompleted: Counter<'result'>;
   private readonly transactionTime: PlainHistogram<'result'>;
   private readonly rebalances: Counter<'protocol'>;
+  private readonly consumerRebalances: Counter;
   private readonly committedTime: HistogramCellOf;
   private readonly abortedTime: HistogramCellOf;
   private readonly requestMetrics = new Map<number, RequestMetric>();
   private readonly topicMetrics = new Map<string, TopicMetric>();
   private readonly topicCells = new Map<string, Record<'bytesIn' | 'messagesIn' | 'bytesOut' | 'duplicates', CountCell>>();
-  private readonly errorCounters = new Map<number, Counter.Internal>();
 
   constructor(sources: BrokerMetricSources) {
     const registers = [this.registry];
@@ -96,15 +105,33 @@ export class BrokerMetricRegistry {
     });
     this.requestTime = new PlainHistogram(
       'kafka_network_requestmetrics_totaltimems',
-      'Time from a request read to its answer ready, ms (kafka.network:type=RequestMetrics,name=TotalTimeMs).',
+      'Time from a request read to its answer handed to the socket, ms (kafka.network:type=RequestMetrics,name=TotalTimeMs).',
       REQUEST_TIME_BUCKETS_MS,
       registry,
     );
-    this.errors = new Counter({
+    this.requestQueueTime = new PlainHistogram(
+      'kafka_network_requestmetrics_requestqueuetimems',
+      'Time a read request waited for its connection to take it (one request at a time), ms (kafka.network:type=RequestMetrics,name=RequestQueueTimeMs).',
+      REQUEST_TIME_BUCKETS_MS,
+      registry,
+    );
+    this.localTime = new PlainHistogram(
+      'kafka_network_requestmetrics_localtimems',
+      'Time from the handler starting to the answer encoded (fsync and long-poll waits included), ms (kafka.network:type=RequestMetrics,name=LocalTimeMs).',
+      REQUEST_TIME_BUCKETS_MS,
+      registry,
+    );
+    this.responseSendTime = new PlainHistogram(
+      'kafka_network_requestmetrics_responsesendtimems',
+      'Time from the answer encoded to its bytes handed to the socket (earlier answers of the connection first), ms (kafka.network:type=RequestMetrics,name=ResponseSendTimeMs).',
+      REQUEST_TIME_BUCKETS_MS,
+      registry,
+    );
+    this.errors = new PlainCounter({
       name: 'kafka_network_requestmetrics_errors_total',
-      help: 'Partition errors answered by Produce and Fetch, by error name (kafka.network:type=RequestMetrics,name=ErrorsPerSec).',
+      help: 'Error codes answered, NONE included, by API and error name (kafka.network:type=RequestMetrics,name=ErrorsPerSec).',
       labelNames: ['request', 'error'],
-      registers,
+      registry,
     });
     this.bytesIn = new PlainCounter({
       name: 'kafka_server_brokertopicmetrics_bytesin_total',
@@ -156,6 +183,11 @@ export class BrokerMetricRegistry {
       labelNames: ['protocol'],
       registers,
     });
+    this.consumerRebalances = new Counter({
+      name: 'kafka_server_group_coordinator_metrics_consumer_group_rebalance_count',
+      help: 'Consumer group (KIP-848) epoch bumps (kafka.server:type=group-coordinator-metrics,name=consumer-group-rebalance-count).',
+      registers,
+    });
     registerStateCollectors(registers, sources);
   }
 
@@ -164,14 +196,15 @@ export class BrokerMetricRegistry {
     let metric = this.requestMetrics.get(apiKey);
     if (metric === undefined) {
       const labels = { request: apiNames.get(apiKey) ?? String(apiKey) };
-      const time = this.requestTime.cell(labels);
-      const count = this.requests.cell(labels);
-      metric = {
-        completed(timeMs) {
-          count.value++;
-          time.observe(timeMs);
-        },
-      };
+      metric = new ApiRequestMetric(
+        labels.request,
+        this.requests.cell(labels),
+        this.requestTime.cell(labels),
+        this.requestQueueTime.cell(labels),
+        this.localTime.cell(labels),
+        this.responseSendTime.cell(labels),
+        this.errors,
+      );
       this.requestMetrics.set(apiKey, metric);
     }
     return metric;
@@ -216,17 +249,6 @@ export class BrokerMetricRegistry {
     this.duplicates.remove(cells.duplicates);
   }
 
-  /** A partition error answered by `apiKey` (Kafka's `ErrorsPerSec`, counted per partition as its errorCounts). */
-  partitionError(apiKey: number, errorCode: number): void {
-    const key = apiKey * 65536 + errorCode + 32768;
-    let counter = this.errorCounters.get(key);
-    if (counter === undefined) {
-      counter = this.errors.labels({ request: apiNames.get(apiKey) ?? String(apiKey), error: errorName(errorCode) });
-      this.errorCounters.set(key, counter);
-    }
-    counter.inc();
-  }
-
   /** One partition-log fsync took `timeMs`. */
   flushed(timeMs: number): void {
     this.flushTime.observe(timeMs);
@@ -239,9 +261,13 @@ export class BrokerMetricRegistry {
     if (durationMs >= 0) (result === 'commit' ? this.committedTime : this.abortedTime).observe(durationMs);
   }
 
-  /** A classic group started a rebalance. */
-  rebalanceStarted(): void {
-    this.rebalances.labels({ protocol: 'classic' }).inc();
+  /**
+   * A group started a rebalance: a classic group prepared one, or a consumer group (KIP-848) bumped its group
+   * epoch (Kafka's `GroupCoordinatorMetrics`: `group-rebalance-count` and `consumer-group-rebalance-count`).
+   */
+  rebalanceStarted(protocol: 'classic' | 'consumer'): void {
+    if (protocol === 'classic') this.rebalances.labels({ protocol }).inc();
+    else this.consumerRebalances.inc();
   }
 
   /** Totals the console shows. */
@@ -273,6 +299,119 @@ export class BrokerMetricRegistry {
   /** The Prometheus text exposition of every metric of this broker. */
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/** Fields that carry an error code Kafka's `errorCounts` counts. */
+const ERROR_CODE_FIELDS: ReadonlySet<string> = new Set(['errorCode', 'partitionErrorCode']);
+
+/**
+ * Where the error codes of one API's answers sit, learned from the answers themselves: a generated response struct
+ * has one shape per API, so each level (top, topic, partition, ...) is enumerated once and later answers read only
+ * the error-code fields and the fields leading to more of them. A field seen null is learned when first non-null;
+ * a level with no error code below it, or holding bytes (records), is skipped from then on.
+ */
+class ErrorCodePlan {
+  learned = false;
+  /** Nothing to count at or below this level. */
+  barren = false;
+  readonly errorKeys: string[] = [];
+  readonly children: { key: string; plan: ErrorCodePlan }[] = [];
+
+  learn(fields: Readonly<Record<string, unknown>>): void {
+    for (const key in fields) {
+      const field = fields[key];
+      if (typeof field === 'number') {
+        if (ERROR_CODE_FIELDS.has(key)) this.errorKeys.push(key);
+      } else if (field === null || (typeof field === 'object' && !ArrayBuffer.isView(field))) {
+        this.children.push({ key, plan: new ErrorCodePlan() });
+      }
+    }
+    this.learned = true;
+    this.barren = this.errorKeys.length === 0 && this.children.length === 0;
+  }
+}
+
+/**
+ * One API key's request instruments. `answered` counts the `errorCode`/`partitionErrorCode` fields of an answer
+ * at every level (Kafka's per-response `errorCounts`: top level, per topic, per partition, per resource) by
+ * walking the answer along an `ErrorCodePlan`; record bytes are never looked into. Error cells are resolved once
+ * per code.
+ */
+class ApiRequestMetric implements RequestMetric {
+  /** By error code + 1 (codes run from -1, UNKNOWN_SERVER_ERROR, upwards). */
+  private readonly errorCells: (CountCell | undefined)[] = [];
+  private readonly plan = new ErrorCodePlan();
+
+  constructor(
+    private readonly request: string,
+    private readonly count: CountCell,
+    private readonly total: HistogramCellOf,
+    private readonly queue: HistogramCellOf,
+    private readonly local: HistogramCellOf,
+    private readonly send: HistogramCellOf,
+    private readonly errors: PlainCounter<'request' | 'error'>,
+  ) {}
+
+  completed(receivedAtMs: number, startedAtMs: number, readyAtMs: number, sentAtMs: number): void {
+    this.count.value++;
+    this.total.observe(sentAtMs - receivedAtMs);
+    this.queue.observe(startedAtMs - receivedAtMs);
+    this.local.observe(readyAtMs - startedAtMs);
+    this.send.observe(sentAtMs - readyAtMs);
+  }
+
+  answered(body: object): void {
+    this.walk(body, this.plan);
+  }
+
+  /** `value` is a struct, or the bytes a nullable field held (only ever met while its plan is unlearned). */
+  private walk(value: object, plan: ErrorCodePlan): void {
+    const fields = value as Readonly<Record<string, unknown>>;
+    if (!plan.learned) {
+      if (ArrayBuffer.isView(value)) {
+        plan.learned = true;
+        plan.barren = true;
+        return;
+      }
+      plan.learn(fields);
+    }
+    const errorKeys = plan.errorKeys;
+    for (let i = 0; i < errorKeys.length; i++) {
+      const code = fields[errorKeys[i]];
+      if (typeof code === 'number') this.error(code);
+    }
+    const children = plan.children;
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i];
+      if (child.plan.barren) {
+        // Learned to hold no error code: never looked at again, and a level left with nothing is barren too.
+        children.splice(i--, 1);
+        if (children.length === 0 && errorKeys.length === 0) plan.barren = true;
+        continue;
+      }
+      const field = fields[child.key];
+      if (typeof field !== 'object' || field === null) continue;
+      if (Array.isArray(field)) {
+        for (let j = 0; j < field.length; j++) {
+          const item: unknown = field[j];
+          if (typeof item === 'object' && item !== null) this.walk(item, child.plan);
+        }
+      } else {
+        this.walk(field, child.plan);
+      }
+    }
+  }
+
+  private error(code: number): void {
+    // A code off the table (a bug, never a client's doing) is counted under its number without growing the array.
+    const index = code >= -1 && code < 1024 ? code + 1 : 1024;
+    let cell = this.errorCells[index];
+    if (cell === undefined) {
+      cell = this.errors.cell({ request: this.request, error: index === 1024 ? 'UNKNOWN_ERROR_CODE' : errorName(code) });
+      this.errorCells[index] = cell;
+    }
+    cell.value++;
   }
 }
 
