@@ -17,6 +17,8 @@ import { fetchIsolationBench } from './fetch-isolation.bench.ts';
 import { brokerValidationBench } from './broker-validation.bench.ts';
 import { consumerBench } from './consumer.bench.ts';
 import { requestMetricsBench } from './request-metrics.bench.ts';
+import { brokerCostBench } from './broker-cost.bench.ts';
+import { e2eLatencyBench } from './e2e-latency.bench.ts';
 
 const benchmarks: readonly Benchmark[] = [
   crc32cBench,
@@ -28,6 +30,8 @@ const benchmarks: readonly Benchmark[] = [
   fetchIsolationBench,
   consumerBench,
   requestMetricsBench,
+  brokerCostBench,
+  e2eLatencyBench,
 ];
 
 if (process.argv[2] === 'rebalance') {

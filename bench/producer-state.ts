@@ -1,6 +1,7 @@
 // Producer-state costs on the broker: memory per tracked producer and partition, and the time to write and
 // to recover a snapshot of 100,000 producers (Kafka's ProducerStateManager keeps the last 5 batches per producer
-// in memory and only the last one in the snapshot).
+// in memory and only the last one in the snapshot), and how long a segment roll's snapshot, written in the
+// background, holds the event loop at most.
 //   npm run bench:producer-state                 (runs node with --expose-gc for the memory figures)
 import { mkdtempSync, rmSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,18 +42,49 @@ function fill(manager: ProducerStateManager, cursor: Cursor, batchesPerProducer:
   manager.updateMapEndOffset(cursor.offset);
 }
 
+let lastBackgroundMs = 0;
+
+/** Starts a background snapshot and returns the longest stretch the event loop was held until it is in place. */
+async function longestEventLoopBlock(manager: ProducerStateManager): Promise<number> {
+  const started = performance.now();
+  let last = started;
+  let longest = 0;
+  let running = true;
+  const tick = (): void => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+    if (running) setImmediate(tick);
+  };
+  if (!manager.takeSnapshotInBackground()) throw new Error('no snapshot started');
+  tick();
+  await manager.drainBackgroundSnapshots();
+  running = false;
+  lastBackgroundMs = performance.now() - started;
+  return longest;
+}
+
 const table = new Table({ head: ['measure', `${PRODUCERS.toLocaleString('en-US')} producers, 1 partition`] });
+/** Heap bytes per producer-partition with `batches` cached batches each (the manager is dropped afterwards). */
+function bytesPerProducer(batches: number): number {
+  const before = heapUsed();
+  const manager = new ProducerStateManager({ directory: tmpdir(), config: { maxProducerIds: 0 } });
+  fill(manager, { sequence: 0, offset: 0n }, batches);
+  const after = heapUsed();
+  if (manager.producerIdCount !== PRODUCERS) throw new Error('producers missing');
+  return Math.round((after - before) / PRODUCERS);
+}
+
+for (const batches of [1, 5]) {
+  table.push([`heap bytes per producer-partition (${batches} cached batch${batches > 1 ? 'es' : ''})`, bytesPerProducer(batches)]);
+}
 for (const batches of [1]) {
   const directory = mkdtempSync(join(tmpdir(), 'seqlog-pstate-'));
   try {
-    const before = heapUsed();
     const manager = new ProducerStateManager({ directory, config: { maxProducerIds: 0 } });
     const cursor: Cursor = { sequence: 0, offset: 0n };
     fill(manager, cursor, batches);
-    const after = heapUsed();
-    if (manager.activeProducers().size !== PRODUCERS) throw new Error('producers missing');
-    table.push([`heap bytes per producer-partition (${batches} cached batch${batches > 1 ? 'es' : ''})`, Math.round((after - before) / PRODUCERS)]);
-    if (batches === 1) {
+    {
       const writes: number[] = [];
       const loads: number[] = [];
       for (let i = 0; i < 5; i++) {
@@ -64,6 +96,15 @@ for (const batches of [1]) {
       const snapshot = readdirSync(directory).filter((name) => name.endsWith('.snapshot')).sort().at(-1)!;
       table.push(['snapshot size (bytes)', statSync(join(directory, snapshot)).size.toLocaleString('en-US')]);
       table.push(['snapshot write incl. fsync, ms (median of 5)', median(writes).toFixed(1)]);
+      const blocked: number[] = [];
+      const total: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        fill(manager, cursor, 1);
+        blocked.push(await longestEventLoopBlock(manager));
+        total.push(lastBackgroundMs);
+      }
+      table.push(['roll snapshot in background: longest event-loop block, ms (median of 5)', median(blocked).toFixed(1)]);
+      table.push(['roll snapshot in background: until the file is in place, ms (median of 5)', median(total).toFixed(1)]);
       const end = BigInt(snapshot.replace('.snapshot', ''));
       for (let i = 0; i < 5; i++) {
         const started = performance.now();

@@ -13,7 +13,8 @@
 // The Node clients and the Python script keep WINDOW records outstanding; ProducerPerformance sends as fast as
 // buffer.memory allows (its latencies include more queueing) and spreads records with the sticky partitioner.
 // Environment: PRODUCER_BENCH_RECORDS (100000), PRODUCER_BENCH_RUNS (3), and comma lists PRODUCER_BENCH_BROKERS
-// (seqlog-always,seqlog-never,kafka,kafka-flush), PRODUCER_BENCH_CLIENTS, PRODUCER_BENCH_VALUES (100,1024),
+// (seqlog-always,seqlog-never,kafka,kafka-flush), PRODUCER_BENCH_CLIENTS (add seqlog-noidem, seqlog's producer with
+// idempotence off, for the idempotence on/off ratio), PRODUCER_BENCH_VALUES (100,1024),
 // PRODUCER_BENCH_PARTITIONS (1,8). A missing peer (Python venv, Java/Kafka jars) makes the benchmark fail.
 // Async, so it runs in `report` (see main.ts) rather than through the synchronous case sampler.
 import { spawn } from 'node:child_process';
@@ -54,10 +55,13 @@ const RECORDS = Number(process.env.PRODUCER_BENCH_RECORDS ?? 100_000);
 const RUNS = Number(process.env.PRODUCER_BENCH_RUNS ?? 3);
 const WINDOW = 2_000;
 
-const ALL_CLIENTS = ['seqlog', 'kafkajs', 'platformatic', 'librdkafka', 'java'] as const;
+const ALL_CLIENTS = ['seqlog', 'seqlog-noidem', 'kafkajs', 'platformatic', 'librdkafka', 'java'] as const;
 type Client = (typeof ALL_CLIENTS)[number];
+/** seqlog-noidem (idempotence off) is asked for explicitly: its ratio column is the idempotence on/off ratio. */
+const DEFAULT_CLIENTS: readonly Client[] = ALL_CLIENTS.filter((client) => client !== 'seqlog-noidem');
 const CLIENT_LABEL: Record<Client, string> = {
   seqlog: 'seqlog',
+  'seqlog-noidem': 'seqlog, idempotence off',
   kafkajs: `kafkajs (${PER_CALL}/send)`,
   platformatic: `platformatic (${PLATFORMATIC_PER_CALL}/send, serial)`,
   librdkafka: 'librdkafka',
@@ -65,25 +69,27 @@ const CLIENT_LABEL: Record<Client, string> = {
 };
 
 const ALL_BROKERS = ['seqlog-always', 'seqlog-never', 'kafka', 'kafka-flush'] as const;
-type BrokerKind = (typeof ALL_BROKERS)[number];
-const BROKER_LABEL: Record<BrokerKind, string> = {
+export type BrokerKind = (typeof ALL_BROKERS)[number];
+export const BROKER_LABEL: Record<BrokerKind, string> = {
   'seqlog-always': 'seqlog serve, fsync always',
   'seqlog-never': 'seqlog serve, fsync never',
   kafka: 'Kafka 4.4, default flush',
   'kafka-flush': 'Kafka 4.4, flush every message',
 };
 
-interface RunningBroker {
+export interface RunningBroker {
   bootstrap: string;
+  /** The broker process (the JVM for Kafka), for its CPU time in /proc. */
+  pid: number;
   stop(): Promise<void>;
 }
 
-async function startTarget(kind: BrokerKind): Promise<RunningBroker> {
+export async function startTarget(kind: BrokerKind): Promise<RunningBroker> {
   switch (kind) {
     case 'seqlog-always':
     case 'seqlog-never': {
       const broker = await ChildBroker.start({ fsync: kind === 'seqlog-always' ? 'always' : 'never' });
-      return { bootstrap: broker.bootstrap, stop: () => broker.close() };
+      return { bootstrap: broker.bootstrap, pid: broker.pid ?? -1, stop: () => broker.close() };
     }
     case 'kafka':
     case 'kafka-flush': {
@@ -94,12 +100,12 @@ async function startTarget(kind: BrokerKind): Promise<RunningBroker> {
         config: kind === 'kafka-flush' ? { 'log.flush.interval.messages': '1' } : {},
         log: () => undefined,
       });
-      return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
+      return { bootstrap: kafka.bootstrap, pid: kafka.brokers[0]?.pid ?? -1, stop: () => kafka.stop() };
     }
   }
 }
 
-async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
+export async function createTopic(bootstrap: string, topic: string, partitions: number): Promise<void> {
   const [host, port] = bootstrap.split(':');
   const connection = await BrokerConnection.open({ host, port: Number(port) });
   try {
@@ -117,7 +123,7 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
 }
 
 /** The sum of the partitions' end offsets: every record stored, warm-up included. */
-async function storedRecords(bootstrap: string, topic: string, partitions: number): Promise<bigint> {
+export async function storedRecords(bootstrap: string, topic: string, partitions: number): Promise<bigint> {
   const [host, port] = bootstrap.split(':');
   const connection = await BrokerConnection.open({ host, port: Number(port) });
   try {
@@ -139,7 +145,7 @@ async function storedRecords(bootstrap: string, topic: string, partitions: numbe
   }
 }
 
-function runProcess(file: string, args: readonly string[], what: string): Promise<string> {
+export function runProcess(file: string, args: readonly string[], what: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     let out = '';
@@ -156,7 +162,7 @@ function requirePeers(clients: readonly Client[]): void {
   if (!existsSync(kafkaLibsDir)) throw new Error(`Java peer / reference Kafka missing: no ${kafkaLibsDir}; ${setupHint}`);
 }
 
-function lastJson(out: string, what: string): Measured & { ok?: boolean } {
+export function lastJson(out: string, what: string): Measured & { ok?: boolean } {
   const line = out.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Measured & { ok?: boolean };
@@ -205,6 +211,7 @@ async function runJava(bootstrap: string, topic: string, valueBytes: number): Pr
 function runClient(client: Client, bootstrap: string, topic: string, valueBytes: number, partitions: number): Promise<Measured> {
   switch (client) {
     case 'seqlog':
+    case 'seqlog-noidem':
     case 'kafkajs':
     case 'platformatic':
       return runNode(client, bootstrap, topic, valueBytes, partitions);
@@ -220,7 +227,7 @@ function load(): string {
 }
 
 async function runAll(): Promise<string[]> {
-  const clients = list('PRODUCER_BENCH_CLIENTS', ALL_CLIENTS.join(',')) as Client[];
+  const clients = list('PRODUCER_BENCH_CLIENTS', DEFAULT_CLIENTS.join(',')) as Client[];
   const brokers = list('PRODUCER_BENCH_BROKERS', ALL_BROKERS.join(',')) as BrokerKind[];
   const values = list('PRODUCER_BENCH_VALUES', '100,1024').map(Number);
   const partitionCounts = list('PRODUCER_BENCH_PARTITIONS', '1,8').map(Number);

@@ -12,6 +12,7 @@
 import { Producer as PlatformaticProducer } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { Producer } from '../../src/client/index.ts';
+import type { ProducerOptions } from '../../src/client/index.ts';
 import { PER_CALL, PLATFORMATIC_PER_CALL } from './call-sizes.ts';
 
 
@@ -48,11 +49,15 @@ async function drive(total: number, calls: number, send: (call: number) => Promi
   return { seconds: (performance.now() - start) / 1000, latencies };
 }
 
-async function runSeqlog(bootstrap: string, topic: string, records: number, value: Buffer, partitions: number, window: number): Promise<Measured> {
-  const producer = new Producer({ bootstrap, idempotent: true, acks: 'all' });
+async function runSeqlog(bootstrap: string, topic: string, records: number, value: Buffer, partitions: number, window: number, idempotent = true): Promise<Measured> {
+  // PRODUCER_BENCH_SEQLOG_CONFIG: extra producer options as JSON, to try settings against the same peers.
+  const extra = JSON.parse(process.env.PRODUCER_BENCH_SEQLOG_CONFIG ?? '{}') as Partial<ProducerOptions>;
+  const producer = new Producer({ bootstrap, idempotent, acks: 'all', ...extra });
   try {
     await producer.send({ topic, partition: 0, value });
     const run = await drive(records, window, (i) => producer.send({ topic, partition: i % partitions, value }));
+    // PRODUCER_BENCH_METRICS=1: the producer's own view (batch sizes, queue time, request latency) on stderr.
+    if (process.env.PRODUCER_BENCH_METRICS === '1') process.stderr.write(`${JSON.stringify(producer.metrics())}\n`);
     return measured(records, value.length, run.seconds, run.latencies);
   } finally {
     await producer.close();
@@ -102,6 +107,10 @@ switch (client) {
   case 'seqlog':
     result = await runSeqlog(bootstrap, topic, records, value, partitions, window);
     break;
+  case 'seqlog-noidem':
+    // Idempotence off, acks=all still: the denominator of the idempotence on/off ratio.
+    result = await runSeqlog(bootstrap, topic, records, value, partitions, window, false);
+    break;
   case 'kafkajs':
     result = await runKafkajs(bootstrap, topic, records, value, partitions, window);
     break;
@@ -109,6 +118,6 @@ switch (client) {
     result = await runPlatformatic(bootstrap, topic, records, value, partitions);
     break;
   default:
-    throw new Error(`unknown client ${client}; expected seqlog, kafkajs or platformatic`);
+    throw new Error(`unknown client ${client}; expected seqlog, seqlog-noidem, kafkajs or platformatic`);
 }
 process.stdout.write(`${JSON.stringify(result)}\n`);

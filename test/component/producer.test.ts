@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
-import { KafkaClientError, Producer, partitionForKey } from '../../src/client/index.ts';
+import { Admin, KafkaClientError, Producer, partitionForKey } from '../../src/client/index.ts';
 import type { BrokerConnection, CompressionName } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { openConnection, readPartition } from './producer-read-back.ts';
@@ -137,6 +137,38 @@ describe('producer against the seqlog broker', { timeout: 120_000 }, () => {
     await producer.close();
     await assert.rejects(producer.send({ topic: 'abort', value: 'x' }), (error: unknown) => error instanceof KafkaClientError && error.kind === 'fatal');
   });
+  it('a trickle to 24 fresh partitions: every send resolves, each partition holds its records once, in order', async () => {
+    // Each partition sends one batch alone until its first acknowledgement, then pipelines: sequences stay
+    // contiguous per partition and no partition is left waiting.
+    const topic = 'trickle-24';
+    const partitions = 24;
+    const rounds = 30;
+    const admin = new Admin({ bootstrap: broker.bootstrap });
+    try {
+      await admin.createTopics([{ name: topic, partitions }]);
+    } finally {
+      await admin.close();
+    }
+    const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 1 });
+    const sends: Promise<unknown>[] = [];
+    try {
+      for (let round = 0; round < rounds; round++) {
+        for (let partition = 0; partition < partitions; partition++) {
+          // Liveness, not speed: a stalled partition would hold its sends for the 120 s delivery timeout.
+          sends.push(withinMs(20_000, producer.send({ topic, partition, value: `p${partition}-${round}` }), `send ${partition}/${round}`));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await Promise.all(sends);
+    } finally {
+      await producer.close();
+    }
+    for (let partition = 0; partition < partitions; partition++) {
+      const stored = await readPartition(reader, topic, partition);
+      assert.deepEqual(stored.map((r) => r.value), Array.from({ length: rounds }, (_, i) => `p${partition}-${i}`), `partition ${partition}`);
+      assert.deepEqual(stored.map((r) => r.sequence), Array.from({ length: rounds }, (_, i) => i));
+    }
+  });
 });
 
 describe('producer across a broker restart', { timeout: 180_000 }, () => {
@@ -244,3 +276,11 @@ describe('producer across a broker restart', { timeout: 180_000 }, () => {
     }
   });
 });
+
+function withinMs<T>(ms: number, pending: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not resolve within ${ms} ms`)), ms);
+  });
+  return Promise.race([pending, limit]).finally(() => clearTimeout(timer));
+}

@@ -324,9 +324,17 @@ describe('PartitionLog durability', () => {
     // 'never': the high watermark is the log end, so retention may delete segments whose roll fsync still runs.
     const log = await openLog({ fs, config: { fsync: 'never', segmentBytes: 100, retentionMs: 0 }, clock: () => 1e12 });
     const releases: (() => void)[] = [];
-    fs.beforeFsync = () => new Promise<void>((resolve) => releases.push(resolve));
+    // Only segment fsyncs are held: the producer-state snapshots written at each roll fsync their own files.
+    const segmentFds = new Set<number>();
+    const open = fs.open.bind(fs);
+    fs.open = (path, mode) => {
+      const fd = open(path, mode);
+      if (path.endsWith('.log')) segmentFds.add(fd);
+      return fd;
+    };
+    fs.beforeFsync = (fd) => (segmentFds.has(fd) ? new Promise<void>((resolve) => releases.push(resolve)) : undefined);
     for (let i = 0; i < 4; i++) log.append(simpleBatch(2));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let waited = 0; releases.length === 0 && waited < 5000; waited += 5) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(releases.length, 1, 'the roll fsync is blocked');
     assert.equal(log.deleteOldSegments(), 4, 'the active segment too, after a roll');
     fs.beforeFsync = null;

@@ -795,6 +795,8 @@ export class PartitionLog {
     } catch {
       // The failure has taken the log offline; it is closed without a clean-shutdown marker below.
     }
+    // A roll's snapshot still being written finishes first, so the files below match what close leaves.
+    await this.producerState.drainBackgroundSnapshots();
     this.closed = true;
     const closedError = new KafkaStorageError('log closed');
     this.groupCommit.rejectAll(closedError);
@@ -860,9 +862,10 @@ export class PartitionLog {
     this.directoryNeedsFlush = true;
     // The rolled segment is flushed now whatever the policy, as Kafka does, so recovery scans only the tail.
     this.groupCommit.request();
-    // Kafka snapshots producer state at every roll, at the new segment's base offset.
+    // Kafka snapshots producer state at every roll, at the new segment's base offset. The state is captured now;
+    // the file is encoded and written without holding the event loop.
     this.producerState.updateMapEndOffset(created.baseOffset);
-    takeSnapshotSafely(this.producerState, this.logger);
+    this.producerState.takeSnapshotInBackground();
     this.hooks.onRoll?.(created.baseOffset);
     return created;
   }

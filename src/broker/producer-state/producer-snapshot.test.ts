@@ -319,3 +319,85 @@ describe('ProducerStateManager snapshots and reload', () => {
     assert.equal(reloaded.hasLateTransaction(late - 2), false);
   });
 });
+
+describe('compact entries and background snapshots', () => {
+  it('encodes byte for byte as the generated ProducerSnapshot codec, int64s beyond 2^53 included', async () => {
+    const { encodeProducerSnapshot } = await import('../../protocol/messages/generated/internal/producer-snapshot.ts');
+    const { Writer } = await import('../../protocol/wire/writer.ts');
+    const huge = (1n << 62n) + 3n;
+    const entries = [
+      new ProducerStateEntry(huge, 7, 8, -huge, huge + 1n, new BatchMetadata(0x7fffffff, huge - 1n, 2, -(1n << 60n) - 1n)),
+      new ProducerStateEntry(3n, 1, -1, 1_700_000_000_000n, null, new BatchMetadata(4, 99n, 0, 1_700_000_000_000n)),
+      new ProducerStateEntry(4n, 0, -1, -1n, null, null),
+    ];
+    const writer = new Writer(64);
+    writer.int16(1);
+    encodeProducerSnapshot(
+      writer,
+      {
+        crc: 0,
+        producerEntries: entries.map((entry) => ({
+          producerId: entry.producerId,
+          epoch: entry.producerEpoch,
+          lastSequence: entry.lastSeq,
+          lastOffset: entry.lastDataOffset,
+          offsetDelta: entry.lastOffsetDelta,
+          timestamp: entry.lastTimestamp,
+          coordinatorEpoch: entry.coordinatorEpoch,
+          currentTxnFirstOffset: entry.currentTxnFirstOffset ?? -1n,
+        })),
+      },
+      1,
+    );
+    const generated = writer.finish();
+    const direct = encodeProducerSnapshotFile(entries);
+    assert.deepEqual(direct.subarray(6), generated.subarray(6));
+    const [first] = decodeProducerSnapshotFile(direct);
+    assert.equal(first.producerId, huge);
+    assert.equal(first.lastDataOffset, huge - 1n);
+    assert.equal(first.lastTimestamp, -huge);
+    assert.equal(first.currentTxnFirstOffset, huge + 1n);
+  });
+
+  it('keeps the last 5 batches exactly, the oldest dropped first, and answers a retry of any of them', () => {
+    const manager = newManager();
+    for (let seq = 0; seq < 8; seq++) appendClientEntry(manager, producerId, epoch, seq, BigInt(100 + seq), { timestamp: BigInt(seq) });
+    const entry = manager.lastEntry(producerId);
+    assert.ok(entry);
+    assert.deepEqual(entry.batchMetadata.map((batch) => batch.lastSeq), [3, 4, 5, 6, 7]);
+    assert.equal(manager.findDuplicateBatch(producerId, epoch, 2, 2), null);
+    assert.deepEqual(manager.findDuplicateBatch(producerId, epoch, 4, 4), new BatchMetadata(4, 104n, 0, 4n));
+  });
+
+  it('a roll snapshot written in the background is the state at the roll, whatever is appended meanwhile', async () => {
+    const directory = newDirectory();
+    const manager = newManager(directory);
+    const producers = 10_000; // more than one encoding slice
+    for (let id = 0; id < producers; id++) appendClientEntry(manager, BigInt(id), epoch, 0, BigInt(id));
+    assert.equal(manager.takeSnapshotInBackground(), true);
+    // Before any slice ran: change producers early and late in the list, and add a new one.
+    appendClientEntry(manager, 0n, epoch, 1, BigInt(producers));
+    appendClientEntry(manager, BigInt(producers - 1), epoch, 1, BigInt(producers + 1));
+    appendClientEntry(manager, BigInt(producers), epoch, 0, BigInt(producers + 2));
+    assert.deepEqual(manager.snapshotOffsets(), [], 'not listed before the file is in place');
+    await manager.drainBackgroundSnapshots();
+    assert.deepEqual(manager.snapshotOffsets(), [BigInt(producers)]);
+    assert.deepEqual(snapshotOffsets(directory), [BigInt(producers)]);
+    const recovered = newManager(directory);
+    recovered.truncateAndReload(0n, BigInt(producers), 0);
+    assert.equal(recovered.producerIdCount, producers);
+    assert.equal(recovered.lastEntry(0n)?.lastSeq, 0);
+    assert.equal(recovered.lastEntry(BigInt(producers - 1))?.lastDataOffset, BigInt(producers - 1));
+    assert.equal(recovered.lastEntry(BigInt(producers)), undefined);
+  });
+
+  it('a background snapshot cancelled by truncation never appears', async () => {
+    const directory = newDirectory();
+    const manager = newManager(directory);
+    for (let id = 0; id < 10_000; id++) appendClientEntry(manager, BigInt(id), epoch, 0, BigInt(id));
+    assert.equal(manager.takeSnapshotInBackground(), true);
+    manager.truncateFullyAndStartAt(0n);
+    await manager.drainBackgroundSnapshots();
+    assert.deepEqual(readdirSync(directory), []);
+  });
+});

@@ -4,24 +4,71 @@
 //
 // At most NUM_BATCHES_TO_RETAIN batches are kept: that is the window in which a retried batch is recognised as
 // a duplicate, and why an idempotent client allows at most 5 requests in flight per connection.
-import { NO_PRODUCER_EPOCH, NO_SEQUENCE, NO_TIMESTAMP } from '../../protocol/records/batch-header.ts';
+//
+// Memory layout. A broker tracks up to `maxProducerIds` of these per partition, so they are kept compact: the
+// last timestamp and the cached batches live in one flat array of numbers (V8 stores it as unboxed doubles),
+//   [lastTimestamp, then per batch, oldest first: lastSeq, offsetDelta, lastOffset, timestamp]
+// sized exactly to the batches held, instead of one object and two boxed bigints per batch. Offsets and
+// timestamps are int64: a value that is not a safe integer (a client timestamp beyond +-2^53 ms) is kept as the
+// bigint itself in its slot, so nothing is ever rounded; that entry's array is then an ordinary one.
+import { NO_PRODUCER_EPOCH, NO_SEQUENCE, NO_TIMESTAMP, decrementSequence } from '../../protocol/records/batch-header.ts';
 import { BatchMetadata } from './batch-metadata.ts';
 
 export const NUM_BATCHES_TO_RETAIN = 5;
 
+/** Slots per cached batch in the state array, and their order. */
+const BATCH_SLOTS = 4;
+const LAST_SEQ = 0;
+const OFFSET_DELTA = 1;
+const LAST_OFFSET = 2;
+const TIMESTAMP = 3;
+/** state[0] is the last timestamp; batches start after it. */
+const FIRST_BATCH = 1;
+const FULL_LENGTH = FIRST_BATCH + NUM_BATCHES_TO_RETAIN * BATCH_SLOTS;
+
+/** An int64 as stored in a state slot: a number when that is exact, else the bigint. */
+export type Int64Slot = number | bigint;
+
+export function toInt64Slot(value: bigint): Int64Slot {
+  const asNumber = Number(value);
+  return Number.isSafeInteger(asNumber) ? asNumber : value;
+}
+
+export function fromInt64Slot(slot: Int64Slot): bigint {
+  return typeof slot === 'bigint' ? slot : BigInt(slot);
+}
+
+/**
+ * The key a producer id has in a producer map: the id as a number when exact (a small integer V8 stores inline
+ * in the map, where a bigint key is one more heap object per producer), else the bigint. A number and a bigint
+ * never compare equal as map keys, so the two kinds cannot collide.
+ */
+export type ProducerKey = number | bigint;
+
+export function producerKeyOf(producerId: bigint): ProducerKey {
+  return toInt64Slot(producerId);
+}
+
 export class ProducerStateEntry {
-  private batches: BatchMetadata[] = [];
+  /** The producer id as a ProducerKey; `producerId` gives it back as a bigint. */
+  readonly key: ProducerKey;
+  /** [lastTimestamp, batches...]: see the layout above. Replaced, never grown in place, so it stays exact-size. */
+  private state: Int64Slot[];
 
   constructor(
-    readonly producerId: bigint,
+    producerId: bigint,
     public producerEpoch: number,
     public coordinatorEpoch: number,
-    public lastTimestamp: bigint,
+    lastTimestamp: bigint,
     /** Present while a transaction of this producer is open on the partition (Kafka's OptionalLong). */
     public currentTxnFirstOffset: bigint | null,
     firstBatchMetadata: BatchMetadata | null = null,
   ) {
-    if (firstBatchMetadata !== null) this.batches.push(firstBatchMetadata);
+    this.key = producerKeyOf(producerId);
+    this.state = [toInt64Slot(lastTimestamp)];
+    if (firstBatchMetadata !== null) {
+      this.addBatchMetadata(firstBatchMetadata.lastSeq, firstBatchMetadata.offsetDelta, firstBatchMetadata.lastOffset, firstBatchMetadata.timestamp);
+    }
   }
 
   /** A producer never seen on this partition: no epoch, no batches (`ProducerStateEntry.empty`). */
@@ -29,32 +76,61 @@ export class ProducerStateEntry {
     return new ProducerStateEntry(producerId, NO_PRODUCER_EPOCH, -1, NO_TIMESTAMP, null);
   }
 
+  get producerId(): bigint {
+    return fromInt64Slot(this.key);
+  }
+
+  get lastTimestamp(): bigint {
+    return fromInt64Slot(this.state[0]);
+  }
+
+  set lastTimestamp(timestamp: bigint) {
+    this.state[0] = toInt64Slot(timestamp);
+  }
+
+  /** `lastTimestamp` as stored, for encoders that write int64s without a bigint per value. */
+  get lastTimestampSlot(): Int64Slot {
+    return this.state[0];
+  }
+
+  /** `lastDataOffset` as stored (-1 without batches). */
+  get lastDataOffsetSlot(): Int64Slot {
+    return this.isEmpty ? -1 : this.slot(this.batchCount - 1, LAST_OFFSET);
+  }
+
+  /** The cached batches, oldest first, as objects (built on each call: for tests and diagnostics). */
   get batchMetadata(): readonly BatchMetadata[] {
-    return this.batches;
+    const batches: BatchMetadata[] = [];
+    for (let i = 0; i < this.batchCount; i++) batches.push(this.batchAt(i));
+    return batches;
+  }
+
+  get batchCount(): number {
+    return (this.state.length - FIRST_BATCH) / BATCH_SLOTS;
   }
 
   get isEmpty(): boolean {
-    return this.batches.length === 0;
+    return this.state.length === FIRST_BATCH;
   }
 
   get firstSeq(): number {
-    return this.isEmpty ? NO_SEQUENCE : this.batches[0].firstSeq;
+    return this.isEmpty ? NO_SEQUENCE : this.firstSeqAt(0);
   }
 
   get lastSeq(): number {
-    return this.isEmpty ? NO_SEQUENCE : this.batches[this.batches.length - 1].lastSeq;
+    return this.isEmpty ? NO_SEQUENCE : (this.slot(this.batchCount - 1, LAST_SEQ) as number);
   }
 
   get firstDataOffset(): bigint {
-    return this.isEmpty ? -1n : this.batches[0].firstOffset;
+    return this.isEmpty ? -1n : fromInt64Slot(this.slot(0, LAST_OFFSET)) - BigInt(this.slot(0, OFFSET_DELTA) as number);
   }
 
   get lastDataOffset(): bigint {
-    return this.isEmpty ? -1n : this.batches[this.batches.length - 1].lastOffset;
+    return this.isEmpty ? -1n : fromInt64Slot(this.slot(this.batchCount - 1, LAST_OFFSET));
   }
 
   get lastOffsetDelta(): number {
-    return this.isEmpty ? 0 : this.batches[this.batches.length - 1].offsetDelta;
+    return this.isEmpty ? 0 : (this.slot(this.batchCount - 1, OFFSET_DELTA) as number);
   }
 
   /** A copy with another producer id and at most the given batch (`withProducerIdAndBatchMetadata`). */
@@ -71,14 +147,14 @@ export class ProducerStateEntry {
 
   addBatch(producerEpoch: number, lastSeq: number, lastOffset: bigint, offsetDelta: number, timestamp: bigint): void {
     this.maybeUpdateProducerEpoch(producerEpoch);
-    this.addBatchMetadata(new BatchMetadata(lastSeq, lastOffset, offsetDelta, timestamp));
-    this.lastTimestamp = timestamp;
+    this.addBatchMetadata(lastSeq, offsetDelta, lastOffset, timestamp);
+    this.state[0] = toInt64Slot(timestamp);
   }
 
   /** A new epoch forgets the batches of the old one: their sequences mean nothing under the new epoch. */
   maybeUpdateProducerEpoch(producerEpoch: number): boolean {
     if (this.producerEpoch === producerEpoch) return false;
-    this.batches = [];
+    if (!this.isEmpty) this.state = [this.state[0]];
     this.producerEpoch = producerEpoch;
     return true;
   }
@@ -86,10 +162,13 @@ export class ProducerStateEntry {
   /** Folds the working copy of an append into this entry (Kafka's `update(ProducerStateEntry)`). */
   update(next: ProducerStateEntry): void {
     this.maybeUpdateProducerEpoch(next.producerEpoch);
-    for (const batch of next.batches) this.addBatchMetadata(batch);
+    const from = next.state;
+    for (let at = FIRST_BATCH; at < from.length; at += BATCH_SLOTS) {
+      this.appendSlots(from[at + LAST_SEQ], from[at + OFFSET_DELTA], from[at + LAST_OFFSET], from[at + TIMESTAMP]);
+    }
     this.coordinatorEpoch = next.coordinatorEpoch;
     this.currentTxnFirstOffset = next.currentTxnFirstOffset;
-    this.lastTimestamp = next.lastTimestamp;
+    this.state[0] = next.state[0];
   }
 
   /**
@@ -100,7 +179,7 @@ export class ProducerStateEntry {
     this.maybeUpdateProducerEpoch(producerEpoch);
     this.coordinatorEpoch = coordinatorEpoch;
     this.currentTxnFirstOffset = null;
-    this.lastTimestamp = lastTimestamp;
+    this.state[0] = toInt64Slot(lastTimestamp);
   }
 
   setCurrentTxnFirstOffset(firstOffset: bigint): void {
@@ -114,11 +193,51 @@ export class ProducerStateEntry {
   }
 
   batchWithSequenceRange(firstSeq: number, lastSeq: number): BatchMetadata | null {
-    return this.batches.find((batch) => batch.firstSeq === firstSeq && batch.lastSeq === lastSeq) ?? null;
+    for (let i = 0; i < this.batchCount; i++) {
+      if (this.slot(i, LAST_SEQ) === lastSeq && this.firstSeqAt(i) === firstSeq) return this.batchAt(i);
+    }
+    return null;
   }
 
-  private addBatchMetadata(batch: BatchMetadata): void {
-    if (this.batches.length === NUM_BATCHES_TO_RETAIN) this.batches.shift();
-    this.batches.push(batch);
+  private slot(batch: number, field: number): Int64Slot {
+    return this.state[FIRST_BATCH + batch * BATCH_SLOTS + field];
+  }
+
+  private firstSeqAt(batch: number): number {
+    return decrementSequence(this.slot(batch, LAST_SEQ) as number, this.slot(batch, OFFSET_DELTA) as number);
+  }
+
+  private batchAt(batch: number): BatchMetadata {
+    return new BatchMetadata(
+      this.slot(batch, LAST_SEQ) as number,
+      fromInt64Slot(this.slot(batch, LAST_OFFSET)),
+      this.slot(batch, OFFSET_DELTA) as number,
+      fromInt64Slot(this.slot(batch, TIMESTAMP)),
+    );
+  }
+
+  private addBatchMetadata(lastSeq: number, offsetDelta: number, lastOffset: bigint, timestamp: bigint): void {
+    this.appendSlots(lastSeq, offsetDelta, toInt64Slot(lastOffset), toInt64Slot(timestamp));
+  }
+
+  /**
+   * Appends one batch, dropping the oldest when NUM_BATCHES_TO_RETAIN are held. Below the limit the array is
+   * replaced by one exactly a batch longer (a push would leave spare capacity in every entry); at the limit it is
+   * shifted in place.
+   */
+  private appendSlots(lastSeq: Int64Slot, offsetDelta: Int64Slot, lastOffset: Int64Slot, timestamp: Int64Slot): void {
+    let state = this.state;
+    if (state.length === FULL_LENGTH) {
+      state.copyWithin(FIRST_BATCH, FIRST_BATCH + BATCH_SLOTS);
+    } else {
+      const grown = new Array<Int64Slot>(state.length + BATCH_SLOTS);
+      for (let i = 0; i < state.length; i++) grown[i] = state[i];
+      this.state = state = grown;
+    }
+    const at = state.length - BATCH_SLOTS;
+    state[at + LAST_SEQ] = lastSeq;
+    state[at + OFFSET_DELTA] = offsetDelta;
+    state[at + LAST_OFFSET] = lastOffset;
+    state[at + TIMESTAMP] = timestamp;
   }
 }

@@ -16,9 +16,11 @@ import { nodeFileSystem } from '../log/log-file-system.ts';
 import type { LogLogger } from '../log/partition-log.ts';
 import type { AppendOrigin } from './append-origin.ts';
 import type { BatchMetadata } from './batch-metadata.ts';
+import { BackgroundSnapshot } from './background-snapshot.ts';
 import { OffsetSortedMap } from './offset-sorted-map.ts';
 import { ProducerAppendInfo } from './producer-append-info.ts';
-import { ProducerStateEntry } from './producer-state-entry.ts';
+import { ProducerStateEntry, producerKeyOf } from './producer-state-entry.ts';
+import type { ProducerKey } from './producer-state-entry.ts';
 import {
   CorruptSnapshotError,
   listSnapshotOffsets,
@@ -84,8 +86,11 @@ export class ProducerStateManager {
   private config: ProducerStateManagerConfig;
   private readonly fs: LogFileSystem;
   private readonly logger: LogLogger;
-  /** Insertion order is recency of the last append: the first entries are the least recently used. */
-  private readonly producers = new Map<bigint, ProducerStateEntry>();
+  /**
+   * By `producerKeyOf(producerId)` (a number for every id below 2^53, so no bigint object per producer).
+   * Insertion order is recency of the last append: the first entries are the least recently used.
+   */
+  private readonly producers = new Map<ProducerKey, ProducerStateEntry>();
   private readonly ongoingTxns = new OffsetSortedMap<TxnMetadata>();
   /** Completed transactions whose marker is at or above the high watermark. */
   private readonly unreplicatedTxns = new OffsetSortedMap<TxnMetadata>();
@@ -96,6 +101,10 @@ export class ProducerStateManager {
   private oldestTxnLastTimestamp = -1n;
   private evictions = 0;
   private expirations = 0;
+  /** Snapshots being written in the background (at most one or two: one per roll still in progress). */
+  private backgroundSnapshots: BackgroundSnapshot[] = [];
+  /** Every background snapshot not yet settled, cancelled ones included (they may still hold a temp file). */
+  private readonly unsettledSnapshots = new Set<Promise<boolean>>();
 
   constructor(options: ProducerStateManagerOptions) {
     this.directory = options.directory;
@@ -132,8 +141,11 @@ export class ProducerStateManager {
     return this.lastSnapOffset;
   }
 
+  /** Producer id -> entry, built on each call (the live map is keyed by ProducerKey). */
   activeProducers(): ReadonlyMap<bigint, ProducerStateEntry> {
-    return this.producers;
+    const producers = new Map<bigint, ProducerStateEntry>();
+    for (const entry of this.producers.values()) producers.set(entry.producerId, entry);
+    return producers;
   }
 
   isEmpty(): boolean {
@@ -141,17 +153,17 @@ export class ProducerStateManager {
   }
 
   lastEntry(producerId: bigint): ProducerStateEntry | undefined {
-    return this.producers.get(producerId);
+    return this.producers.get(producerKeyOf(producerId));
   }
 
   /** The cached batch that a client batch retries, if any (`UnifiedLog.analyzeAndValidateProducerState`). */
   findDuplicateBatch(producerId: bigint, producerEpoch: number, firstSeq: number, lastSeq: number): BatchMetadata | null {
-    return this.producers.get(producerId)?.findDuplicateBatch(producerEpoch, firstSeq, lastSeq) ?? null;
+    return this.producers.get(producerKeyOf(producerId))?.findDuplicateBatch(producerEpoch, firstSeq, lastSeq) ?? null;
   }
 
   /** A working copy for one append; it changes nothing until passed to `update`. */
   prepareUpdate(producerId: bigint, origin: AppendOrigin): ProducerAppendInfo {
-    const currentEntry = this.producers.get(producerId) ?? ProducerStateEntry.empty(producerId);
+    const currentEntry = this.producers.get(producerKeyOf(producerId)) ?? ProducerStateEntry.empty(producerId);
     return new ProducerAppendInfo(producerId, currentEntry, origin, this.partition, this.logger);
   }
 
@@ -161,15 +173,17 @@ export class ProducerStateManager {
       throw new RangeError(`invalid producer id ${appendInfo.producerId} passed to update for partition ${this.partition}`);
     }
     const updatedEntry = appendInfo.toEntry();
-    const currentEntry = this.producers.get(appendInfo.producerId);
+    const key = updatedEntry.key;
+    const currentEntry = this.producers.get(key);
     if (currentEntry !== undefined) {
+      for (const job of this.backgroundSnapshots) job.beforeChange(currentEntry);
       currentEntry.update(updatedEntry);
       // Most recently used goes last.
-      this.producers.delete(appendInfo.producerId);
-      this.producers.set(appendInfo.producerId, currentEntry);
+      this.producers.delete(key);
+      this.producers.set(key, currentEntry);
     } else {
       this.evictForNewProducer();
-      this.producers.set(appendInfo.producerId, updatedEntry);
+      this.producers.set(key, updatedEntry);
     }
     for (const txn of appendInfo.startedTransactions()) this.ongoingTxns.set(txn.firstOffset, txn);
     this.updateOldestTxnTimestamp();
@@ -249,9 +263,9 @@ export class ProducerStateManager {
    */
   removeExpiredProducers(nowMs: number): number {
     let removed = 0;
-    for (const [producerId, entry] of this.producers) {
+    for (const [key, entry] of this.producers) {
       if (!this.isProducerExpired(nowMs, entry)) continue;
-      this.producers.delete(producerId);
+      this.producers.delete(key);
       removed++;
     }
     this.expirations += removed;
@@ -272,7 +286,7 @@ export class ProducerStateManager {
 
   /** Adds an entry read from a snapshot (Kafka's `loadProducerEntry`), re-opening its transaction. */
   loadProducerEntry(entry: ProducerStateEntry): void {
-    this.producers.set(entry.producerId, entry);
+    this.producers.set(entry.key, entry);
     if (entry.currentTxnFirstOffset !== null) {
       this.ongoingTxns.set(entry.currentTxnFirstOffset, new TxnMetadata(entry.producerId, entry.currentTxnFirstOffset));
     }
@@ -297,6 +311,47 @@ export class ProducerStateManager {
     return true;
   }
 
+  /**
+   * `takeSnapshot` for a segment roll: the state is captured now, at `mapEndOffset`, and the file is encoded and
+   * written without holding the event loop (background-snapshot.ts). Until the file is in place it is not among
+   * `snapshotOffsets()`; truncation or deletion of its offset meanwhile cancels it. Returns whether one started.
+   */
+  takeSnapshotInBackground(): boolean {
+    if (this.lastMapOffset <= this.lastSnapOffset) return false;
+    const offset = this.lastMapOffset;
+    const name = producerSnapshotFileName(offset);
+    const started = performance.now();
+    const job = new BackgroundSnapshot(
+      this.fs,
+      offset,
+      join(this.directory, name),
+      [...this.producers.values()],
+      (written) => {
+        this.removeBackgroundSnapshot(written);
+        this.snapshots.set(offset, name);
+        this.logger.info(
+          { partition: this.partition, offset: String(offset), producerIds: this.producers.size, ms: Math.round(performance.now() - started) },
+          'wrote producer snapshot',
+        );
+      },
+      (failed, error) => {
+        this.removeBackgroundSnapshot(failed);
+        // Costs only a longer replay at the next start.
+        this.logger.warn({ partition: this.partition, offset: String(offset), error }, 'cannot write a producer snapshot');
+      },
+    );
+    this.backgroundSnapshots.push(job);
+    this.unsettledSnapshots.add(job.done);
+    void job.done.then(() => this.unsettledSnapshots.delete(job.done));
+    this.lastSnapOffset = offset;
+    return true;
+  }
+
+  /** Waits for the snapshots being written in the background (log close and delete). */
+  async drainBackgroundSnapshots(): Promise<void> {
+    while (this.unsettledSnapshots.size > 0) await Promise.all(this.unsettledSnapshots);
+  }
+
   latestSnapshotOffset(): bigint | null {
     let latest: bigint | null = null;
     for (const [offset] of this.snapshots.entries()) latest = offset;
@@ -318,6 +373,7 @@ export class ProducerStateManager {
    * given), dropping expired producers. The caller then replays the log from `mapEndOffset`.
    */
   truncateAndReload(logStartOffset: bigint, logEndOffset: bigint, nowMs: number, maxSnapshotOffset: bigint | null = null): void {
+    this.cancelBackgroundSnapshots((offset) => offset > logEndOffset || offset <= logStartOffset);
     for (const [offset] of [...this.snapshots.entries()]) {
       if (offset > logEndOffset || offset <= logStartOffset) this.removeAndDeleteSnapshot(offset);
     }
@@ -345,6 +401,7 @@ export class ProducerStateManager {
 
   /** Clears all state and snapshots; the log restarts at `offset` (Kafka's `truncateFullyAndStartAt`). */
   truncateFullyAndStartAt(offset: bigint): void {
+    this.cancelBackgroundSnapshots(() => true);
     this.producers.clear();
     this.ongoingTxns.clear();
     this.unreplicatedTxns.clear();
@@ -356,6 +413,7 @@ export class ProducerStateManager {
 
   /** Deletes the snapshots below `offset`. */
   deleteSnapshotsBefore(offset: bigint): void {
+    this.cancelBackgroundSnapshots((pending) => pending < offset);
     for (const [snapshotOffset] of [...this.snapshots.entries()]) {
       if (snapshotOffset < offset) this.removeAndDeleteSnapshot(snapshotOffset);
     }
@@ -363,6 +421,7 @@ export class ProducerStateManager {
 
   /** Deletes the snapshot at `offset` if there is one (its segment was deleted). */
   deleteSnapshot(offset: bigint): void {
+    this.cancelBackgroundSnapshots((pending) => pending === offset);
     this.removeAndDeleteSnapshot(offset);
   }
 
@@ -384,6 +443,19 @@ export class ProducerStateManager {
     if (latestStray !== null && maxSegmentBaseOffset !== null && latestStray < maxSegmentBaseOffset) {
       this.removeAndDeleteSnapshot(latestStray);
     }
+  }
+
+  private cancelBackgroundSnapshots(matches: (offset: bigint) => boolean): void {
+    for (const job of [...this.backgroundSnapshots]) {
+      if (!matches(job.offset)) continue;
+      job.cancel();
+      this.removeBackgroundSnapshot(job);
+    }
+  }
+
+  private removeBackgroundSnapshot(job: BackgroundSnapshot): void {
+    const index = this.backgroundSnapshots.indexOf(job);
+    if (index >= 0) this.backgroundSnapshots.splice(index, 1);
   }
 
   private loadFromSnapshot(logStartOffset: bigint, nowMs: number, maxSnapshotOffset: bigint | null): void {
@@ -429,11 +501,11 @@ export class ProducerStateManager {
   private evictForNewProducer(): void {
     const max = this.config.maxProducerIds;
     if (max <= 0 || this.producers.size < max) return;
-    for (const [producerId, entry] of this.producers) {
+    for (const [key, entry] of this.producers) {
       if (this.producers.size < max) return;
       // A producer with an open transaction pins the LSO; forgetting it would leave the transaction hanging.
       if (entry.currentTxnFirstOffset !== null) continue;
-      this.producers.delete(producerId);
+      this.producers.delete(key);
       this.evictions++;
     }
     if (this.producers.size >= max) {
@@ -445,10 +517,10 @@ export class ProducerStateManager {
   private enforceProducerLimit(): void {
     const max = this.config.maxProducerIds;
     if (max <= 0) return;
-    for (const [producerId, entry] of this.producers) {
+    for (const [key, entry] of this.producers) {
       if (this.producers.size <= max) return;
       if (entry.currentTxnFirstOffset !== null) continue;
-      this.producers.delete(producerId);
+      this.producers.delete(key);
       this.evictions++;
     }
   }
@@ -463,7 +535,7 @@ export class ProducerStateManager {
       this.oldestTxnLastTimestamp = -1n;
       return;
     }
-    this.oldestTxnLastTimestamp = this.producers.get(first[1].producerId)?.lastTimestamp ?? -1n;
+    this.oldestTxnLastTimestamp = this.producers.get(producerKeyOf(first[1].producerId))?.lastTimestamp ?? -1n;
   }
 
   private loadSnapshots(): OffsetSortedMap<string> {

@@ -39,7 +39,27 @@ export interface TxnPolicyRow {
 
 const row = (action: TxnAction, source: string): TxnPolicyRow => ({ action, source });
 
-function table(handler: string, rows: readonly (readonly [number, TxnAction, string?])[]): ReadonlyMap<number, TxnPolicyRow> {
+type PolicyRows = readonly (readonly [number, TxnAction, string?])[];
+
+/** The coordinator moved, is gone, or is still loading its log: every coordinator request but FindCoordinator. */
+const COORDINATOR_ROWS: PolicyRows = [
+  [ErrorCode.NOT_COORDINATOR, TxnAction.lookupCoordinator],
+  [ErrorCode.COORDINATOR_NOT_AVAILABLE, TxnAction.lookupCoordinator],
+  [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, TxnAction.retry],
+];
+/** A newer producer with this transactional.id exists (KIP-588; older brokers answer INVALID_PRODUCER_EPOCH). */
+const FENCED_ROWS: PolicyRows = [
+  [ErrorCode.INVALID_PRODUCER_EPOCH, TxnAction.fenced, 'pre-KIP-588 form of PRODUCER_FENCED'],
+  [ErrorCode.PRODUCER_FENCED, TxnAction.fenced, 'KIP-588'],
+];
+/** The coordinator no longer knows this producer id: abort, then bump the epoch (KIP-360). */
+const PRODUCER_ID_LOST_ROWS: PolicyRows = [
+  [ErrorCode.UNKNOWN_PRODUCER_ID, TxnAction.abortableWithEpochBump, 'abortableErrorIfPossible, KIP-360'],
+  [ErrorCode.INVALID_PRODUCER_ID_MAPPING, TxnAction.abortableWithEpochBump, 'abortableErrorIfPossible, KIP-360'],
+];
+const ABORTABLE_ROW = [ErrorCode.TRANSACTION_ABORTABLE, TxnAction.abortable, 'KIP-890'] as const;
+
+function table(handler: string, rows: PolicyRows): ReadonlyMap<number, TxnPolicyRow> {
   return new Map(rows.map(([code, action, note]) => [code, row(action, note === undefined ? handler : `${handler} (${note})`)]));
 }
 
@@ -57,57 +77,44 @@ export const TRANSACTION_POLICY: Readonly<Record<TxnRequestKind, ReadonlyMap<num
     [ErrorCode.NOT_COORDINATOR, TxnAction.retry],
     [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TxnAction.fatal],
     [ErrorCode.GROUP_AUTHORIZATION_FAILED, TxnAction.abortable],
-    [ErrorCode.TRANSACTION_ABORTABLE, TxnAction.abortable, 'KIP-890'],
+    ABORTABLE_ROW,
   ]),
   InitProducerId: table(INIT, [
-    [ErrorCode.NOT_COORDINATOR, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_NOT_AVAILABLE, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, TxnAction.retry],
+    ...COORDINATOR_ROWS,
     // The coordinator is aborting the previous instance's open transaction (fencing); retry until it is done.
     [ErrorCode.CONCURRENT_TRANSACTIONS, TxnAction.retry],
-    [ErrorCode.INVALID_PRODUCER_EPOCH, TxnAction.fenced, 'pre-KIP-588 form of PRODUCER_FENCED'],
-    [ErrorCode.PRODUCER_FENCED, TxnAction.fenced, 'KIP-588'],
+    ...FENCED_ROWS,
     [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TxnAction.abortable, 'authorization errors are abortable from INITIALIZING'],
     [ErrorCode.CLUSTER_AUTHORIZATION_FAILED, TxnAction.abortable, 'authorization errors are abortable from INITIALIZING'],
-    [ErrorCode.TRANSACTION_ABORTABLE, TxnAction.abortable, 'KIP-890'],
+    ABORTABLE_ROW,
     [ErrorCode.INVALID_TRANSACTION_TIMEOUT, TxnAction.fatal, 'transaction.timeout.ms above transaction.max.timeout.ms'],
   ]),
   AddPartitionsToTxn: table(ADD_PARTITIONS, [
-    [ErrorCode.NOT_COORDINATOR, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_NOT_AVAILABLE, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, TxnAction.retry],
+    ...COORDINATOR_ROWS,
     [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, TxnAction.retry],
     // The previous transaction's markers are still being written; the first add retries after 20 ms.
     [ErrorCode.CONCURRENT_TRANSACTIONS, TxnAction.retry, 'ADD_PARTITIONS_RETRY_BACKOFF_MS'],
-    [ErrorCode.INVALID_PRODUCER_EPOCH, TxnAction.fenced, 'pre-KIP-588 form of PRODUCER_FENCED'],
-    [ErrorCode.PRODUCER_FENCED, TxnAction.fenced, 'KIP-588'],
+    ...FENCED_ROWS,
     [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TxnAction.fatal],
     [ErrorCode.INVALID_TXN_STATE, TxnAction.fatal],
     [ErrorCode.TOPIC_AUTHORIZATION_FAILED, TxnAction.abortable],
     [ErrorCode.OPERATION_NOT_ATTEMPTED, TxnAction.abortable, 'another partition of the request failed'],
-    [ErrorCode.UNKNOWN_PRODUCER_ID, TxnAction.abortableWithEpochBump, 'abortableErrorIfPossible, KIP-360'],
-    [ErrorCode.INVALID_PRODUCER_ID_MAPPING, TxnAction.abortableWithEpochBump, 'abortableErrorIfPossible, KIP-360'],
-    [ErrorCode.TRANSACTION_ABORTABLE, TxnAction.abortable, 'KIP-890'],
+    ...PRODUCER_ID_LOST_ROWS,
+    ABORTABLE_ROW,
   ]),
   AddOffsetsToTxn: table(ADD_OFFSETS, [
-    [ErrorCode.NOT_COORDINATOR, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_NOT_AVAILABLE, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, TxnAction.retry],
+    ...COORDINATOR_ROWS,
     [ErrorCode.CONCURRENT_TRANSACTIONS, TxnAction.retry],
-    [ErrorCode.INVALID_PRODUCER_EPOCH, TxnAction.fenced, 'pre-KIP-588 form of PRODUCER_FENCED'],
-    [ErrorCode.PRODUCER_FENCED, TxnAction.fenced, 'KIP-588'],
+    ...FENCED_ROWS,
     [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TxnAction.fatal],
     [ErrorCode.INVALID_TXN_STATE, TxnAction.fatal],
     [ErrorCode.GROUP_AUTHORIZATION_FAILED, TxnAction.abortable],
-    [ErrorCode.UNKNOWN_PRODUCER_ID, TxnAction.abortableWithEpochBump, 'abortableErrorIfPossible, KIP-360'],
-    [ErrorCode.INVALID_PRODUCER_ID_MAPPING, TxnAction.abortableWithEpochBump, 'abortableErrorIfPossible, KIP-360'],
-    [ErrorCode.TRANSACTION_ABORTABLE, TxnAction.abortable, 'KIP-890'],
+    ...PRODUCER_ID_LOST_ROWS,
+    ABORTABLE_ROW,
   ]),
   TxnOffsetCommit: table(TXN_OFFSET_COMMIT, [
-    [ErrorCode.NOT_COORDINATOR, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_NOT_AVAILABLE, TxnAction.lookupCoordinator],
+    ...COORDINATOR_ROWS,
     [ErrorCode.REQUEST_TIMED_OUT, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, TxnAction.retry],
     [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, TxnAction.retry],
     [ErrorCode.CONCURRENT_TRANSACTIONS, TxnAction.retry],
     // KIP-447: the consumer's generation is stale (a zombie consumer): CommitFailedException, abortable.
@@ -115,25 +122,20 @@ export const TRANSACTION_POLICY: Readonly<Record<TxnRequestKind, ReadonlyMap<num
     [ErrorCode.ILLEGAL_GENERATION, TxnAction.abortable, 'KIP-447 CommitFailedException'],
     [ErrorCode.FENCED_INSTANCE_ID, TxnAction.abortable, 'KIP-447'],
     [ErrorCode.GROUP_AUTHORIZATION_FAILED, TxnAction.abortable],
-    [ErrorCode.TRANSACTION_ABORTABLE, TxnAction.abortable, 'KIP-890'],
-    [ErrorCode.INVALID_PRODUCER_EPOCH, TxnAction.fenced, 'pre-KIP-588 form of PRODUCER_FENCED'],
-    [ErrorCode.PRODUCER_FENCED, TxnAction.fenced, 'KIP-588'],
+    ABORTABLE_ROW,
+    ...FENCED_ROWS,
     [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TxnAction.fatal],
     [ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, TxnAction.fatal],
   ]),
   EndTxn: table(END_TXN, [
-    [ErrorCode.NOT_COORDINATOR, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_NOT_AVAILABLE, TxnAction.lookupCoordinator],
-    [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, TxnAction.retry],
+    ...COORDINATOR_ROWS,
     // The coordinator has not finished the previous transition (PrepareCommit/PrepareAbort): retry.
     [ErrorCode.CONCURRENT_TRANSACTIONS, TxnAction.retry],
-    [ErrorCode.INVALID_PRODUCER_EPOCH, TxnAction.fenced, 'pre-KIP-588 form of PRODUCER_FENCED'],
-    [ErrorCode.PRODUCER_FENCED, TxnAction.fenced, 'KIP-588'],
+    ...FENCED_ROWS,
     [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, TxnAction.fatal],
     [ErrorCode.INVALID_TXN_STATE, TxnAction.fatal],
-    [ErrorCode.UNKNOWN_PRODUCER_ID, TxnAction.abortableWithEpochBump, 'abortableErrorIfPossible, KIP-360'],
-    [ErrorCode.INVALID_PRODUCER_ID_MAPPING, TxnAction.abortableWithEpochBump, 'abortableErrorIfPossible, KIP-360'],
-    [ErrorCode.TRANSACTION_ABORTABLE, TxnAction.abortable, 'KIP-890'],
+    ...PRODUCER_ID_LOST_ROWS,
+    ABORTABLE_ROW,
   ]),
 };
 

@@ -31,6 +31,13 @@ function drain(state: TransactionManager, batch: ProducerBatch): ProducerBatch {
   return batch;
 }
 
+/** A partition that has acknowledged its first batch (sequence 0, one record), so batches may pipeline. */
+function acknowledged(): TransactionManager {
+  const state = ready();
+  state.handleCompletedBatch(tp, drain(state, batchOf(1)), 0n);
+  return state;
+}
+
 describe('idempotent producer state machine', () => {
   it('testSequenceAssignedAtDrainNotAtAppend: sequences count records and are given when drained', () => {
     const state = ready();
@@ -38,6 +45,7 @@ describe('idempotent producer state machine', () => {
     const b = batchOf(2);
     assert.equal(a.baseSequence, -1, 'no sequence before drain');
     drain(state, a);
+    state.handleCompletedBatch(tp, a, 0n);
     drain(state, b);
     assert.equal(a.baseSequence, 0);
     assert.equal(b.baseSequence, 3);
@@ -48,7 +56,7 @@ describe('idempotent producer state machine', () => {
   });
 
   it('testMaxInFlightPerPartition: a sixth new batch waits until one of five completes', () => {
-    const state = ready();
+    const state = acknowledged();
     const batches = Array.from({ length: 5 }, () => drain(state, batchOf(1)));
     const sixth = batchOf(1);
     assert.equal(state.canDrain(tp, sixth), false);
@@ -56,8 +64,23 @@ describe('idempotent producer state machine', () => {
     assert.equal(state.canDrain(tp, sixth), true);
   });
 
-  it('testCorrectHandlingOfOutOfOrderResponses: OOOSN on a batch that is not next is retried without a bump', () => {
+  it('a partition sends one batch at a time until its first acknowledgement (a leader without producer state accepts any first sequence)', () => {
     const state = ready();
+    const first = drain(state, batchOf(2));
+    const second = batchOf(1);
+    assert.equal(state.canDrain(tp, second), false, 'no second batch may overtake an unacknowledged first one');
+    // The first fails retriably (NOT_LEADER_OR_FOLLOWER on a partition whose leader is not ready): still alone.
+    assert.equal(state.canRetry(tp, first, ProduceAction.retry, true, -1n), true);
+    assert.equal(state.canDrain(tp, second), false);
+    assert.equal(state.canDrain(tp, first), true, 'the retried first batch goes again');
+    state.handleCompletedBatch(tp, first, 0n);
+    drain(state, second);
+    assert.equal(second.baseSequence, 2);
+    assert.equal(state.canDrain(tp, batchOf(1)), true, 'after the first acknowledgement batches pipeline again');
+  });
+
+  it('testCorrectHandlingOfOutOfOrderResponses: OOOSN on a batch that is not next is retried without a bump', () => {
+    const state = acknowledged();
     const first = drain(state, batchOf(1));
     const second = drain(state, batchOf(1));
     // first failed with a retriable error and is queued again; second got OUT_OF_ORDER_SEQUENCE_NUMBER.
@@ -134,7 +157,7 @@ describe('idempotent producer state machine', () => {
   });
 
   it('testResolveSequenceWhenLaterBatchSucceeds: a later acknowledged batch proves the expired one was written', () => {
-    const state = ready();
+    const state = acknowledged();
     const expired = drain(state, batchOf(1));
     const later = drain(state, batchOf(1));
     state.markSequenceUnresolved(tp, expired);

@@ -506,6 +506,12 @@ export class TransactionManager {
       if (entry.inflight.length > 0 && !sameProducerIdAndEpoch(entry.producerIdAndEpoch, this.current)) return false;
       if (this.unresolved.has(key)) return false;
       if (entry.inflight.length >= MAX_INFLIGHT_BATCHES_PER_PARTITION) return false;
+      // Until the partition has acknowledged a batch of this producer id and epoch, one batch at a time: a leader
+      // that has no state for the producer accepts any first sequence (`ProducerAppendInfo.checkSequence` with an
+      // empty entry), so a later batch could be written ahead of a first one that failed with a retriable error
+      // (NOT_LEADER_OR_FOLLOWER while a new partition's leader gets ready). The first would then be answered
+      // OUT_OF_ORDER_SEQUENCE_NUMBER on every retry, stalling the partition until delivery.timeout.ms.
+      if (entry.inflight.length > 0 && entry.lastAckedSequence === NO_SEQUENCE) return false;
       return true;
     }
     // A retried batch goes only when it is the lowest in-flight sequence: one batch at a time until the chain

@@ -1,0 +1,173 @@
+// Broker cost: CPU-seconds the broker process spends per GB ingested and per GB fetched, seqlog and Apache Kafka
+// 4.4 in the same run. The broker runs in its own process (Kafka with its start scripts' JVM settings); its CPU
+// time is utime + stime of /proc/<pid>/stat (every thread of the process) read before and after each phase:
+//   ingest: PRODUCERS concurrent producer processes (seqlog's producer, idempotent, acks=all), each sending
+//           RECORDS values of VALUE_BYTES to a topic of its own (one partition);
+//   fetch:  as many consumer processes (seqlog's consumer), each reading its topic from the beginning to the end.
+// GB are value bytes (10^9). Each phase's wall time includes starting the client processes, during which the
+// broker idles; its idle CPU rate (measured for IDLE_MS before the runs: a JVM's background threads are not free)
+// times the phase's wall time is subtracted, and the raw figure is printed too. A first, unreported run warms up
+// Kafka's JIT. The ratio compares medians of the runs; a ratio of CPU time is much steadier than throughput on a
+// shared machine, because what other processes take does not count.
+// Environment: BROKER_COST_PRODUCERS (4), BROKER_COST_RECORDS (25000 per producer), BROKER_COST_VALUE_BYTES (1024),
+// BROKER_COST_RUNS (2), BROKER_COST_BROKERS (seqlog-always,kafka; also seqlog-never, kafka-flush).
+//   npm run bench -- broker-cost
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import Table from 'cli-table3';
+import { repoRoot } from '../test/reference/layout.ts';
+import { median, type Benchmark } from './harness.ts';
+import { BROKER_LABEL, createTopic, lastJson, runProcess, startTarget, storedRecords, type BrokerKind } from './producer.bench.ts';
+
+const PRODUCERS = Number(process.env.BROKER_COST_PRODUCERS ?? 4);
+const RECORDS = Number(process.env.BROKER_COST_RECORDS ?? 25_000);
+const VALUE_BYTES = Number(process.env.BROKER_COST_VALUE_BYTES ?? 1024);
+const RUNS = Number(process.env.BROKER_COST_RUNS ?? 2);
+const BROKERS = (process.env.BROKER_COST_BROKERS ?? 'seqlog-always,kafka').split(',').map((b) => b.trim()) as BrokerKind[];
+const WINDOW = 2_000;
+const IDLE_MS = 3_000;
+
+/** Clock ticks per second for /proc times. */
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** User + system CPU seconds of a process so far, all its threads included. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, so 11 and 12 after the name and state.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+interface Phase {
+  /** Raw broker CPU during the phase. */
+  cpuSeconds: number;
+  gigabytes: number;
+  wallSeconds: number;
+}
+
+interface Sample {
+  ingest: Phase;
+  fetch: Phase;
+}
+
+async function measure(pid: number, gigabytes: number, work: () => Promise<unknown>): Promise<Phase> {
+  const cpuBefore = cpuSeconds(pid);
+  const started = performance.now();
+  await work();
+  return { cpuSeconds: cpuSeconds(pid) - cpuBefore, gigabytes, wallSeconds: (performance.now() - started) / 1000 };
+}
+
+/** The broker's CPU-seconds per second while nothing talks to it. */
+async function idleRate(pid: number): Promise<number> {
+  const before = cpuSeconds(pid);
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  return (cpuSeconds(pid) - before) / (IDLE_MS / 1000);
+}
+
+async function runOnce(kind: BrokerKind, bootstrap: string, pid: number, run: number): Promise<Sample> {
+  const topics = Array.from({ length: PRODUCERS }, (_, i) => `cost-${run}-${i}`);
+  for (const topic of topics) await createTopic(bootstrap, topic, 1);
+  const gigabytes = (PRODUCERS * RECORDS * VALUE_BYTES) / 1e9;
+  const driver = join(repoRoot, 'bench', 'producer-peers', 'node-driver.ts');
+  const ingest = await measure(pid, gigabytes, () =>
+    Promise.all(
+      topics.map((topic) =>
+        runProcess(process.execPath, ['--import', 'tsx', driver, 'seqlog', bootstrap, topic, String(RECORDS), String(VALUE_BYTES), '1', String(WINDOW)], `producer ${topic}`),
+      ),
+    ),
+  );
+  for (const topic of topics) {
+    // The driver sends one warm-up record before its timed records.
+    const stored = await storedRecords(bootstrap, topic, 1);
+    if (stored !== BigInt(RECORDS + 1)) throw new Error(`${BROKER_LABEL[kind]}: ${topic} holds ${stored} records, ${RECORDS + 1} were sent`);
+  }
+  const consumer = join(repoRoot, 'bench', 'consumer-peers', 'node-consume.ts');
+  const fetch = await measure(pid, gigabytes, () =>
+    Promise.all(
+      topics.map(async (topic) => {
+        const out = await runProcess(process.execPath, ['--import', 'tsx', consumer, 'seqlog', bootstrap, topic, String(RECORDS + 1)], `consumer ${topic}`);
+        const read = lastJson(out, `consumer ${topic}`) as unknown as { records: number };
+        if (read.records !== RECORDS + 1) throw new Error(`${BROKER_LABEL[kind]}: consumer of ${topic} read ${read.records} records`);
+      }),
+    ),
+  );
+  return { ingest, fetch };
+}
+
+function load(): string {
+  return loadavg().map((l) => l.toFixed(2)).join(' ');
+}
+
+async function runAll(): Promise<string[]> {
+  const results = new Map<BrokerKind, Sample[]>();
+  const idle = new Map<BrokerKind, number>();
+  const notes: string[] = [];
+  for (const kind of BROKERS) {
+    const broker = await startTarget(kind);
+    const loadBefore = load();
+    const samples: Sample[] = [];
+    try {
+      if (broker.pid <= 0) throw new Error(`${BROKER_LABEL[kind]}: no broker pid`);
+      process.stderr.write(`broker cost: ${BROKER_LABEL[kind]}, warm-up run\n`);
+      await runOnce(kind, broker.bootstrap, broker.pid, 0);
+      idle.set(kind, await idleRate(broker.pid));
+      for (let run = 1; run <= RUNS; run++) {
+        process.stderr.write(`broker cost: ${BROKER_LABEL[kind]}, run ${run}/${RUNS}\n`);
+        samples.push(await runOnce(kind, broker.bootstrap, broker.pid, run));
+      }
+    } finally {
+      await broker.stop();
+    }
+    results.set(kind, samples);
+    notes.push(`${BROKER_LABEL[kind]}: load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
+  }
+
+  const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+  const table = new Table({
+    head: ['broker', 'idle CPU-s/s', 'ingest CPU-s/GB (median)', 'runs (raw)', 'ingest MB/s', 'fetch CPU-s/GB (median)', 'runs (raw)', 'fetch MB/s'],
+    colAligns: ['left', 'right', 'right', 'left', 'right', 'right', 'left', 'right'],
+    ...style,
+  });
+  const medians = new Map<BrokerKind, { ingest: number; fetch: number }>();
+  for (const [kind, samples] of results) {
+    const idleCpu = idle.get(kind) ?? 0;
+    const perGb = (phase: Phase): number => Math.max(0, phase.cpuSeconds - idleCpu * phase.wallSeconds) / phase.gigabytes;
+    const rawPerGb = (phase: Phase): string => `${perGb(phase).toFixed(2)} (${(phase.cpuSeconds / phase.gigabytes).toFixed(2)})`;
+    const ingest = median(samples.map((s) => perGb(s.ingest)));
+    const fetch = median(samples.map((s) => perGb(s.fetch)));
+    medians.set(kind, { ingest, fetch });
+    table.push([
+      BROKER_LABEL[kind],
+      idleCpu.toFixed(3),
+      ingest.toFixed(2),
+      samples.map((s) => rawPerGb(s.ingest)).join(' '),
+      median(samples.map((s) => (s.ingest.gigabytes * 1000) / s.ingest.wallSeconds)).toFixed(1),
+      fetch.toFixed(2),
+      samples.map((s) => rawPerGb(s.fetch)).join(' '),
+      median(samples.map((s) => (s.fetch.gigabytes * 1000) / s.fetch.wallSeconds)).toFixed(1),
+    ]);
+  }
+  const ratios: string[] = [];
+  const kafka = medians.get('kafka') ?? medians.get('kafka-flush');
+  for (const kind of ['seqlog-always', 'seqlog-never'] as const) {
+    const own = medians.get(kind);
+    if (own === undefined || kafka === undefined) continue;
+    ratios.push(`${BROKER_LABEL[kind]} / Kafka CPU per GB: ingest ${(own.ingest / kafka.ingest).toFixed(2)}x, fetch ${(own.fetch / kafka.fetch).toFixed(2)}x (below 1 is cheaper)`);
+  }
+  return [
+    `${PRODUCERS} producer processes x ${RECORDS} records of ${VALUE_BYTES} B (idempotent, acks=all, one topic each), then ${PRODUCERS} consumer processes reading them back; a warm-up run, then ${RUNS} runs per broker; broker CPU from /proc/<pid>/stat minus its idle rate x wall time (raw in parentheses)`,
+    ...notes,
+    ...table.toString().split('\n'),
+    ...ratios,
+  ];
+}
+
+export const brokerCostBench: Benchmark = {
+  name: 'broker-cost',
+  description: 'broker CPU-seconds per GB ingested (concurrent idempotent producers) and per GB fetched, seqlog serve vs Kafka 4.4, in their own processes',
+  build: () => [],
+  report: runAll,
+};
