@@ -115,6 +115,90 @@ function fetchStep(title: string, memberId: string | null, member: string | numb
   });
 }
 
+type HeartbeatAssignment = ConsumerGroupHeartbeatResponse['assignment'];
+
+/** The partitions of the scenario's topic in a captured assignment. */
+function assignedPartitions(ctx: TargetContext, label: string): number[] {
+  return [...(ctx.get<HeartbeatAssignment>(label)?.topicPartitions[0]?.partitions ?? [])].sort((x, y) => x - y);
+}
+
+/**
+ * Heartbeats as a member (owning what it was last given) until its epoch moves past the epoch captured under
+ * `from`: Kafka computes target assignments in the background, so how many heartbeats that takes is not compared,
+ * only the final answer. Captures the result under `capture` (assignment) and `${capture}:epoch`.
+ */
+function heartbeatUntilNextEpochStep(title: string, memberId: string, from: string, capture: string): Step {
+  return {
+    kind: 'request',
+    title,
+    apiKey: ApiKey.ConsumerGroupHeartbeat,
+    allow: [],
+    async run(connection, version, ctx) {
+      const startEpoch = ctx.get<number>(`${from}:epoch`);
+      let epoch = startEpoch;
+      let assignment = ctx.get<HeartbeatAssignment>(from);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const request: ConsumerGroupHeartbeatRequest = {
+          groupId: group(ctx),
+          memberId,
+          memberEpoch: epoch,
+          instanceId: null,
+          rackId: null,
+          rebalanceTimeoutMs: -1,
+          subscribedTopicNames: null,
+          subscribedTopicRegex: null,
+          serverAssignor: null,
+          topicPartitions: assignment?.topicPartitions ?? [],
+        };
+        const response = await connection.send(ApiKey.ConsumerGroupHeartbeat, version, request);
+        if (response.errorCode !== ErrorCode.NONE) return response;
+        epoch = response.memberEpoch;
+        if (response.assignment !== null) assignment = response.assignment;
+        if (epoch > startEpoch) return { ...response, assignment };
+        if (Date.now() > deadline) throw new Error(`${memberId} never moved past epoch ${startEpoch}`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
+    capture(response, ctx) {
+      const answer = response as ConsumerGroupHeartbeatResponse;
+      if (answer.assignment !== null) ctx.remember(capture, answer.assignment);
+      ctx.remember(`${capture}:epoch`, answer.memberEpoch);
+    },
+    expect: (response) => assert.equal((response as ConsumerGroupHeartbeatResponse).errorCode, ErrorCode.NONE, title),
+  };
+}
+
+/**
+ * OffsetCommit v9 as `member-a` with the epoch captured under `epochOf`, for partitions chosen from captured
+ * assignments; `expected` is every partition's error (Kafka validates the whole request before committing any).
+ */
+function commitPartitionsStep(title: string, epochOf: string, partitions: (ctx: TargetContext) => number[], expected: keyof typeof ErrorCode): Step {
+  return requestStep({
+    title,
+    apiKey: ApiKey.OffsetCommit,
+    version: 9,
+    build: (ctx) => ({
+      groupId: group(ctx),
+      generationIdOrMemberEpoch: ctx.get<number>(`${epochOf}:epoch`),
+      memberId: 'member-a',
+      groupInstanceId: null,
+      retentionTimeMs: -1n,
+      topics: [
+        {
+          name: ctx.topic('t'),
+          partitions: partitions(ctx).map((partitionIndex) => ({ partitionIndex, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null })),
+        },
+      ],
+    }),
+    expect: (response) => {
+      const errors = response.topics.flatMap((topic) => topic.partitions.map((partition) => partition.errorCode));
+      assert.ok(errors.length > 0, title);
+      for (const errorCode of errors) assert.equal(errorCode, ErrorCode[expected], title);
+    },
+  });
+}
+
 /**
  * A client finds the group's coordinator before its first heartbeat; Kafka answers NOT_COORDINATOR until its
  * __consumer_offsets partition is created and loaded. Both targets answer this step with the same constant.
@@ -217,6 +301,33 @@ const scenarios: Scenario[] = [
       fetchStep('fetch as a member with epoch -1', 'member-a', -1, 0, 'STALE_MEMBER_EPOCH'),
       fetchStep('fetch as an unknown member', 'member-x', 'a', 0, 'UNKNOWN_MEMBER_ID'),
       fetchStep('fetch as the admin client', null, -1, 0, 'NONE'),
+    ],
+  },
+  {
+    // KIP-1251 (assignment epochs): an OffsetCommit with an epoch older than the member's is accepted when every
+    // partition in it was assigned to the member at or before that epoch (`ConsumerGroup.validateOffsetCommit`,
+    // `createAssignmentEpochValidator`); a partition assigned later, or no longer the member's, fails the whole
+    // request with STALE_MEMBER_EPOCH.
+    name: 'OffsetCommit with an older member epoch: accepted for partitions assigned since then (KIP-1251)',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      waitForCoordinatorStep(),
+      heartbeat('a joins', { memberId: 'member-a', memberEpoch: 0, join: true }, 'NONE', 'a1'),
+      heartbeat('a heartbeats', { memberId: 'member-a', memberEpoch: 'a1', owned: 'a1' }, 'NONE', 'a1'),
+      heartbeat('b joins', { memberId: 'member-b', memberEpoch: 0, join: true }, 'NONE', 'b'),
+      heartbeatUntilNextEpochStep('a gives one partition to b and moves to the new epoch', 'member-a', 'a1', 'a2'),
+      commitPartitionsStep('old epoch, a partition kept since then', 'a1', (ctx) => assignedPartitions(ctx, 'a2'), 'NONE'),
+      commitPartitionsStep('old epoch, the partition given away', 'a1', (ctx) => assignedPartitions(ctx, 'a1').filter((p) => !assignedPartitions(ctx, 'a2').includes(p)), 'STALE_MEMBER_EPOCH'),
+      commitPartitionsStep('old epoch, kept and given away together', 'a1', (ctx) => assignedPartitions(ctx, 'a1'), 'STALE_MEMBER_EPOCH'),
+      commitPartitionsStep('current epoch, a partition kept', 'a2', (ctx) => assignedPartitions(ctx, 'a2'), 'NONE'),
+      heartbeat('b leaves', { memberId: 'member-b', memberEpoch: -1 }, 'NONE'),
+      heartbeatUntilNextEpochStep('a takes the partition back at a newer epoch', 'member-a', 'a2', 'a3'),
+      commitPartitionsStep('previous epoch, the partition assigned at the new one', 'a2', (ctx) => assignedPartitions(ctx, 'a3').filter((p) => !assignedPartitions(ctx, 'a2').includes(p)), 'STALE_MEMBER_EPOCH'),
+      commitPartitionsStep('previous epoch, the partition held since the first epoch', 'a2', (ctx) => assignedPartitions(ctx, 'a2'), 'NONE'),
+      commitPartitionsStep('first epoch, the partition held since then', 'a1', (ctx) => assignedPartitions(ctx, 'a2'), 'NONE'),
+      commitPartitionsStep('first epoch, both partitions', 'a1', (ctx) => assignedPartitions(ctx, 'a3'), 'STALE_MEMBER_EPOCH'),
+      commitPartitionsStep('current epoch, both partitions', 'a3', (ctx) => assignedPartitions(ctx, 'a3'), 'NONE'),
+      fetchStep('the committed offsets', null, -1, 0, 'NONE'),
     ],
   },
   {

@@ -36,6 +36,7 @@ import {
   LEAVE_GROUP_STATIC_MEMBER_EPOCH,
   MemberState,
   newMember,
+  partitionAssignmentEpoch,
   reconcile,
   type ConsumerGroupMember,
   type OwnedPartitions,
@@ -47,6 +48,18 @@ import type { LoadedConsumerGroup, OffsetStoreRecord } from './offset-store.ts';
 export interface ConsumerGroupJournal {
   /** Stages `records`; the promise settles when they are durable. Throws when staging fails. */
   append(records: readonly OffsetStoreRecord[]): Promise<void>;
+}
+
+/** An OffsetCommit or TxnOffsetCommit to a consumer group, as `validateOffsetCommit` checks it. */
+export interface ConsumerGroupCommit {
+  readonly memberId: string;
+  /** The request's generation id, which carries the member epoch. */
+  readonly memberEpoch: number;
+  /** OffsetCommit v9+ and TxnOffsetCommit carry a member epoch; older OffsetCommits do not. */
+  readonly carriesMemberEpoch: boolean;
+  readonly topics: readonly { readonly name: string; readonly partitions: readonly { readonly partitionIndex: number }[] }[];
+  /** The topic's id (hex), or undefined for a topic that does not exist. */
+  topicIdOf(name: string): string | undefined;
 }
 
 /** The topic metadata a consumer group needs (the broker's `LogManager` satisfies it). */
@@ -646,12 +659,6 @@ export class ConsumerGroupManager {
   // Offsets
 
   /**
-   * `ConsumerGroup.validateOffsetCommit`: a negative epoch commits only while the group is empty (the admin
-   * client, or a consumer assigning partitions itself); otherwise the member must exist and commit with its
-   * current epoch (STALE_MEMBER_EPOCH). Its OffsetCommits must be v9+ (older versions cannot carry a member epoch:
-   * UNSUPPORTED_VERSION); TxnOffsetCommit (`carriesMemberEpoch` true) always can.
-   */
-  /**
    * `ConsumerGroup.validateOffsetFetch` (OffsetFetch v9+): without a member id and with a negative epoch (the
    * admin client, or an older request) anything may be fetched; otherwise the member must exist
    * (UNKNOWN_MEMBER_ID) and fetch with its current epoch (STALE_MEMBER_EPOCH).
@@ -664,12 +671,30 @@ export class ConsumerGroupManager {
     return ErrorCode.NONE;
   }
 
-  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number, carriesMemberEpoch: boolean): number {
+  /**
+   * `ConsumerGroup.validateOffsetCommit`: a negative epoch commits only while the group is empty (the admin
+   * client, or a consumer assigning partitions itself); otherwise the member must exist and commit with its
+   * current epoch, or (KIP-1251) an older one under which it already held every committed partition
+   * (STALE_MEMBER_EPOCH). Its OffsetCommits must be v9+ (older versions cannot carry a member epoch:
+   * UNSUPPORTED_VERSION); TxnOffsetCommit (`carriesMemberEpoch` true) always can.
+   */
+  validateOffsetCommit(group: ConsumerGroup, commit: ConsumerGroupCommit): number {
+    const { memberId, memberEpoch } = commit;
     if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
     const member = group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (!carriesMemberEpoch) return ErrorCode.UNSUPPORTED_VERSION;
-    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    if (!commit.carriesMemberEpoch) return ErrorCode.UNSUPPORTED_VERSION;
+    if (memberEpoch === member.memberEpoch) return ErrorCode.NONE;
+    if (memberEpoch > member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    // KIP-1251 (`createAssignmentEpochValidator`): an older epoch is fine for partitions the member has held (assigned
+    // or pending revocation) since that epoch or before; any other partition fails the whole commit.
+    for (const topic of commit.topics) {
+      const topicId = commit.topicIdOf(topic.name);
+      for (const partition of topic.partitions) {
+        const assignedAt = topicId === undefined ? undefined : partitionAssignmentEpoch(member, topicId, partition.partitionIndex);
+        if (assignedAt === undefined || memberEpoch < assignedAt) return ErrorCode.STALE_MEMBER_EPOCH;
+      }
+    }
     return ErrorCode.NONE;
   }
 }

@@ -4,10 +4,14 @@
 // ConsumerGroupCurrentMemberAssignment records). Kafka spreads a member over three record keys; here one record
 // per member carries its metadata, its current assignment and its target, and one record per group carries the
 // group and assignment epochs. Both are keyed, so compaction keeps only the latest of each.
+//
+// A member record may end with the epoch each held partition was assigned at (KIP-1251; Kafka's tagged
+// `AssignmentEpochs` field). Records written before it end after the target; their partitions then count as
+// assigned at the member's epoch.
 import type { Reader } from '../../protocol/wire/reader.ts';
 import type { Writer } from '../../protocol/wire/writer.ts';
 import type { Assignment } from './consumer-group-assignors.ts';
-import { MemberState, type ConsumerGroupMember } from './consumer-group.ts';
+import { MemberState, type ConsumerGroupMember, type PartitionEpochs } from './consumer-group.ts';
 
 /** Kafka's ConsumerGroupMetadata + ConsumerGroupTargetAssignmentMetadata values. */
 export interface StoredConsumerGroupMetadata {
@@ -51,6 +55,7 @@ export function writeConsumerGroupMember(writer: Writer, stored: StoredConsumerG
   writeAssignment(writer, member.pendingRevocation);
   writer.bool(stored.target !== null);
   if (stored.target !== null) writeAssignment(writer, stored.target);
+  writePartitionEpochs(writer, member.assignmentEpochs);
 }
 
 export function readConsumerGroupMember(reader: Reader): StoredConsumerGroupMember {
@@ -72,6 +77,7 @@ export function readConsumerGroupMember(reader: Reader): StoredConsumerGroupMemb
   const assigned = readAssignment(reader);
   const pendingRevocation = readAssignment(reader);
   const target = reader.bool() ? readAssignment(reader) : null;
+  const assignmentEpochs = reader.remaining > 0 ? readPartitionEpochs(reader) : new Map<string, Map<number, number>>();
   return {
     member: {
       memberId,
@@ -88,6 +94,7 @@ export function readConsumerGroupMember(reader: Reader): StoredConsumerGroupMemb
       state,
       assigned,
       pendingRevocation,
+      assignmentEpochs,
     },
     target,
   };
@@ -113,6 +120,28 @@ function readAssignment(reader: Reader): Assignment {
     assignment.set(topicId, partitions);
   }
   return assignment;
+}
+
+function writePartitionEpochs(writer: Writer, epochs: PartitionEpochs): void {
+  const topics = [...epochs].filter(([, partitions]) => partitions.size > 0);
+  writer.int32(topics.length);
+  for (const [topicId, partitions] of topics) {
+    writer.compactString(topicId).int32(partitions.size);
+    for (const [partition, epoch] of partitions) writer.int32(partition).int32(epoch);
+  }
+}
+
+function readPartitionEpochs(reader: Reader): PartitionEpochs {
+  const epochs: PartitionEpochs = new Map();
+  const topics = reader.int32();
+  for (let i = 0; i < topics; i++) {
+    const topicId = requireString(reader.compactString());
+    const count = reader.int32();
+    const partitions = new Map<number, number>();
+    for (let j = 0; j < count; j++) partitions.set(reader.int32(), reader.int32());
+    epochs.set(topicId, partitions);
+  }
+  return epochs;
 }
 
 function requireString(value: string | null): string {

@@ -340,7 +340,7 @@ describe('consumer groups and the classic coordinator', () => {
         retentionTimeMs: -1n,
         topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 42n, committedLeaderEpoch: -1, committedMetadata: null }] }],
         groupIdNotFoundForUnknownGroup: v9,
-      });
+      }, topics);
     const codeOf = (results: Awaited<ReturnType<typeof commit>>) => results[0].partitions[0].errorCode;
     assert.equal(codeOf(await commit('m1', joined.memberEpoch + 1)), ErrorCode.STALE_MEMBER_EPOCH);
     assert.equal(codeOf(await commit('nobody', 1)), ErrorCode.UNKNOWN_MEMBER_ID);
@@ -374,7 +374,7 @@ describe('consumer groups and the classic coordinator', () => {
       coordinator.commitTransactionalOffsets({
         transactionalId: 'txn', groupId: 'group', producerId: 7n, producerEpoch: 0, generationId, memberId, groupInstanceId: null,
         topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, committedMetadata: null }] }],
-      });
+      }, topics);
     assert.equal((await commit('m1', joined.memberEpoch - 1))[0].partitions[0].errorCode, ErrorCode.STALE_MEMBER_EPOCH);
     assert.equal((await commit('', -1))[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
     assert.equal((await commit('m1', joined.memberEpoch))[0].partitions[0].errorCode, ErrorCode.NONE);
@@ -387,12 +387,79 @@ describe('consumer groups and the classic coordinator', () => {
       groupId: 'group', generationId: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1n,
       topics: [{ name: 'orders', partitions: [{ partitionIndex: 1, committedOffset: 7n, committedLeaderEpoch: -1, committedMetadata: null }] }],
       groupIdNotFoundForUnknownGroup: true,
-    });
+    }, topics);
     const joined = await coordinator.consumerGroupHeartbeat(request({}), topics);
     assert.equal(joined.errorCode, ErrorCode.NONE);
     const fetched = await coordinator.fetchOffsets([{ groupId: 'group', topics: null }], false);
     assert.equal(fetched[0].topics[0].partitions[0].committedOffset, 7n);
     assert.deepEqual(coordinator.listGroups([], []).map((group) => group.groupType), ['consumer']);
+    await coordinator.close();
+  });
+});
+
+describe('KIP-1251: commits with an older member epoch (assignment epochs)', () => {
+  it('accept partitions held since that epoch, refuse others as a whole, for OffsetCommit and TxnOffsetCommit, across a restart', async () => {
+    const dataDir = join(root, `data-${dirs++}`);
+    const topics = new Topics();
+    topics.add('orders', 4);
+    const open = () => {
+      const timer = new ManualGroupTimer();
+      return GroupCoordinator.open({ dataDir, timer, clock: timer.clock, config: { consumerGroupAssignmentIntervalMs: 0 } });
+    };
+    let coordinator = open();
+    const commit = async (epoch: number, partitions: readonly number[]) =>
+      (
+        await coordinator.commitOffsets(
+          {
+            groupId: 'group', generationId: epoch, memberId: 'm1', groupInstanceId: null, retentionTimeMs: -1n, groupIdNotFoundForUnknownGroup: true,
+            topics: [{ name: 'orders', partitions: partitions.map((partitionIndex) => ({ partitionIndex, committedOffset: BigInt(epoch), committedLeaderEpoch: -1, committedMetadata: null })) }],
+          },
+          topics,
+        )
+      ).flatMap((topic) => topic.partitions.map((partition) => partition.errorCode));
+    const txnCommit = async (epoch: number, partitions: readonly number[]) =>
+      (
+        await coordinator.commitTransactionalOffsets(
+          {
+            transactionalId: 'txn', groupId: 'group', producerId: 7n, producerEpoch: 0, generationId: epoch, memberId: 'm1', groupInstanceId: null,
+            topics: [{ name: 'orders', partitions: partitions.map((partitionIndex) => ({ partitionIndex, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: null })) }],
+          },
+          topics,
+        )
+      ).flatMap((topic) => topic.partitions.map((partition) => partition.errorCode));
+    const every = (code: number, count: number) => Array.from({ length: count }, () => code);
+
+    const first = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm1' }), topics);
+    assert.equal(first.memberEpoch, 2);
+    const second = await coordinator.consumerGroupHeartbeat(request({ memberId: 'm2' }), topics);
+    const revoking = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, first.assignment)), topics);
+    const kept = partitionsOf(revoking);
+    const given = [0, 1, 2, 3].filter((partition) => !kept.includes(partition));
+    // Still at epoch 2 while revoking: an older epoch predates every partition.
+    assert.deepEqual(await commit(1, kept), every(ErrorCode.STALE_MEMBER_EPOCH, 2));
+    const confirmed = await coordinator.consumerGroupHeartbeat(request(steady('m1', 2, revoking.assignment)), topics);
+    assert.equal(confirmed.memberEpoch, 3);
+    // Epoch 3 now; epoch 2 is fine for the partitions kept since then, not for the ones given away.
+    assert.deepEqual(await commit(2, kept), every(ErrorCode.NONE, 2));
+    assert.deepEqual(await commit(2, given), every(ErrorCode.STALE_MEMBER_EPOCH, 2));
+    assert.deepEqual(await commit(2, [...kept, ...given]), every(ErrorCode.STALE_MEMBER_EPOCH, 4));
+    assert.deepEqual(await commit(4, kept), every(ErrorCode.STALE_MEMBER_EPOCH, 2));
+    // m2 leaves: m1 takes everything at epoch 4; the partitions it gets now need epoch 4.
+    await coordinator.consumerGroupHeartbeat(request({ memberId: 'm2', memberEpoch: -1 }), topics);
+    assert.equal(second.errorCode, ErrorCode.NONE);
+    const all = await coordinator.consumerGroupHeartbeat(request(steady('m1', 3, confirmed.assignment)), topics);
+    assert.equal(all.memberEpoch, 4);
+    assert.deepEqual(partitionsOf(all).sort(), [0, 1, 2, 3]);
+    assert.deepEqual(await commit(3, given), every(ErrorCode.STALE_MEMBER_EPOCH, 2));
+    assert.deepEqual(await commit(2, kept), every(ErrorCode.NONE, 2));
+    assert.deepEqual(await txnCommit(2, kept), every(ErrorCode.NONE, 2));
+    assert.deepEqual(await txnCommit(3, given), every(ErrorCode.STALE_MEMBER_EPOCH, 2));
+    // The assignment epochs are part of the member's durable state.
+    await coordinator.close();
+    coordinator = open();
+    assert.deepEqual(await commit(2, kept), every(ErrorCode.NONE, 2));
+    assert.deepEqual(await commit(3, given), every(ErrorCode.STALE_MEMBER_EPOCH, 2));
+    assert.deepEqual(await commit(4, [0, 1, 2, 3]), every(ErrorCode.NONE, 4));
     await coordinator.close();
   });
 });

@@ -49,6 +49,26 @@ export interface ConsumerGroupMember {
   assigned: Assignment;
   /** What it must give up before it moves to the next epoch. */
   pendingRevocation: Assignment;
+  /**
+   * KIP-1251: the member epoch at which each partition in `assigned` or `pendingRevocation` was assigned to the
+   * member (topic id -> partition -> epoch), so that a commit sent with an older epoch is still accepted for the
+   * partitions the member held since then.
+   */
+  assignmentEpochs: PartitionEpochs;
+}
+
+/** topic id (hex) -> partition -> the epoch it was assigned at. */
+export type PartitionEpochs = Map<string, Map<number, number>>;
+
+/**
+ * The epoch at which the member got a partition it holds (assigned or pending revocation), or undefined when it
+ * does not hold it. A partition held without a recorded epoch (state stored before KIP-1251) counts as assigned
+ * at the member's current epoch, as Kafka's `Utils.assignmentFromTopicPartitions` defaults it.
+ */
+export function partitionAssignmentEpoch(member: ConsumerGroupMember, topicId: string, partition: number): number | undefined {
+  const held = member.assigned.get(topicId)?.has(partition) === true || member.pendingRevocation.get(topicId)?.has(partition) === true;
+  if (!held) return undefined;
+  return member.assignmentEpochs.get(topicId)?.get(partition) ?? Math.max(member.memberEpoch, 0);
 }
 
 export function newMember(memberId: string): ConsumerGroupMember {
@@ -67,6 +87,7 @@ export function newMember(memberId: string): ConsumerGroupMember {
     state: MemberState.Stable,
     assigned: new Map(),
     pendingRevocation: new Map(),
+    assignmentEpochs: new Map(),
   };
 }
 
@@ -246,6 +267,9 @@ function computeNextAssignment(group: ConsumerGroup, member: ConsumerGroupMember
   const kept: Assignment = new Map();
   const revoking: Assignment = new Map();
   const newlyAssigned: Assignment = new Map();
+  // Partitions the member keeps keep the epoch they were assigned at; the ones it gets now are assigned at the
+  // target epoch (KIP-1251).
+  const nextEpochs: PartitionEpochs = new Map();
   let unreleased = false;
   const topicIds = new Set([...member.assigned.keys(), ...target.keys()]);
   for (const topicId of topicIds) {
@@ -264,10 +288,23 @@ function computeNextAssignment(group: ConsumerGroup, member: ConsumerGroupMember
     if (keep.size > 0) kept.set(topicId, keep);
     if (revoke.size > 0) revoking.set(topicId, revoke);
     if (keep.size > 0 || add.size > 0) newlyAssigned.set(topicId, new Set([...keep, ...add]));
+    const epochs = new Map<number, number>();
+    for (const partition of keep) epochs.set(partition, partitionAssignmentEpoch(member, topicId, partition) ?? targetEpoch);
+    for (const partition of add) epochs.set(partition, targetEpoch);
+    if (epochs.size > 0) nextEpochs.set(topicId, epochs);
   }
   if (revoking.size > 0) {
-    // Revoke first; the epoch stays until the member confirms.
-    return { ...member, state: MemberState.UnrevokedPartitions, assigned: kept, pendingRevocation: revoking };
+    // Revoke first; the epoch stays until the member confirms. Partitions being revoked keep their epochs: a
+    // commit for them is still accepted until the revocation is confirmed.
+    const heldEpochs: PartitionEpochs = new Map();
+    for (const assignment of [kept, revoking]) {
+      for (const [topicId, partitions] of assignment) {
+        const epochs = heldEpochs.get(topicId) ?? new Map<number, number>();
+        for (const partition of partitions) epochs.set(partition, partitionAssignmentEpoch(member, topicId, partition) ?? member.memberEpoch);
+        heldEpochs.set(topicId, epochs);
+      }
+    }
+    return { ...member, state: MemberState.UnrevokedPartitions, assigned: kept, pendingRevocation: revoking, assignmentEpochs: heldEpochs };
   }
   return {
     ...member,
@@ -276,5 +313,6 @@ function computeNextAssignment(group: ConsumerGroup, member: ConsumerGroupMember
     memberEpoch: targetEpoch,
     assigned: newlyAssigned,
     pendingRevocation: new Map(),
+    assignmentEpochs: nextEpochs,
   };
 }

@@ -412,6 +412,9 @@ describe('GroupCoordinator: static membership (KIP-345)', () => {
   });
 });
 
+/** Classic-group commits never look topics up (only KIP-848 members' assignments are by topic id). */
+const noTopics = { topic: () => undefined };
+
 describe('GroupCoordinator: offsets', () => {
   const commit = (coordinator: GroupCoordinator, overrides: object = {}, offset = 10n) =>
     coordinator.commitOffsets({
@@ -423,7 +426,7 @@ describe('GroupCoordinator: offsets', () => {
       topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: 3, committedMetadata: 'm' }] }],
       groupIdNotFoundForUnknownGroup: false,
       ...overrides,
-    });
+    }, noTopics);
   const errorOf = async (promise: ReturnType<typeof commit>) => (await promise)[0].partitions[0].errorCode;
   const fetch = async (coordinator: GroupCoordinator, groupId = 'group') =>
     (await coordinator.fetchOffsets([{ groupId, topics: null }], false))[0].topics.flatMap((topic) =>
@@ -606,7 +609,7 @@ describe('GroupCoordinator: transactional offsets', () => {
       memberId: '',
       groupInstanceId: null,
       topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: offset, committedLeaderEpoch: -1, committedMetadata: null }] }],
-    });
+    }, noTopics);
   const fetchStable = async (coordinator: GroupCoordinator, groupId = 'group') =>
     (await coordinator.fetchOffsets([{ groupId, topics: [{ name: 'orders', partitionIndexes: [0] }] }], true))[0].topics[0].partitions[0];
 

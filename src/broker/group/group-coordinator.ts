@@ -871,7 +871,7 @@ export class GroupCoordinator {
    * and answered when durable. Per-partition errors: OFFSET_METADATA_TOO_LARGE; a group-level error applies to
    * every partition.
    */
-  async commitOffsets(params: OffsetCommitParams): Promise<TopicResult[]> {
+  async commitOffsets(params: OffsetCommitParams, topics: Pick<TopicsImage, 'topic'>): Promise<TopicResult[]> {
     const everyPartition = (errorCode: number): TopicResult[] =>
       params.topics.map((topic) => ({
         name: topic.name,
@@ -882,7 +882,13 @@ export class GroupCoordinator {
     const consumerGroup = this.consumerGroups.group(params.groupId);
     if (consumerGroup !== undefined) {
       // KIP-848: the generation field carries the member epoch.
-      const errorCode = this.consumerGroups.validateOffsetCommit(consumerGroup, params.memberId, params.generationId, params.groupIdNotFoundForUnknownGroup);
+      const errorCode = this.consumerGroups.validateOffsetCommit(consumerGroup, {
+        memberId: params.memberId,
+        memberEpoch: params.generationId,
+        carriesMemberEpoch: params.groupIdNotFoundForUnknownGroup,
+        topics: params.topics,
+        topicIdOf: (name) => topics.topic(name)?.topicId.toString('hex'),
+      });
       if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
       return this.storeCommittedOffsets(params);
     }
@@ -948,7 +954,7 @@ export class GroupCoordinator {
    * (KIP-447: generation, member and static instance are checked when given), staged as pending offsets of the
    * producer, and answered when durable. They become visible when the transaction commits (`completeTransaction`).
    */
-  async commitTransactionalOffsets(params: TxnOffsetCommitParams): Promise<TopicResult[]> {
+  async commitTransactionalOffsets(params: TxnOffsetCommitParams, topics: Pick<TopicsImage, 'topic'>): Promise<TopicResult[]> {
     const everyPartition = (errorCode: number): TopicResult[] =>
       params.topics.map((topic) => ({
         name: topic.name,
@@ -959,7 +965,13 @@ export class GroupCoordinator {
     const consumerGroup = this.consumerGroups.group(params.groupId);
     if (consumerGroup !== undefined) {
       // KIP-848 + KIP-447: the producer's group metadata carries the member id and epoch.
-      const errorCode = this.consumerGroups.validateOffsetCommit(consumerGroup, params.memberId, params.generationId, true);
+      const errorCode = this.consumerGroups.validateOffsetCommit(consumerGroup, {
+        memberId: params.memberId,
+        memberEpoch: params.generationId,
+        carriesMemberEpoch: true,
+        topics: params.topics,
+        topicIdOf: (name) => topics.topic(name)?.topicId.toString('hex'),
+      });
       if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
     } else {
       let group = this.groups.get(params.groupId);

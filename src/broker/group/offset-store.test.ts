@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeFileSystem, type LogFileSystem } from '../log/log-file-system.ts';
 import { silentLogger } from '../logger.ts';
+import { Reader } from '../../protocol/wire/reader.ts';
+import { Writer } from '../../protocol/wire/writer.ts';
+import { readConsumerGroupMember, writeConsumerGroupMember } from './consumer-group-records.ts';
 import { OFFSETS_DIRECTORY, OFFSETS_FILE, OffsetStore, encodeFrame, type OffsetStoreRecord } from './offset-store.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'seqlog-offset-store-'));
@@ -231,10 +234,30 @@ describe('OffsetStore: KIP-848 consumer groups', () => {
         state: 'unrevoked_partitions',
         assigned: new Map([['00ff', new Set(partitions)]]),
         pendingRevocation: new Map([['00ff', new Set([9])]]),
+        assignmentEpochs: new Map([['00ff', new Map([...partitions.map((partition): [number, number] => [partition, memberEpoch - partition]), [9, 1]])]]),
       },
       target: new Map([['00ff', new Set(partitions)]]),
     },
   });
+  it('reads a member record written before assignment epochs (KIP-1251) with none: its partitions count at its epoch', () => {
+    const record = member('m1', 5, [0, 1]);
+    assert.equal(record.type, 'consumer-group-member');
+    if (record.type !== 'consumer-group-member') return;
+    const withoutEpochs = { ...record.stored, member: { ...record.stored.member, assignmentEpochs: new Map() } };
+    const writer = new Writer();
+    writeConsumerGroupMember(writer, withoutEpochs);
+    const bytes = writer.finish();
+    // The old format ended after the target: drop the empty epochs section (its topic count).
+    const old = readConsumerGroupMember(new Reader(bytes.subarray(0, bytes.length - 4)));
+    assert.deepEqual(old, withoutEpochs);
+    const current = readConsumerGroupMember(new Reader(withWriter(record.stored)));
+    assert.deepEqual(current, record.stored);
+  });
+  const withWriter = (stored: Parameters<typeof writeConsumerGroupMember>[1]): Buffer => {
+    const writer = new Writer();
+    writeConsumerGroupMember(writer, stored);
+    return writer.finish();
+  };
   const metadata = (groupEpoch: number): OffsetStoreRecord => ({
     type: 'consumer-group-metadata',
     groupId: 'cg',

@@ -53,7 +53,7 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
         retentionTimeMs: request.retentionTimeMs,
         topics,
         groupIdNotFoundForUnknownGroup: context.apiVersion >= GROUP_ID_NOT_FOUND_MIN_VERSION,
-      });
+      }, broker.logs);
       results.forEach((topic, i) => {
         topic.partitions.forEach((partition, j) => {
           errors[sent[i].topicIndex][sent[i].positions[j]] = partition.errorCode;

@@ -94,7 +94,7 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
               memberId: request.memberId,
               groupInstanceId: request.groupInstanceId,
               topics,
-            });
+            }, broker.logs);
       results.forEach((topic, i) => {
         topic.partitions.forEach((partition, j) => {
           errors[sent[i].topicIndex][sent[i].positions[j]] = partition.errorCode;
