@@ -8,6 +8,7 @@ import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
+import type { AclStore } from './security/authorizer/acl-store.ts';
 import type { BrokerSecurity } from './security/broker-security.ts';
 import type { ConnectionInfo } from './connection.ts';
 import type { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
@@ -49,6 +50,8 @@ export interface BrokerContext {
   readonly connectionMemory: MemoryBudget;
   /** Incremental fetch sessions (KIP-227), shared by every connection as Kafka's are. */
   readonly fetchSessions: FetchSessionCache;
+  /** The ACLs and the authorizer that checks them; null when no authorizer is configured (every request allowed). */
+  readonly acls: AclStore | null;
   /** This broker's Prometheus metrics; hot paths update label children it resolved once. */
   readonly metrics: BrokerMetricRegistry;
   /** Every handler by API key (ApiVersions derives its answer from this). */

@@ -31,6 +31,7 @@ import { sendMarkersToSelf } from './txn/marker-channel.ts';
 import { nodeFileSystem } from './log/log-file-system.ts';
 import { TransactionCoordinator } from './txn/transaction-coordinator.ts';
 import { startLogCleaner } from './start-log-cleaner.ts';
+import { AclStore } from './security/authorizer/acl-store.ts';
 import { advertisedAddresses, isTlsProtocol, resolveListeners, type Listener, type SecurityProtocol } from './security/listeners.ts';
 import { tlsServerOptions } from './security/tls.ts';
 import { SUPPORTED_SASL_MECHANISMS } from './security/sasl/sasl-server.ts';
@@ -276,6 +277,12 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     });
     openedInOrder.push(transactions);
 
+    const acls =
+      config.authorizer === null
+        ? null
+        : AclStore.open({ dataDir: config.dataDir, fs: fs ?? nodeFileSystem, logger, durability: config.fsync, superUsers: config.superUsers, allowEveryoneIfNoAclFound: config.allowEveryoneIfNoAclFound });
+    if (acls !== null) openedInOrder.push(acls);
+
     // The endpoint is known only after binding (port 0), so the context is completed then.
     const connectionMemory = new MemoryBudget(config.queuedMaxRequestBytes);
     const endpoint = { nodeId: config.nodeId, host: config.host, port: config.port };
@@ -318,6 +325,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       transactions,
       logger,
       clock,
+      acls,
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
       fetchSessions,

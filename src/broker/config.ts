@@ -145,6 +145,16 @@ export interface BrokerConfig extends SslConfig {
   transactionRemoveExpiredTransactionCleanupIntervalMs: number;
   /** `cluster.id` reported in Metadata/DescribeCluster; generated and persisted on first start when null. */
   clusterId: string | null;
+  /**
+   * `authorizer.class.name`: `standard` (Kafka's `StandardAuthorizer`) checks every request against the ACLs and
+   * serves CreateAcls/DescribeAcls/DeleteAcls; null (default, as Kafka) allows every request and answers the ACL
+   * APIs with SECURITY_DISABLED.
+   */
+  authorizer: 'standard' | null;
+  /** `super.users`: principals (`User:admin`) the authorizer allows everything. */
+  superUsers: readonly string[];
+  /** `allow.everyone.if.no.acl.found`: whether a resource without any ACL is open to everyone (Kafka: false). */
+  allowEveryoneIfNoAclFound: boolean;
 }
 
 export const defaultBrokerConfig: Readonly<BrokerConfig> = {
@@ -212,6 +222,9 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   transactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
   transactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
   clusterId: null,
+  authorizer: null,
+  superUsers: [],
+  allowEveryoneIfNoAclFound: false,
 };
 
 type Parser = (value: string, config: BrokerConfig) => void;
@@ -388,6 +401,17 @@ const kafkaNames: Record<string, Parser> = {
   'cluster.id': (value, config) => {
     config.clusterId = value;
   },
+  'authorizer.class.name': (value, config) => {
+    // Kafka's class name, or seqlog's short name; empty means no authorizer (Kafka's default).
+    if (value === '') config.authorizer = null;
+    else if (value === 'standard' || value === 'org.apache.kafka.metadata.authorizer.StandardAuthorizer') config.authorizer = 'standard';
+    else throw new ConfigError(`expected org.apache.kafka.metadata.authorizer.StandardAuthorizer (or standard), got '${value}'`);
+  },
+  'super.users': (value, config) => {
+    // Kafka separates super users with semicolons (a principal name may contain commas: an X.500 DN).
+    config.superUsers = value.split(';').map((user) => user.trim()).filter((user) => user !== '');
+  },
+  'allow.everyone.if.no.acl.found': bool('allowEveryoneIfNoAclFound'),
 };
 
 export const kafkaConfigNames: readonly string[] = Object.keys(kafkaNames);

@@ -9,7 +9,7 @@ import { Connection, type ConnectionLimits, type ConnectionLogger, type Dispatch
 import type { MemoryBudget } from './memory-budget.ts';
 import { ConnectionSession } from './security/connection-session.ts';
 import type { Listener } from './security/listeners.ts';
-import { ANONYMOUS_PRINCIPAL } from './security/principal.ts';
+import { ANONYMOUS_PRINCIPAL, clientHostOf } from './security/principal.ts';
 import { sslPrincipal } from './security/tls.ts';
 
 export interface ListenOptions extends ConnectionLimits {
@@ -61,8 +61,9 @@ export class KafkaServer {
   }
 
   private accept(socket: Socket, session = new ConnectionSession(this.options.listener, ANONYMOUS_PRINCIPAL)): void {
-    const clientHost = socket.remoteAddress ?? '';
-    const info = { id: this.nextConnectionId++, remoteAddress: `${clientHost}:${socket.remotePort}`, clientHost, session };
+    // ACL hosts name an IPv4 client without the dual-stack `::ffff:` prefix (Kafka's `InetAddress.getHostAddress`).
+    const clientHost = clientHostOf(socket.remoteAddress);
+    const info = { id: this.nextConnectionId++, remoteAddress: `${socket.remoteAddress ?? ''}:${socket.remotePort}`, clientHost, session };
     const connection = new Connection(socket, info, this.dispatch, this.options, this.options.memory, this.log);
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));

@@ -8,9 +8,9 @@ import type { AlterConfigOp, ConfigResource } from '../client/index.ts';
 import { CliError } from './cli-failure.ts';
 import { tableStyle } from './terminal.ts';
 
-const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
+export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
 
-interface CommonOptions {
+export interface CommonOptions {
   bootstrap: string;
   json?: boolean;
 }
@@ -28,7 +28,7 @@ const hints: Readonly<Record<string, string>> = {
   NETWORK_EXCEPTION: 'is a broker running there? Start one with `npx seqlog serve` or pass --bootstrap host:port',
 };
 
-async function withAdmin<T>(options: CommonOptions, run: (admin: Admin) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(options: CommonOptions, run: (admin: Admin) => Promise<T>): Promise<T> {
   let admin: Admin;
   try {
     admin = new Admin({ bootstrap: options.bootstrap, clientId: 'seqlog-cli', timeoutMs: 15000 });
@@ -50,11 +50,11 @@ async function withAdmin<T>(options: CommonOptions, run: (admin: Admin) => Promi
   }
 }
 
-function printJson(value: unknown): void {
+export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, bigintReplacer)}\n`);
 }
 
-function printTable(head: string[], rows: (string | number)[][], footer?: string): void {
+export function printTable(head: string[], rows: (string | number)[][], footer?: string): void {
   const table = new Table({ head, ...tableStyle(process.stdout) });
   for (const row of rows) table.push(row);
   process.stdout.write(`${table.toString()}\n${footer === undefined ? '' : `${footer}\n`}`);

@@ -7,6 +7,7 @@ import { producersCommand } from './producers.ts';
 import { consoleCommand } from './console.ts';
 import { reportFailure } from './cli-failure.ts';
 import { registerAdminCommands } from './admin-commands.ts';
+import { registerAclCommands } from './acl-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerScramCommands } from './scram-commands.ts';
 
@@ -29,6 +30,7 @@ program
   .addOption(new Option('--fsync <policy>', 'when acknowledged writes reach the disk').choices(['always', 'interval', 'never']))
   .option('--metrics-port <port>', 'serve Prometheus metrics at http://<host>:<port>/metrics (off by default)')
   .option('--console-port <port>', 'serve the web console at http://<host>:<port>/ (off by default)')
+  .addOption(new Option('--authorizer <name>', 'check every request against ACLs (Kafka\'s StandardAuthorizer); super users: --set super.users=User:admin').choices(['standard']))
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .action(serveCommand);
 
@@ -61,6 +63,7 @@ program
   .action((options: Parameters<typeof verifyCommand>[0] & { transactions?: boolean; inputs: string }) => (options.transactions === true ? verifyTransactionsCommand(options) : verifyCommand(options)));
 
 registerAdminCommands(program);
+registerAclCommands(program);
 registerClientCommands(program);
 registerScramCommands(program);
 

@@ -23,6 +23,7 @@ export interface ServeOptions {
   config?: string;
   set?: string[];
   fsync?: string;
+  authorizer?: string;
   /** Serve Prometheus metrics at http://127.0.0.1:<port>/metrics (off by default). */
   metricsPort?: string;
   /** Serve the web console at http://127.0.0.1:<port>/ (off by default). */
@@ -44,6 +45,7 @@ function flagProperties(options: ServeOptions): Record<string, string> {
   if (options.saslPlainUsers !== undefined) properties['sasl.plain.users'] = options.saslPlainUsers;
   if (options.data !== undefined) properties['log.dirs'] = options.data;
   if (options.fsync !== undefined) properties['log.flush.policy'] = options.fsync;
+  if (options.authorizer !== undefined) properties['authorizer.class.name'] = options.authorizer;
   for (const pair of options.set ?? []) {
     const at = pair.indexOf('=');
     if (at <= 0) throw new ConfigError(`--set expects name=value, got '${pair}'`);

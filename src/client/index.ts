@@ -15,6 +15,7 @@ export { ConnectionError } from './connection/connection-error.ts';
 export type { ClientSslOptions, SaslOptions, OAuthBearerToken, ConnectionSecurityOptions } from './connection/security-options.ts';
 export { murmur2, partitionForKey, toPositive } from './producer/default-partitioner.ts';
 export { Admin } from './admin/admin.ts';
+export type { AclBinding, AclBindingFilter, AclOperation, AclPatternType, AclPermission, AclResourceType, DescribedAcl } from './admin/admin-acls.ts';
 export type { AdminOptions } from './admin/admin-options.ts';
 export type { ScramCredentialAlteration, ScramCredentialInfo, UserScramCredentials } from './admin/scram-credentials.ts';
 export type {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startBroker } from '../../src/broker/index.ts';
-import type { RunningBroker } from '../../src/broker/index.ts';
+import type { RunningBroker, StartBrokerOptions } from '../../src/broker/index.ts';
 import { BrokerConnection } from '../../src/client/connection/broker-connection.ts';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
@@ -27,6 +27,10 @@ export interface DifferentialTargetsOptions {
    * step is a no-op on Kafka, which a scenario may use only where §2.5 makes the answers equivalent.
    */
   restartKafka?: boolean;
+  /** Extra server.properties for the reference node (e.g. an authorizer). */
+  referenceConfig?: Readonly<Record<string, string>>;
+  /** Extra seqlog options, configured the same way as `referenceConfig`. */
+  seqlogOptions?: Partial<StartBrokerOptions>;
 }
 
 /**
@@ -58,11 +62,12 @@ export async function waitForProducerIds(host: string, port: number): Promise<vo
 const SEQLOG_CONFIG = { offsetsTopicNumPartitions: 1 } as const;
 
 export async function startDifferentialTargets(options: DifferentialTargetsOptions = {}): Promise<DifferentialTargets> {
-  const reference = await startReferenceKafka({ brokers: 1 });
+  const reference = await startReferenceKafka({ brokers: 1, ...(options.referenceConfig ? { config: options.referenceConfig } : {}) });
+  const seqlogConfig = { ...SEQLOG_CONFIG, ...options.seqlogOptions };
   const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-differential-'));
   let broker: RunningBroker;
   try {
-    broker = await startBroker({ dataDir, ...SEQLOG_CONFIG });
+    broker = await startBroker({ dataDir, ...seqlogConfig });
   } catch (error) {
     await reference.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -95,7 +100,7 @@ export async function startDifferentialTargets(options: DifferentialTargetsOptio
     async restart() {
       const port = broker.port;
       await broker.close();
-      broker = await startBroker({ dataDir, port, ...SEQLOG_CONFIG });
+      broker = await startBroker({ dataDir, port, ...seqlogConfig });
     },
   };
   return {

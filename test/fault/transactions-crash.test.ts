@@ -221,7 +221,11 @@ async function crashEveryStep(protocol: Protocol): Promise<void> {
   for (const [round, step] of plan.entries()) {
     if (step.kill === 'after-add-partitions' || step.kill === 'after-produce') assert.equal(visible[0].includes(`round-${round}`), false, `round ${round}`);
   }
-  assert.ok(acknowledgedCommits.size >= 4, `acknowledged commits: ${[...acknowledgedCommits].join(',')}`);
+  // Rounds that wait for EndTxn always hold an acknowledged commit; a round killed during EndTxn adds one only when
+  // its answer wins the race with the kill, which depends on the machine's load, so no count of those is required.
+  for (const [round, step] of plan.entries()) {
+    if (step.commit && (step.kill === 'after-end-txn' || step.kill === 'none')) assert.ok(acknowledgedCommits.has(round), `round ${round}: its commit was not acknowledged`);
+  }
   await broker.close();
   broker = null;
 }

@@ -25,6 +25,8 @@ import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
 import { IMPLICIT_ADD_MIN_PRODUCE_VERSION, hasOngoingTransaction, produceErrorForCoordinatorError, verifyTransactionalAppend } from '../log/transaction-verification.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 import type { TopicMetric } from '../metrics/broker-metric-registry.ts';
 
 /** ZSTD needs Produce v7+ (KIP-110). */
@@ -118,12 +120,20 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
     if (request.transactionalId === null && hasTransactionalRecords(request)) return rejectAll(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     // `ReplicaManager.handleProduceAppend`: one transactional request is one producer (id and epoch).
     if (request.transactionalId !== null && transactionalProducerCount(request) > 1) return rejectAll(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    const rules = apiAuthorization.Produce;
+    if (request.transactionalId !== null && !authorize(broker, context, rules.transactionalId, request.transactionalId) && hasTransactionalRecords(request)) {
+      return rejectAll(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    }
 
     const responses: ProduceResponseTopicProduceResponse[] = [];
     const durable: Promise<void>[] = [];
     for (const topic of request.topicData) {
       const partitionResponses: ProduceResponsePartitionProduceResponse[] = [];
       responses.push({ name: topic.name, partitionResponses });
+      if (!authorize(broker, context, rules.topic, topic.name)) {
+        for (const partition of topic.partitionData) partitionResponses.push(partitionResponse(partition.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+        continue;
+      }
       for (const partition of topic.partitionData) {
         const response = appendPartition(broker, topic.name, partition, request.transactionalId, version);
         partitionResponses.push(response.result);

@@ -18,12 +18,14 @@ import type {
   FetchResponsePartitionData,
 } from '../../protocol/messages/generated/01-fetch.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
-import type { ApiHandler } from './api-handler.ts';
+import type { ApiHandler, RequestContext } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
 import { errorCodeOf } from '../broker-error.ts';
 import { maxResponseBytes, planFetch, TOPIC_ID_MIN_VERSION, type PlannedTopic } from '../fetch-plan.ts';
 import { INVALID_SESSION_ID, newFetchContext, type FetchContext } from '../fetch-session-cache.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize, authorizationEnabled } from '../security/authorizer/authorize.ts';
 
 /** Kafka's `IsolationLevel.READ_COMMITTED`. */
 const READ_COMMITTED = 1;
@@ -90,7 +92,7 @@ function readPartition(
   return data;
 }
 
-function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number, topics: readonly PlannedTopic[]): FetchPass {
+function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number, topics: readonly PlannedTopic[], unreadable: ReadonlySet<string> | null): FetchPass {
   const readCommitted = request.isolationLevel === READ_COMMITTED;
   const responses: FetchResponseFetchableTopicResponse[] = [];
   const logs: PartitionLog[] = [];
@@ -103,6 +105,12 @@ function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number
     const topic = version >= TOPIC_ID_MIN_VERSION ? broker.logs.topicById(fetchTopic.topicId) : broker.logs.topic(fetchTopic.topic);
     const partitions: FetchResponsePartitionData[] = [];
     responses.push({ topic: fetchTopic.topic, topicId: fetchTopic.topicId, partitions });
+    if (unreadable !== null && unreadable.has(topic?.name ?? fetchTopic.topic)) {
+      // Kafka checks READ before the partition exists (a name-based fetch of an unknown topic is also denied).
+      // Kafka answers these with an empty (not null) aborted-transaction list (`FetchResponse.partitionResponse`).
+      for (const partition of fetchPartitions) partitions.push({ ...emptyPartition(partition.partition, ErrorCode.TOPIC_AUTHORIZATION_FAILED), abortedTransactions: [] });
+      continue;
+    }
     for (const partition of fetchPartitions) {
       const log = topic === undefined ? undefined : broker.logs.getLog(topic.name, partition.partition);
       if (log === undefined) {
@@ -130,6 +138,17 @@ function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number
 /** BytesOutPerSec of the pass that is answered (a long poll's earlier passes are discarded). */
 function countFetch(broker: BrokerContext, pass: FetchPass): void {
   for (let i = 0; i < pass.readTopics.length; i++) broker.metrics.topic(pass.readTopics[i]).read(pass.readSizes[i]);
+}
+
+/** Topics of the fetch the caller may not READ, or null when every request is allowed (no authorizer). */
+function unreadableTopics(broker: BrokerContext, context: RequestContext, topics: readonly PlannedTopic[], version: number): Set<string> | null {
+  if (!authorizationEnabled(broker)) return null;
+  const unreadable = new Set<string>();
+  for (const { topic } of topics) {
+    const name = version >= TOPIC_ID_MIN_VERSION ? broker.logs.topicById(topic.topicId)?.name : topic.topic;
+    if (name !== undefined && !authorize(broker, context, apiAuthorization.Fetch.topic, name)) unreadable.add(name);
+  }
+  return unreadable;
 }
 
 /** Resolves when any of `logs` moves its high watermark, or after `ms`. */
@@ -192,9 +211,10 @@ export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
       return respond(broker, context, [], { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: [], nodeEndpoints: [] }, version);
     }
     const topics = partitionsToRead(request, version, context);
+    const unreadable = unreadableTopics(broker, requestContext, topics, version);
     const deadline = broker.clock() + Math.max(0, request.maxWaitMs);
     for (;;) {
-      const pass = fetchOnce(broker, request, version, topics);
+      const pass = fetchOnce(broker, request, version, topics, unreadable);
       const wait = deadline - broker.clock();
       if (pass.bytes >= request.minBytes || pass.hasError || wait <= 0 || pass.logs.length === 0) {
         countFetch(broker, pass);

@@ -11,6 +11,8 @@ import type { ListOffsetsResponseListOffsetsPartitionResponse } from '../../prot
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { errorCodeOf } from '../broker-error.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 const LATEST_TIMESTAMP = -1n;
 const EARLIEST_TIMESTAMP = -2n;
@@ -23,11 +25,14 @@ export const listOffsetsHandler: ApiHandler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
   minVersion: 1,
   maxVersion: 10,
-  handle(broker, request) {
-    const topics = request.topics.map((topic) => ({
+  handle(broker, request, context) {
+    const topics = request.topics.map((topic) => {
+      const describable = authorize(broker, context, apiAuthorization.ListOffsets.topic, topic.name);
+      return {
       name: topic.name,
       partitions: topic.partitions.map((partition): ListOffsetsResponseListOffsetsPartitionResponse => {
         const answer = { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: [], timestamp: -1n, offset: -1n, leaderEpoch: -1 };
+        if (!describable) return { ...answer, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
         const log = broker.logs.getLog(topic.name, partition.partitionIndex);
         if (log === undefined) return { ...answer, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
         if (partition.currentLeaderEpoch > 0) return { ...answer, errorCode: ErrorCode.UNKNOWN_LEADER_EPOCH };
@@ -54,7 +59,8 @@ export const listOffsetsHandler: ApiHandler<typeof ApiKey.ListOffsets> = {
           return { ...answer, errorCode: errorCodeOf(error, broker.logger) };
         }
       }),
-    }));
+      };
+    });
     return { throttleTimeMs: 0, topics };
   },
 };

@@ -13,6 +13,9 @@ import type { ApiHandler } from './api-handler.ts';
 import { endpointFor, type BrokerContext } from '../broker-context.ts';
 import type { TopicMetadata } from '../log/topic-store.ts';
 import { errorCodeOf } from '../broker-error.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { SUPPORTED_OPERATIONS, authorizationEnabled, authorize, authorizeCluster, authorizedOperations } from '../security/authorizer/authorize.ts';
+import { CLUSTER_NAME, ResourceType } from '../security/authorizer/acl.ts';
 import { isInternalTopicName } from '../internal-topics.ts';
 
 /** Kafka's "not requested" marker for authorized-operations fields. */
@@ -55,16 +58,30 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
     // v0: an empty list means all topics; v1+: null means all, empty means none.
     const all = request.topics === null || (context.apiVersion === 0 && request.topics.length === 0);
     const topics: MetadataResponseTopic[] = [];
+    // Kafka answers the topics the caller may not see after the others (`KafkaApis.handleTopicMetadataRequest`).
+    const denied: MetadataResponseTopic[] = [];
+    const rules = apiAuthorization.Metadata;
     if (all) {
-      for (const topic of broker.logs.listTopics()) topics.push(describeTopic(broker, topic));
-      for (const topic of broker.internalTopics.list()) topics.push(describeTopic(broker, topic, true));
+      for (const topic of broker.logs.listTopics()) if (authorize(broker, context, rules.topic, topic.name)) topics.push(describeTopic(broker, topic));
+      for (const topic of broker.internalTopics.list()) if (authorize(broker, context, rules.topic, topic.name)) topics.push(describeTopic(broker, topic, true));
     } else {
       const allowAutoCreate = broker.config.autoCreateTopicsEnable && (context.apiVersion < 4 || request.allowAutoTopicCreation);
       for (const requested of request.topics ?? []) {
         if (requested.name === null) {
           const byId = broker.logs.topicById(requested.topicId);
           const internal = byId === undefined ? broker.internalTopics.getById(requested.topicId) : undefined;
+          const found = byId ?? internal;
+          if (found !== undefined && !authorize(broker, context, rules.topic, found.name)) {
+            // Topic ids are not secret: the id's topic is named as denied, without its name.
+            denied.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, requested.topicId));
+            continue;
+          }
           topics.push(byId ? describeTopic(broker, byId) : internal ? describeTopic(broker, internal, true) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, requested.topicId));
+          continue;
+        }
+        // Whether a topic the caller may not see exists is not disclosed.
+        if (!authorize(broker, context, rules.topic, requested.name)) {
+          denied.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, requested.name));
           continue;
         }
         if (isInternalTopicName(requested.name)) {
@@ -74,6 +91,10 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
         }
         let topic = broker.logs.topic(requested.name);
         if (topic === undefined && allowAutoCreate) {
+          if (!authorizeCluster(broker, context, rules.createCluster) && !authorize(broker, context, rules.createTopic, requested.name)) {
+            denied.push(topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, requested.name));
+            continue;
+          }
           try {
             topic = await broker.logs.createTopic(requested.name, { partitions: broker.config.numPartitions });
             broker.logger.info({ topic: requested.name, partitions: broker.config.numPartitions }, 'auto-created topic');
@@ -89,6 +110,17 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
         topics.push(topic ? describeTopic(broker, topic) : topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, requested.name));
       }
     }
+    topics.push(...denied);
+    // With an authorizer, the operations the caller may perform, when asked (v8+; Kafka's `authorizedOperations`).
+    if (authorizationEnabled(broker) && context.apiVersion >= 8 && request.includeTopicAuthorizedOperations) {
+      for (const topic of topics) {
+        if (topic.errorCode === ErrorCode.NONE && topic.name !== null) topic.topicAuthorizedOperations = authorizedOperations(broker, context, ResourceType.TOPIC, topic.name, SUPPORTED_OPERATIONS.topic) ?? AUTHORIZED_OPERATIONS_OMITTED;
+      }
+    }
+    const clusterAuthorizedOperations =
+      authorizationEnabled(broker) && context.apiVersion >= 8 && context.apiVersion <= 10 && request.includeClusterAuthorizedOperations
+        ? (authorizedOperations(broker, context, ResourceType.CLUSTER, CLUSTER_NAME, SUPPORTED_OPERATIONS.cluster) ?? AUTHORIZED_OPERATIONS_OMITTED)
+        : AUTHORIZED_OPERATIONS_OMITTED;
     const { nodeId, host, port } = endpointFor(broker, context.connection);
     return {
       throttleTimeMs: 0,
@@ -96,7 +128,7 @@ export const metadataHandler: ApiHandler<typeof ApiKey.Metadata> = {
       clusterId: broker.clusterId,
       controllerId: nodeId,
       topics,
-      clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations,
     };
   },
 };

@@ -12,6 +12,8 @@ import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { CommitPartition } from '../group/group-coordinator.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizationEnabled, authorize } from '../security/authorizer/authorize.ts';
 
 const GROUP_ID_NOT_FOUND_MIN_VERSION = 9;
 
@@ -20,7 +22,13 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
   minVersion: 2,
   maxVersion: 9,
   async handle(broker, request, context) {
-    const errors = request.topics.map((topic) => topic.partitions.map((): number => ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    const rules = apiAuthorization.OffsetCommit;
+    const groupDenied = !authorize(broker, context, rules.group, request.groupId);
+    const errors = request.topics.map((topic) => {
+      // Kafka: a group the caller may not READ fails every partition; a topic it may not READ fails its partitions.
+      const code = groupDenied ? ErrorCode.GROUP_AUTHORIZATION_FAILED : !authorize(broker, context, rules.topic, topic.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return topic.partitions.map((): number => code);
+    });
     // Which request positions each topic sent to the coordinator carries, to put its answers back in place.
     const sent: { topicIndex: number; positions: number[] }[] = [];
     const topics: { name: string; partitions: CommitPartition[] }[] = [];
@@ -28,7 +36,7 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
       const positions: number[] = [];
       const partitions: CommitPartition[] = [];
       topic.partitions.forEach((partition, position) => {
-        if (broker.logs.getLog(topic.name, partition.partitionIndex) === undefined) return;
+        if (errors[topicIndex][position] !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || broker.logs.getLog(topic.name, partition.partitionIndex) === undefined) return;
         positions.push(position);
         partitions.push(partition);
       });
@@ -52,9 +60,12 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
         });
       });
     }
+    // Kafka's response builder lists the topics denied by authorization first, then the others.
+    const order = request.topics.map((_, topicIndex) => topicIndex);
+    if (authorizationEnabled(broker)) order.sort((a, b) => Number(deniedTopic(errors[b])) - Number(deniedTopic(errors[a])));
     return {
       throttleTimeMs: 0,
-      topics: request.topics.map((topic, topicIndex) => ({
+      topics: order.map((topicIndex) => ({ topic: request.topics[topicIndex], topicIndex })).map(({ topic, topicIndex }) => ({
         name: topic.name,
         partitions: topic.partitions.map((partition, position) => ({
           partitionIndex: partition.partitionIndex,
@@ -64,3 +75,7 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
     };
   },
 };
+
+function deniedTopic(codes: readonly number[]): boolean {
+  return codes.length > 0 && codes[0] === ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+}

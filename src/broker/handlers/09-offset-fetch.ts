@@ -9,8 +9,12 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { OffsetFetchResponseTopic } from '../../protocol/messages/generated/09-offset-fetch.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
-import type { ApiHandler } from './api-handler.ts';
+import type { ApiHandler, RequestContext } from './api-handler.ts';
+import type { BrokerContext } from '../broker-context.ts';
+import type { OffsetFetchGroupParams, OffsetFetchGroupResult } from '../group/group-coordinator.ts';
 import { INVALID_OFFSET, NO_LEADER_EPOCH, NO_METADATA } from '../group/offset-metadata-manager.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize, authorizationEnabled } from '../security/authorizer/authorize.ts';
 
 const TOP_LEVEL_ERROR_MIN_VERSION = 2;
 const REQUIRE_STABLE_MIN_VERSION = 7;
@@ -24,10 +28,10 @@ export const offsetFetchHandler: ApiHandler<typeof ApiKey.OffsetFetch> = {
     const version = context.apiVersion;
     const requireStable = version >= REQUIRE_STABLE_MIN_VERSION && request.requireStable;
     if (version >= MULTIPLE_GROUPS_MIN_VERSION) {
-      const results = await broker.groups.fetchOffsets(request.groups, requireStable);
+      const results = await fetchAuthorizedOffsets(broker, context, request.groups, requireStable);
       return { throttleTimeMs: 0, topics: [], errorCode: ErrorCode.NONE, groups: results };
     }
-    const [result] = await broker.groups.fetchOffsets([{ groupId: request.groupId, topics: request.topics }], requireStable);
+    const [result] = await fetchAuthorizedOffsets(broker, context, [{ groupId: request.groupId, topics: request.topics }], requireStable);
     let topics: OffsetFetchResponseTopic[] = result.topics;
     if (version < TOP_LEVEL_ERROR_MIN_VERSION && result.errorCode !== ErrorCode.NONE) {
       // v1 has no top-level error: every requested partition carries it.
@@ -45,3 +49,26 @@ export const offsetFetchHandler: ApiHandler<typeof ApiKey.OffsetFetch> = {
     return { throttleTimeMs: 0, topics, errorCode: result.errorCode, groups: [] };
   },
 };
+
+/**
+ * The coordinator's answer with Kafka's checks applied: a group the caller may not DESCRIBE is
+ * GROUP_AUTHORIZATION_FAILED; of the topics, those it may not DESCRIBE are left out of an all-topics answer and
+ * answered TOPIC_AUTHORIZATION_FAILED when named.
+ */
+async function fetchAuthorizedOffsets(broker: BrokerContext, context: RequestContext, groups: readonly OffsetFetchGroupParams[], requireStable: boolean): Promise<OffsetFetchGroupResult[]> {
+  if (!authorizationEnabled(broker)) return broker.groups.fetchOffsets(groups, requireStable);
+  const rules = apiAuthorization.OffsetFetch;
+  const allowed = groups.filter((group) => authorize(broker, context, rules.group, group.groupId));
+  const results = allowed.length === 0 ? [] : await broker.groups.fetchOffsets(allowed, requireStable);
+  let next = 0;
+  return groups.map((group): OffsetFetchGroupResult => {
+    if (!allowed.includes(group)) return { groupId: group.groupId, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+    const result = results[next++];
+    const topics = result.topics.flatMap((topic) => {
+      if (authorize(broker, context, rules.topic, topic.name)) return [topic];
+      if (group.topics === null) return [];
+      return [{ ...topic, partitions: topic.partitions.map((partition) => ({ ...partition, committedOffset: INVALID_OFFSET, committedLeaderEpoch: NO_LEADER_EPOCH, metadata: NO_METADATA, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }];
+    });
+    return { ...result, topics };
+  });
+}

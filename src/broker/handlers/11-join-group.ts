@@ -8,8 +8,11 @@
 // The state machine lives in group/group-coordinator.ts.
 // Simplifications vs Kafka: the group is not written to `__consumer_offsets` before the answer (membership is
 // in memory; only the generation is persisted); `group.max.size` is unlimited by default.
+import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 const REQUIRE_KNOWN_MEMBER_ID_MIN_VERSION = 4;
 const SKIP_ASSIGNMENT_MIN_VERSION = 9;
@@ -22,6 +25,9 @@ export const joinGroupHandler: ApiHandler<typeof ApiKey.JoinGroup> = {
   maxVersion: 9,
   async handle(broker, request, context) {
     const version = context.apiVersion;
+    if (!authorize(broker, context, apiAuthorization.JoinGroup.group, request.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: version >= NULLABLE_PROTOCOL_NAME_MIN_VERSION ? null : '', leader: '', skipAssignment: false, memberId: '', members: [] };
+    }
     const result = await broker.groups.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,

@@ -5,6 +5,8 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 const BATCH_MIN_VERSION = 3;
 
@@ -14,6 +16,7 @@ export const leaveGroupHandler: ApiHandler<typeof ApiKey.LeaveGroup> = {
   maxVersion: 5,
   handle(broker, request, context) {
     const batched = context.apiVersion >= BATCH_MIN_VERSION;
+    if (!authorize(broker, context, apiAuthorization.LeaveGroup.group, request.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const members = batched ? request.members : [{ memberId: request.memberId, groupInstanceId: null, reason: null }];
     const result = broker.groups.leaveGroup(request.groupId, members);
     if (batched) return { throttleTimeMs: 0, errorCode: result.errorCode, members: result.members };

@@ -8,6 +8,8 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 const PROTOCOL_CHECK_MIN_VERSION = 5;
 
@@ -17,6 +19,9 @@ export const syncGroupHandler: ApiHandler<typeof ApiKey.SyncGroup> = {
   maxVersion: 5,
   async handle(broker, request, context) {
     const checksProtocol = context.apiVersion >= PROTOCOL_CHECK_MIN_VERSION;
+    if (!authorize(broker, context, apiAuthorization.SyncGroup.group, request.groupId)) {
+      return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+    }
     if (checksProtocol && (request.protocolType === null || request.protocolName === null)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
     }

@@ -4,6 +4,8 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize, authorizeCluster } from '../security/authorizer/authorize.ts';
 
 const STATES_FILTER_MIN_VERSION = 4;
 const TYPES_FILTER_MIN_VERSION = 5;
@@ -16,6 +18,10 @@ export const listGroupsHandler: ApiHandler<typeof ApiKey.ListGroups> = {
     const version = context.apiVersion;
     const statesFilter = version >= STATES_FILTER_MIN_VERSION ? request.statesFilter : [];
     const typesFilter = version >= TYPES_FILTER_MIN_VERSION ? request.typesFilter : [];
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups: broker.groups.listGroups(statesFilter, typesFilter) };
+    const rules = apiAuthorization.ListGroups;
+    let groups = broker.groups.listGroups(statesFilter, typesFilter);
+    // DESCRIBE on the cluster lists every group; otherwise only the groups the caller may DESCRIBE.
+    if (!authorizeCluster(broker, context, rules.cluster)) groups = groups.filter((group) => authorize(broker, context, rules.group, group.groupId));
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
   },
 };

@@ -20,6 +20,8 @@ import { validateTopicName } from '../log/log-manager.ts';
 import { isInternalTopicName } from '../internal-topics.ts';
 import { describeTopicConfigs } from '../configs/config-descriptions.ts';
 import { checkRecordsToCreate, checkTotalPartitionsToCreate } from '../admin-limits.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize, authorizeCluster } from '../security/authorizer/authorize.ts';
 
 type CheckedTopic = { topic: { partitions: number; configs: Record<string, string> } } | { error: unknown };
 
@@ -65,6 +67,10 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
   maxVersion: 7,
   async handle(broker, request, context) {
     const topics: CreateTopicsResponseCreatableTopicResult[] = [];
+    // CREATE on the cluster allows every topic; otherwise CREATE per topic (Kafka's `ControllerApis.createTopics`).
+    const rules = apiAuthorization.CreateTopics;
+    const mayCreateAll = authorizeCluster(broker, context, rules.cluster);
+    const mayCreate = (name: string): boolean => mayCreateAll || authorize(broker, context, rules.topic, name);
     const describe = context.apiVersion >= DESCRIBES_CREATED_TOPIC_MIN_VERSION;
     let requestError: unknown = null;
     try {
@@ -76,6 +82,7 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
     // per operation, and past it none is created.
     const checked = request.topics.map((requested): CheckedTopic => {
       if (requestError !== null) return { error: requestError };
+      if (!mayCreate(requested.name)) return { error: new BrokerError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.') };
       try {
         return { topic: checkTopic(broker, requested) };
       } catch (error) {
@@ -116,7 +123,9 @@ export const createTopicsHandler: ApiHandler<typeof ApiKey.CreateTopics> = {
         if (describe) {
           result.numPartitions = created.partitions;
           result.replicationFactor = 1;
-          result.configs = describeTopicConfigs(broker.dynamicConfigs.layers(), created).map((entry) => ({
+          // Without DESCRIBE_CONFIGS on the new topic Kafka answers neither its configs nor its sizes.
+          if (!authorize(broker, context, apiAuthorization.DescribeConfigs.topic, created.name)) Object.assign(result, { topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, numPartitions: -1, replicationFactor: -1 });
+          else result.configs = describeTopicConfigs(broker.dynamicConfigs.layers(), created).map((entry) => ({
             name: entry.name,
             value: entry.value,
             readOnly: entry.readOnly,

@@ -6,6 +6,8 @@ import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { errorCodeOf, errorMessageOf } from '../broker-error.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize, authorizeCluster } from '../security/authorizer/authorize.ts';
 
 const TOPIC_IDS_MIN_VERSION = 6;
 
@@ -17,6 +19,9 @@ export const deleteTopicsHandler: ApiHandler<typeof ApiKey.DeleteTopics> = {
     const byId = context.apiVersion >= TOPIC_IDS_MIN_VERSION;
     const targets = byId ? request.topics : request.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const responses: DeleteTopicsResponseDeletableTopicResult[] = [];
+    const rules = apiAuthorization.DeleteTopics;
+    const mayDeleteAll = authorizeCluster(broker, context, rules.cluster);
+    const mayDelete = (name: string): boolean => mayDeleteAll || authorize(broker, context, rules.topic, name);
     for (const target of targets) {
       const topic = target.name !== null ? broker.logs.topic(target.name) : broker.logs.topicById(target.topicId);
       const result: DeleteTopicsResponseDeletableTopicResult = {
@@ -26,8 +31,17 @@ export const deleteTopicsHandler: ApiHandler<typeof ApiKey.DeleteTopics> = {
         errorMessage: null,
       };
       responses.push(result);
+      // Kafka checks DELETE before telling whether a named topic exists.
+      if (target.name !== null && !mayDelete(target.name)) {
+        result.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        continue;
+      }
       if (topic === undefined) {
         result.errorCode = target.name !== null ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.UNKNOWN_TOPIC_ID;
+        continue;
+      }
+      if (target.name === null && !mayDelete(topic.name)) {
+        result.errorCode = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
         continue;
       }
       if (byId) {

@@ -6,6 +6,8 @@ import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { errorCodeOf } from '../broker-error.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 const HIGH_WATERMARK = -1n;
 
@@ -13,12 +15,15 @@ export const deleteRecordsHandler: ApiHandler<typeof ApiKey.DeleteRecords> = {
   apiKey: ApiKey.DeleteRecords,
   minVersion: 0,
   maxVersion: 2,
-  handle(broker, request) {
+  handle(broker, request, context) {
     return {
       throttleTimeMs: 0,
       topics: request.topics.map((topic) => ({
         name: topic.name,
         partitions: topic.partitions.map((partition) => {
+          if (!authorize(broker, context, apiAuthorization.DeleteRecords.topic, topic.name)) {
+            return { partitionIndex: partition.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+          }
           const log = broker.logs.getLog(topic.name, partition.partitionIndex);
           if (log === undefined) return { partitionIndex: partition.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           try {

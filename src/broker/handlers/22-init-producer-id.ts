@@ -14,6 +14,8 @@ import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { errorCodeOf } from '../broker-error.ts';
 import { errorCodeForVersion } from '../txn/error-versions.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize, authorizeCluster, authorizeAnyOfType } from '../security/authorizer/authorize.ts';
 
 const NO_PRODUCER_ID = -1n;
 const NO_PRODUCER_EPOCH = -1;
@@ -29,6 +31,13 @@ export const initProducerIdHandler: ApiHandler<typeof ApiKey.InitProducerId> = {
       producerId,
       producerEpoch,
     });
+    const rules = apiAuthorization.InitProducerId;
+    if (request.transactionalId !== null) {
+      if (!authorize(broker, context, rules.transactionalId, request.transactionalId)) return answer(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    } else if (!authorizeCluster(broker, context, rules.idempotentWrite) && !authorizeAnyOfType(broker, context, rules.anyTopic)) {
+      // KIP-679: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic.
+      return answer(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     if ((request.producerId === NO_PRODUCER_ID) !== (request.producerEpoch === NO_PRODUCER_EPOCH)) {
       return answer(ErrorCode.INVALID_REQUEST);
     }

@@ -7,11 +7,13 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { AddPartitionsToTxnRequestAddPartitionsToTxnTopic, AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult } from '../../protocol/messages/generated/24-add-partitions-to-txn.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
-import type { ApiHandler } from './api-handler.ts';
+import type { ApiHandler, RequestContext } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf } from '../broker-error.ts';
 import { errorCodeForVersion } from '../txn/error-versions.ts';
 import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize, authorizeCluster } from '../security/authorizer/authorize.ts';
 
 const BATCHED_MIN_VERSION = 4;
 
@@ -29,8 +31,9 @@ export const addPartitionsToTxnHandler: ApiHandler<typeof ApiKey.AddPartitionsTo
   maxVersion: 5,
   async handle(broker, request, context) {
     const version = context.apiVersion;
+    const rules = apiAuthorization.AddPartitionsToTxn;
     if (version < BATCHED_MIN_VERSION) {
-      const topicResults = await addOne(broker, {
+      const topicResults = await addOne(broker, context, {
         transactionalId: request.v3AndBelowTransactionalId,
         producerId: request.v3AndBelowProducerId,
         producerEpoch: request.v3AndBelowProducerEpoch,
@@ -39,14 +42,16 @@ export const addPartitionsToTxnHandler: ApiHandler<typeof ApiKey.AddPartitionsTo
       }, version);
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction: [], resultsByTopicV3AndBelow: topicResults };
     }
+    // v4+ is the brokers' batched form (KIP-890): CLUSTER_ACTION on the cluster.
+    if (!authorizeCluster(broker, context, rules.cluster)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, resultsByTransaction: [], resultsByTopicV3AndBelow: [] };
     const resultsByTransaction = await Promise.all(
-      request.transactions.map(async (transaction) => ({ transactionalId: transaction.transactionalId, topicResults: await addOne(broker, transaction, version) })),
+      request.transactions.map(async (transaction) => ({ transactionalId: transaction.transactionalId, topicResults: await addOne(broker, context, transaction, version) })),
     );
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, resultsByTransaction, resultsByTopicV3AndBelow: [] };
   },
 };
 
-async function addOne(broker: BrokerContext, transaction: OneTransaction, version: number): Promise<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]> {
+async function addOne(broker: BrokerContext, context: RequestContext, transaction: OneTransaction, version: number): Promise<AddPartitionsToTxnResponseAddPartitionsToTxnTopicResult[]> {
   const results = (codeOf: (topic: string, partition: number) => number) =>
     transaction.topics.map((topic) => ({
       name: topic.name,
@@ -60,6 +65,15 @@ async function addOne(broker: BrokerContext, transaction: OneTransaction, versio
     const metadata = broker.logs.topic(topic);
     return metadata !== undefined && partition >= 0 && partition < metadata.partitions;
   };
+  const rules = apiAuthorization.AddPartitionsToTxn;
+  if (!authorize(broker, context, rules.transactionalId, transaction.transactionalId)) return results(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  const unwritable = transaction.topics.filter((topic) => !authorize(broker, context, rules.topic, topic.name)).map((topic) => topic.name);
+  if (unwritable.length > 0) {
+    // Kafka: unauthorized topics fail, unknown ones are UNKNOWN_TOPIC_OR_PARTITION, the rest are not attempted.
+    return results((topic, partition) =>
+      unwritable.includes(topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : exists(topic, partition) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    );
+  }
   const missing = transaction.topics.some((topic) => topic.partitions.some((partition) => !exists(topic.name, partition)));
   if (missing) {
     return results((topic, partition) => (exists(topic, partition) ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));

@@ -18,6 +18,8 @@ import type { BrokerContext } from '../broker-context.ts';
 import { errorCodeOf } from '../broker-error.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizeCluster } from '../security/authorizer/authorize.ts';
 
 /** Kafka's `GroupCoordinator.completeTransaction` for the offsets partitions of one marker. */
 async function completeGroupOffsets(broker: BrokerContext, producerId: bigint, commit: boolean, partitions: readonly number[]): Promise<TxnMarkerResult[]> {
@@ -41,7 +43,16 @@ export const writeTxnMarkersHandler: ApiHandler<typeof ApiKey.WriteTxnMarkers> =
   apiKey: ApiKey.WriteTxnMarkers,
   minVersion: 0,
   maxVersion: 1,
-  async handle(broker, request) {
+  async handle(broker, request, context) {
+    if (!authorizeCluster(broker, context, apiAuthorization.WriteTxnMarkers.cluster)) {
+      // Inter-broker only: without CLUSTER_ACTION every partition is refused.
+      return {
+        markers: request.markers.map((marker) => ({
+          producerId: marker.producerId,
+          topics: marker.topics.map((topic) => ({ name: topic.name, partitions: topic.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED })) })),
+        })),
+      };
+    }
     const written = request.markers.map((marker) => {
       const logPartitions = marker.topics
         .filter((topic) => topic.name !== GROUP_OFFSETS_TOPIC)

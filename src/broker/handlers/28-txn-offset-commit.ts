@@ -13,6 +13,8 @@ import type { ApiHandler } from './api-handler.ts';
 import type { CommitPartition } from '../group/group-coordinator.ts';
 import { errorCodeForVersion } from '../txn/error-versions.ts';
 import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizationEnabled, authorize } from '../security/authorizer/authorize.ts';
 
 /** TxnOffsetCommit v5+ adds the group's offsets partition to the transaction itself (KIP-890 part 2). */
 const IMPLICIT_ADD_MIN_VERSION = 5;
@@ -37,14 +39,24 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
   minVersion: 0,
   maxVersion: 5,
   async handle(broker, request, context) {
-    const errors = request.topics.map((topic) => topic.partitions.map((): number => ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+    // Kafka: WRITE on the transactional id, then READ on the group, fail every partition; READ per topic fails its own.
+    const rules = apiAuthorization.TxnOffsetCommit;
+    const requestDenial = !authorize(broker, context, rules.transactionalId, request.transactionalId)
+      ? rules.transactionalId.error
+      : !authorize(broker, context, rules.group, request.groupId)
+        ? rules.group.error
+        : ErrorCode.NONE;
+    const errors = request.topics.map((topic) => {
+      const code = requestDenial !== ErrorCode.NONE ? requestDenial : !authorize(broker, context, rules.topic, topic.name) ? rules.topic.error : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return topic.partitions.map((): number => code);
+    });
     const sent: { topicIndex: number; positions: number[] }[] = [];
     const topics: { name: string; partitions: CommitPartition[] }[] = [];
     request.topics.forEach((topic, topicIndex) => {
       const positions: number[] = [];
       const partitions: CommitPartition[] = [];
       topic.partitions.forEach((partition, position) => {
-        if (broker.logs.getLog(topic.name, partition.partitionIndex) === undefined) return;
+        if (errors[topicIndex][position] !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || broker.logs.getLog(topic.name, partition.partitionIndex) === undefined) return;
         positions.push(position);
         partitions.push(partition);
       });
@@ -89,9 +101,12 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
         });
       });
     }
+    // Kafka's response builder lists the topics denied by authorization first, then the others.
+    const order = request.topics.map((_, topicIndex) => topicIndex);
+    if (authorizationEnabled(broker)) order.sort((a, b) => Number(deniedTopic(errors[b])) - Number(deniedTopic(errors[a])));
     return {
       throttleTimeMs: 0,
-      topics: request.topics.map((topic, topicIndex) => ({
+      topics: order.map((topicIndex) => ({ topic: request.topics[topicIndex], topicIndex })).map(({ topic, topicIndex }) => ({
         name: topic.name,
         partitions: topic.partitions.map((partition, position) => ({
           partitionIndex: partition.partitionIndex,
@@ -101,3 +116,7 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
     };
   },
 };
+
+function deniedTopic(codes: readonly number[]): boolean {
+  return codes.length > 0 && codes[0] === ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+}

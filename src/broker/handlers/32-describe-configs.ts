@@ -18,6 +18,8 @@ import {
   describeTopicConfigs,
   type DescribedConfig,
 } from '../configs/config-descriptions.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { configResourceDenial } from '../security/authorizer/authorize.ts';
 
 /** DescribeConfigs v3 added config types and documentation (KIP-569). */
 const CONFIG_TYPE_MIN_VERSION = 3;
@@ -50,6 +52,8 @@ export const describeConfigsHandler: ApiHandler<typeof ApiKey.DescribeConfigs> =
     const asked: Asked = { version: context.apiVersion, includeSynonyms: request.includeSynonyms, includeDocumentation: request.includeDocumentation };
     const results: DescribeConfigsResponseDescribeConfigsResult[] = request.resources.map((resource) => {
       const result = { errorCode: ErrorCode.NONE, errorMessage: null as string | null, resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] as DescribeConfigsResponseDescribeConfigsResourceResult[] };
+      const denied = configResourceDenial(broker, context, apiAuthorization.DescribeConfigs, resource.resourceType, resource.resourceName);
+      if (denied !== ErrorCode.NONE) return { ...result, errorCode: denied };
       let entries: DescribedConfig[];
       if (resource.resourceType === ConfigResourceType.topic) {
         const topic = broker.logs.topic(resource.resourceName);

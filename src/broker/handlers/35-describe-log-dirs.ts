@@ -9,6 +9,8 @@ import type { DescribeLogDirsResponseDescribeLogDirsTopic } from '../../protocol
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizeCluster } from '../security/authorizer/authorize.ts';
 
 async function fileSystemBytes(directory: string): Promise<{ totalBytes: bigint; usableBytes: bigint }> {
   try {
@@ -36,7 +38,8 @@ export const describeLogDirsHandler: ApiHandler<typeof ApiKey.DescribeLogDirs> =
   apiKey: ApiKey.DescribeLogDirs,
   minVersion: 1,
   maxVersion: 4,
-  async handle(broker, request) {
+  async handle(broker, request, context) {
+    if (!authorizeCluster(broker, context, apiAuthorization.DescribeLogDirs.cluster)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const topics: DescribeLogDirsResponseDescribeLogDirsTopic[] = [];
     const requested = request.topics === null
       ? broker.logs.listTopics().map((topic) => ({ topic: topic.name, partitions: null }))

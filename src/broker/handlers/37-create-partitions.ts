@@ -4,17 +4,20 @@ import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { BrokerError, errorCodeOf, errorMessageOf } from '../broker-error.ts';
 import { checkPartitionsToAdd } from '../admin-limits.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 export const createPartitionsHandler: ApiHandler<typeof ApiKey.CreatePartitions> = {
   apiKey: ApiKey.CreatePartitions,
   minVersion: 0,
   maxVersion: 3,
-  async handle(broker, request) {
+  async handle(broker, request, context) {
     const results = [];
     for (const topic of request.topics) {
       const result = { name: topic.name, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
       results.push(result);
       try {
+        if (!authorize(broker, context, apiAuthorization.CreatePartitions.topic, topic.name)) throw new BrokerError(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const current = broker.logs.topic(topic.name);
         if (current === undefined) throw new BrokerError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${topic.name}' does not exist.`);
         // The wording of Kafka's ReplicationControlManager.createPartitions for each case.

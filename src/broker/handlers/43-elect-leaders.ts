@@ -7,6 +7,8 @@ import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizeCluster } from '../security/authorizer/authorize.ts';
 
 function partitionExists(broker: BrokerContext, topic: string, partition: number): boolean {
   if (broker.logs.getLog(topic, partition) !== undefined) return true;
@@ -18,7 +20,12 @@ export const electLeadersHandler: ApiHandler<typeof ApiKey.ElectLeaders> = {
   apiKey: ApiKey.ElectLeaders,
   minVersion: 0,
   maxVersion: 2,
-  handle(broker, request) {
+  handle(broker, request, context) {
+    if (!authorizeCluster(broker, context, apiAuthorization.ElectLeaders.cluster)) {
+      const denied = { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null };
+      const replicaElectionResults = (request.topicPartitions ?? []).map(({ topic, partitions }) => ({ topic, partitionResult: partitions.map((partitionId) => ({ partitionId, ...denied })) }));
+      return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults };
+    }
     if (request.topicPartitions === null) {
       const topics = [...broker.logs.listTopics(), ...broker.internalTopics.list()];
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, replicaElectionResults: topics.map((topic) => ({ topic: topic.name, partitionResult: [] })) };

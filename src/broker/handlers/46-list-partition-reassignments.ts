@@ -4,12 +4,15 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizeCluster } from '../security/authorizer/authorize.ts';
 
 export const listPartitionReassignmentsHandler: ApiHandler<typeof ApiKey.ListPartitionReassignments> = {
   apiKey: ApiKey.ListPartitionReassignments,
   minVersion: 0,
   maxVersion: 0,
-  handle() {
+  handle(broker, _request, context) {
+    if (!authorizeCluster(broker, context, apiAuthorization.ListPartitionReassignments.cluster)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, topics: [] };
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, topics: [] };
   },
 };

@@ -6,13 +6,18 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 export const offsetDeleteHandler: ApiHandler<typeof ApiKey.OffsetDelete> = {
   apiKey: ApiKey.OffsetDelete,
   minVersion: 0,
   maxVersion: 0,
-  async handle(broker, request) {
-    const existing = (topic: string, partition: number) => broker.logs.getLog(topic, partition) !== undefined;
+  async handle(broker, request, context) {
+    const rules = apiAuthorization.OffsetDelete;
+    if (!authorize(broker, context, rules.group, request.groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, throttleTimeMs: 0, topics: [] };
+    const readable = (topic: string) => authorize(broker, context, rules.topic, topic);
+    const existing = (topic: string, partition: number) => readable(topic) && broker.logs.getLog(topic, partition) !== undefined;
     const known = request.topics
       .map((topic) => ({
         name: topic.name,
@@ -32,7 +37,7 @@ export const offsetDeleteHandler: ApiHandler<typeof ApiKey.OffsetDelete> = {
         name: topic.name,
         partitions: topic.partitions.map(({ partitionIndex }) => ({
           partitionIndex,
-          errorCode: errors.get(`${topic.name}\u0000${partitionIndex}`) ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorCode: errors.get(`${topic.name}\u0000${partitionIndex}`) ?? (readable(topic.name) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.TOPIC_AUTHORIZATION_FAILED),
         })),
       })),
     };

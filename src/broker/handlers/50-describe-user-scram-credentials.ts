@@ -5,12 +5,15 @@ import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ScramMechanism } from '../../protocol/sasl/scram.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizeCluster } from '../security/authorizer/authorize.ts';
 
 export const describeUserScramCredentialsHandler: ApiHandler<typeof ApiKey.DescribeUserScramCredentials> = {
   apiKey: ApiKey.DescribeUserScramCredentials,
   minVersion: 0,
   maxVersion: 0,
-  handle(broker, request) {
+  handle(broker, request, context) {
+    if (!authorizeCluster(broker, context, apiAuthorization.DescribeUserScramCredentials.cluster)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, results: [] };
     const all = broker.security.scramCredentials.list();
     const infos = (user: string) => (all.get(user) ?? []).map(({ mechanism, iterations }) => ({ mechanism: ScramMechanism[mechanism].type, iterations }));
     const requested = request.users ?? [];

@@ -15,6 +15,8 @@ import {
   type ScramMechanismName,
 } from '../../protocol/sasl/scram.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizeCluster } from '../security/authorizer/authorize.ts';
 
 type Change = { user: string; mechanism: ScramMechanismName; credential: ScramCredential | null };
 type Failure = { errorCode: number; errorMessage: string };
@@ -23,7 +25,11 @@ export const alterUserScramCredentialsHandler: ApiHandler<typeof ApiKey.AlterUse
   apiKey: ApiKey.AlterUserScramCredentials,
   minVersion: 0,
   maxVersion: 0,
-  handle(broker, request) {
+  handle(broker, request, context) {
+    if (!authorizeCluster(broker, context, apiAuthorization.AlterUserScramCredentials.cluster)) {
+      const users = [...new Set([...request.deletions, ...request.upsertions].map(({ name }) => name))];
+      return { throttleTimeMs: 0, results: users.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null })) };
+    }
     const store = broker.security.scramCredentials;
     const users = new Set<string>();
     const pairs = new Map<string, number>();

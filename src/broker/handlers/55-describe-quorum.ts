@@ -8,6 +8,8 @@ import type { DescribeQuorumResponseTopicData } from '../../protocol/messages/ge
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorizeCluster } from '../security/authorizer/authorize.ts';
 
 /** Kafka's `Topic.CLUSTER_METADATA_TOPIC_NAME`. */
 const CLUSTER_METADATA_TOPIC = '__cluster_metadata';
@@ -16,8 +18,9 @@ export const describeQuorumHandler: ApiHandler<typeof ApiKey.DescribeQuorum> = {
   apiKey: ApiKey.DescribeQuorum,
   minVersion: 0,
   maxVersion: 2,
-  handle(broker, request) {
+  handle(broker, request, context) {
     const { nodeId, host, port } = broker.endpoint;
+    if (!authorizeCluster(broker, context, apiAuthorization.DescribeQuorum.cluster)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, topics: [], nodes: [] };
     const now = BigInt(broker.clock());
     const topics: DescribeQuorumResponseTopicData[] = request.topics.map((topic) => ({
       topicName: topic.topicName,

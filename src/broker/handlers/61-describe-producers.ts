@@ -4,17 +4,22 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 export const describeProducersHandler: ApiHandler<typeof ApiKey.DescribeProducers> = {
   apiKey: ApiKey.DescribeProducers,
   minVersion: 0,
   maxVersion: 0,
-  handle(broker, request) {
+  handle(broker, request, context) {
     return {
       throttleTimeMs: 0,
       topics: request.topics.map((topic) => ({
         name: topic.name,
         partitions: topic.partitionIndexes.map((partitionIndex) => {
+          if (!authorize(broker, context, apiAuthorization.DescribeProducers.topic, topic.name)) {
+            return { partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, activeProducers: [] };
+          }
           const log = broker.logs.getLog(topic.name, partitionIndex);
           const internal = broker.internalTopics.get(topic.name);
           if (log === undefined && internal !== undefined && partitionIndex >= 0 && partitionIndex < internal.partitions) {

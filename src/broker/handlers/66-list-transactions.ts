@@ -4,6 +4,8 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 const DURATION_FILTER_MIN_VERSION = 1;
 
@@ -14,6 +16,8 @@ export const listTransactionsHandler: ApiHandler<typeof ApiKey.ListTransactions>
   handle(broker, request, context) {
     const duration = context.apiVersion >= DURATION_FILTER_MIN_VERSION ? request.durationFilter : -1n;
     const listed = broker.transactions.list(request.stateFilters, request.producerIdFilters, duration);
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, ...listed };
+    // Transactional ids the caller may not DESCRIBE are left out.
+    const transactionStates = listed.transactionStates.filter((state) => authorize(broker, context, apiAuthorization.ListTransactions.transactionalId, state.transactionalId));
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, ...listed, transactionStates };
   },
 };

@@ -4,9 +4,13 @@
 // and, when it changed or the request was a full one, the member's assignment. v1 (KIP-1082) requires a
 // client-generated member id; v0 lets the broker generate one on join. Semantics and simplifications:
 // group/consumer-group-manager.ts.
+import { ErrorCode } from '../../protocol/errors/index.ts';
+import { defaultConsumerGroupHeartbeatResponse } from '../../protocol/messages/generated/68-consumer-group-heartbeat.ts';
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiHandler } from './api-handler.ts';
 import { clientHost } from './11-join-group.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 const MEMBER_ID_REQUIRED_MIN_VERSION = 1;
 
@@ -15,6 +19,12 @@ export const consumerGroupHeartbeatHandler: ApiHandler<typeof ApiKey.ConsumerGro
   minVersion: 0,
   maxVersion: 1,
   async handle(broker, request, context) {
+    const rules = apiAuthorization.ConsumerGroupHeartbeat;
+    if (!authorize(broker, context, rules.group, request.groupId)) return { ...defaultConsumerGroupHeartbeatResponse(), errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null, memberId: null };
+    const hidden = (request.subscribedTopicNames ?? []).filter((name) => !authorize(broker, context, rules.topic, name));
+    if (hidden.length > 0) {
+      return { ...defaultConsumerGroupHeartbeatResponse(), errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `The following topics are not authorized: ${hidden.join(', ')}`, memberId: null };
+    }
     const result = await broker.groups.consumerGroupHeartbeat(
       {
         groupId: request.groupId,

@@ -7,6 +7,8 @@ import type { DescribeTopicPartitionsResponseTopic } from '../../protocol/messag
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import type { ApiHandler } from './api-handler.ts';
+import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
 
 /** Kafka's `max.request.partition.size.limit` default. */
 const MAX_PARTITIONS_PER_RESPONSE = 2000;
@@ -17,11 +19,13 @@ export const describeTopicPartitionsHandler: ApiHandler<typeof ApiKey.DescribeTo
   apiKey: ApiKey.DescribeTopicPartitions,
   minVersion: 0,
   maxVersion: 0,
-  handle(broker, request) {
+  handle(broker, request, context) {
     const nodeId = broker.endpoint.nodeId;
     const limit = Math.max(1, Math.min(request.responsePartitionLimit, MAX_PARTITIONS_PER_RESPONSE));
+    const describable = (name: string) => authorize(broker, context, apiAuthorization.DescribeTopicPartitions.topic, name);
+    // A listing leaves out the topics the caller may not DESCRIBE; a named one is answered TOPIC_AUTHORIZATION_FAILED.
     const names = request.topics.length === 0
-      ? [...broker.logs.listTopics(), ...broker.internalTopics.list()].map((topic) => topic.name).sort()
+      ? [...broker.logs.listTopics(), ...broker.internalTopics.list()].map((topic) => topic.name).filter(describable).sort()
       : [...new Set(request.topics.map((topic) => topic.name))].sort();
     const cursor = request.cursor;
     const topics: DescribeTopicPartitionsResponseTopic[] = [];
@@ -29,6 +33,10 @@ export const describeTopicPartitionsHandler: ApiHandler<typeof ApiKey.DescribeTo
     let nextCursor: { topicName: string; partitionIndex: number } | null = null;
     for (const name of names) {
       if (cursor !== null && name < cursor.topicName) continue;
+      if (!describable(name)) {
+        topics.push({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED });
+        continue;
+      }
       const internal = broker.internalTopics.get(name);
       const topic = broker.logs.topic(name) ?? internal;
       if (topic === undefined) {

@@ -11,20 +11,20 @@ import type { BrokerContext } from '../broker-context.ts';
 import type { ApiHandler, RequestContext } from '../handlers/api-handler.ts';
 import type { TxnMarker, TxnMarkerResult } from '../log/txn-markers.ts';
 import { ConnectionSession } from '../security/connection-session.ts';
-import { ANONYMOUS_PRINCIPAL } from '../security/principal.ts';
+import { BROKER_PRINCIPAL } from '../security/principal.ts';
 
 /**
  * The request context of marker requests: no client connection behind them. Kafka sends them as the broker's own
- * principal over the inter-broker listener (CLUSTER_ACTION, a super user): an authorization check in the handler
- * must let this context through, or no transaction would ever complete.
+ * principal over the inter-broker listener (CLUSTER_ACTION, a super user); here that is `BROKER_PRINCIPAL`, which
+ * the authorizer lets through by identity, or no transaction would ever complete.
  */
-const COORDINATOR_SESSION = new ConnectionSession({ name: 'in-process', securityProtocol: 'PLAINTEXT', host: '', port: 0 }, ANONYMOUS_PRINCIPAL);
+const COORDINATOR_SESSION = new ConnectionSession({ name: 'in-process', securityProtocol: 'PLAINTEXT', host: '', port: 0 }, BROKER_PRINCIPAL);
 const COORDINATOR_REQUEST: RequestContext = {
   apiVersion: 1,
   correlationId: 0,
   clientId: 'transaction-coordinator',
   connection: { id: -1, remoteAddress: 'in-process', clientHost: 'in-process', session: COORDINATOR_SESSION },
-  principal: COORDINATOR_SESSION.principal,
+  principal: BROKER_PRINCIPAL,
   clientHost: 'in-process',
 };
 

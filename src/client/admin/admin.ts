@@ -24,6 +24,7 @@ import { decodeConsumerProtocolAssignment } from '../../protocol/messages/genera
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts';
 import { Reader } from '../../protocol/wire/reader.ts';
 import { AdminNetwork, brokerError } from './admin-network.ts';
+import { createAcls, deleteAcls, describeAcls, type AclBinding, type AclBindingFilter, type DescribedAcl } from './admin-acls.ts';
 import { alterUserScramCredentials, describeUserScramCredentials, type ScramCredentialAlteration, type UserScramCredentials } from './scram-credentials.ts';
 import { adminConfigError, resolveAdminOptions, type AdminOptions, type ResolvedAdminOptions } from './admin-options.ts';
 import type {
@@ -700,6 +701,23 @@ export class Admin {
       }
       return results;
     });
+  }
+
+  // ---- ACLs --------------------------------------------------------------------------------------------------------
+
+  /** Creates ACLs (an existing equal ACL is kept once). Needs ALTER on the cluster; SECURITY_DISABLED without an authorizer. */
+  async createAcls(acls: readonly AclBinding[]): Promise<void> {
+    await createAcls(this.network, acls);
+  }
+
+  /** The ACLs matching `filter` (all by default). Needs DESCRIBE on the cluster. */
+  async describeAcls(filter: AclBindingFilter = {}): Promise<DescribedAcl[]> {
+    return describeAcls(this.network, filter);
+  }
+
+  /** Deletes every ACL any filter matches and returns them. Needs ALTER on the cluster. */
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<DescribedAcl[]> {
+    return deleteAcls(this.network, filters);
   }
 
   // ---- SCRAM credentials (KIP-554) -------------------------------------------------------------------------------
