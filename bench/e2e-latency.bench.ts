@@ -34,11 +34,17 @@ interface Latency {
   maxMs: number;
 }
 
+/** A started consumer process: `result` settles when it exits. */
+interface RunningConsumer {
+  result: Promise<Latency>;
+}
+
 /**
  * Starts the consumer, sends it a warm-up record, and resolves once it received it (so its fetch loop runs), with
- * the promise of its result.
+ * the promise of its result. The result travels inside an object: resolving a promise with a promise adopts it, so
+ * `ready(result)` would hold the caller until the consumer exits, and the producer it waits for would never start.
  */
-function startConsumer(bootstrap: string, topic: string, records: number): Promise<Promise<Latency>> {
+function startConsumer(bootstrap: string, topic: string, records: number): Promise<RunningConsumer> {
   return new Promise((ready, fail) => {
     const child = spawn(process.execPath, ['--import', 'tsx', client, 'consume', bootstrap, topic, String(records)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -56,7 +62,7 @@ function startConsumer(bootstrap: string, topic: string, records: number): Promi
         warmUpSent = true;
         void sendWarmUp(bootstrap, topic).catch(fail);
       }
-      if (err.includes('consumer ready')) ready(result);
+      if (err.includes('consumer ready')) ready({ result });
     });
   });
 }
@@ -81,7 +87,7 @@ async function latencyAt(bootstrap: string, rate: number, run: number): Promise<
   const topic = `latency-${run}`;
   await createTopic(bootstrap, topic, 1);
   const records = Math.round(rate * SECONDS);
-  const result = await startConsumer(bootstrap, topic, records);
+  const { result } = await startConsumer(bootstrap, topic, records);
   // Together, so a consumer failure is reported while the producer still runs.
   const [, latency] = await Promise.all([
     runProcess(process.execPath, ['--import', 'tsx', client, 'produce', bootstrap, topic, String(rate), String(SECONDS), String(VALUE_BYTES)], 'latency producer'),
