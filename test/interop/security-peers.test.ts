@@ -1,8 +1,10 @@
 // Real clients authenticate against seqlog's secured listeners: kcat (librdkafka) with SASL/PLAIN, SCRAM-SHA-256,
 // SCRAM-SHA-512 over SASL_SSL, and SSL; Apache Kafka 4.4's Java client (its console producer and consumer) with
-// SCRAM-SHA-512 over SASL_SSL and a PEM truststore (one JVM start: the console producer); KafkaJS with PLAIN and SCRAM over SSL. Each writes records
-// that a client of another kind reads back through another listener, and a wrong password is refused with
-// Kafka's message while the broker keeps serving. kcat and the Kafka jars are required peers.
+// SCRAM-SHA-512 over SASL_SSL and a PEM truststore (one JVM start: the console producer); KafkaJS with PLAIN and SCRAM over SSL;
+// franz-go with PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER (an unsecured JWS) over SASL_SSL; kcat with
+// librdkafka's unsecured-JWT OAUTHBEARER builtin. Each writes records that a client of another kind reads back
+// through another listener, and a wrong password or an expired token is refused with Kafka's message while the
+// broker keeps serving. kcat, the Kafka jars and the franz-go peer are required peers.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,10 +14,11 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { Admin } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
-import { makeCertificates, type TestCertificates } from '../security/certificates.ts';
-import { javaExecutable, kafkaClasspath } from '../reference/layout.ts';
+import { makeCertificates, unsecuredJws, type TestCertificates } from '../security/certificates.ts';
+import { binDir, javaExecutable, kafkaClasspath } from '../reference/layout.ts';
 
 const KCAT = '/usr/bin/kcat';
+const FRANZ_PEER = join(binDir, 'franz-peer');
 const log4jConfig = new URL('../reference/log4j2.properties', import.meta.url).pathname;
 
 let certs: TestCertificates;
@@ -61,6 +64,27 @@ async function kcatConsume(listener: string, security: string[], topic: string):
   return result.stdout.split('\n').filter((line) => line !== '');
 }
 
+interface FranzSummary {
+  ok: boolean;
+  error?: string;
+  produced?: number;
+  committed?: number;
+  consumed?: number;
+}
+
+/** One run of the franz-go peer (test/peers/go) over SASL_SSL; the summary is its one JSON line. */
+async function franzGo(topic: string, mode: 'all' | 'consume', count: number, sasl: readonly string[]): Promise<{ run: Run; summary: FranzSummary }> {
+  const result = await run(FRANZ_PEER, ['--bootstrap', address('SASL_SSL'), '--topic', topic, '--mode', mode, '--count', String(count), '--timeout-ms', '20000', '--tls-ca', certs.caFile, ...sasl]);
+  const line = result.stdout.trim().split('\n').at(-1) ?? '';
+  let summary: FranzSummary;
+  try {
+    summary = JSON.parse(line) as FranzSummary;
+  } catch {
+    assert.fail(`franz-peer printed no JSON summary (exit ${result.code}): ${result.stdout}\n${result.stderr}`);
+  }
+  return { run: result, summary };
+}
+
 function javaTool(mainClass: string, args: readonly string[], input?: string): Promise<Run> {
   return run(javaExecutable(), ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', kafkaClasspath, mainClass, ...args], input, 120_000);
 }
@@ -74,9 +98,10 @@ describe('real clients against secured seqlog listeners', { timeout: 300_000 }, 
       sslKeystoreLocation: certs.serverKeystoreFile,
       sslTruststoreLocation: certs.caFile,
       sslClientAuth: 'requested',
-      saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'],
+      // OAUTHBEARER is enabled explicitly (it is not a default); its default validator takes unsecured JWS tokens.
+      saslEnabledMechanisms: ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'],
       saslPlainUsers: { alice: 'alice-secret' },
-      topics: ['kcat-plain', 'kcat-scram256', 'kcat-scram512', 'kcat-ssl', 'java-scram', 'kafkajs'].map((name) => ({ name, partitions: 1 })),
+      topics: ['kcat-plain', 'kcat-scram256', 'kcat-scram512', 'kcat-ssl', 'java-scram', 'kafkajs', 'kcat-oauth'].map((name) => ({ name, partitions: 1 })),
     });
     const admin = new Admin({ bootstrap: address('PLAINTEXT') });
     try {
@@ -172,5 +197,55 @@ describe('real clients against secured seqlog listeners', { timeout: 300_000 }, 
     await assert.rejects(refused.connect(), /SASL SCRAM SHA512 authentication failed|SASL_AUTHENTICATION_FAILED|Authentication failed/i);
     await refused.disconnect();
     assert.deepEqual(await kcatConsume('PLAINTEXT', [], 'kafkajs'), ['kafkajs-0', 'kafkajs-1']);
+  });
+
+  it('franz-go: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER over SASL_SSL each create, produce (idempotent and transactional) and read back', async () => {
+    assert.ok(existsSync(FRANZ_PEER), `the franz-go peer is required (${FRANZ_PEER}); build it with scripts/setup-peers.sh`);
+    const cases = [
+      { topic: 'franz-plain', sasl: ['--sasl-mechanism', 'PLAIN', '--sasl-user', 'alice', '--sasl-password', 'alice-secret'] },
+      { topic: 'franz-scram256', sasl: ['--sasl-mechanism', 'SCRAM-SHA-256', '--sasl-user', 'bob', '--sasl-password', 'bob-secret'] },
+      { topic: 'franz-scram512', sasl: ['--sasl-mechanism', 'SCRAM-SHA-512', '--sasl-user', 'bob', '--sasl-password', 'bob-secret'] },
+      { topic: 'franz-oauth', sasl: ['--sasl-mechanism', 'OAUTHBEARER', '--sasl-token', unsecuredJws('carol', 600)] },
+    ];
+    for (const { topic, sasl } of cases) {
+      const { run: result, summary } = await franzGo(topic, 'all', 3, sasl);
+      assert.equal(result.code, 0, `${topic}: ${JSON.stringify(summary)}`);
+      assert.deepEqual([summary.ok, summary.produced, summary.committed, summary.consumed], [true, 3, 3, 6], topic);
+      // librdkafka reads committed by default: the idempotent records, then the committed transaction's.
+      const expected = [...['idem', 'commit'].flatMap((kind) => [0, 1, 2].map((i) => `franz-go-${kind}-${i}`))];
+      assert.deepEqual(await kcatConsume('PLAINTEXT', [], topic), expected, `${topic} via PLAINTEXT`);
+    }
+  });
+
+  it('franz-go: a wrong SCRAM password and an expired OAUTHBEARER token are refused while a correct client is served alongside', async () => {
+    const [wrongPassword, expiredToken, correct] = await Promise.all([
+      franzGo('franz-scram512', 'consume', 6, ['--sasl-mechanism', 'SCRAM-SHA-512', '--sasl-user', 'bob', '--sasl-password', 'wrong']),
+      franzGo('franz-oauth', 'consume', 6, ['--sasl-mechanism', 'OAUTHBEARER', '--sasl-token', unsecuredJws('carol', -60)]),
+      franzGo('franz-plain', 'consume', 6, ['--sasl-mechanism', 'PLAIN', '--sasl-user', 'alice', '--sasl-password', 'alice-secret']),
+    ]);
+    assert.equal(wrongPassword.run.code, 1);
+    assert.equal(wrongPassword.summary.ok, false);
+    assert.match(wrongPassword.summary.error ?? '', /SASL_AUTHENTICATION_FAILED/, JSON.stringify(wrongPassword.summary));
+    assert.equal(expiredToken.run.code, 1);
+    assert.equal(expiredToken.summary.ok, false);
+    assert.match(expiredToken.summary.error ?? '', /SASL_AUTHENTICATION_FAILED/, JSON.stringify(expiredToken.summary));
+    assert.match(expiredToken.summary.error ?? '', /expired/);
+    assert.equal(correct.run.code, 0, JSON.stringify(correct.summary));
+    assert.equal(correct.summary.consumed, 6);
+  });
+
+  it('kcat: OAUTHBEARER with librdkafka\'s unsecured JWT builtin names the principal', async () => {
+    const principals: string[] = [];
+    const stop = broker.control(ApiKey.Metadata, (_request, context) => {
+      principals.push(context.principal.name);
+    });
+    const oauth = [...kcatSecurity('SASL_SSL'), '-X', 'sasl.mechanisms=OAUTHBEARER', '-X', 'enable.sasl.oauthbearer.unsecure.jwt=true', '-X', 'sasl.oauthbearer.config=principal=dave lifeSeconds=600'];
+    try {
+      await kcatProduce('SASL_SSL', oauth, 'kcat-oauth', ['oauth-0', 'oauth-1']);
+      assert.deepEqual(await kcatConsume('SASL_SSL', oauth, 'kcat-oauth'), ['oauth-0', 'oauth-1']);
+    } finally {
+      stop();
+    }
+    assert.ok(principals.length > 0 && principals.every((name) => name === 'dave'), principals.join(', '));
   });
 });

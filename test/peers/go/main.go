@@ -12,11 +12,17 @@
 // (duplicates within the member fail it), commits, and leaves; the summary carries the values read, the member
 // id and its last member epoch.
 //
+// Security (every mode): --tls-ca PEM dials TLS trusting that CA; --sasl-mechanism
+// PLAIN|SCRAM-SHA-256|SCRAM-SHA-512|OAUTHBEARER authenticates with --sasl-user/--sasl-password, or for
+// OAUTHBEARER with the bearer token --sasl-token (franz-go's sasl/plain, sasl/scram and sasl/oauth packages).
+//
 // Prints exactly one JSON summary line on stdout; exits 1 on any error or a wrong count.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -32,6 +38,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/oauth"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 const peer = "franz-go"
@@ -48,6 +58,8 @@ type options struct {
 	size              int
 	warmup            int
 	group             string
+	// security holds the TLS and SASL options every client of this run is made with.
+	security []kgo.Opt
 }
 
 func main() {
@@ -94,9 +106,20 @@ func parseArgs(args []string) (options, error) {
 	fs.StringVar(&idempotence, "idempotence", "true", "true|false (produce mode)")
 	fs.IntVar(&o.replicationFactor, "replication-factor", 1, "replication factor of the created topic")
 	fs.IntVar(&timeoutMs, "timeout-ms", 60000, "overall deadline")
+	var tlsCA, mechanism, user, password, token string
+	fs.StringVar(&tlsCA, "tls-ca", "", "PEM file of the CA to trust; dials TLS when set")
+	fs.StringVar(&mechanism, "sasl-mechanism", "", "PLAIN|SCRAM-SHA-256|SCRAM-SHA-512|OAUTHBEARER")
+	fs.StringVar(&user, "sasl-user", "", "SASL user (PLAIN, SCRAM)")
+	fs.StringVar(&password, "sasl-password", "", "SASL password (PLAIN, SCRAM)")
+	fs.StringVar(&token, "sasl-token", "", "bearer token (OAUTHBEARER)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
+	security, err := securityOpts(tlsCA, mechanism, user, password, token)
+	if err != nil {
+		return o, err
+	}
+	o.security = security
 	o.idempotence = idempotence == "true"
 	o.timeout = time.Duration(timeoutMs) * time.Millisecond
 	switch {
@@ -108,6 +131,42 @@ func parseArgs(args []string) (options, error) {
 		return o, errors.New("--group is required with --mode group-consume")
 	}
 	return o, nil
+}
+
+func securityOpts(tlsCA, mechanism, user, password, token string) ([]kgo.Opt, error) {
+	var opts []kgo.Opt
+	if tlsCA != "" {
+		pem, err := os.ReadFile(tlsCA)
+		if err != nil {
+			return nil, fmt.Errorf("--tls-ca: %w", err)
+		}
+		roots := x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--tls-ca %s holds no PEM certificate", tlsCA)
+		}
+		opts = append(opts, kgo.DialTLSConfig(&tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}))
+	}
+	var m sasl.Mechanism
+	switch mechanism {
+	case "":
+		return opts, nil
+	case "PLAIN":
+		m = plain.Auth{User: user, Pass: password}.AsMechanism()
+	case "SCRAM-SHA-256":
+		m = scram.Auth{User: user, Pass: password}.AsSha256Mechanism()
+	case "SCRAM-SHA-512":
+		m = scram.Auth{User: user, Pass: password}.AsSha512Mechanism()
+	case "OAUTHBEARER":
+		m = oauth.Auth{Token: token}.AsMechanism()
+	default:
+		return nil, fmt.Errorf("unknown --sasl-mechanism %s", mechanism)
+	}
+	return append(opts, kgo.SASL(m)), nil
+}
+
+// newClient is kgo.NewClient with this run's TLS and SASL options added.
+func newClient(o options, opts ...kgo.Opt) (*kgo.Client, error) {
+	return kgo.NewClient(append(opts, o.security...)...)
 }
 
 func values(kind string, n int) []string {
@@ -169,7 +228,7 @@ func run(ctx context.Context, o options, summary map[string]any) error {
 }
 
 func createTopic(ctx context.Context, o options) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...))
+	cl, err := newClient(o, kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...))
 	if err != nil {
 		return err
 	}
@@ -193,7 +252,7 @@ func produce(ctx context.Context, o options, records []string, idempotent bool) 
 	if !idempotent {
 		opts = append(opts, kgo.DisableIdempotentWrite())
 	}
-	cl, err := kgo.NewClient(opts...)
+	cl, err := newClient(o, opts...)
 	if err != nil {
 		return err
 	}
@@ -210,7 +269,7 @@ func produceAll(ctx context.Context, cl *kgo.Client, records []string) error {
 }
 
 func transact(ctx context.Context, o options, aborted, committed []string) error {
-	cl, err := kgo.NewClient(
+	cl, err := newClient(o,
 		kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...),
 		kgo.DefaultProduceTopic(o.topic),
 		uncompressed,
@@ -241,7 +300,7 @@ func transact(ctx context.Context, o options, aborted, committed []string) error
 
 func consume(ctx context.Context, o options) ([]string, error) {
 	seeds := kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...)
-	admCl, err := kgo.NewClient(seeds)
+	admCl, err := newClient(o, seeds)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +322,7 @@ func consume(ctx context.Context, o options) ([]string, error) {
 	if len(end) == 0 {
 		return nil, fmt.Errorf("topic %s has no partitions", o.topic)
 	}
-	cl, err := kgo.NewClient(seeds,
+	cl, err := newClient(o, seeds,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{o.topic: start}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// Control records are kept so the reader can see that it passed the commit marker at the end.
@@ -341,7 +400,7 @@ func moduleVersion(path string) string {
 // transaction are produced without waiting for each, and the commit flushes them (franz-go's EndTransaction
 // requires them flushed first, which Flush does).
 func txnBench(ctx context.Context, o options, summary map[string]any) error {
-	cl, err := kgo.NewClient(
+	cl, err := newClient(o,
 		kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...),
 		kgo.DefaultProduceTopic(o.topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
@@ -400,7 +459,7 @@ func txnBench(ctx context.Context, o options, summary map[string]any) error {
 // groupConsume is one member of a KIP-848 consumer group: kgo runs the consumer group protocol only with
 // ServerSideBalancer and a balancer the broker can stand in for (range or cooperative-sticky).
 func groupConsume(ctx context.Context, o options, summary map[string]any) error {
-	cl, err := kgo.NewClient(
+	cl, err := newClient(o,
 		kgo.SeedBrokers(strings.Split(o.bootstrap, ",")...),
 		kgo.ConsumerGroup(o.group),
 		kgo.ConsumeTopics(o.topic),
