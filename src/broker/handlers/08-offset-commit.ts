@@ -11,9 +11,9 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
-import type { CommitPartition } from '../group/group-coordinator.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
-import { authorizationEnabled, authorize } from '../security/authorizer/authorize.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
+import { commitAuthorizedPartitions, commitResponseTopics } from './offset-commit-routing.ts';
 
 const GROUP_ID_NOT_FOUND_MIN_VERSION = 9;
 
@@ -29,23 +29,8 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
       const code = groupDenied ? ErrorCode.GROUP_AUTHORIZATION_FAILED : !authorize(broker, context, rules.topic, topic.name) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       return topic.partitions.map((): number => code);
     });
-    // Which request positions each topic sent to the coordinator carries, to put its answers back in place.
-    const sent: { topicIndex: number; positions: number[] }[] = [];
-    const topics: { name: string; partitions: CommitPartition[] }[] = [];
-    request.topics.forEach((topic, topicIndex) => {
-      const positions: number[] = [];
-      const partitions: CommitPartition[] = [];
-      topic.partitions.forEach((partition, position) => {
-        if (errors[topicIndex][position] !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || broker.logs.getLog(topic.name, partition.partitionIndex) === undefined) return;
-        positions.push(position);
-        partitions.push(partition);
-      });
-      if (partitions.length === 0) return;
-      sent.push({ topicIndex, positions });
-      topics.push({ name: topic.name, partitions });
-    });
-    if (topics.length > 0) {
-      const results = await broker.groups.commitOffsets({
+    await commitAuthorizedPartitions(broker, request.topics, errors, (topics) =>
+      broker.groups.commitOffsets({
         groupId: request.groupId,
         generationId: request.generationIdOrMemberEpoch,
         memberId: request.memberId,
@@ -53,29 +38,9 @@ export const offsetCommitHandler: ApiHandler<typeof ApiKey.OffsetCommit> = {
         retentionTimeMs: request.retentionTimeMs,
         topics,
         groupIdNotFoundForUnknownGroup: context.apiVersion >= GROUP_ID_NOT_FOUND_MIN_VERSION,
-      }, broker.logs);
-      results.forEach((topic, i) => {
-        topic.partitions.forEach((partition, j) => {
-          errors[sent[i].topicIndex][sent[i].positions[j]] = partition.errorCode;
-        });
-      });
-    }
-    // Kafka's response builder lists the topics denied by authorization first, then the others.
-    const order = request.topics.map((_, topicIndex) => topicIndex);
-    if (authorizationEnabled(broker)) order.sort((a, b) => Number(deniedTopic(errors[b])) - Number(deniedTopic(errors[a])));
-    return {
-      throttleTimeMs: 0,
-      topics: order.map((topicIndex) => ({ topic: request.topics[topicIndex], topicIndex })).map(({ topic, topicIndex }) => ({
-        name: topic.name,
-        partitions: topic.partitions.map((partition, position) => ({
-          partitionIndex: partition.partitionIndex,
-          errorCode: errors[topicIndex][position],
-        })),
-      })),
-    };
+      }, broker.logs),
+    );
+    return { throttleTimeMs: 0, topics: commitResponseTopics(broker, request.topics, errors) };
   },
 };
 
-function deniedTopic(codes: readonly number[]): boolean {
-  return codes.length > 0 && codes[0] === ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-}

@@ -10,11 +10,11 @@
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { ApiHandler } from './api-handler.ts';
-import type { CommitPartition } from '../group/group-coordinator.ts';
 import { errorCodeForVersion } from '../txn/error-versions.ts';
 import { GROUP_OFFSETS_TOPIC } from '../txn/transaction-coordinator.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
-import { authorizationEnabled, authorize } from '../security/authorizer/authorize.ts';
+import { authorize } from '../security/authorizer/authorize.ts';
+import { commitAuthorizedPartitions, commitResponseTopics } from './offset-commit-routing.ts';
 
 /** TxnOffsetCommit v5+ adds the group's offsets partition to the transaction itself (KIP-890 part 2). */
 const IMPLICIT_ADD_MIN_VERSION = 5;
@@ -50,21 +50,7 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
       const code = requestDenial !== ErrorCode.NONE ? requestDenial : !authorize(broker, context, rules.topic, topic.name) ? rules.topic.error : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       return topic.partitions.map((): number => code);
     });
-    const sent: { topicIndex: number; positions: number[] }[] = [];
-    const topics: { name: string; partitions: CommitPartition[] }[] = [];
-    request.topics.forEach((topic, topicIndex) => {
-      const positions: number[] = [];
-      const partitions: CommitPartition[] = [];
-      topic.partitions.forEach((partition, position) => {
-        if (errors[topicIndex][position] !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || broker.logs.getLog(topic.name, partition.partitionIndex) === undefined) return;
-        positions.push(position);
-        partitions.push(partition);
-      });
-      if (partitions.length === 0) return;
-      sent.push({ topicIndex, positions });
-      topics.push({ name: topic.name, partitions });
-    });
-    if (topics.length > 0) {
+    await commitAuthorizedPartitions(broker, request.topics, errors, async (topics) => {
       if (context.apiVersion >= IMPLICIT_ADD_MIN_VERSION) {
         await broker.transactions.addPartitionImplicitly(
           request.transactionalId,
@@ -82,41 +68,24 @@ export const txnOffsetCommitHandler: ApiHandler<typeof ApiKey.TxnOffsetCommit> =
         GROUP_OFFSETS_TOPIC,
         broker.transactions.offsetsPartitionFor(request.groupId),
       );
-      const results =
-        verified !== ErrorCode.NONE
-          ? topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: verificationError(verified) })) }))
-          : await broker.groups.commitTransactionalOffsets({
-              transactionalId: request.transactionalId,
-              groupId: request.groupId,
-              producerId: request.producerId,
-              producerEpoch: request.producerEpoch,
-              generationId: request.generationId,
-              memberId: request.memberId,
-              groupInstanceId: request.groupInstanceId,
-              topics,
-            }, broker.logs);
-      results.forEach((topic, i) => {
-        topic.partitions.forEach((partition, j) => {
-          errors[sent[i].topicIndex][sent[i].positions[j]] = partition.errorCode;
-        });
-      });
-    }
-    // Kafka's response builder lists the topics denied by authorization first, then the others.
-    const order = request.topics.map((_, topicIndex) => topicIndex);
-    if (authorizationEnabled(broker)) order.sort((a, b) => Number(deniedTopic(errors[b])) - Number(deniedTopic(errors[a])));
+      if (verified !== ErrorCode.NONE) {
+        return topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: verificationError(verified) })) }));
+      }
+      return broker.groups.commitTransactionalOffsets({
+        transactionalId: request.transactionalId,
+        groupId: request.groupId,
+        producerId: request.producerId,
+        producerEpoch: request.producerEpoch,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId,
+        topics,
+      }, broker.logs);
+    });
     return {
       throttleTimeMs: 0,
-      topics: order.map((topicIndex) => ({ topic: request.topics[topicIndex], topicIndex })).map(({ topic, topicIndex }) => ({
-        name: topic.name,
-        partitions: topic.partitions.map((partition, position) => ({
-          partitionIndex: partition.partitionIndex,
-          errorCode: errorCodeForVersion(errors[topicIndex][position], ApiKey.TxnOffsetCommit, context.apiVersion),
-        })),
-      })),
+      topics: commitResponseTopics(broker, request.topics, errors, (code) => errorCodeForVersion(code, ApiKey.TxnOffsetCommit, context.apiVersion)),
     };
   },
 };
 
-function deniedTopic(codes: readonly number[]): boolean {
-  return codes.length > 0 && codes[0] === ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-}
