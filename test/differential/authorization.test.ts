@@ -14,7 +14,7 @@ import type { BrokerConnection } from '../../src/client/connection/broker-connec
 import { AclOperation, AclPermissionType, PatternType, ResourceType } from '../../src/broker/security/authorizer/acl.ts';
 import { assertScenario, requestStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
-import { buildBatch, produceStep } from './steps.ts';
+import { buildBatch, fetchPartition, fetchRequestV12, produceStep } from './steps.ts';
 import { pollingStep, transactionalIdOf } from './txn-steps.ts';
 import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
@@ -135,20 +135,7 @@ function fetchErrorStep(title: string, error: ErrorName, topic = 't'): Step {
     title,
     apiKey: ApiKey.Fetch,
     version: 12,
-    build: (ctx) => ({
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1048576,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic: ctx.topic(topic), topicId: Buffer.alloc(16), partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1048576, replicaDirectoryId: Buffer.alloc(16) }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    }),
+    build: (ctx) => fetchRequestV12([{ topic: ctx.topic(topic), topicId: Buffer.alloc(16), partitions: [fetchPartition(0, 0n)] }]),
     expect: (response) => assert.equal(response.responses[0]?.partitions[0]?.errorCode, ErrorCode[error]),
     // Record bytes and offsets are compared by the fetch scenarios elsewhere; here the decision is what matters.
     allow: ['responses.partitions.records', 'responses.partitions.highWatermark', 'responses.partitions.lastStableOffset', 'responses.partitions.logStartOffset'],

@@ -12,7 +12,7 @@ import type { FetchResponse } from '../../src/protocol/messages/generated/01-fet
 import { iterateRecordBatches } from '../../src/protocol/records/index.ts';
 import { assertScenario, requestStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
-import { produceManyStep } from './steps.ts';
+import { fetchPartition, fetchRequestV12, produceManyStep } from './steps.ts';
 import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
 
@@ -47,26 +47,17 @@ function sessionFetchStep(title: string, fetch: SessionFetch, expected: SessionE
     title,
     apiKey: ApiKey.Fetch,
     version: 12,
-    build: (ctx) => ({
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1048576,
-      isolationLevel: 0,
-      sessionId: sessionIdOf(ctx, fetch.session),
-      sessionEpoch: fetch.epoch,
-      topics: (fetch.partitions ?? []).length === 0 ? [] : [{
-        topic: ctx.topic('t'),
-        topicId: NO_ID,
-        partitions: (fetch.partitions ?? []).map(([partition, fetchOffset]) => ({
-          partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1048576, replicaDirectoryId: NO_ID,
-        })),
-      }],
-      forgottenTopicsData: (fetch.forget ?? []).length === 0 ? [] : [{ topic: ctx.topic('t'), topicId: NO_ID, partitions: [...(fetch.forget ?? [])] }],
-      rackId: '',
-    }),
+    build: (ctx) =>
+      fetchRequestV12(
+        (fetch.partitions ?? []).length === 0
+          ? []
+          : [{ topic: ctx.topic('t'), topicId: NO_ID, partitions: (fetch.partitions ?? []).map(([partition, fetchOffset]) => fetchPartition(partition, fetchOffset)) }],
+        {
+          sessionId: sessionIdOf(ctx, fetch.session),
+          sessionEpoch: fetch.epoch,
+          forgottenTopicsData: (fetch.forget ?? []).length === 0 ? [] : [{ topic: ctx.topic('t'), topicId: NO_ID, partitions: [...(fetch.forget ?? [])] }],
+        },
+      ),
     // Each broker's session id is its own random number; `expect` checks it relationally.
     allow: expected.sessionId === 0 ? [] : ['sessionId'],
     capture(response: FetchResponse, ctx) {

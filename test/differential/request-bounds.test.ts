@@ -10,7 +10,7 @@ import type { FetchRequestFetchTopic } from '../../src/protocol/messages/generat
 import { iterateRecordBatches } from '../../src/protocol/records/index.ts';
 import { assertScenario, requestStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
-import { produceStep } from './steps.ts';
+import { fetchRequestV12, produceStep } from './steps.ts';
 import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
 
@@ -82,20 +82,7 @@ function repeatedFetchStep(title: string, topics: (ctx: TargetContext) => FetchR
     title,
     apiKey: ApiKey.Fetch,
     version: 12,
-    build: (ctx) => ({
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 52428800,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: topics(ctx),
-      forgottenTopicsData: [],
-      rackId: '',
-    }),
+    build: (ctx) => fetchRequestV12(topics(ctx), { maxBytes: 52428800 }),
     expect(response) {
       assert.equal(response.responses.length, 1, 'one topic entry');
       const partitions = response.responses[0].partitions;

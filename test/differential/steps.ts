@@ -6,6 +6,9 @@ import { ErrorCode, errorName } from '../../src/protocol/errors/index.ts';
 import type { ErrorName } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type {
+  FetchRequest,
+  FetchRequestFetchPartition,
+  FetchRequestFetchTopic,
   FetchResponse,
   ProduceRequestTopicProduceData,
   ProduceResponse,
@@ -173,6 +176,33 @@ export function logEndOffsetStep(title: string, expectedOffset: bigint, topic = 
   });
 }
 
+/** One partition of a v12 Fetch, as a consumer sends it (no leader epoch, 1 MiB by default). */
+export function fetchPartition(partition: number, fetchOffset: bigint, partitionMaxBytes = 1048576): FetchRequestFetchPartition {
+  return { partition, currentLeaderEpoch: -1, fetchOffset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes, replicaDirectoryId: Buffer.alloc(16) };
+}
+
+/**
+ * A Fetch at v12 (the last version that names topics instead of topic ids) as a consumer sends it: no wait, no
+ * session, read_uncommitted; `fields` overrides any of that.
+ */
+export function fetchRequestV12(topics: FetchRequestFetchTopic[], fields: Partial<FetchRequest> = {}): FetchRequest {
+  return {
+    clusterId: null,
+    replicaId: -1,
+    replicaState: { replicaId: -1, replicaEpoch: -1n },
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1048576,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics,
+    forgottenTopicsData: [],
+    rackId: '',
+    ...fields,
+  };
+}
+
 /**
  * Fetch (v12: the last version that names topics instead of topic ids) of one partition from `offset`; checks
  * the offsets of the records returned and the high watermark.
@@ -182,28 +212,7 @@ export function fetchStep(title: string, offset: bigint, expected: { offsets: re
     title,
     apiKey: ApiKey.Fetch,
     version: 12,
-    build: (ctx) => ({
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1048576,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic: ctx.topic(topic),
-          topicId: Buffer.alloc(16),
-          partitions: [
-            { partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1048576, replicaDirectoryId: Buffer.alloc(16) },
-          ],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    }),
+    build: (ctx) => fetchRequestV12([{ topic: ctx.topic(topic), topicId: Buffer.alloc(16), partitions: [fetchPartition(partition, offset)] }]),
     expect(response: FetchResponse) {
       const data = response.responses[0]?.partitions[0];
       assert.equal(data?.errorCode, ErrorCode.NONE);

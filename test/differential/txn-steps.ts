@@ -30,7 +30,7 @@ import type {
 } from '../../src/protocol/messages/generated/index.ts';
 import { iterateRecordBatches } from '../../src/protocol/records/index.ts';
 import type { Step, TargetContext } from './differential.ts';
-import { RECORD_TIMESTAMP, buildBatch, describeProducersStep } from './steps.ts';
+import { RECORD_TIMESTAMP, buildBatch, describeProducersStep, fetchPartition, fetchRequestV12 } from './steps.ts';
 import type { PartitionWrite, ProduceExpectation } from './steps.ts';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -283,36 +283,7 @@ export function isolatedFetchStep(
     title,
     apiKey: ApiKey.Fetch,
     version: 12,
-    build: (ctx) => ({
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1048576,
-      isolationLevel,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic: ctx.topic(topic),
-          topicId: Buffer.alloc(16),
-          partitions: [
-            {
-              partition,
-              currentLeaderEpoch: -1,
-              fetchOffset: offset,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1n,
-              partitionMaxBytes: options.partitionMaxBytes ?? 1048576,
-              replicaDirectoryId: Buffer.alloc(16),
-            },
-          ],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    }),
+    build: (ctx) => fetchRequestV12([{ topic: ctx.topic(topic), topicId: Buffer.alloc(16), partitions: [fetchPartition(partition, offset, options.partitionMaxBytes)] }], { isolationLevel }),
     until: (response: FetchResponse) =>
       response.responses[0]?.partitions[0]?.lastStableOffset === expected.lastStableOffset &&
       response.responses[0]?.partitions[0]?.highWatermark === expected.highWatermark,
