@@ -15,7 +15,7 @@ import type { DescribeTransactionsResponse, FetchResponse } from '../../src/prot
 import { iterateRecordBatches } from '../../src/protocol/records/index.ts';
 import { assertScenario, requestStep, restartStep } from './differential.ts';
 import type { DifferentialTarget, Scenario, Step, TargetContext } from './differential.ts';
-import { buildBatch } from './steps.ts';
+import { buildBatch, fetchPartition, fetchRequestV12 } from './steps.ts';
 import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
 
@@ -322,26 +322,7 @@ function readCommittedStep(title: string, expected: { values: readonly string[];
     apiKey: ApiKey.Fetch,
     version: 12,
     allow: [...MARKER_TIMESTAMPS, ...allow],
-    build: (ctx) => ({
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1n },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1048576,
-      isolationLevel: 1,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic: ctx.topic('t'),
-          topicId: Buffer.alloc(16),
-          partitions: [{ partition, currentLeaderEpoch: -1, fetchOffset: 0n, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 1048576, replicaDirectoryId: Buffer.alloc(16) }],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    }),
+    build: (ctx) => fetchRequestV12([{ topic: ctx.topic('t'), topicId: Buffer.alloc(16), partitions: [fetchPartition(partition, 0n)] }], { isolationLevel: 1 }),
     expect(response: FetchResponse) {
       const data = response.responses[0]?.partitions[0];
       assert.equal(data?.errorCode, ErrorCode.NONE);
