@@ -6,10 +6,7 @@
 // and page-cache (seqlog `never` vs Kafka's default), each with idempotence off and on; fetch throughput; start-up.
 // Each case runs `repeats` times against a fresh topic and reports the MEDIAN; ratios are seqlog / Kafka.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
@@ -18,9 +15,9 @@ import { startBroker } from '../src/broker/index.ts';
 import { BrokerConnection } from '../src/client/index.ts';
 import { ApiKey } from '../src/protocol/messages/generated/index.ts';
 import { encodeRecordBatch } from '../src/protocol/records/index.ts';
-import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { javaExecutable, kafkaClasspath, repoRoot } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
+import { startBenchKafka, startSeqlogServe, type BenchBroker } from './bench-brokers.ts';
 
 const program = new Command()
   .option('--records <n>', 'records per producer run', (v) => Number.parseInt(v, 10), 200000)
@@ -71,49 +68,16 @@ async function consumerPerformance(bootstrap: string, topic: string): Promise<{ 
   return { mbPerSec: Number(fields[3]), recordsPerSec: Number(fields[5]) };
 }
 
-interface Target {
-  name: string;
-  bootstrap: string;
-  startupMs: number;
-  stop(): Promise<void>;
+interface Target extends BenchBroker {
+  readonly name: string;
 }
 
 async function startSeqlogServer(fsync: 'always' | 'never'): Promise<Target> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-bench-'));
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', 'PLAINTEXT://127.0.0.1:0', '--data', dataDir, '--fsync', fsync], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const bootstrap = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`seqlog exited ${code}`)));
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
-      const entry = JSON.parse(line) as { bootstrap?: string };
-      if (entry.bootstrap) resolve(entry.bootstrap);
-    });
-  });
-  return {
-    name: `seqlog (fsync ${fsync})`,
-    bootstrap,
-    startupMs: performance.now() - started,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { name: `seqlog (fsync ${fsync})`, ...(await startSeqlogServe(fsync)) };
 }
 
 async function startKafka(durable: boolean): Promise<Target> {
-  const kafka = await startReferenceKafka({
-    brokers: 1,
-    heapMb: 1024,
-    jvmOptions: startScriptJvmOptions,
-    config: durable ? { 'log.flush.interval.messages': '1' } : {},
-    log: () => undefined,
-  });
-  return { name: `Kafka 4.4 (${durable ? 'flush every message' : 'default flush'})`, bootstrap: kafka.bootstrap, startupMs: kafka.startupMs, stop: () => kafka.stop() };
+  return { name: `Kafka 4.4 (${durable ? 'flush every message' : 'default flush'})`, ...(await startBenchKafka({ durable })) };
 }
 
 /** In-process seqlog: from startBroker() to the first acks=all answer. */

@@ -15,18 +15,12 @@
 // which is what decides most of the time measured.
 //   npm run bench -- rebalance                                  (needs `npm run setup` for the Kafka jars)
 //   npm run bench -- rebalance --repeats 1 --brokers seqlog --protocols consumer
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { Admin, Consumer, Producer } from '../src/client/index.ts';
 import type { ConsumerOptions } from '../src/client/index.ts';
-import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
-import { repoRoot } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
+import { startBenchKafka, startSeqlogServe, type BenchBroker } from './bench-brokers.ts';
 
 const PARTITIONS = 24;
 const MEMBERS = 6;
@@ -43,40 +37,7 @@ const allProtocols: readonly Protocol[] = [
   { name: 'consumer', label: 'KIP-848 consumer protocol (uniform)', options: { groupProtocol: 'consumer' } },
 ];
 
-interface Target {
-  readonly bootstrap: string;
-  stop(): Promise<void>;
-}
-
-async function startSeqlog(): Promise<Target> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-bench-rebalance-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', 'PLAINTEXT://127.0.0.1:0', '--data', dataDir, '--fsync', 'never'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const bootstrap = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`seqlog serve exited ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { bootstrap?: string };
-      if (entry.bootstrap) resolve(entry.bootstrap);
-    });
-  });
-  return {
-    bootstrap,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startKafka(): Promise<Target> {
-  // Kafka as its start scripts run it (G1, C2), not as tests start it.
-  const kafka = await startReferenceKafka({ brokers: 1, heapMb: 1024, jvmOptions: startScriptJvmOptions });
-  return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
-}
+type Target = BenchBroker;
 
 /** One member and what it has seen: the partitions it owns, and those it has received a record from since. */
 class Member {
@@ -210,7 +171,7 @@ export async function runRebalanceBench(argv: readonly string[]): Promise<void> 
   const targets = new Map<string, Target>();
   const times = new Map<string, number[]>();
   try {
-    for (const broker of options.brokers) targets.set(broker, broker === 'kafka' ? await startKafka() : await startSeqlog());
+    for (const broker of options.brokers) targets.set(broker, broker === 'kafka' ? await startBenchKafka() : await startSeqlogServe('never'));
     for (let round = 0; round < options.repeats; round++) {
       for (const protocol of protocols) {
         for (const broker of round % 2 === 0 ? options.brokers : [...options.brokers].reverse()) {

@@ -7,15 +7,12 @@
 //   npm run bench:transactions-broker                (needs `npm run setup`: Kafka jars, Java)
 //   npm run bench:transactions-broker -- --transactions 1000 --repeats 3
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import Table from 'cli-table3';
-import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { javaExecutable, kafkaClasspath, repoRoot } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
+import { startBenchKafka, startSeqlogServe, type BenchBroker } from './bench-brokers.ts';
 
 const program = new Command()
   .option('--transactions <n>', 'transactions per run', (v) => Number.parseInt(v, 10), 500)
@@ -47,44 +44,7 @@ function runBench(bootstrap: string, topic: string): Promise<number> {
   });
 }
 
-interface Target {
-  bootstrap: string;
-  stop(): Promise<void>;
-}
-
-async function startSeqlog(fsync: 'always' | 'never'): Promise<Target> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-bench-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', 'PLAINTEXT://127.0.0.1:0', '--data', dataDir, '--fsync', fsync], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const bootstrap = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`seqlog exited ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as { bootstrap?: string };
-      if (entry.bootstrap) resolve(entry.bootstrap);
-    });
-  });
-  return {
-    bootstrap,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startKafka(durable: boolean): Promise<Target> {
-  const kafka = await startReferenceKafka({
-    brokers: 1,
-    heapMb: 1024,
-    jvmOptions: startScriptJvmOptions,
-    config: durable ? { 'log.flush.interval.messages': '1' } : {},
-    log: () => undefined,
-  });
-  return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
-}
+type Target = BenchBroker;
 
 async function measure(target: Target, label: string): Promise<number> {
   try {
@@ -98,8 +58,8 @@ async function measure(target: Target, label: string): Promise<number> {
 
 const table = new Table({ head: ['case', 'seqlog txn/s', 'Kafka 4.4 txn/s', 'seqlog / Kafka'] });
 for (const durable of [true, false]) {
-  const seqlog = await measure(await startSeqlog(durable ? 'always' : 'never'), 'seqlog');
-  const kafka = await measure(await startKafka(durable), 'kafka');
+  const seqlog = await measure(await startSeqlogServe(durable ? 'always' : 'never'), 'seqlog');
+  const kafka = await measure(await startBenchKafka({ durable }), 'kafka');
   table.push([
     `${options.records} x ${options.recordSize} B per transaction, ${durable ? 'durable (fsync before ack)' : 'page cache'}`,
     seqlog.toFixed(0),

@@ -7,16 +7,14 @@
 //   npm run bench:transactions                          (needs `npm run setup`: Kafka jars, Java, Go peer, venv)
 //   npm run bench:transactions -- --transactions 500 --repeats 3 --brokers kafka --clients seqlog,java
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { Admin } from '../src/client/index.ts';
-import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { binDir, javaExecutable, kafkaClasspath, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
 import { median } from './harness.ts';
+import { startBenchKafka, startSeqlogServe } from './bench-brokers.ts';
 
 const list = (v: string): string[] => v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 const program = new Command()
@@ -83,40 +81,6 @@ function runClient(client: Client, bootstrap: string, topic: string): Promise<nu
   });
 }
 
-interface Target {
-  readonly bootstrap: string;
-  stop(): Promise<void>;
-}
-
-async function startSeqlog(): Promise<Target> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'seqlog-bench-txn-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--listeners', 'PLAINTEXT://127.0.0.1:0', '--data', dataDir, '--fsync', 'never'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const bootstrap = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`seqlog serve exited ${code}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { bootstrap?: string };
-      if (entry.bootstrap) resolve(entry.bootstrap);
-    });
-  });
-  return {
-    bootstrap,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startKafka(): Promise<Target> {
-  // Kafka as its start scripts run it (G1, C2), not as tests start it.
-  const kafka = await startReferenceKafka({ brokers: 1, heapMb: 1024, jvmOptions: startScriptJvmOptions, features: { 'transaction.version': options.transactionVersion } });
-  return { bootstrap: kafka.bootstrap, stop: () => kafka.stop() };
-}
 
 /** Every client writes to a topic of its own, created first: not every client asks for auto-creation. */
 async function createTopic(bootstrap: string, name: string): Promise<void> {
@@ -152,7 +116,7 @@ const brokerNames: Record<string, string> = { kafka: `Apache Kafka 4.4 (TV${opti
 const rates = new Map<string, number[]>();
 for (const broker of options.brokers) {
   if (!(broker in brokerNames)) throw new Error(`--brokers: unknown broker ${broker} (kafka, seqlog)`);
-  const target = broker === 'kafka' ? await startKafka() : await startSeqlog();
+  const target = broker === 'kafka' ? await startBenchKafka({ features: { 'transaction.version': options.transactionVersion } }) : await startSeqlogServe('never');
   try {
     for (let round = 0; round < options.repeats; round++) {
       const order = round % 2 === 0 ? clients : [...clients].reverse();
