@@ -1,5 +1,5 @@
 // The transaction coordinator over the wire: raw requests (generated codecs) against a real broker on port 0.
-// Each test asserts one of Kafka's coordinator rules (SEMANTICS §3.2-3.9) that a real client depends on.
+// Each test asserts one of Kafka's coordinator rules that a real client depends on.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

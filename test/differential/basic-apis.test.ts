@@ -222,14 +222,14 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'ApiVersions v3 is answered without error (KIP-511, §5.2)',
+    name: 'ApiVersions v3 is answered without error (KIP-511)',
     steps: [
       requestStep({
         title: 'ApiVersions',
         apiKey: ApiKey.ApiVersions,
         version: 3,
         build: () => ({ clientSoftwareName: 'seqlog-differential', clientSoftwareVersion: '0.1.0' }),
-        // The served ranges and feature levels are each broker's own (seqlog serves a subset, §5.1); what must
+        // The served ranges and feature levels are each broker's own (seqlog serves a subset); what must
         // agree is the error-free answer and that the APIs these scenarios use are served.
         allow: ['apiKeys', 'supportedFeatures', 'finalizedFeatures', 'finalizedFeaturesEpoch', 'zkMigrationReady'],
         expect(response: ApiVersionsResponse) {
@@ -306,7 +306,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'Produce to an unknown partition or topic: UNKNOWN_TOPIC_OR_PARTITION for that partition only (ReplicaManager.appendToLocalLog, §1.8)',
+    name: 'Produce to an unknown partition or topic: UNKNOWN_TOPIC_OR_PARTITION for that partition only (ReplicaManager.appendToLocalLog)',
     topics: { t: {} },
     steps: [
       produceManyStep(
@@ -322,7 +322,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a batch whose CRC does not match: CORRUPT_MESSAGE (UnifiedLog.analyzeAndValidateRecords, §1.8)',
+    name: 'a batch whose CRC does not match: CORRUPT_MESSAGE (UnifiedLog.analyzeAndValidateRecords)',
     topics: { t: {} },
     steps: [
       produceStep(
@@ -350,7 +350,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a batch larger than the topic\'s max.message.bytes: MESSAGE_TOO_LARGE (UnifiedLog.analyzeAndValidateRecords, §1.8)',
+    name: 'a batch larger than the topic\'s max.message.bytes: MESSAGE_TOO_LARGE (UnifiedLog.analyzeAndValidateRecords)',
     topics: { t: { configs: { 'max.message.bytes': '1000' } } },
     steps: [
       produceStep('a 2000-byte value', { producer: null, valueBytes: 2000 }, { error: 'MESSAGE_TOO_LARGE', logStartOffset: -1n }),
@@ -359,7 +359,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'acks outside {-1, 0, 1}: INVALID_REQUIRED_ACKS for every partition (KafkaApis.handleProduceRequest, §1.8)',
+    name: 'acks outside {-1, 0, 1}: INVALID_REQUIRED_ACKS for every partition (KafkaApis.handleProduceRequest)',
     topics: { t: {} },
     steps: [produceStep('acks=2', { producer: null }, { error: 'INVALID_REQUIRED_ACKS' }, { acks: 2 }), logEndOffsetStep('nothing appended', 0n)],
   },

@@ -26,7 +26,7 @@ import { startDifferentialTargets } from './targets.ts';
 import type { DifferentialTargets } from './targets.ts';
 
 const INT32_MAX = 2147483647;
-/** A fresh CreateTime append answers logAppendTimeMs -1; a duplicate answers the cached batch timestamp (§1.9). */
+/** A fresh CreateTime append answers logAppendTimeMs -1; a duplicate answers the cached batch timestamp. */
 const FRESH = -1n;
 const CACHED = RECORD_TIMESTAMP;
 
@@ -40,7 +40,7 @@ const p2 = (seq: number, count = 1, extra: BatchSpec = {}) => by('p2', seq, coun
 
 const scenarios: Scenario[] = [
   {
-    name: 'in-order appends get consecutive offsets (ProducerStateManagerTest.testBasicIdMapping, §2.3 S2)',
+    name: 'in-order appends get consecutive offsets (ProducerStateManagerTest.testBasicIdMapping)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -52,7 +52,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'exact duplicate of the last batch returns its original offsets and appends nothing (UnifiedLogTest.testDuplicateAppends, §2.4)',
+    name: 'exact duplicate of the last batch returns its original offsets and appends nothing (UnifiedLogTest.testDuplicateAppends)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -64,7 +64,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'duplicates of each of the last 5 batches are found in the cache (ProducerStateEntry.NUM_BATCHES_TO_RETAIN, §2.1)',
+    name: 'duplicates of each of the last 5 batches are found in the cache (ProducerStateEntry.NUM_BATCHES_TO_RETAIN)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -74,7 +74,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'duplicate of the 6th most recent batch is outside the cache: OUT_OF_ORDER_SEQUENCE_NUMBER (UnifiedLogTest.testDuplicateAppends, §2.3)',
+    name: 'duplicate of the 6th most recent batch is outside the cache: OUT_OF_ORDER_SEQUENCE_NUMBER (UnifiedLogTest.testDuplicateAppends)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -84,7 +84,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'sequence gap: OUT_OF_ORDER_SEQUENCE_NUMBER, and the state is unchanged (ProducerStateManagerTest.testProducerSequenceInvalidWrapAround family, §2.3)',
+    name: 'sequence gap: OUT_OF_ORDER_SEQUENCE_NUMBER, and the state is unchanged (ProducerStateManagerTest.testProducerSequenceInvalidWrapAround family)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -95,7 +95,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'partial overlap with the last batch: OUT_OF_ORDER_SEQUENCE_NUMBER (UnifiedLogTest.testDuplicateAppends, §2.3)',
+    name: 'partial overlap with the last batch: OUT_OF_ORDER_SEQUENCE_NUMBER (UnifiedLogTest.testDuplicateAppends)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -106,7 +106,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'same first sequence, different last sequence is not a duplicate (ProducerStateEntry.findDuplicateBatch, §2.4)',
+    name: 'same first sequence, different last sequence is not a duplicate (ProducerStateEntry.findDuplicateBatch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -117,7 +117,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a duplicate is found by sequence range alone, whatever its bytes (ProducerStateEntry.findDuplicateBatch, §2.4)',
+    name: 'a duplicate is found by sequence range alone, whatever its bytes (ProducerStateEntry.findDuplicateBatch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -127,7 +127,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a batch with an older epoch: INVALID_PRODUCER_EPOCH (ProducerStateManagerTest.testOldProducerEpoch, §2.3 E1)',
+    name: 'a batch with an older epoch: INVALID_PRODUCER_EPOCH (ProducerStateManagerTest.testOldProducerEpoch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -139,7 +139,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a bumped epoch must start at sequence 0: OUT_OF_ORDER_SEQUENCE_NUMBER otherwise (ProducerStateManagerTest.testProducerEpochBumpWithNonZeroSequence, §2.3 S1)',
+    name: 'a bumped epoch must start at sequence 0: OUT_OF_ORDER_SEQUENCE_NUMBER otherwise (ProducerStateManagerTest.testProducerEpochBumpWithNonZeroSequence)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -150,7 +150,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a bumped epoch at sequence 0 is accepted and restarts the sequence (ProducerStateManagerTest.testBasicIdMapping, §2.3 S1\')',
+    name: 'a bumped epoch at sequence 0 is accepted and restarts the sequence (ProducerStateManagerTest.testBasicIdMapping)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -162,7 +162,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'after an epoch bump, a duplicate of an old-epoch batch is fenced, not deduplicated (ProducerStateManagerTest.testOldProducerEpoch, §2.1, §2.3 E1)',
+    name: 'after an epoch bump, a duplicate of an old-epoch batch is fenced, not deduplicated (ProducerStateManagerTest.testOldProducerEpoch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -172,7 +172,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'an epoch may jump by more than one; a lower epoch is then fenced (ProducerAppendInfo.checkProducerEpoch, §2.3 E1)',
+    name: 'an epoch may jump by more than one; a lower epoch is then fenced (ProducerAppendInfo.checkProducerEpoch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -183,7 +183,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'same epoch, sequence 0 again after state exists: OUT_OF_ORDER_SEQUENCE_NUMBER, no reset within an epoch (ProducerAppendInfo.checkSequence, §2.3)',
+    name: 'same epoch, sequence 0 again after state exists: OUT_OF_ORDER_SEQUENCE_NUMBER, no reset within an epoch (ProducerAppendInfo.checkSequence)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -193,7 +193,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'unknown producer at sequence > 0 is accepted and tracked from there (ProducerIdExpirationTest, ProducerAppendInfo.checkSequence, §2.3)',
+    name: 'unknown producer at sequence > 0 is accepted and tracked from there (ProducerIdExpirationTest, ProducerAppendInfo.checkSequence)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -205,7 +205,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'unknown producer with epoch > 0 at sequence > 0 is accepted (ProducerAppendInfo.checkSequence, upd.epoch == -1, §2.3 S1\')',
+    name: 'unknown producer with epoch > 0 at sequence > 0 is accepted (ProducerAppendInfo.checkSequence, upd.epoch == -1,\')',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -215,7 +215,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'sequence wrap-around: a batch ending at Int32.MAX, then sequence 0 (ProducerStateManagerTest.testProducerSequenceWrapAround, §1.7)',
+    name: 'sequence wrap-around: a batch ending at Int32.MAX, then sequence 0 (ProducerStateManagerTest.testProducerSequenceWrapAround)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -227,7 +227,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'one batch crossing the wrap: its last sequence is below its base sequence (DefaultRecordBatch.incrementSequence, §1.7)',
+    name: 'one batch crossing the wrap: its last sequence is below its base sequence (DefaultRecordBatch.incrementSequence)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -239,7 +239,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'multi-partition request with one out-of-order partition: the others succeed (ReplicaManager.appendToLocalLog per partition, §2.2)',
+    name: 'multi-partition request with one out-of-order partition: the others succeed (ReplicaManager.appendToLocalLog per partition)',
     topics: { t: { partitions: 3 } },
     steps: [
       initProducerIdStep('p1'),
@@ -258,7 +258,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'two producers interleaved on one partition keep separate sequences (ProducerStateManagerTest.testBasicIdMapping, §2.1)',
+    name: 'two producers interleaved on one partition keep separate sequences (ProducerStateManagerTest.testBasicIdMapping)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -273,7 +273,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'duplicate after other producers wrote: original offset and the current logStartOffset (UnifiedLog.append duplicate path, §2.4)',
+    name: 'duplicate after other producers wrote: original offset and the current logStartOffset (UnifiedLog.append duplicate path)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -287,7 +287,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'non-idempotent batches (producer id -1) are never deduplicated (UnifiedLog.analyzeAndValidateProducerState skips pid -1, §2.2)',
+    name: 'non-idempotent batches (producer id -1) are never deduplicated (UnifiedLog.analyzeAndValidateProducerState skips pid -1)',
     topics: { t: {} },
     steps: [
       produceStep('batch', { producer: null, count: 2 }, { baseOffset: 0n, logAppendTimeMs: FRESH }),
@@ -297,7 +297,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a transactional batch without a transactionalId fails the whole request (KafkaApis.handleProduceRequest, §1.8)',
+    name: 'a transactional batch without a transactionalId fails the whole request (KafkaApis.handleProduceRequest)',
     topics: { t: { partitions: 2 } },
     steps: [
       initProducerIdStep('p1'),
@@ -311,7 +311,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a control batch from a client: INVALID_RECORD (LogValidator.validateBatch, §1.8)',
+    name: 'a control batch from a client: INVALID_RECORD (LogValidator.validateBatch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -320,7 +320,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'producerId >= 0 with baseSequence -1: INVALID_RECORD (LogValidator.validateBatch, §1.8)',
+    name: 'producerId >= 0 with baseSequence -1: INVALID_RECORD (LogValidator.validateBatch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -329,7 +329,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'two batches in one partition of a v3+ Produce: INVALID_RECORD (ProduceRequest.validateRecords, §1.8)',
+    name: 'two batches in one partition of a v3+ Produce: INVALID_RECORD (ProduceRequest.validateRecords)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -348,7 +348,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'acks=1 original, acks=-1 duplicate and the reverse answer alike (ReplicaManager.appendRecords, §2.4)',
+    name: 'acks=1 original, acks=-1 duplicate and the reverse answer alike (ReplicaManager.appendRecords)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -360,7 +360,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'acks=0 original, acks=-1 retry: the retry is a duplicate of what the unanswered request appended (§2.4, KafkaApis.handleProduceRequest acks=0)',
+    name: 'acks=0 original, acks=-1 retry: the retry is a duplicate of what the unanswered request appended (KafkaApis.handleProduceRequest acks=0)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -383,7 +383,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'Produce versions 3, 7, 9 and 11 deduplicate alike (§5.2; the idempotence rules do not depend on the request version)',
+    name: 'Produce versions 3, 7, 9 and 11 deduplicate alike (the idempotence rules do not depend on the request version)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -419,7 +419,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'compressed batches (gzip, snappy, lz4, zstd) are deduplicated like plain ones (UnifiedLogTest.testDuplicateAppends, §1.5, §2.4)',
+    name: 'compressed batches (gzip, snappy, lz4, zstd) are deduplicated like plain ones (UnifiedLogTest.testDuplicateAppends)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -435,7 +435,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a duplicate re-sent with another codec is still a duplicate (sequence range only, ProducerStateEntry.findDuplicateBatch, §2.4)',
+    name: 'a duplicate re-sent with another codec is still a duplicate (sequence range only, ProducerStateEntry.findDuplicateBatch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -445,7 +445,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'InitProducerId with only one of ProducerId/ProducerEpoch set: INVALID_REQUEST (TransactionCoordinator.handleInitProducerId, §2.7)',
+    name: 'InitProducerId with only one of ProducerId/ProducerEpoch set: INVALID_REQUEST (TransactionCoordinator.handleInitProducerId)',
     steps: [
       requestStep({
         title: 'ProducerId set, ProducerEpoch -1',
@@ -462,7 +462,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'InitProducerId with an empty transactional id: INVALID_REQUEST (TransactionCoordinator.handleInitProducerId, §2.7)',
+    name: 'InitProducerId with an empty transactional id: INVALID_REQUEST (TransactionCoordinator.handleInitProducerId)',
     steps: [
       requestStep({
         title: 'transactionalId ""',
@@ -473,7 +473,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'InitProducerId without a transactional id gives a new producer id at epoch 0 each time (ProducerIdManager, §2.7)',
+    name: 'InitProducerId without a transactional id gives a new producer id at epoch 0 each time (ProducerIdManager)',
     steps: [
       initProducerIdStep('p1'),
       initProducerIdStep('p2'),
@@ -491,7 +491,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'DescribeProducers after a few batches: epoch, lastSequence, lastTimestamp per producer (KafkaApis.handleDescribeProducersRequest, §2.1)',
+    name: 'DescribeProducers after a few batches: epoch, lastSequence, lastTimestamp per producer (KafkaApis.handleDescribeProducersRequest)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -504,7 +504,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'DescribeProducers after an epoch bump shows the new epoch and its sequence (ProducerStateEntry.maybeUpdateProducerEpoch, §2.1)',
+    name: 'DescribeProducers after an epoch bump shows the new epoch and its sequence (ProducerStateEntry.maybeUpdateProducerEpoch)',
     topics: { t: {} },
     steps: [
       initProducerIdStep('p1'),
@@ -515,7 +515,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a producer id never handed out by InitProducerId is treated as an unknown producer (ProducerAppendInfo, §2.3)',
+    name: 'a producer id never handed out by InitProducerId is treated as an unknown producer (ProducerAppendInfo)',
     topics: { t: {} },
     steps: [
       produceStep('pid 987654321 seq 5', { producer: 987654321n, seq: 5, count: 2 }, { baseOffset: 0n }),
@@ -526,13 +526,13 @@ const scenarios: Scenario[] = [
 ];
 
 /**
- * After a restart (clean shutdown, snapshot at the log end offset, §2.5) only the LAST batch of each producer is
+ * After a restart (clean shutdown, snapshot at the log end offset) only the LAST batch of each producer is
  * remembered: its duplicate still gets the original offset, a duplicate of an earlier batch is no longer
  * recognised (OUT_OF_ORDER_SEQUENCE_NUMBER), and the next in-sequence batch is accepted. Kafka is restarted for
  * real here (once per run: it costs ~20 s).
  */
 const restartScenario: Scenario = {
-  name: 'after a clean restart only the last batch per producer is deduplicated (UnifiedLogTest.testRecoverFromSnapshot family, §2.4, §2.5)',
+  name: 'after a clean restart only the last batch per producer is deduplicated (UnifiedLogTest.testRecoverFromSnapshot family)',
   topics: { t: {} },
   // A restarted Kafka node is elected leader again under a new leader epoch; a single seqlog node keeps epoch 0.
   // Leader epochs fence replicas, not producers, and play no part in these answers.
@@ -557,11 +557,11 @@ const restartScenario: Scenario = {
 
 /**
  * The same question without restarting Kafka: seqlog's answer after a restart is compared with Kafka's answer
- * without one. Equivalent per §2.5: Kafka's snapshot keeps exactly the last batch's metadata per producer, so
+ * without one. Equivalent per: Kafka's snapshot keeps exactly the last batch's metadata per producer, so
  * a duplicate of the last batch is answered identically before and after a restart.
  */
 const restartEquivalenceScenario: Scenario = {
-  name: 'duplicate of the last batch after a seqlog restart answers as Kafka does without one (§2.5 last-batch snapshot)',
+  name: 'duplicate of the last batch after a seqlog restart answers as Kafka does without one (the last-batch snapshot)',
   topics: { t: {} },
   steps: [
     initProducerIdStep('p1'),

@@ -20,7 +20,7 @@ import type { Step, TargetContext } from './differential.ts';
 
 /**
  * One CreateTime for every record of a run, on both targets, so record timestamps, DescribeProducers'
- * lastTimestamp and the cached timestamp a duplicate is answered with (§1.9) compare exactly.
+ * lastTimestamp and the cached timestamp a duplicate is answered with compare exactly.
  */
 export const RECORD_TIMESTAMP = BigInt(Date.now());
 
@@ -56,7 +56,7 @@ export interface ProduceExpectation {
   error?: ErrorName;
   baseOffset?: bigint;
   logStartOffset?: bigint;
-  /** -1 for a fresh CreateTime append; a duplicate is answered with the cached batch timestamp (§1.9). */
+  /** -1 for a fresh CreateTime append; a duplicate is answered with the cached batch timestamp. */
   logAppendTimeMs?: bigint;
 }
 

@@ -24,7 +24,7 @@ export interface DifferentialTargetsOptions {
   /**
    * When true, the Kafka target restarts for real on a restart step (SIGTERM, so it shuts down cleanly and
    * writes its producer-state snapshots, then the same node is started again: ~20 s). When false, a restart
-   * step is a no-op on Kafka, which a scenario may use only where §2.5 makes the answers equivalent.
+   * step is a no-op on Kafka, which a scenario may use only where makes the answers equivalent.
    */
   restartKafka?: boolean;
   /** Extra server.properties for the reference node (e.g. an authorizer). */
@@ -35,7 +35,7 @@ export interface DifferentialTargetsOptions {
 
 /**
  * Kafka answers InitProducerId with COORDINATOR_LOAD_IN_PROGRESS until its producer-id block has arrived from the
- * controller (§2.7); scenarios start once it hands out ids.
+ * controller; scenarios start once it hands out ids.
  */
 export async function waitForProducerIds(host: string, port: number): Promise<void> {
   const connection = await BrokerConnection.open({ host, port });

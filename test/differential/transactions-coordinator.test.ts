@@ -1,7 +1,7 @@
 // The transaction coordinator, differentially: every scenario sends the same raw coordinator requests
 // (InitProducerId, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, TxnOffsetCommit, DescribeTransactions,
 // ListTransactions) and the transactional Produce/Fetch/OffsetFetch they imply to Apache Kafka and to seqlog,
-// checks the answer Kafka's rule prescribes (SEMANTICS §3.2-3.9) on both, and compares them field by field.
+// checks the answer Kafka's rule prescribes on both, and compares them field by field.
 // Transactional ids and group ids are made unique per scenario and target like topic names (`ctx.topic`), so
 // they compare by label. Markers are written after EndTxn is answered on both brokers, so a scenario that reads
 // the result first waits for CompleteCommit/CompleteAbort through DescribeTransactions (`awaitStateStep`).
@@ -459,11 +459,11 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'InitProducerId: a new transactional id starts at epoch 0, each later call bumps the epoch (TransactionCoordinatorTest, §3.4)',
+    name: 'InitProducerId: a new transactional id starts at epoch 0, each later call bumps the epoch (TransactionCoordinatorTest)',
     steps: [initStep('first', 'p1', { epoch: 0 }), initStep('second', 'p2', { epoch: 1 }), initStep('third', 'p3', { epoch: 2 }), describeStep('Empty at epoch 2', ['a'], [{ state: 'Empty', epoch: 2, partitions: 0 }])],
   },
   {
-    name: 'InitProducerId: a timeout of 0 or above transaction.max.timeout.ms is INVALID_TRANSACTION_TIMEOUT (§3.4)',
+    name: 'InitProducerId: a timeout of 0 or above transaction.max.timeout.ms is INVALID_TRANSACTION_TIMEOUT',
     steps: [
       initStep('timeout 0', 'x', { timeoutMs: 0, error: 'INVALID_TRANSACTION_TIMEOUT' }),
       initStep('timeout 900001', 'x', { timeoutMs: 900001, error: 'INVALID_TRANSACTION_TIMEOUT' }),
@@ -472,7 +472,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'InitProducerId with an empty transactional id is INVALID_REQUEST (§3.4)',
+    name: 'InitProducerId with an empty transactional id is INVALID_REQUEST',
     steps: [
       requestStep({
         title: 'transactional id ""',
@@ -503,7 +503,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'AddPartitionsToTxn opens the transaction: Ongoing with its partitions; adding them again is NONE (§3.5)',
+    name: 'AddPartitionsToTxn opens the transaction: Ongoing with its partitions; adding them again is NONE',
     topics: { t: { partitions: 3 } },
     steps: [
       initStep('init', 'p1'),
@@ -515,7 +515,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'AddPartitionsToTxn: an unknown partition fails the request; the others are OPERATION_NOT_ATTEMPTED and nothing is added (§3.5)',
+    name: 'AddPartitionsToTxn: an unknown partition fails the request; the others are OPERATION_NOT_ATTEMPTED and nothing is added',
     topics: { t: { partitions: 2 } },
     steps: [
       initStep('init', 'p1'),
@@ -536,7 +536,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'AddPartitionsToTxn v4 batched form; VerifyOnly answers NONE for added partitions and TRANSACTION_ABORTABLE for others (KIP-890, §3.5)',
+    name: 'AddPartitionsToTxn v4 batched form; VerifyOnly answers NONE for added partitions and TRANSACTION_ABORTABLE for others (KIP-890)',
     topics: { t: { partitions: 2 } },
     steps: [
       initStep('init', 'p1'),
@@ -547,7 +547,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a committed transaction: EndTxn, CompleteCommit, and read_committed sees the records (§3.1, §3.7)',
+    name: 'a committed transaction: EndTxn, CompleteCommit, and read_committed sees the records',
     topics: { t: { partitions: 2 } },
     steps: [
       initStep('init', 'p1'),
@@ -562,7 +562,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'an aborted transaction: CompleteAbort, and read_committed gets it in abortedTransactions (§3.7, §3.10)',
+    name: 'an aborted transaction: CompleteAbort, and read_committed gets it in abortedTransactions',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -574,7 +574,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'EndTxn retried after completion: the same result is NONE, the opposite INVALID_TXN_STATE (§3.7)',
+    name: 'EndTxn retried after completion: the same result is NONE, the opposite INVALID_TXN_STATE',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -587,7 +587,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'EndTxn with no partitions added is INVALID_TXN_STATE, commit or abort (§3.7)',
+    name: 'EndTxn with no partitions added is INVALID_TXN_STATE, commit or abort',
     steps: [
       initStep('init', 'p1'),
       endTxnStep('commit in Empty', 'p1', true, 'INVALID_TXN_STATE'),
@@ -609,7 +609,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'TV1: the next transaction keeps the epoch and the sequence continues across transactions (§3.1)',
+    name: 'TV1: the next transaction keeps the epoch and the sequence continues across transactions',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -625,7 +625,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'fencing by a second InitProducerId: the open transaction is aborted, CONCURRENT_TRANSACTIONS until then, the new instance ends at epoch + 2 (§3.4)',
+    name: 'fencing by a second InitProducerId: the open transaction is aborted, CONCURRENT_TRANSACTIONS until then, the new instance ends at epoch + 2',
     topics: { t: {} },
     steps: [
       initStep('first instance', 'p1', { epoch: 0 }),
@@ -641,7 +641,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'commit after an abortable error: a produce to a partition not added fails, the transaction still commits what was added (§3.12)',
+    name: 'commit after an abortable error: a produce to a partition not added fails, the transaction still commits what was added',
     topics: { t: { partitions: 2 } },
     steps: [
       initStep('init', 'p1'),
@@ -671,7 +671,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'two interleaved transactions on one partition: one commits, one aborts; read_committed sees exactly the committed one (§3.10)',
+    name: 'two interleaved transactions on one partition: one commits, one aborts; read_committed sees exactly the committed one',
     topics: { t: {} },
     steps: [
       initStep('init a', 'pa', { txn: 'a' }),
@@ -725,7 +725,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'transactional offsets: pending (RequireStable: UNSTABLE_OFFSET_COMMIT) until the commit makes them visible (§3.6)',
+    name: 'transactional offsets: pending (RequireStable: UNSTABLE_OFFSET_COMMIT) until the commit makes them visible',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -739,7 +739,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'transactional offsets are dropped when the transaction aborts (§3.6)',
+    name: 'transactional offsets are dropped when the transaction aborts',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -762,7 +762,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'TxnOffsetCommit with a fenced epoch is INVALID_PRODUCER_EPOCH (§3.12 mapping)',
+    name: 'TxnOffsetCommit with a fenced epoch is INVALID_PRODUCER_EPOCH (as the produce path maps it)',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -771,7 +771,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'KIP-447: TxnOffsetCommit checks member and generation: stale generation ILLEGAL_GENERATION, unknown member UNKNOWN_MEMBER_ID (§3.6)',
+    name: 'KIP-447: TxnOffsetCommit checks member and generation: stale generation ILLEGAL_GENERATION, unknown member UNKNOWN_MEMBER_ID',
     topics: { t: {} },
     steps: [
       ...joinGroupSteps('g'),
@@ -787,7 +787,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'TxnOffsetCommit for an unknown group with a generation is ILLEGAL_GENERATION (§3.6)',
+    name: 'TxnOffsetCommit for an unknown group with a generation is ILLEGAL_GENERATION',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -796,7 +796,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'transaction timeout: the broker aborts with an epoch bump; the producer is fenced afterwards (§3.9)',
+    name: 'transaction timeout: the broker aborts with an epoch bump; the producer is fenced afterwards',
     topics: { t: {} },
     steps: [
       initStep('init with a 1 s timeout', 'p1', { timeoutMs: 1000 }),
@@ -826,7 +826,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'AddOffsetsToTxn for the same group twice, and TxnOffsetCommit twice: the last offset wins at commit (§3.5, §3.6)',
+    name: 'AddOffsetsToTxn for the same group twice, and TxnOffsetCommit twice: the last offset wins at commit',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -870,7 +870,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a transaction over two topics and offsets commits atomically: data on both and the offset become visible together (§3.1)',
+    name: 'a transaction over two topics and offsets commits atomically: data on both and the offset become visible together',
     topics: { t: {}, u: {} },
     steps: [
       initStep('init', 'p1'),
@@ -909,7 +909,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'TV2: EndTxn v5 bumps the epoch and answers it; a retry with the old epoch is NONE; the old epoch is fenced on the partition (KIP-890 part 2, §3.13)',
+    name: 'TV2: EndTxn v5 bumps the epoch and answers it; a retry with the old epoch is NONE; the old epoch is fenced on the partition (KIP-890 part 2)',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1', { epoch: 0 }),
@@ -998,7 +998,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'TV2: a timed-out TV2 transaction is aborted with one epoch bump, and the producer recovers with an EndTxn v5 abort (§3.9, KIP-890 part 2)',
+    name: 'TV2: a timed-out TV2 transaction is aborted with one epoch bump, and the producer recovers with an EndTxn v5 abort (KIP-890 part 2)',
     topics: { t: {} },
     steps: [
       initStep('init with a 1 s timeout', 'p1', { timeoutMs: 1000, epoch: 0 }),
@@ -1023,7 +1023,7 @@ const scenarios: Scenario[] = [
 /** The coordinator state and committed transactions survive a restart (the transaction log is replayed). */
 const restartScenarios: Scenario[] = [
   {
-    name: 'restart with an Ongoing transaction: it is still open after the restart and commits (§3.3 loading)',
+    name: 'restart with an Ongoing transaction: it is still open after the restart and commits',
     topics: { t: {} },
     steps: [
       initStep('init', 'p1'),
@@ -1043,7 +1043,7 @@ const restartScenarios: Scenario[] = [
     ],
   },
   {
-    name: 'restart after commit and abort: states, epochs and pending offsets survive; the producer goes on (§3.3, §3.6)',
+    name: 'restart after commit and abort: states, epochs and pending offsets survive; the producer goes on',
     topics: { t: {} },
     steps: [
       initStep('init a', 'pa', { txn: 'a' }),

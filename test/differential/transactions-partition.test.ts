@@ -1,9 +1,9 @@
 // Transactions on the partition side, differentially: markers and the last stable offset, READ_COMMITTED Fetch
 // with its abortedTransactions, ListOffsets by isolation level, DescribeProducers' open-transaction offset,
 // KIP-890 partition verification, and the admin abort path (WriteTxnMarkers, KIP-664). Each scenario sends the
-// same raw requests to Apache Kafka and to seqlog, checks what the Kafka rule prescribes (SEMANTICS §2.2, §3.8,
-// §3.10-3.12) on both, and compares the answers field by field. Transaction version 1 throughout (EndTxn v4,
-// Produce v11): seqlog does not offer TV2.
+// same raw requests to Apache Kafka and to seqlog, checks what the Kafka rule prescribes on both, and compares
+// the answers field by field. Transaction version 1 throughout (EndTxn v4, Produce v11); transaction version 2 is
+// covered in transactions-coordinator.test.ts.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertScenario, restartStep } from './differential.ts';
@@ -40,7 +40,7 @@ function txn(producer: string, seq: number, count = 1, extra: PartitionWrite = {
 
 const scenarios: Scenario[] = [
   {
-    name: 'commit: the LSO holds READ_COMMITTED readers at the first offset until the COMMIT marker (§3.10)',
+    name: 'commit: the LSO holds READ_COMMITTED readers at the first offset until the COMMIT marker',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -58,7 +58,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'abort: the ABORT marker is indexed and READ_COMMITTED gets abortedTransactions (§3.10, §3.11)',
+    name: 'abort: the ABORT marker is indexed and READ_COMMITTED gets abortedTransactions',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -83,7 +83,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'two interleaved open transactions: the LSO is the earliest first offset until both end (§3.10, §7.8)',
+    name: 'two interleaved open transactions: the LSO is the earliest first offset until both end',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -108,7 +108,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'an aborted transaction in the middle: the LSO recorded with it points at the next open transaction (§3.10 lastStableOffset)',
+    name: 'an aborted transaction in the middle: the LSO recorded with it points at the next open transaction',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -129,7 +129,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'two partitions in one transaction: both markers, both readable (§3.8)',
+    name: 'two partitions in one transaction: both markers, both readable',
     topics: { t: { partitions: 2 } },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -151,7 +151,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'KIP-890: a transactional batch for a partition never added is refused (Produce v11: TRANSACTION_ABORTABLE, §3.12)',
+    name: 'KIP-890: a transactional batch for a partition never added is refused (Produce v11: TRANSACTION_ABORTABLE)',
     topics: { t: { partitions: 2 } },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -164,7 +164,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'KIP-890 for old clients: a partition never added is INVALID_TXN_STATE below Produce v11 (§5.2)',
+    name: 'KIP-890 for old clients: a partition never added is INVALID_TXN_STATE below Produce v11',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -184,7 +184,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a non-transactional write while the producer has a transaction open is INVALID_TXN_STATE (§2.2)',
+    name: 'a non-transactional write while the producer has a transaction open is INVALID_TXN_STATE',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -196,7 +196,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'admin abort of an open transaction with WriteTxnMarkers (KIP-664): the LSO moves, the data is aborted (§3.8)',
+    name: 'admin abort of an open transaction with WriteTxnMarkers (KIP-664): the LSO moves, the data is aborted',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -216,7 +216,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a second InitProducerId fences an open transaction: aborted with a bumped epoch, the old epoch refused (§3.4, §7.10)',
+    name: 'a second InitProducerId fences an open transaction: aborted with a bumped epoch, the old epoch refused',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -280,7 +280,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'READ_COMMITTED fetch at an offset inside an open transaction gets nothing, READ_UNCOMMITTED gets the batch (§3.10)',
+    name: 'READ_COMMITTED fetch at an offset inside an open transaction gets nothing, READ_UNCOMMITTED gets the batch',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -298,7 +298,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'a retried transactional batch is a duplicate: original offsets, nothing appended, the transaction unchanged (§2.4)',
+    name: 'a retried transactional batch is a duplicate: original offsets, nothing appended, the transaction unchanged',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -358,7 +358,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'admin abort reaching the offsets partition: WriteTxnMarkers to __consumer_offsets drops the pending transactional offsets (KIP-664, §3.6)',
+    name: 'admin abort reaching the offsets partition: WriteTxnMarkers to __consumer_offsets drops the pending transactional offsets (KIP-664)',
     topics: { t: {} },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -372,7 +372,7 @@ const scenarios: Scenario[] = [
     ],
   },
   {
-    name: 'transaction version 2: the first Produce v12 adds its partition, EndTxn v5 bumps the epoch, the marker fences the old one (KIP-890 part 2, §3.13)',
+    name: 'transaction version 2: the first Produce v12 adds its partition, EndTxn v5 bumps the epoch, the marker fences the old one (KIP-890 part 2)',
     topics: { t: { partitions: 2 } },
     steps: [
       ...initTransactionsStep('p1', 'a'),
@@ -399,11 +399,11 @@ const scenarios: Scenario[] = [
 
 /**
  * Open and aborted transactions survive a restart: the open one still pins the LSO (producer-state snapshot with
- * its first offset, §2.5), the aborted one is still listed (the segment's `.txnindex`), and the producer goes on.
+ * its first offset), the aborted one is still listed (the segment's `.txnindex`), and the producer goes on.
  * Last in the file: it restarts the Kafka node (~20 s).
  */
 const restartScenario: Scenario = {
-  name: 'an open and an aborted transaction survive a clean restart: LSO, abortedTransactions, DescribeProducers, then commit (§2.5, §3.10)',
+  name: 'an open and an aborted transaction survive a clean restart: LSO, abortedTransactions, DescribeProducers, then commit',
   topics: { t: {} },
   steps: [
     // A Kafka restart takes about a minute: a longer transaction timeout keeps p1's transaction from being

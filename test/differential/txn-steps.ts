@@ -4,7 +4,7 @@
 // abortedTransactions, ListOffsets by isolation level).
 //
 // Kafka completes a transaction asynchronously (EndTxn is answered once PrepareCommit/PrepareAbort is durable; the
-// markers follow, SEMANTICS §3.7), and its coordinator answers retriable errors while it loads. So the steps that
+// markers follow), and its coordinator answers retriable errors while it loads. So the steps that
 // may meet that window retry until the answer is final (`until`), and what is compared is that final answer —
 // a broker that never reaches it fails the step's expectation.
 //
@@ -202,7 +202,7 @@ export function txnProduceStep(title: string, txn: string | null, writes: readon
       }
       return { transactionalId: txn === null ? null : transactionalIdOf(ctx, txn), acks: -1, timeoutMs: 30000, topicData: [...topics.values()] };
     },
-    // Kafka answers NOT_ENOUGH_REPLICAS while its verification cannot reach the coordinator (§3.12): a client retries.
+    // Kafka answers NOT_ENOUGH_REPLICAS while its verification cannot reach the coordinator: a client retries.
     until: (response: ProduceResponse) => !response.responses.some((t) => t.partitionResponses.some((p) => p.errorCode === ErrorCode.NOT_ENOUGH_REPLICAS)),
     expect(response: ProduceResponse, ctx) {
       writes.forEach((write, i) => {
@@ -287,7 +287,7 @@ export function isolatedFetchStep(
     until: (response: FetchResponse) =>
       response.responses[0]?.partitions[0]?.lastStableOffset === expected.lastStableOffset &&
       response.responses[0]?.partitions[0]?.highWatermark === expected.highWatermark,
-    // A marker's timestamp is the partition leader's clock when it wrote it (§1.6): it differs per broker. Data
+    // A marker's timestamp is the partition leader's clock when it wrote it: it differs per broker. Data
     // records all carry RECORD_TIMESTAMP, which `expect` checks on both.
     allow: ['responses.partitions.records.baseTimestamp', 'responses.partitions.records.maxTimestamp', 'responses.partitions.records.records.timestamp'],
     expect(response: FetchResponse, ctx) {
@@ -313,7 +313,7 @@ export function isolatedFetchStep(
   });
 }
 
-/** ListOffsets(LATEST) at `isolationLevel`: the high watermark, or the LSO for READ_COMMITTED (§3.10). */
+/** ListOffsets(LATEST) at `isolationLevel`: the high watermark, or the LSO for READ_COMMITTED. */
 export function latestOffsetStep(title: string, isolationLevel: 0 | 1, expectedOffset: bigint, topic = 't', partition = 0): Step {
   return pollingStep({
     title,
@@ -335,7 +335,7 @@ export function latestOffsetStep(title: string, isolationLevel: 0 | 1, expectedO
 
 /**
  * DescribeProducers after a marker: the producer's lastTimestamp is then the marker's, i.e. the leader's clock
- * (§2.1), which differs per broker; every other field is compared.
+ *, which differs per broker; every other field is compared.
  */
 export function describeProducersAfterMarkerStep(title: string, expectedProducers: number, topic = 't', partition = 0): Step {
   const step = describeProducersStep(title, expectedProducers, topic, partition);

@@ -2,7 +2,7 @@
 // is killed with SIGKILL at each step — after AddPartitionsToTxn, after the transactional writes, while EndTxn is
 // in flight (PrepareCommit being made durable, markers being written to the two partitions), right after EndTxn
 // was answered (PrepareCommit durable, markers possibly not yet written) — and restarted on the same data. In the
-// end a READ_COMMITTED reader (filtering as Kafka's consumer does with abortedTransactions, SEMANTICS §3.11) must
+// end a READ_COMMITTED reader (filtering as Kafka's consumer does with abortedTransactions) must
 // see every transaction either on both partitions or on neither, and every commit that EndTxn acknowledged on both.
 import { after, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -28,7 +28,7 @@ export function hasOngoingTransaction(log: PartitionLog, producerId: bigint, pro
 
 /**
  * The Produce error code for a transactional batch of `producerId`/`producerEpoch` on `topic`/`partition`, NONE when
- * it may be appended. The coordinator's answer is translated as Kafka's produce path does (SEMANTICS §3.12):
+ * it may be appended. The coordinator's answer is translated as Kafka's produce path does:
  * PRODUCER_FENCED -> INVALID_PRODUCER_EPOCH; TRANSACTION_ABORTABLE -> INVALID_TXN_STATE below Produce v11;
  * coordinator unavailability and CONCURRENT_TRANSACTIONS -> NOT_ENOUGH_REPLICAS (retriable for every client).
  */

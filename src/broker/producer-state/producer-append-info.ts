@@ -4,7 +4,7 @@
 // they open. Nothing is stored until `ProducerStateManager.update` folds it in, so a rejected append leaves
 // producer state untouched.
 //
-// Rules (SEMANTICS §2.3, `checkProducerEpoch` / `checkSequence`), in order:
+// Rules (`checkProducerEpoch` / `checkSequence`), in order:
 //   E1  epoch lower than the current one                    -> INVALID_PRODUCER_EPOCH (not PRODUCER_FENCED, KIP-588)
 //   S1  new epoch (or unknown producer with a known epoch)
 //       and first sequence != 0                              -> OUT_OF_ORDER_SEQUENCE_NUMBER

@@ -343,7 +343,7 @@ export class TransactionCoordinator {
    * EndTxn. `clientTransactionVersion` 2 (EndTxn v5, KIP-890 part 2): the prepare state bumps the epoch, the
    * answer carries the new producer id and epoch, a retry is recognised by the previous epoch (request epoch + 1
    * == the current one), and an abort with nothing in the transaction still bumps the epoch (how a TV2 client
-   * recovers from an abortable error). Otherwise the classic rules (§3.7).
+   * recovers from an abortable error). Otherwise the classic rules.
    */
   async endTransaction(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean, clientTransactionVersion = 0): Promise<ProducerIdAndEpoch> {
     const metadata = this.transactions.get(transactionalId);

@@ -1,5 +1,5 @@
-// Turns one partition's Fetch answer into the records an application may see, as Kafka's `CompletedFetch` does
-// (SEMANTICS §3.11). With read_committed: the aborted transactions of the answer go into a min-heap by first
+// Turns one partition's Fetch answer into the records an application may see, as Kafka's `CompletedFetch` does.
+// With read_committed: the aborted transactions of the answer go into a min-heap by first
 // offset; before each batch of a producer, every aborted transaction that starts at or before the batch's last
 // offset moves into the set of aborted producer ids; an ABORT marker takes its producer out of the set again; a
 // transactional batch whose producer is in the set is skipped whole. Control batches are never returned. Batches

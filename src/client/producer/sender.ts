@@ -396,7 +396,7 @@ export class Sender {
       return;
     }
     if (expired && this.idempotence !== null && batch.hasSequence && retriable) {
-      // Whether the broker wrote it is unknown: hold new sequences for the partition until resolved (§4.8).
+      // Whether the broker wrote it is unknown: hold new sequences for the partition until resolved.
       this.idempotence.markSequenceUnresolved(key, batch);
       this.failBatch(batch, this.timeoutError(batch, code), false);
       return;

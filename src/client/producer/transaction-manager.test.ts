@@ -196,7 +196,7 @@ describe('idempotent producer state machine', () => {
 });
 
 describe('produce policy table', () => {
-  it('maps each code to the action of SEMANTICS §4.5', () => {
+  it("maps each code to the action of Kafka's TransactionManager handlers", () => {
     assert.equal(producePolicyFor(ErrorCode.NONE).action, ProduceAction.complete);
     assert.equal(producePolicyFor(ErrorCode.DUPLICATE_SEQUENCE_NUMBER).action, ProduceAction.duplicate);
     assert.equal(producePolicyFor(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER).action, ProduceAction.outOfOrderSequence);

@@ -1,6 +1,6 @@
 // Kafka's `TxnPartitionEntry`: the client's sequence state for one partition. `producerIdAndEpoch` is the value
 // this partition's sequences belong to; it lags the producer's current value while old-epoch batches are still
-// in flight (SEMANTICS §4.3/4.7). `inflight` holds every batch that has a sequence and is not done yet, sorted by
+// in flight. `inflight` holds every batch that has a sequence and is not done yet, sorted by
 // base sequence, whether it is on the wire or queued for a retry.
 import { NO_SEQUENCE } from '../../protocol/records/batch-header.ts';
 import type { ProducerBatch } from './producer-batch.ts';
