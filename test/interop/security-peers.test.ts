@@ -1,6 +1,7 @@
 // Real clients authenticate against seqlog's secured listeners: kcat (librdkafka) with SASL/PLAIN, SCRAM-SHA-256,
-// SCRAM-SHA-512 over SASL_SSL, and SSL; Apache Kafka 4.4's Java client (its console producer and consumer) with
-// SCRAM-SHA-512 over SASL_SSL and a PEM truststore (one JVM start: the console producer); KafkaJS with PLAIN and SCRAM over SSL;
+// SCRAM-SHA-512 over SASL_SSL, and SSL; Apache Kafka 4.4's Java client (its console producer, in one JVM) with
+// PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER over SASL_SSL and a PEM truststore; KafkaJS with PLAIN and
+// SCRAM over SSL;
 // franz-go with PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER (an unsecured JWS) over SASL_SSL; kcat with
 // librdkafka's unsecured-JWT OAUTHBEARER builtin. Each writes records that a client of another kind reads back
 // through another listener, and a wrong password or an expired token is refused with Kafka's message while the
@@ -15,7 +16,8 @@ import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { Admin } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { makeCertificates, unsecuredJws, type TestCertificates } from '../security/certificates.ts';
-import { binDir, javaExecutable, kafkaClasspath } from '../reference/layout.ts';
+import { binDir } from '../reference/layout.ts';
+import { KafkaToolRunner } from '../reference/kafka-tool-runner.ts';
 
 const KCAT = '/usr/bin/kcat';
 const FRANZ_PEER = join(binDir, 'franz-peer');
@@ -85,10 +87,6 @@ async function franzGo(topic: string, mode: 'all' | 'consume', count: number, sa
   return { run: result, summary };
 }
 
-function javaTool(mainClass: string, args: readonly string[], input?: string): Promise<Run> {
-  return run(javaExecutable(), ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xmx256m', `-Dlog4j2.configurationFile=${log4jConfig}`, '-cp', kafkaClasspath, mainClass, ...args], input, 120_000);
-}
-
 describe('real clients against secured seqlog listeners', { timeout: 300_000 }, () => {
   before(async () => {
     assert.ok(existsSync(KCAT), `kcat is a required peer (${KCAT}); install it with scripts/setup-peers.sh`);
@@ -156,21 +154,31 @@ describe('real clients against secured seqlog listeners', { timeout: 300_000 }, 
     assert.deepEqual(await kcatConsume('SASL_PLAINTEXT', kcatSecurity('SASL_PLAINTEXT', 'PLAIN', 'alice', 'alice-secret'), 'kcat-plain'), ['kcat-plain-0', 'kcat-plain-1', 'kcat-plain-2']);
   });
 
-  it('the Java client (kafka-clients 4.4) produces with SCRAM-SHA-512 over SASL_SSL with a PEM truststore', async () => {
-    const config = join(certs.dir, 'java-client.properties');
-    writeFileSync(config, [
-      'security.protocol=SASL_SSL',
-      'sasl.mechanism=SCRAM-SHA-512',
-      'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="bob" password="bob-secret";',
-      'ssl.truststore.type=PEM',
-      `ssl.truststore.location=${certs.caFile}`,
-      '',
-    ].join('\n'));
-    const values = ['java-0', 'java-1', 'java-2'];
-    const produced = await javaTool('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', address('SASL_SSL'), '--topic', 'java-scram', '--command-config', config], `${values.join('\n')}\n`);
-    assert.equal(produced.code, 0, `console producer: ${produced.stdout}\n${produced.stderr.slice(-3000)}`);
-    // One JVM start is most of this test's time, so the records are read back with kcat (over SCRAM as well).
-    assert.deepEqual(await kcatConsume('SASL_SSL', kcatSecurity('SASL_SSL', 'SCRAM-SHA-512', 'bob', 'bob-secret'), 'java-scram'), values);
+  it('the Java client (kafka-clients 4.4) produces with PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER over SASL_SSL with a PEM truststore', async () => {
+    const logins: [mechanism: string, jaas: string][] = [
+      ['PLAIN', 'org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="alice-secret";'],
+      ['SCRAM-SHA-256', 'org.apache.kafka.common.security.scram.ScramLoginModule required username="bob" password="bob-secret";'],
+      ['SCRAM-SHA-512', 'org.apache.kafka.common.security.scram.ScramLoginModule required username="bob" password="bob-secret";'],
+      // Kafka's unsecured token builder (OAuthBearerUnsecuredLoginCallbackHandler), which the broker's default validator accepts.
+      ['OAUTHBEARER', 'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="carol";'],
+    ];
+    // One JVM runs the console producer once per mechanism (a JVM start is most of this test's time).
+    const tools = await KafkaToolRunner.start({ log4jConfig });
+    const expected: string[] = [];
+    try {
+      for (const [mechanism, jaas] of logins) {
+        const config = join(certs.dir, `java-${mechanism}.properties`);
+        writeFileSync(config, ['security.protocol=SASL_SSL', `sasl.mechanism=${mechanism}`, `sasl.jaas.config=${jaas}`, 'ssl.truststore.type=PEM', `ssl.truststore.location=${certs.caFile}`, ''].join('\n'));
+        const values = [`java-${mechanism}-0`, `java-${mechanism}-1`];
+        const produced = await tools.run('org.apache.kafka.tools.ConsoleProducer', ['--bootstrap-server', address('SASL_SSL'), '--topic', 'java-scram', '--command-config', config], `${values.join('\n')}\n`);
+        assert.equal(produced.status, 0, `console producer with ${mechanism}: ${produced.stdout}\n${produced.stderr.slice(-3000)}`);
+        expected.push(...values);
+      }
+    } finally {
+      await tools.stop();
+    }
+    // Read back with kcat, over SCRAM as well.
+    assert.deepEqual(await kcatConsume('SASL_SSL', kcatSecurity('SASL_SSL', 'SCRAM-SHA-512', 'bob', 'bob-secret'), 'java-scram'), expected);
   });
 
   it('KafkaJS: PLAIN over SASL_SSL writes, SCRAM-SHA-256 reads back the offsets, a wrong password is refused', async () => {
