@@ -2,36 +2,21 @@
 // bindings with Kafka's names for resource types, pattern types, operations and permissions, sent as
 // CreateAcls / DescribeAcls / DeleteAcls (v1-3) to any broker.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
+import { AclOperation as AclOperationCode, AclPermissionType as AclPermissionCode, PatternType as PatternTypeCode, ResourceType as ResourceTypeCode } from '../../protocol/acl-codes.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
 import { adminConfigError } from './admin-options.ts';
 import type { AdminNetwork } from './admin-network.ts';
 import { brokerError } from './admin-network.ts';
 
-/** Kafka's `ResourceType` names and wire codes (DELEGATION_TOKEN and USER exist on the wire; brokers rarely use them). */
-const resourceTypes = { ANY: 1, TOPIC: 2, GROUP: 3, CLUSTER: 4, TRANSACTIONAL_ID: 5, DELEGATION_TOKEN: 6, USER: 7 } as const;
-const patternTypes = { ANY: 1, MATCH: 2, LITERAL: 3, PREFIXED: 4 } as const;
-const operations = {
-  ANY: 1,
-  ALL: 2,
-  READ: 3,
-  WRITE: 4,
-  CREATE: 5,
-  DELETE: 6,
-  ALTER: 7,
-  DESCRIBE: 8,
-  CLUSTER_ACTION: 9,
-  DESCRIBE_CONFIGS: 10,
-  ALTER_CONFIGS: 11,
-  IDEMPOTENT_WRITE: 12,
-  CREATE_TOKENS: 13,
-  DESCRIBE_TOKENS: 14,
-  TWO_PHASE_COMMIT: 15,
-} as const;
-const permissions = { ANY: 1, DENY: 2, ALLOW: 3 } as const;
+// Kafka's names and wire codes; UNKNOWN (0) is never sent.
+const resourceTypes = ResourceTypeCode;
+const patternTypes = PatternTypeCode;
+const operations = AclOperationCode;
+const permissions = AclPermissionCode;
 
-export type AclResourceType = Exclude<keyof typeof resourceTypes, 'ANY'>;
+export type AclResourceType = Exclude<keyof typeof resourceTypes, 'ANY' | 'UNKNOWN'>;
 export type AclPatternType = 'LITERAL' | 'PREFIXED';
-export type AclOperation = Exclude<keyof typeof operations, 'ANY'>;
+export type AclOperation = Exclude<keyof typeof operations, 'ANY' | 'UNKNOWN'>;
 export type AclPermission = 'ALLOW' | 'DENY';
 
 /** One ACL (Kafka's `AclBinding`). */
