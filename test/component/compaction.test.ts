@@ -38,14 +38,19 @@ async function createTopic(topic: string, configs: Record<string, string>): Prom
   }
 }
 
-async function readFromStart(topic: string, count: number, isolationLevel: 'read_committed' | 'read_uncommitted' = 'read_committed'): Promise<ConsumerRecord[]> {
+/** Reads partition 0 from its start until `count` records, or until a record at `untilOffset` or past it. */
+async function readFromStart(
+  topic: string,
+  stop: { count: number } | { untilOffset: bigint },
+  isolationLevel: 'read_committed' | 'read_uncommitted' = 'read_committed',
+): Promise<ConsumerRecord[]> {
   const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest', isolationLevel });
   const records: ConsumerRecord[] = [];
   try {
     consumer.assign([{ topic, partition: 0 }]);
     for await (const record of consumer) {
       records.push(record);
-      if (records.length >= count) break;
+      if ('count' in stop ? records.length >= stop.count : record.offset >= stop.untilOffset) break;
     }
   } finally {
     await consumer.close();
@@ -145,20 +150,7 @@ describe('log compaction through the broker', { timeout: 120_000 }, () => {
     }
     const latest = (records: ConsumerRecord[]) =>
       Object.fromEntries(records.filter((r) => r.keyString() !== 'filler').map((r) => [r.keyString(), r.valueString()]));
-    const readUntil = async (isolationLevel: 'read_committed' | 'read_uncommitted') => {
-      const consumer = new Consumer({ bootstrap: broker.bootstrap, fetchMaxWaitMs: 50, autoOffsetReset: 'earliest', isolationLevel });
-      const records: ConsumerRecord[] = [];
-      try {
-        consumer.assign([{ topic, partition: 0 }]);
-        for await (const record of consumer) {
-          records.push(record);
-          if (record.offset >= fillerEnd) break;
-        }
-      } finally {
-        await consumer.close();
-      }
-      return records;
-    };
+    const readUntil = (isolationLevel: 'read_committed' | 'read_uncommitted') => readFromStart(topic, { untilOffset: fillerEnd }, isolationLevel);
     const expected = { a: 'committed-1', b: 'committed-1', c: 'committed-1', d: 'committed-2', e: 'committed-2' };
     assert.deepEqual(latest(await readUntil('read_committed')), expected);
     const uncommitted = await readUntil('read_uncommitted');
@@ -317,7 +309,7 @@ describe('log compaction through the broker', { timeout: 120_000 }, () => {
     } finally {
       await producer.close();
     }
-    const [record] = await readFromStart(topic, 1);
+    const [record] = await readFromStart(topic, { count: 1 });
     assert.equal(record.valueString(), 'kept');
   });
 });

@@ -156,11 +156,6 @@ export interface Scenario {
   steps: readonly Step[];
   /** Extra allow-list patterns for every step. */
   allow?: readonly string[];
-  /**
-   * A difference already reported as a seqlog bug: the scenario still runs (as a `todo` test, whose failure does
-   * not fail the suite) until the broker is fixed, then this is removed.
-   */
-  knownDifference?: string;
 }
 
 /**

@@ -1114,7 +1114,7 @@ describe('transaction coordinator: Apache Kafka vs seqlog', { timeout: 900_000 }
   });
 
   for (const scenario of scenarios) {
-    test(scenario.name, { timeout: 90_000, ...(scenario.knownDifference ? { todo: scenario.knownDifference } : {}) }, async () => {
+    test(scenario.name, { timeout: 90_000 }, async () => {
       await assertScenario(scenario, [targets.kafka, targets.seqlog]);
     });
   }

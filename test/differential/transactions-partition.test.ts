@@ -448,7 +448,7 @@ describe('transactions, partition side: Apache Kafka vs seqlog', { timeout: 900_
   });
 
   for (const scenario of scenarios) {
-    test(scenario.name, { timeout: 120_000, ...(scenario.knownDifference ? { todo: scenario.knownDifference } : {}) }, async () => {
+    test(scenario.name, { timeout: 120_000 }, async () => {
       await assertScenario(scenario, [targets.kafka, targets.seqlog]);
     });
   }

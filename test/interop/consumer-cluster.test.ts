@@ -13,6 +13,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
+import { connectToAnyLiveNode, liveCoordinator } from '../reference/cluster-probe.ts';
 import { BrokerConnection, Consumer, Producer, type ConsumerRecord, type TopicPartition } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { ConsumerGroupDescribeResponseDescribedGroup } from '../../src/protocol/messages/generated/69-consumer-group-describe.ts';
@@ -31,44 +32,9 @@ type Event =
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function anyLive(kafka: ReferenceKafka): Promise<BrokerConnection> {
-  for (const broker of kafka.brokers.filter((b) => b.alive)) {
-    try {
-      const connection = await BrokerConnection.open({ host: '127.0.0.1', port: broker.port, connectTimeoutMs: 5000 });
-      await connection.negotiateApiVersions();
-      return connection;
-    } catch {
-      // next
-    }
-  }
-  throw new Error('no live broker');
-}
-
-/** FindCoordinator (key type 0) until a live node answers with a live coordinator. */
-async function groupCoordinator(kafka: ReferenceKafka, groupId: string, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const connection = await anyLive(kafka);
-      try {
-        const response = await connection.send(ApiKey.FindCoordinator, 3, { key: groupId, keyType: 0, coordinatorKeys: [] });
-        if (response.errorCode === ErrorCode.NONE && kafka.brokers.some((b) => b.id === response.nodeId && b.alive)) return response.nodeId;
-        last = `${errorName(response.errorCode)} node ${response.nodeId}`;
-      } finally {
-        connection.close();
-      }
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`no live coordinator for group ${groupId} after ${timeoutMs} ms: ${last}`);
-}
-
 /** ConsumerGroupDescribe (KIP-848) sent to the group's coordinator. */
 async function describeConsumerGroup(kafka: ReferenceKafka, groupId: string): Promise<ConsumerGroupDescribeResponseDescribedGroup> {
-  const node = await groupCoordinator(kafka, groupId, 30_000);
+  const node = await liveCoordinator(kafka, groupId, 0, 30_000);
   const broker = kafka.brokers.find((b) => b.id === node);
   assert.ok(broker !== undefined, `coordinator node ${node} is a reference broker`);
   const connection = await BrokerConnection.open({ host: broker.host, port: broker.port, connectTimeoutMs: 5000 });
@@ -106,7 +72,7 @@ describe('consumer group against reference Apache Kafka, three nodes, coordinato
   });
 
   it(`delivers all ${COUNT} records across joins, leaves and a coordinator kill; order per partition; redelivery only after the last commit`, { timeout: 600_000 }, async () => {
-    const admin = await anyLive(kafka);
+    const admin = await connectToAnyLiveNode(kafka);
     let coordinatorNode: number;
     try {
       const response = await admin.send(ApiKey.CreateTopics, admin.versionFor(ApiKey.CreateTopics, 2, 7) ?? 2, {
@@ -258,7 +224,7 @@ describe('consumer group against reference Apache Kafka, three nodes, coordinato
     for (const broker of kafka.brokers.filter((b) => !b.alive)) await kafka.restartBroker(broker.id);
     await kafka.waitForLiveBrokers(3, 60_000);
 
-    const admin = await anyLive(kafka);
+    const admin = await connectToAnyLiveNode(kafka);
     try {
       const response = await admin.send(ApiKey.CreateTopics, admin.versionFor(ApiKey.CreateTopics, 2, 7) ?? 2, {
         topics: [{ name: topic, numPartitions: PARTITIONS, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
@@ -381,7 +347,7 @@ describe('consumer group against reference Apache Kafka, three nodes, coordinato
       startMember('d');
       await waitUntil('member d to get partitions and consume', () => ownedExactlyOnce() && everyoneOwnsSome() && consumedBy('d') > 0, 60_000);
 
-      victim = await groupCoordinator(kafka, groupId, 30_000);
+      victim = await liveCoordinator(kafka, groupId, 0, 30_000);
       const before = events.length;
       log(`killing the group coordinator, node ${victim}, after ${sent} records sent`);
       await kafka.killBroker(victim);
@@ -389,7 +355,7 @@ describe('consumer group against reference Apache Kafka, three nodes, coordinato
       // every partition exactly once.
       const deliveredSinceKill = (name: string): boolean => events.slice(before).some((e) => e.kind === 'record' && e.member === name);
       await waitUntil('every member consuming after the coordinator kill', () => [...members.keys()].every(deliveredSinceKill), 90_000);
-      const newCoordinator = await groupCoordinator(kafka, groupId, 30_000);
+      const newCoordinator = await liveCoordinator(kafka, groupId, 0, 30_000);
       log(`group coordinator moved from node ${victim} to node ${newCoordinator}; ${sent} records sent`);
       assert.notEqual(newCoordinator, victim, 'the group coordinator moved to a live node');
       // Records written after the failover are consumed too.

@@ -10,7 +10,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startReferenceKafka, type ReferenceKafka } from '../reference/kafka.ts';
-import { BrokerConnection, Consumer, ErrorKind, KafkaClientError, Producer, type ConsumerRecord } from '../../src/client/index.ts';
+import { connectToAnyLiveNode, liveCoordinator } from '../reference/cluster-probe.ts';
+import { Consumer, ErrorKind, KafkaClientError, Producer, type ConsumerRecord } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { ErrorCode, errorName } from '../../src/protocol/errors/index.ts';
 
@@ -30,43 +31,6 @@ interface Attempt {
   readonly values: string[];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function anyLive(kafka: ReferenceKafka): Promise<BrokerConnection> {
-  for (const broker of kafka.brokers.filter((b) => b.alive)) {
-    try {
-      const connection = await BrokerConnection.open({ host: '127.0.0.1', port: broker.port, connectTimeoutMs: 5000 });
-      await connection.negotiateApiVersions();
-      return connection;
-    } catch {
-      // Try the next node.
-    }
-  }
-  throw new Error('no live broker');
-}
-
-/** FindCoordinator with key type 1 (transaction): the node leading the id's __transaction_state partition. */
-async function transactionCoordinator(kafka: ReferenceKafka, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    try {
-      const connection = await anyLive(kafka);
-      try {
-        const response = await connection.send(ApiKey.FindCoordinator, 3, { key: TRANSACTIONAL_ID, keyType: 1, coordinatorKeys: [] });
-        if (response.errorCode === ErrorCode.NONE && kafka.brokers.some((b) => b.id === response.nodeId && b.alive)) return response.nodeId;
-        last = `${errorName(response.errorCode)} node ${response.nodeId}`;
-      } finally {
-        connection.close();
-      }
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await sleep(200);
-  }
-  throw new Error(`no live transaction coordinator for ${TRANSACTIONAL_ID} after ${timeoutMs} ms: ${last}`);
-}
-
 function describeError(error: unknown): string {
   return error instanceof KafkaClientError ? `${error.errorName} (${error.kind}): ${error.message}` : String(error);
 }
@@ -84,7 +48,7 @@ describe('transactions against reference Apache Kafka, three nodes, transaction 
 
   it(`${TRANSACTIONS} transactions over ${PARTITIONS} partitions across a coordinator kill: committed ones visible once and whole, aborted ones never`, { timeout: 240_000 }, async () => {
     const log = (line: string): void => void process.stderr.write(`transactions-cluster: ${line}\n`);
-    const admin = await anyLive(kafka);
+    const admin = await connectToAnyLiveNode(kafka);
     try {
       const response = await admin.send(ApiKey.CreateTopics, admin.versionFor(ApiKey.CreateTopics, 2, 7) ?? 2, {
         topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 3, assignments: [], configs: [{ name: 'min.insync.replicas', value: '2' }] }],
@@ -100,9 +64,9 @@ describe('transactions against reference Apache Kafka, three nodes, transaction 
       new Producer({ bootstrap: kafka.bootstrap, transactionalId: TRANSACTIONAL_ID, lingerMs: 1, requestTimeoutMs: 10_000, deliveryTimeoutMs: 60_000, maxBlockMs: 60_000, transactionTimeoutMs: 30_000 });
     let producer = newProducer();
     await producer.initTransactions();
-    const victim = await transactionCoordinator(kafka, 30_000);
+    const victim = await liveCoordinator(kafka, TRANSACTIONAL_ID, 1, 30_000);
     // The kill is survivable only because the transaction log is replicated: three replicas, all in sync.
-    const probe = await anyLive(kafka);
+    const probe = await connectToAnyLiveNode(kafka);
     try {
       const metadata = await probe.send(ApiKey.Metadata, probe.versionFor(ApiKey.Metadata, 4, 12) ?? 4, {
         topics: [{ topicId: Buffer.alloc(16), name: '__transaction_state' }],
@@ -178,7 +142,7 @@ describe('transactions against reference Apache Kafka, three nodes, transaction 
     assert.ok(kill !== null, 'the kill never happened');
     const killedAtMs = await kill;
     const elapsedMs = performance.now() - started;
-    const newCoordinator = await transactionCoordinator(kafka, 30_000);
+    const newCoordinator = await liveCoordinator(kafka, TRANSACTIONAL_ID, 1, 30_000);
     log(`${attempts.length} attempts for ${TRANSACTIONS} transactions in ${Math.round(elapsedMs)} ms; node ${victim} killed at ${Math.round(killedAtMs)} ms (commit of t${KILL_AT} still in flight: ${killedDuringCommit}); coordinator now node ${newCoordinator}`);
     for (const line of errors) log(`  ${line}`);
     assert.notEqual(newCoordinator, victim, 'the transaction coordinator moved to a live node');

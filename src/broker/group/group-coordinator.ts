@@ -872,11 +872,7 @@ export class GroupCoordinator {
    * every partition.
    */
   async commitOffsets(params: OffsetCommitParams, topics: Pick<TopicsImage, 'topic'>): Promise<TopicResult[]> {
-    const everyPartition = (errorCode: number): TopicResult[] =>
-      params.topics.map((topic) => ({
-        name: topic.name,
-        partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })),
-      }));
+    const everyPartition = (errorCode: number): TopicResult[] => sameCodeForEveryPartition(params.topics, errorCode);
     if (this.closed) return everyPartition(ErrorCode.NOT_COORDINATOR);
     if (params.groupId === '') return everyPartition(ErrorCode.INVALID_GROUP_ID);
     const consumerGroup = this.consumerGroups.group(params.groupId);
@@ -955,11 +951,7 @@ export class GroupCoordinator {
    * producer, and answered when durable. They become visible when the transaction commits (`completeTransaction`).
    */
   async commitTransactionalOffsets(params: TxnOffsetCommitParams, topics: Pick<TopicsImage, 'topic'>): Promise<TopicResult[]> {
-    const everyPartition = (errorCode: number): TopicResult[] =>
-      params.topics.map((topic) => ({
-        name: topic.name,
-        partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })),
-      }));
+    const everyPartition = (errorCode: number): TopicResult[] => sameCodeForEveryPartition(params.topics, errorCode);
     if (this.closed) return everyPartition(ErrorCode.NOT_COORDINATOR);
     if (params.groupId === '') return everyPartition(ErrorCode.INVALID_GROUP_ID);
     const consumerGroup = this.consumerGroups.group(params.groupId);
@@ -1401,4 +1393,9 @@ function errorText(error: unknown): string {
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A group-level answer to an offset commit: the same code for every partition of the request. */
+function sameCodeForEveryPartition(topics: readonly { name: string; partitions: readonly { partitionIndex: number }[] }[], errorCode: number): TopicResult[] {
+  return topics.map((topic) => ({ name: topic.name, partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode })) }));
 }
