@@ -7,6 +7,7 @@ import type { AnyApiHandler } from './handlers/api-handler.ts';
 import type { GroupCoordinator } from './group/group-coordinator.ts';
 import type { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import type { TransactionCoordinator } from './txn/transaction-coordinator.ts';
+import type { ReadBufferPool } from './log/read-buffer-pool.ts';
 import type { FetchSessionCache } from './fetch-session-cache.ts';
 import type { AclStore } from './security/authorizer/acl-store.ts';
 import type { BrokerSecurity } from './security/broker-security.ts';
@@ -50,6 +51,8 @@ export interface BrokerContext {
   readonly connectionMemory: MemoryBudget;
   /** Incremental fetch sessions (KIP-227), shared by every connection as Kafka's are. */
   readonly fetchSessions: FetchSessionCache;
+  /** Reused buffers that Fetch reads stored batches into (given back once its answer is written). */
+  readonly readBuffers: ReadBufferPool;
   /** The ACLs and the authorizer that checks them; null when no authorizer is configured (every request allowed). */
   readonly acls: AclStore | null;
   /** This broker's Prometheus metrics; hot paths update label children it resolved once. */

@@ -25,6 +25,7 @@ import { silentLogger, type BrokerLogger } from './logger.ts';
 import { KafkaServer } from './server.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { FetchSessionCache } from './fetch-session-cache.ts';
+import { ReadBufferPool } from './log/read-buffer-pool.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
 import { sendMarkersToSelf } from './txn/marker-channel.ts';
@@ -41,6 +42,11 @@ import type { BrokerEndpoint } from './broker-context.ts';
 import { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
 import { describeBrokerState, type ClusterState } from './metrics/cluster-state.ts';
 import type { Registry } from 'prom-client';
+
+/** Fetch reads into reused slabs of a consumer's default `max.partition.fetch.bytes` (1 MiB). */
+const FETCH_READ_SLAB_BYTES = 1024 * 1024;
+/** Slabs kept for reuse while idle: as many as that many catching-up consumers hold at once. */
+const FETCH_READ_SLABS_KEPT = 16;
 
 /** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
 const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
@@ -329,6 +335,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
       fetchSessions,
+      readBuffers: new ReadBufferPool(FETCH_READ_SLAB_BYTES, FETCH_READ_SLABS_KEPT),
       metrics,
     };
     const ready = context;

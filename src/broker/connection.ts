@@ -29,9 +29,15 @@ export interface ConnectionInfo {
   readonly session: ConnectionSession;
 }
 
+/**
+ * A response frame: one buffer, or consecutive chunks written with one gathered write (a Fetch answer whose
+ * record batches are the stored bytes, never copied into one buffer).
+ */
+export type ResponseFrame = Buffer | readonly Uint8Array[];
+
 export interface Dispatched {
   /** The response frame, or null when none is sent (acks=0 Produce). */
-  readonly response: Buffer | null | Promise<Buffer | null>;
+  readonly response: ResponseFrame | null | Promise<ResponseFrame | null>;
   /** True when the next request may start before `response` settles. */
   readonly pipelined: boolean;
   /** Close the connection once the answers to earlier requests are written; read nothing more. */
@@ -43,6 +49,8 @@ export interface Dispatched {
   readonly closeAfterAnswer?: () => boolean;
   /** Called once when the answer has been handed to the socket (or there is none, or the connection closed). */
   sent?(): void;
+  /** Called once the answer's bytes have been taken by the kernel; not when the write failed or never happened. */
+  written?(): void;
 }
 
 /**
@@ -75,7 +83,7 @@ const ALLOWANCE_WHEN_FULL = 64 * 1024;
 const MAX_PIPELINED_REQUESTS = 64;
 
 interface Outgoing {
-  readonly response: Promise<Buffer | null>;
+  readonly response: Promise<ResponseFrame | null>;
   readonly closeAfterAnswer: (() => boolean) | undefined;
   /** Size prefix plus frame: what this request was charged to the budget while it waited for its answer. */
   readonly requestBytes: number;
@@ -338,7 +346,7 @@ export class Connection {
     try {
       while (!this.closed && this.outgoing.length > 0) {
         const entry = this.outgoing[0];
-        let frame: Buffer | null;
+        let frame: ResponseFrame | null;
         try {
           frame = await entry.response;
         } catch (error) {
@@ -357,17 +365,20 @@ export class Connection {
           finish(entry);
         } else {
           // The answer replaces its request in the budget until the kernel has taken it.
-          const size = frame.length;
+          const size = frameSize(frame);
           this.charge(size);
           this.release(entry.requestBytes);
           this.inKernelQueue.add(entry);
-          this.socket.write(frame, () => {
+          const written = (error?: Error | null): void => {
+            if (error === undefined || error === null) entry.dispatched.written?.();
             this.inKernelQueue.delete(entry);
             this.release(size);
             this.lastActivityMs = this.now();
             finish(entry);
             this.updateReading();
-          });
+          };
+          if (Buffer.isBuffer(frame)) this.socket.write(frame, written);
+          else writeGathered(this.socket, frame, written);
         }
         this.updateReading();
       }
@@ -379,6 +390,24 @@ export class Connection {
       this.writing = false;
     }
   }
+}
+
+function frameSize(frame: ResponseFrame): number {
+  if (Buffer.isBuffer(frame)) return frame.length;
+  let size = 0;
+  for (const chunk of frame) size += chunk.length;
+  return size;
+}
+
+/**
+ * Writes the chunks with one writev (corked writes go out together, Node's `Writable._writev`); `written` runs
+ * when the last one has been handed to the kernel.
+ */
+function writeGathered(socket: Socket, chunks: readonly Uint8Array[], written: (error?: Error | null) => void): void {
+  socket.cork();
+  for (let i = 0; i < chunks.length - 1; i++) socket.write(chunks[i]);
+  socket.write(chunks[chunks.length - 1], written);
+  socket.uncork();
 }
 
 /** The answer is out (or will never be): unblocks the connection and ends the request's timing. */

@@ -9,7 +9,7 @@
 //   anything else closes the connection (`SaslServerAuthenticator`: "Unexpected Kafka request of type ... during
 //   SASL handshake"); after a v0 SaslHandshake the next frame is a raw SASL token; a request arriving after the
 //   session expired closes the connection (KIP-368), unless it is the SaslHandshake of a re-authentication.
-import { decodeRequestFrame, encodeResponseFrame } from '../protocol/framing.ts';
+import { decodeRequestFrame, encodeResponseFrame, encodeResponseFrameChunks } from '../protocol/framing.ts';
 import { ApiKey, type ApiKey as ApiKeyType, type ResponseByApiKey } from '../protocol/messages/generated/index.ts';
 import { ErrorCode } from '../protocol/errors/index.ts';
 import type { BrokerContext } from './broker-context.ts';
@@ -31,12 +31,14 @@ export class InvalidRequestError extends Error {
  * itself, so timing costs no allocation of its own.
  */
 class TimedRequest implements Dispatched {
-  response: Buffer | null | Promise<Buffer | null> = null;
+  response: Dispatched['response'] = null;
   pipelined = false;
   closeAfter = false;
   closeAfterAnswer?: () => boolean;
   private readyAtMs = -1;
   private done = false;
+  /** Run once the answer's bytes are in the kernel (`RequestContext.afterAnswerWritten`). */
+  private afterWritten: (() => void)[] | null = null;
 
   constructor(
     private readonly metric: RequestMetric,
@@ -47,6 +49,16 @@ class TimedRequest implements Dispatched {
   /** The answer is final (encoded, or known to be none). */
   ready(): void {
     this.readyAtMs = performance.now();
+  }
+
+  onWritten(callback: () => void): void {
+    (this.afterWritten ??= []).push(callback);
+  }
+
+  written(): void {
+    const callbacks = this.afterWritten;
+    this.afterWritten = null;
+    if (callbacks !== null) for (const callback of callbacks) callback();
   }
 
   sent(): void {
@@ -78,6 +90,7 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
     connection,
     principal: session.principal,
     clientHost: connection.clientHost,
+    afterAnswerWritten: (callback: () => void) => timed.onWritten(callback),
   };
   // The handler runs synchronously up to its first await: for a pipelined handler (Produce) that is where the
   // batch is validated and appended, so requests of one connection are appended in the order they arrived.
@@ -87,14 +100,18 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
     timed.closeAfter = true;
     return timed;
   }
-  const encode = (body: HandlerResult<ApiKeyType>): Buffer | null => {
+  const spliceAtLeast = handler.spliceBytesAtLeast;
+  const encode = (body: HandlerResult<ApiKeyType>): Buffer | Uint8Array[] | null => {
     if (body === null || body === CLOSE_CONNECTION) {
       timed.ready();
       return null;
     }
     // Kafka's `ErrorsPerSec` counts the error codes of every answer (`RequestChannel.updateErrorMetrics`).
     requestMetric.answered(body);
-    const frame = encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType]);
+    const frame =
+      spliceAtLeast === undefined
+        ? encodeResponseFrame(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType])
+        : encodeResponseFrameChunks(decoded.apiKey, decoded.apiVersion, decoded.correlationId, body as ResponseByApiKey[ApiKeyType], spliceAtLeast);
     timed.ready();
     return frame;
   };

@@ -9,10 +9,12 @@ import {
   decodeResponseFrame,
   encodeRequestFrame,
   encodeResponseFrame,
+  encodeResponseFrameChunks,
   peekCorrelationId,
   readRequestHeader,
 } from './framing.ts';
 import { DecodeError } from './wire/reader.ts';
+import { defaultFetchResponse } from './messages/generated/01-fetch.ts';
 import { ApiKey, defaultApiVersionsResponse, defaultControlledShutdownRequest, defaultMetadataRequest, defaultProduceRequest } from './messages/generated/index.ts';
 
 function hex(text: string): Buffer {
@@ -164,5 +166,38 @@ describe('response frames', () => {
     assert.equal(decoded.version, 0);
     assert.equal(decoded.body.errorCode, 35);
     assert.deepEqual(decoded.body.apiKeys, body.apiKeys);
+  });
+
+  it('a gathered answer has the bytes of the copied one, its large byte fields referenced, not copied', () => {
+    const partition = (index: number, records: Buffer) => ({
+      partitionIndex: index,
+      errorCode: 0,
+      highWatermark: 10n,
+      lastStableOffset: 10n,
+      logStartOffset: 0n,
+      divergingEpoch: { epoch: -1, endOffset: -1n },
+      currentLeader: { leaderId: -1, leaderEpoch: -1 },
+      snapshotId: { endOffset: -1n, epoch: -1 },
+      abortedTransactions: null,
+      preferredReadReplica: -1,
+      records,
+    });
+    const large = [Buffer.alloc(5000, 1), Buffer.alloc(4096, 2)];
+    const small = Buffer.alloc(100, 3);
+    const body = {
+      ...defaultFetchResponse(),
+      responses: [{ topic: 't', topicId: Buffer.alloc(16), partitions: [partition(0, large[0]), partition(1, small), partition(2, large[1])] }],
+    };
+    for (const version of [4, 12, 16]) {
+      const copied = encodeResponseFrame(ApiKey.Fetch, version, 7, body);
+      const chunks = encodeResponseFrameChunks(ApiKey.Fetch, version, 7, body, 4096);
+      assert.deepEqual(Buffer.concat(chunks), copied, `v${version}`);
+      assert.equal(chunks.filter((chunk) => chunk === large[0] || chunk === large[1]).length, 2, `v${version}: both large fields are the caller's buffers`);
+      // Header+partition 0, records 0, partitions 1-2 (small records copied), records 2, and for flexible versions
+      // the tag sections after it.
+      assert.equal(chunks.length, version >= 12 ? 5 : 4, `v${version}: the small field is copied into the bytes around it`);
+    }
+    const none = encodeResponseFrameChunks(ApiKey.Fetch, 12, 7, { ...defaultFetchResponse(), responses: [] }, 4096);
+    assert.deepEqual(Buffer.concat(none), encodeResponseFrame(ApiKey.Fetch, 12, 7, { ...defaultFetchResponse(), responses: [] }));
   });
 });

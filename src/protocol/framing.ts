@@ -137,6 +137,21 @@ export function encodeResponseFrame<K extends ApiKey>(apiKey: K, version: number
   return finishFrame(w, sizeAt);
 }
 
+/**
+ * A complete response as consecutive chunks: byte arrays of at least `spliceAtLeast` bytes in the body (a Fetch
+ * answer's stored record batches) are referenced, not copied, so the answer can be written with one gathered
+ * write and never assembled in memory (what Kafka's `FileRecords.writeTo` achieves with sendfile).
+ */
+export function encodeResponseFrameChunks<K extends ApiKey>(apiKey: K, version: number, correlationId: number, body: ResponseByApiKey[K], spliceAtLeast: number): Uint8Array[] {
+  const api = requireApi(apiKey);
+  const w = new Writer(256, spliceAtLeast);
+  const sizeAt = w.reserve(4);
+  encodeResponseHeader(w, { correlationId }, api.responseHeaderVersion(version));
+  api.encodeResponse(w, body, version);
+  w.patchInt32(sizeAt, w.length - sizeAt - 4);
+  return w.finishChunks();
+}
+
 export interface RequestHeaderInfo {
   readonly header: RequestHeader;
   readonly headerVersion: number;

@@ -22,6 +22,7 @@ import type { ApiHandler, RequestContext } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
 import { errorCodeOf } from '../broker-error.ts';
+import type { ReadBufferLease, ReadBuffers } from '../log/read-buffer-pool.ts';
 import { maxResponseBytes, planFetch, TOPIC_ID_MIN_VERSION, type PlannedTopic } from '../fetch-plan.ts';
 import { INVALID_SESSION_ID, newFetchContext, type FetchContext } from '../fetch-session-cache.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
@@ -30,6 +31,11 @@ import { authorize, authorizationEnabled } from '../security/authorizer/authoriz
 /** Kafka's `IsolationLevel.READ_COMMITTED`. */
 const READ_COMMITTED = 1;
 const EMPTY_RECORDS = Buffer.alloc(0);
+/**
+ * Record data of at least this size goes to the socket from the buffer it was read into, never copied into the
+ * encoded answer (Kafka's `FileRecords.writeTo`); smaller pieces are cheaper to copy than to write separately.
+ */
+const SPLICE_RECORDS_AT_LEAST = 8 * 1024;
 
 interface FetchPass {
   response: FetchResponse;
@@ -65,6 +71,7 @@ function readPartition(
   maxBytes: number,
   minOneMessage: boolean,
   readCommitted: boolean,
+  buffers: ReadBuffers | undefined,
 ): FetchResponsePartitionData {
   const data = emptyPartition(partition.partition, ErrorCode.NONE);
   data.highWatermark = log.highWatermark;
@@ -81,7 +88,7 @@ function readPartition(
     // READ_COMMITTED reads stop at the LSO and carry the aborted transactions of the range (Kafka's
     // `LocalLog.read` with `includeAbortedTxns`); the consumer filters with them.
     const maxOffset = readCommitted ? data.lastStableOffset : data.highWatermark;
-    const read = log.read(partition.fetchOffset, maxBytes, { maxOffset, minOneMessage, abortedTransactions: readCommitted });
+    const read = log.read(partition.fetchOffset, maxBytes, { maxOffset, minOneMessage, abortedTransactions: readCommitted, buffers });
     data.records = read.records;
     if (read.abortedTransactions !== null) {
       data.abortedTransactions = read.abortedTransactions.map(({ producerId, firstOffset }) => ({ producerId, firstOffset }));
@@ -92,7 +99,14 @@ function readPartition(
   return data;
 }
 
-function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number, topics: readonly PlannedTopic[], unreadable: ReadonlySet<string> | null): FetchPass {
+function fetchOnce(
+  broker: BrokerContext,
+  request: FetchRequest,
+  version: number,
+  topics: readonly PlannedTopic[],
+  unreadable: ReadonlySet<string> | null,
+  buffers: ReadBuffers | undefined,
+): FetchPass {
   const readCommitted = request.isolationLevel === READ_COMMITTED;
   const responses: FetchResponseFetchableTopicResponse[] = [];
   const logs: PartitionLog[] = [];
@@ -122,7 +136,7 @@ function fetchOnce(broker: BrokerContext, request: FetchRequest, version: number
       logs.push(log);
       const limit = Math.max(0, Math.min(partition.partitionMaxBytes, remaining));
       // KIP-74: the first partition with data may exceed the limits by one batch, so a large batch never blocks.
-      const data = readPartition(broker, log, partition, limit, bytes === 0, readCommitted);
+      const data = readPartition(broker, log, partition, limit, bytes === 0, readCommitted, buffers);
       const size = data.records?.length ?? 0;
       readTopics.push((topic as { name: string }).name);
       readSizes.push(size);
@@ -203,6 +217,7 @@ export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   minVersion: 4,
   maxVersion: 17,
+  spliceBytesAtLeast: SPLICE_RECORDS_AT_LEAST,
   async handle(broker, request, requestContext) {
     const version = requestContext.apiVersion;
     const context = newFetchContext(broker.fetchSessions, request, version, broker.clock());
@@ -213,8 +228,16 @@ export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
     const topics = partitionsToRead(request, version, context);
     const unreadable = unreadableTopics(broker, requestContext, topics, version);
     const deadline = broker.clock() + Math.max(0, request.maxWaitMs);
+    // Stored bytes are read into reused slabs, given back once the answer holding them is in the kernel (a long
+    // poll's discarded passes hold theirs until then too; nothing refers to them any more).
+    let buffers: ReadBufferLease | undefined;
+    if (requestContext.afterAnswerWritten !== undefined) {
+      const lease = broker.readBuffers.lease();
+      requestContext.afterAnswerWritten(() => lease.release());
+      buffers = lease;
+    }
     for (;;) {
-      const pass = fetchOnce(broker, request, version, topics, unreadable);
+      const pass = fetchOnce(broker, request, version, topics, unreadable, buffers);
       const wait = deadline - broker.clock();
       if (pass.bytes >= request.minBytes || pass.hasError || wait <= 0 || pass.logs.length === 0) {
         countFetch(broker, pass);

@@ -14,6 +14,11 @@ export interface RequestContext {
   readonly principal: KafkaPrincipal;
   /** The client's IP address. */
   readonly clientHost: string;
+  /**
+   * Runs `callback` once the answer's bytes have been handed to the kernel, never if they are not (the connection
+   * closed first): what lets Fetch reuse the buffers its answer was read into. Absent when there is no socket.
+   */
+  readonly afterAnswerWritten?: (callback: () => void) => void;
 }
 
 /**
@@ -35,6 +40,11 @@ export interface ApiHandler<K extends ApiKey> {
    * settles. Only for handlers whose state changes all happen synchronously inside `handle` (Produce).
    */
   readonly pipelined?: boolean;
+  /**
+   * Byte fields of at least this many bytes in the answer (stored record batches) are written to the socket
+   * from where they lie instead of being copied into the encoded answer (Fetch). Absent: copied.
+   */
+  readonly spliceBytesAtLeast?: number;
   handle(
     broker: BrokerContext,
     request: RequestByApiKey[K],

@@ -24,6 +24,7 @@ import type { LogFileSystem } from './log-file-system.ts';
 import { KafkaStorageError } from './log-errors.ts';
 import { OffsetIndex } from './offset-index.ts';
 import { SegmentFileReader, readAt } from './segment-file-reader.ts';
+import type { ReadBuffers } from './read-buffer-pool.ts';
 import { TimeIndex } from './time-index.ts';
 import { TransactionIndex } from './transaction-index.ts';
 import { segmentFileHandles, type SegmentFile } from './segment-file-handles.ts';
@@ -387,9 +388,13 @@ export class LogSegment implements SegmentFile {
     }
   }
 
-  /** Raw bytes [position, position + length) of the .log (fewer if the file is shorter). */
-  readBytes(position: number, length: number): Buffer {
-    const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.size - position)));
+  /**
+   * Raw bytes [position, position + length) of the .log (fewer if the file is shorter), read into a buffer from
+   * `buffers` when given (Fetch reads into reused slabs).
+   */
+  readBytes(position: number, length: number, buffers?: ReadBuffers): Buffer {
+    const size = Math.max(0, Math.min(length, this.size - position));
+    const buffer = buffers === undefined ? Buffer.allocUnsafe(size) : buffers.acquire(size);
     const n = readAt(this.fs, this.fd, buffer, position);
     return buffer.subarray(0, n);
   }

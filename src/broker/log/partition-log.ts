@@ -50,6 +50,7 @@ import { ProducerStateManager } from '../producer-state/producer-state-manager.t
 import type { ProducerStateManagerConfig } from '../producer-state/producer-state-manager.ts';
 import type { ProducerAppendInfo } from '../producer-state/producer-append-info.ts';
 import type { CompletedTxn } from '../producer-state/txn-metadata.ts';
+import type { ReadBuffers } from './read-buffer-pool.ts';
 
 /** The subset of a pino logger the log uses. */
 export interface LogLogger {
@@ -118,6 +119,8 @@ export interface ReadOptions {
   minOneMessage?: boolean;
   /** READ_COMMITTED: also list the aborted transactions overlapping the data returned. Default false. */
   abortedTransactions?: boolean;
+  /** Where the bytes are read into (Fetch: reused slabs, released once the answer is written). Default: a new buffer. */
+  buffers?: ReadBuffers;
 }
 
 export interface ReadResult {
@@ -537,7 +540,7 @@ export class PartitionLog {
       if (first.lastOffset >= maxOffset) return empty;
       if (first.size > maxBytes && !minOneMessage) return empty;
       const length = Math.max(Math.min(maxBytes, segment.size - first.position), minOneMessage ? first.size : 0);
-      const bytes = segment.readBytes(first.position, length);
+      const bytes = segment.readBytes(first.position, length, options.buffers);
       let end = 0;
       let lastOffset: bigint | null = null;
       while (end + RECORD_BATCH_OVERHEAD <= bytes.length) {

@@ -11,22 +11,53 @@ export class Writer {
   // made int64-heavy messages (snapshots, offsets) garbage-collector bound.
   private view: DataView;
   private pos = 0;
+  /**
+   * Gathering (`spliceAtLeast`): byte arrays at least this long are not copied in but kept by reference, to be
+   * written after the bytes before them; `splices` holds their positions in `buf` and the arrays themselves.
+   */
+  private readonly spliceAtLeast: number;
+  private readonly splices: { at: number; bytes: Uint8Array }[] = [];
+  private splicedBytes = 0;
 
-  constructor(initialCapacity = 256) {
+  /**
+   * `spliceAtLeast`: keep byte arrays of at least this many bytes by reference instead of copying them (a Fetch
+   * answer's stored record batches), so that the result is read with `finishChunks`. Infinity (the default)
+   * copies everything.
+   */
+  constructor(initialCapacity = 256, spliceAtLeast = Infinity) {
     this.buf = Buffer.allocUnsafe(initialCapacity);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.spliceAtLeast = spliceAtLeast;
   }
 
+  /** Bytes written so far, spliced arrays included. */
   get length(): number {
-    return this.pos;
+    return this.pos + this.splicedBytes;
   }
 
-  /** The bytes written so far (a view, not a copy). */
+  /** The bytes written so far (a view, not a copy). Throws if arrays were spliced: use `finishChunks`. */
   finish(): Buffer {
+    if (this.splices.length > 0) throw new Error('Writer.finish on a writer holding spliced byte arrays; use finishChunks');
     return this.buf.subarray(0, this.pos);
   }
 
-  /** Reserve `n` bytes and return their start so they can be patched later (e.g. a length prefix). */
+  /** The bytes written so far as consecutive chunks (views, not copies): the spliced arrays between the rest. */
+  finishChunks(): Uint8Array[] {
+    const chunks: Uint8Array[] = [];
+    let from = 0;
+    for (const { at, bytes } of this.splices) {
+      if (at > from) chunks.push(this.buf.subarray(from, at));
+      chunks.push(bytes);
+      from = at;
+    }
+    if (this.pos > from || chunks.length === 0) chunks.push(this.buf.subarray(from, this.pos));
+    return chunks;
+  }
+
+  /**
+   * Reserve `n` bytes and return their start so they can be patched later (e.g. a length prefix). The start
+   * counts copied bytes only: with gathering, `length - at` is a size only when nothing was spliced before `at`.
+   */
   reserve(n: number): number {
     this.ensure(n);
     const at = this.pos;
@@ -143,6 +174,11 @@ export class Writer {
   }
 
   raw(bytes: Uint8Array): this {
+    if (bytes.length >= this.spliceAtLeast) {
+      this.splices.push({ at: this.pos, bytes });
+      this.splicedBytes += bytes.length;
+      return this;
+    }
     this.ensure(bytes.length);
     this.buf.set(bytes, this.pos);
     this.pos += bytes.length;
