@@ -153,6 +153,8 @@ export interface BrokerMetrics {
   incrementalFetchPartitionsCached: number;
   /** Sessions evicted to make room for new ones since start (Kafka's `IncrementalFetchSessionEvictionsPerSec`, as a count). */
   incrementalFetchSessionEvictions: number;
+  /** Read slabs of Fetch waiting for reuse (each came back after an answer read into it was written). */
+  fetchReadSlabsFree: number;
 }
 
 const embeddingOptionNames = ['topics', 'logger', 'clock', 'groupCoordinator', 'fs', 'oauthBearerValidator'] as const satisfies readonly (keyof StartBrokerOptions)[];
@@ -390,6 +392,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         incrementalFetchSessions: context.fetchSessions.size,
         incrementalFetchPartitionsCached: context.fetchSessions.totalPartitions,
         incrementalFetchSessionEvictions: context.fetchSessions.evictions,
+        fetchReadSlabsFree: context.readBuffers.freeSlabs,
       };
     },
     cleanerStats() {
