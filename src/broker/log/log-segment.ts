@@ -29,6 +29,9 @@ import { TimeIndex } from './time-index.ts';
 import { TransactionIndex } from './transaction-index.ts';
 import { segmentFileHandles, type SegmentFile } from './segment-file-handles.ts';
 
+/** The header walk of `findBatch` reads through this chunk (one per process: the walk is synchronous). */
+const FIND_BATCH_CHUNK = Buffer.allocUnsafeSlow(16 * 1024);
+
 /** Where a batch sits in a segment, from its header alone. */
 export interface BatchLocation {
   position: number;
@@ -358,7 +361,9 @@ export class LogSegment implements SegmentFile {
    */
   findBatch(offset: bigint, indexIntervalBytes: number): BatchLocation | null {
     const entry = this.offsetIndex.lookup(offset);
-    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size);
+    // Every Fetch starts here: the reader borrows one module-wide chunk instead of allocating its own (safe: the
+    // walk is synchronous and keeps no view of the chunk).
+    const reader = new SegmentFileReader(this.fs, this.fileDescriptor, this.size, FIND_BATCH_CHUNK.length, FIND_BATCH_CHUNK);
     let position = entry.position;
     if (!this.indexesVerified && position > 0) {
       // An index read from disk is trusted only once the batch it points at really ends at its offset.

@@ -14,8 +14,10 @@ export class SegmentFileReader {
     /** Bytes of the file that may be read; reads never go past it. */
     private readonly end: number,
     private readonly chunkSize = 16 * 1024,
+    /** A buffer of at least `chunkSize` bytes to read into, for a reader used synchronously and then dropped. */
+    scratch?: Buffer,
   ) {
-    this.chunk = Buffer.allocUnsafe(chunkSize);
+    this.chunk = scratch !== undefined && scratch.length >= chunkSize ? scratch : Buffer.allocUnsafe(chunkSize);
   }
 
   private descriptor(): number {
