@@ -7,7 +7,7 @@
 // (`FetchResponse.toMessage`). So a 4 KB request naming one partition 256 times reads it once.
 //
 // The answer is capped at min(request max_bytes, broker `fetch.max.bytes`) (KIP-541), and further at the room left
-// in the connection memory budget: an answer is built in memory here (Kafka sends stored bytes from the file), so
+// in the connection memory budget: an answer is read into memory here (Kafka sends stored bytes from the file), so
 // under memory pressure it shrinks, always keeping KIP-74's first batch so that a consumer makes progress.
 import type { FetchRequest, FetchRequestFetchPartition, FetchRequestFetchTopic } from '../protocol/messages/generated/01-fetch.ts';
 
