@@ -29,7 +29,7 @@ const VALUE_BYTES = Number(process.env.BROKER_COST_VALUE_BYTES ?? 1024);
 const RUNS = Number(process.env.BROKER_COST_RUNS ?? 2);
 const BROKERS = (process.env.BROKER_COST_BROKERS ?? 'seqlog-always,kafka').split(',').map((b) => b.trim()) as BrokerKind[];
 const WINDOW = 2_000;
-const IDLE_MS = 3_000;
+const IDLE_MS = 10_000;
 const FIXED_RUNS = 2;
 
 /** Clock ticks per second for /proc times. */
