@@ -29,7 +29,7 @@ import {
 } from './classic-group-member.ts';
 import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './group-coordinator-config.ts';
 import { SystemGroupTimer, type GroupTimer } from './group-timer.ts';
-import { OffsetMetadataManager, type FetchedTopicOffsets, type RequestedTopic } from './offset-metadata-manager.ts';
+import { OffsetMetadataManager, type FetchedTopicOffsets, type OffsetExpirationBase, type RequestedTopic } from './offset-metadata-manager.ts';
 import { OffsetStore, type OffsetAndMetadata, type OffsetStoreDurability, type OffsetStoreRecord } from './offset-store.ts';
 import {
   ConsumerGroupManager,
@@ -1246,58 +1246,52 @@ export class GroupCoordinator {
   }
 
   /**
-   * Expires old offsets and deletes Empty groups left without any (`cleanupGroupMetadata`). Offsets of an Empty
-   * group expire `offsetsRetentionMs` after it became Empty; those of a simple group (no protocol type) and of
-   * topics a Stable consumer group no longer subscribes to, that long after their commit; an explicit v2-4
-   * retention wins over both.
+   * Expires old offsets and deletes Empty groups left without any (`GroupCoordinatorShard.cleanupGroupMetadata`),
+   * for classic and KIP-848 consumer groups alike. Which offsets may expire, and from when, is the group's
+   * `offsetExpirationCondition` (see `classicOffsetExpirationBase`); a consumer group counts from each commit and
+   * spares the topics some member subscribes to, so an Empty one loses them all. Tombstones go to the offsets
+   * log, so expired offsets stay expired after a restart. Returns the number of records written.
    */
   cleanupGroupMetadata(): number {
     if (this.closed) return 0;
     const now = this.clock();
+    const retentionMs = this.config.offsetsRetentionMs;
     const records: OffsetStoreRecord[] = [];
-    const emptied: ClassicGroup[] = [];
+    const expiredGroups: ClassicGroup[] = [];
+    const expiredConsumerGroups: string[] = [];
+    const expire = (groupId: string, base: OffsetExpirationBase, isSubscribedToTopic: (topic: string) => boolean): boolean => {
+      const { expired, allExpired } = this.offsets.expiredOffsets(groupId, base, isSubscribedToTopic, now, retentionMs);
+      for (const { topic, partition } of expired) records.push({ type: 'offset-tombstone', groupId, topic, partition });
+      return allExpired;
+    };
     for (const group of this.groups.values()) {
-      const allExpired = this.expireOffsets(group, now, records);
+      const allExpired = expire(group.groupId, classicOffsetExpirationBase(group), (topic) => group.isSubscribedToTopic(topic));
       if (allExpired && group.isInState(ClassicGroupState.Empty)) {
         records.push({ type: 'group-tombstone', groupId: group.groupId });
-        emptied.push(group);
+        expiredGroups.push(group);
+      }
+    }
+    for (const group of this.consumerGroups.allGroups()) {
+      const allExpired = expire(group.groupId, (offset) => offset.commitTimestampMs, (topic) => this.consumerGroups.isSubscribedToTopic(group, topic));
+      if (allExpired && group.state === ConsumerGroupState.Empty) {
+        records.push({ type: 'group-tombstone', groupId: group.groupId });
+        expiredConsumerGroups.push(group.groupId);
       }
     }
     if (records.length === 0) return 0;
+    const expiredOffsets = records.filter((record) => record.type === 'offset-tombstone').length;
+    this.logger.info({ expiredOffsets, deletedGroups: expiredGroups.length + expiredConsumerGroups.length }, 'expired group offsets');
     void this.writeInBackground(records, () => {
       for (const record of records) {
         if (record.type === 'offset-tombstone') this.offsets.delete(record.groupId, record.topic, record.partition);
       }
-      for (const group of emptied) this.removeGroup(group);
+      for (const group of expiredGroups) this.removeGroup(group);
+      for (const groupId of expiredConsumerGroups) {
+        this.consumerGroups.forget(groupId, false);
+        this.offsets.deleteGroup(groupId);
+      }
     });
     return records.length;
-  }
-
-  /** Adds tombstones for the expired offsets of `group`; true when none is left. */
-  private expireOffsets(group: ClassicGroup, now: number, records: OffsetStoreRecord[]): boolean {
-    const entries = this.offsets.entries(group.groupId);
-    if (entries.length === 0) return !this.offsets.hasPendingTransactionalOffsets(group.groupId);
-    let baseTimestamp: ((offset: OffsetAndMetadata) => number) | null = null;
-    if (group.protocolType === null) {
-      baseTimestamp = (offset) => offset.commitTimestampMs;
-    } else if (group.isInState(ClassicGroupState.Empty)) {
-      baseTimestamp = (offset) => group.currentStateTimestampMs ?? offset.commitTimestampMs;
-    } else if (group.usesConsumerGroupProtocol() && group.subscribedTopics !== null && group.isInState(ClassicGroupState.Stable)) {
-      baseTimestamp = (offset) => offset.commitTimestampMs;
-    }
-    if (baseTimestamp === null) return false;
-    let allExpired = true;
-    for (const { topic, partition, offset } of entries) {
-      const expired =
-        !group.isSubscribedToTopic(topic) &&
-        !this.offsets.hasPendingTransactionalOffsets(group.groupId, topic, partition) &&
-        (offset.expireTimestampMs !== null
-          ? now >= offset.expireTimestampMs
-          : now - baseTimestamp(offset) >= this.config.offsetsRetentionMs);
-      if (expired) records.push({ type: 'offset-tombstone', groupId: group.groupId, topic, partition });
-      else allExpired = false;
-    }
-    return allExpired;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -1380,6 +1374,21 @@ export class GroupCoordinator {
     this.logger.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'unexpected group coordinator error');
     return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
+}
+
+/**
+ * `ClassicGroup.offsetExpirationCondition`: a simple group (no protocol type) counts from each commit; an Empty
+ * group from when it became Empty (from the commit when that time is unknown); a Stable consumer-protocol group
+ * whose subscriptions are known, from each commit (for the topics it does not subscribe to). Otherwise nothing
+ * expires.
+ */
+function classicOffsetExpirationBase(group: ClassicGroup): OffsetExpirationBase {
+  if (group.protocolType === null) return (offset) => offset.commitTimestampMs;
+  if (group.isInState(ClassicGroupState.Empty)) return (offset) => group.currentStateTimestampMs ?? offset.commitTimestampMs;
+  if (group.usesConsumerGroupProtocol() && group.subscribedTopics !== null && group.isInState(ClassicGroupState.Stable)) {
+    return (offset) => offset.commitTimestampMs;
+  }
+  return null;
 }
 
 /** A protocol type or name in SyncGroup v5 that contradicts the group's (`isProtocolInconsistent`). */
