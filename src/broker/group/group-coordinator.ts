@@ -886,7 +886,7 @@ export class GroupCoordinator {
         topicIdOf: (name) => topics.topic(name)?.topicId.toString('hex'),
       });
       if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
-      return this.storeCommittedOffsets(params);
+      return this.storeOffsets(params.groupId, params.topics, { retentionTimeMs: params.retentionTimeMs, producerId: null });
     }
     let group = this.groups.get(params.groupId);
     try {
@@ -907,16 +907,24 @@ export class GroupCoordinator {
       const memberId = params.groupInstanceId !== null ? group.staticMemberId(params.groupInstanceId) : params.memberId;
       if (memberId !== null && group.hasMember(memberId)) this.rescheduleHeartbeat(group, group.member(memberId));
     }
-    return this.storeCommittedOffsets(params);
+    return this.storeOffsets(params.groupId, params.topics, { retentionTimeMs: params.retentionTimeMs, producerId: null });
   }
 
-  /** Stages, applies and (once durable) acknowledges validated offset commits of either group type. */
-  private async storeCommittedOffsets(params: OffsetCommitParams): Promise<TopicResult[]> {
+  /**
+   * Stages, applies and (once durable) acknowledges validated offsets of either group type: committed at once, or
+   * (with `producerId`, TxnOffsetCommit) pending until the producer's transaction ends. A v2-4 OffsetCommit
+   * `retentionTimeMs` sets an explicit expiry. Per partition: OFFSET_METADATA_TOO_LARGE.
+   */
+  private async storeOffsets(
+    groupId: string,
+    topics: readonly { name: string; partitions: readonly CommitPartition[] }[],
+    options: { retentionTimeMs: bigint; producerId: bigint | null },
+  ): Promise<TopicResult[]> {
     const now = this.clock();
-    const expireTimestampMs = params.retentionTimeMs === DEFAULT_RETENTION_TIME ? null : now + Number(params.retentionTimeMs);
+    const expireTimestampMs = options.retentionTimeMs === DEFAULT_RETENTION_TIME ? null : now + Number(options.retentionTimeMs);
     const records: OffsetStoreRecord[] = [];
-    const committed: PartitionResult[] = [];
-    const results: TopicResult[] = params.topics.map((topic) => ({
+    const stored: PartitionResult[] = [];
+    const results: TopicResult[] = topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((partition) => {
         const metadata = partition.committedMetadata ?? '';
@@ -930,18 +938,20 @@ export class GroupCoordinator {
           commitTimestampMs: now,
           expireTimestampMs,
         };
-        records.push({ type: 'offset-commit', groupId: params.groupId, topic: topic.name, partition: partition.partitionIndex, offset });
+        const where = { groupId, topic: topic.name, partition: partition.partitionIndex, offset };
+        records.push(options.producerId === null ? { type: 'offset-commit', ...where } : { type: 'txn-offset-commit', producerId: options.producerId, ...where });
         const result = { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.NONE as number };
-        committed.push(result);
+        stored.push(result);
         return result;
       }),
     }));
-    const written = this.write(records, committed);
+    const written = this.write(records, stored);
     if (written === null) return results;
     for (const record of records) {
       if (record.type === 'offset-commit') this.offsets.put(record.groupId, record.topic, record.partition, record.offset);
+      else if (record.type === 'txn-offset-commit') this.offsets.putPending(record.producerId, record.groupId, record.topic, record.partition, record.offset);
     }
-    await this.awaitDurable(written, committed);
+    await this.awaitDurable(written, stored);
     return results;
   }
 
@@ -964,6 +974,9 @@ export class GroupCoordinator {
         topics: params.topics,
         topicIdOf: (name) => topics.topic(name)?.topicId.toString('hex'),
       });
+      // TxnOffsetCommit has no STALE_MEMBER_EPOCH (its producers would treat it as fatal): a wrong epoch is
+      // ILLEGAL_GENERATION, which aborts the transaction (`OffsetMetadataManager.validateTransactionalOffsetCommit`).
+      if (errorCode === ErrorCode.STALE_MEMBER_EPOCH) return everyPartition(ErrorCode.ILLEGAL_GENERATION);
       if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
     } else {
       let group = this.groups.get(params.groupId);
@@ -978,30 +991,7 @@ export class GroupCoordinator {
         return everyPartition(this.errorCode(error));
       }
     }
-    const now = this.clock();
-    const records: OffsetStoreRecord[] = [];
-    const committed: PartitionResult[] = [];
-    const results: TopicResult[] = params.topics.map((topic) => ({
-      name: topic.name,
-      partitions: topic.partitions.map((partition) => {
-        const metadata = partition.committedMetadata ?? '';
-        if (metadata.length > this.config.offsetMetadataMaxSize) {
-          return { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE };
-        }
-        const offset: OffsetAndMetadata = { committedOffset: partition.committedOffset, leaderEpoch: partition.committedLeaderEpoch, metadata, commitTimestampMs: now, expireTimestampMs: null };
-        records.push({ type: 'txn-offset-commit', groupId: params.groupId, producerId: params.producerId, topic: topic.name, partition: partition.partitionIndex, offset });
-        const result = { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.NONE as number };
-        committed.push(result);
-        return result;
-      }),
-    }));
-    const written = this.write(records, committed);
-    if (written === null) return results;
-    for (const record of records) {
-      if (record.type === 'txn-offset-commit') this.offsets.putPending(record.producerId, record.groupId, record.topic, record.partition, record.offset);
-    }
-    await this.awaitDurable(written, committed);
-    return results;
+    return this.storeOffsets(params.groupId, params.topics, { retentionTimeMs: DEFAULT_RETENTION_TIME, producerId: params.producerId });
   }
 
   /**
