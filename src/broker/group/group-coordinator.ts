@@ -279,7 +279,11 @@ export class GroupCoordinator {
       if (loaded.consumerGroup !== null) {
         coordinator.consumerGroups.restore(groupId, loaded.consumerGroup);
       } else {
-        const group = new ClassicGroup(groupId, coordinator.clock, loaded.metadata ?? {});
+        // Members are not restored (they rejoin), so a group that had some becomes Empty now, as Kafka's loaded
+        // group does once their sessions expire: its offsets' retention starts now, not at its last rebalance.
+        const metadata = loaded.metadata;
+        const emptySinceMs = metadata !== null && metadata.hasMembers === false ? metadata.currentStateTimestampMs : coordinator.clock();
+        const group = new ClassicGroup(groupId, coordinator.clock, { ...(metadata ?? {}), currentStateTimestampMs: emptySinceMs });
         // An Empty consumer group subscribes to nothing, which lets its offsets expire and be deleted.
         group.subscribedTopics = group.computeSubscribedTopics();
         coordinator.groups.set(groupId, group);
@@ -1307,7 +1311,7 @@ export class GroupCoordinator {
       {
         type: 'group-metadata',
         groupId: group.groupId,
-        metadata: { protocolType: group.protocolType, generationId: group.generationId, currentStateTimestampMs: group.currentStateTimestampMs },
+        metadata: { protocolType: group.protocolType, generationId: group.generationId, currentStateTimestampMs: group.currentStateTimestampMs, hasMembers: group.size > 0 },
       },
     ], () => {});
   }

@@ -36,15 +36,15 @@ class Topics implements TopicsImage {
 
 const topics = new Topics(['orders', 'other']);
 
-function setup() {
-  const timer = new ManualGroupTimer();
+function setup(dataDir = join(root, `data-${dirs++}`), startMs?: number) {
+  const timer = new ManualGroupTimer(startMs);
   const coordinator = GroupCoordinator.open({
-    dataDir: join(root, `data-${dirs++}`),
+    dataDir,
     timer,
     clock: timer.clock,
     config: { initialRebalanceDelayMs: 0, offsetsRetentionMs: RETENTION, offsetsRetentionCheckIntervalMs: CHECK_INTERVAL, consumerGroupAssignmentIntervalMs: 0, consumerGroupSessionTimeoutMs: SESSION_TIMEOUT },
   });
-  return { timer, coordinator };
+  return { timer, coordinator, dataDir };
 }
 
 const partition = (partitionIndex: number, committedOffset = 5n): CommitPartition => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, committedMetadata: null });
@@ -104,6 +104,23 @@ describe('offset expiry (offsets.retention.minutes)', () => {
     assert.deepEqual(await committed(coordinator, 'g'), []);
     assert.deepEqual(listed(coordinator), [], 'an Empty group without offsets is deleted');
     await coordinator.close();
+  });
+
+  it('after a restart, a group that had members is Empty from then on, not from its last rebalance', async () => {
+    const { timer, coordinator, dataDir } = setup();
+    const member = await stableClassicMember(coordinator, timer, 'g');
+    await commit(coordinator, 'g', [['orders', 0]], member);
+    timer.advance(2 * RETENTION);
+    assert.deepEqual(await committed(coordinator, 'g'), ['orders-0'], 'subscribed and Stable: kept');
+    await coordinator.close();
+    // Members are not restored: the group comes back Empty, and its retention starts at the restart.
+    const reopened = setup(dataDir, timer.now);
+    assert.deepEqual(listed(reopened.coordinator), ['g:Empty']);
+    reopened.timer.advance(RETENTION - CHECK_INTERVAL);
+    assert.deepEqual(await committed(reopened.coordinator, 'g'), ['orders-0']);
+    reopened.timer.advance(CHECK_INTERVAL);
+    assert.deepEqual(await committed(reopened.coordinator, 'g'), []);
+    await reopened.coordinator.close();
   });
 
   it('a pending transactional offset is never expired and keeps its group until the transaction ends', async () => {
