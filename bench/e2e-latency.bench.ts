@@ -7,7 +7,10 @@
 //      the topic; each value carries its send time, the consumer computes receive - send per record
 //      (bench/latency-peers/e2e-client.ts). The first second is left out.
 // Both brokers are measured at half of their own maximum, as "50% of max load" asks; the rates are printed.
-// Environment: LATENCY_BENCH_BROKERS (seqlog-always,kafka), LATENCY_BENCH_SECONDS (10), LATENCY_BENCH_RUNS (2),
+// seqlog with fsync always shows a record to consumers only once it is fsynced (its high watermark is the durable
+// end), so its latency includes the fsync; Kafka's default flush never waits for one. seqlog with fsync never is
+// the like-for-like row, and is measured by default too.
+// Environment: LATENCY_BENCH_BROKERS (seqlog-always,seqlog-never,kafka), LATENCY_BENCH_SECONDS (10), LATENCY_BENCH_RUNS (2),
 // LATENCY_BENCH_MAX_RECORDS (20000), LATENCY_BENCH_VALUE_BYTES (1024).
 //   npm run bench -- e2e-latency
 import { spawn } from 'node:child_process';
@@ -19,7 +22,7 @@ import { repoRoot } from '../test/reference/layout.ts';
 import { median, type Benchmark } from './harness.ts';
 import { BROKER_LABEL, createTopic, lastJson, runProcess, startTarget, type BrokerKind } from './producer.bench.ts';
 
-const BROKERS = (process.env.LATENCY_BENCH_BROKERS ?? 'seqlog-always,kafka').split(',').map((b) => b.trim()) as BrokerKind[];
+const BROKERS = (process.env.LATENCY_BENCH_BROKERS ?? 'seqlog-always,seqlog-never,kafka').split(',').map((b) => b.trim()) as BrokerKind[];
 const SECONDS = Number(process.env.LATENCY_BENCH_SECONDS ?? 10);
 const RUNS = Number(process.env.LATENCY_BENCH_RUNS ?? 2);
 const MAX_RECORDS = Number(process.env.LATENCY_BENCH_MAX_RECORDS ?? 20_000);
