@@ -22,7 +22,7 @@ import type { ApiHandler, RequestContext } from './api-handler.ts';
 import type { BrokerContext } from '../broker-context.ts';
 import type { PartitionLog } from '../log/partition-log.ts';
 import { errorCodeOf } from '../broker-error.ts';
-import type { ReadBufferLease, ReadBuffers } from '../log/read-buffer-pool.ts';
+import type { ReadBuffers } from '../log/read-buffer-pool.ts';
 import { maxResponseBytes, planFetch, TOPIC_ID_MIN_VERSION, type PlannedTopic } from '../fetch-plan.ts';
 import { INVALID_SESSION_ID, newFetchContext, type FetchContext } from '../fetch-session-cache.ts';
 import { apiAuthorization } from '../security/authorizer/api-authorization.ts';
@@ -228,21 +228,18 @@ export const fetchHandler: ApiHandler<typeof ApiKey.Fetch> = {
     const topics = partitionsToRead(request, version, context);
     const unreadable = unreadableTopics(broker, requestContext, topics, version);
     const deadline = broker.clock() + Math.max(0, request.maxWaitMs);
-    // Stored bytes are read into reused slabs, given back once the answer holding them is in the kernel (a long
-    // poll's discarded passes hold theirs until then too; nothing refers to them any more).
-    let buffers: ReadBufferLease | undefined;
-    if (requestContext.afterAnswerWritten !== undefined) {
-      const lease = broker.readBuffers.lease();
-      requestContext.afterAnswerWritten(() => lease.release());
-      buffers = lease;
-    }
     for (;;) {
-      const pass = fetchOnce(broker, request, version, topics, unreadable, buffers);
+      // Stored bytes are read into reused slabs (a lease per pass), given back once the answer holding them is in
+      // the kernel; a long poll's discarded pass gives its slabs back at once, since nothing refers to them.
+      const lease = requestContext.afterAnswerWritten === undefined ? undefined : broker.readBuffers.lease();
+      const pass = fetchOnce(broker, request, version, topics, unreadable, lease);
       const wait = deadline - broker.clock();
       if (pass.bytes >= request.minBytes || pass.hasError || wait <= 0 || pass.logs.length === 0) {
+        if (lease !== undefined) requestContext.afterAnswerWritten?.(() => lease.release());
         countFetch(broker, pass);
         return respond(broker, context, topics, pass.response, version);
       }
+      lease?.release();
       await waitForData(pass.logs, wait);
     }
   },
