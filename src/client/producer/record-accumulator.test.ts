@@ -58,6 +58,22 @@ describe('RecordAccumulator batch growth', () => {
     assert.ok(batchSizes(accumulator).length >= 5);
   });
 
+  it("starts a partition's next batch with the room its last drained batch needed", () => {
+    const accumulator = accumulatorWith({}, true);
+    appendRecords(accumulator, 200);
+    const grown = accumulator.drain(0, () => 0, null, 0);
+    assert.equal(grown[0]?.recordCount, 200);
+    appendRecords(accumulator, 1);
+    const next = accumulator.deques.values().next().value?.batches[0];
+    // Room for the 200 records again without growing (and copying) the buffer at each doubling.
+    assert.ok((next?.records.finish().buffer.byteLength ?? 0) >= (grown[0]?.estimatedSizeInBytes ?? Infinity));
+    // Once a small batch leaves, the next one is back to batch.size.
+    accumulator.drain(0, () => 0, null, 0);
+    appendRecords(accumulator, 1);
+    const small = accumulator.deques.values().next().value?.batches[0];
+    assert.equal(small?.records.finish().buffer.byteLength, 16384);
+  });
+
   it('keeps an explicit batch.size as a hard limit', () => {
     const accumulator = accumulatorWith({ batchSize: 16384 }, true);
     appendRecords(accumulator, 160);

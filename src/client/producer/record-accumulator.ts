@@ -23,6 +23,8 @@ export interface PartitionDeque {
   readonly topic: string;
   readonly partition: number;
   readonly batches: ProducerBatch[];
+  /** Bytes the partition's last batch reached when it was closed: the next one starts with that much room. */
+  lastBatchBytes: number;
 }
 
 export interface ReadyCheckResult {
@@ -107,7 +109,7 @@ export class RecordAccumulator {
     const key = topicPartitionKey(topic, partition);
     let deque = this.deques.get(key);
     if (deque === undefined) {
-      deque = { key, topic, partition, batches: [] };
+      deque = { key, topic, partition, batches: [], lastBatchBytes: 0 };
       this.deques.set(key, deque);
     }
     return deque;
@@ -133,8 +135,8 @@ export class RecordAccumulator {
     let batch = deque.batches.length > 0 ? deque.batches[deque.batches.length - 1] : undefined;
     let created = false;
     if (batch === undefined || batch.hasSequence || !this.hasRoom(deque, batch, estimatedSize)) {
-      const capacity = Math.max(Math.min(this.config.batchSize, 1 << 20), estimatedSize);
-      batch = new ProducerBatch(topic, partition, nowMs, this.compression, capacity);
+      if (batch !== undefined) deque.lastBatchBytes = batch.estimatedSizeInBytes;
+      batch = new ProducerBatch(topic, partition, nowMs, this.compression, this.initialCapacity(deque, estimatedSize));
       deque.batches.push(batch);
       created = true;
     }
@@ -142,6 +144,16 @@ export class RecordAccumulator {
     batch.reservedBytes += estimatedSize;
     const full = deque.batches.length > 1 || batch.estimatedSizeInBytes >= this.config.batchSize;
     return { batch, full, created };
+  }
+
+  /**
+   * A new batch's buffer: batch.size, or the size the partition's previous batch reached when that grew past it
+   * under load, so a batch that grows again is not copied at every doubling. It follows the load down as soon as a
+   * batch leaves smaller.
+   */
+  private initialCapacity(deque: PartitionDeque, estimatedSize: number): number {
+    const capacity = Math.max(Math.min(this.config.batchSize, 1 << 20), Math.min(deque.lastBatchBytes, this.config.maxBatchSize));
+    return Math.max(capacity, estimatedSize);
   }
 
   /**
@@ -225,6 +237,7 @@ export class RecordAccumulator {
       const encodedSize = first.encoded().length;
       if (out.length > 0 && size + encodedSize > this.config.maxRequestSize) break;
       deque.batches.shift();
+      if (first.attempts === 0) deque.lastBatchBytes = first.estimatedSizeInBytes;
       if (idempotence !== null) idempotence.assignSequence(deque.key, first);
       first.drainedMs = nowMs;
       size += encodedSize;

@@ -263,9 +263,12 @@ export class Sender {
     const transactionalId = this.idempotence?.transactionalId ?? null;
     const attempts: Attempt[] = [];
     const byTopic = new Map<string, { index: number; records: Buffer }[]>();
+    // The frame's size, to allocate it once: the batches plus headers, topic names and per-partition fields.
+    let sizeHint = 256 + (transactionalId?.length ?? 0) * 3;
     for (const batch of batches) {
       attempts.push({ batch, producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence });
       const encoded = batch.encoded();
+      sizeHint += encoded.length + 16 + batch.topic.length * 3;
       let list = byTopic.get(batch.topic);
       if (list === undefined) byTopic.set(batch.topic, (list = []));
       list.push({ index: batch.partition, records: encoded });
@@ -280,7 +283,7 @@ export class Sender {
     this.metrics.requestsSent++;
     if (this.config.acks === 0) {
       // acks=0: nothing comes back; the batch is done once handed to the socket (offset unknown).
-      connection.sendWithoutResponse(ApiKey.Produce, version, request).then(
+      connection.sendWithoutResponse(ApiKey.Produce, version, request, sizeHint).then(
         () => {
           for (const attempt of attempts) this.completeBatch(attempt.batch, -1n, -1n);
           this.wakeup();
@@ -295,7 +298,7 @@ export class Sender {
     // fails every request outstanding on it with a retriable network error.
     const timer = setTimeout(() => connection.close(), this.config.requestTimeoutMs + 1000);
     const sentAt = Date.now();
-    connection.send(ApiKey.Produce, version, request).then(
+    connection.send(ApiKey.Produce, version, request, sizeHint).then(
       (response) => {
         clearTimeout(timer);
         this.requestDone(nodeId);
