@@ -48,6 +48,12 @@ function describeAction(code: number): string {
   }
 }
 
+/**
+ * Requests in flight to one broker past which growing batches wait instead of taking the next slot (up to
+ * max.in.flight): one being handled, one queued behind it, so the broker never waits for the client.
+ */
+const PIPELINE_DEPTH = 2;
+
 export class Sender {
   private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
@@ -75,10 +81,14 @@ export class Sender {
     accumulator.backedUp = this.backedUp;
   }
 
-  /** The partition could not send a request now: its node, or the partition itself, is at max.in.flight. */
+  /**
+   * The partition's requests are backed up: its node already has a request being handled and one queued behind it
+   * (or max.in.flight, if lower), or the partition itself has 5 batches in flight. A growing batch is then
+   * held back, filling (see RecordAccumulator).
+   */
   private readonly backedUp = (key: string, topic: string, partition: number): boolean => {
     const leader = this.metadata.leaderFor(topic, partition);
-    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= this.config.maxInFlight) return true;
+    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= Math.min(PIPELINE_DEPTH, this.config.maxInFlight)) return true;
     return this.idempotence !== null && this.idempotence.entry(key).inflight.length >= MAX_INFLIGHT_BATCHES_PER_PARTITION;
   };
 
