@@ -37,9 +37,10 @@ export interface ProducerOptions {
   /** How long a batch waits for more records before it is sent (`linger.ms`). Default 5 (KIP-1030). */
   lingerMs?: number;
   /**
-   * Size at which a partition's batch is sent without waiting for linger.ms (`batch.size`). Default 16384. Left
-   * unset, a batch that cannot leave yet (requests backed up) keeps filling up to 1 MiB (capped by
-   * max.request.size); set explicitly, it is a hard limit as in Java.
+   * Largest batch, and the size at which a partition's batch is sent without waiting for linger.ms (`batch.size`).
+   * Set explicitly, it means what it means in Java. Left unset (16384 as Java's default for the partitioner), a
+   * batch fills up to 1 MiB (capped by max.request.size) and leaves at linger.ms or when that full, as librdkafka's
+   * does, and waits while its broker already has two requests in flight.
    */
   batchSize?: number;
   /** Batch compression (`compression.type`). Default `'none'`. */
