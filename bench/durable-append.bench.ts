@@ -3,7 +3,7 @@
 //           single-node broker: PRODUCERS files (one per partition) in the temp dir the brokers use, appended to
 //           with writes of each size in WRITES (16 KiB: the producer's default batch.size with 1 KiB records;
 //           1 MiB: a batch filled to max.request.size), at most WINDOW writes unacknowledged per file (the
-//           producer's max.in.flight.requests.per.connection). Policy `group fsync` is seqlog's default
+//           producer's max.in.flight.requests.per.connection), each case LIMIT_RUNS times. Policy `group fsync` is seqlog's default
 //           (`log.flush` fsync always): a write is acknowledged after an fsync that started after it; one fsync per
 //           file at a time, covering every write staged before it began, the writes made meanwhile forming the
 //           next group (the broker's GroupCommit). Policy `write` is plain write() with no fsync: Kafka's default
@@ -20,9 +20,9 @@
 //           `fsync never` and Kafka's default flush against `write`.
 // MB are 10^6 bytes; ingest counts value bytes (a stored 1 KiB record is about 1% larger, batch headers included).
 // Environment: DURABLE_APPEND_PRODUCERS (4), DURABLE_APPEND_RECORDS (25000 per producer), DURABLE_APPEND_VALUE_BYTES
-// (1024), DURABLE_APPEND_RUNS (3), DURABLE_APPEND_WRITES (16384,1048576), DURABLE_APPEND_WINDOW (5),
-// DURABLE_APPEND_SYNC (fsync, as the broker calls; or fdatasync), DURABLE_APPEND_BROKERS (seqlog-always,kafka; also
-// seqlog-never, kafka-flush).
+// (1024), DURABLE_APPEND_RUNS (3 per broker), DURABLE_APPEND_LIMIT_RUNS (5 per limit case), DURABLE_APPEND_WRITES
+// (16384,1048576), DURABLE_APPEND_WINDOW (5), DURABLE_APPEND_SYNC (fsync, as the broker calls; or fdatasync),
+// DURABLE_APPEND_BROKERS (seqlog-always,kafka; also seqlog-never, kafka-flush).
 //   npm run bench -- durable-append
 import { spawn } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
@@ -43,6 +43,7 @@ const PRODUCERS = Number(process.env.DURABLE_APPEND_PRODUCERS ?? 4);
 const RECORDS = Number(process.env.DURABLE_APPEND_RECORDS ?? 25_000);
 const VALUE_BYTES = Number(process.env.DURABLE_APPEND_VALUE_BYTES ?? 1024);
 const RUNS = Number(process.env.DURABLE_APPEND_RUNS ?? 3);
+const LIMIT_RUNS = Number(process.env.DURABLE_APPEND_LIMIT_RUNS ?? 5);
 const WRITES = list('DURABLE_APPEND_WRITES', '16384,1048576').map(Number);
 const WINDOW = Number(process.env.DURABLE_APPEND_WINDOW ?? 5);
 const SYNC = process.env.DURABLE_APPEND_SYNC ?? 'fsync';
@@ -64,20 +65,25 @@ function kib(bytes: number): string {
 }
 
 interface LimitSample {
+  mode: string;
+  writeBytes: number;
   mbPerSecond: number;
   bytesPerSync: number;
 }
 
-async function measureLimit(policy: Policy, writeBytes: number): Promise<LimitSample> {
+const limitMode = (policy: Policy): string => (policy === 'write' ? 'write' : `group-${SYNC}`);
+
+/** Every case LIMIT_RUNS times, in one process of its own. */
+async function measureLimits(cases: readonly { policy: Policy; writeBytes: number }[]): Promise<LimitSample[]> {
   const script = join(repoRoot, 'bench', 'durable-append', 'append-limit.ts');
-  const mode = policy === 'write' ? 'write' : `group-${SYNC}`;
-  const what = `append-limit ${mode} ${writeBytes}`;
   const out = await runProcess(
     process.execPath,
-    ['--import', 'tsx', script, tmpdir(), String(PRODUCERS), String(writeBytes), String(RECORDS * VALUE_BYTES), mode, String(WINDOW)],
-    what,
+    ['--import', 'tsx', script, tmpdir(), String(PRODUCERS), String(RECORDS * VALUE_BYTES), String(WINDOW), String(LIMIT_RUNS), ...cases.map((c) => `${limitMode(c.policy)}:${c.writeBytes}`)],
+    'append-limit',
   );
-  return lastJson(out, what) as unknown as LimitSample;
+  const samples = out.trim().split('\n').map((line) => JSON.parse(line) as LimitSample);
+  if (samples.length !== cases.length * LIMIT_RUNS) throw new Error(`append-limit: ${samples.length} samples, expected ${cases.length * LIMIT_RUNS}: ${out.slice(-500)}`);
+  return samples;
 }
 
 interface IngestSample {
@@ -231,21 +237,14 @@ async function runAll(): Promise<string[]> {
   const policies = [...new Set(BROKERS.map((kind) => BROKER_POLICY[kind]))];
   const notes: string[] = [];
 
-  // 1. The limits, before any broker runs; the cases alternate so that none always follows the same one.
-  const limits = new Map<string, LimitSample[]>();
-  const key = (policy: Policy, writeBytes: number): string => `${policy}/${writeBytes}`;
+  // 1. The limits, before any broker runs.
   const cases = policies.flatMap((policy) => WRITES.map((writeBytes) => ({ policy, writeBytes })));
   const loadBeforeLimits = load();
-  for (let run = 1; run <= RUNS; run++) {
-    for (const { policy, writeBytes } of run % 2 === 1 ? cases : [...cases].reverse()) {
-      process.stderr.write(`durable append: limit, ${POLICY_LABEL[policy]}, ${kib(writeBytes)} writes, run ${run}/${RUNS}\n`);
-      const samples = limits.get(key(policy, writeBytes)) ?? [];
-      samples.push(await measureLimit(policy, writeBytes));
-      limits.set(key(policy, writeBytes), samples);
-    }
-  }
+  process.stderr.write(`durable append: append limit, ${cases.length} cases x ${LIMIT_RUNS} runs\n`);
+  const limitSamples = await measureLimits(cases);
+  const limitsOf = (policy: Policy, writeBytes: number): LimitSample[] => limitSamples.filter((s) => s.mode === limitMode(policy) && s.writeBytes === writeBytes);
   notes.push(`limit: load average (1/5/15 min) ${loadBeforeLimits} before, ${load()} after`);
-  const limitMedian = (policy: Policy, writeBytes: number): number => median((limits.get(key(policy, writeBytes)) ?? []).map((s) => s.mbPerSecond));
+  const limitMedian = (policy: Policy, writeBytes: number): number => median(limitsOf(policy, writeBytes).map((s) => s.mbPerSecond));
 
   // 2. Ingest through each broker; a first, shorter, unreported run warms up Kafka's JIT (and seqlog's).
   const ingest = new Map<BrokerKind, IngestSample[]>();
@@ -275,7 +274,7 @@ async function runAll(): Promise<string[]> {
     ...style,
   });
   for (const { policy, writeBytes } of cases) {
-    const samples = limits.get(key(policy, writeBytes)) ?? [];
+    const samples = limitsOf(policy, writeBytes);
     limitTable.push([
       POLICY_LABEL[policy],
       kib(writeBytes),
@@ -304,7 +303,7 @@ async function runAll(): Promise<string[]> {
   const spans = [...ingest.values()].flat().map((s) => s.spanSeconds);
   return [
     `${PRODUCERS} producer processes x ${RECORDS} records of ${VALUE_BYTES} B (idempotent, acks=all, one topic each), a warm-up run then ${RUNS} runs per broker; ` +
-      `limit: ${PRODUCERS} files in ${tmpdir()} (the brokers' data dirs), ${RECORDS * VALUE_BYTES} bytes each, at most ${WINDOW} writes unacknowledged per file, ${RUNS} runs per case`,
+      `limit: ${PRODUCERS} files in ${tmpdir()} (the brokers' data dirs), ${RECORDS * VALUE_BYTES} bytes each, at most ${WINDOW} writes unacknowledged per file, ${LIMIT_RUNS} runs per case`,
     ...notes,
     ...limitTable.toString().split('\n'),
     ...ingestTable.toString().split('\n'),
