@@ -52,6 +52,10 @@ export interface ProducerOptions {
   retryBackoffMs?: number;
   /** Longest wait between retries, the backoff growing exponentially up to it (`retry.backoff.max.ms`). Default 1000. */
   retryBackoffMaxMs?: number;
+  /** First wait before reconnecting to a broker after a failed attempt (`reconnect.backoff.ms`). Default 50. */
+  reconnectBackoffMs?: number;
+  /** Longest wait between reconnection attempts, growing exponentially with jitter (`reconnect.backoff.max.ms`). Default 1000. */
+  reconnectBackoffMaxMs?: number;
   /** Retries per batch (`retries`); `deliveryTimeoutMs` is the real bound. Default 2147483647. */
   retries?: number;
   /** Unacknowledged requests per broker connection (`max.in.flight.requests.per.connection`); at most 5 with idempotence. Default 5. */
@@ -89,6 +93,8 @@ export interface ProducerOptions {
   'request.timeout.ms'?: number;
   'retry.backoff.ms'?: number;
   'retry.backoff.max.ms'?: number;
+  'reconnect.backoff.ms'?: number;
+  'reconnect.backoff.max.ms'?: number;
   'max.in.flight.requests.per.connection'?: number;
   'buffer.memory'?: number;
   'max.request.size'?: number;
@@ -99,10 +105,10 @@ export interface ProducerOptions {
 
 const producerOptionNames = [
   'bootstrap', 'ssl', 'sasl', 'clientId', 'idempotent', 'acks', 'lingerMs', 'batchSize', 'compression', 'deliveryTimeoutMs',
-  'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'retries', 'maxInFlight', 'bufferMemory',
+  'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'reconnectBackoffMs', 'reconnectBackoffMaxMs', 'retries', 'maxInFlight', 'bufferMemory',
   'maxRequestSize', 'maxBlockMs', 'metadataMaxAgeMs', 'logger', 'enable.idempotence', 'linger.ms', 'batch.size',
   'compression.type', 'delivery.timeout.ms', 'request.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms',
-  'max.in.flight.requests.per.connection', 'buffer.memory', 'max.request.size', 'max.block.ms',
+  'reconnect.backoff.ms', 'reconnect.backoff.max.ms', 'max.in.flight.requests.per.connection', 'buffer.memory', 'max.request.size', 'max.block.ms',
   'metadata.max.age.ms', 'client.id', 'transactionalId', 'transactionTimeoutMs', 'transactional.id',
   'transaction.timeout.ms',
 ] as const satisfies readonly (keyof ProducerOptions)[];
@@ -130,6 +136,8 @@ export interface ResolvedProducerConfig {
   readonly requestTimeoutMs: number;
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
+  readonly reconnectBackoffMs: number;
+  readonly reconnectBackoffMaxMs: number;
   readonly retries: number;
   readonly maxInFlight: number;
   readonly bufferMemory: number;
@@ -257,6 +265,9 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     requestTimeoutMs,
     retryBackoffMs: nonNegative('retry.backoff.ms', pick(options.retryBackoffMs, options['retry.backoff.ms']), 100),
     retryBackoffMaxMs: nonNegative('retry.backoff.max.ms', pick(options.retryBackoffMaxMs, options['retry.backoff.max.ms']), 1000),
+    // CommonClientConfigs' defaults; the connection pool adds ±20% jitter, as ExponentialBackoff does.
+    reconnectBackoffMs: nonNegative('reconnect.backoff.ms', pick(options.reconnectBackoffMs, options['reconnect.backoff.ms']), 50),
+    reconnectBackoffMaxMs: nonNegative('reconnect.backoff.max.ms', pick(options.reconnectBackoffMaxMs, options['reconnect.backoff.max.ms']), 1000),
     retries,
     maxInFlight,
     bufferMemory: nonNegative('buffer.memory', pick(options.bufferMemory, options['buffer.memory']), 33554432),
