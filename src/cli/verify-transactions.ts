@@ -59,7 +59,8 @@ export async function verifyTransactionsCommand(options: VerifyTransactionsComma
     process.exitCode = 2;
     return;
   }
-  let lastStep = '';
+  // The two runs go side by side: a line per run at every quarter.
+  const lastStep = new Map<string, number>();
   const result = await verifyTransactions({
     inputs,
     seed,
@@ -67,9 +68,9 @@ export async function verifyTransactionsCommand(options: VerifyTransactionsComma
     ...(options.bootstrap === undefined ? {} : { bootstrap: options.bootstrap }),
     onProgress: (p) => {
       if (options.json === true) return;
-      const step = `${p.mode} ${Math.floor((p.processed / p.total) * 4)}`;
-      if (step === lastStep) return;
-      lastStep = step;
+      const step = Math.floor((p.processed / p.total) * 4);
+      if (step === lastStep.get(p.mode)) return;
+      lastStep.set(p.mode, step);
       process.stderr.write(`${p.mode}: ${p.processed}/${p.total} inputs processed, ${p.faults} faults\n`);
     },
   });
