@@ -4,6 +4,7 @@
 // exactly-once run (or when it was hit by no fault, which proves nothing).
 import Table from 'cli-table3';
 import { tableStyle } from './terminal.ts';
+import { positiveInteger } from './verify.ts';
 import { defaultTransactionalVerifyInputs, verifyTransactions, type TransactionalVerifyRun } from '../testkit/index.ts';
 
 export { defaultTransactionalVerifyInputs };
@@ -16,11 +17,6 @@ export interface VerifyTransactionsCommandOptions {
   json?: boolean;
 }
 
-function positiveInteger(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got '${text}'`);
-  return n;
-}
 
 export function transactionsTable(runs: readonly TransactionalVerifyRun[], style: ReturnType<typeof tableStyle> = tableStyle(process.stdout)): string {
   const out = new Table({ head: ['', ...runs.map((run) => run.mode)], ...style });

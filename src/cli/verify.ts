@@ -28,7 +28,8 @@ async function producerFactoryFor(client: VerifyClient): Promise<VerifyProducerF
   return librdkafkaProducerFactory();
 }
 
-function positiveInteger(text: string, name: string): number {
+/** A count flag's value (`--records`, `--inputs`, `--seed`, `--partitions`); a usage error otherwise. */
+export function positiveInteger(text: string, name: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got '${text}'`);
   return n;
