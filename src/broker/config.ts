@@ -127,8 +127,10 @@ export interface BrokerConfig extends SslConfig {
   groupConsumerAssignors: readonly string[];
   /** `group.consumer.assignment.interval.ms`: the least time between two target assignments (Kafka 4.3+: 1000). */
   groupConsumerAssignmentIntervalMs: number;
-  /** `offsets.retention.minutes`, in ms. */
+  /** `offsets.retention.minutes`, in ms: how long a group's offsets outlive its last member (KIP-211). */
   offsetsRetentionMs: number;
+  /** `offsets.retention.check.interval.ms`: how often expired group offsets are looked for. */
+  offsetsRetentionCheckIntervalMs: number;
   /**
    * `offsets.topic.num.partitions`: how many partitions Kafka's `__consumer_offsets` has. Offsets live in one file
    * here; the count only decides which partition AddOffsetsToTxn adds to a transaction (abs(hash) % count), which
@@ -216,6 +218,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupConsumerAssignors: ['uniform', 'range'],
   groupConsumerAssignmentIntervalMs: 1000,
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+  offsetsRetentionCheckIntervalMs: 600000,
   offsetsTopicNumPartitions: 50,
   transactionMaxTimeoutMs: 900000,
   transactionalIdExpirationMs: 604800000,
@@ -235,7 +238,7 @@ const int = (key: keyof BrokerConfig): Parser => (value, config) => {
   (config as unknown as Record<string, number>)[key] = n;
 };
 
-/** A count of minutes or hours setting a millisecond field (`log.retention.hours`, `offsets.retention.minutes`). */
+/** A count of minutes or hours setting a millisecond field (`log.retention.hours`, `log.roll.hours`). */
 const intInUnitsOf = (key: keyof BrokerConfig, msPerUnit: number): Parser => (value, config) => {
   int(key)(value, config);
   (config as unknown as Record<string, number>)[key] *= msPerUnit;
@@ -386,7 +389,12 @@ const kafkaNames: Record<string, Parser> = {
     for (const name of names) if (name !== 'uniform' && name !== 'range') throw new ConfigError(`expected uniform and/or range, got '${name}'`);
     config.groupConsumerAssignors = names;
   },
-  'offsets.retention.minutes': intInUnitsOf('offsetsRetentionMs', 60 * 1000),
+  'offsets.retention.minutes': (value, config) => {
+    // Kafka: an int of at least 1.
+    longMs('offsetsRetentionMs', 1)(value, config);
+    config.offsetsRetentionMs *= 60 * 1000;
+  },
+  'offsets.retention.check.interval.ms': longMs('offsetsRetentionCheckIntervalMs', 1),
   'offsets.topic.num.partitions': int('offsetsTopicNumPartitions'),
   'transaction.max.timeout.ms': int('transactionMaxTimeoutMs'),
   'transactional.id.expiration.ms': int('transactionalIdExpirationMs'),
