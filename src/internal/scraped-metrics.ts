@@ -8,32 +8,13 @@ export type MetricLabels = Readonly<Record<string, string>>;
 /** A gauge with one series, `labels` (none by default), set to `read()` at each collection. */
 export function scrapedGauge(registers: Registry[], name: string, help: string, read: () => number, labels: MetricLabels = {}): Gauge {
   const labelled = Object.keys(labels).length > 0;
-  return new Gauge({
-    name,
-    help,
-    labelNames: Object.keys(labels),
-    registers,
-    collect() {
-      if (labelled) this.labels(labels).set(read());
-      else this.set(read());
-    },
-  });
+  return scrapedGaugeSeries(registers, name, help, Object.keys(labels), (gauge) => (labelled ? gauge.labels(labels).set(read()) : gauge.set(read())));
 }
 
 /** A counter with one series, `labels` (none by default), mirroring a running total kept elsewhere. */
 export function scrapedCounter(registers: Registry[], name: string, help: string, read: () => number, labels: MetricLabels = {}): Counter {
   const labelled = Object.keys(labels).length > 0;
-  return new Counter({
-    name,
-    help,
-    labelNames: Object.keys(labels),
-    registers,
-    collect() {
-      this.reset();
-      if (labelled) this.labels(labels).inc(read());
-      else this.inc(read());
-    },
-  });
+  return scrapedCounterSeries(registers, name, help, Object.keys(labels), (counter) => (labelled ? counter.labels(labels).inc(read()) : counter.inc(read())));
 }
 
 /** A counter with a series per label set, emptied and set again from running totals by `fill` at each collection. */
