@@ -5,6 +5,7 @@ import { KafkaClientError } from '../errors/kafka-client-error.ts';
 import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 import type { ClientLogger } from '../client-logger.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
+import { reconnectBackoffOptionNames, resolveReconnectBackoff, type ReconnectBackoffOptions } from './reconnect-backoff.ts';
 
 export type Acks = 'all' | -1 | 0 | 1;
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -14,7 +15,7 @@ export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
  * camelCase one wins when both are given); defaults are Apache Kafka 4's producer defaults. An option name that is
  * not listed here is an error (`KafkaClientError` INVALID_CONFIG naming the nearest valid name).
  */
-export interface ProducerOptions {
+export interface ProducerOptions extends ReconnectBackoffOptions {
   /**
    * The brokers to ask for metadata first: `'host:port'`, a comma-separated list, or an array
    * (`bootstrap.servers`). A listener prefix (`SASL_SSL://host:port`) is accepted and ignored: `ssl` and `sasl`
@@ -52,10 +53,6 @@ export interface ProducerOptions {
   retryBackoffMs?: number;
   /** Longest wait between retries, the backoff growing exponentially up to it (`retry.backoff.max.ms`). Default 1000. */
   retryBackoffMaxMs?: number;
-  /** First wait before reconnecting to a broker after a failed attempt (`reconnect.backoff.ms`). Default 50. */
-  reconnectBackoffMs?: number;
-  /** Longest wait between reconnection attempts, growing exponentially with jitter (`reconnect.backoff.max.ms`). Default 1000. */
-  reconnectBackoffMaxMs?: number;
   /** Retries per batch (`retries`); `deliveryTimeoutMs` is the real bound. Default 2147483647. */
   retries?: number;
   /** Unacknowledged requests per broker connection (`max.in.flight.requests.per.connection`); at most 5 with idempotence. Default 5. */
@@ -93,8 +90,6 @@ export interface ProducerOptions {
   'request.timeout.ms'?: number;
   'retry.backoff.ms'?: number;
   'retry.backoff.max.ms'?: number;
-  'reconnect.backoff.ms'?: number;
-  'reconnect.backoff.max.ms'?: number;
   'max.in.flight.requests.per.connection'?: number;
   'buffer.memory'?: number;
   'max.request.size'?: number;
@@ -105,12 +100,12 @@ export interface ProducerOptions {
 
 const producerOptionNames = [
   'bootstrap', 'ssl', 'sasl', 'clientId', 'idempotent', 'acks', 'lingerMs', 'batchSize', 'compression', 'deliveryTimeoutMs',
-  'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'reconnectBackoffMs', 'reconnectBackoffMaxMs', 'retries', 'maxInFlight', 'bufferMemory',
+  'requestTimeoutMs', 'retryBackoffMs', 'retryBackoffMaxMs', 'retries', 'maxInFlight', 'bufferMemory',
   'maxRequestSize', 'maxBlockMs', 'metadataMaxAgeMs', 'logger', 'enable.idempotence', 'linger.ms', 'batch.size',
   'compression.type', 'delivery.timeout.ms', 'request.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms',
-  'reconnect.backoff.ms', 'reconnect.backoff.max.ms', 'max.in.flight.requests.per.connection', 'buffer.memory', 'max.request.size', 'max.block.ms',
+  'max.in.flight.requests.per.connection', 'buffer.memory', 'max.request.size', 'max.block.ms',
   'metadata.max.age.ms', 'client.id', 'transactionalId', 'transactionTimeoutMs', 'transactional.id',
-  'transaction.timeout.ms',
+  'transaction.timeout.ms', ...reconnectBackoffOptionNames,
 ] as const satisfies readonly (keyof ProducerOptions)[];
 // Compile-time guard: every ProducerOptions key is in the list above.
 const everyOptionListed: [Exclude<keyof ProducerOptions, (typeof producerOptionNames)[number]>] extends [never] ? true : never = true;
@@ -265,9 +260,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     requestTimeoutMs,
     retryBackoffMs: nonNegative('retry.backoff.ms', pick(options.retryBackoffMs, options['retry.backoff.ms']), 100),
     retryBackoffMaxMs: nonNegative('retry.backoff.max.ms', pick(options.retryBackoffMaxMs, options['retry.backoff.max.ms']), 1000),
-    // CommonClientConfigs' defaults; the connection pool adds ±20% jitter, as ExponentialBackoff does.
-    reconnectBackoffMs: nonNegative('reconnect.backoff.ms', pick(options.reconnectBackoffMs, options['reconnect.backoff.ms']), 50),
-    reconnectBackoffMaxMs: nonNegative('reconnect.backoff.max.ms', pick(options.reconnectBackoffMaxMs, options['reconnect.backoff.max.ms']), 1000),
+    ...resolveReconnectBackoff(options, nonNegative),
     retries,
     maxInFlight,
     bufferMemory: nonNegative('buffer.memory', pick(options.bufferMemory, options['buffer.memory']), 33554432),
