@@ -248,6 +248,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       logger,
       ...(fs === undefined ? {} : { fs }),
       onRebalance: (protocol) => metrics?.rebalanceStarted(protocol),
+      topics: logs,
     });
     openedInOrder.push(groups);
     await createInitialTopics(logs, topics, config.numPartitions);
