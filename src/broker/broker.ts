@@ -241,6 +241,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         consumerGroupMaxSize: config.groupConsumerMaxSize,
         consumerGroupAssignors: config.groupConsumerAssignors,
         consumerGroupAssignmentIntervalMs: config.groupConsumerAssignmentIntervalMs,
+        consumerGroupMigrationPolicy: config.groupConsumerMigrationPolicy,
         ...groupCoordinator,
       },
       durability: config.fsync,

@@ -47,6 +47,7 @@ import {
 import type { ClassicGroup } from './classic-group.ts';
 import { ClassicMembers } from './consumer-group-classic-members.ts';
 import { classicGroupFromConsumerGroup, consumerGroupFromClassicGroup, type DowngradedGroup } from './consumer-group-migration.ts';
+import type { ConsumerGroupMigrationPolicy } from './group-coordinator-config.ts';
 import type { GroupTimer } from './group-timer.ts';
 import type { LoadedConsumerGroup, OffsetStoreRecord } from './offset-store.ts';
 
@@ -95,6 +96,10 @@ export interface ConsumerGroupConfig {
    * reconcile towards the previous target.
    */
   assignmentIntervalMs: number;
+  /** `group.consumer.migration.policy` (Kafka 4.x: bidirectional). */
+  migrationPolicy: ConsumerGroupMigrationPolicy;
+  /** `group.max.size`: a downgrade needs the remaining members to fit a classic group. */
+  classicMaxSize: number;
 }
 
 export const defaultConsumerGroupConfig: Readonly<ConsumerGroupConfig> = {
@@ -103,6 +108,8 @@ export const defaultConsumerGroupConfig: Readonly<ConsumerGroupConfig> = {
   maxSize: 2_147_483_647,
   assignors: ['uniform', 'range'],
   assignmentIntervalMs: 1_000,
+  migrationPolicy: 'bidirectional',
+  classicMaxSize: 2_147_483_647,
 };
 
 export interface ConsumerGroupHeartbeatParams {
@@ -603,9 +610,19 @@ export class ConsumerGroupManager {
     this.removeMemberAndBumpEpoch(group, member, reason);
   }
 
-  /** `validateOnlineDowngradeWithFencedMember` (the migration policy is BIDIRECTIONAL, Kafka 4.x's default). */
+  /** `validateOnlineDowngradeWithFencedMember` */
   private validateOnlineDowngrade(group: ConsumerGroup, leavingMemberId: string): boolean {
-    return group.allMembersUseClassicProtocolExcept(leavingMemberId) && group.members.size > 1;
+    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId) || group.members.size <= 1) return false;
+    const { migrationPolicy, classicMaxSize } = this.config;
+    if (migrationPolicy !== 'downgrade' && migrationPolicy !== 'bidirectional') {
+      this.logger.info({ group: group.groupId }, 'cannot downgrade the consumer group to a classic group: online downgrade is disabled');
+      return false;
+    }
+    if (group.members.size - 1 > classicMaxSize) {
+      this.logger.info({ group: group.groupId }, 'cannot downgrade the consumer group to a classic group: it is larger than group.max.size');
+      return false;
+    }
+    return true;
   }
 
   /** `convertToClassicGroup`: the remaining (classic) members form a classic group at the group epoch, which rebalances. */

@@ -249,6 +249,8 @@ export class GroupCoordinator {
         maxSize: this.config.consumerGroupMaxSize,
         assignors: this.config.consumerGroupAssignors,
         assignmentIntervalMs: this.config.consumerGroupAssignmentIntervalMs,
+        migrationPolicy: this.config.consumerGroupMigrationPolicy,
+        classicMaxSize: this.config.maxSize,
       },
       this.timer,
       {
@@ -261,7 +263,10 @@ export class GroupCoordinator {
         upgradable: (groupId) => {
           const group = this.groups.get(groupId);
           if (group === undefined || group.isInState(ClassicGroupState.Dead) || group.isInState(ClassicGroupState.Empty)) return null;
-          // `validateOnlineUpgrade`: only groups of the embedded consumer protocol, within the consumer group size.
+          // `validateOnlineUpgrade`: when the policy allows it, only groups of the embedded consumer protocol, within
+          // the consumer group size.
+          const policy = this.config.consumerGroupMigrationPolicy;
+          if (policy !== 'upgrade' && policy !== 'bidirectional') return null;
           if (!group.usesConsumerGroupProtocol() || group.size > this.config.consumerGroupMaxSize) return null;
           return group;
         },
