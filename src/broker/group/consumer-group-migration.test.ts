@@ -8,8 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors/index.ts';
-import { decodeConsumerAssignment } from './consumer-protocol.ts';
-import { encodeAssignment, encodeSubscription } from '../../client/consumer/consumer-protocol.ts';
+import { encodeConsumerProtocolSubscription } from '../../protocol/messages/generated/data/consumer-protocol-subscription.ts';
+import { Writer } from '../../protocol/wire/writer.ts';
+import { decodeConsumerAssignment, encodeConsumerAssignment } from './consumer-protocol.ts';
 import { GroupCoordinator } from './group-coordinator.ts';
 import type { ConsumerGroupHeartbeatParams, TopicImage } from './consumer-group-manager.ts';
 import type { ConsumerGroupMigrationPolicy } from './group-coordinator-config.ts';
@@ -40,6 +41,14 @@ function setup(policy: ConsumerGroupMigrationPolicy = 'bidirectional') {
   return { timer, coordinator: open(), reopen: open };
 }
 
+/** An eager member's subscription (v3, owning nothing). */
+function subscription(): Buffer {
+  const writer = new Writer();
+  writer.int16(3);
+  encodeConsumerProtocolSubscription(writer, { topics: ['orders'], userData: null, ownedPartitions: [], generationId: -1, rackId: null }, 3);
+  return writer.finish();
+}
+
 const SESSION_MS = 10_000;
 const REBALANCE_MS = 20_000;
 
@@ -47,7 +56,7 @@ const REBALANCE_MS = 20_000;
 function joinParams(memberId: string) {
   return {
     groupId: 'group', memberId, groupInstanceId: null, sessionTimeoutMs: SESSION_MS, rebalanceTimeoutMs: REBALANCE_MS,
-    protocolType: 'consumer', protocols: [{ name: 'range', metadata: encodeSubscription({ topics: ['orders'], ownedPartitions: new Map(), generationId: -1 }) }],
+    protocolType: 'consumer', protocols: [{ name: 'range', metadata: subscription() }],
     reason: null, clientId: 'classic', clientHost: '/127.0.0.1', requireKnownMemberId: true, supportsSkippingAssignment: true,
   };
 }
@@ -62,7 +71,7 @@ async function classicGroupOfOne(coordinator: GroupCoordinator, timer: ManualGro
   assert.equal(joined.errorCode, ErrorCode.NONE);
   const synced = await coordinator.syncGroup({
     groupId: 'group', generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: null, protocolType: 'consumer', protocolName: 'range',
-    assignments: [{ memberId: joined.memberId, assignment: encodeAssignment(new Map([['orders', [0, 1, 2, 3]]])) }],
+    assignments: [{ memberId: joined.memberId, assignment: encodeConsumerAssignment(new Map([['orders', [0, 1, 2, 3]]]), 3) }],
   });
   assert.equal(synced.errorCode, ErrorCode.NONE);
   return { memberId: joined.memberId, generationId: joined.generationId };
