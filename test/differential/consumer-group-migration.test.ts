@@ -89,10 +89,26 @@ function groupStep<K extends ApiKeyType>(spec: {
 const classicId = (ctx: TargetContext) => ctx.get<string>(`${CLASSIC}:id`);
 const generation = (ctx: TargetContext) => ctx.get<number>(`${CLASSIC}:generation`);
 
-/** The classic member's subscription: eager ("range"), so it owns nothing when it rejoins. */
-const subscription = (ctx: TargetContext) => encodeSubscription({ topics: [ctx.topic('t')], ownedPartitions: new Map(), generationId: -1 });
+/**
+ * The classic member's protocol: eager "range" revokes everything before it rejoins, so its subscription owns
+ * nothing; "cooperative-sticky" (KIP-429) rejoins still owning its partitions and names them, with its generation.
+ */
+type ClassicProtocol = 'range' | 'cooperative-sticky';
 
-function joinStep(title: string, expected: keyof typeof ErrorCode, withMemberId = true): Step {
+function subscription(ctx: TargetContext, protocol: ClassicProtocol): Buffer {
+  if (protocol === 'range') return encodeSubscription({ topics: [ctx.topic('t')], ownedPartitions: new Map(), generationId: -1 });
+  let owned: number[] = [];
+  let generationId = -1;
+  try {
+    owned = ctx.get<number[]>(`${CLASSIC}:owned`);
+    generationId = generation(ctx);
+  } catch {
+    // A first join owns nothing.
+  }
+  return encodeSubscription({ topics: [ctx.topic('t')], ownedPartitions: new Map([[ctx.topic('t'), owned]]), generationId });
+}
+
+function joinStep(title: string, expected: keyof typeof ErrorCode, withMemberId = true, protocol: ClassicProtocol = 'range'): Step {
   return groupStep({
     title,
     apiKey: ApiKey.JoinGroup,
@@ -104,7 +120,7 @@ function joinStep(title: string, expected: keyof typeof ErrorCode, withMemberId 
       memberId: withMemberId ? classicId(ctx) : '',
       groupInstanceId: null,
       protocolType: 'consumer',
-      protocols: [{ name: 'range', metadata: subscription(ctx) }],
+      protocols: [{ name: protocol, metadata: subscription(ctx, protocol) }],
       reason: null,
     }),
     capture(response, ctx) {
@@ -119,7 +135,7 @@ function joinStep(title: string, expected: keyof typeof ErrorCode, withMemberId 
 }
 
 /** SyncGroup v5; as the leader of a classic group it assigns every partition to itself. */
-function syncStep(title: string, expected: keyof typeof ErrorCode, asLeader = false): Step {
+function syncStep(title: string, expected: keyof typeof ErrorCode, asLeader = false, protocol: ClassicProtocol = 'range'): Step {
   return groupStep({
     title,
     apiKey: ApiKey.SyncGroup,
@@ -130,9 +146,12 @@ function syncStep(title: string, expected: keyof typeof ErrorCode, asLeader = fa
       memberId: classicId(ctx),
       groupInstanceId: null,
       protocolType: 'consumer',
-      protocolName: 'range',
+      protocolName: protocol,
       assignments: asLeader ? [{ memberId: classicId(ctx), assignment: encodeAssignment(new Map([[ctx.topic('t'), [...Array(PARTITIONS).keys()]]])) }] : [],
     }),
+    capture(response, ctx) {
+      if (response.errorCode === ErrorCode.NONE) ctx.remember(`${CLASSIC}:owned`, decodeAssignment(response.assignment).get(ctx.topic('t')) ?? []);
+    },
     expect: (response) => assert.equal(response.errorCode, ErrorCode[expected], title),
   });
 }
@@ -366,6 +385,32 @@ const scenarios: Scenario[] = [
       classicHeartbeatStep('classic heartbeat in the stable downgraded group', 'NONE'),
       describeGroupsStep('DescribeGroups: the stable downgraded group'),
       committedOffsetsStep('the committed offsets survived both conversions'),
+    ],
+  },
+  {
+    // A cooperative member (KIP-429) rejoins still owning its partitions: it stays at its epoch while it revokes
+    // (`CurrentAssignmentBuilder` UNREVOKED_PARTITIONS), SyncGroup gives it what it keeps, and its next heartbeat
+    // asks it to rejoin once it has let the rest go.
+    name: 'a cooperative classic member revokes before it moves to the epoch of the upgraded group',
+    topics: { t: { partitions: PARTITIONS } },
+    steps: [
+      waitForCoordinatorStep(),
+      joinStep('classic member joins without a member id', 'MEMBER_ID_REQUIRED', false, 'cooperative-sticky'),
+      joinStep('classic member joins with its member id', 'NONE', true, 'cooperative-sticky'),
+      syncStep('the classic leader assigns every partition to itself', 'NONE', true, 'cooperative-sticky'),
+      classicHeartbeatStep('classic heartbeat in the stable group', 'NONE'),
+      consumerJoinOrLeaveStep('a KIP-848 member joins: the group is upgraded', false),
+      classicHeartbeatStep('the classic member is told to rejoin', 'REBALANCE_IN_PROGRESS'),
+      consumerGroupDescribeWhenAssignedStep('ConsumerGroupDescribe: the upgraded group with its new target'),
+      joinStep('the classic member rejoins owning every partition: it must revoke first', 'NONE', true, 'cooperative-sticky'),
+      syncStep('SyncGroup gives it what it keeps', 'NONE', false, 'cooperative-sticky'),
+      consumerGroupDescribeStep('ConsumerGroupDescribe: the classic member is revoking', 'NONE'),
+      classicHeartbeatStep('the classic member is told to rejoin once it revoked', 'REBALANCE_IN_PROGRESS'),
+      joinStep('the classic member rejoins owning what it kept: the new epoch', 'NONE', true, 'cooperative-sticky'),
+      syncStep('SyncGroup gives it its target', 'NONE', false, 'cooperative-sticky'),
+      classicHeartbeatStep('classic heartbeat at the new epoch', 'NONE'),
+      consumerHeartbeatUntilStep('the KIP-848 member gets the released partition', 1),
+      consumerGroupDescribeStep('ConsumerGroupDescribe: both members stable', 'NONE', (state) => state === 'Stable'),
     ],
   },
 ];

@@ -795,7 +795,8 @@ export class ConsumerGroupManager {
           subscribedTopicNames: [...member.subscribedTopicNames],
           // Kafka describes "no regex" as an empty string.
           subscribedTopicRegex: member.subscribedTopicRegex ?? '',
-          assignment: described(member.assigned),
+          // What the member owns: partitions it has yet to confirm revoking are still its own (Kafka 4.4 describes them).
+          assignment: described(owning(member)),
           targetAssignment: described(group.targetAssignment.get(member.memberId) ?? new Map()),
         })),
       };
@@ -882,6 +883,16 @@ function isSubset(owned: OwnedPartitions, assigned: Assignment): boolean {
 function ownedPartitions(topicPartitions: ConsumerGroupHeartbeatParams['topicPartitions']): OwnedPartitions {
   if (topicPartitions === null) return null;
   return new Map(topicPartitions.map((topic) => [hex(topic.topicId), topic.partitions]));
+}
+
+/** The partitions a member holds: assigned, or assigned before and not yet confirmed revoked. */
+function owning(member: ConsumerGroupMember): Assignment {
+  if (member.pendingRevocation.size === 0) return member.assigned;
+  const held: Assignment = new Map();
+  for (const assignment of [member.assigned, member.pendingRevocation]) {
+    for (const [topicId, partitions] of assignment) held.set(topicId, new Set([...(held.get(topicId) ?? []), ...partitions]));
+  }
+  return held;
 }
 
 function toHeartbeatAssignment(assignment: Assignment): HeartbeatAssignment {
