@@ -4,7 +4,9 @@
 // field by field. A classic member forms a group; a KIP-848 member heartbeats in (upgrade); the classic member is
 // told to rejoin and ends up with half the partitions; the KIP-848 member leaves (downgrade) and the
 // classic member rebalances alone. ListGroups, DescribeGroups and ConsumerGroupDescribe are compared around each
-// conversion, and the committed offsets must survive both. Server-generated member ids are compared by label.
+// conversion, and the committed offsets must survive both (and a seqlog restart in between). A second scenario
+// has a cooperative classic member, which revokes before it moves on. Server-generated member ids are compared
+// by label.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../src/client/consumer/consumer-protocol.ts';

@@ -157,6 +157,24 @@ describe('online migration between classic and consumer groups', () => {
     await coordinator.close();
   });
 
+  it('an upgrade during a classic rebalance answers the parked JoinGroup with REBALANCE_IN_PROGRESS', async () => {
+    const { coordinator, timer } = setup();
+    const classic = await classicGroupOfOne(coordinator, timer);
+    // A second classic member starts a rebalance; the first has not rejoined, the second is parked.
+    const second = await coordinator.joinGroup(joinParams(''));
+    const parked = coordinator.joinGroup(joinParams(second.memberId));
+    assert.deepEqual(coordinator.listGroups([], []).map((group) => group.groupState), ['PreparingRebalance']);
+    const joined = await coordinator.consumerGroupHeartbeat(consumerJoin(), topics);
+    assert.equal(joined.errorCode, ErrorCode.NONE);
+    assert.equal((await parked).errorCode, ErrorCode.REBALANCE_IN_PROGRESS);
+    // Both classic members are carried over (the parked one with no assignment) and asked to rejoin.
+    assert.equal(heartbeat(coordinator, classic.memberId, classic.generationId), ErrorCode.REBALANCE_IN_PROGRESS);
+    assert.equal(heartbeat(coordinator, second.memberId, classic.generationId), ErrorCode.REBALANCE_IN_PROGRESS);
+    assert.equal(coordinator.consumerGroupDescribe(['group'], topics)[0].members.length, 3);
+    timer.advance(0);
+    await coordinator.close();
+  });
+
   it('a classic member joins a live consumer group with JoinGroup and gets its partitions in SyncGroup; it survives a restart', async () => {
     const { coordinator, timer, reopen } = setup();
     const modern = await coordinator.consumerGroupHeartbeat(consumerJoin(), topics);
