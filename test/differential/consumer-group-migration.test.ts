@@ -136,6 +136,31 @@ function joinStep(title: string, expected: keyof typeof ErrorCode, withMemberId 
   });
 }
 
+/** A JoinGroup by someone else than the classic member, to check the consumer group's refusals. */
+function strangerJoinStep(title: string, memberId: string, protocolType: string, metadata: (ctx: TargetContext) => Buffer, expected: keyof typeof ErrorCode): Step {
+  return groupStep({
+    title,
+    apiKey: ApiKey.JoinGroup,
+    version: 9,
+    build: (ctx) => ({
+      groupId: group(ctx), sessionTimeoutMs: 30_000, rebalanceTimeoutMs: 30_000, memberId, groupInstanceId: null, protocolType,
+      protocols: [{ name: 'range', metadata: metadata(ctx) }], reason: null,
+    }),
+    expect: (response) => assert.equal(response.errorCode, ErrorCode[expected], title),
+  });
+}
+
+/** A Heartbeat as `memberId` (not the classic member) with the classic member's generation. */
+function strangerHeartbeatStep(title: string, memberId: string, expected: keyof typeof ErrorCode): Step {
+  return groupStep({
+    title,
+    apiKey: ApiKey.Heartbeat,
+    version: 4,
+    build: (ctx) => ({ groupId: group(ctx), generationId: generation(ctx), memberId, groupInstanceId: null }),
+    expect: (response) => assert.equal(response.errorCode, ErrorCode[expected], title),
+  });
+}
+
 /** SyncGroup v5; as the leader of a classic group it assigns every partition to itself. */
 function syncStep(title: string, expected: keyof typeof ErrorCode, asLeader = false, protocol: ClassicProtocol = 'range'): Step {
   return groupStep({
@@ -369,6 +394,10 @@ const scenarios: Scenario[] = [
       classicHeartbeatStep('classic heartbeat at the new epoch', 'NONE'),
       consumerHeartbeatUntilStep('the KIP-848 member gets the released partition', 1),
       consumerGroupDescribeStep('ConsumerGroupDescribe: both members stable', 'NONE', (state) => state === 'Stable'),
+      strangerJoinStep('JoinGroup of another protocol type', 'stranger', 'connect', (ctx) => subscription(ctx, 'range'), 'INCONSISTENT_GROUP_PROTOCOL'),
+      strangerJoinStep('JoinGroup with a malformed subscription', 'stranger', 'consumer', () => Buffer.from([0, 1, 0xff]), 'INCONSISTENT_GROUP_PROTOCOL'),
+      strangerHeartbeatStep('Heartbeat of an unknown member', 'stranger', 'UNKNOWN_MEMBER_ID'),
+      strangerHeartbeatStep('Heartbeat of the KIP-848 member: it does not speak the classic protocol', CONSUMER_MEMBER, 'UNKNOWN_MEMBER_ID'),
       classicCommitStep('the classic member commits with its member epoch', 0, 'NONE'),
       classicCommitStep('a commit with a stale generation', -1, 'ILLEGAL_GENERATION'),
       // Kafka keeps the converted group in __consumer_offsets; only seqlog restarts (see the heartbeat scenarios).

@@ -42,13 +42,13 @@ export class ClassicMembers {
     if (params.requireKnownMemberId && isUnknownMember && params.groupInstanceId === null) {
       return { ...joinAnswer(memberId, -1, null), errorCode: ErrorCode.MEMBER_ID_REQUIRED, protocolType: null };
     }
-    const member = this.memberToJoin(group, memberId, params.groupInstanceId, isUnknownMember);
     let subscription: ConsumerSubscription;
     try {
       subscription = decodeConsumerSubscription(params.protocols[0]?.metadata ?? Buffer.alloc(0));
     } catch {
-      throw new BrokerError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `Member ${memberId}'s subscription is malformed.`);
+      throw new BrokerError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, 'Malformed embedded consumer protocol in subscription deserialization.');
     }
+    const member = this.memberToJoin(group, memberId, params.groupInstanceId, isUnknownMember);
     const updated: ConsumerGroupMember = {
       ...member,
       instanceId: params.groupInstanceId ?? member.instanceId,

@@ -375,13 +375,14 @@ export class GroupCoordinator {
     try {
       result = this.consumerGroups.classicMembers.join(group, params, this.consumerGroups.topicsImage);
     } catch (error) {
-      result = joinError(params.memberId, this.errorCode(error));
+      // Error answers name no member (Kafka's defaults).
+      result = joinError(UNKNOWN_MEMBER_ID, this.errorCode(error));
     }
     const written = this.consumerGroups.persistChanges(group.groupId);
     if (written === null) return respond(result);
     written.then(
       () => respond(result),
-      (error: unknown) => respond(joinError(params.memberId, this.storageErrorCode(error))),
+      (error: unknown) => respond(joinError(UNKNOWN_MEMBER_ID, this.storageErrorCode(error))),
     );
   }
 
