@@ -161,6 +161,27 @@ function strangerHeartbeatStep(title: string, memberId: string, expected: keyof 
   });
 }
 
+/** LeaveGroup v5 of the classic member and of an unknown one. */
+function leaveStep(title: string): Step {
+  return groupStep({
+    title,
+    apiKey: ApiKey.LeaveGroup,
+    version: 5,
+    build: (ctx) => ({
+      groupId: group(ctx),
+      memberId: '',
+      members: [
+        { memberId: classicId(ctx), groupInstanceId: null, reason: 'done' },
+        { memberId: 'stranger', groupInstanceId: null, reason: null },
+      ],
+    }),
+    expect(response) {
+      assert.equal(response.errorCode, ErrorCode.NONE, title);
+      assert.deepEqual(response.members.map((member) => member.errorCode), [ErrorCode.NONE, ErrorCode.UNKNOWN_MEMBER_ID], title);
+    },
+  });
+}
+
 /** SyncGroup v5; as the leader of a classic group it assigns every partition to itself. */
 function syncStep(title: string, expected: keyof typeof ErrorCode, asLeader = false, protocol: ClassicProtocol = 'range'): Step {
   return groupStep({
@@ -442,6 +463,12 @@ const scenarios: Scenario[] = [
       classicHeartbeatStep('classic heartbeat at the new epoch', 'NONE'),
       consumerHeartbeatUntilStep('the KIP-848 member gets the released partition', 1),
       consumerGroupDescribeStep('ConsumerGroupDescribe: both members stable', 'NONE', (state) => state === 'Stable'),
+      // The classic member leaves with LeaveGroup: the group stays a consumer group, its KIP-848 member takes all.
+      leaveStep('the classic member leaves with LeaveGroup'),
+      classicHeartbeatStep('the classic member is gone', 'UNKNOWN_MEMBER_ID'),
+      consumerHeartbeatUntilStep('the KIP-848 member gets every partition', PARTITIONS),
+      consumerGroupDescribeStep('ConsumerGroupDescribe: the KIP-848 member alone', 'NONE', (state) => state === 'Stable'),
+      listGroupsStep('ListGroups: still a consumer group', 'consumer', 'Stable'),
     ],
   },
 ];
