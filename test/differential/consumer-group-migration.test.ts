@@ -110,7 +110,7 @@ function subscription(ctx: TargetContext, protocol: ClassicProtocol): Buffer {
   return encodeSubscription({ topics: [ctx.topic('t')], ownedPartitions: new Map([[ctx.topic('t'), owned]]), generationId });
 }
 
-function joinStep(title: string, expected: keyof typeof ErrorCode, withMemberId = true, protocol: ClassicProtocol = 'range'): Step {
+function joinStep(title: string, expected: keyof typeof ErrorCode, withMemberId = true, protocol: ClassicProtocol = 'range', instanceId: string | null = null): Step {
   return groupStep({
     title,
     apiKey: ApiKey.JoinGroup,
@@ -120,16 +120,23 @@ function joinStep(title: string, expected: keyof typeof ErrorCode, withMemberId 
       sessionTimeoutMs: 30_000,
       rebalanceTimeoutMs: 30_000,
       memberId: withMemberId ? classicId(ctx) : '',
-      groupInstanceId: null,
+      groupInstanceId: instanceId,
       protocolType: 'consumer',
       protocols: [{ name: protocol, metadata: subscription(ctx, protocol) }],
       reason: null,
     }),
     capture(response, ctx) {
-      if (response.memberId !== '') {
-        ctx.remember(`${CLASSIC}:id`, response.memberId);
-        memberIdLabels(ctx).set(response.memberId, `<member:${CLASSIC}>`);
+      const labels = memberIdLabels(ctx);
+      if (response.memberId !== '' && !labels.has(response.memberId)) {
+        // A static member rejoining without its id gets a new one: the old one stays known for fencing checks.
+        try {
+          ctx.remember(`${CLASSIC}:previous-id`, classicId(ctx));
+        } catch {
+          // The first member id.
+        }
+        labels.set(response.memberId, labels.size === 0 ? `<member:${CLASSIC}>` : `<member:${CLASSIC}#${labels.size + 1}>`);
       }
+      if (response.memberId !== '') ctx.remember(`${CLASSIC}:id`, response.memberId);
       if (response.errorCode === ErrorCode.NONE) ctx.remember(`${CLASSIC}:generation`, response.generationId);
     },
     expect: (response) => assert.equal(response.errorCode, ErrorCode[expected], title),
@@ -151,13 +158,24 @@ function strangerJoinStep(title: string, memberId: string, protocolType: string,
 }
 
 /** A Heartbeat as `memberId` (not the classic member) with the classic member's generation. */
-function strangerHeartbeatStep(title: string, memberId: string, expected: keyof typeof ErrorCode): Step {
+function strangerHeartbeatStep(title: string, memberId: string | ((ctx: TargetContext) => string), expected: keyof typeof ErrorCode, instanceId: string | null = null): Step {
   return groupStep({
     title,
     apiKey: ApiKey.Heartbeat,
     version: 4,
-    build: (ctx) => ({ groupId: group(ctx), generationId: generation(ctx), memberId, groupInstanceId: null }),
+    build: (ctx) => ({ groupId: group(ctx), generationId: generation(ctx), memberId: typeof memberId === 'string' ? memberId : memberId(ctx), groupInstanceId: instanceId }),
     expect: (response) => assert.equal(response.errorCode, ErrorCode[expected], title),
+  });
+}
+
+/** LeaveGroup v5 of a static member by its instance id alone (an admin removing it). */
+function leaveByInstanceStep(title: string, instanceId: string): Step {
+  return groupStep({
+    title,
+    apiKey: ApiKey.LeaveGroup,
+    version: 5,
+    build: (ctx) => ({ groupId: group(ctx), memberId: '', members: [{ memberId: '', groupInstanceId: instanceId, reason: null }] }),
+    expect: (response) => assert.deepEqual(response.members.map((member) => member.errorCode), [ErrorCode.NONE], title),
   });
 }
 
@@ -469,6 +487,30 @@ const scenarios: Scenario[] = [
       consumerHeartbeatUntilStep('the KIP-848 member gets every partition', PARTITIONS),
       consumerGroupDescribeStep('ConsumerGroupDescribe: the KIP-848 member alone', 'NONE', (state) => state === 'Stable'),
       listGroupsStep('ListGroups: still a consumer group', 'consumer', 'Stable'),
+    ],
+  },
+  {
+    // A static classic member (KIP-345) joins a live consumer group, then restarts: its new member id replaces
+    // the old one, which is fenced, and keeps its partitions; an admin removes it by instance id.
+    name: 'a static classic member joins a consumer group, rejoins under a new member id, and is removed by instance id',
+    topics: { t: { partitions: PARTITIONS } },
+    steps: [
+      waitForCoordinatorStep(),
+      consumerJoinOrLeaveStep('a KIP-848 member creates the consumer group', false),
+      joinStep('a static classic member joins the consumer group', 'NONE', false, 'range', 'instance-c'),
+      syncStep('SyncGroup: nothing released yet', 'NONE'),
+      consumerHeartbeatUntilStep('the KIP-848 member gives one partition up', 1),
+      classicHeartbeatStep('the classic member is told to collect what was released', 'REBALANCE_IN_PROGRESS'),
+      joinStep('the static member rejoins with its member id', 'NONE', true, 'range', 'instance-c'),
+      syncStep('SyncGroup gives it the released partition', 'NONE'),
+      classicHeartbeatStep('classic heartbeat, stable', 'NONE'),
+      consumerGroupDescribeStep('ConsumerGroupDescribe: a static classic member', 'NONE'),
+      joinStep('the instance restarts: it rejoins without a member id', 'NONE', false, 'range', 'instance-c'),
+      syncStep('SyncGroup of the new incarnation', 'NONE'),
+      strangerHeartbeatStep('the old incarnation is fenced', (ctx) => ctx.get<string>(`${CLASSIC}:previous-id`), 'FENCED_INSTANCE_ID', 'instance-c'),
+      consumerGroupDescribeStep('ConsumerGroupDescribe: the new incarnation', 'NONE'),
+      leaveByInstanceStep('an admin removes the static member by instance id', 'instance-c'),
+      consumerGroupDescribeStep('ConsumerGroupDescribe: the KIP-848 member alone', 'NONE'),
     ],
   },
 ];

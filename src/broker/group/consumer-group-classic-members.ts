@@ -8,10 +8,13 @@
 //   subscription says it still owns (eager members own none when they rejoin). The generation in the answer is
 //   the member epoch; the member is its own leader-less follower (empty leader, no member list).
 // - SyncGroup hands out the member's current assignment, written in the consumer protocol version of its
-//   subscription; REBALANCE_IN_PROGRESS when the group epoch moved past the member's and it is not in the middle
+//   subscription; REBALANCE_IN_PROGRESS when a newer target assignment exists and the member is not in the middle
 //   of revoking.
-// - Heartbeat answers REBALANCE_IN_PROGRESS whenever the member should rejoin to make progress: the group epoch
-//   is ahead of its epoch, it has partitions to revoke, or partitions it waits for have been released. It then
+// - Heartbeat answers REBALANCE_IN_PROGRESS whenever the member should rejoin to make progress: a target
+//   assignment newer than its epoch exists, it has partitions to revoke, or partitions it waits for have been
+//   released. Both compare with the assignment epoch, not the group epoch: with assignments spaced by
+//   `group.consumer.assignment.interval.ms` (KIP-1263) a rejoin before the new target exists could not catch up,
+//   and Kafka 4.4 answers so. It then
 //   has its rebalance timeout to rejoin, and after a JoinGroup its rebalance timeout to SyncGroup, or it is fenced.
 // - LeaveGroup removes the member and bumps the group epoch.
 import { randomUUID } from 'node:crypto';
@@ -85,12 +88,14 @@ export class ClassicMembers {
     if (!isUnknownMember) {
       throw new BrokerError(ErrorCode.FENCED_INSTANCE_ID, `Static member ${memberId} with instance id ${instanceId} was fenced by member ${existing.memberId}.`);
     }
-    // The instance comes back under a new member id: it takes over the old incarnation's target assignment.
+    // The instance comes back under a new member id, whichever protocol its previous incarnation spoke: a copy of
+    // that member at epoch 0 replaces it, with its partitions and its target (`replaceMember`).
     const target = group.targetAssignment.get(existing.memberId);
     this.manager.removeMember(group, existing.memberId);
     if (target !== undefined) group.targetAssignment.set(memberId, target);
-    const replacement: ConsumerGroupMember = { ...newMember(memberId), instanceId, rebalanceTimeoutMs: existing.rebalanceTimeoutMs, subscribedTopicNames: existing.subscribedTopicNames };
+    const replacement: ConsumerGroupMember = { ...existing, memberId, memberEpoch: 0, previousMemberEpoch: 0 };
     group.updateMember(replacement);
+    this.manager.logger.info({ group: group.groupId, instanceId, oldMemberId: existing.memberId, memberId }, 'static member rejoins the consumer group using the classic protocol');
     return replacement;
   }
 
@@ -105,9 +110,9 @@ export class ClassicMembers {
     if (params.protocolName !== null && params.protocolName !== name) {
       throw new BrokerError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `The protocol name ${params.protocolName} from member ${member.memberId} request is not equal to the protocol name ${name ?? ''} returned in the join response.`);
     }
-    // A newer group epoch means a new rebalance the member must rejoin for, unless it is still revoking (it has
+    // A newer target means a new rebalance the member must rejoin for, unless it is still revoking (it has
     // rejoined already and finishes that first).
-    if (group.groupEpoch > member.memberEpoch && member.state !== MemberState.UnrevokedPartitions) {
+    if (group.assignmentEpoch > member.memberEpoch && member.state !== MemberState.UnrevokedPartitions) {
       this.manager.scheduleJoinTimeoutIfAbsent(group, member);
       throw new BrokerError(ErrorCode.REBALANCE_IN_PROGRESS, `A new rebalance is triggered in group ${group.groupId} and member ${member.memberId} should rejoin to catch up.`);
     }
@@ -128,7 +133,7 @@ export class ClassicMembers {
     throwIfGenerationIdUnmatched(member, params.generationId);
     this.manager.scheduleSessionTimeout(group, member.memberId, member.classic?.sessionTimeoutMs ?? this.manager.config.sessionTimeoutMs);
     const shouldRejoin =
-      member.memberEpoch < group.groupEpoch ||
+      member.memberEpoch < group.assignmentEpoch ||
       member.state === MemberState.UnrevokedPartitions ||
       (member.state === MemberState.UnreleasedPartitions && !group.waitingOnUnreleasedPartition(member));
     if (!shouldRejoin) return ErrorCode.NONE;
@@ -157,7 +162,7 @@ export class ClassicMembers {
         if (member.classic === null) throw new BrokerError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${member.memberId} does not use the classic protocol.`);
         this.manager.removeMember(group, member.memberId);
         this.manager.logger.info({ group: group.groupId, memberId: member.memberId, reason: identity.reason }, 'classic member left the consumer group');
-        results.push({ memberId: member.memberId, groupInstanceId: identity.groupInstanceId, errorCode: ErrorCode.NONE });
+        results.push({ memberId: identity.memberId, groupInstanceId: identity.groupInstanceId, errorCode: ErrorCode.NONE });
         anyLeft = true;
       } catch (error) {
         if (!(error instanceof BrokerError)) throw error;

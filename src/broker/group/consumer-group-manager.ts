@@ -442,6 +442,8 @@ export class ConsumerGroupManager {
       subscribedTopicRegex: params.subscribedTopicRegex ?? member.subscribedTopicRegex,
       clientId: params.clientId,
       clientHost: params.clientHost,
+      // A member heartbeating with ConsumerGroupHeartbeat speaks the KIP-848 protocol from now on.
+      classic: null,
     };
     const isNewMember = !group.members.has(memberId);
     const reconciled = this.updateMemberAndReconcile(group, member, updated, isNewMember, joining ? new Map() : owned, topics);
@@ -532,7 +534,8 @@ export class ConsumerGroupManager {
         if (byId !== undefined) throwIfMemberEpochIsInvalid(byId, memberEpoch, owned);
         return byId ?? newMember(memberId);
       }
-      if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      // A previous incarnation speaking the classic protocol is replaced at once; a KIP-848 one must have left (-2).
+      if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH && existing.classic === null) {
         throw new HeartbeatError(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${existing.memberId} with instance id ${instanceId} is not released.`);
       }
       // The instance comes back: the new member id takes over the old one's target assignment without a
