@@ -236,6 +236,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
         offsetsRetentionMs: config.offsetsRetentionMs,
+        offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
         consumerGroupSessionTimeoutMs: config.groupConsumerSessionTimeoutMs,
         consumerGroupHeartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
         consumerGroupMaxSize: config.groupConsumerMaxSize,

@@ -130,8 +130,10 @@ export interface BrokerConfig extends SslConfig {
   groupConsumerAssignmentIntervalMs: number;
   /** `group.consumer.migration.policy`: online conversion of non-empty groups between protocols (Kafka 4.x: bidirectional). */
   groupConsumerMigrationPolicy: ConsumerGroupMigrationPolicy;
-  /** `offsets.retention.minutes`, in ms. */
+  /** `offsets.retention.minutes`, in ms: how long a group's offsets outlive its last member (KIP-211). */
   offsetsRetentionMs: number;
+  /** `offsets.retention.check.interval.ms`: how often expired group offsets are looked for. */
+  offsetsRetentionCheckIntervalMs: number;
   /**
    * `offsets.topic.num.partitions`: how many partitions Kafka's `__consumer_offsets` has. Offsets live in one file
    * here; the count only decides which partition AddOffsetsToTxn adds to a transaction (abs(hash) % count), which
@@ -220,6 +222,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupConsumerAssignmentIntervalMs: 1000,
   groupConsumerMigrationPolicy: 'bidirectional',
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
+  offsetsRetentionCheckIntervalMs: 600000,
   offsetsTopicNumPartitions: 50,
   transactionMaxTimeoutMs: 900000,
   transactionalIdExpirationMs: 604800000,
@@ -399,9 +402,11 @@ const kafkaNames: Record<string, Parser> = {
     config.groupConsumerAssignors = names;
   },
   'offsets.retention.minutes': (value, config) => {
-    int('offsetsRetentionMs')(value, config);
+    // Kafka: an int of at least 1.
+    longMs('offsetsRetentionMs', 1)(value, config);
     config.offsetsRetentionMs *= 60 * 1000;
   },
+  'offsets.retention.check.interval.ms': longMs('offsetsRetentionCheckIntervalMs', 1),
   'offsets.topic.num.partitions': int('offsetsTopicNumPartitions'),
   'transaction.max.timeout.ms': int('transactionMaxTimeoutMs'),
   'transactional.id.expiration.ms': int('transactionalIdExpirationMs'),

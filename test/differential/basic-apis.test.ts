@@ -127,6 +127,38 @@ function internalTopicMetadataStep(title: string, name: string, allowAutoTopicCr
   }), ready);
 }
 
+/** OffsetCommit v2 (the last version with RetentionTimeMs) of `offset` for t-`partition`, generation -1 (a simple group). */
+function offsetCommitV2Step(title: string, group: string, partition: number, offset: bigint, retentionTimeMs: bigint): Step {
+  return requestStep({
+    title,
+    apiKey: ApiKey.OffsetCommit,
+    version: 2,
+    build: (ctx) => ({
+      groupId: ctx.topic(group),
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      retentionTimeMs,
+      topics: [{ name: ctx.topic('t'), topicId: ZERO_UUID, partitions: [{ partitionIndex: partition, committedOffset: offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }],
+    }),
+    expect: (response) => assert.equal(response.topics[0]?.partitions[0]?.errorCode, ErrorCode.NONE),
+  });
+}
+
+/** OffsetFetch v1 of t-0 and t-1 for `group`: the committed offsets, -1 where none is. */
+function offsetFetchV1Step(title: string, group: string, expected: readonly bigint[], until?: (offsets: readonly bigint[]) => boolean): Step {
+  const offsets = (response: { topics: readonly { partitions: readonly { committedOffset: bigint }[] }[] }): bigint[] => response.topics[0]?.partitions.map((partition) => partition.committedOffset) ?? [];
+  const step = requestStep({
+    title,
+    apiKey: ApiKey.OffsetFetch,
+    version: 1,
+    build: (ctx) => ({ groupId: ctx.topic(group), topics: [{ name: ctx.topic('t'), partitionIndexes: [0, 1] }], groups: [], requireStable: false }),
+    expect: (response) => assert.deepEqual(offsets(response), expected),
+  });
+  // Expiry runs every offsets.retention.check.interval.ms (500 ms on both targets): poll until it has.
+  return until === undefined ? step : retrying<{ topics: { partitions: { committedOffset: bigint }[] }[] }>(step, (response) => until(offsets(response)));
+}
+
 const valueOf = (configs: readonly { name: string; value: string | null }[], name: string): string | null | undefined => configs.find((config) => config.name === name)?.value;
 
 const scenarios: Scenario[] = [
@@ -363,6 +395,34 @@ const scenarios: Scenario[] = [
     topics: { t: {} },
     steps: [produceStep('acks=2', { producer: null }, { error: 'INVALID_REQUIRED_ACKS' }, { acks: 2 }), logEndOffsetStep('nothing appended', 0n)],
   },
+  {
+    name: 'Offset expiry: an explicit OffsetCommit v2 RetentionTimeMs expires the offset; a group left without offsets is deleted (KIP-211, OffsetMetadataManager.cleanupExpiredOffsets)',
+    topics: { t: { partitions: 2 } },
+    steps: [
+      retrying<{ coordinators: { errorCode: number }[] }>(requestStep({
+        title: 'FindCoordinator(group kept) until the coordinator is ready',
+        apiKey: ApiKey.FindCoordinator,
+        build: (ctx) => ({ key: '', keyType: 0, coordinatorKeys: [ctx.topic('kept')] }),
+        expect: (response) => assert.equal(response.coordinators[0]?.errorCode, ErrorCode.NONE),
+      }), (response) => response.coordinators[0]?.errorCode === ErrorCode.NONE),
+      // Kafka answers COORDINATOR_LOAD_IN_PROGRESS until __consumer_offsets is loaded: wait for it, as a client does.
+      retrying<{ topics: { partitions: { errorCode: number }[] }[] }>(offsetFetchV1Step('kept: nothing committed yet (once the coordinator is loaded)', 'kept', [-1n, -1n]), (response) =>
+        response.topics[0]?.partitions.every((partition) => partition.errorCode === ErrorCode.NONE) ?? false),
+      offsetCommitV2Step('kept: t-0 = 5, retained 1 s', 'kept', 0, 5n, 1000n),
+      offsetCommitV2Step("kept: t-1 = 6, the broker's retention (7 days)", 'kept', 1, 6n, -1n),
+      offsetCommitV2Step('gone: t-0 = 7, retained 1 s', 'gone', 0, 7n, 1000n),
+      offsetFetchV1Step('kept: both offsets before the retention passes', 'kept', [5n, 6n]),
+      offsetFetchV1Step('gone: polled until its only offset expired', 'gone', [-1n, -1n], (offsets) => offsets[0] === -1n),
+      offsetFetchV1Step('kept: t-0 (committed before gone) expired too, t-1 stays', 'kept', [-1n, 6n]),
+      requestStep({
+        title: 'DescribeGroups v5: kept is an Empty simple group, gone was deleted (Dead)',
+        apiKey: ApiKey.DescribeGroups,
+        version: 5,
+        build: (ctx) => ({ groups: [ctx.topic('kept'), ctx.topic('gone')], includeAuthorizedOperations: false }),
+        expect: (response) => assert.deepEqual(response.groups.map((group) => [group.errorCode, group.groupState]), [[ErrorCode.NONE, 'Empty'], [ErrorCode.NONE, 'Dead']]),
+      }),
+    ],
+  },
 ];
 
 /** ListOffsets for a topic that does not exist: UNKNOWN_TOPIC_OR_PARTITION. */
@@ -384,7 +444,12 @@ describe('broker core: Apache Kafka vs seqlog', { timeout: 300_000 }, () => {
   let targets: DifferentialTargets;
 
   before(async () => {
-    targets = await startDifferentialTargets();
+    // Expired offsets are looked for every 500 ms instead of 10 min (the offset-expiry scenario); nothing else
+    // here commits offsets with a retention.
+    targets = await startDifferentialTargets({
+      referenceConfig: { 'offsets.retention.check.interval.ms': '500' },
+      seqlogOptions: { offsetsRetentionCheckIntervalMs: 500 },
+    });
   });
 
   after(async () => {

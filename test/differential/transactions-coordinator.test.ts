@@ -335,6 +335,8 @@ function readCommittedStep(title: string, expected: { values: readonly string[];
 
 interface TxnOffsetCommitOptions extends CoordinatorCallOptions {
   generationId?: number;
+  /** The generation is the member epoch captured as `<group>.epoch` plus this (a KIP-848 member). */
+  memberEpochDelta?: number;
   /** Use the member id captured as `<group>.member`. */
   member?: boolean;
   memberId?: string;
@@ -352,7 +354,7 @@ function txnOffsetCommitStep(title: string, producer: string, group: string, err
       groupId: groupId(ctx, group),
       producerId: ctx.producerId(producer),
       producerEpoch: epochOf(ctx, producer) + (options.epochDelta ?? 0),
-      generationId: options.generationId ?? -1,
+      generationId: options.memberEpochDelta !== undefined ? ctx.get<number>(`${group}.epoch`) + options.memberEpochDelta : (options.generationId ?? -1),
       memberId: options.member ? ctx.get<string>(`${group}.member`) : (options.memberId ?? ''),
       groupInstanceId: null,
       topics: [{ name: ctx.topic('t'), partitions: [{ partitionIndex: 0, committedOffset: options.offset ?? 5n, committedLeaderEpoch: -1, committedMetadata: 'm' }] }],
@@ -433,6 +435,50 @@ function joinGroupSteps(group: string): Step[] {
       expect: (response) => assert.equal(errorName(response.errorCode), 'NONE'),
     }),
   ];
+}
+
+/**
+ * A KIP-848 consumer group with one member subscribed to t (ConsumerGroupHeartbeat v1, epoch 0, a client-chosen
+ * member id); its id and epoch are captured as `<group>.member` and `<group>.epoch`. Re-sent while the
+ * coordinator is still loading.
+ */
+function consumerGroupJoinStep(group: string): Step {
+  const memberId = 'kip848-member';
+  return {
+    kind: 'request',
+    title: 'ConsumerGroupHeartbeat: a member joins, subscribed to t',
+    apiKey: ApiKey.ConsumerGroupHeartbeat,
+    fixedVersion: 1,
+    allow: [],
+    async run(connection, version, ctx) {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const response = await connection.send(ApiKey.ConsumerGroupHeartbeat, version, {
+          groupId: groupId(ctx, group),
+          memberId,
+          memberEpoch: 0,
+          instanceId: null,
+          rackId: null,
+          rebalanceTimeoutMs: 30_000,
+          subscribedTopicNames: [ctx.topic('t')],
+          subscribedTopicRegex: null,
+          serverAssignor: null,
+          topicPartitions: [],
+        });
+        const retriable = response.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS || response.errorCode === ErrorCode.NOT_COORDINATOR || response.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE;
+        if (!retriable || Date.now() > deadline) return response;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    capture(response, ctx) {
+      const answer = response as { memberId: string | null; memberEpoch: number };
+      ctx.remember(`${group}.member`, answer.memberId ?? memberId);
+      ctx.remember(`${group}.epoch`, answer.memberEpoch);
+    },
+    expect(response) {
+      assert.equal(errorName((response as { errorCode: number }).errorCode), 'NONE');
+    },
+  };
 }
 
 const scenarios: Scenario[] = [
@@ -784,6 +830,21 @@ const scenarios: Scenario[] = [
       endTxnStep('commit', 'p1', true, 'NONE'),
       awaitStateStep('CompleteCommit', 'a', 'CompleteCommit'),
       offsetFetchStep('the last offset is visible', 'g', true, { offset: 7n }),
+    ],
+  },
+  {
+    name: 'KIP-848 + KIP-447: TxnOffsetCommit from a consumer group member with a wrong epoch is ILLEGAL_GENERATION, never STALE_MEMBER_EPOCH (OffsetMetadataManager.validateTransactionalOffsetCommit)',
+    topics: { t: {} },
+    steps: [
+      consumerGroupJoinStep('g'),
+      initStep('init', 'p1'),
+      addOffsetsStep('add offsets', 'p1', 'g', 'NONE'),
+      txnOffsetCommitStep('the member epoch + 1', 'p1', 'g', 'ILLEGAL_GENERATION', { memberEpochDelta: 1, member: true }),
+      txnOffsetCommitStep('an unknown member', 'p1', 'g', 'UNKNOWN_MEMBER_ID', { memberEpochDelta: 0, memberId: 'nobody' }),
+      txnOffsetCommitStep('the member at its epoch', 'p1', 'g', 'NONE', { memberEpochDelta: 0, member: true, offset: 7n }),
+      endTxnStep('commit', 'p1', true, 'NONE'),
+      awaitStateStep('CompleteCommit', 'a', 'CompleteCommit'),
+      offsetFetchStep('the offset is visible', 'g', true, { offset: 7n }),
     ],
   },
   {

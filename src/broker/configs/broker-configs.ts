@@ -56,6 +56,7 @@ const definitions: Readonly<Record<string, BrokerConfigDefinition>> = {
   'min.insync.replicas': { kafkaDefault: '1', configType: ConfigType.int, documentation: 'Replicas that must acknowledge an acks=all write.' },
   'node.id': { key: 'nodeId', configType: ConfigType.int, documentation: 'This node\'s id.' },
   'num.partitions': { key: 'numPartitions', configType: ConfigType.int, documentation: 'Partitions of an auto-created topic.' },
+  'offsets.retention.check.interval.ms': { key: 'offsetsRetentionCheckIntervalMs', configType: ConfigType.long, documentation: 'How often expired group offsets are looked for.' },
   'offsets.topic.replication.factor': { kafkaDefault: '1', configType: ConfigType.short, documentation: 'Replication factor of the offsets topic.' },
   'producer.id.expiration.ms': { key: 'producerIdExpirationMs', configType: ConfigType.int, documentation: 'How long an idle producer id is remembered (KIP-854).' },
   'queued.max.request.bytes': { key: 'queuedMaxRequestBytes', configType: ConfigType.long, documentation: 'Bound on request bytes read and answer bytes not yet written, over all connections (-1: none).' },

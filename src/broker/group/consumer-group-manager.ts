@@ -321,6 +321,18 @@ export class ConsumerGroupManager {
   }
 
   /**
+   * Whether a member subscribes to `topic` by name or by a regex matching it (`ModernGroup.isSubscribedToTopic`,
+   * whose names include the topics resolved from regexes): offset expiry spares such topics.
+   */
+  isSubscribedToTopic(group: ConsumerGroup, topic: string): boolean {
+    for (const member of group.members.values()) {
+      if (member.subscribedTopicNames.includes(topic)) return true;
+      if (member.subscribedTopicRegex !== null && !topic.startsWith('__') && compileRegex(member.subscribedTopicRegex).test(topic)) return true;
+    }
+    return false;
+  }
+
+  /**
    * Drops an empty group object: a classic member takes the id over (`writeTombstone`: its consumer-group state
    * leaves the offsets log, the offsets stay), or DeleteGroups (which writes its own group tombstone).
    */

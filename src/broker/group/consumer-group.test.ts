@@ -377,7 +377,9 @@ describe('consumer groups and the classic coordinator', () => {
         transactionalId: 'txn', groupId: 'group', producerId: 7n, producerEpoch: 0, generationId, memberId, groupInstanceId: null,
         topics: [{ name: 'orders', partitions: [{ partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, committedMetadata: null }] }],
       }, topics);
-    assert.equal((await commit('m1', joined.memberEpoch - 1))[0].partitions[0].errorCode, ErrorCode.STALE_MEMBER_EPOCH);
+    // No STALE_MEMBER_EPOCH in TxnOffsetCommit: a wrong epoch is ILLEGAL_GENERATION (`validateTransactionalOffsetCommit`).
+    assert.equal((await commit('m1', joined.memberEpoch - 1))[0].partitions[0].errorCode, ErrorCode.ILLEGAL_GENERATION);
+    assert.equal((await commit('m1', joined.memberEpoch + 1))[0].partitions[0].errorCode, ErrorCode.ILLEGAL_GENERATION);
     assert.equal((await commit('', -1))[0].partitions[0].errorCode, ErrorCode.UNKNOWN_MEMBER_ID);
     assert.equal((await commit('m1', joined.memberEpoch))[0].partitions[0].errorCode, ErrorCode.NONE);
     await coordinator.close();
@@ -455,7 +457,8 @@ describe('KIP-1251: commits with an older member epoch (assignment epochs)', () 
     assert.deepEqual(await commit(3, given), every(ErrorCode.STALE_MEMBER_EPOCH, 2));
     assert.deepEqual(await commit(2, kept), every(ErrorCode.NONE, 2));
     assert.deepEqual(await txnCommit(2, kept), every(ErrorCode.NONE, 2));
-    assert.deepEqual(await txnCommit(3, given), every(ErrorCode.STALE_MEMBER_EPOCH, 2));
+    // TxnOffsetCommit answers ILLEGAL_GENERATION where OffsetCommit says STALE_MEMBER_EPOCH.
+    assert.deepEqual(await txnCommit(3, given), every(ErrorCode.ILLEGAL_GENERATION, 2));
     // The assignment epochs are part of the member's durable state.
     await coordinator.close();
     coordinator = open();

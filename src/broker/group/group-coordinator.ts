@@ -29,7 +29,7 @@ import {
 } from './classic-group-member.ts';
 import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from './group-coordinator-config.ts';
 import { SystemGroupTimer, type GroupTimer } from './group-timer.ts';
-import { OffsetMetadataManager, type FetchedTopicOffsets, type RequestedTopic } from './offset-metadata-manager.ts';
+import { OffsetMetadataManager, type FetchedTopicOffsets, type OffsetExpirationBase, type RequestedTopic } from './offset-metadata-manager.ts';
 import { OffsetStore, type OffsetAndMetadata, type OffsetStoreDurability, type OffsetStoreRecord } from './offset-store.ts';
 import {
   ConsumerGroupManager,
@@ -295,7 +295,11 @@ export class GroupCoordinator {
       if (loaded.consumerGroup !== null) {
         coordinator.consumerGroups.restore(groupId, loaded.consumerGroup);
       } else {
-        const group = new ClassicGroup(groupId, coordinator.clock, loaded.metadata ?? {});
+        // Members are not restored (they rejoin), so a group that had some becomes Empty now, as Kafka's loaded
+        // group does once their sessions expire: its offsets' retention starts now, not at its last rebalance.
+        const metadata = loaded.metadata;
+        const emptySinceMs = metadata !== null && metadata.hasMembers === false ? metadata.currentStateTimestampMs : coordinator.clock();
+        const group = new ClassicGroup(groupId, coordinator.clock, { ...(metadata ?? {}), currentStateTimestampMs: emptySinceMs });
         // An Empty consumer group subscribes to nothing, which lets its offsets expire and be deleted.
         group.subscribedTopics = group.computeSubscribedTopics();
         coordinator.groups.set(groupId, group);
@@ -931,7 +935,7 @@ export class GroupCoordinator {
         topicIdOf: (name) => topics.topic(name)?.topicId.toString('hex'),
       });
       if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
-      return this.storeCommittedOffsets(params);
+      return this.storeOffsets(params.groupId, params.topics, { retentionTimeMs: params.retentionTimeMs, producerId: null });
     }
     let group = this.groups.get(params.groupId);
     try {
@@ -952,16 +956,24 @@ export class GroupCoordinator {
       const memberId = params.groupInstanceId !== null ? group.staticMemberId(params.groupInstanceId) : params.memberId;
       if (memberId !== null && group.hasMember(memberId)) this.rescheduleHeartbeat(group, group.member(memberId));
     }
-    return this.storeCommittedOffsets(params);
+    return this.storeOffsets(params.groupId, params.topics, { retentionTimeMs: params.retentionTimeMs, producerId: null });
   }
 
-  /** Stages, applies and (once durable) acknowledges validated offset commits of either group type. */
-  private async storeCommittedOffsets(params: OffsetCommitParams): Promise<TopicResult[]> {
+  /**
+   * Stages, applies and (once durable) acknowledges validated offsets of either group type: committed at once, or
+   * (with `producerId`, TxnOffsetCommit) pending until the producer's transaction ends. A v2-4 OffsetCommit
+   * `retentionTimeMs` sets an explicit expiry. Per partition: OFFSET_METADATA_TOO_LARGE.
+   */
+  private async storeOffsets(
+    groupId: string,
+    topics: readonly { name: string; partitions: readonly CommitPartition[] }[],
+    options: { retentionTimeMs: bigint; producerId: bigint | null },
+  ): Promise<TopicResult[]> {
     const now = this.clock();
-    const expireTimestampMs = params.retentionTimeMs === DEFAULT_RETENTION_TIME ? null : now + Number(params.retentionTimeMs);
+    const expireTimestampMs = options.retentionTimeMs === DEFAULT_RETENTION_TIME ? null : now + Number(options.retentionTimeMs);
     const records: OffsetStoreRecord[] = [];
-    const committed: PartitionResult[] = [];
-    const results: TopicResult[] = params.topics.map((topic) => ({
+    const stored: PartitionResult[] = [];
+    const results: TopicResult[] = topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((partition) => {
         const metadata = partition.committedMetadata ?? '';
@@ -975,18 +987,20 @@ export class GroupCoordinator {
           commitTimestampMs: now,
           expireTimestampMs,
         };
-        records.push({ type: 'offset-commit', groupId: params.groupId, topic: topic.name, partition: partition.partitionIndex, offset });
+        const where = { groupId, topic: topic.name, partition: partition.partitionIndex, offset };
+        records.push(options.producerId === null ? { type: 'offset-commit', ...where } : { type: 'txn-offset-commit', producerId: options.producerId, ...where });
         const result = { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.NONE as number };
-        committed.push(result);
+        stored.push(result);
         return result;
       }),
     }));
-    const written = this.write(records, committed);
+    const written = this.write(records, stored);
     if (written === null) return results;
     for (const record of records) {
       if (record.type === 'offset-commit') this.offsets.put(record.groupId, record.topic, record.partition, record.offset);
+      else if (record.type === 'txn-offset-commit') this.offsets.putPending(record.producerId, record.groupId, record.topic, record.partition, record.offset);
     }
-    await this.awaitDurable(written, committed);
+    await this.awaitDurable(written, stored);
     return results;
   }
 
@@ -1009,6 +1023,9 @@ export class GroupCoordinator {
         topics: params.topics,
         topicIdOf: (name) => topics.topic(name)?.topicId.toString('hex'),
       });
+      // TxnOffsetCommit has no STALE_MEMBER_EPOCH (its producers would treat it as fatal): a wrong epoch is
+      // ILLEGAL_GENERATION, which aborts the transaction (`OffsetMetadataManager.validateTransactionalOffsetCommit`).
+      if (errorCode === ErrorCode.STALE_MEMBER_EPOCH) return everyPartition(ErrorCode.ILLEGAL_GENERATION);
       if (errorCode !== ErrorCode.NONE) return everyPartition(errorCode);
     } else {
       let group = this.groups.get(params.groupId);
@@ -1023,30 +1040,7 @@ export class GroupCoordinator {
         return everyPartition(this.errorCode(error));
       }
     }
-    const now = this.clock();
-    const records: OffsetStoreRecord[] = [];
-    const committed: PartitionResult[] = [];
-    const results: TopicResult[] = params.topics.map((topic) => ({
-      name: topic.name,
-      partitions: topic.partitions.map((partition) => {
-        const metadata = partition.committedMetadata ?? '';
-        if (metadata.length > this.config.offsetMetadataMaxSize) {
-          return { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE };
-        }
-        const offset: OffsetAndMetadata = { committedOffset: partition.committedOffset, leaderEpoch: partition.committedLeaderEpoch, metadata, commitTimestampMs: now, expireTimestampMs: null };
-        records.push({ type: 'txn-offset-commit', groupId: params.groupId, producerId: params.producerId, topic: topic.name, partition: partition.partitionIndex, offset });
-        const result = { partitionIndex: partition.partitionIndex, errorCode: ErrorCode.NONE as number };
-        committed.push(result);
-        return result;
-      }),
-    }));
-    const written = this.write(records, committed);
-    if (written === null) return results;
-    for (const record of records) {
-      if (record.type === 'txn-offset-commit') this.offsets.putPending(record.producerId, record.groupId, record.topic, record.partition, record.offset);
-    }
-    await this.awaitDurable(written, committed);
-    return results;
+    return this.storeOffsets(params.groupId, params.topics, { retentionTimeMs: DEFAULT_RETENTION_TIME, producerId: params.producerId });
   }
 
   /**
@@ -1291,58 +1285,52 @@ export class GroupCoordinator {
   }
 
   /**
-   * Expires old offsets and deletes Empty groups left without any (`cleanupGroupMetadata`). Offsets of an Empty
-   * group expire `offsetsRetentionMs` after it became Empty; those of a simple group (no protocol type) and of
-   * topics a Stable consumer group no longer subscribes to, that long after their commit; an explicit v2-4
-   * retention wins over both.
+   * Expires old offsets and deletes Empty groups left without any (`GroupCoordinatorShard.cleanupGroupMetadata`),
+   * for classic and KIP-848 consumer groups alike. Which offsets may expire, and from when, is the group's
+   * `offsetExpirationCondition` (see `classicOffsetExpirationBase`); a consumer group counts from each commit and
+   * spares the topics some member subscribes to, so an Empty one loses them all. Tombstones go to the offsets
+   * log, so expired offsets stay expired after a restart. Returns the number of records written.
    */
   cleanupGroupMetadata(): number {
     if (this.closed) return 0;
     const now = this.clock();
+    const retentionMs = this.config.offsetsRetentionMs;
     const records: OffsetStoreRecord[] = [];
-    const emptied: ClassicGroup[] = [];
+    const expiredGroups: ClassicGroup[] = [];
+    const expiredConsumerGroups: string[] = [];
+    const expire = (groupId: string, base: OffsetExpirationBase, isSubscribedToTopic: (topic: string) => boolean): boolean => {
+      const { expired, allExpired } = this.offsets.expiredOffsets(groupId, base, isSubscribedToTopic, now, retentionMs);
+      for (const { topic, partition } of expired) records.push({ type: 'offset-tombstone', groupId, topic, partition });
+      return allExpired;
+    };
     for (const group of this.groups.values()) {
-      const allExpired = this.expireOffsets(group, now, records);
+      const allExpired = expire(group.groupId, classicOffsetExpirationBase(group), (topic) => group.isSubscribedToTopic(topic));
       if (allExpired && group.isInState(ClassicGroupState.Empty)) {
         records.push({ type: 'group-tombstone', groupId: group.groupId });
-        emptied.push(group);
+        expiredGroups.push(group);
+      }
+    }
+    for (const group of this.consumerGroups.allGroups()) {
+      const allExpired = expire(group.groupId, (offset) => offset.commitTimestampMs, (topic) => this.consumerGroups.isSubscribedToTopic(group, topic));
+      if (allExpired && group.state === ConsumerGroupState.Empty) {
+        records.push({ type: 'group-tombstone', groupId: group.groupId });
+        expiredConsumerGroups.push(group.groupId);
       }
     }
     if (records.length === 0) return 0;
+    const expiredOffsets = records.filter((record) => record.type === 'offset-tombstone').length;
+    this.logger.info({ expiredOffsets, deletedGroups: expiredGroups.length + expiredConsumerGroups.length }, 'expired group offsets');
     void this.writeInBackground(records, () => {
       for (const record of records) {
         if (record.type === 'offset-tombstone') this.offsets.delete(record.groupId, record.topic, record.partition);
       }
-      for (const group of emptied) this.removeGroup(group);
+      for (const group of expiredGroups) this.removeGroup(group);
+      for (const groupId of expiredConsumerGroups) {
+        this.consumerGroups.forget(groupId, false);
+        this.offsets.deleteGroup(groupId);
+      }
     });
     return records.length;
-  }
-
-  /** Adds tombstones for the expired offsets of `group`; true when none is left. */
-  private expireOffsets(group: ClassicGroup, now: number, records: OffsetStoreRecord[]): boolean {
-    const entries = this.offsets.entries(group.groupId);
-    if (entries.length === 0) return !this.offsets.hasPendingTransactionalOffsets(group.groupId);
-    let baseTimestamp: ((offset: OffsetAndMetadata) => number) | null = null;
-    if (group.protocolType === null) {
-      baseTimestamp = (offset) => offset.commitTimestampMs;
-    } else if (group.isInState(ClassicGroupState.Empty)) {
-      baseTimestamp = (offset) => group.currentStateTimestampMs ?? offset.commitTimestampMs;
-    } else if (group.usesConsumerGroupProtocol() && group.subscribedTopics !== null && group.isInState(ClassicGroupState.Stable)) {
-      baseTimestamp = (offset) => offset.commitTimestampMs;
-    }
-    if (baseTimestamp === null) return false;
-    let allExpired = true;
-    for (const { topic, partition, offset } of entries) {
-      const expired =
-        !group.isSubscribedToTopic(topic) &&
-        !this.offsets.hasPendingTransactionalOffsets(group.groupId, topic, partition) &&
-        (offset.expireTimestampMs !== null
-          ? now >= offset.expireTimestampMs
-          : now - baseTimestamp(offset) >= this.config.offsetsRetentionMs);
-      if (expired) records.push({ type: 'offset-tombstone', groupId: group.groupId, topic, partition });
-      else allExpired = false;
-    }
-    return allExpired;
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -1410,7 +1398,7 @@ export class GroupCoordinator {
       {
         type: 'group-metadata',
         groupId: group.groupId,
-        metadata: { protocolType: group.protocolType, generationId: group.generationId, currentStateTimestampMs: group.currentStateTimestampMs },
+        metadata: { protocolType: group.protocolType, generationId: group.generationId, currentStateTimestampMs: group.currentStateTimestampMs, hasMembers: group.size > 0 },
       },
     ], () => {});
   }
@@ -1467,6 +1455,21 @@ export class GroupCoordinator {
     this.logger.error({ err: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) }, 'unexpected group coordinator error');
     return ErrorCode.UNKNOWN_SERVER_ERROR;
   }
+}
+
+/**
+ * `ClassicGroup.offsetExpirationCondition`: a simple group (no protocol type) counts from each commit; an Empty
+ * group from when it became Empty (from the commit when that time is unknown); a Stable consumer-protocol group
+ * whose subscriptions are known, from each commit (for the topics it does not subscribe to). Otherwise nothing
+ * expires.
+ */
+function classicOffsetExpirationBase(group: ClassicGroup): OffsetExpirationBase {
+  if (group.protocolType === null) return (offset) => offset.commitTimestampMs;
+  if (group.isInState(ClassicGroupState.Empty)) return (offset) => group.currentStateTimestampMs ?? offset.commitTimestampMs;
+  if (group.usesConsumerGroupProtocol() && group.subscribedTopics !== null && group.isInState(ClassicGroupState.Stable)) {
+    return (offset) => offset.commitTimestampMs;
+  }
+  return null;
 }
 
 /** A protocol type or name in SyncGroup v5 that contradicts the group's (`isProtocolInconsistent`). */

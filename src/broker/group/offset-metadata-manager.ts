@@ -28,6 +28,24 @@ export interface FetchedTopicOffsets {
   partitions: FetchedPartitionOffset[];
 }
 
+/**
+ * Kafka's `OffsetExpirationCondition`: the time an offset's retention is counted from (its commit, or when its
+ * group became Empty). Null: the group's offsets do not expire in its current state.
+ */
+export type OffsetExpirationBase = ((offset: OffsetAndMetadata) => number) | null;
+
+/** `OffsetExpirationConditionImpl.isOffsetExpired`: an explicit v2-4 expiry wins over the broker's retention. */
+export function isOffsetExpired(offset: OffsetAndMetadata, baseTimestampMs: number, nowMs: number, retentionMs: number): boolean {
+  if (offset.expireTimestampMs !== null) return nowMs >= offset.expireTimestampMs;
+  return nowMs - baseTimestampMs >= retentionMs;
+}
+
+export interface ExpiredOffsets {
+  readonly expired: readonly { readonly topic: string; readonly partition: number }[];
+  /** Nothing is left and no transaction holds an offset of the group: an Empty group may go. */
+  readonly allExpired: boolean;
+}
+
 export interface RequestedTopic {
   name: string;
   partitionIndexes: readonly number[];
@@ -159,6 +177,34 @@ export class OffsetMetadataManager {
       for (const [partition, offset] of partitions) out.push({ topic, partition, offset });
     }
     return out;
+  }
+
+  /**
+   * The group's offsets that have expired (`OffsetMetadataManager.cleanupExpiredOffsets`): only those of topics
+   * the group does not consume, never one a transaction is about to overwrite. Changes nothing; the caller writes
+   * the tombstones and then deletes them.
+   */
+  expiredOffsets(groupId: string, base: OffsetExpirationBase, isSubscribedToTopic: (topic: string) => boolean, nowMs: number, retentionMs: number): ExpiredOffsets {
+    const topics = this.offsetsByGroup.get(groupId);
+    // Without offsets the group may go, unless a transaction is about to commit some.
+    if (topics === undefined) return { expired: [], allExpired: !this.hasPendingTransactionalOffsets(groupId) };
+    if (base === null) return { expired: [], allExpired: false };
+    const expired: { topic: string; partition: number }[] = [];
+    let allExpired = true;
+    for (const [topic, partitions] of topics) {
+      if (isSubscribedToTopic(topic)) {
+        allExpired = false;
+        continue;
+      }
+      for (const [partition, offset] of partitions) {
+        if (isOffsetExpired(offset, base(offset), nowMs, retentionMs) && !this.hasPendingTransactionalOffsets(groupId, topic, partition)) {
+          expired.push({ topic, partition });
+        } else {
+          allExpired = false;
+        }
+      }
+    }
+    return { expired, allExpired: allExpired && !this.hasPendingTransactionalOffsets(groupId) };
   }
 
   /** Every group with offsets for `topic` (for topic deletion). */

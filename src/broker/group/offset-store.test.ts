@@ -70,13 +70,13 @@ describe('OffsetStore', () => {
     const { store } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
     await store.append([commitRecord('g1', 'orders', 0, 5n), commitRecord('g1', 'orders', 1, 6n), commitRecord('g2', 'orders', 0, 1n)]);
     await store.append([commitRecord('g1', 'orders', 0, 9n), { type: 'offset-tombstone', groupId: 'g1', topic: 'orders', partition: 1 }]);
-    await store.append([{ type: 'group-metadata', groupId: 'g1', metadata: { protocolType: 'consumer', generationId: 4, currentStateTimestampMs: 123 } }]);
+    await store.append([{ type: 'group-metadata', groupId: 'g1', metadata: { protocolType: 'consumer', generationId: 4, currentStateTimestampMs: 123, hasMembers: false } }]);
     await store.append([{ type: 'group-tombstone', groupId: 'g2' }]);
     await store.close();
 
     const { store: reopened, groups } = OffsetStore.open({ dataDir, fs: nodeFileSystem, logger: silentLogger });
     assert.deepEqual(offsetsOf(groups, 'g1'), [['orders', 0, 9n]]);
-    assert.deepEqual(groups.get('g1')?.metadata, { protocolType: 'consumer', generationId: 4, currentStateTimestampMs: 123 });
+    assert.deepEqual(groups.get('g1')?.metadata, { protocolType: 'consumer', generationId: 4, currentStateTimestampMs: 123, hasMembers: false });
     const offset = groups.get('g1')?.offsets.get('orders')?.get(0);
     assert.deepEqual(offset, { committedOffset: 9n, leaderEpoch: 7, metadata: 'meta', commitTimestampMs: 1000, expireTimestampMs: null });
     assert.equal(groups.has('g2'), false);

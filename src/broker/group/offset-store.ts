@@ -53,6 +53,11 @@ export interface StoredGroupMetadata {
   readonly protocolType: string | null;
   readonly generationId: number;
   readonly currentStateTimestampMs: number | null;
+  /**
+   * Whether the group had members when this was written (Kafka's GroupMetadataValue lists them); false means it
+   * was Empty since `currentStateTimestampMs`. Null in records written before the field existed.
+   */
+  readonly hasMembers: boolean | null;
 }
 
 export type OffsetStoreRecord =
@@ -292,6 +297,8 @@ export function encodeFrame(record: OffsetStoreRecord): Buffer {
       const { metadata } = record;
       writer.int8(RecordType.groupMetadata).compactString(record.groupId).compactString(metadata.protocolType).int32(metadata.generationId);
       writer.int64(BigInt(metadata.currentStateTimestampMs ?? -1));
+      // Appended later: older records end before it.
+      if (metadata.hasMembers !== null) writer.int8(metadata.hasMembers ? 1 : 0);
       break;
     }
     case 'group-tombstone':
@@ -354,7 +361,8 @@ function decodeRecord(payload: Buffer): OffsetStoreRecord {
       const protocolType = reader.compactString();
       const generationId = reader.int32();
       const timestamp = Number(reader.int64());
-      return { type: 'group-metadata', groupId, metadata: { protocolType, generationId, currentStateTimestampMs: timestamp < 0 ? null : timestamp } };
+      const hasMembers = reader.remaining > 0 ? reader.int8() === 1 : null;
+      return { type: 'group-metadata', groupId, metadata: { protocolType, generationId, currentStateTimestampMs: timestamp < 0 ? null : timestamp, hasMembers } };
     }
     case RecordType.groupTombstone:
       return { type: 'group-tombstone', groupId };

@@ -4,7 +4,8 @@
 // TRANSACTION_ABORTABLE (INVALID_TXN_STATE before v4), a fenced epoch is INVALID_PRODUCER_EPOCH, a coordinator
 // busy completing a transaction COORDINATOR_NOT_AVAILABLE (retriable). Then the group checks generation, member
 // and static instance when given (KIP-447: ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID; never
-// REBALANCE_IN_PROGRESS), and the offsets are stored as pending until the transaction commits (then visible to
+// REBALANCE_IN_PROGRESS; a KIP-848 member's wrong epoch is ILLEGAL_GENERATION too, never STALE_MEMBER_EPOCH,
+// which this API's clients do not know), and the offsets are stored as pending until the transaction commits (then visible to
 // OffsetFetch) or aborts (dropped); OffsetFetch RequireStable answers UNSTABLE_OFFSET_COMMIT meanwhile. v5 is
 // transaction version 2 (KIP-890 part 2): the request adds the offsets partition itself, with no AddOffsetsToTxn.
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
