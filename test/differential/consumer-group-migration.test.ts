@@ -234,12 +234,12 @@ function classicHeartbeatStep(title: string, expected: keyof typeof ErrorCode): 
 
 type HeartbeatAssignment = ConsumerGroupHeartbeatResponse['assignment'];
 
-function consumerHeartbeatRequest(ctx: TargetContext, memberEpoch: number, joining: boolean, owned: HeartbeatAssignment): ConsumerGroupHeartbeatRequest {
+function consumerHeartbeatRequest(ctx: TargetContext, memberEpoch: number, joining: boolean, owned: HeartbeatAssignment, instanceId: string | null = null): ConsumerGroupHeartbeatRequest {
   return {
     groupId: group(ctx),
     memberId: CONSUMER_MEMBER,
     memberEpoch,
-    instanceId: null,
+    instanceId,
     rackId: null,
     rebalanceTimeoutMs: joining ? 30_000 : -1,
     subscribedTopicNames: joining ? [ctx.topic('t')] : null,
@@ -250,11 +250,11 @@ function consumerHeartbeatRequest(ctx: TargetContext, memberEpoch: number, joini
 }
 
 /** The KIP-848 member joins (epoch 0) or leaves (epoch -1). */
-function consumerJoinOrLeaveStep(title: string, leave: boolean): Step {
+function consumerJoinOrLeaveStep(title: string, leave: boolean, instanceId: string | null = null): Step {
   return groupStep({
     title,
     apiKey: ApiKey.ConsumerGroupHeartbeat,
-    build: (ctx) => consumerHeartbeatRequest(ctx, leave ? -1 : 0, !leave, null),
+    build: (ctx) => consumerHeartbeatRequest(ctx, leave ? -1 : 0, !leave, null, instanceId),
     capture(response, ctx) {
       if (response.errorCode !== ErrorCode.NONE) return;
       ctx.remember('b:epoch', response.memberEpoch);
@@ -361,6 +361,13 @@ function describeGroupsStep(title: string): Step {
     version: 5,
     build: (ctx) => ({ groups: [group(ctx)], includeAuthorizedOperations: false }),
     allow: ['groups.*.groupId', '**.clientHost', '**.clientId'],
+    rewrite(response, ctx) {
+      // A downgraded group lists its members in the order of the consumer group's (hash) map: compare by label.
+      const labels = memberIdLabels(ctx);
+      const key = (memberId: string) => labels.get(memberId) ?? memberId;
+      for (const described of response.groups) described.members.sort((x, y) => (key(x.memberId) < key(y.memberId) ? -1 : 1));
+      return response;
+    },
   });
 }
 
@@ -511,6 +518,25 @@ const scenarios: Scenario[] = [
       consumerGroupDescribeStep('ConsumerGroupDescribe: the new incarnation', 'NONE'),
       leaveByInstanceStep('an admin removes the static member by instance id', 'instance-c'),
       consumerGroupDescribeStep('ConsumerGroupDescribe: the KIP-848 member alone', 'NONE'),
+    ],
+  },
+  {
+    // `validateOnlineDowngradeWithReplacedMemberId`: a classic static member taking the instance id of the last
+    // KIP-848 member replaces it and the group becomes a classic group again, which rebalances.
+    name: 'a classic static member replacing the last KIP-848 member downgrades the group',
+    topics: { t: { partitions: PARTITIONS } },
+    steps: [
+      waitForCoordinatorStep(),
+      consumerJoinOrLeaveStep('a static KIP-848 member creates the consumer group', false, 'instance-s'),
+      joinStep('a classic member joins without a member id', 'MEMBER_ID_REQUIRED', false),
+      joinStep('a classic member joins the consumer group', 'NONE'),
+      syncStep('SyncGroup of the classic member', 'NONE'),
+      joinStep('a classic static member takes the KIP-848 member\'s instance id', 'NONE', false, 'range', 'instance-s'),
+      listGroupsStep('ListGroups: a classic group again, rebalancing', 'classic', 'PreparingRebalance'),
+      consumerGroupDescribeStep('ConsumerGroupDescribe: no longer a consumer group', 'GROUP_ID_NOT_FOUND'),
+      describeGroupsStep('DescribeGroups: the downgraded group'),
+      syncStep('SyncGroup of the static member with the generation it was given', 'ILLEGAL_GENERATION'),
+      classicHeartbeatStep('a heartbeat with that generation: the member must rejoin', 'ILLEGAL_GENERATION'),
     ],
   },
 ];

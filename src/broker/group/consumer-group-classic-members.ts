@@ -51,6 +51,10 @@ export class ClassicMembers {
     } catch {
       throw new BrokerError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, 'Malformed embedded consumer protocol in subscription deserialization.');
     }
+    // A classic static member replacing the last KIP-848 member turns the group back into a classic group once it
+    // has joined (`validateOnlineDowngradeWithReplacedMemberId`).
+    const replaced = params.groupInstanceId !== null && isUnknownMember ? group.staticMember(params.groupInstanceId) : undefined;
+    const downgrade = replaced !== undefined && this.manager.validateOnlineDowngrade(group, replaced.memberId, true);
     const member = this.memberToJoin(group, memberId, params.groupInstanceId, isUnknownMember);
     const updated: ConsumerGroupMember = {
       ...member,
@@ -68,6 +72,12 @@ export class ClassicMembers {
     this.manager.scheduleSessionTimeout(group, memberId, params.sessionTimeoutMs);
     this.manager.scheduleSyncTimeout(group, memberId, params.rebalanceTimeoutMs);
     this.manager.scheduleRebalanceTimeout(group, reconciled);
+    if (downgrade) {
+      // The member now belongs to a classic group that rebalances. Kafka 4.4 answers it with the epoch of the copy
+      // that replaced the KIP-848 member (0): its SyncGroup and heartbeats get ILLEGAL_GENERATION and it rejoins.
+      this.manager.downgrade(group, '', `static member ${params.groupInstanceId ?? ''} replaced the last KIP-848 member`);
+      return joinAnswer(memberId, member.memberEpoch, protocolName(reconciled));
+    }
     return joinAnswer(memberId, reconciled.memberEpoch, protocolName(reconciled));
   }
 

@@ -625,15 +625,19 @@ export class ConsumerGroupManager {
     this.removeMemberAndBumpEpoch(group, member, reason);
   }
 
-  /** `validateOnlineDowngradeWithFencedMember` */
-  private validateOnlineDowngrade(group: ConsumerGroup, leavingMemberId: string): boolean {
-    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId) || group.members.size <= 1) return false;
+  /**
+   * `validateOnlineDowngradeWithFencedMember`, or with `replaced` `validateOnlineDowngradeWithReplacedMemberId` (a
+   * classic static member takes the leaving member's place, so the group is not left empty).
+   */
+  validateOnlineDowngrade(group: ConsumerGroup, leavingMemberId: string, replaced = false): boolean {
+    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId)) return false;
+    if (!replaced && group.members.size <= 1) return false;
     const { migrationPolicy, classicMaxSize } = this.config;
     if (migrationPolicy !== 'downgrade' && migrationPolicy !== 'bidirectional') {
       this.logger.info({ group: group.groupId }, 'cannot downgrade the consumer group to a classic group: online downgrade is disabled');
       return false;
     }
-    if (group.members.size - 1 > classicMaxSize) {
+    if (group.members.size - (replaced ? 0 : 1) > classicMaxSize) {
       this.logger.info({ group: group.groupId }, 'cannot downgrade the consumer group to a classic group: it is larger than group.max.size');
       return false;
     }
@@ -641,7 +645,7 @@ export class ConsumerGroupManager {
   }
 
   /** `convertToClassicGroup`: the remaining (classic) members form a classic group at the group epoch, which rebalances. */
-  private downgrade(group: ConsumerGroup, leavingMemberId: string, reason: string): void {
+  downgrade(group: ConsumerGroup, leavingMemberId: string, reason: string): void {
     const downgraded = classicGroupFromConsumerGroup(group, leavingMemberId, this.topicsImage);
     for (const memberId of group.members.keys()) this.cancelMemberTimers(group.groupId, memberId);
     this.forget(group.groupId, true);
