@@ -242,6 +242,12 @@ const int = (key: keyof BrokerConfig): Parser => (value, config) => {
   (config as unknown as Record<string, number>)[key] = n;
 };
 
+/** A count of minutes or hours setting a millisecond field (`log.retention.hours`, `log.roll.hours`). */
+const intInUnitsOf = (key: keyof BrokerConfig, msPerUnit: number): Parser => (value, config) => {
+  int(key)(value, config);
+  (config as unknown as Record<string, number>)[key] *= msPerUnit;
+};
+
 /** A Kafka long of milliseconds (Long.MAX for "never"), kept as a number clamped to the safe-integer range. */
 const longMs = (key: keyof BrokerConfig, min: number): Parser => (value, config) => {
   const n = Number(value);
@@ -338,19 +344,10 @@ const kafkaNames: Record<string, Parser> = {
   'socket.request.receive.timeout.ms': int('socketRequestReceiveTimeoutMs'),
   'log.segment.bytes': int('logSegmentBytes'),
   'log.roll.ms': int('logRollMs'),
-  'log.roll.hours': (value, config) => {
-    int('logRollMs')(value, config);
-    config.logRollMs *= 3600 * 1000;
-  },
+  'log.roll.hours': intInUnitsOf('logRollMs', 3600 * 1000),
   'log.retention.ms': int('logRetentionMs'),
-  'log.retention.minutes': (value, config) => {
-    int('logRetentionMs')(value, config);
-    config.logRetentionMs *= 60 * 1000;
-  },
-  'log.retention.hours': (value, config) => {
-    int('logRetentionMs')(value, config);
-    config.logRetentionMs *= 3600 * 1000;
-  },
+  'log.retention.minutes': intInUnitsOf('logRetentionMs', 60 * 1000),
+  'log.retention.hours': intInUnitsOf('logRetentionMs', 3600 * 1000),
   'log.retention.bytes': int('logRetentionBytes'),
   'log.retention.check.interval.ms': int('logRetentionCheckIntervalMs'),
   'log.index.interval.bytes': int('logIndexIntervalBytes'),
