@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode } from '../../protocol/errors/index.ts';
+import { applyKafkaProperties, defaultBrokerConfig } from '../config.ts';
 import { encodeConsumerProtocolSubscription } from '../../protocol/messages/generated/data/consumer-protocol-subscription.ts';
 import { Writer } from '../../protocol/wire/writer.ts';
 import { decodeConsumerAssignment, encodeConsumerAssignment } from './consumer-protocol.ts';
@@ -87,6 +88,14 @@ function consumerJoin(memberId = 'modern'): ConsumerGroupHeartbeatParams {
 const heartbeat = (coordinator: GroupCoordinator, memberId: string, generationId: number) => coordinator.heartbeat({ groupId: 'group', generationId, memberId, groupInstanceId: null });
 
 describe('online migration between classic and consumer groups', () => {
+  it('group.consumer.migration.policy is read as Kafka spells it (any case); anything else is refused', () => {
+    assert.equal(defaultBrokerConfig.groupConsumerMigrationPolicy, 'bidirectional');
+    assert.equal(applyKafkaProperties(defaultBrokerConfig, { 'group.consumer.migration.policy': 'UPGRADE' }).groupConsumerMigrationPolicy, 'upgrade');
+    assert.equal(applyKafkaProperties(defaultBrokerConfig, { 'group.consumer.migration.policy': 'disabled' }).groupConsumerMigrationPolicy, 'disabled');
+    assert.throws(() => applyKafkaProperties(defaultBrokerConfig, { 'group.consumer.migration.policy': 'sideways' }), /bidirectional/);
+  });
+
+
   it('group.consumer.migration.policy=disabled: a KIP-848 member cannot enter a live classic group', async () => {
     const { coordinator, timer } = setup('disabled');
     const classic = await classicGroupOfOne(coordinator, timer);
