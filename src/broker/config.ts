@@ -5,6 +5,7 @@
 import type { SslConfig, SslClientAuth } from './security/tls.ts';
 import { parseListenerAddresses } from './security/listeners.ts';
 import { readFileSync } from 'node:fs';
+import { isConsumerGroupMigrationPolicy, type ConsumerGroupMigrationPolicy } from './group/group-coordinator-config.ts';
 
 export const FsyncPolicy = { always: 'always', interval: 'interval', never: 'never' } as const;
 export type FsyncPolicy = (typeof FsyncPolicy)[keyof typeof FsyncPolicy];
@@ -127,6 +128,8 @@ export interface BrokerConfig extends SslConfig {
   groupConsumerAssignors: readonly string[];
   /** `group.consumer.assignment.interval.ms`: the least time between two target assignments (Kafka 4.3+: 1000). */
   groupConsumerAssignmentIntervalMs: number;
+  /** `group.consumer.migration.policy`: online conversion of non-empty groups between protocols (Kafka 4.x: bidirectional). */
+  groupConsumerMigrationPolicy: ConsumerGroupMigrationPolicy;
   /** `offsets.retention.minutes`, in ms: how long a group's offsets outlive its last member (KIP-211). */
   offsetsRetentionMs: number;
   /** `offsets.retention.check.interval.ms`: how often expired group offsets are looked for. */
@@ -217,6 +220,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupConsumerMaxSize: 2147483647,
   groupConsumerAssignors: ['uniform', 'range'],
   groupConsumerAssignmentIntervalMs: 1000,
+  groupConsumerMigrationPolicy: 'bidirectional',
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   offsetsRetentionCheckIntervalMs: 600000,
   offsetsTopicNumPartitions: 50,
@@ -383,6 +387,11 @@ const kafkaNames: Record<string, Parser> = {
   'group.consumer.heartbeat.interval.ms': int('groupConsumerHeartbeatIntervalMs'),
   'group.consumer.max.size': int('groupConsumerMaxSize'),
   'group.consumer.assignment.interval.ms': int('groupConsumerAssignmentIntervalMs'),
+  'group.consumer.migration.policy': (value, config) => {
+    const policy = value.trim().toLowerCase();
+    if (!isConsumerGroupMigrationPolicy(policy)) throw new ConfigError(`expected disabled, upgrade, downgrade or bidirectional, got '${value}'`);
+    config.groupConsumerMigrationPolicy = policy;
+  },
   'group.consumer.assignors': (value, config) => {
     // Kafka also takes class names; the short names are what its server-side assignors are called.
     const names = value.split(',').map((name) => name.trim().replace(/^org\.apache\.kafka\.coordinator\.group\.assignor\.(\w+)Assignor$/, (_, n: string) => n.toLowerCase()));
