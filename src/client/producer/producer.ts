@@ -212,6 +212,8 @@ export class Producer {
       clientId: this.config.clientId,
       bootstrap: this.config.bootstrap,
       connectTimeoutMs: Math.min(this.config.requestTimeoutMs, 10000),
+      reconnectBackoffMs: this.config.reconnectBackoffMs,
+      reconnectBackoffMaxMs: this.config.reconnectBackoffMaxMs,
       security: this.config.security,
       onChange: () => this.sender.wakeup(),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
