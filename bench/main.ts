@@ -19,6 +19,7 @@ import { consumerBench } from './consumer.bench.ts';
 import { requestMetricsBench } from './request-metrics.bench.ts';
 import { brokerCostBench } from './broker-cost.bench.ts';
 import { e2eLatencyBench } from './e2e-latency.bench.ts';
+import { durableAppendBench } from './durable-append.bench.ts';
 
 const benchmarks: readonly Benchmark[] = [
   crc32cBench,
@@ -32,6 +33,7 @@ const benchmarks: readonly Benchmark[] = [
   requestMetricsBench,
   brokerCostBench,
   e2eLatencyBench,
+  durableAppendBench,
 ];
 
 if (process.argv[2] === 'rebalance') {

@@ -9,12 +9,14 @@
 // times, the client order reversed on every other round so no client always follows the same one; the table
 // gives medians (and the min-max range), the ratios compare medians, and the machine's load average is printed
 // before and after each broker's runs. After every run the partitions' end offsets must add up to the records
-// sent, so a client that loses or drops records fails the benchmark instead of posting a number.
+// sent, so a client that loses or drops records fails the benchmark instead of posting a number. The client CPU-s
+// column (the Node drivers' and librdkafka's process CPU time in the timed part) moves much less with the machine's
+// load than records/s does.
 // The Node clients and the Python script keep WINDOW records outstanding; ProducerPerformance sends as fast as
 // buffer.memory allows (its latencies include more queueing) and spreads records with the sticky partitioner.
 // Environment: PRODUCER_BENCH_RECORDS (100000), PRODUCER_BENCH_RUNS (3), and comma lists PRODUCER_BENCH_BROKERS
-// (seqlog-always,seqlog-never,kafka,kafka-flush), PRODUCER_BENCH_CLIENTS (add seqlog-noidem, seqlog's producer with
-// idempotence off, for the idempotence on/off ratio), PRODUCER_BENCH_VALUES (100,1024),
+// (seqlog-always,seqlog-never,kafka,kafka-flush), PRODUCER_BENCH_CLIENTS (add seqlog-noidem and java-noidem, seqlog's
+// producer and ProducerPerformance with idempotence off, for the idempotence on/off ratios), PRODUCER_BENCH_VALUES (100,1024),
 // PRODUCER_BENCH_PARTITIONS (1,8). A missing peer (Python venv, Java/Kafka jars) makes the benchmark fail.
 // Async, so it runs in `report` (see main.ts) rather than through the synchronous case sampler.
 import { spawn } from 'node:child_process';
@@ -36,6 +38,8 @@ interface Measured {
   mbPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** The client process's CPU-seconds in the timed part (NaN where the client does not report it). */
+  cpuSeconds: number;
 }
 
 interface Row extends Measured {
@@ -55,10 +59,13 @@ const RECORDS = Number(process.env.PRODUCER_BENCH_RECORDS ?? 100_000);
 const RUNS = Number(process.env.PRODUCER_BENCH_RUNS ?? 3);
 const WINDOW = 2_000;
 
-const ALL_CLIENTS = ['seqlog', 'seqlog-noidem', 'kafkajs', 'platformatic', 'librdkafka', 'java'] as const;
+const ALL_CLIENTS = ['seqlog', 'seqlog-noidem', 'kafkajs', 'platformatic', 'librdkafka', 'java', 'java-noidem'] as const;
 type Client = (typeof ALL_CLIENTS)[number];
-/** seqlog-noidem (idempotence off) is asked for explicitly: its ratio column is the idempotence on/off ratio. */
-const DEFAULT_CLIENTS: readonly Client[] = ALL_CLIENTS.filter((client) => client !== 'seqlog-noidem');
+/**
+ * seqlog-noidem and java-noidem (idempotence off) are asked for explicitly: they give the idempotence on/off ratios
+ * (the seqlog-noidem ratio column, and the java / java-noidem line under the ratios).
+ */
+const DEFAULT_CLIENTS: readonly Client[] = ALL_CLIENTS.filter((client) => client !== 'seqlog-noidem' && client !== 'java-noidem');
 const CLIENT_LABEL: Record<Client, string> = {
   seqlog: 'seqlog',
   'seqlog-noidem': 'seqlog, idempotence off',
@@ -66,6 +73,7 @@ const CLIENT_LABEL: Record<Client, string> = {
   platformatic: `platformatic (${PLATFORMATIC_PER_CALL}/send, serial)`,
   librdkafka: 'librdkafka',
   java: 'java',
+  'java-noidem': 'java, idempotence off',
 };
 
 const ALL_BROKERS = ['seqlog-always', 'seqlog-never', 'kafka', 'kafka-flush'] as const;
@@ -184,19 +192,19 @@ async function runLibrdkafka(bootstrap: string, topic: string, valueBytes: numbe
     [script, '--bootstrap', bootstrap, '--topic', topic, '--records', String(RECORDS), '--value-bytes', String(valueBytes), '--partitions', String(partitions), '--window', String(WINDOW)],
     'producer_perf.py',
   );
-  const result = lastJson(out, 'producer_perf.py') as unknown as { ok: boolean; recordsPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number };
+  const result = lastJson(out, 'producer_perf.py') as unknown as { ok: boolean; recordsPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; cpuSeconds?: number };
   if (!result.ok) throw new Error(`producer_perf.py: ${out.slice(-300)}`);
-  return { recordsPerSecond: result.recordsPerSec, mbPerSecond: result.mbPerSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms };
+  return { recordsPerSecond: result.recordsPerSec, mbPerSecond: result.mbPerSec, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuSeconds: result.cpuSeconds ?? Number.NaN };
 }
 
 /** Kafka's ProducerPerformance final line: "N records sent, R records/sec (M MB/sec), ... X ms 50th, ... Z ms 99th, ...". */
-async function runJava(bootstrap: string, topic: string, valueBytes: number): Promise<Measured> {
+async function runJava(bootstrap: string, topic: string, valueBytes: number, idempotent: boolean): Promise<Measured> {
   const out = await runProcess(
     'bash',
     [
       join(repoRoot, 'test', 'peers', 'java', 'producer-perf.sh'),
       '--topic', topic, '--num-records', String(RECORDS), '--record-size', String(valueBytes), '--throughput', '-1',
-      '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all', 'enable.idempotence=true',
+      '--producer-props', `bootstrap.servers=${bootstrap}`, 'acks=all', `enable.idempotence=${idempotent}`,
     ],
     'ProducerPerformance',
   );
@@ -205,7 +213,7 @@ async function runJava(bootstrap: string, topic: string, valueBytes: number): Pr
   if (match === null) throw new Error(`unexpected ProducerPerformance output: ${out.slice(-500)}`);
   // ProducerPerformance's MB/s is MiB-based (1024 * 1024); recompute in MB like the other rows.
   const recordsPerSecond = Number(match[1]);
-  return { recordsPerSecond, mbPerSecond: (recordsPerSecond * valueBytes) / 1e6, p50Ms: Number(match[3]), p99Ms: Number(match[4]) };
+  return { recordsPerSecond, mbPerSecond: (recordsPerSecond * valueBytes) / 1e6, p50Ms: Number(match[3]), p99Ms: Number(match[4]), cpuSeconds: Number.NaN };
 }
 
 function runClient(client: Client, bootstrap: string, topic: string, valueBytes: number, partitions: number): Promise<Measured> {
@@ -218,7 +226,8 @@ function runClient(client: Client, bootstrap: string, topic: string, valueBytes:
     case 'librdkafka':
       return runLibrdkafka(bootstrap, topic, valueBytes, partitions);
     case 'java':
-      return runJava(bootstrap, topic, valueBytes);
+    case 'java-noidem':
+      return runJava(bootstrap, topic, valueBytes, client === 'java');
   }
 }
 
@@ -252,7 +261,7 @@ async function runAll(): Promise<string[]> {
               process.stderr.write(`producer bench: ${BROKER_LABEL[kind]}, ${client}, ${valueBytes} B, ${partitions} partition(s), run ${run + 1}/${RUNS}\n`);
               const result = await runClient(client, broker.bootstrap, topic, valueBytes, partitions);
               // Java's ProducerPerformance sends no warm-up record; the others send one before timing.
-              const expected = BigInt(RECORDS + (client === 'java' ? 0 : 1));
+              const expected = BigInt(RECORDS + (client === 'java' || client === 'java-noidem' ? 0 : 1));
               const stored = await storedRecords(broker.bootstrap, topic, partitions);
               if (stored !== expected) throw new Error(`${client}, ${valueBytes} B, ${partitions} partition(s): ${stored} records stored, ${expected} sent`);
               samples.get(client)?.push(result);
@@ -269,6 +278,7 @@ async function runAll(): Promise<string[]> {
               mbPerSecond: median(runs.map((r) => r.mbPerSecond)),
               p50Ms: median(runs.map((r) => r.p50Ms)),
               p99Ms: median(runs.map((r) => r.p99Ms)),
+              cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
               min: Math.min(...rates),
               max: Math.max(...rates),
             });
@@ -282,10 +292,10 @@ async function runAll(): Promise<string[]> {
   }
 
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-  const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'p50 ack ms', 'p99 ack ms'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
+  const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'p50 ack ms', 'p99 ack ms', 'client CPU-s'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
   const k = (n: number): string => `${Math.round(n / 1000)}k`;
   for (const row of rows) {
-    table.push([row.broker, CLIENT_LABEL[row.client], `${row.valueBytes} B`, row.partitions, Math.round(row.recordsPerSecond).toLocaleString('en-US'), `${k(row.min)}-${k(row.max)}`, row.mbPerSecond.toFixed(1), row.p50Ms.toFixed(1), row.p99Ms.toFixed(1)]);
+    table.push([row.broker, CLIENT_LABEL[row.client], `${row.valueBytes} B`, row.partitions, Math.round(row.recordsPerSecond).toLocaleString('en-US'), `${k(row.min)}-${k(row.max)}`, row.mbPerSecond.toFixed(1), row.p50Ms.toFixed(1), row.p99Ms.toFixed(1), Number.isNaN(row.cpuSeconds) ? '-' : row.cpuSeconds.toFixed(2)]);
   }
   const peers = clients.filter((c) => c !== 'seqlog');
   const ratios = new Table({ head: ['seqlog / peer (median records/s)', 'value', 'partitions', ...peers.map((p) => CLIENT_LABEL[p])], ...style });
@@ -299,11 +309,24 @@ async function runAll(): Promise<string[]> {
       }
     }
   }
+  // Kafka's own client with idempotence on / off, where both ran (its on/off ratio, next to seqlog-noidem's column).
+  const javaRatios: string[] = [];
+  for (const kind of brokers) {
+    for (const valueBytes of values) {
+      for (const partitions of partitionCounts) {
+        const of = (client: Client): Row | undefined => rows.find((r) => r.broker === BROKER_LABEL[kind] && r.client === client && r.valueBytes === valueBytes && r.partitions === partitions);
+        const on = of('java');
+        const off = of('java-noidem');
+        if (on !== undefined && off !== undefined) javaRatios.push(`ProducerPerformance idempotence on/off, ${BROKER_LABEL[kind]}, ${valueBytes} B, ${partitions} partition(s): ${(on.recordsPerSecond / off.recordsPerSecond).toFixed(2)}`);
+      }
+    }
+  }
   return [
     `${RECORDS} records per run, ${RUNS} runs per case, idempotent acks=all, broker and every client in its own process, ${WINDOW} records outstanding (ProducerPerformance: unbounded)`,
     ...loads,
     ...table.toString().split('\n'),
     ...ratios.toString().split('\n'),
+    ...javaRatios,
   ];
 }
 

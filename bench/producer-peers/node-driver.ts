@@ -21,6 +21,8 @@ interface Measured {
   mbPerSecond: number;
   p50Ms: number;
   p99Ms: number;
+  /** CPU-seconds (user + system) this process spent in the timed part. */
+  cpuSeconds: number;
 }
 
 function percentile(values: number[], p: number): number {
@@ -28,14 +30,16 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-function measured(records: number, valueBytes: number, seconds: number, latencies: number[]): Measured {
-  return { recordsPerSecond: records / seconds, mbPerSecond: (records * valueBytes) / seconds / 1e6, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
+function measured(records: number, valueBytes: number, run: { seconds: number; cpuSeconds: number; latencies: number[] }): Measured {
+  const { seconds, latencies } = run;
+  return { recordsPerSecond: records / seconds, mbPerSecond: (records * valueBytes) / seconds / 1e6, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), cpuSeconds: run.cpuSeconds };
 }
 
 /** Keeps `calls` send() calls outstanding until `total` calls were made; records each call's latency. */
-async function drive(total: number, calls: number, send: (call: number) => Promise<unknown>): Promise<{ seconds: number; latencies: number[] }> {
+async function drive(total: number, calls: number, send: (call: number) => Promise<unknown>): Promise<{ seconds: number; cpuSeconds: number; latencies: number[] }> {
   const latencies = new Array<number>(total);
   let next = 0;
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   const worker = async (): Promise<void> => {
     while (next < total) {
@@ -46,7 +50,9 @@ async function drive(total: number, calls: number, send: (call: number) => Promi
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, calls) }, worker));
-  return { seconds: (performance.now() - start) / 1000, latencies };
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, latencies };
 }
 
 async function runSeqlog(bootstrap: string, topic: string, records: number, value: Buffer, partitions: number, window: number, idempotent = true): Promise<Measured> {
@@ -58,7 +64,7 @@ async function runSeqlog(bootstrap: string, topic: string, records: number, valu
     const run = await drive(records, window, (i) => producer.send({ topic, partition: i % partitions, value }));
     // PRODUCER_BENCH_METRICS=1: the producer's own view (batch sizes, queue time, request latency) on stderr.
     if (process.env.PRODUCER_BENCH_METRICS === '1') process.stderr.write(`${JSON.stringify(producer.metrics())}\n`);
-    return measured(records, value.length, run.seconds, run.latencies);
+    return measured(records, value.length, run);
   } finally {
     await producer.close();
   }
@@ -76,7 +82,7 @@ async function runKafkajs(bootstrap: string, topic: string, records: number, val
       const count = Math.min(PER_CALL, records - first);
       return producer.send({ topic, acks: -1, messages: Array.from({ length: count }, (_, j) => ({ value, partition: (first + j) % partitions })) });
     });
-    return measured(records, value.length, run.seconds, run.latencies);
+    return measured(records, value.length, run);
   } finally {
     await producer.disconnect();
   }
@@ -91,7 +97,7 @@ async function runPlatformatic(bootstrap: string, topic: string, records: number
       const count = Math.min(PLATFORMATIC_PER_CALL, records - first);
       return producer.send({ messages: Array.from({ length: count }, (_, j) => ({ topic, value, partition: (first + j) % partitions })) });
     });
-    return measured(records, value.length, run.seconds, run.latencies);
+    return measured(records, value.length, run);
   } finally {
     await producer.close();
   }

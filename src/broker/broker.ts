@@ -250,6 +250,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         consumerGroupMaxSize: config.groupConsumerMaxSize,
         consumerGroupAssignors: config.groupConsumerAssignors,
         consumerGroupAssignmentIntervalMs: config.groupConsumerAssignmentIntervalMs,
+        consumerGroupMigrationPolicy: config.groupConsumerMigrationPolicy,
         ...groupCoordinator,
       },
       durability: config.fsync,
@@ -257,6 +258,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       logger,
       ...(fs === undefined ? {} : { fs }),
       onRebalance: (protocol) => metrics?.rebalanceStarted(protocol),
+      topics: logs,
     });
     openedInOrder.push(groups);
     await createInitialTopics(logs, topics, config.numPartitions);

@@ -5,6 +5,7 @@
 import type { SslConfig, SslClientAuth } from './security/tls.ts';
 import { parseListenerAddresses } from './security/listeners.ts';
 import { readFileSync } from 'node:fs';
+import { isConsumerGroupMigrationPolicy, type ConsumerGroupMigrationPolicy } from './group/group-coordinator-config.ts';
 
 export const FsyncPolicy = { always: 'always', interval: 'interval', never: 'never' } as const;
 export type FsyncPolicy = (typeof FsyncPolicy)[keyof typeof FsyncPolicy];
@@ -127,6 +128,8 @@ export interface BrokerConfig extends SslConfig {
   groupConsumerAssignors: readonly string[];
   /** `group.consumer.assignment.interval.ms`: the least time between two target assignments (Kafka 4.3+: 1000). */
   groupConsumerAssignmentIntervalMs: number;
+  /** `group.consumer.migration.policy`: online conversion of non-empty groups between protocols (Kafka 4.x: bidirectional). */
+  groupConsumerMigrationPolicy: ConsumerGroupMigrationPolicy;
   /** `offsets.retention.minutes`, in ms: how long a group's offsets outlive its last member (KIP-211). */
   offsetsRetentionMs: number;
   /** `offsets.retention.check.interval.ms`: how often expired group offsets are looked for. */
@@ -217,6 +220,7 @@ export const defaultBrokerConfig: Readonly<BrokerConfig> = {
   groupConsumerMaxSize: 2147483647,
   groupConsumerAssignors: ['uniform', 'range'],
   groupConsumerAssignmentIntervalMs: 1000,
+  groupConsumerMigrationPolicy: 'bidirectional',
   offsetsRetentionMs: 7 * 24 * 3600 * 1000,
   offsetsRetentionCheckIntervalMs: 600000,
   offsetsTopicNumPartitions: 50,
@@ -236,6 +240,12 @@ const int = (key: keyof BrokerConfig): Parser => (value, config) => {
   const n = Number(value);
   if (!Number.isInteger(n)) throw new ConfigError(`expected an integer, got '${value}'`);
   (config as unknown as Record<string, number>)[key] = n;
+};
+
+/** A count of minutes or hours setting a millisecond field (`log.retention.hours`, `log.roll.hours`). */
+const intInUnitsOf = (key: keyof BrokerConfig, msPerUnit: number): Parser => (value, config) => {
+  int(key)(value, config);
+  (config as unknown as Record<string, number>)[key] *= msPerUnit;
 };
 
 /** A Kafka long of milliseconds (Long.MAX for "never"), kept as a number clamped to the safe-integer range. */
@@ -334,19 +344,10 @@ const kafkaNames: Record<string, Parser> = {
   'socket.request.receive.timeout.ms': int('socketRequestReceiveTimeoutMs'),
   'log.segment.bytes': int('logSegmentBytes'),
   'log.roll.ms': int('logRollMs'),
-  'log.roll.hours': (value, config) => {
-    int('logRollMs')(value, config);
-    config.logRollMs *= 3600 * 1000;
-  },
+  'log.roll.hours': intInUnitsOf('logRollMs', 3600 * 1000),
   'log.retention.ms': int('logRetentionMs'),
-  'log.retention.minutes': (value, config) => {
-    int('logRetentionMs')(value, config);
-    config.logRetentionMs *= 60 * 1000;
-  },
-  'log.retention.hours': (value, config) => {
-    int('logRetentionMs')(value, config);
-    config.logRetentionMs *= 3600 * 1000;
-  },
+  'log.retention.minutes': intInUnitsOf('logRetentionMs', 60 * 1000),
+  'log.retention.hours': intInUnitsOf('logRetentionMs', 3600 * 1000),
   'log.retention.bytes': int('logRetentionBytes'),
   'log.retention.check.interval.ms': int('logRetentionCheckIntervalMs'),
   'log.index.interval.bytes': int('logIndexIntervalBytes'),
@@ -386,6 +387,11 @@ const kafkaNames: Record<string, Parser> = {
   'group.consumer.heartbeat.interval.ms': int('groupConsumerHeartbeatIntervalMs'),
   'group.consumer.max.size': int('groupConsumerMaxSize'),
   'group.consumer.assignment.interval.ms': int('groupConsumerAssignmentIntervalMs'),
+  'group.consumer.migration.policy': (value, config) => {
+    const policy = value.trim().toLowerCase();
+    if (!isConsumerGroupMigrationPolicy(policy)) throw new ConfigError(`expected disabled, upgrade, downgrade or bidirectional, got '${value}'`);
+    config.groupConsumerMigrationPolicy = policy;
+  },
   'group.consumer.assignors': (value, config) => {
     // Kafka also takes class names; the short names are what its server-side assignors are called.
     const names = value.split(',').map((name) => name.trim().replace(/^org\.apache\.kafka\.coordinator\.group\.assignor\.(\w+)Assignor$/, (_, n: string) => n.toLowerCase()));

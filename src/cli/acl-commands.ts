@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import type { AclBinding, AclBindingFilter, AclOperation, AclPatternType, AclResourceType, DescribedAcl } from '../client/index.ts';
 import { CliError } from './cli-failure.ts';
-import { DEFAULT_BOOTSTRAP, printJson, printTable, withAdmin, type CommonOptions } from './admin-commands.ts';
+import { printJson, printTable, withAdmin } from './admin-commands.ts';
+import { bootstrapOption, type ConnectionFlags } from './connection-options.ts';
 
 interface ResourceOptions {
   topic?: string;
@@ -60,8 +61,7 @@ function printAcls(acls: readonly DescribedAcl[], json: boolean | undefined, foo
 }
 
 function withResourceOptions(command: Command): Command {
-  return command
-    .option('--bootstrap <host:port>', 'broker to ask (any Kafka with an authorizer)', DEFAULT_BOOTSTRAP)
+  return bootstrapOption(command, 'broker to ask (any Kafka with an authorizer)')
     .option('--topic <name>', 'a topic (with --pattern-type prefixed: topics starting with it; * is every topic)')
     .option('--group <id>', 'a consumer group')
     .option('--transactional-id <id>', 'a transactional id')
@@ -76,7 +76,7 @@ export function registerAclCommands(program: Command): void {
   withResourceOptions(acls.command('list').description('list ACLs, all or those matching the options'))
     .option('--pattern-type <type>', 'literal, prefixed, any, or match (every ACL that applies to the named resource)', 'any')
     .option('--operation <op>', 'only ACLs for this operation')
-    .action((options: CommonOptions & ResourceOptions & { operation?: string }) =>
+    .action((options: ConnectionFlags & ResourceOptions & { operation?: string }) =>
       withAdmin(options, async (admin) => {
         const listed = await admin.describeAcls(filterOf({ ...options, operation: options.operation === undefined ? undefined : [options.operation] }));
         printAcls(listed, options.json, `${listed.length} ACL(s)`);
@@ -86,7 +86,7 @@ export function registerAclCommands(program: Command): void {
     .option('--pattern-type <type>', 'literal or prefixed', 'literal')
     .requiredOption('--operation <ops...>', 'READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE or ALL')
     .option('--deny', 'a DENY ACL (DENY wins over any ALLOW)')
-    .action((options: CommonOptions & ResourceOptions) =>
+    .action((options: ConnectionFlags & ResourceOptions) =>
       withAdmin(options, async (admin) => {
         const resource = resourceOf(options);
         if (resource === null) throw new CliError('name the resource: --topic, --group, --transactional-id or --cluster', 2);
@@ -109,7 +109,7 @@ export function registerAclCommands(program: Command): void {
     .option('--pattern-type <type>', 'literal, prefixed, any or match', 'any')
     .option('--operation <op>', 'only ACLs for this operation')
     .option('--deny', 'only DENY ACLs')
-    .action((options: CommonOptions & ResourceOptions & { operation?: string }) =>
+    .action((options: ConnectionFlags & ResourceOptions & { operation?: string }) =>
       withAdmin(options, async (admin) => {
         const removed = await admin.deleteAcls([filterOf({ ...options, operation: options.operation === undefined ? undefined : [options.operation] })]);
         printAcls(removed, options.json, `removed ${removed.length} ACL(s)`);

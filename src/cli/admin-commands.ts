@@ -6,14 +6,9 @@ import Table from 'cli-table3';
 import { Admin, KafkaClientError, bigintReplacer } from '../client/index.ts';
 import type { AlterConfigOp, ConfigResource } from '../client/index.ts';
 import { CliError } from './cli-failure.ts';
+import { adminOptionsOf, bootstrapOption, type ConnectionFlags } from './connection-options.ts';
 import { tableStyle } from './terminal.ts';
 
-export const DEFAULT_BOOTSTRAP = '127.0.0.1:9092';
-
-export interface CommonOptions {
-  bootstrap: string;
-  json?: boolean;
-}
 
 /** What to do after a Kafka error a command can meet, by error name. */
 const hints: Readonly<Record<string, string>> = {
@@ -28,17 +23,23 @@ const hints: Readonly<Record<string, string>> = {
   NETWORK_EXCEPTION: 'is a broker running there? Start one with `npx seqlog serve` or pass --bootstrap host:port',
 };
 
-export async function withAdmin<T>(options: CommonOptions, run: (admin: Admin) => Promise<T>): Promise<T> {
+/**
+ * Runs `run` with an admin client made from the flags and closes it; a Kafka error becomes a one-line failure. With
+ * `operatorHints` (the operator commands) a failure says what to do next and a refused configuration is a usage
+ * error; without (`seqlog scram`, whose flags also secure the connection) the client's message stands alone.
+ */
+export async function withAdmin<T>(flags: ConnectionFlags, run: (admin: Admin) => Promise<T>, operatorHints = true): Promise<T> {
   let admin: Admin;
   try {
-    admin = new Admin({ bootstrap: options.bootstrap, clientId: 'seqlog-cli', timeoutMs: 15000 });
+    admin = new Admin(adminOptionsOf(flags));
   } catch (error) {
-    throw new CliError(`${(error as Error).message}; pass --bootstrap host:port`, 2);
+    throw new CliError(operatorHints ? `${(error as Error).message}; pass --bootstrap host:port` : (error as Error).message, 2);
   }
   try {
     return await run(admin);
   } catch (error) {
     if (error instanceof KafkaClientError) {
+      if (!operatorHints) throw new CliError(error.message);
       // A mistake in what was asked, caught before sending (INVALID_CONFIG raised by the client), is a usage error.
       if (error.message.startsWith('invalid admin configuration')) throw new CliError(error.message, 2);
       const hint = hints[error.errorName];
@@ -83,31 +84,26 @@ function configResource(options: { topic?: string; broker?: string; brokerDefaul
 }
 
 export function registerAdminCommands(program: Command): void {
-  const bootstrapHelp = 'broker to ask (any Kafka)';
+  /** A subcommand asking a broker through the admin client: `--bootstrap` comes first. */
+  const adminCommand = (parent: Command, spec: string, description: string): Command => bootstrapOption(parent.command(spec).description(description), 'broker to ask (any Kafka)');
 
   const topics = program.command('topics').description('list, create, describe and delete topics');
-  topics
-    .command('list')
-    .description('list topic names')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(topics, 'list', 'list topic names')
     .option('--internal', 'include internal topics')
     .option('--json', 'print JSON instead of a table')
-    .action((options: CommonOptions & { internal?: boolean }) =>
+    .action((options: ConnectionFlags & { internal?: boolean }) =>
       withAdmin(options, async (admin) => {
         const listed = await admin.listTopics({ includeInternal: options.internal === true });
         if (options.json) return printJson(listed);
         printTable(['topic', 'topic id'], listed.map((t) => [t.name, t.topicId ?? '-']), `${listed.length} topic(s)`);
       }),
     );
-  topics
-    .command('create <name>')
-    .description('create a topic')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(topics, 'create <name>', 'create a topic')
     .option('--partitions <n>', 'partition count (default: the broker\'s num.partitions)')
     .option('--replication-factor <n>', 'replicas per partition (default: the broker\'s default.replication.factor)')
     .option('--config <name=value...>', 'topic config override, e.g. --config retention.ms=3600000')
     .option('--json', 'print JSON')
-    .action((name: string, options: CommonOptions & { partitions?: string; replicationFactor?: string; config?: string[] }) =>
+    .action((name: string, options: ConnectionFlags & { partitions?: string; replicationFactor?: string; config?: string[] }) =>
       withAdmin(options, async (admin) => {
         const [created] = await admin.createTopics([{
           name,
@@ -119,12 +115,9 @@ export function registerAdminCommands(program: Command): void {
         process.stdout.write(`Created topic ${created.name} (${created.partitions} partition(s), replication factor ${created.replicationFactor}).\n`);
       }),
     );
-  topics
-    .command('describe <names...>')
-    .description('partitions, leaders and replicas of topics')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(topics, 'describe <names...>', 'partitions, leaders and replicas of topics')
     .option('--json', 'print JSON instead of a table')
-    .action((names: string[], options: CommonOptions) =>
+    .action((names: string[], options: ConnectionFlags) =>
       withAdmin(options, async (admin) => {
         const described = await admin.describeTopics(names);
         if (options.json) return printJson(described);
@@ -134,11 +127,8 @@ export function registerAdminCommands(program: Command): void {
         printTable(['topic', 'partition', 'leader', 'replicas', 'isr'], rows);
       }),
     );
-  topics
-    .command('delete <names...>')
-    .description('delete topics and their data')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
-    .action((names: string[], options: CommonOptions) =>
+  adminCommand(topics, 'delete <names...>', 'delete topics and their data')
+    .action((names: string[], options: ConnectionFlags) =>
       withAdmin(options, async (admin) => {
         await admin.deleteTopics(names);
         process.stdout.write(`Deleted ${names.join(', ')}.\n`);
@@ -146,16 +136,13 @@ export function registerAdminCommands(program: Command): void {
     );
 
   const configs = program.command('configs').description('describe and alter topic and broker configs');
-  configs
-    .command('describe')
-    .description('configs of a topic or a broker (overrides only, unless --all)')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(configs, 'describe', 'configs of a topic or a broker (overrides only, unless --all)')
     .option('--topic <name>', 'the topic')
     .option('--broker <id>', 'the broker (node id)')
     .option('--broker-defaults', 'the cluster-wide dynamic broker defaults')
     .option('--all', 'every config with its source, not only overrides')
     .option('--json', 'print JSON instead of a table')
-    .action((options: CommonOptions & { topic?: string; broker?: string; brokerDefaults?: boolean; all?: boolean }) =>
+    .action((options: ConnectionFlags & { topic?: string; broker?: string; brokerDefaults?: boolean; all?: boolean }) =>
       withAdmin(options, async (admin) => {
         const resource = configResource(options);
         const [described] = await admin.describeConfigs([resource], { includeSynonyms: true });
@@ -169,17 +156,14 @@ export function registerAdminCommands(program: Command): void {
         );
       }),
     );
-  configs
-    .command('alter')
-    .description('set or delete configs of a topic, a broker or the cluster-wide broker defaults (IncrementalAlterConfigs)')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(configs, 'alter', 'set or delete configs of a topic, a broker or the cluster-wide broker defaults (IncrementalAlterConfigs)')
     .option('--topic <name>', 'the topic')
     .option('--broker <id>', 'the broker (node id): its dynamic configs (log.retention.ms, message.max.bytes, ...)')
     .option('--broker-defaults', 'the dynamic defaults of every broker')
     .option('--set <name=value...>', 'configs to set')
     .option('--delete <name...>', 'configs to return to their default')
     .option('--validate-only', 'check without changing anything')
-    .action((options: CommonOptions & { topic?: string; broker?: string; brokerDefaults?: boolean; set?: string[]; delete?: string[]; validateOnly?: boolean }) =>
+    .action((options: ConnectionFlags & { topic?: string; broker?: string; brokerDefaults?: boolean; set?: string[]; delete?: string[]; validateOnly?: boolean }) =>
       withAdmin(options, async (admin) => {
         const resource = configResource(options);
         const operations: AlterConfigOp[] = [
@@ -193,24 +177,18 @@ export function registerAdminCommands(program: Command): void {
     );
 
   const groups = program.command('groups').description('list and describe consumer groups');
-  groups
-    .command('list')
-    .description('every group with its state')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(groups, 'list', 'every group with its state')
     .option('--json', 'print JSON instead of a table')
-    .action((options: CommonOptions) =>
+    .action((options: ConnectionFlags) =>
       withAdmin(options, async (admin) => {
         const listed = await admin.listGroups();
         if (options.json) return printJson(listed);
         printTable(['group', 'state', 'protocol type', 'type'], listed.map((g) => [g.groupId, g.state || '-', g.protocolType || '-', g.type || '-']), `${listed.length} group(s)`);
       }),
     );
-  groups
-    .command('describe <group>')
-    .description('state, members, and committed offsets with lag')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(groups, 'describe <group>', 'state, members, and committed offsets with lag')
     .option('--json', 'print JSON instead of tables')
-    .action((groupId: string, options: CommonOptions) =>
+    .action((groupId: string, options: ConnectionFlags) =>
       withAdmin(options, async (admin) => {
         const [group] = await admin.describeGroups([groupId]);
         const committed = await admin.listConsumerGroupOffsets(groupId);
@@ -235,25 +213,19 @@ export function registerAdminCommands(program: Command): void {
     );
 
   const transactions = program.command('transactions').description('list, describe, find hanging and abort transactions (KIP-664)');
-  transactions
-    .command('list')
-    .description('every transactional id the coordinators know, with its state')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(transactions, 'list', 'every transactional id the coordinators know, with its state')
     .option('--state <state...>', 'only these states (Ongoing, PrepareCommit, PrepareAbort, CompleteCommit, ...)')
     .option('--json', 'print JSON instead of a table')
-    .action((options: CommonOptions & { state?: string[] }) =>
+    .action((options: ConnectionFlags & { state?: string[] }) =>
       withAdmin(options, async (admin) => {
         const listed = await admin.listTransactions({ states: options.state });
         if (options.json) return printJson(listed);
         printTable(['transactional id', 'producer id', 'state', 'coordinator'], listed.map((t) => [t.transactionalId, t.producerId.toString(), t.state, t.coordinator]), `${listed.length} transaction(s)`);
       }),
     );
-  transactions
-    .command('describe <transactionalId>')
-    .description('state, producer, timeout and partitions of a transaction')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(transactions, 'describe <transactionalId>', 'state, producer, timeout and partitions of a transaction')
     .option('--json', 'print JSON instead of a table')
-    .action((transactionalId: string, options: CommonOptions) =>
+    .action((transactionalId: string, options: ConnectionFlags) =>
       withAdmin(options, async (admin) => {
         const [described] = await admin.describeTransactions([transactionalId]);
         if (options.json) return printJson(described);
@@ -265,16 +237,13 @@ export function registerAdminCommands(program: Command): void {
         );
       }),
     );
-  transactions
-    .command('find-hanging')
-    .description('open transactions that no coordinator will end (they pin the last stable offset)')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(transactions, 'find-hanging', 'open transactions that no coordinator will end (they pin the last stable offset)')
     .option('--broker <id>', 'every partition this broker hosts')
     .option('--topic <name>', 'only this topic')
     .option('--partition <n>', 'only this partition of --topic')
     .option('--max-transaction-timeout-ms <ms>', "the brokers' transaction.max.timeout.ms: younger transactions are not hanging", String(15 * 60_000))
     .option('--json', 'print JSON instead of a table')
-    .action((options: CommonOptions & { broker?: string; topic?: string; partition?: string; maxTransactionTimeoutMs: string }) =>
+    .action((options: ConnectionFlags & { broker?: string; topic?: string; partition?: string; maxTransactionTimeoutMs: string }) =>
       withAdmin(options, async (admin) => {
         if (options.broker === undefined && options.topic === undefined) throw new CliError('give --broker <id> or --topic <name>', 2);
         if (options.partition !== undefined && options.topic === undefined) throw new CliError('--partition needs --topic', 2);
@@ -292,15 +261,12 @@ export function registerAdminCommands(program: Command): void {
         );
       }),
     );
-  transactions
-    .command('abort')
-    .description('abort the open transaction starting at an offset of a partition (writes an ABORT marker there)')
-    .option('--bootstrap <host:port>', bootstrapHelp, DEFAULT_BOOTSTRAP)
+  adminCommand(transactions, 'abort', 'abort the open transaction starting at an offset of a partition (writes an ABORT marker there)')
     .requiredOption('--topic <name>', 'the partition\'s topic')
     .requiredOption('--partition <n>', 'the partition')
     .requiredOption('--start-offset <offset>', 'first offset of the open transaction (`seqlog producers` or `transactions find-hanging` show it)')
     .option('--json', 'print JSON instead of a line')
-    .action((options: CommonOptions & { topic: string; partition: string; startOffset: string }) =>
+    .action((options: ConnectionFlags & { topic: string; partition: string; startOffset: string }) =>
       withAdmin(options, async (admin) => {
         const partition = parseInteger('--partition', options.partition) as number;
         const startOffset = BigInt(parseInteger('--start-offset', options.startOffset) as number);

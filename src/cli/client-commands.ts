@@ -3,14 +3,15 @@
 import { Option, type Command } from 'commander';
 import { consumeCommand } from './consume.ts';
 import { produceCommand } from './produce.ts';
+import { bootstrapOption } from './connection-options.ts';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** A command with kcat's `-b, --bootstrap` first. */
+const clientCommand = (program: Command, spec: string, description: string): Command => bootstrapOption(program.command(spec).description(description), 'broker(s) to connect to', { short: true });
+
 export function registerClientCommands(program: Command): void {
-  program
-    .command('consume <topic>')
-    .description('print records of a topic (read_committed by default); with --group, as a member of a consumer group')
-    .option('-b, --bootstrap <host:port>', 'broker(s) to connect to', '127.0.0.1:9092')
+  clientCommand(program, 'consume <topic>', 'print records of a topic (read_committed by default); with --group, as a member of a consumer group')
     .option('-g, --group <id>', 'consume as a member of this group and commit what was printed')
     .option('-p, --partition <n>', 'a partition to read without a group (repeatable; default: all)', collect)
     .option('-o, --offset <offset>', 'where to start without a group: beginning, end, <offset>, -<n from end>', 'beginning')
@@ -21,10 +22,7 @@ export function registerClientCommands(program: Command): void {
     .option('-c, --count <n>', 'exit after this many records')
     .action(consumeCommand);
 
-  program
-    .command('produce <topic>')
-    .description('send each line of stdin as a record (idempotent producer)')
-    .option('-b, --bootstrap <host:port>', 'broker(s) to connect to', '127.0.0.1:9092')
+  clientCommand(program, 'produce <topic>', 'send each line of stdin as a record (idempotent producer)')
     .option('-K, --key-delimiter <delim>', 'split each line at the first delimiter into key and value')
     .option('-H, --header <name=value>', 'a header added to every record (repeatable)', collect)
     .option('-p, --partition <n>', 'the partition to write to (default: by key, or sticky)')

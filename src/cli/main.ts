@@ -6,6 +6,7 @@ import { defaultTransactionalVerifyInputs, verifyTransactionsCommand } from './v
 import { producersCommand } from './producers.ts';
 import { consoleCommand } from './console.ts';
 import { reportFailure } from './cli-failure.ts';
+import { bootstrapOption } from './connection-options.ts';
 import { registerAdminCommands } from './admin-commands.ts';
 import { registerAclCommands } from './acl-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
@@ -34,18 +35,12 @@ program
   .option('--log-level <level>', 'trace, debug, info, warn, error', 'info')
   .action(serveCommand);
 
-program
-  .command('console')
-  .description('serve the web console for any Kafka cluster, read through its admin APIs')
-  .option('--bootstrap <host:port>', 'broker to read', '127.0.0.1:9092')
+bootstrapOption(program.command('console').description('serve the web console for any Kafka cluster, read through its admin APIs'), 'broker to read')
   .option('--port <port>', 'HTTP port of the console', '8080')
   .option('--host <host>', 'address the console binds', '127.0.0.1')
   .action(consoleCommand);
 
-program
-  .command('producers <topic>')
-  .description('list the producers each partition of a topic tracks (id, epoch, last sequence, open transaction)')
-  .option('--bootstrap <host:port>', 'broker to ask', '127.0.0.1:9092')
+bootstrapOption(program.command('producers <topic>').description('list the producers each partition of a topic tracks (id, epoch, last sequence, open transaction)'), 'broker to ask')
   .option('--json', 'print JSON instead of a table')
   .action(producersCommand);
 

@@ -2,21 +2,12 @@
 // like `kafka-configs --entity-type users --alter --add-config 'SCRAM-SHA-256=[password=...]'`. The password is
 // salted and hashed by the client; only the salted password travels. The admin connection itself may be secured
 // with --ssl-ca and --sasl-* (an admin user authenticating to change others).
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { Admin, KafkaClientError, type AdminOptions, type SaslOptions } from '../client/index.ts';
+import { withAdmin } from './admin-commands.ts';
 import { CliError } from './cli-failure.ts';
+import { bootstrapOption, securityOptions, type ConnectionFlags } from './connection-options.ts';
 import { tableStyle } from './terminal.ts';
-
-interface ConnectionFlags {
-  bootstrap: string;
-  sslCa?: string;
-  saslMechanism?: string;
-  saslUsername?: string;
-  saslPassword?: string;
-  json?: boolean;
-}
 
 const MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 type Mechanism = (typeof MECHANISMS)[number];
@@ -27,40 +18,9 @@ function mechanism(value: string): Mechanism {
   return upper as Mechanism;
 }
 
-function adminOptions(flags: ConnectionFlags): AdminOptions {
-  const options: { -readonly [K in keyof AdminOptions]: AdminOptions[K] } = { bootstrap: flags.bootstrap, clientId: 'seqlog-cli', timeoutMs: 15000 };
-  if (flags.sslCa !== undefined) options.ssl = { ca: readFileSync(flags.sslCa, 'utf8') };
-  if (flags.saslMechanism !== undefined) {
-    if (flags.saslUsername === undefined || flags.saslPassword === undefined) throw new CliError('--sasl-mechanism needs --sasl-username and --sasl-password', 2);
-    options.sasl = { mechanism: flags.saslMechanism.toUpperCase(), username: flags.saslUsername, password: flags.saslPassword } as SaslOptions;
-  }
-  return options;
-}
-
-async function withAdmin<T>(flags: ConnectionFlags, run: (admin: Admin) => Promise<T>): Promise<T> {
-  let admin: Admin;
-  try {
-    admin = new Admin(adminOptions(flags));
-  } catch (error) {
-    throw new CliError((error as Error).message, 2);
-  }
-  try {
-    return await run(admin);
-  } catch (error) {
-    if (error instanceof KafkaClientError) throw new CliError(error.message);
-    throw error;
-  } finally {
-    await admin.close();
-  }
-}
-
+/** `--bootstrap` and the flags that secure the admin connection (an admin user authenticating to change others). */
 function connectionFlags(command: Command): Command {
-  return command
-    .option('--bootstrap <host:port>', 'broker to ask', '127.0.0.1:9092')
-    .option('--ssl-ca <file>', 'connect with TLS, trusting this CA (PEM)')
-    .option('--sasl-mechanism <mechanism>', 'authenticate the admin connection: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512')
-    .option('--sasl-username <user>')
-    .option('--sasl-password <password>');
+  return securityOptions(bootstrapOption(command, 'broker to ask'));
 }
 
 export function registerScramCommands(program: Command): void {
@@ -77,7 +37,7 @@ export function registerScramCommands(program: Command): void {
         const table = new Table({ head: ['user', 'mechanism', 'iterations'], ...tableStyle(process.stdout) });
         for (const { user, credentials } of described) for (const { mechanism: name, iterations } of credentials) table.push([user, name, iterations]);
         process.stdout.write(`${table.toString()}\n`);
-      }),
+      }, false),
     );
   connectionFlags(scram.command('set <user>').description('create or replace a user\'s SCRAM credential'))
     .requiredOption('--password <password>', 'the user\'s password (salted and hashed before it is sent)')
@@ -89,7 +49,7 @@ export function registerScramCommands(program: Command): void {
         if (!Number.isInteger(iterations)) throw new CliError(`--iterations must be an integer, got '${flags.iterations}'`, 2);
         await admin.alterUserScramCredentials([{ type: 'upsert', user, mechanism: mechanism(flags.mechanism), password: flags.password, iterations }]);
         process.stdout.write(`set ${mechanism(flags.mechanism)} credential of ${user}\n`);
-      }),
+      }, false),
     );
   connectionFlags(scram.command('delete <user>').description('delete a user\'s SCRAM credential'))
     .option('--mechanism <mechanism>', 'SCRAM-SHA-256 or SCRAM-SHA-512', 'SCRAM-SHA-256')
@@ -97,6 +57,6 @@ export function registerScramCommands(program: Command): void {
       withAdmin(flags, async (admin) => {
         await admin.alterUserScramCredentials([{ type: 'delete', user, mechanism: mechanism(flags.mechanism) }]);
         process.stdout.write(`deleted ${mechanism(flags.mechanism)} credential of ${user}\n`);
-      }),
+      }, false),
     );
 }

@@ -4,6 +4,7 @@
 // exactly-once run (or when it was hit by no fault, which proves nothing).
 import Table from 'cli-table3';
 import { tableStyle } from './terminal.ts';
+import { positiveInteger } from './verify.ts';
 import { defaultTransactionalVerifyInputs, verifyTransactions, type TransactionalVerifyRun } from '../testkit/index.ts';
 
 export { defaultTransactionalVerifyInputs };
@@ -16,11 +17,6 @@ export interface VerifyTransactionsCommandOptions {
   json?: boolean;
 }
 
-function positiveInteger(text: string, name: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got '${text}'`);
-  return n;
-}
 
 export function transactionsTable(runs: readonly TransactionalVerifyRun[], style: ReturnType<typeof tableStyle> = tableStyle(process.stdout)): string {
   const out = new Table({ head: ['', ...runs.map((run) => run.mode)], ...style });
@@ -59,7 +55,8 @@ export async function verifyTransactionsCommand(options: VerifyTransactionsComma
     process.exitCode = 2;
     return;
   }
-  let lastStep = '';
+  // The two runs go side by side: a line per run at every quarter.
+  const lastStep = new Map<string, number>();
   const result = await verifyTransactions({
     inputs,
     seed,
@@ -67,9 +64,9 @@ export async function verifyTransactionsCommand(options: VerifyTransactionsComma
     ...(options.bootstrap === undefined ? {} : { bootstrap: options.bootstrap }),
     onProgress: (p) => {
       if (options.json === true) return;
-      const step = `${p.mode} ${Math.floor((p.processed / p.total) * 4)}`;
-      if (step === lastStep) return;
-      lastStep = step;
+      const step = Math.floor((p.processed / p.total) * 4);
+      if (step === lastStep.get(p.mode)) return;
+      lastStep.set(p.mode, step);
       process.stderr.write(`${p.mode}: ${p.processed}/${p.total} inputs processed, ${p.faults} faults\n`);
     },
   });

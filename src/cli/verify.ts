@@ -1,6 +1,6 @@
-// `seqlog verify`: produces N records through the chaos proxy with idempotence off and then on, checks the log,
-// and prints the two runs side by side. Exit status 1 when the idempotent run shows any anomaly.
-import { SingleBar, Presets } from 'cli-progress';
+// `seqlog verify`: produces N records through the chaos proxy with idempotence off and on (the two runs side by side),
+// checks the log, and prints the two runs in a table. Exit status 1 when the idempotent run shows any anomaly.
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import Table from 'cli-table3';
 import { tableStyle } from './terminal.ts';
 export { defaultVerifyRecords } from '../testkit/index.ts';
@@ -28,42 +28,37 @@ async function producerFactoryFor(client: VerifyClient): Promise<VerifyProducerF
   return librdkafkaProducerFactory();
 }
 
-function positiveInteger(text: string, name: string): number {
+/** A count flag's value (`--records`, `--inputs`, `--seed`, `--partitions`); a usage error otherwise. */
+export function positiveInteger(text: string, name: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got '${text}'`);
   return n;
 }
 
+/** Progress of both runs, which go side by side: a bar each on a terminal, else a line per run at every tenth. */
 function progressReporter(json: boolean): { onProgress: (p: VerifyProgress) => void; stop: () => void } {
   if (json) return { onProgress: () => undefined, stop: () => undefined };
   if (process.stderr.isTTY) {
-    let bar: SingleBar | null = null;
-    let mode: boolean | null = null;
+    const bars = new MultiBar({ format: 'idempotence {mode} [{bar}] {value}/{total} records | faults {faults}', stream: process.stderr }, Presets.shades_classic);
+    const byMode = new Map<boolean, SingleBar>();
     return {
       onProgress(p) {
-        if (mode !== p.idempotent) {
-          bar?.stop();
-          mode = p.idempotent;
-          bar = new SingleBar({ format: `idempotence ${p.idempotent ? 'on ' : 'off'} [{bar}] {value}/{total} records | faults {faults}`, stream: process.stderr }, Presets.shades_classic);
-          bar.start(p.total, 0, { faults: 0 });
+        let bar = byMode.get(p.idempotent);
+        if (bar === undefined) {
+          bar = bars.create(p.total, 0, { mode: p.idempotent ? 'on ' : 'off', faults: 0 });
+          byMode.set(p.idempotent, bar);
         }
-        bar?.update(p.completed, { faults: p.faults });
+        bar.update(p.completed, { faults: p.faults });
       },
-      stop: () => bar?.stop(),
+      stop: () => bars.stop(),
     };
   }
-  // Not a terminal: a plain line at every tenth of a run.
-  let lastStep = -1;
-  let mode: boolean | null = null;
+  const lastStep = new Map<boolean, number>();
   return {
     onProgress(p) {
-      if (mode !== p.idempotent) {
-        mode = p.idempotent;
-        lastStep = -1;
-      }
       const step = Math.floor((p.completed / p.total) * 10);
-      if (step === lastStep) return;
-      lastStep = step;
+      if (step === lastStep.get(p.idempotent)) return;
+      lastStep.set(p.idempotent, step);
       process.stderr.write(`idempotence ${p.idempotent ? 'on' : 'off'}: ${p.completed}/${p.total} records, ${p.faults} faults\n`);
     },
     stop: () => undefined,

@@ -111,16 +111,21 @@ function finishFrame(w: Writer, sizeAt: number): Buffer {
   return w.finish();
 }
 
-/** A complete request: int32 size, request header (version chosen as Kafka does), body. */
+/**
+ * A complete request: int32 size, request header (version chosen as Kafka does), body. `sizeHint`: the expected
+ * frame size when the caller knows it (a Produce request carrying large record batches), so the frame is allocated
+ * once instead of grown by doubling.
+ */
 export function encodeRequestFrame<K extends ApiKey>(
   apiKey: K,
   version: number,
   correlationId: number,
   clientId: string | null,
   body: RequestByApiKey[K],
+  sizeHint = 256,
 ): Buffer {
   const api = requireApi(apiKey);
-  const w = new Writer(256);
+  const w = new Writer(sizeHint);
   const sizeAt = w.reserve(4);
   encodeRequestHeader(w, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId }, api.requestHeaderVersion(version));
   api.encodeRequest(w, body, version);

@@ -5,7 +5,7 @@
 //
 //   drop-response   the broker handles the request, its answer never reaches the client (the lost ack); then the
 //                   client connection is reset, or kept open so the client times out (`closeClient`)
-//   delay-response  the answer is delivered late (later answers on the connection queue behind it)
+//   delay-response  the answer is delivered late, counted from its arrival (later answers queue behind it)
 //   cut-request     half of the request frame reaches the broker, then both sides are reset
 //   cut-response    half of the answer reaches the client, then both sides are reset
 //   blackhole       from this request on, nothing more is forwarded either way on this connection
@@ -98,6 +98,7 @@ function emptyFaultCounts(): Record<ChaosFault, number> {
 }
 
 function sleep(ms: number): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
@@ -300,9 +301,13 @@ class ProxiedConnection {
           this.client.write(bytes.subarray(0, Math.max(1, Math.floor(bytes.length / 2))), () => this.reset());
         });
         return;
-      case 'delay':
-        this.toClient = this.toClient.then(() => sleep(action.ms));
+      case 'delay': {
+        // Late by `ms` from the moment the answer reached the proxy, as a slow link would make it: answers behind it
+        // wait for it (one TCP stream keeps order), but two delays in one window overlap instead of adding up.
+        const due = performance.now() + action.ms;
+        this.toClient = this.toClient.then(() => sleep(due - performance.now()));
         break;
+      }
       case 'pass':
         break;
     }

@@ -52,7 +52,7 @@ export interface VerifyOptions {
   readonly partitions?: number;
   /** Target an existing Kafka (any) instead of an embedded seqlog broker; broker crashes are then skipped. */
   readonly bootstrap?: string;
-  /** Which runs, in order. Default: idempotence off, then on. */
+  /** Which runs (they run at the same time; results come in this order). Default: idempotence off, then on. */
   readonly modes?: readonly boolean[];
   /** Broker crashes (with restart) per run, embedded broker only. Default 2. */
   readonly crashes?: number;
@@ -94,12 +94,32 @@ export interface VerifyResult {
   readonly seed: number;
 }
 
+/** The longest answer delay the default schedule injects (`faultRules`). */
+const MAX_INJECTED_DELAY_MS = 200;
+
+/**
+ * The client's timeouts and backoffs sized to this run's faults rather than to a production network, so that the run
+ * lasts as long as the faults force it to and no longer:
+ * - every lost or cut answer resets the connection, so nothing waits out request.timeout.ms; it only has to exceed the
+ *   longest injected delay (a delayed answer must not be mistaken for a lost one) with room for a busy machine;
+ * - a reset fails the batches of every request in flight (up to five), so batches collect retries quickly, and
+ *   Kafka's exponential retry backoff (100 ms doubling to 1 s) would grow into the dominant cost: a few
+ *   milliseconds, capped low, still paces retries against a broker that answers with an error;
+ * - reconnect.backoff (Kafka: 50 ms doubling to 1 s, jittered) decides how long after a broker restart the client
+ *   notices it; capped at 50 ms it loses at most that much per crash.
+ */
+const verifyProducerTimeouts = {
+  requestTimeoutMs: MAX_INJECTED_DELAY_MS + 1000,
+  retryBackoffMs: 2,
+  retryBackoffMaxMs: 20,
+  reconnectBackoffMs: 5,
+  reconnectBackoffMaxMs: 50,
+  deliveryTimeoutMs: 120_000,
+} as const;
+
 function defaultProducerFactory(options: VerifyProducerOptions): VerifyProducer {
-  // Short timeouts: the schedule injects hundreds of faults, and the run should last as long as they force it to.
-  // A lost ack resets the connection (no request timeout to wait out), so what a fault costs is the retry
-  // backoff of the batches that were in flight: 5 ms instead of 20 ms makes the default run about 2.5x faster
-  // with the same fault rates (the proxy's faults are per request, and batch.size stays small to get many).
-  return new Producer({ bootstrap: options.bootstrap, clientId: options.clientId, idempotent: options.idempotent, acks: 'all', lingerMs: 0, batchSize: 160, requestTimeoutMs: 3000, retryBackoffMs: 5, deliveryTimeoutMs: 120_000 });
+  // batch.size stays small and linger.ms 0: the proxy's faults are per request, and many requests make many faults.
+  return new Producer({ bootstrap: options.bootstrap, clientId: options.clientId, idempotent: options.idempotent, acks: 'all', lingerMs: 0, batchSize: 160, ...verifyProducerTimeouts });
 }
 
 function parseHostPort(address: string): { host: string; port: number } {
@@ -128,7 +148,7 @@ function faultRules(rates: VerifyOptions['faultRates']): ChaosRule[] {
     { fault: ChaosFault.dropResponse, apiKeys: produce, probability: rates?.lostAck ?? 0.1, closeClient: true },
     { fault: ChaosFault.cutRequest, apiKeys: produce, probability: rates?.cutRequest ?? 0.01 },
     { fault: ChaosFault.cutResponse, apiKeys: produce, probability: rates?.cutResponse ?? 0.01 },
-    { fault: ChaosFault.delayResponse, apiKeys: produce, probability: rates?.delay ?? 0.02, delayMs: [20, 200] },
+    { fault: ChaosFault.delayResponse, apiKeys: produce, probability: rates?.delay ?? 0.02, delayMs: [20, MAX_INJECTED_DELAY_MS] },
   ];
 }
 
@@ -252,10 +272,19 @@ async function runOnce(options: VerifyOptions, idempotent: boolean, seed: number
   }
 }
 
-/** Runs the workload with idempotence off and on (see `VerifyOptions.modes`) and checks both. */
+/**
+ * Runs the workload with idempotence off and on (see `VerifyOptions.modes`) and checks both. The runs share nothing
+ * (each has its own proxy, broker, topic and producer) and spend most of their time waiting on injected faults, so
+ * they run side by side.
+ */
 export async function verifyExactlyOnce(options: VerifyOptions = {}): Promise<VerifyResult> {
   const seed = options.seed ?? 1;
+  // allSettled: a run that fails still lets the other tear its broker and proxy down before the error surfaces.
+  const settled = await Promise.allSettled((options.modes ?? [false, true]).map((idempotent) => runOnce(options, idempotent, seed)));
   const runs: VerifyRunResult[] = [];
-  for (const idempotent of options.modes ?? [false, true]) runs.push(await runOnce(options, idempotent, seed));
+  for (const outcome of settled) {
+    if (outcome.status === 'rejected') throw outcome.reason;
+    runs.push(outcome.value);
+  }
   return { runs, ok: runs.every((run) => !run.idempotent || run.check.proved), seed };
 }

@@ -16,12 +16,40 @@ interface BrokerConfigDefinition {
   /** Kafka's default value; null when Kafka has none (`log.retention.ms` defaults through `log.retention.hours`). */
   readonly kafkaDefault?: string | null;
   /**
-   * Set for the configs that are dynamic in Kafka and that this broker applies at once: the topic config this one
-   * is the broker-wide default of (Kafka's `DynamicLogConfig.ReconfigurableConfigs`, the primary synonyms only:
-   * `log.retention.hours` is not dynamic, `log.retention.ms` is).
+   * Dynamic in Kafka and applied at once by this broker: the default of the topic config it is the synonym of
+   * (`topicConfigBrokerSynonyms`) changes for every topic without a restart (Kafka's
+   * `DynamicLogConfig.ReconfigurableConfigs`, the primary synonyms only: `log.retention.hours` is not dynamic,
+   * `log.retention.ms` is).
    */
-  readonly dynamicTopicDefault?: string;
+  readonly dynamic?: true;
 }
+
+/**
+ * Kafka's `ServerTopicConfigSynonyms`: the broker config each topic config defaults to, which DescribeConfigs lists
+ * as the topic config's synonym and which, when `dynamic`, sets every topic's default at once.
+ */
+export const topicConfigBrokerSynonyms: Readonly<Record<string, string>> = {
+  'cleanup.policy': 'log.cleanup.policy',
+  'compression.type': 'compression.type',
+  'delete.retention.ms': 'log.cleaner.delete.retention.ms',
+  'index.interval.bytes': 'log.index.interval.bytes',
+  'max.compaction.lag.ms': 'log.cleaner.max.compaction.lag.ms',
+  'max.message.bytes': 'message.max.bytes',
+  'message.timestamp.after.max.ms': 'log.message.timestamp.after.max.ms',
+  'message.timestamp.before.max.ms': 'log.message.timestamp.before.max.ms',
+  'message.timestamp.type': 'log.message.timestamp.type',
+  'min.cleanable.dirty.ratio': 'log.cleaner.min.cleanable.ratio',
+  'min.compaction.lag.ms': 'log.cleaner.min.compaction.lag.ms',
+  'min.insync.replicas': 'min.insync.replicas',
+  'retention.bytes': 'log.retention.bytes',
+  'retention.ms': 'log.retention.ms',
+  'segment.bytes': 'log.segment.bytes',
+  'segment.ms': 'log.roll.ms',
+  'unclean.leader.election.enable': 'unclean.leader.election.enable',
+};
+
+/** The topic config each broker config is the default of: `topicConfigBrokerSynonyms` read backwards. */
+const topicConfigDefaultedBy: ReadonlyMap<string, string> = new Map(Object.entries(topicConfigBrokerSynonyms).map(([topic, broker]) => [broker, topic]));
 
 /** By Kafka name. DescribeConfigs lists them sorted by name. */
 const definitions: Readonly<Record<string, BrokerConfigDefinition>> = {
@@ -33,25 +61,25 @@ const definitions: Readonly<Record<string, BrokerConfigDefinition>> = {
   'group.initial.rebalance.delay.ms': { key: 'groupInitialRebalanceDelayMs', configType: ConfigType.int, documentation: 'How long a new group waits for more members before its first rebalance.' },
   'group.max.session.timeout.ms': { key: 'groupMaxSessionTimeoutMs', configType: ConfigType.int, documentation: 'Largest session timeout a group member may ask for.' },
   'group.min.session.timeout.ms': { key: 'groupMinSessionTimeoutMs', configType: ConfigType.int, documentation: 'Smallest session timeout a group member may ask for.' },
-  'log.cleaner.delete.retention.ms': { key: 'logCleanerDeleteRetentionMs', kafkaDefault: '86400000', configType: ConfigType.long, documentation: 'Default time a tombstone or transaction marker stays once the cleaner first kept it.', dynamicTopicDefault: 'delete.retention.ms' },
-  'log.cleaner.max.compaction.lag.ms': { key: 'logCleanerMaxCompactionLagMs', kafkaDefault: '9223372036854775807', configType: ConfigType.long, documentation: 'Default longest time a record stays uncompacted.', dynamicTopicDefault: 'max.compaction.lag.ms' },
-  'log.cleaner.min.cleanable.ratio': { key: 'logCleanerMinCleanableRatio', kafkaDefault: '0.5', configType: ConfigType.double, documentation: 'Default dirty share of a log at which the cleaner cleans it.', dynamicTopicDefault: 'min.cleanable.dirty.ratio' },
-  'log.cleaner.min.compaction.lag.ms': { key: 'logCleanerMinCompactionLagMs', kafkaDefault: '0', configType: ConfigType.long, documentation: 'Default shortest time a record stays uncompacted.', dynamicTopicDefault: 'min.compaction.lag.ms' },
-  'log.cleanup.policy': { key: 'logCleanupPolicy', kafkaDefault: 'delete', configType: ConfigType.list, documentation: 'Default cleanup policy: delete, compact, or both.', dynamicTopicDefault: 'cleanup.policy' },
-  'log.index.interval.bytes': { key: 'logIndexIntervalBytes', configType: ConfigType.int, documentation: 'Default bytes between two offset-index entries.', dynamicTopicDefault: 'index.interval.bytes' },
-  'log.message.timestamp.after.max.ms': { kafkaDefault: '3600000', configType: ConfigType.long, documentation: 'Default bound on how far in the future a CreateTime timestamp may be.', dynamicTopicDefault: 'message.timestamp.after.max.ms' },
-  'log.message.timestamp.before.max.ms': { kafkaDefault: '9223372036854775807', configType: ConfigType.long, documentation: 'Default bound on how far in the past a CreateTime timestamp may be.', dynamicTopicDefault: 'message.timestamp.before.max.ms' },
-  'log.message.timestamp.type': { kafkaDefault: 'CreateTime', configType: ConfigType.string, documentation: 'Default timestamp type: CreateTime or LogAppendTime.', dynamicTopicDefault: 'message.timestamp.type' },
-  'log.retention.bytes': { key: 'logRetentionBytes', configType: ConfigType.long, documentation: 'Default size limit of a partition (-1: none).', dynamicTopicDefault: 'retention.bytes' },
+  'log.cleaner.delete.retention.ms': { key: 'logCleanerDeleteRetentionMs', kafkaDefault: '86400000', configType: ConfigType.long, documentation: 'Default time a tombstone or transaction marker stays once the cleaner first kept it.', dynamic: true },
+  'log.cleaner.max.compaction.lag.ms': { key: 'logCleanerMaxCompactionLagMs', kafkaDefault: '9223372036854775807', configType: ConfigType.long, documentation: 'Default longest time a record stays uncompacted.', dynamic: true },
+  'log.cleaner.min.cleanable.ratio': { key: 'logCleanerMinCleanableRatio', kafkaDefault: '0.5', configType: ConfigType.double, documentation: 'Default dirty share of a log at which the cleaner cleans it.', dynamic: true },
+  'log.cleaner.min.compaction.lag.ms': { key: 'logCleanerMinCompactionLagMs', kafkaDefault: '0', configType: ConfigType.long, documentation: 'Default shortest time a record stays uncompacted.', dynamic: true },
+  'log.cleanup.policy': { key: 'logCleanupPolicy', kafkaDefault: 'delete', configType: ConfigType.list, documentation: 'Default cleanup policy: delete, compact, or both.', dynamic: true },
+  'log.index.interval.bytes': { key: 'logIndexIntervalBytes', configType: ConfigType.int, documentation: 'Default bytes between two offset-index entries.', dynamic: true },
+  'log.message.timestamp.after.max.ms': { kafkaDefault: '3600000', configType: ConfigType.long, documentation: 'Default bound on how far in the future a CreateTime timestamp may be.', dynamic: true },
+  'log.message.timestamp.before.max.ms': { kafkaDefault: '9223372036854775807', configType: ConfigType.long, documentation: 'Default bound on how far in the past a CreateTime timestamp may be.', dynamic: true },
+  'log.message.timestamp.type': { kafkaDefault: 'CreateTime', configType: ConfigType.string, documentation: 'Default timestamp type: CreateTime or LogAppendTime.', dynamic: true },
+  'log.retention.bytes': { key: 'logRetentionBytes', configType: ConfigType.long, documentation: 'Default size limit of a partition (-1: none).', dynamic: true },
   'log.retention.check.interval.ms': { key: 'logRetentionCheckIntervalMs', configType: ConfigType.long, documentation: 'How often retention runs.' },
   'log.retention.hours': { kafkaDefault: '168', configType: ConfigType.int, documentation: 'Default retention time in hours, when log.retention.ms and log.retention.minutes are not set.' },
   'log.retention.minutes': { kafkaDefault: null, configType: ConfigType.int, documentation: 'Default retention time in minutes, when log.retention.ms is not set.' },
-  'log.retention.ms': { key: 'logRetentionMs', kafkaDefault: null, configType: ConfigType.long, documentation: 'Default retention time (-1: forever).', dynamicTopicDefault: 'retention.ms' },
+  'log.retention.ms': { key: 'logRetentionMs', kafkaDefault: null, configType: ConfigType.long, documentation: 'Default retention time (-1: forever).', dynamic: true },
   'log.roll.hours': { kafkaDefault: '168', configType: ConfigType.int, documentation: 'Default age in hours at which the active segment is rolled, when log.roll.ms is not set.' },
-  'log.roll.ms': { key: 'logRollMs', kafkaDefault: null, configType: ConfigType.long, documentation: 'Default age at which the active segment is rolled.', dynamicTopicDefault: 'segment.ms' },
-  'log.segment.bytes': { key: 'logSegmentBytes', configType: ConfigType.int, documentation: 'Default size at which the active segment is rolled.', dynamicTopicDefault: 'segment.bytes' },
+  'log.roll.ms': { key: 'logRollMs', kafkaDefault: null, configType: ConfigType.long, documentation: 'Default age at which the active segment is rolled.', dynamic: true },
+  'log.segment.bytes': { key: 'logSegmentBytes', configType: ConfigType.int, documentation: 'Default size at which the active segment is rolled.', dynamic: true },
   'max.incremental.fetch.session.cache.slots': { key: 'maxIncrementalFetchSessionCacheSlots', configType: ConfigType.int, documentation: 'Most incremental fetch sessions (KIP-227) held at once.' },
-  'message.max.bytes': { key: 'messageMaxBytes', configType: ConfigType.int, documentation: 'Largest record batch accepted by default.', dynamicTopicDefault: 'max.message.bytes' },
+  'message.max.bytes': { key: 'messageMaxBytes', configType: ConfigType.int, documentation: 'Largest record batch accepted by default.', dynamic: true },
   'min.incremental.fetch.session.eviction.ms': { key: 'minIncrementalFetchSessionEvictionMs', configType: ConfigType.int, documentation: 'An incremental fetch session idle this long may be evicted for a new one.' },
   'min.insync.replicas': { kafkaDefault: '1', configType: ConfigType.int, documentation: 'Replicas that must acknowledge an acks=all write.' },
   'node.id': { key: 'nodeId', configType: ConfigType.int, documentation: 'This node\'s id.' },
@@ -73,7 +101,7 @@ export function brokerConfigDefinition(name: string): BrokerConfigDefinition | u
 
 /** True for a config Kafka updates without a restart and this broker applies at once. */
 export function isDynamicBrokerConfig(name: string): boolean {
-  return brokerConfigDefinition(name)?.dynamicTopicDefault !== undefined;
+  return brokerConfigDefinition(name)?.dynamic === true;
 }
 
 /** Kafka's `DynamicBrokerConfig.brokerConfigSynonyms`: the names that set the same thing, most specific first. */
@@ -144,7 +172,7 @@ export function brokerConfigSynonyms(layers: BrokerConfigLayers, name: string, p
 export function dynamicLogDefaults(layers: Pick<BrokerConfigLayers, 'dynamicBroker' | 'dynamicDefault'>): Record<string, string> {
   const topicConfigs: Record<string, string> = {};
   for (const [name, value] of Object.entries({ ...layers.dynamicDefault, ...layers.dynamicBroker })) {
-    const target = brokerConfigDefinition(name)?.dynamicTopicDefault;
+    const target = isDynamicBrokerConfig(name) ? topicConfigDefaultedBy.get(name) : undefined;
     if (target !== undefined) topicConfigs[target] = value;
   }
   return topicConfigs;

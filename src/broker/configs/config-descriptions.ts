@@ -4,7 +4,7 @@
 // (`log.flush.policy`, `producer.id.max.per.partition`) are not Kafka configs and are not described.
 import type { TopicMetadata } from '../log/topic-store.ts';
 import { ConfigSource, ConfigType, type ConfigSynonym } from './config-types.ts';
-import { brokerConfigDefinition, brokerConfigNames, brokerConfigSynonyms, isDynamicBrokerConfig, topicDefaultFromBroker, type BrokerConfigLayers } from './broker-configs.ts';
+import { brokerConfigDefinition, brokerConfigNames, brokerConfigSynonyms, isDynamicBrokerConfig, topicConfigBrokerSynonyms, topicDefaultFromBroker, type BrokerConfigLayers } from './broker-configs.ts';
 
 export { ConfigResourceType, ConfigSource, ConfigType, type ConfigSynonym } from './config-types.ts';
 
@@ -23,8 +23,6 @@ export interface DescribedConfig {
 interface TopicConfigDefinition {
   readonly configType: number;
   readonly documentation: string;
-  /** The broker config a topic without an override inherits (Kafka's `ServerTopicConfigSynonyms`). */
-  readonly brokerSynonym: string;
   /** The topic's value when neither the topic nor the broker sets it. */
   readonly defaultValue: string;
 }
@@ -34,91 +32,76 @@ const topicConfigDefinitions: Readonly<Record<string, TopicConfigDefinition>> = 
   'cleanup.policy': {
     configType: ConfigType.list,
     documentation: 'What happens to old segments: delete (by retention), compact (the log cleaner keeps the latest record of each key), or both.',
-    brokerSynonym: 'log.cleanup.policy',
     defaultValue: 'delete',
   },
   'compression.type': {
     configType: ConfigType.string,
     documentation: 'Compression of stored batches; producer keeps whatever the producer sent.',
-    brokerSynonym: 'compression.type',
     defaultValue: 'producer',
   },
   'delete.retention.ms': {
     configType: ConfigType.long,
     documentation: 'How long a tombstone or transaction marker stays once the cleaner first kept it (compacted topics).',
-    brokerSynonym: 'log.cleaner.delete.retention.ms',
     defaultValue: '86400000',
   },
   'index.interval.bytes': {
     configType: ConfigType.int,
     documentation: 'Bytes of log between two offset-index entries.',
-    brokerSynonym: 'log.index.interval.bytes',
     defaultValue: '4096',
   },
   'max.message.bytes': {
     configType: ConfigType.int,
     documentation: 'Largest record batch the topic accepts, in bytes.',
-    brokerSynonym: 'message.max.bytes',
     defaultValue: '1048588',
   },
   'max.compaction.lag.ms': {
     configType: ConfigType.long,
     documentation: 'A record stays uncompacted at most this long: older dirty records force a cleaning whatever the dirty ratio.',
-    brokerSynonym: 'log.cleaner.max.compaction.lag.ms',
     defaultValue: '9223372036854775807',
   },
   'message.timestamp.type': {
     configType: ConfigType.string,
     documentation: 'CreateTime keeps the producer timestamp; LogAppendTime stamps batches with the broker clock.',
-    brokerSynonym: 'log.message.timestamp.type',
     defaultValue: 'CreateTime',
   },
   'min.cleanable.dirty.ratio': {
     configType: ConfigType.double,
     documentation: 'The cleaner cleans a log once its uncleaned part is at least this share of it.',
-    brokerSynonym: 'log.cleaner.min.cleanable.ratio',
     defaultValue: '0.5',
   },
   'min.compaction.lag.ms': {
     configType: ConfigType.long,
     documentation: 'A record stays uncompacted at least this long.',
-    brokerSynonym: 'log.cleaner.min.compaction.lag.ms',
     defaultValue: '0',
   },
   'min.insync.replicas': {
     configType: ConfigType.int,
     documentation: 'Replicas that must acknowledge an acks=all write; one node always has exactly one.',
-    brokerSynonym: 'min.insync.replicas',
     defaultValue: '1',
   },
   'retention.bytes': {
     configType: ConfigType.long,
     documentation: 'Oldest segments are deleted while a partition is larger than this (-1: no limit).',
-    brokerSynonym: 'log.retention.bytes',
     defaultValue: '-1',
   },
   'retention.ms': {
     configType: ConfigType.long,
     documentation: 'Segments whose newest record is older than this are deleted (-1: keep forever).',
-    brokerSynonym: 'log.retention.ms',
     defaultValue: '604800000',
   },
   'segment.bytes': {
     configType: ConfigType.int,
     documentation: 'Size at which the active segment is rolled.',
-    brokerSynonym: 'log.segment.bytes',
     defaultValue: '1073741824',
   },
   'segment.ms': {
     configType: ConfigType.long,
     documentation: 'Age of its first record at which the active segment is rolled.',
-    brokerSynonym: 'log.roll.ms',
     defaultValue: '604800000',
   },
   'unclean.leader.election.enable': {
     configType: ConfigType.boolean,
     documentation: 'Whether an out-of-sync replica may become leader; a single node has no other replica.',
-    brokerSynonym: 'unclean.leader.election.enable',
     defaultValue: 'false',
   },
 };
@@ -131,7 +114,8 @@ export function describeTopicConfigs(layers: BrokerConfigLayers, topic: TopicMet
   const described: DescribedConfig[] = [];
   for (const [name, definition] of Object.entries(topicConfigDefinitions)) {
     const override = topic.configs[name];
-    const inherited = topicDefaultFromBroker(layers, definition.brokerSynonym, definition.defaultValue);
+    // The broker config a topic without an override inherits.
+    const inherited = topicDefaultFromBroker(layers, topicConfigBrokerSynonyms[name], definition.defaultValue);
     const synonyms: ConfigSynonym[] = override === undefined ? inherited.synonyms : [{ name, value: override, source: ConfigSource.dynamicTopic }, ...inherited.synonyms];
     const value = override ?? inherited.value;
     const source = synonyms[0]?.source ?? ConfigSource.default;

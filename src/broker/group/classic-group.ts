@@ -72,9 +72,10 @@ export class ClassicGroup {
   constructor(
     readonly groupId: string,
     private readonly clock: () => number,
-    loaded: { generationId?: number; protocolType?: string | null; currentStateTimestampMs?: number | null } = {},
+    loaded: { generationId?: number; protocolType?: string | null; currentStateTimestampMs?: number | null; state?: ClassicGroupState } = {},
   ) {
-    this.stateValue = ClassicGroupState.Empty;
+    // A group downgraded from a consumer group starts Stable with its members (`ClassicGroup.fromConsumerGroup`).
+    this.stateValue = loaded.state ?? ClassicGroupState.Empty;
     this.previousStateValue = ClassicGroupState.Empty;
     this.generationId = loaded.generationId ?? 0;
     this.protocolType = loaded.protocolType ?? null;

@@ -16,9 +16,13 @@
 // JavaScript's RegExp and must match the whole topic name, as RE2J's `matches()`; patterns using
 // look-around or back-references, which RE2J rejects, are accepted here; RE2-only syntax (`\Q...\E`, `(?P<n>...)`)
 // is refused as INVALID_REGULAR_EXPRESSION. Kafka resolves regexes in the background; here they are resolved on
-// every heartbeat against the current topics. Racks do not influence assignment. A classic member cannot join a
-// non-empty consumer group (Kafka's online migration is not implemented); an empty group of either type is
-// converted on the first join of the other, as Kafka does.
+// every heartbeat against the current topics. Racks do not influence assignment.
+//
+// Online migration (Kafka 4.x, `group.consumer.migration.policy` BIDIRECTIONAL): an empty group of either type
+// is replaced on the first join of the other. A ConsumerGroupHeartbeat joining a non-empty classic group of
+// protocol type "consumer" upgrades it: its members become consumer-group members that keep speaking the
+// classic protocol (consumer-group-classic-members.ts). When the last KIP-848 member leaves (or is fenced) and
+// classic members remain, the group downgrades to a classic group, which then rebalances.
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../protocol/errors/index.ts';
 import type { BrokerLogger } from '../logger.ts';
@@ -31,7 +35,6 @@ import {
 import {
   assignmentsEqual,
   ConsumerGroup,
-  ConsumerGroupState,
   LEAVE_GROUP_MEMBER_EPOCH,
   LEAVE_GROUP_STATIC_MEMBER_EPOCH,
   MemberState,
@@ -41,6 +44,10 @@ import {
   type ConsumerGroupMember,
   type OwnedPartitions,
 } from './consumer-group.ts';
+import type { ClassicGroup } from './classic-group.ts';
+import { ClassicMembers } from './consumer-group-classic-members.ts';
+import { classicGroupFromConsumerGroup, consumerGroupFromClassicGroup, type DowngradedGroup } from './consumer-group-migration.ts';
+import type { ConsumerGroupMigrationPolicy } from './group-coordinator-config.ts';
 import type { GroupTimer } from './group-timer.ts';
 import type { LoadedConsumerGroup, OffsetStoreRecord } from './offset-store.ts';
 
@@ -89,6 +96,10 @@ export interface ConsumerGroupConfig {
    * reconcile towards the previous target.
    */
   assignmentIntervalMs: number;
+  /** `group.consumer.migration.policy` (Kafka 4.x: bidirectional). */
+  migrationPolicy: ConsumerGroupMigrationPolicy;
+  /** `group.max.size`: a downgrade needs the remaining members to fit a classic group. */
+  classicMaxSize: number;
 }
 
 export const defaultConsumerGroupConfig: Readonly<ConsumerGroupConfig> = {
@@ -97,6 +108,8 @@ export const defaultConsumerGroupConfig: Readonly<ConsumerGroupConfig> = {
   maxSize: 2_147_483_647,
   assignors: ['uniform', 'range'],
   assignmentIntervalMs: 1_000,
+  migrationPolicy: 'bidirectional',
+  classicMaxSize: 2_147_483_647,
 };
 
 export interface ConsumerGroupHeartbeatParams {
@@ -157,9 +170,23 @@ export interface DescribedConsumerGroup {
 export interface ClassicGroupsView {
   /** 'absent', 'empty' (no members: may be replaced by a consumer group), or 'active'. */
   kind(groupId: string): 'absent' | 'empty' | 'active';
-  /** Forgets the classic group object (its committed offsets stay: they belong to the group id). */
+  /**
+   * Forgets the classic group object (its committed offsets stay: they belong to the group id); parked JoinGroup
+   * and SyncGroup answers get REBALANCE_IN_PROGRESS, so that their members rejoin the group that replaces it.
+   */
   forget(groupId: string): void;
+  /** A non-empty classic group that may be upgraded to a consumer group (`validateOnlineUpgrade`), else null. */
+  upgradable(groupId: string): ClassicGroup | null;
+  /** Installs the classic group a consumer group downgrades to and starts its rebalance (`convertToClassicGroup`). */
+  adoptDowngraded(downgraded: DowngradedGroup): void;
 }
+
+/** Topic metadata by id as well as by name. */
+export interface TopicsById {
+  topicById(topicId: Buffer): TopicImage | undefined;
+}
+
+const emptyTopicsImage: TopicsImage & TopicsById = { listTopics: () => [], topic: () => undefined, topicById: () => undefined };
 
 class HeartbeatError extends Error {
   constructor(
@@ -172,6 +199,10 @@ class HeartbeatError extends Error {
 
 const sessionKey = (groupId: string, memberId: string) => `consumer-session\u0000${groupId}\u0000${memberId}`;
 const rebalanceKey = (groupId: string, memberId: string) => `consumer-rebalance\u0000${groupId}\u0000${memberId}`;
+/** A classic member told to rejoin must do so within its rebalance timeout (`consumerGroupJoinKey`). */
+const joinKey = (groupId: string, memberId: string) => `consumer-join\u0000${groupId}\u0000${memberId}`;
+/** A classic member that joined must send SyncGroup within its rebalance timeout (`consumerGroupSyncKey`). */
+const syncKey = (groupId: string, memberId: string) => `consumer-sync\u0000${groupId}\u0000${memberId}`;
 
 const hex = (topicId: Buffer) => topicId.toString('hex');
 
@@ -181,15 +212,22 @@ export class ConsumerGroupManager {
   private readonly persistedMetadata = new Map<string, string>();
 
   constructor(
-    private readonly config: ConsumerGroupConfig,
+    readonly config: ConsumerGroupConfig,
     private readonly timer: GroupTimer,
     private readonly classicGroups: ClassicGroupsView,
-    private readonly logger: BrokerLogger,
+    readonly logger: BrokerLogger,
     private readonly clock: () => number,
     private readonly journal: ConsumerGroupJournal,
+    /** The broker's topics, for timers and conversions that run outside a request carrying them. */
+    readonly topicsImage: TopicsImage & TopicsById = emptyTopicsImage,
     /** A heartbeat bumped a group epoch (Kafka records its consumer-group-rebalance sensor there). */
     private readonly onEpochBump: () => void = () => undefined,
-  ) {}
+  ) {
+    this.classicMembers = new ClassicMembers(this);
+  }
+
+  /** JoinGroup, SyncGroup, Heartbeat and LeaveGroup of classic members inside consumer groups. */
+  readonly classicMembers: ClassicMembers;
 
   /**
    * Installs a group replayed from the offsets log and starts its members' session timeouts (and the rebalance
@@ -219,7 +257,7 @@ export class ConsumerGroupManager {
     this.groups.set(groupId, group);
     this.persistedMetadata.set(groupId, metadataSnapshot(group));
     for (const member of group.members.values()) {
-      this.scheduleSessionTimeout(group, member.memberId, this.config.sessionTimeoutMs);
+      this.scheduleSessionTimeout(group, member.memberId, member.classic?.sessionTimeoutMs ?? this.config.sessionTimeoutMs);
       this.scheduleRebalanceTimeout(group, member);
     }
     if (dropped.length > 0) this.appendInBackground(dropped);
@@ -262,7 +300,7 @@ export class ConsumerGroupManager {
   }
 
   /** For changes no request waits for (timeouts): a failure is logged. */
-  private persistInBackground(group: ConsumerGroup): void {
+  persistInBackground(group: ConsumerGroup): void {
     this.persistChanges(group.groupId)?.catch((error: unknown) => this.logger.error({ group: group.groupId, err: errorText(error) }, 'writing consumer group state to the offsets log failed'));
   }
 
@@ -357,12 +395,12 @@ export class ConsumerGroupManager {
     }
   }
 
-  private getOrMaybeCreateGroup(groupId: string, create: boolean): ConsumerGroup {
+  private getOrMaybeCreateGroup(groupId: string, create: boolean, topics: TopicsImage): ConsumerGroup {
     const existing = this.groups.get(groupId);
     if (existing !== undefined) return existing;
     const classic = this.classicGroups.kind(groupId);
-    if (classic === 'active') throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
-    if (!create) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${groupId} not found.`);
+    if (!create) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, classic === 'active' ? `Group ${groupId} is not a consumer group.` : `Consumer group ${groupId} not found.`);
+    if (classic === 'active') return this.upgrade(groupId, topics);
     if (classic === 'empty') {
       this.classicGroups.forget(groupId);
       this.logger.info({ group: groupId }, 'converted the empty classic group to a consumer group');
@@ -372,9 +410,29 @@ export class ConsumerGroupManager {
     return group;
   }
 
+  /**
+   * Online upgrade (`convertToConsumerGroup`): the classic group's members become members of a consumer group at
+   * its generation, each Stable with its last assignment as its target; the joining member then bumps the epoch.
+   */
+  private upgrade(groupId: string, topics: TopicsImage): ConsumerGroup {
+    const classic = this.classicGroups.upgradable(groupId);
+    if (classic === null) throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a consumer group.`);
+    let group: ConsumerGroup;
+    try {
+      group = consumerGroupFromClassicGroup(classic, topics);
+    } catch {
+      throw new HeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Cannot upgrade the classic group ${groupId} to consumer group because the embedded consumer protocol is malformed.`);
+    }
+    this.classicGroups.forget(groupId);
+    this.groups.set(groupId, group);
+    for (const member of group.members.values()) this.scheduleSessionTimeout(group, member.memberId, member.classic?.sessionTimeoutMs ?? this.config.sessionTimeoutMs);
+    this.logger.info({ group: groupId, groupEpoch: group.groupEpoch, members: group.members.size }, 'upgraded the classic group to a consumer group');
+    return group;
+  }
+
   private joinOrHeartbeat(params: ConsumerGroupHeartbeatParams, topics: TopicsImage): ConsumerGroupHeartbeatResult {
     const joining = params.memberEpoch === 0;
-    const group = this.getOrMaybeCreateGroup(params.groupId, joining);
+    const group = this.getOrMaybeCreateGroup(params.groupId, joining, topics);
     const memberId = params.memberId === '' ? randomUUID() : params.memberId;
     if (group.members.size >= this.config.maxSize && !group.members.has(memberId)) {
       throw new HeartbeatError(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${this.config.maxSize} members.`);
@@ -396,8 +454,42 @@ export class ConsumerGroupManager {
       subscribedTopicRegex: params.subscribedTopicRegex ?? member.subscribedTopicRegex,
       clientId: params.clientId,
       clientHost: params.clientHost,
+      // A member heartbeating with ConsumerGroupHeartbeat speaks the KIP-848 protocol from now on.
+      classic: null,
     };
     const isNewMember = !group.members.has(memberId);
+    const reconciled = this.updateMemberAndReconcile(group, member, updated, isNewMember, joining ? new Map() : owned, topics);
+    this.scheduleRebalanceTimeout(group, reconciled);
+    this.scheduleSessionTimeout(group, memberId, this.config.sessionTimeoutMs);
+
+    // The assignment is sent on a full request (join, or after an error the client resends everything) or when
+    // it changed (`consumerGroupHeartbeat`).
+    const isFullRequest = joining || (params.rebalanceTimeoutMs !== -1 && params.subscribedTopicNames !== null && params.topicPartitions !== null);
+    const changed = !assignmentsEqual(member.assigned, reconciled.assigned) || isNewMember;
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId,
+      memberEpoch: reconciled.memberEpoch,
+      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
+      assignment: isFullRequest || changed ? toHeartbeatAssignment(reconciled.assigned) : null,
+    };
+  }
+
+  /**
+   * Kafka's three heartbeat steps for a member of either protocol: install the updated member (bumping the group
+   * epoch when its subscription or the subscribed topics changed), compute a new target assignment when due, and
+   * reconcile the member towards its target given the partitions it reports owning. Returns the reconciled member.
+   */
+  updateMemberAndReconcile(
+    group: ConsumerGroup,
+    member: ConsumerGroupMember,
+    updated: ConsumerGroupMember,
+    isNewMember: boolean,
+    owned: OwnedPartitions,
+    topics: TopicsImage,
+  ): ConsumerGroupMember {
+    const { memberId } = updated;
     let bumpGroupEpoch = isNewMember;
     if (!sameStrings(member.subscribedTopicNames, updated.subscribedTopicNames) || member.subscribedTopicRegex !== updated.subscribedTopicRegex) {
       bumpGroupEpoch = true;
@@ -428,23 +520,9 @@ export class ConsumerGroupManager {
     // 3. Reconcile the member towards its target.
     const current = group.members.get(memberId) as ConsumerGroupMember;
     const target = group.targetAssignment.get(memberId) ?? new Map<string, Set<number>>();
-    const reconciled = reconcile(group, current, group.assignmentEpoch, target, joining ? new Map() : owned);
+    const reconciled = reconcile(group, current, group.assignmentEpoch, target, owned);
     if (reconciled !== current) group.updateMember(reconciled);
-    this.scheduleRebalanceTimeout(group, reconciled);
-    this.scheduleSessionTimeout(group, memberId, this.config.sessionTimeoutMs);
-
-    // The assignment is sent on a full request (join, or after an error the client resends everything) or when
-    // it changed (`consumerGroupHeartbeat`).
-    const isFullRequest = joining || (params.rebalanceTimeoutMs !== -1 && params.subscribedTopicNames !== null && params.topicPartitions !== null);
-    const changed = !assignmentsEqual(member.assigned, reconciled.assigned) || isNewMember;
-    return {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      memberId,
-      memberEpoch: reconciled.memberEpoch,
-      heartbeatIntervalMs: this.config.heartbeatIntervalMs,
-      assignment: isFullRequest || changed ? toHeartbeatAssignment(reconciled.assigned) : null,
-    };
+    return reconciled;
   }
 
   /** `getOrMaybeSubscribeDynamicConsumerGroupMember` */
@@ -468,7 +546,8 @@ export class ConsumerGroupManager {
         if (byId !== undefined) throwIfMemberEpochIsInvalid(byId, memberEpoch, owned);
         return byId ?? newMember(memberId);
       }
-      if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
+      // A previous incarnation speaking the classic protocol is replaced at once; a KIP-848 one must have left (-2).
+      if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH && existing.classic === null) {
         throw new HeartbeatError(ErrorCode.UNRELEASED_INSTANCE_ID, `Static member ${existing.memberId} with instance id ${instanceId} is not released.`);
       }
       // The instance comes back: the new member id takes over the old one's target assignment without a
@@ -514,7 +593,7 @@ export class ConsumerGroupManager {
     if (params.instanceId === null) {
       const member = group.members.get(params.memberId);
       if (member === undefined) throw new HeartbeatError(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${params.memberId} is not a member of group ${group.groupId}.`);
-      this.removeMemberAndBumpEpoch(group, member, 'the member left the group');
+      this.fenceMember(group, member, 'the member left the group');
       return answer(LEAVE_GROUP_MEMBER_EPOCH);
     }
     const member = group.staticMember(params.instanceId);
@@ -530,34 +609,109 @@ export class ConsumerGroupManager {
       this.logger.info({ group: group.groupId, memberId: member.memberId, instanceId: params.instanceId }, 'static member left the group temporarily');
       return answer(LEAVE_GROUP_STATIC_MEMBER_EPOCH);
     }
-    this.removeMemberAndBumpEpoch(group, member, 'the static member left the group');
+    this.fenceMember(group, member, 'the static member left the group');
     return answer(LEAVE_GROUP_MEMBER_EPOCH);
   }
 
-  private removeMemberAndBumpEpoch(group: ConsumerGroup, member: ConsumerGroupMember, reason: string): void {
-    group.removeMember(member.memberId);
-    this.timer.cancel(sessionKey(group.groupId, member.memberId));
-    this.timer.cancel(rebalanceKey(group.groupId, member.memberId));
+  /**
+   * Removes a member that left or was fenced (`consumerGroupFenceMember`). When it was the last KIP-848 member
+   * and classic members remain, the group goes back to being a classic group instead (the online downgrade).
+   */
+  fenceMember(group: ConsumerGroup, member: ConsumerGroupMember, reason: string): void {
+    if (this.validateOnlineDowngrade(group, member.memberId)) {
+      this.downgrade(group, member.memberId, reason);
+      return;
+    }
+    this.removeMemberAndBumpEpoch(group, member, reason);
+  }
+
+  /**
+   * `validateOnlineDowngradeWithFencedMember`, or with `replaced` `validateOnlineDowngradeWithReplacedMemberId` (a
+   * classic static member takes the leaving member's place, so the group is not left empty).
+   */
+  validateOnlineDowngrade(group: ConsumerGroup, leavingMemberId: string, replaced = false): boolean {
+    if (!group.allMembersUseClassicProtocolExcept(leavingMemberId)) return false;
+    if (!replaced && group.members.size <= 1) return false;
+    const { migrationPolicy, classicMaxSize } = this.config;
+    if (migrationPolicy !== 'downgrade' && migrationPolicy !== 'bidirectional') {
+      this.logger.info({ group: group.groupId }, 'cannot downgrade the consumer group to a classic group: online downgrade is disabled');
+      return false;
+    }
+    if (group.members.size - (replaced ? 0 : 1) > classicMaxSize) {
+      this.logger.info({ group: group.groupId }, 'cannot downgrade the consumer group to a classic group: it is larger than group.max.size');
+      return false;
+    }
+    return true;
+  }
+
+  /** `convertToClassicGroup`: the remaining (classic) members form a classic group at the group epoch, which rebalances. */
+  downgrade(group: ConsumerGroup, leavingMemberId: string, reason: string): void {
+    const downgraded = classicGroupFromConsumerGroup(group, leavingMemberId, this.topicsImage);
+    for (const memberId of group.members.keys()) this.cancelMemberTimers(group.groupId, memberId);
+    this.forget(group.groupId, true);
+    this.logger.info({ group: group.groupId, leavingMemberId, reason, generationId: downgraded.generationId }, 'downgraded the consumer group to a classic group');
+    this.classicGroups.adoptDowngraded(downgraded);
+  }
+
+  /** Removes a member without bumping the epoch (the caller does), and stops its timers. */
+  removeMember(group: ConsumerGroup, memberId: string): void {
+    group.removeMember(memberId);
+    this.cancelMemberTimers(group.groupId, memberId);
+  }
+
+  private cancelMemberTimers(groupId: string, memberId: string): void {
+    for (const key of [sessionKey, rebalanceKey, joinKey, syncKey]) this.timer.cancel(key(groupId, memberId));
+  }
+
+  /** Bumps the group epoch after members left; an empty group's target follows at once. */
+  bumpEpochAfterRemoval(group: ConsumerGroup): void {
     group.groupEpoch += 1;
     // The target of an empty group is trivially empty: it follows the group epoch at once, as in Kafka.
     if (group.members.size === 0) {
       group.targetAssignment.clear();
       group.assignmentEpoch = group.groupEpoch;
     }
+  }
+
+  private removeMemberAndBumpEpoch(group: ConsumerGroup, member: ConsumerGroupMember, reason: string): void {
+    this.removeMember(group, member.memberId);
+    this.bumpEpochAfterRemoval(group);
     this.logger.info({ group: group.groupId, memberId: member.memberId, groupEpoch: group.groupEpoch, reason }, 'member removed from the consumer group');
   }
 
-  private scheduleSessionTimeout(group: ConsumerGroup, memberId: string, timeoutMs: number): void {
-    this.timer.schedule(sessionKey(group.groupId, memberId), timeoutMs, () => {
-      const member = group.members.get(memberId);
-      if (member === undefined || this.groups.get(group.groupId) !== group) return;
-      this.removeMemberAndBumpEpoch(group, member, 'session timeout expired');
-      this.persistInBackground(group);
-    });
+  scheduleSessionTimeout(group: ConsumerGroup, memberId: string, timeoutMs: number): void {
+    this.timer.schedule(sessionKey(group.groupId, memberId), timeoutMs, () => this.fenceByTimer(group, memberId, 'session timeout expired'));
+  }
+
+  /** A classic member told to rejoin has its rebalance timeout to do so (`scheduleConsumerGroupJoinTimeoutIfAbsent`). */
+  scheduleJoinTimeoutIfAbsent(group: ConsumerGroup, member: ConsumerGroupMember): void {
+    const key = joinKey(group.groupId, member.memberId);
+    if (this.timer.isScheduled(key)) return;
+    this.timer.schedule(key, Math.max(0, member.rebalanceTimeoutMs), () => this.fenceByTimer(group, member.memberId, 'the classic member failed to rejoin within the rebalance timeout'));
+  }
+
+  cancelJoinTimeout(group: ConsumerGroup, memberId: string): void {
+    this.timer.cancel(joinKey(group.groupId, memberId));
+  }
+
+  /** A classic member that joined has its rebalance timeout to send SyncGroup (`scheduleConsumerGroupSyncTimeout`). */
+  scheduleSyncTimeout(group: ConsumerGroup, memberId: string, timeoutMs: number): void {
+    this.timer.schedule(syncKey(group.groupId, memberId), Math.max(0, timeoutMs), () => this.fenceByTimer(group, memberId, 'the classic member failed to sync within the rebalance timeout'));
+  }
+
+  cancelSyncTimeout(group: ConsumerGroup, memberId: string): void {
+    this.timer.cancel(syncKey(group.groupId, memberId));
+  }
+
+  private fenceByTimer(group: ConsumerGroup, memberId: string, reason: string): void {
+    const member = group.members.get(memberId);
+    if (member === undefined || this.groups.get(group.groupId) !== group) return;
+    this.fenceMember(group, member, reason);
+    this.persistInBackground(group);
   }
 
   /** A member revoking partitions must finish within its rebalance timeout, or it is fenced (removed). */
-  private scheduleRebalanceTimeout(group: ConsumerGroup, member: ConsumerGroupMember): void {
+  scheduleRebalanceTimeout(group: ConsumerGroup, member: ConsumerGroupMember): void {
     const key = rebalanceKey(group.groupId, member.memberId);
     if (member.state !== MemberState.UnrevokedPartitions) {
       this.timer.cancel(key);
@@ -568,8 +722,7 @@ export class ConsumerGroupManager {
     this.timer.schedule(key, Math.max(0, member.rebalanceTimeoutMs), () => {
       const current = group.members.get(member.memberId);
       if (current === undefined || current.memberEpoch !== epoch || current.state !== MemberState.UnrevokedPartitions) return;
-      this.removeMemberAndBumpEpoch(group, current, 'rebalance timeout expired while revoking partitions');
-      this.persistInBackground(group);
+      this.fenceByTimer(group, current.memberId, 'rebalance timeout expired while revoking partitions');
     });
   }
 
@@ -620,13 +773,14 @@ export class ConsumerGroupManager {
 
   describe(groupIds: readonly string[], topics: { topicById(topicId: Buffer): TopicImage | undefined }): DescribedConsumerGroup[] {
     return groupIds.map((groupId) => {
+      // An error answer carries the response's defaults (Kafka's `GroupCoordinatorService.consumerGroupDescribe`).
       const empty: DescribedConsumerGroup = {
         errorCode: ErrorCode.NONE,
         errorMessage: null,
         groupId,
-        groupState: ConsumerGroupState.Dead,
-        groupEpoch: -1,
-        assignmentEpoch: -1,
+        groupState: '',
+        groupEpoch: 0,
+        assignmentEpoch: 0,
         assignorName: '',
         members: [],
       };
@@ -660,7 +814,8 @@ export class ConsumerGroupManager {
           subscribedTopicNames: [...member.subscribedTopicNames],
           // Kafka describes "no regex" as an empty string.
           subscribedTopicRegex: member.subscribedTopicRegex ?? '',
-          assignment: described(member.assigned),
+          // What the member owns: partitions it has yet to confirm revoking are still its own (Kafka 4.4 describes them).
+          assignment: described(owning(member)),
           targetAssignment: described(group.targetAssignment.get(member.memberId) ?? new Map()),
         })),
       };
@@ -679,7 +834,8 @@ export class ConsumerGroupManager {
     if (memberId === null && memberEpoch < 0) return ErrorCode.NONE;
     const member = memberId === null ? undefined : group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    // A classic member's generation is its member epoch; a mismatch is the classic error.
+    if (memberEpoch !== member.memberEpoch) return member.classic !== null ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
     return ErrorCode.NONE;
   }
 
@@ -695,6 +851,8 @@ export class ConsumerGroupManager {
     if (memberEpoch < 0 && group.members.size === 0) return ErrorCode.NONE;
     const member = group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    // A classic member commits with any OffsetCommit version, its generation being its member epoch.
+    if (member.classic !== null) return memberEpoch === member.memberEpoch ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
     if (!commit.carriesMemberEpoch) return ErrorCode.UNSUPPORTED_VERSION;
     if (memberEpoch === member.memberEpoch) return ErrorCode.NONE;
     if (memberEpoch > member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
@@ -746,6 +904,16 @@ function ownedPartitions(topicPartitions: ConsumerGroupHeartbeatParams['topicPar
   return new Map(topicPartitions.map((topic) => [hex(topic.topicId), topic.partitions]));
 }
 
+/** The partitions a member holds: assigned, or assigned before and not yet confirmed revoked. */
+function owning(member: ConsumerGroupMember): Assignment {
+  if (member.pendingRevocation.size === 0) return member.assigned;
+  const held: Assignment = new Map();
+  for (const assignment of [member.assigned, member.pendingRevocation]) {
+    for (const [topicId, partitions] of assignment) held.set(topicId, new Set([...(held.get(topicId) ?? []), ...partitions]));
+  }
+  return held;
+}
+
 function toHeartbeatAssignment(assignment: Assignment): HeartbeatAssignment {
   return {
     topicPartitions: [...assignment]
@@ -764,7 +932,17 @@ function sameMemberMetadata(a: ConsumerGroupMember, b: ConsumerGroupMember): boo
     a.clientId === b.clientId &&
     a.clientHost === b.clientHost &&
     a.subscribedTopicNames.length === b.subscribedTopicNames.length &&
-    a.subscribedTopicNames.every((name, i) => name === b.subscribedTopicNames[i])
+    a.subscribedTopicNames.every((name, i) => name === b.subscribedTopicNames[i]) &&
+    sameClassicMetadata(a.classic, b.classic)
+  );
+}
+
+function sameClassicMetadata(a: ConsumerGroupMember['classic'], b: ConsumerGroupMember['classic']): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.sessionTimeoutMs === b.sessionTimeoutMs &&
+    a.supportedProtocols.length === b.supportedProtocols.length &&
+    a.supportedProtocols.every((protocol, i) => protocol.name === b.supportedProtocols[i]?.name && protocol.metadata.equals(b.supportedProtocols[i].metadata))
   );
 }
 

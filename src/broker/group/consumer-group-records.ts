@@ -7,11 +7,13 @@
 //
 // A member record may end with the epoch each held partition was assigned at (KIP-1251; Kafka's tagged
 // `AssignmentEpochs` field). Records written before it end after the target; their partitions then count as
-// assigned at the member's epoch.
+// assigned at the member's epoch. A record may then end with a classic member's JoinGroup metadata (session
+// timeout and protocols; Kafka's `ClassicMemberMetadata`), absent from records written before online migration.
 import type { Reader } from '../../protocol/wire/reader.ts';
 import type { Writer } from '../../protocol/wire/writer.ts';
 import type { Assignment } from './consumer-group-assignors.ts';
-import { MemberState, type ConsumerGroupMember, type PartitionEpochs } from './consumer-group.ts';
+import type { GroupProtocol } from './classic-group-member.ts';
+import { MemberState, type ClassicMemberMetadata, type ConsumerGroupMember, type PartitionEpochs } from './consumer-group.ts';
 
 /** Kafka's ConsumerGroupMetadata + ConsumerGroupTargetAssignmentMetadata values. */
 export interface StoredConsumerGroupMetadata {
@@ -56,6 +58,12 @@ export function writeConsumerGroupMember(writer: Writer, stored: StoredConsumerG
   writer.bool(stored.target !== null);
   if (stored.target !== null) writeAssignment(writer, stored.target);
   writePartitionEpochs(writer, member.assignmentEpochs);
+  // A classic member's JoinGroup metadata (Kafka's `ClassicMemberMetadata` field), after the partition epochs.
+  writer.bool(member.classic !== null);
+  if (member.classic !== null) {
+    writer.int32(member.classic.sessionTimeoutMs).int32(member.classic.supportedProtocols.length);
+    for (const protocol of member.classic.supportedProtocols) writer.compactString(protocol.name).compactBytes(protocol.metadata);
+  }
 }
 
 export function readConsumerGroupMember(reader: Reader): StoredConsumerGroupMember {
@@ -78,6 +86,7 @@ export function readConsumerGroupMember(reader: Reader): StoredConsumerGroupMemb
   const pendingRevocation = readAssignment(reader);
   const target = reader.bool() ? readAssignment(reader) : null;
   const assignmentEpochs = reader.remaining > 0 ? readPartitionEpochs(reader) : new Map<string, Map<number, number>>();
+  const classic = reader.remaining > 0 ? readClassicMetadata(reader) : null;
   return {
     member: {
       memberId,
@@ -95,9 +104,22 @@ export function readConsumerGroupMember(reader: Reader): StoredConsumerGroupMemb
       assigned,
       pendingRevocation,
       assignmentEpochs,
+      classic,
     },
     target,
   };
+}
+
+function readClassicMetadata(reader: Reader): ClassicMemberMetadata | null {
+  if (!reader.bool()) return null;
+  const sessionTimeoutMs = reader.int32();
+  const count = reader.int32();
+  const supportedProtocols: GroupProtocol[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = requireString(reader.compactString());
+    supportedProtocols.push({ name, metadata: Buffer.from(reader.compactBytes() ?? Buffer.alloc(0)) });
+  }
+  return { sessionTimeoutMs, supportedProtocols };
 }
 
 function writeAssignment(writer: Writer, assignment: Assignment): void {

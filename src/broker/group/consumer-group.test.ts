@@ -349,15 +349,17 @@ describe('consumer groups and the classic coordinator', () => {
     assert.equal(codeOf(await commit('m1', joined.memberEpoch)), ErrorCode.NONE);
     const fetched = await coordinator.fetchOffsets([{ groupId: 'group', topics: null }], false);
     assert.equal(fetched[0].topics[0].partitions[0].committedOffset, 42n);
-    // ListGroups reports the type; a classic JoinGroup cannot enter the live consumer group.
+    // ListGroups reports the type; a classic JoinGroup of the embedded consumer protocol enters the live consumer
+    // group as a classic member (first asked for a member id, KIP-394); another protocol type cannot.
     assert.deepEqual(coordinator.listGroups([], ['consumer']), [{ groupId: 'group', protocolType: 'consumer', groupState: 'Stable', groupType: 'consumer' }]);
     assert.deepEqual(coordinator.listGroups([], ['classic']), []);
-    const join = await coordinator.joinGroup({
+    const join = (protocolType: string) => coordinator.joinGroup({
       groupId: 'group', memberId: '', groupInstanceId: null, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000,
-      protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }], reason: null, clientId: 'c', clientHost: 'h',
+      protocolType, protocols: [{ name: 'range', metadata: Buffer.alloc(0) }], reason: null, clientId: 'c', clientHost: 'h',
       requireKnownMemberId: true, supportsSkippingAssignment: true,
     });
-    assert.equal(join.errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+    assert.equal((await join('consumer')).errorCode, ErrorCode.MEMBER_ID_REQUIRED);
+    assert.equal((await join('connect')).errorCode, ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
     // Once empty, the group can be deleted; its offsets go with it.
     assert.equal((await coordinator.deleteGroups(['group']))[0].errorCode, ErrorCode.NON_EMPTY_GROUP);
     await coordinator.consumerGroupHeartbeat(request({ memberEpoch: -1 }), topics);

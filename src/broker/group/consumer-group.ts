@@ -8,6 +8,7 @@
 // receives the target partitions that no other member still owns (UNRELEASED_PARTITIONS while some are still held
 // elsewhere, STABLE when it has them all). A partition is owned by a member — with that member's epoch — from
 // assignment until the member has acknowledged revoking it, so no partition is ever held by two members.
+import type { GroupProtocol } from './classic-group-member.ts';
 import type { Assignment } from './consumer-group-assignors.ts';
 
 export const ConsumerGroupState = {
@@ -55,6 +56,19 @@ export interface ConsumerGroupMember {
    * partitions the member held since then.
    */
   assignmentEpochs: PartitionEpochs;
+  /**
+   * Set for a member that speaks the classic protocol (JoinGroup/SyncGroup/Heartbeat/LeaveGroup) inside a consumer
+   * group, after an online upgrade or a classic join to a non-empty consumer group (Kafka's
+   * `ConsumerGroupMember.classicMemberMetadata`); null for a KIP-848 member.
+   */
+  classic: ClassicMemberMetadata | null;
+}
+
+/** What a classic member sent in its JoinGroup, kept so that the group can go back to being classic. */
+export interface ClassicMemberMetadata {
+  readonly sessionTimeoutMs: number;
+  /** The protocols in preference order, each with its embedded subscription. */
+  readonly supportedProtocols: readonly GroupProtocol[];
 }
 
 /** topic id (hex) -> partition -> the epoch it was assigned at. */
@@ -88,6 +102,7 @@ export function newMember(memberId: string): ConsumerGroupMember {
     assigned: new Map(),
     pendingRevocation: new Map(),
     assignmentEpochs: new Map(),
+    classic: null,
   };
 }
 
@@ -145,6 +160,42 @@ export class ConsumerGroup {
       if (member.state !== MemberState.Stable || member.memberEpoch !== this.assignmentEpoch) return ConsumerGroupState.Reconciling;
     }
     return ConsumerGroupState.Stable;
+  }
+
+  /** How many members speak the classic protocol (`numClassicProtocolMembers`). */
+  classicMemberCount(): number {
+    let count = 0;
+    for (const member of this.members.values()) if (member.classic !== null) count++;
+    return count;
+  }
+
+  /** Whether every member but `memberId` speaks the classic protocol, and `memberId` does not (`allMembersUseClassicProtocolExcept`). */
+  allMembersUseClassicProtocolExcept(memberId: string): boolean {
+    const member = this.members.get(memberId);
+    return member !== undefined && member.classic === null && this.classicMemberCount() === this.members.size - 1;
+  }
+
+  /**
+   * Whether a classic member with these protocols may join (`supportsClassicProtocols`): the protocol type must be
+   * "consumer" and, when the group has members, one of the protocols must be supported by every classic member.
+   */
+  supportsClassicProtocols(protocolType: string, protocolNames: readonly string[], consumerProtocolType: string): boolean {
+    if (protocolType !== consumerProtocolType) return false;
+    if (this.members.size === 0) return protocolNames.length > 0;
+    const classicMembers = [...this.members.values()].filter((member) => member.classic !== null);
+    return protocolNames.some((name) => classicMembers.every((member) => member.classic?.supportedProtocols.some((protocol) => protocol.name === name) === true));
+  }
+
+  /** Whether a member still waits for a partition of its target that another member owns (`waitingOnUnreleasedPartition`). */
+  waitingOnUnreleasedPartition(member: ConsumerGroupMember): boolean {
+    if (member.state !== MemberState.UnreleasedPartitions) return false;
+    for (const [topicId, partitions] of this.targetAssignment.get(member.memberId) ?? new Map<string, Set<number>>()) {
+      const assigned = member.assigned.get(topicId);
+      for (const partition of partitions) {
+        if (assigned?.has(partition) !== true && this.currentPartitionEpoch(topicId, partition) !== -1) return true;
+      }
+    }
+    return false;
   }
 
   staticMember(instanceId: string): ConsumerGroupMember | undefined {
@@ -243,15 +294,20 @@ export function reconcile(
   switch (member.state) {
     case MemberState.Stable:
       if (member.memberEpoch === targetEpoch) return member;
-      return computeNextAssignment(group, member, targetEpoch, target);
+      return computeNextAssignment(group, member, targetEpoch, target, owned);
     case MemberState.UnrevokedPartitions:
       // The member moves on only once its heartbeat shows none of the revoked partitions.
-      if (owned === null || ownsAny(owned, member.pendingRevocation)) return member;
-      return computeNextAssignment(group, member, targetEpoch, target);
+      if (ownsRevokedPartitions(owned, member.pendingRevocation)) return member;
+      return computeNextAssignment(group, member, targetEpoch, target, owned);
     case MemberState.UnreleasedPartitions:
       // Partitions released by others since, or a new target: look again.
-      return computeNextAssignment(group, member, targetEpoch, target);
+      return computeNextAssignment(group, member, targetEpoch, target, owned);
   }
+}
+
+/** Whether the member may still hold partitions it must revoke: unknown (no owned list) counts as yes. */
+function ownsRevokedPartitions(owned: OwnedPartitions, revoking: Assignment): boolean {
+  return owned === null || ownsAny(owned, revoking);
 }
 
 function ownsAny(owned: ReadonlyMap<string, readonly number[]>, revoking: Assignment): boolean {
@@ -263,7 +319,7 @@ function ownsAny(owned: ReadonlyMap<string, readonly number[]>, revoking: Assign
   return false;
 }
 
-function computeNextAssignment(group: ConsumerGroup, member: ConsumerGroupMember, targetEpoch: number, target: Assignment): ConsumerGroupMember {
+function computeNextAssignment(group: ConsumerGroup, member: ConsumerGroupMember, targetEpoch: number, target: Assignment, owned: OwnedPartitions): ConsumerGroupMember {
   const kept: Assignment = new Map();
   const revoking: Assignment = new Map();
   const newlyAssigned: Assignment = new Map();
@@ -293,7 +349,9 @@ function computeNextAssignment(group: ConsumerGroup, member: ConsumerGroupMember
     for (const partition of add) epochs.set(partition, targetEpoch);
     if (epochs.size > 0) nextEpochs.set(topicId, epochs);
   }
-  if (revoking.size > 0) {
+  // A member that reports it no longer owns the partitions to revoke (a classic member rejoining after revoking
+  // them, KIP-429's eager protocol) moves on at once (`CurrentAssignmentBuilder.computeNextAssignment`).
+  if (revoking.size > 0 && ownsRevokedPartitions(owned, revoking)) {
     // Revoke first; the epoch stays until the member confirms. Partitions being revoked keep their epochs: a
     // commit for them is still accepted until the revocation is confirmed.
     const heldEpochs: PartitionEpochs = new Map();

@@ -33,6 +33,18 @@ export interface GroupCoordinatorConfig {
   consumerGroupAssignors: readonly string[];
   /** `group.consumer.assignment.interval.ms`: the least time between two target assignments of a group. */
   consumerGroupAssignmentIntervalMs: number;
+  /** `group.consumer.migration.policy`: which online conversions of non-empty groups are allowed. */
+  consumerGroupMigrationPolicy: ConsumerGroupMigrationPolicy;
+}
+
+/**
+ * Kafka's `ConsumerGroupMigrationPolicy`: whether a live classic group may be upgraded to a consumer group (a
+ * KIP-848 member joins it) and a consumer group downgraded to a classic one (its last KIP-848 member leaves).
+ */
+export type ConsumerGroupMigrationPolicy = 'disabled' | 'upgrade' | 'downgrade' | 'bidirectional';
+
+export function isConsumerGroupMigrationPolicy(value: string): value is ConsumerGroupMigrationPolicy {
+  return value === 'disabled' || value === 'upgrade' || value === 'downgrade' || value === 'bidirectional';
 }
 
 export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = {
@@ -49,4 +61,5 @@ export const defaultGroupCoordinatorConfig: Readonly<GroupCoordinatorConfig> = {
   consumerGroupMaxSize: 2_147_483_647,
   consumerGroupAssignors: ['uniform', 'range'],
   consumerGroupAssignmentIntervalMs: 1_000,
+  consumerGroupMigrationPolicy: 'bidirectional',
 };

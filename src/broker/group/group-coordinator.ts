@@ -37,9 +37,12 @@ import {
   type ConsumerGroupHeartbeatResult,
   type DescribedConsumerGroup,
   type TopicImage,
+  type TopicsById,
   type TopicsImage,
 } from './consumer-group-manager.ts';
-import { ConsumerGroupState } from './consumer-group.ts';
+import type { DowngradedGroup } from './consumer-group-migration.ts';
+import { CONSUMER_PROTOCOL_TYPE } from './consumer-protocol.ts';
+import { ConsumerGroupState, type ConsumerGroup } from './consumer-group.ts';
 
 export { ClassicGroupState } from './classic-group.ts';
 export type { JoinGroupResult, SyncGroupResult, GroupProtocol } from './classic-group-member.ts';
@@ -70,6 +73,11 @@ export interface GroupCoordinatorOptions {
    * group-rebalance and consumer-group-rebalance sensors, metrics).
    */
   onRebalance?: (protocol: 'classic' | 'consumer') => void;
+  /**
+   * The broker's topics (the LogManager): online migration between classic and consumer groups translates
+   * assignments between topic names and ids, also from timers. Without it no topic resolves.
+   */
+  topics?: TopicsImage & TopicsById;
 }
 
 export interface JoinGroupParams {
@@ -241,6 +249,8 @@ export class GroupCoordinator {
         maxSize: this.config.consumerGroupMaxSize,
         assignors: this.config.consumerGroupAssignors,
         assignmentIntervalMs: this.config.consumerGroupAssignmentIntervalMs,
+        migrationPolicy: this.config.consumerGroupMigrationPolicy,
+        classicMaxSize: this.config.maxSize,
       },
       this.timer,
       {
@@ -249,17 +259,23 @@ export class GroupCoordinator {
           if (group === undefined || group.isInState(ClassicGroupState.Dead)) return 'absent';
           return group.isInState(ClassicGroupState.Empty) ? 'empty' : 'active';
         },
-        // The offsets stay: they belong to the group id, whichever protocol its members speak.
-        forget: (groupId) => {
+        forget: (groupId) => this.retireForConsumerGroup(groupId),
+        upgradable: (groupId) => {
           const group = this.groups.get(groupId);
-          if (group === undefined) return;
-          group.transitionTo(ClassicGroupState.Dead);
-          this.groups.delete(groupId);
+          if (group === undefined || group.isInState(ClassicGroupState.Dead) || group.isInState(ClassicGroupState.Empty)) return null;
+          // `validateOnlineUpgrade`: when the policy allows it, only groups of the embedded consumer protocol, within
+          // the consumer group size.
+          const policy = this.config.consumerGroupMigrationPolicy;
+          if (policy !== 'upgrade' && policy !== 'bidirectional') return null;
+          if (!group.usesConsumerGroupProtocol() || group.size > this.config.consumerGroupMaxSize) return null;
+          return group;
         },
+        adoptDowngraded: (downgraded) => this.adoptDowngradedGroup(downgraded),
       },
       this.logger,
       this.clock,
       { append: (records) => this.store.append(records) },
+      options.topics,
       () => this.onRebalance?.('consumer'),
     );
   }
@@ -337,9 +353,8 @@ export class GroupCoordinator {
     }
     const consumerGroup = this.consumerGroups.group(params.groupId);
     if (consumerGroup !== undefined) {
-      // A classic member may take over an empty consumer group; joining a live one would need Kafka's online
-      // migration (KIP-848 upgrade/downgrade), which this broker does not implement.
-      if (consumerGroup.state !== ConsumerGroupState.Empty) return respond(joinError(params.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      // A classic member takes over an empty consumer group; it joins a live one as a classic member of it.
+      if (consumerGroup.state !== ConsumerGroupState.Empty) return this.joinConsumerGroup(consumerGroup, params, respond);
       this.consumerGroups.forget(params.groupId, true);
     }
     const isUnknownMember = params.memberId === UNKNOWN_MEMBER_ID;
@@ -356,6 +371,23 @@ export class GroupCoordinator {
     }
     if (isUnknownMember) this.joinNewMember(params, group, respond);
     else this.joinExistingMember(params, group, respond);
+  }
+
+  /** JoinGroup to a non-empty consumer group (`classicGroupJoinToConsumerGroup`), answered once its records are durable. */
+  private joinConsumerGroup(group: ConsumerGroup, params: JoinGroupParams, respond: (result: JoinGroupResult) => void): void {
+    let result: JoinGroupResult;
+    try {
+      result = this.consumerGroups.classicMembers.join(group, params, this.consumerGroups.topicsImage);
+    } catch (error) {
+      // Error answers name no member (Kafka's defaults).
+      result = joinError(UNKNOWN_MEMBER_ID, this.errorCode(error));
+    }
+    const written = this.consumerGroups.persistChanges(group.groupId);
+    if (written === null) return respond(result);
+    written.then(
+      () => respond(result),
+      (error: unknown) => respond(joinError(UNKNOWN_MEMBER_ID, this.storageErrorCode(error))),
+    );
   }
 
   /** `group.max.size`: existing members are always let back in (`acceptJoiningMember`). */
@@ -634,6 +666,11 @@ export class GroupCoordinator {
   private classicGroupSync(params: SyncGroupParams, respond: (result: SyncGroupResult) => void): void {
     if (this.closed) return respond(syncError(ErrorCode.NOT_COORDINATOR));
     if (params.groupId === '') return respond(syncError(ErrorCode.INVALID_GROUP_ID));
+    const consumerGroup = this.consumerGroups.group(params.groupId);
+    if (consumerGroup !== undefined) {
+      if (consumerGroup.members.size === 0) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      return respond(this.consumerGroups.classicMembers.sync(consumerGroup, params, this.consumerGroups.topicsImage));
+    }
     const group = this.groups.get(params.groupId);
     if (group === undefined) return respond(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     const error = this.validateSyncGroup(group, params);
@@ -753,6 +790,8 @@ export class GroupCoordinator {
     try {
       if (this.closed) return ErrorCode.NOT_COORDINATOR;
       if (params.groupId === '') return ErrorCode.INVALID_GROUP_ID;
+      const consumerGroup = this.consumerGroups.group(params.groupId);
+      if (consumerGroup !== undefined) return this.consumerGroups.classicMembers.heartbeat(consumerGroup, params);
       const group = this.groups.get(params.groupId);
       if (group === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
       if (group.isInState(ClassicGroupState.Dead)) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
@@ -814,6 +853,12 @@ export class GroupCoordinator {
   leaveGroup(groupId: string, members: readonly LeaveGroupMember[]): LeaveGroupResult {
     if (this.closed) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
     if (groupId === '') return { errorCode: ErrorCode.INVALID_GROUP_ID, members: [] };
+    const consumerGroup = this.consumerGroups.group(groupId);
+    if (consumerGroup !== undefined) {
+      const left = this.consumerGroups.classicMembers.leave(consumerGroup, members);
+      this.consumerGroups.persistInBackground(consumerGroup);
+      return left;
+    }
     const group = this.groups.get(groupId);
     if (group === undefined) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: [] };
     if (group.isInState(ClassicGroupState.Dead)) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
@@ -1106,7 +1151,7 @@ export class GroupCoordinator {
         ...described,
         groupState: group.state,
         protocolType: group.protocolType ?? '',
-        // Metadata and assignments are shown only once they are settled.
+        // Metadata is shown only once the generation is settled; the assignment always (`describeNoMetadata`).
         protocolData: stable ? (group.protocolName ?? '') : '',
         members: group.allMembers().map((member) => ({
           memberId: member.memberId,
@@ -1114,7 +1159,7 @@ export class GroupCoordinator {
           clientId: member.clientId,
           clientHost: member.clientHost,
           memberMetadata: stable ? member.metadata(group.protocolName) : EMPTY_ASSIGNMENT,
-          memberAssignment: stable ? member.assignment : EMPTY_ASSIGNMENT,
+          memberAssignment: member.assignment,
         })),
       };
     });
@@ -1286,6 +1331,48 @@ export class GroupCoordinator {
       }
     });
     return records.length;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+  // Online migration (consumer-group-migration.ts)
+
+  /**
+   * A consumer group takes the group id over: the classic group object goes (the offsets stay). Members still
+   * parked in JoinGroup or SyncGroup are told REBALANCE_IN_PROGRESS, so that they rejoin the consumer group
+   * (`convertToConsumerGroup`).
+   */
+  private retireForConsumerGroup(groupId: string): void {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return;
+    for (const member of group.allMembers()) {
+      group.completeJoin(member, joinError(member.memberId, ErrorCode.REBALANCE_IN_PROGRESS));
+      group.completeSync(member, syncError(ErrorCode.REBALANCE_IN_PROGRESS));
+      this.timer.cancel(heartbeatKey(group, member.memberId));
+    }
+    this.timer.cancel(joinKey(group));
+    this.timer.cancel(syncKey(group));
+    group.transitionTo(ClassicGroupState.Dead);
+    this.groups.delete(groupId);
+  }
+
+  /**
+   * The classic group a consumer group downgraded to (`convertToClassicGroup`): Stable at the consumer group's
+   * epoch with its members' last assignments, then a rebalance, which every member joins after its next
+   * heartbeat answers REBALANCE_IN_PROGRESS.
+   */
+  private adoptDowngradedGroup(downgraded: DowngradedGroup): void {
+    const group = new ClassicGroup(downgraded.groupId, this.clock, {
+      generationId: downgraded.generationId,
+      protocolType: CONSUMER_PROTOCOL_TYPE,
+      state: ClassicGroupState.Stable,
+    });
+    for (const init of downgraded.members) group.add(new ClassicGroupMember(init), null);
+    group.protocolName = group.selectProtocol();
+    group.subscribedTopics = group.computeSubscribedTopics();
+    this.groups.set(group.groupId, group);
+    for (const member of group.allMembers()) this.rescheduleHeartbeat(group, member);
+    this.persistGroupMetadata(group);
+    this.prepareRebalance(group, `downgrade of group ${group.groupId} from consumer to classic`);
   }
 
   // ---------------------------------------------------------------------------------------------------------

@@ -235,6 +235,7 @@ describe('OffsetStore: KIP-848 consumer groups', () => {
         assigned: new Map([['00ff', new Set(partitions)]]),
         pendingRevocation: new Map([['00ff', new Set([9])]]),
         assignmentEpochs: new Map([['00ff', new Map([...partitions.map((partition): [number, number] => [partition, memberEpoch - partition]), [9, 1]])]]),
+        classic: null,
       },
       target: new Map([['00ff', new Set(partitions)]]),
     },
@@ -247,11 +248,21 @@ describe('OffsetStore: KIP-848 consumer groups', () => {
     const writer = new Writer();
     writeConsumerGroupMember(writer, withoutEpochs);
     const bytes = writer.finish();
-    // The old format ended after the target: drop the empty epochs section (its topic count).
-    const old = readConsumerGroupMember(new Reader(bytes.subarray(0, bytes.length - 4)));
+    // The old format ended after the target: drop the empty epochs section (its topic count) and the classic
+    // metadata flag that follows it.
+    const old = readConsumerGroupMember(new Reader(bytes.subarray(0, bytes.length - 5)));
     assert.deepEqual(old, withoutEpochs);
     const current = readConsumerGroupMember(new Reader(withWriter(record.stored)));
     assert.deepEqual(current, record.stored);
+  });
+  it('keeps a classic member\'s JoinGroup metadata (online migration), and reads records written before it as KIP-848 members', () => {
+    const record = member('m1', 5, [0, 1]);
+    if (record.type !== 'consumer-group-member') throw new Error('unexpected record');
+    const classic = { sessionTimeoutMs: 45_000, supportedProtocols: [{ name: 'range', metadata: Buffer.from([0, 1, 2]) }, { name: 'cooperative-sticky', metadata: Buffer.from([3]) }] };
+    const stored = { ...record.stored, member: { ...record.stored.member, classic } };
+    assert.deepEqual(readConsumerGroupMember(new Reader(withWriter(stored))), stored);
+    const bytes = withWriter(record.stored);
+    assert.deepEqual(readConsumerGroupMember(new Reader(bytes.subarray(0, bytes.length - 1))), record.stored);
   });
   const withWriter = (stored: Parameters<typeof writeConsumerGroupMember>[1]): Buffer => {
     const writer = new Writer();

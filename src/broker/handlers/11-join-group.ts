@@ -5,7 +5,8 @@
 // v4+: a first join without a member id is answered MEMBER_ID_REQUIRED with a fresh id (KIP-394). v5+: static
 // members (`GroupInstanceId`, KIP-345) keep their place across restarts; v9: a static leader rejoining a stable
 // group is told to skip the assignment (KIP-814). v0 has no rebalance timeout: the session timeout stands in.
-// The state machine lives in group/group-coordinator.ts.
+// The state machine lives in group/group-coordinator.ts. A JoinGroup to a non-empty KIP-848 consumer group joins it
+// as a classic member (online migration, group/consumer-group-classic-members.ts) and is answered at once.
 // Simplifications vs Kafka: the group is not written to `__consumer_offsets` before the answer (membership is
 // in memory; only the generation is persisted); `group.max.size` is unlimited by default.
 import { ErrorCode } from '../../protocol/errors/index.ts';

@@ -1,5 +1,5 @@
 // DescribeGroups (key 15), versions 0-5. State, protocol type, selected protocol and members of each group;
-// member metadata and assignments only once the group is Stable (Kafka's `describeNoMetadata` otherwise). An
+// member metadata only once the group is Stable (Kafka's `describeNoMetadata` otherwise: assignments only). An
 // unknown group is described as Dead without an error (GROUP_ID_NOT_FOUND is v6+, which we do not serve).
 // v3+ `IncludeAuthorizedOperations`: there is no authorizer, so every group operation is allowed (READ, DELETE,
 // DESCRIBE); otherwise the field is Kafka's "not requested" value.

@@ -10,7 +10,8 @@
 //   prom-client formats at scrape time;
 // - state read at scrape time (offsets, producer ids, transactions by state, groups, lag): `collect` callbacks walk
 //   the broker's objects when Prometheus asks, so appends pay nothing for them.
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
+import { scrapedCounter, scrapedGauge, scrapedGaugeSeries } from '../../internal/scraped-metrics.ts';
 import { PlainCounter, PlainHistogram, type CountCell } from './plain-instruments.ts';
 import { ApiKey } from '../../protocol/messages/generated/index.ts';
 import { errorName } from '../../protocol/errors/index.ts';
@@ -97,35 +98,29 @@ export class BrokerMetricRegistry {
   constructor(sources: BrokerMetricSources) {
     const registers = [this.registry];
     const registry = this.registry;
+    const requestTimeHistogram = (name: string, help: string): PlainHistogram<'request'> => new PlainHistogram(name, help, REQUEST_TIME_BUCKETS_MS, registry);
+    const topicCounter = (name: string, help: string): PlainCounter<'topic'> => new PlainCounter({ name, help, labelNames: ['topic'], registry });
     this.requests = new PlainCounter({
       name: 'kafka_network_requestmetrics_requests_total',
       help: 'Requests handled, by API (kafka.network:type=RequestMetrics,name=RequestsPerSec).',
       labelNames: ['request'],
       registry,
     });
-    this.requestTime = new PlainHistogram(
+    this.requestTime = requestTimeHistogram(
       'kafka_network_requestmetrics_totaltimems',
       'Time from a request read to its answer handed to the socket, ms (kafka.network:type=RequestMetrics,name=TotalTimeMs).',
-      REQUEST_TIME_BUCKETS_MS,
-      registry,
     );
-    this.requestQueueTime = new PlainHistogram(
+    this.requestQueueTime = requestTimeHistogram(
       'kafka_network_requestmetrics_requestqueuetimems',
       'Time a read request waited for its connection to take it (one request at a time), ms (kafka.network:type=RequestMetrics,name=RequestQueueTimeMs).',
-      REQUEST_TIME_BUCKETS_MS,
-      registry,
     );
-    this.localTime = new PlainHistogram(
+    this.localTime = requestTimeHistogram(
       'kafka_network_requestmetrics_localtimems',
       'Time from the handler starting to the answer encoded (fsync and long-poll waits included), ms (kafka.network:type=RequestMetrics,name=LocalTimeMs).',
-      REQUEST_TIME_BUCKETS_MS,
-      registry,
     );
-    this.responseSendTime = new PlainHistogram(
+    this.responseSendTime = requestTimeHistogram(
       'kafka_network_requestmetrics_responsesendtimems',
       'Time from the answer encoded to its bytes handed to the socket (earlier answers of the connection first), ms (kafka.network:type=RequestMetrics,name=ResponseSendTimeMs).',
-      REQUEST_TIME_BUCKETS_MS,
-      registry,
     );
     this.errors = new PlainCounter({
       name: 'kafka_network_requestmetrics_errors_total',
@@ -133,30 +128,22 @@ export class BrokerMetricRegistry {
       labelNames: ['request', 'error'],
       registry,
     });
-    this.bytesIn = new PlainCounter({
-      name: 'kafka_server_brokertopicmetrics_bytesin_total',
-      help: 'Record batch bytes appended by Produce (kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec).',
-      labelNames: ['topic'],
-      registry,
-    });
-    this.messagesIn = new PlainCounter({
-      name: 'kafka_server_brokertopicmetrics_messagesin_total',
-      help: 'Records appended by Produce (kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec).',
-      labelNames: ['topic'],
-      registry,
-    });
-    this.bytesOut = new PlainCounter({
-      name: 'kafka_server_brokertopicmetrics_bytesout_total',
-      help: 'Record bytes returned by Fetch (kafka.server:type=BrokerTopicMetrics,name=BytesOutPerSec).',
-      labelNames: ['topic'],
-      registry,
-    });
-    this.duplicates = new PlainCounter({
-      name: 'seqlog_server_duplicate_batches_total',
-      help: "Retried batches answered from a producer's dedup window (its last 5 batches) instead of being appended again.",
-      labelNames: ['topic'],
-      registry,
-    });
+    this.bytesIn = topicCounter(
+      'kafka_server_brokertopicmetrics_bytesin_total',
+      'Record batch bytes appended by Produce (kafka.server:type=BrokerTopicMetrics,name=BytesInPerSec).',
+    );
+    this.messagesIn = topicCounter(
+      'kafka_server_brokertopicmetrics_messagesin_total',
+      'Records appended by Produce (kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec).',
+    );
+    this.bytesOut = topicCounter(
+      'kafka_server_brokertopicmetrics_bytesout_total',
+      'Record bytes returned by Fetch (kafka.server:type=BrokerTopicMetrics,name=BytesOutPerSec).',
+    );
+    this.duplicates = topicCounter(
+      'seqlog_server_duplicate_batches_total',
+      "Retried batches answered from a producer's dedup window (its last 5 batches) instead of being appended again.",
+    );
     this.flushTime = new PlainHistogram<never>(
       'kafka_log_logflushstats_logflushrateandtimems',
       'Partition log fsyncs and their duration, ms (kafka.log:type=LogFlushStats,name=LogFlushRateAndTimeMs).',
@@ -419,21 +406,14 @@ class ApiRequestMetric implements RequestMetric {
 function registerStateCollectors(registers: Registry[], sources: BrokerMetricSources): void {
   const { logs, transactions, groups } = sources;
   const partitionGauge = (name: string, help: string, read: (log: NonNullable<ReturnType<LogManager['getLog']>>) => bigint | number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const topic of logs.listTopics()) {
-          for (let partition = 0; partition < topic.partitions; partition++) {
-            const log = logs.getLog(topic.name, partition);
-            if (log === undefined || log.offline !== null) continue;
-            this.labels({ topic: topic.name, partition: String(partition) }).set(Number(read(log)));
-          }
+    scrapedGaugeSeries(registers, name, help, ['topic', 'partition'], (gauge) => {
+      for (const topic of logs.listTopics()) {
+        for (let partition = 0; partition < topic.partitions; partition++) {
+          const log = logs.getLog(topic.name, partition);
+          if (log === undefined || log.offline !== null) continue;
+          gauge.labels({ topic: topic.name, partition: String(partition) }).set(Number(read(log)));
         }
-      },
+      }
     });
   partitionGauge('kafka_log_log_logendoffset', 'Log end offset (kafka.log:type=Log,name=LogEndOffset).', (log) => log.logEndOffset);
   partitionGauge('kafka_log_log_logstartoffset', 'Log start offset (kafka.log:type=Log,name=LogStartOffset).', (log) => log.logStartOffset);
@@ -442,43 +422,26 @@ function registerStateCollectors(registers: Registry[], sources: BrokerMetricSou
   partitionGauge('seqlog_log_highwatermark', 'High watermark: offsets below it are durable and readable (no Kafka JMX metric).', (log) => log.highWatermark);
   partitionGauge('seqlog_log_laststableoffset', 'Last stable offset: read_committed consumers read below it (no Kafka JMX metric).', (log) => log.lastStableOffset);
 
-  const scalarGauge = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
-  const scalarCounter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        // The broker keeps the running total; the counter mirrors it.
-        this.reset();
-        this.inc(read());
-      },
-    });
-  scalarGauge('kafka_server_replicamanager_produceridcount', 'Producer ids tracked over every partition (kafka.server:type=ReplicaManager,name=ProducerIdCount).', () => logs.producerStateMetrics().producerIdCount);
-  scalarCounter('seqlog_producer_ids_expired_total', 'Producer ids removed after producer.id.expiration.ms without a write (KIP-854).', () => logs.producerStateMetrics().expiredProducerIds);
-  scalarCounter('seqlog_producer_ids_evicted_total', 'Producer ids forgotten because a partition reached its producer id bound.', () => logs.producerStateMetrics().evictedProducerIds);
-  scalarGauge(
+  scrapedGauge(registers, 'kafka_server_replicamanager_produceridcount', 'Producer ids tracked over every partition (kafka.server:type=ReplicaManager,name=ProducerIdCount).', () => logs.producerStateMetrics().producerIdCount);
+  scrapedCounter(registers, 'seqlog_producer_ids_expired_total', 'Producer ids removed after producer.id.expiration.ms without a write (KIP-854).', () => logs.producerStateMetrics().expiredProducerIds);
+  scrapedCounter(registers, 'seqlog_producer_ids_evicted_total', 'Producer ids forgotten because a partition reached its producer id bound.', () => logs.producerStateMetrics().evictedProducerIds);
+  scrapedGauge(
+    registers,
     'kafka_server_replicamanager_partitionswithlatetransactionscount',
     'Partitions whose oldest open transaction is older than transaction.max.timeout.ms + 5 min (KIP-664).',
     () => logs.partitionsWithLateTransactions(),
   );
-  scalarGauge('kafka_server_socket_server_metrics_connection_count', 'Open client connections (kafka.server:type=socket-server-metrics,name=connection-count).', () => sources.connectionCount());
-  scalarGauge('seqlog_server_queued_request_bytes', 'Bytes held by connections: requests read and not answered, answers not yet written (queued.max.request.bytes).', () => sources.connectionMemory.used);
-  scalarGauge('kafka_server_fetchsessioncache_numincrementalfetchsessions', 'Incremental fetch sessions (kafka.server:type=FetchSessionCache,name=NumIncrementalFetchSessions).', () => sources.fetchSessions.size);
-  scalarGauge(
+  scrapedGauge(registers, 'kafka_server_socket_server_metrics_connection_count', 'Open client connections (kafka.server:type=socket-server-metrics,name=connection-count).', () => sources.connectionCount());
+  scrapedGauge(registers, 'seqlog_server_queued_request_bytes', 'Bytes held by connections: requests read and not answered, answers not yet written (queued.max.request.bytes).', () => sources.connectionMemory.used);
+  scrapedGauge(registers, 'kafka_server_fetchsessioncache_numincrementalfetchsessions', 'Incremental fetch sessions (kafka.server:type=FetchSessionCache,name=NumIncrementalFetchSessions).', () => sources.fetchSessions.size);
+  scrapedGauge(
+    registers,
     'kafka_server_fetchsessioncache_numincrementalfetchpartitionscached',
     'Partitions over every fetch session (kafka.server:type=FetchSessionCache,name=NumIncrementalFetchPartitionsCached).',
     () => sources.fetchSessions.totalPartitions,
   );
-  scalarCounter(
+  scrapedCounter(
+    registers,
     'kafka_server_fetchsessioncache_incrementalfetchsessionevictions_total',
     'Fetch sessions evicted (kafka.server:type=FetchSessionCache,name=IncrementalFetchSessionEvictionsPerSec).',
     () => sources.fetchSessions.evictions,
@@ -486,45 +449,30 @@ function registerStateCollectors(registers: Registry[], sources: BrokerMetricSou
 
   registerCleanerCollectors(registers, sources);
 
-  new Gauge({
-    name: 'seqlog_transactions',
-    help: 'Transactional ids known to the coordinator, by transaction state (Ongoing = open).',
-    labelNames: ['state'],
-    registers,
-    collect() {
-      this.reset();
-      for (const state of Object.values(TransactionState)) {
-        if (state !== TransactionState.Dead) this.labels({ state: transactionStateName(state) }).set(0);
-      }
-      for (const listed of transactions.list([], [], -1n).transactionStates) this.labels({ state: listed.transactionState }).inc();
-    },
+  scrapedGaugeSeries(registers, 'seqlog_transactions', 'Transactional ids known to the coordinator, by transaction state (Ongoing = open).', ['state'], (gauge) => {
+    for (const state of Object.values(TransactionState)) {
+      if (state !== TransactionState.Dead) gauge.labels({ state: transactionStateName(state) }).set(0);
+    }
+    for (const listed of transactions.list([], [], -1n).transactionStates) gauge.labels({ state: listed.transactionState }).inc();
   });
 
-  new Gauge({
-    name: 'kafka_server_group_coordinator_metrics_group_count',
-    help: 'Groups, by protocol (kafka.server:type=group-coordinator-metrics,name=group-count).',
-    labelNames: ['protocol'],
-    registers,
-    collect() {
-      this.reset();
-      this.labels({ protocol: 'classic' }).set(0);
-      this.labels({ protocol: 'consumer' }).set(0);
-      for (const group of groups.listGroups([], [])) this.labels({ protocol: group.groupType }).inc();
-    },
+  scrapedGaugeSeries(registers, 'kafka_server_group_coordinator_metrics_group_count', 'Groups, by protocol (kafka.server:type=group-coordinator-metrics,name=group-count).', ['protocol'], (gauge) => {
+    gauge.labels({ protocol: 'classic' }).set(0);
+    gauge.labels({ protocol: 'consumer' }).set(0);
+    for (const group of groups.listGroups([], [])) gauge.labels({ protocol: group.groupType }).inc();
   });
 
-  new Gauge({
-    name: 'kafka_consumergroup_lag',
-    help: "A group's lag on a partition: high watermark minus committed offset (the name kafka_exporter gives it).",
-    labelNames: ['consumergroup', 'topic', 'partition'],
+  scrapedGaugeSeries(
     registers,
-    async collect() {
-      this.reset();
+    'kafka_consumergroup_lag',
+    "A group's lag on a partition: high watermark minus committed offset (the name kafka_exporter gives it).",
+    ['consumergroup', 'topic', 'partition'],
+    async (gauge) => {
       for (const row of await consumerGroupLag(logs, groups)) {
-        this.labels({ consumergroup: row.groupId, topic: row.topic, partition: String(row.partition) }).set(Number(row.lag));
+        gauge.labels({ consumergroup: row.groupId, topic: row.topic, partition: String(row.partition) }).set(Number(row.lag));
       }
     },
-  });
+  );
 }
 
 /**
@@ -537,15 +485,7 @@ function registerCleanerCollectors(registers: Registry[], sources: BrokerMetricS
     for (const run of sources.cleanerRuns().values()) if (found === null || run.finishedAtMs > found.finishedAtMs) found = run;
     return found;
   };
-  const scalar = (name: string, help: string, read: () => number) =>
-    new Gauge({
-      name,
-      help,
-      registers,
-      collect() {
-        this.set(read());
-      },
-    });
+  const scalar = (name: string, help: string, read: () => number) => scrapedGauge(registers, name, help, read);
   scalar('kafka_log_logcleaner_max_clean_time_secs', 'Longest last cleaning over the partitions, s (kafka.log:type=LogCleaner,name=max-clean-time-secs).', () => {
     let max = 0;
     for (const run of sources.cleanerRuns().values()) max = Math.max(max, run.elapsedMs / 1000);
@@ -566,15 +506,8 @@ function registerCleanerCollectors(registers: Registry[], sources: BrokerMetricS
   scalar('kafka_log_logcleanermanager_time_since_last_run_ms', "Time since the cleaner's last pass, ms (kafka.log:type=LogCleanerManager,name=time-since-last-run-ms).", () => sources.cleanerStats().timeSinceLastRunMs);
   scalar('kafka_log_logcleanermanager_uncleanable_partitions_count', 'Partitions whose last cleaning failed (kafka.log:type=LogCleanerManager,name=uncleanable-partitions-count).', () => sources.cleanerStats().uncleanablePartitionsCount);
   const perPartition = (name: string, help: string, read: (run: CleanerRun) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['topic', 'partition'],
-      registers,
-      collect() {
-        this.reset();
-        for (const run of sources.cleanerRuns().values()) this.labels({ topic: run.topic, partition: String(run.partition) }).set(read(run));
-      },
+    scrapedGaugeSeries(registers, name, help, ['topic', 'partition'], (gauge) => {
+      for (const run of sources.cleanerRuns().values()) gauge.labels({ topic: run.topic, partition: String(run.partition) }).set(read(run));
     });
   perPartition('seqlog_log_cleaner_last_run_bytes_read', "Bytes the partition's last cleaning read.", (run) => run.bytesRead);
   perPartition('seqlog_log_cleaner_last_run_bytes_written', "Bytes the partition's last cleaning wrote.", (run) => run.bytesWritten);

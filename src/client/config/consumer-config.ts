@@ -4,6 +4,7 @@
 import { KafkaClientError } from '../errors/kafka-client-error.ts';
 import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
+import { reconnectBackoffOptionNames, resolveReconnectBackoff, type ReconnectBackoffOptions } from './reconnect-backoff.ts';
 
 export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
@@ -11,7 +12,7 @@ export type AssignorName = 'range' | 'roundrobin' | 'cooperative-sticky';
 /** Kafka's `group.protocol`: 'classic' (JoinGroup/SyncGroup) or 'consumer' (KIP-848, the broker assigns). */
 export type GroupProtocolName = 'classic' | 'consumer';
 
-export interface ConsumerOptions {
+export interface ConsumerOptions extends ReconnectBackoffOptions {
   bootstrap: string | readonly string[];
   /** TLS to the brokers (SSL, SASL_SSL): `true` or `{ ca, cert, key, rejectUnauthorized }`. */
   ssl?: ClientSslOptions | true;
@@ -83,6 +84,8 @@ export interface ResolvedConsumerConfig {
   readonly partitionAssignors: readonly AssignorName[];
   readonly requestTimeoutMs: number;
   readonly retryBackoffMs: number;
+  readonly reconnectBackoffMs: number;
+  readonly reconnectBackoffMaxMs: number;
   readonly metadataMaxAgeMs: number;
   readonly groupProtocol: GroupProtocolName;
   readonly groupRemoteAssignor: string | null;
@@ -92,6 +95,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'bootstrap', 'ssl', 'sasl', 'clientId', 'groupId', 'groupInstanceId', 'isolationLevel', 'autoOffsetReset', 'enableAutoCommit',
   'autoCommitIntervalMs', 'fetchMinBytes', 'fetchMaxBytes', 'fetchMaxWaitMs', 'maxPartitionFetchBytes', 'sessionTimeoutMs',
   'heartbeatIntervalMs', 'maxPollIntervalMs', 'partitionAssignors', 'requestTimeoutMs', 'retryBackoffMs', 'metadataMaxAgeMs',
+  ...reconnectBackoffOptionNames,
   'client.id', 'group.id', 'group.instance.id', 'isolation.level', 'auto.offset.reset', 'enable.auto.commit',
   'auto.commit.interval.ms', 'fetch.min.bytes', 'fetch.max.bytes', 'fetch.max.wait.ms', 'max.partition.fetch.bytes',
   'session.timeout.ms', 'heartbeat.interval.ms', 'max.poll.interval.ms', 'partition.assignment.strategy',
@@ -212,6 +216,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     partitionAssignors: parseAssignors(pick<readonly string[] | string>(options.partitionAssignors, options['partition.assignment.strategy'])),
     requestTimeoutMs: integer('request.timeout.ms', pick(options.requestTimeoutMs, options['request.timeout.ms']), 30000, 1),
     retryBackoffMs: integer('retry.backoff.ms', pick(options.retryBackoffMs, options['retry.backoff.ms']), 100),
+    ...resolveReconnectBackoff(options, integer),
     metadataMaxAgeMs: integer('metadata.max.age.ms', pick(options.metadataMaxAgeMs, options['metadata.max.age.ms']), 300000),
     groupProtocol,
     groupRemoteAssignor,

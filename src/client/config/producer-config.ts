@@ -5,6 +5,7 @@ import { KafkaClientError } from '../errors/kafka-client-error.ts';
 import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 import type { ClientLogger } from '../client-logger.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
+import { reconnectBackoffOptionNames, resolveReconnectBackoff, type ReconnectBackoffOptions } from './reconnect-backoff.ts';
 
 export type Acks = 'all' | -1 | 0 | 1;
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -14,7 +15,7 @@ export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
  * camelCase one wins when both are given); defaults are Apache Kafka 4's producer defaults. An option name that is
  * not listed here is an error (`KafkaClientError` INVALID_CONFIG naming the nearest valid name).
  */
-export interface ProducerOptions {
+export interface ProducerOptions extends ReconnectBackoffOptions {
   /**
    * The brokers to ask for metadata first: `'host:port'`, a comma-separated list, or an array
    * (`bootstrap.servers`). A listener prefix (`SASL_SSL://host:port`) is accepted and ignored: `ssl` and `sasl`
@@ -37,9 +38,10 @@ export interface ProducerOptions {
   /** How long a batch waits for more records before it is sent (`linger.ms`). Default 5 (KIP-1030). */
   lingerMs?: number;
   /**
-   * Size at which a partition's batch is sent without waiting for linger.ms (`batch.size`). Default 16384. Left
-   * unset, a batch that cannot leave yet (requests backed up) keeps filling up to 1 MiB (capped by
-   * max.request.size); set explicitly, it is a hard limit as in Java.
+   * Largest batch, and the size at which a partition's batch is sent without waiting for linger.ms (`batch.size`).
+   * Set explicitly, it means what it means in Java. Left unset (16384 as Java's default for the partitioner), a
+   * batch fills up to 1 MiB (capped by max.request.size) and leaves at linger.ms or when that full, as librdkafka's
+   * does, and waits while its broker already has two requests in flight.
    */
   batchSize?: number;
   /** Batch compression (`compression.type`). Default `'none'`. */
@@ -104,7 +106,7 @@ const producerOptionNames = [
   'compression.type', 'delivery.timeout.ms', 'request.timeout.ms', 'retry.backoff.ms', 'retry.backoff.max.ms',
   'max.in.flight.requests.per.connection', 'buffer.memory', 'max.request.size', 'max.block.ms',
   'metadata.max.age.ms', 'client.id', 'transactionalId', 'transactionTimeoutMs', 'transactional.id',
-  'transaction.timeout.ms',
+  'transaction.timeout.ms', ...reconnectBackoffOptionNames,
 ] as const satisfies readonly (keyof ProducerOptions)[];
 // Compile-time guard: every ProducerOptions key is in the list above.
 const everyOptionListed: [Exclude<keyof ProducerOptions, (typeof producerOptionNames)[number]>] extends [never] ? true : never = true;
@@ -130,6 +132,8 @@ export interface ResolvedProducerConfig {
   readonly requestTimeoutMs: number;
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
+  readonly reconnectBackoffMs: number;
+  readonly reconnectBackoffMaxMs: number;
   readonly retries: number;
   readonly maxInFlight: number;
   readonly bufferMemory: number;
@@ -257,6 +261,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     requestTimeoutMs,
     retryBackoffMs: nonNegative('retry.backoff.ms', pick(options.retryBackoffMs, options['retry.backoff.ms']), 100),
     retryBackoffMaxMs: nonNegative('retry.backoff.max.ms', pick(options.retryBackoffMaxMs, options['retry.backoff.max.ms']), 1000),
+    ...resolveReconnectBackoff(options, nonNegative),
     retries,
     maxInFlight,
     bufferMemory: nonNegative('buffer.memory', pick(options.bufferMemory, options['buffer.memory']), 33554432),

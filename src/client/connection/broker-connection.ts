@@ -128,15 +128,18 @@ export class BrokerConnection {
     return this.outstanding.length;
   }
 
-  /** Sends a request and resolves with the decoded response body. */
-  send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<ResponseByApiKey[K]> {
+  /**
+   * Sends a request and resolves with the decoded response body. `sizeHint`: the expected frame size in bytes,
+   * when known (a Produce request), so the frame is allocated once.
+   */
+  send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number): Promise<ResponseByApiKey[K]> {
     // No extra promise per request unless a re-authentication is running.
-    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendNow(apiKey, version, body));
-    return this.sendNow(apiKey, version, body);
+    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendNow(apiKey, version, body, sizeHint));
+    return this.sendNow(apiKey, version, body, sizeHint);
   }
 
-  private async sendNow<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<ResponseByApiKey[K]> {
-    const frame = await this.sendRaw(apiKey, version, body, true);
+  private async sendNow<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number): Promise<ResponseByApiKey[K]> {
+    const frame = await this.sendRaw(apiKey, version, body, true, sizeHint);
     try {
       return decodeResponseFrame(apiKey, version, frame as Buffer).body;
     } catch (error) {
@@ -151,9 +154,9 @@ export class BrokerConnection {
   }
 
   /** Sends a request that gets no response (Produce with acks=0). Resolves once it is handed to the socket. */
-  sendWithoutResponse<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K]): Promise<void> {
-    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendWithoutResponse(apiKey, version, body));
-    return this.sendRaw(apiKey, version, body, false).then(() => undefined);
+  sendWithoutResponse<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number): Promise<void> {
+    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendWithoutResponse(apiKey, version, body, sizeHint));
+    return this.sendRaw(apiKey, version, body, false, sizeHint).then(() => undefined);
   }
 
   /** Sends a frame built elsewhere (tests of malformed input) and resolves with the raw response frame. */
@@ -166,11 +169,11 @@ export class BrokerConnection {
     });
   }
 
-  private sendRaw<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], expectResponse: boolean): Promise<Buffer | null> {
+  private sendRaw<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], expectResponse: boolean, sizeHint?: number): Promise<Buffer | null> {
     if (this.closedError) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
-    const frame = encodeRequestFrame(apiKey, version, correlationId, this.clientId, body);
+    const frame = encodeRequestFrame(apiKey, version, correlationId, this.clientId, body, sizeHint);
     if (!expectResponse) {
       return new Promise((resolve, reject) => {
         this.socket.write(frame, (error) => (error ? reject(new ConnectionError(error.message)) : resolve(null)));

@@ -99,6 +99,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       clientId: this.config.clientId,
       bootstrap: this.config.bootstrap,
       connectTimeoutMs: this.config.requestTimeoutMs,
+      reconnectBackoffMs: this.config.reconnectBackoffMs,
+      reconnectBackoffMaxMs: this.config.reconnectBackoffMaxMs,
       security: this.config.security,
       onChange: () => this.fetcher.maybeSend(),
     });

@@ -5,33 +5,17 @@
 // (`kafka.producer:type=producer-metrics,client-id=c` record-send-total ->
 // `kafka_producer_producer_metrics_record_send_total{client_id="c"}`); seqlog's own have a `seqlog_` prefix.
 // docs/metrics.md lists them with their Java counterparts. Merge several with prom-client's `Registry.merge`.
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { scrapedCounter, scrapedCounterSeries, scrapedGauge, scrapedGaugeSeries, type MetricLabels } from '../../internal/scraped-metrics.ts';
 
 type Read<T> = () => T;
 
-function counter(registry: Registry, name: string, help: string, labels: Record<string, string>, read: Read<number>): void {
-  new Counter({
-    name,
-    help,
-    labelNames: Object.keys(labels),
-    registers: [registry],
-    collect() {
-      this.reset();
-      this.labels(labels).inc(read());
-    },
-  });
+function counter(registry: Registry, name: string, help: string, labels: MetricLabels, read: Read<number>): void {
+  scrapedCounter([registry], name, help, read, labels);
 }
 
-function gauge(registry: Registry, name: string, help: string, labels: Record<string, string>, read: Read<number>): void {
-  new Gauge({
-    name,
-    help,
-    labelNames: Object.keys(labels),
-    registers: [registry],
-    collect() {
-      this.labels(labels).set(read());
-    },
-  });
+function gauge(registry: Registry, name: string, help: string, labels: MetricLabels, read: Read<number>): void {
+  scrapedGauge([registry], name, help, read, labels);
 }
 
 /** What the producer's registry reads (its `metrics()` snapshot plus transaction outcomes). */
@@ -74,17 +58,10 @@ export function producerMetricRegistry(clientId: string, read: Read<ProducerMetr
   counter(registry, 'seqlog_producer_batches_sent_total', 'Record batches sent (first attempts).', labels, () => read().batchesSent);
   counter(registry, 'seqlog_producer_bytes_sent_total', 'Encoded batch bytes acknowledged by the broker.', labels, () => read().bytesSent);
   counter(registry, 'seqlog_producer_epoch_bumps_total', 'Producer epoch bumps after an unresolved sequence (KIP-360).', labels, () => read().epochBumps);
-  new Counter({
-    name: 'seqlog_producer_transactions_total',
-    help: 'Transactions this producer ended, by result (the Java producer only times them: txn-commit-time-ns-total).',
-    labelNames: ['client_id', 'result'],
-    registers: [registry],
-    collect() {
-      const values = read();
-      this.reset();
-      this.labels({ ...labels, result: 'commit' }).inc(values.transactionsCommitted);
-      this.labels({ ...labels, result: 'abort' }).inc(values.transactionsAborted);
-    },
+  scrapedCounterSeries([registry], 'seqlog_producer_transactions_total', 'Transactions this producer ended, by result (the Java producer only times them: txn-commit-time-ns-total).', ['client_id', 'result'], (series) => {
+    const values = read();
+    series.labels({ ...labels, result: 'commit' }).inc(values.transactionsCommitted);
+    series.labels({ ...labels, result: 'abort' }).inc(values.transactionsAborted);
   });
   return registry;
 }
@@ -102,28 +79,15 @@ export function consumerMetricRegistry(clientId: string, read: Read<ConsumerMetr
   const f = 'kafka_consumer_consumer_fetch_manager_metrics_';
   counter(registry, `${f}records_consumed_total`, 'Records handed to the application (records-consumed-total).', labels, () => read().recordsDelivered);
   counter(registry, 'seqlog_consumer_aborted_batches_skipped_total', 'Batches of aborted transactions a read_committed consumer skipped.', labels, () => read().abortedBatchesSkipped);
-  new Gauge({
-    name: `${f}records_lag`,
-    help: 'Records between the position and the high watermark (LSO with read_committed), per partition (records-lag).',
-    labelNames: ['client_id', 'topic', 'partition'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const row of read().lag) {
-        if (row.lag !== null) this.labels({ ...labels, topic: row.topic, partition: String(row.partition) }).set(Number(row.lag));
-      }
-    },
+  scrapedGaugeSeries([registry], `${f}records_lag`, 'Records between the position and the high watermark (LSO with read_committed), per partition (records-lag).', ['client_id', 'topic', 'partition'], (series) => {
+    for (const row of read().lag) {
+      if (row.lag !== null) series.labels({ ...labels, topic: row.topic, partition: String(row.partition) }).set(Number(row.lag));
+    }
   });
-  new Gauge({
-    name: `${f}records_lag_max`,
-    help: 'The largest lag over the assigned partitions (records-lag-max).',
-    labelNames: ['client_id'],
-    registers: [registry],
-    collect() {
-      let max = 0n;
-      for (const row of read().lag) if (row.lag !== null && row.lag > max) max = row.lag;
-      this.labels(labels).set(Number(max));
-    },
+  gauge(registry, `${f}records_lag_max`, 'The largest lag over the assigned partitions (records-lag-max).', labels, () => {
+    let max = 0n;
+    for (const row of read().lag) if (row.lag !== null && row.lag > max) max = row.lag;
+    return Number(max);
   });
   return registry;
 }

@@ -1,9 +1,10 @@
 // One batch of records for one partition: Kafka's `ProducerBatch` + `MemoryRecordsBuilder`. Records are written
 // straight into the batch's Writer as they are sent, by the protocol's record encoder (no intermediate record
-// objects), and the batch is encoded once, when it is first drained: the record section is compressed then and
-// never again. Producer id, epoch and
-// base sequence live in the 61-byte header, so giving the batch a (new) producer state only rewrites the header
-// and its CRC (`ProducerBatch.setProducerState` / `resetProducerState`).
+// objects), behind 61 bytes left free for the header (as `MemoryRecordsBuilder` skips the header and writes it at
+// close). The batch is encoded once, when it is first drained: without compression the header goes into that
+// space and the Writer's own bytes are the batch (no copy); with compression the record section is compressed then
+// and never again. Producer id, epoch and base sequence live in the header, so giving the batch a (new) producer
+// state only rewrites the header and its CRC (`ProducerBatch.setProducerState` / `resetProducerState`).
 import { Writer } from '../../protocol/wire/writer.ts';
 import {
   BatchAttribute,
@@ -89,12 +90,13 @@ export class ProducerBatch {
     private readonly compression: number,
     initialCapacity: number,
   ) {
-    this.records = new Writer(initialCapacity);
+    this.records = new Writer(Math.max(initialCapacity, RECORD_BATCH_OVERHEAD + 64));
+    this.records.reserve(RECORD_BATCH_OVERHEAD);
   }
 
   /** Uncompressed bytes so far, including the batch header. */
   get estimatedSizeInBytes(): number {
-    return RECORD_BATCH_OVERHEAD + this.records.length;
+    return this.records.length;
   }
 
   get hasSequence(): boolean {
@@ -136,10 +138,14 @@ export class ProducerBatch {
   encoded(): Buffer {
     if (this.built === null) {
       this.closed = true;
-      const section = this.records.finish();
-      const body = this.compression === 0 ? section : codecFor(this.compression).compress(section);
-      const buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + body.length);
-      body.copy(buf, RECORD_BATCH_OVERHEAD);
+      const written = this.records.finish();
+      let buf: Buffer;
+      if (this.compression === 0) buf = written;
+      else {
+        const body = codecFor(this.compression).compress(written.subarray(RECORD_BATCH_OVERHEAD));
+        buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + body.length);
+        body.copy(buf, RECORD_BATCH_OVERHEAD);
+      }
       buf.writeBigInt64BE(0n, BatchField.baseOffset);
       buf.writeInt32BE(buf.length - LOG_OVERHEAD, BatchField.batchLength);
       buf.writeInt32BE(NO_PARTITION_LEADER_EPOCH, BatchField.partitionLeaderEpoch);
@@ -176,13 +182,16 @@ export class ProducerBatch {
   complete(baseOffset: bigint, logAppendTime: bigint): void {
     if (this.done) return;
     this.done = true;
+    const known = baseOffset >= 0n;
+    let offset = known ? baseOffset : -1n;
     for (let i = 0; i < this.recordCount; i++) {
       this.sinks[i].complete(this.sinkIndexes[i], {
         topic: this.topic,
         partition: this.partition,
-        offset: baseOffset < 0n ? -1n : baseOffset + BigInt(i),
+        offset,
         timestamp: logAppendTime >= 0n ? logAppendTime : this.timestamps[i],
       });
+      if (known) offset += 1n;
     }
   }
 

@@ -98,8 +98,18 @@ function toHeaders(headers: ProducerRecord['headers']): RecordHeaderInput[] | un
   return Object.entries(headers as Readonly<Record<string, Buffer | Uint8Array | string | null>>).map(([key, value]) => ({ key, value: toBytes(value) }));
 }
 
-function toTimestamp(timestamp: ProducerRecord['timestamp']): bigint {
-  if (timestamp === undefined) return BigInt(Date.now());
+/** The last `Date.now()` as a bigint: records sent in the same millisecond share it instead of allocating one each. */
+let clockMs = 0;
+let clockBigint = 0n;
+
+function toTimestamp(timestamp: ProducerRecord['timestamp'], nowMs: number): bigint {
+  if (timestamp === undefined) {
+    if (nowMs !== clockMs) {
+      clockMs = nowMs;
+      clockBigint = BigInt(nowMs);
+    }
+    return clockBigint;
+  }
   if (typeof timestamp === 'bigint') return timestamp;
   if (timestamp instanceof Date) return BigInt(timestamp.getTime());
   return BigInt(Math.trunc(timestamp));
@@ -202,6 +212,8 @@ export class Producer {
       clientId: this.config.clientId,
       bootstrap: this.config.bootstrap,
       connectTimeoutMs: Math.min(this.config.requestTimeoutMs, 10000),
+      reconnectBackoffMs: this.config.reconnectBackoffMs,
+      reconnectBackoffMaxMs: this.config.reconnectBackoffMaxMs,
       security: this.config.security,
       onChange: () => this.sender.wakeup(),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -255,7 +267,7 @@ export class Producer {
       const records = input as readonly ProducerRecord[];
       return new Promise<RecordMetadata[]>((resolve, reject) => this.enqueue(records, new ArraySink(records.length, resolve, reject), options?.signal));
     }
-    return new Promise<RecordMetadata>((resolve, reject) => this.enqueue([input as ProducerRecord], new SingleSink(resolve, reject), options?.signal));
+    return new Promise<RecordMetadata>((resolve, reject) => this.enqueueOne(input as ProducerRecord, new SingleSink(resolve, reject), options?.signal));
   }
 
   private refusal(): KafkaClientError | null {
@@ -264,6 +276,26 @@ export class Producer {
     if (this.closing) return KafkaClientError.producerClosed('the producer is closed; create a new one to send');
     return null;
   }
+
+  /** One record: no array per call on the fast path (the list is made only if the record has to wait). */
+  private enqueueOne(record: ProducerRecord, sink: RecordSink, signal: AbortSignal | undefined): void {
+    if (signal === undefined && this.queue.length === 0 && !this.pumping) {
+      this.single[0] = record;
+      let appended: number;
+      try {
+        appended = this.appendReady(this.single, 0, sink);
+      } catch (error) {
+        sink.fail(error as Error);
+        return;
+      } finally {
+        this.single[0] = undefined as unknown as ProducerRecord;
+      }
+      if (appended === 1) return;
+    }
+    this.enqueue([record], sink, signal);
+  }
+
+  private readonly single: ProducerRecord[] = [undefined as unknown as ProducerRecord];
 
   private enqueue(records: readonly ProducerRecord[], sink: RecordSink, signal: AbortSignal | undefined): void {
     if (signal?.aborted) {
@@ -314,7 +346,7 @@ export class Producer {
       // A transactional producer sends only inside a transaction; the partition joins it (`maybeAddPartition`).
       this.idempotence?.maybeAddPartition(record.topic, partition);
       if (!this.accumulator.tryReserve(size)) break;
-      const result = this.accumulator.append(record.topic, partition, toTimestamp(record.timestamp), key, value, headers, size, sink, offset + appended, now);
+      const result = this.accumulator.append(record.topic, partition, toTimestamp(record.timestamp, now), key, value, headers, size, sink, offset + appended, now);
       if (result.created) this.incomplete.add(result.batch);
       if (record.partition === undefined && key === null) this.partitioner.onAppend(record.topic, partition, size, topic.partitions.length, topic.availablePartitions);
       if (result.full || result.created) wake = true;

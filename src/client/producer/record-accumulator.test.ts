@@ -1,6 +1,6 @@
-// Batch growth under load: a partition's open batch fills past batch.size only while it could not be sent now
-// (full batches queued ahead of it, or the partition backed up), never past max.request.size / 1 MiB, and an
-// explicit batch.size stays a hard limit (Java's meaning).
+// Batch size with batch.size unset: a partition's batch fills up to 1 MiB (capped by max.request.size) and is
+// ready at linger.ms or when that full (librdkafka's batch.size); a lone growing batch is held while its partition
+// is backed up; an explicit batch.size stays Java's hard limit and readiness threshold.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveProducerConfig, type ProducerOptions } from '../config/producer-config.ts';
@@ -26,29 +26,21 @@ function batchSizes(accumulator: RecordAccumulator): number[] {
 }
 
 describe('RecordAccumulator batch growth', () => {
-  it('closes a batch at batch.size when nothing holds it back', () => {
+  it('fills one batch past batch.size, ready only at linger.ms or 1 MiB', () => {
     const accumulator = accumulatorWith({}, false);
-    appendRecords(accumulator, 16);
-    assert.deepEqual(batchSizes(accumulator), [16]);
-    appendRecords(accumulator, 1);
-    // The 17th record does not fit in 16 KiB: a second batch, as in Java.
-    assert.equal(batchSizes(accumulator).length, 2);
+    appendRecords(accumulator, 100);
+    assert.deepEqual(batchSizes(accumulator), [100]);
+    assert.equal(accumulator.ready(() => 0, 0).readyNodes.size, 0, 'not ready before linger.ms');
+    assert.equal(accumulator.ready(() => 0, 5).readyNodes.size, 1, 'ready at linger.ms');
   });
 
-  it('lets the open batch grow behind full batches, up to 1 MiB', () => {
+  it('starts a second batch at 1 MiB, and the full one is ready at once', () => {
     const accumulator = accumulatorWith({}, false);
     appendRecords(accumulator, 3000);
     const sizes = batchSizes(accumulator);
-    // One batch of batch.size, then batches grown to about 1 MiB each.
-    assert.equal(sizes[0], 16);
-    assert.ok(sizes[1] > 1000, `second batch holds ${sizes[1]} records`);
+    assert.ok(sizes.length === 3 && sizes[0] > 1000, `batches of ${sizes.join(', ')} records`);
     for (const batch of accumulator.deques.values().next().value?.batches ?? []) assert.ok(batch.estimatedSizeInBytes <= 1 << 20);
-  });
-
-  it('lets a lone open batch grow while the partition is backed up', () => {
-    const accumulator = accumulatorWith({}, true);
-    appendRecords(accumulator, 500);
-    assert.deepEqual(batchSizes(accumulator), [500]);
+    assert.equal(accumulator.ready(() => 0, 0).readyNodes.size, 1);
   });
 
   it('never grows past max.request.size', () => {
@@ -58,9 +50,52 @@ describe('RecordAccumulator batch growth', () => {
     assert.ok(batchSizes(accumulator).length >= 5);
   });
 
-  it('keeps an explicit batch.size as a hard limit', () => {
+  it("starts a partition's next batch with the room its last drained batch needed", () => {
+    const accumulator = accumulatorWith({}, true);
+    appendRecords(accumulator, 200);
+    // A response frees the node: the grown batch leaves.
+    accumulator.backedUp = () => false;
+    const grown = accumulator.drain(0, () => 0, null, 0);
+    assert.equal(grown[0]?.recordCount, 200);
+    appendRecords(accumulator, 1);
+    const next = accumulator.deques.values().next().value?.batches[0];
+    // Room for the 200 records again without growing (and copying) the buffer at each doubling.
+    assert.ok((next?.records.finish().buffer.byteLength ?? 0) >= (grown[0]?.estimatedSizeInBytes ?? Infinity));
+    // Once a small batch leaves, the next one is back to batch.size.
+    accumulator.drain(0, () => 0, null, 0);
+    appendRecords(accumulator, 1);
+    const small = accumulator.deques.values().next().value?.batches[0];
+    assert.equal(small?.records.finish().buffer.byteLength, 16384);
+  });
+
+  it('holds a lone growing batch while the partition is backed up, until freed, full or flushed', () => {
+    const accumulator = accumulatorWith({}, true);
+    appendRecords(accumulator, 100);
+    assert.deepEqual(accumulator.drain(0, () => 0, null, 0), [], 'backed up: the open batch keeps filling');
+    accumulator.flushesInProgress = 1;
+    assert.equal(accumulator.drain(0, () => 0, null, 0)[0]?.recordCount, 100, 'a flush sends it at once');
+    accumulator.flushesInProgress = 0;
+    // A batch that reached the growth limit leaves even while backed up.
+    appendRecords(accumulator, 1100);
+    const full = accumulator.drain(0, () => 0, null, 0);
+    assert.equal(full.length, 1);
+    assert.ok((full[0]?.estimatedSizeInBytes ?? 0) > (1 << 20) - 1100, `a full batch of ${full[0]?.estimatedSizeInBytes} bytes`);
+    assert.deepEqual(accumulator.drain(0, () => 0, null, 0), [], 'the open batch behind it waits again');
+    accumulator.backedUp = () => false;
+    assert.equal(accumulator.drain(0, () => 0, null, 0).length, 1, 'freed: it leaves');
+  });
+
+  it('never holds a batch when batch.size was set explicitly', () => {
     const accumulator = accumulatorWith({ batchSize: 16384 }, true);
-    appendRecords(accumulator, 160);
+    appendRecords(accumulator, 10);
+    assert.equal(accumulator.drain(0, () => 0, null, 0)[0]?.recordCount, 10);
+  });
+
+  it('keeps an explicit batch.size as a hard limit and readiness threshold', () => {
+    const accumulator = accumulatorWith({ batchSize: 16384 }, true);
+    appendRecords(accumulator, 17);
+    assert.equal(accumulator.ready(() => 0, 0).readyNodes.size, 1, 'a full 16 KiB batch is ready before linger.ms');
+    appendRecords(accumulator, 143);
     assert.deepEqual(batchSizes(accumulator), Array.from({ length: 10 }, () => 16));
   });
 });

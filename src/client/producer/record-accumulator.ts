@@ -4,13 +4,16 @@
 // machine whether a partition may send (`shouldStopDrainBatchesForPartition`) and assigns sequences to the
 // batches it takes, never earlier (`RecordAccumulator.drainBatchesForOneNode`).
 //
-// Batch growth under load (a departure from Java, which always closes a batch at `batch.size`): while a
-// partition's open batch could not be sent now anyway (full batches queue ahead of it, or the partition has
-// max.in.flight requests outstanding), it keeps filling past `batch.size` up to `maxBatchSize` (the smaller of
-// max.request.size and 1 MiB, librdkafka's batch.size, unless batch.size was set explicitly).
-// Records that queue behind a slow acknowledgement (an fsync per request, a distant broker) then leave in a few
-// large requests instead of many 16 KiB ones; when requests are not backed up, batches still close at
-// `batch.size` or `linger.ms`, so latency at low load is Java's.
+// Batch size when `batch.size` is left unset (a departure from Java, which always closes a batch at `batch.size`):
+// a partition's batch fills up to `maxBatchSize` (the smaller of max.request.size and 1 MiB, librdkafka's
+// batch.size) and leaves when `linger.ms` has passed since its first record or when it is that full, as
+// librdkafka's does. At low load a batch leaves after `linger.ms` with whatever arrived, as in Java; under load,
+// records that queue behind slow acknowledgements (an fsync per request, a distant broker) leave in a few large
+// requests instead of many 16 KiB ones. Set explicitly, `batch.size` is Java's hard limit and readiness threshold.
+// A growing batch is also held back while its partition is backed up (`drain` skips it until a response frees the
+// node, it reaches `maxBatchSize`, or a flush forces it out): a broker handles one connection's requests one at a
+// time, so a third request queued behind two in flight adds no parallelism, only more, smaller appends (each an
+// fsync on a broker that flushes every append) and more per-request work on both sides.
 import { NO_SEQUENCE } from '../../protocol/records/batch-header.ts';
 import type { ResolvedProducerConfig } from '../config/producer-config.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
@@ -23,6 +26,8 @@ export interface PartitionDeque {
   readonly topic: string;
   readonly partition: number;
   readonly batches: ProducerBatch[];
+  /** Bytes the partition's last batch reached when it was closed: the next one starts with that much room. */
+  lastBatchBytes: number;
 }
 
 export interface ReadyCheckResult {
@@ -48,13 +53,20 @@ export class RecordAccumulator {
   private readonly compression: number;
   private drainIndex = 0;
   /**
-   * Set by the Sender: true while the partition may not send another request now (its node or, with
-   * idempotence, the partition has max.in.flight requests outstanding).
+   * Set by the Sender: true while the partition's requests are backed up (its node has two requests in flight, or,
+   * with idempotence, the partition has max.in.flight batches outstanding); a growing batch is then held.
    */
   backedUp: (key: string, topic: string, partition: number) => boolean = () => false;
 
+  /** Whether batches may grow past batch.size (batch.size left unset). */
+  private readonly grows: boolean;
+  /** The size at which a batch is sent without waiting for linger.ms. */
+  private readonly readySize: number;
+
   constructor(private readonly config: ResolvedProducerConfig) {
     this.compression = CompressionType[config.compression];
+    this.grows = config.maxBatchSize > config.batchSize;
+    this.readySize = this.grows ? config.maxBatchSize : config.batchSize;
   }
 
   get bufferedBytes(): number {
@@ -107,7 +119,7 @@ export class RecordAccumulator {
     const key = topicPartitionKey(topic, partition);
     let deque = this.deques.get(key);
     if (deque === undefined) {
-      deque = { key, topic, partition, batches: [] };
+      deque = { key, topic, partition, batches: [], lastBatchBytes: 0 };
       this.deques.set(key, deque);
     }
     return deque;
@@ -132,27 +144,31 @@ export class RecordAccumulator {
     const deque = this.dequeFor(topic, partition);
     let batch = deque.batches.length > 0 ? deque.batches[deque.batches.length - 1] : undefined;
     let created = false;
-    if (batch === undefined || batch.hasSequence || !this.hasRoom(deque, batch, estimatedSize)) {
-      const capacity = Math.max(Math.min(this.config.batchSize, 1 << 20), estimatedSize);
-      batch = new ProducerBatch(topic, partition, nowMs, this.compression, capacity);
+    if (batch === undefined || batch.hasSequence || !this.hasRoom(batch, estimatedSize)) {
+      if (batch !== undefined) deque.lastBatchBytes = batch.estimatedSizeInBytes;
+      batch = new ProducerBatch(topic, partition, nowMs, this.compression, this.initialCapacity(deque, estimatedSize));
       deque.batches.push(batch);
       created = true;
     }
     batch.append(timestamp, key, value, headers, sink, sinkIndex);
     batch.reservedBytes += estimatedSize;
-    const full = deque.batches.length > 1 || batch.estimatedSizeInBytes >= this.config.batchSize;
+    const full = deque.batches.length > 1 || batch.estimatedSizeInBytes >= this.readySize;
     return { batch, full, created };
   }
 
   /**
-   * `ProducerBatch.tryAppend`'s size check, with growth: past batch.size only while the batch could not leave now
-   * anyway, because full batches wait ahead of it or the partition is backed up. Only a batch already past
-   * batch.size pays for the check.
+   * A new batch's buffer: batch.size, or the size the partition's previous batch reached when that grew past it
+   * under load, so a batch that grows again is not copied at every doubling. It follows the load down as soon as a
+   * batch leaves smaller.
    */
-  private hasRoom(deque: PartitionDeque, batch: ProducerBatch, estimatedSize: number): boolean {
-    if (batch.hasRoomFor(estimatedSize, this.config.batchSize)) return true;
-    if (!batch.hasRoomFor(estimatedSize, this.config.maxBatchSize)) return false;
-    return deque.batches.length > 1 || this.backedUp(deque.key, deque.topic, deque.partition);
+  private initialCapacity(deque: PartitionDeque, estimatedSize: number): number {
+    const capacity = Math.max(Math.min(this.config.batchSize, 1 << 20), Math.min(deque.lastBatchBytes, this.config.maxBatchSize));
+    return Math.max(capacity, estimatedSize);
+  }
+
+  /** `ProducerBatch.tryAppend`'s size check, against maxBatchSize (batch.size when set explicitly). */
+  private hasRoom(batch: ProducerBatch, estimatedSize: number): boolean {
+    return batch.hasRoomFor(estimatedSize, this.config.maxBatchSize);
   }
 
   /** `RecordAccumulator.reenqueue` + `insertInSequenceOrder`: a retried batch goes back in sequence order. */
@@ -177,12 +193,27 @@ export class RecordAccumulator {
     return nowMs - batch.lastAttemptMs < backoff;
   }
 
+  /** Everything queued is sendable now: a flush or close, a transaction completing, or senders waiting for memory. */
+  private get forced(): boolean {
+    return this.flushesInProgress > 0 || this.transactionCompleting || this.exhausted;
+  }
+
+  /**
+   * The partition's only batch is its open one, still allowed to grow, and the partition is backed up: it waits for
+   * a response to free the node instead of taking another request slot (see the file comment).
+   */
+  private holdsGrowingBatch(deque: PartitionDeque, first: ProducerBatch, forced: boolean): boolean {
+    if (!this.grows || forced || deque.batches.length > 1 || first.attempts > 0 || first.closed) return false;
+    if (!first.hasRoomFor(1, this.config.maxBatchSize)) return false;
+    return this.backedUp(deque.key, deque.topic, deque.partition);
+  }
+
   /** `RecordAccumulator.ready`: the nodes that lead a partition with a sendable batch. */
   ready(leaderFor: (topic: string, partition: number) => number, nowMs: number): ReadyCheckResult {
     const readyNodes = new Set<number>();
     let nextDelay = Infinity;
     let unknownLeaders = false;
-    const forced = this.flushesInProgress > 0 || this.transactionCompleting || this.exhausted;
+    const forced = this.forced;
     for (const deque of this.deques.values()) {
       const first = deque.batches[0];
       if (first === undefined) continue;
@@ -198,7 +229,7 @@ export class RecordAccumulator {
         continue;
       }
       const waited = nowMs - (first.attempts > 0 ? first.lastAttemptMs : first.createdMs);
-      const full = deque.batches.length > 1 || first.closed || first.estimatedSizeInBytes >= this.config.batchSize;
+      const full = deque.batches.length > 1 || first.closed || first.estimatedSizeInBytes >= this.readySize;
       if (full || forced || first.attempts > 0 || waited >= this.config.lingerMs) readyNodes.add(leader);
       else nextDelay = Math.min(nextDelay, this.config.lingerMs - waited);
     }
@@ -216,15 +247,18 @@ export class RecordAccumulator {
     const count = deques.length;
     if (count === 0) return out;
     const start = this.drainIndex++ % count;
+    const forced = this.forced;
     for (let i = 0; i < count; i++) {
       const deque = deques[(start + i) % count];
       const first = deque.batches[0];
       if (first === undefined || leaderFor(deque.topic, deque.partition) !== nodeId) continue;
       if (this.backingOff(first, nowMs)) continue;
+      if (this.holdsGrowingBatch(deque, first, forced)) continue;
       if (idempotence !== null && !idempotence.canDrain(deque.key, first)) continue;
       const encodedSize = first.encoded().length;
       if (out.length > 0 && size + encodedSize > this.config.maxRequestSize) break;
       deque.batches.shift();
+      if (first.attempts === 0) deque.lastBatchBytes = first.estimatedSizeInBytes;
       if (idempotence !== null) idempotence.assignSequence(deque.key, first);
       first.drainedMs = nowMs;
       size += encodedSize;

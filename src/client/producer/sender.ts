@@ -48,6 +48,12 @@ function describeAction(code: number): string {
   }
 }
 
+/**
+ * Requests in flight to one broker past which growing batches wait instead of taking the next slot (up to
+ * max.in.flight): one being handled, one queued behind it, so the broker never waits for the client.
+ */
+const PIPELINE_DEPTH = 2;
+
 export class Sender {
   private scheduled = false;
   private timer: NodeJS.Timeout | null = null;
@@ -75,10 +81,14 @@ export class Sender {
     accumulator.backedUp = this.backedUp;
   }
 
-  /** The partition could not send a request now: its node, or the partition itself, is at max.in.flight. */
+  /**
+   * The partition's requests are backed up: its node already has a request being handled and one queued behind it
+   * (or max.in.flight, if lower), or the partition itself has 5 batches in flight. A growing batch is then
+   * held back, filling (see RecordAccumulator).
+   */
   private readonly backedUp = (key: string, topic: string, partition: number): boolean => {
     const leader = this.metadata.leaderFor(topic, partition);
-    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= this.config.maxInFlight) return true;
+    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= Math.min(PIPELINE_DEPTH, this.config.maxInFlight)) return true;
     return this.idempotence !== null && this.idempotence.entry(key).inflight.length >= MAX_INFLIGHT_BATCHES_PER_PARTITION;
   };
 
@@ -263,9 +273,12 @@ export class Sender {
     const transactionalId = this.idempotence?.transactionalId ?? null;
     const attempts: Attempt[] = [];
     const byTopic = new Map<string, { index: number; records: Buffer }[]>();
+    // The frame's size, to allocate it once: the batches plus headers, topic names and per-partition fields.
+    let sizeHint = 256 + (transactionalId?.length ?? 0) * 3;
     for (const batch of batches) {
       attempts.push({ batch, producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence });
       const encoded = batch.encoded();
+      sizeHint += encoded.length + 16 + batch.topic.length * 3;
       let list = byTopic.get(batch.topic);
       if (list === undefined) byTopic.set(batch.topic, (list = []));
       list.push({ index: batch.partition, records: encoded });
@@ -280,7 +293,7 @@ export class Sender {
     this.metrics.requestsSent++;
     if (this.config.acks === 0) {
       // acks=0: nothing comes back; the batch is done once handed to the socket (offset unknown).
-      connection.sendWithoutResponse(ApiKey.Produce, version, request).then(
+      connection.sendWithoutResponse(ApiKey.Produce, version, request, sizeHint).then(
         () => {
           for (const attempt of attempts) this.completeBatch(attempt.batch, -1n, -1n);
           this.wakeup();
@@ -295,7 +308,7 @@ export class Sender {
     // fails every request outstanding on it with a retriable network error.
     const timer = setTimeout(() => connection.close(), this.config.requestTimeoutMs + 1000);
     const sentAt = Date.now();
-    connection.send(ApiKey.Produce, version, request).then(
+    connection.send(ApiKey.Produce, version, request, sizeHint).then(
       (response) => {
         clearTimeout(timer);
         this.requestDone(nodeId);

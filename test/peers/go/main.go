@@ -305,8 +305,10 @@ func consume(ctx context.Context, o options) ([]string, error) {
 		return nil, err
 	}
 	defer admCl.Close()
-	// ListCommittedOffsets asks with read_committed isolation: the answer is each partition's last stable offset.
-	ends, err := kadm.NewClient(admCl).ListCommittedOffsets(ctx, o.topic)
+	// Read up to the high watermark, not the last stable offset: EndTxn is answered once the commit is decided, and
+	// the markers are written after that (Kafka's TransactionCoordinator), so the LSO listed right after a commit may
+	// still stop before the committed records. The read_committed fetch below waits for the LSO to pass them.
+	ends, err := kadm.NewClient(admCl).ListEndOffsets(ctx, o.topic)
 	if err == nil {
 		err = ends.Error()
 	}

@@ -185,8 +185,16 @@ public final class Peer {
             for (PartitionInfo info : partitionsFor(consumer)) partitions.add(new TopicPartition(topic, info.partition()));
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
-            // Under read_committed, endOffsets answers the last stable offset: reading up to it sees everything.
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            // Read up to the high watermark, not the last stable offset: EndTxn is answered once the commit is
+            // decided and the markers follow (Kafka's TransactionCoordinator), so the LSO listed right after a commit
+            // may stop before the committed records. The read_committed position passes the marker once it is written.
+            Map<TopicPartition, Long> end;
+            Properties uncommitted = new Properties();
+            uncommitted.putAll(props);
+            uncommitted.put("isolation.level", "read_uncommitted");
+            try (KafkaConsumer<String, String> watermarks = new KafkaConsumer<>(uncommitted)) {
+                end = watermarks.endOffsets(partitions);
+            }
             while (true) {
                 boolean done = true;
                 for (TopicPartition tp : partitions) {

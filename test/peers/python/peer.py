@@ -106,7 +106,7 @@ def partitions_of(consumer, topic, deadline):
     raise PeerError(f"topic {topic} not found")
 
 
-def consume(args, deadline):
+def consume(args, deadline, expected):
     # confluent-kafka 1.x refuses a consumer without group.id; partitions are still assigned by hand,
     # so the group is never joined and no offsets are committed.
     consumer = Consumer({
@@ -121,9 +121,11 @@ def consume(args, deadline):
     try:
         parts = partitions_of(consumer, args.topic, deadline)
         consumer.assign([TopicPartition(args.topic, p, confluent_kafka.OFFSET_BEGINNING) for p in parts])
-        # Under read_committed, partition EOF is reported at the last stable offset: past it nothing is pending.
+        # Under read_committed, partition EOF is reported at the last stable offset. Right after a commit that can
+        # still precede the committed records (Kafka's coordinator answers EndTxn before it writes the markers), so
+        # the reader also waits for the records it expects; more than that is still seen, before the EOF.
         at_eof = set()
-        while len(at_eof) < len(parts):
+        while len(at_eof) < len(parts) or len(seen) < expected:
             if time.monotonic() > deadline:
                 raise PeerError(f"timed out consuming; read {len(seen)} records")
             msg = consumer.poll(0.5)
@@ -176,7 +178,7 @@ def run(args, summary):
         summary["committed"] = n
     if args.mode != "produce":
         expected = 2 * n if args.mode == "all" else n
-        seen = consume(args, deadline)
+        seen = consume(args, deadline, expected)
         summary["consumed"] = len(seen)
         summary["expected"] = expected
         wanted = values(peer, "idem", n) + values(peer, "commit", n) if args.mode == "all" else None
