@@ -255,6 +255,7 @@ describe('PartitionLog.append with producer state', () => {
     for (let i = 0; i < 8; i++) originals.push(await appendDurable(first, batchOf(producerId, i * 2)));
     const bases = first.log.segmentBaseOffsets;
     assert.ok(bases.length >= 3, `rolled into ${bases.length} segments`);
+    await first.producerState.drainBackgroundSnapshots();
     const rollSnapshots = readdirSync(first.log.directory).filter((name) => name.endsWith('.snapshot'));
     assert.deepEqual(rollSnapshots, bases.slice(1).map(producerSnapshotFileName), 'a snapshot at each roll');
     // The recovery point covers everything: only the active segment is revalidated after the crash.
@@ -288,6 +289,8 @@ describe('PartitionLog.append with producer state', () => {
     for (let i = 0; i < 8; i++) await appendDurable(partition, batchOf(51n, i * 2));
     const bases = partition.log.segmentBaseOffsets;
     const snapshots = () => readdirSync(partition.log.directory).filter((name) => name.endsWith('.snapshot'));
+    // Roll snapshots are written in the background; count the files once the last roll's is on disk.
+    await partition.producerState.drainBackgroundSnapshots();
     assert.equal(snapshots().length, bases.length - 1);
     partition.log.deleteRecordsBefore(bases[2]);
     assert.deepEqual(partition.log.segmentBaseOffsets[0], bases[2]);
