@@ -2,16 +2,14 @@
 // Apache Kafka 4.4 and to seqlog, compared field by field (member epochs, assignments, heartbeat interval,
 // errors of Kafka's `GroupMetadataManager.consumerGroupHeartbeat`). Group ids are unique per scenario and
 // target (built from the scenario's topic names); member ids are client-generated, as v1 requires (KIP-1082).
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { ConsumerGroupDescribeResponse, ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse } from '../../src/protocol/messages/generated/index.ts';
-import { assertScenario, requestStep, restartStep } from './differential.ts';
+import { requestStep, restartStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
 import { group, waitForCoordinatorStep } from './group-steps.ts';
-import { startDifferentialTargets } from './targets.ts';
-import type { DifferentialTargets } from './targets.ts';
+import { describeDifferentialScenarios } from './targets.ts';
 
 interface HeartbeatSpec {
   memberId: string;
@@ -326,20 +324,4 @@ const scenarios: Scenario[] = [
   },
 ];
 
-describe('KIP-848 consumer group heartbeats: Apache Kafka vs seqlog', { timeout: 300_000 }, () => {
-  let targets: DifferentialTargets;
-
-  before(async () => {
-    targets = await startDifferentialTargets();
-  });
-
-  after(async () => {
-    await targets?.stop();
-  });
-
-  for (const scenario of scenarios) {
-    test(scenario.name, { timeout: 60_000 }, async () => {
-      await assertScenario(scenario, [targets.kafka, targets.seqlog]);
-    });
-  }
-});
+describeDifferentialScenarios('KIP-848 consumer group heartbeats: Apache Kafka vs seqlog', scenarios);

@@ -7,18 +7,16 @@
 // conversion, and the committed offsets must survive both (and a seqlog restart in between). A second scenario
 // has a cooperative classic member, which revokes before it moves on. Server-generated member ids are compared
 // by label.
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from '../../src/client/consumer/consumer-protocol.ts';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse, RequestByApiKey, ResponseByApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { ApiKey as ApiKeyType } from '../../src/protocol/messages/generated/index.ts';
-import { assertScenario, requestStep, restartStep } from './differential.ts';
+import { requestStep, restartStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
 import { group, waitForCoordinatorStep } from './group-steps.ts';
-import { startDifferentialTargets } from './targets.ts';
-import type { DifferentialTargets } from './targets.ts';
+import { describeDifferentialScenarios } from './targets.ts';
 
 const CLASSIC = 'classic';
 const CONSUMER_MEMBER = 'member-b';
@@ -541,20 +539,4 @@ const scenarios: Scenario[] = [
   },
 ];
 
-describe('online migration between classic and consumer groups: Apache Kafka vs seqlog', { timeout: 300_000 }, () => {
-  let targets: DifferentialTargets;
-
-  before(async () => {
-    targets = await startDifferentialTargets();
-  });
-
-  after(async () => {
-    await targets?.stop();
-  });
-
-  for (const scenario of scenarios) {
-    test(scenario.name, { timeout: 120_000 }, async () => {
-      await assertScenario(scenario, [targets.kafka, targets.seqlog]);
-    });
-  }
-});
+describeDifferentialScenarios('online migration between classic and consumer groups: Apache Kafka vs seqlog', scenarios, { scenarioTimeoutMs: 120_000 });

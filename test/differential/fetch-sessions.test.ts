@@ -4,17 +4,15 @@
 // FETCH_SESSION_ID_NOT_FOUND, and FINAL_EPOCH closes the session (Kafka's `FetchManager.newContext`).
 // Session ids are random on both brokers: the field is allowed to differ where a session is named, and each
 // target's own id is captured and sent back.
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { FetchResponse } from '../../src/protocol/messages/generated/01-fetch.ts';
 import { iterateRecordBatches } from '../../src/protocol/records/index.ts';
-import { assertScenario, requestStep } from './differential.ts';
+import { requestStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
 import { fetchPartition, fetchRequestV12, produceManyStep } from './steps.ts';
-import { startDifferentialTargets } from './targets.ts';
-import type { DifferentialTargets } from './targets.ts';
+import { describeDifferentialScenarios } from './targets.ts';
 
 const NO_ID = Buffer.alloc(16);
 
@@ -105,20 +103,4 @@ const scenarios: Scenario[] = [
   },
 ];
 
-describe('fetch sessions: Apache Kafka vs seqlog', { timeout: 300_000 }, () => {
-  let targets: DifferentialTargets;
-
-  before(async () => {
-    targets = await startDifferentialTargets();
-  });
-
-  after(async () => {
-    await targets?.stop();
-  });
-
-  for (const scenario of scenarios) {
-    test(scenario.name, { timeout: 60_000 }, async () => {
-      await assertScenario(scenario, [targets.kafka, targets.seqlog]);
-    });
-  }
-});
+describeDifferentialScenarios('fetch sessions: Apache Kafka vs seqlog', scenarios);

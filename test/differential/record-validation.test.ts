@@ -7,18 +7,16 @@
 // Not compared here, because seqlog is stricter on purpose: Kafka's in-place iterator for compressed batches does
 // not check a record's length against its fields and stores such a record, which no reader can decode; seqlog
 // refuses it with INVALID_RECORD (src/protocol/records/validate-batch-for-append.test.ts).
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { errorName } from '../../src/protocol/errors/index.ts';
 import type { ErrorName } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { ProduceResponse } from '../../src/protocol/messages/generated/index.ts';
 import { BatchAttribute, BatchField, CompressionType, RECORD_BATCH_OVERHEAD, codecFor, writeCrc } from '../../src/protocol/records/index.ts';
-import { assertScenario, requestStep } from './differential.ts';
+import { requestStep } from './differential.ts';
 import type { Scenario, Step } from './differential.ts';
 import { RECORD_TIMESTAMP, fetchStep, produceStep } from './steps.ts';
-import { startDifferentialTargets } from './targets.ts';
-import type { DifferentialTargets } from './targets.ts';
+import { describeDifferentialScenarios } from './targets.ts';
 
 /** Zigzag varint bytes (`ByteUtils.writeVarint`). */
 function zz(n: number): Buffer {
@@ -228,21 +226,5 @@ const scenarios: Scenario[] = [
   },
 ];
 
-describe('record validation and rewrites: Apache Kafka vs seqlog', { timeout: 600_000 }, () => {
-  let targets: DifferentialTargets;
-
-  before(async () => {
-    targets = await startDifferentialTargets();
-  });
-
-  after(async () => {
-    await targets?.stop();
-  });
-
-  for (const scenario of scenarios) {
-    test(scenario.name, { timeout: 60_000 }, async () => {
-      await assertScenario(scenario, [targets.kafka, targets.seqlog]);
-    });
-  }
-});
+describeDifferentialScenarios('record validation and rewrites: Apache Kafka vs seqlog', scenarios, { suiteTimeoutMs: 600_000 });
 

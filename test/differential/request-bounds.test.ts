@@ -2,17 +2,15 @@
 // 10,000 partitions per operation (`ReplicationControlManager.validateTotalNumberOfPartitions`,
 // `QuorumController.MAX_RECORDS_PER_USER_OP`), and a Fetch that names one partition more than once (Kafka keys
 // a full fetch's partitions by topic-partition, so a repeat replaces the earlier entry and is answered once).
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import type { FetchRequestFetchTopic } from '../../src/protocol/messages/generated/01-fetch.ts';
 import { iterateRecordBatches } from '../../src/protocol/records/index.ts';
-import { assertScenario, requestStep } from './differential.ts';
+import { requestStep } from './differential.ts';
 import type { Scenario, Step, TargetContext } from './differential.ts';
 import { fetchRequestV12, produceStep } from './steps.ts';
-import { startDifferentialTargets } from './targets.ts';
-import type { DifferentialTargets } from './targets.ts';
+import { describeDifferentialScenarios } from './targets.ts';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -176,20 +174,4 @@ const scenarios: Scenario[] = [
   },
 ];
 
-describe('request bounds: Apache Kafka vs seqlog', { timeout: 300_000 }, () => {
-  let targets: DifferentialTargets;
-
-  before(async () => {
-    targets = await startDifferentialTargets();
-  });
-
-  after(async () => {
-    await targets?.stop();
-  });
-
-  for (const scenario of scenarios) {
-    test(scenario.name, { timeout: 60_000 }, async () => {
-      await assertScenario(scenario, [targets.kafka, targets.seqlog]);
-    });
-  }
-});
+describeDifferentialScenarios('request bounds: Apache Kafka vs seqlog', scenarios);

@@ -1,9 +1,11 @@
 // The two brokers of a differential test file: one Apache Kafka node (started once per file: it takes 10-20 s)
 // and one seqlog broker on a data directory this module owns, so a restart can reopen the same data on the
 // same port. `stop()` stops both and removes the seqlog data; the reference's own stop() removes Kafka's.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { startBroker } from '../../src/broker/index.ts';
 import type { RunningBroker, StartBrokerOptions } from '../../src/broker/index.ts';
 import { BrokerConnection } from '../../src/client/connection/broker-connection.ts';
@@ -11,7 +13,8 @@ import { ErrorCode } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { startReferenceKafka } from '../reference/kafka.ts';
 import type { ReferenceKafka } from '../reference/kafka.ts';
-import type { DifferentialTarget } from './differential.ts';
+import { assertScenario } from './differential.ts';
+import type { DifferentialTarget, Scenario } from './differential.ts';
 
 export interface DifferentialTargets {
   kafka: DifferentialTarget;
@@ -112,4 +115,34 @@ export async function startDifferentialTargets(options: DifferentialTargetsOptio
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+export interface DifferentialSuiteOptions {
+  suiteTimeoutMs?: number;
+  scenarioTimeoutMs?: number;
+}
+
+/**
+ * The usual shape of a differential file: both brokers started once for the file, then each scenario a test that
+ * must get the same answers from both.
+ */
+export function describeDifferentialScenarios(title: string, scenarios: readonly Scenario[], options: DifferentialSuiteOptions = {}): void {
+  describe(title, { timeout: options.suiteTimeoutMs ?? 300_000 }, () => {
+    let targets: DifferentialTargets | undefined;
+
+    before(async () => {
+      targets = await startDifferentialTargets();
+    });
+
+    after(async () => {
+      await targets?.stop();
+    });
+
+    for (const scenario of scenarios) {
+      test(scenario.name, { timeout: options.scenarioTimeoutMs ?? 60_000 }, async () => {
+        assert.ok(targets, 'both brokers started');
+        await assertScenario(scenario, [targets.kafka, targets.seqlog]);
+      });
+    }
+  });
 }
