@@ -15,6 +15,7 @@ import { BrokerConnection, Producer } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { javaExecutable, kafkaClasspath, kafkaLibsDir, setupHint } from '../reference/layout.ts';
 import { spawnReaped, stopGroup } from '../reference/reaper.ts';
+import { committedOffsetTotal, waitFor } from './group-probes.ts';
 
 const TOPIC = 'migration-java';
 const GROUP = 'migration-java-group';
@@ -86,28 +87,7 @@ async function describeConsumerGroup() {
   return response.groups[0];
 }
 
-async function committedTotal(): Promise<bigint> {
-  const response = await admin.send(ApiKey.OffsetFetch, 8, {
-    groupId: '',
-    topics: [],
-    groups: [{ groupId: GROUP, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [...Array(PARTITIONS).keys()] }] }],
-    requireStable: false,
-  });
-  let total = 0n;
-  for (const topic of response.groups[0].topics) for (const partition of topic.partitions) if (partition.committedOffset > 0n) total += partition.committedOffset;
-  return total;
-}
 
-async function waitFor<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    last = await probe();
-  }
-  return last;
-}
 
 /** Produces `record-N` values round-robin over the partitions until stopped; returns how many were acknowledged. */
 function produceContinuously(): { stop: () => Promise<number> } {
@@ -204,7 +184,7 @@ describe('Java consumers, classic and KIP-848, in one group across an upgrade an
     const consumed = () => new Set([...classic.values, ...modern.values]);
     await waitFor(() => consumed().size, (n) => n === produced, `every one of the ${produced} records consumed`);
     assert.deepEqual([...consumed()].filter((value) => !expected.has(value)), []);
-    await waitFor(committedTotal, (total) => total === BigInt(produced), 'every offset committed');
+    await waitFor(() => committedOffsetTotal(admin, GROUP, TOPIC, PARTITIONS), (total) => total === BigInt(produced), 'every offset committed');
     assert.equal(classic.child.exitCode, null, 'the classic consumer is still running');
     assert.doesNotMatch(classic.stderr.join(''), /GroupIdNotFound|InconsistentGroupProtocol|IllegalGeneration.*fatal|ERROR/i, 'no group error in the classic consumer');
   });

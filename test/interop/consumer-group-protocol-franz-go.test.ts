@@ -12,6 +12,7 @@ import { BrokerConnection, Producer } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { binDir, setupHint } from '../reference/layout.ts';
 import { exited, spawnReaped, stopGroup } from '../reference/reaper.ts';
+import { waitFor } from './group-probes.ts';
 
 const TOPIC = 'kip848-franz';
 const GROUP = 'kip848-franz-group';
@@ -58,16 +59,6 @@ async function describeGroup() {
   return response.groups[0];
 }
 
-async function waitFor<T>(probe: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    last = await probe();
-  }
-  return last;
-}
 
 describe('franz-go with the consumer group protocol (kgo ServerSideBalancer) against seqlog', { timeout: 180_000 }, () => {
   const children: ChildProcess[] = [];

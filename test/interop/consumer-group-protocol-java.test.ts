@@ -16,6 +16,7 @@ import { BrokerConnection, Consumer, Producer } from '../../src/client/index.ts'
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { javaExecutable, kafkaClasspath, kafkaLibsDir, setupHint } from '../reference/layout.ts';
 import { spawnReaped, stopGroup } from '../reference/reaper.ts';
+import { committedOffsetTotal, waitFor } from './group-probes.ts';
 
 const TOPIC = 'kip848-java';
 const GROUP = 'kip848-java-group';
@@ -73,28 +74,7 @@ async function describeGroup(connection = admin, group = GROUP) {
   return response.groups[0];
 }
 
-async function committedOffsets(): Promise<bigint> {
-  const response = await admin.send(ApiKey.OffsetFetch, 8, {
-    groupId: '',
-    topics: [],
-    groups: [{ groupId: GROUP, memberId: null, memberEpoch: -1, topics: [{ name: TOPIC, partitionIndexes: [...Array(PARTITIONS).keys()] }] }],
-    requireStable: false,
-  });
-  let total = 0n;
-  for (const topic of response.groups[0].topics) for (const partition of topic.partitions) if (partition.committedOffset > 0n) total += partition.committedOffset;
-  return total;
-}
 
-async function waitFor<T>(probe: () => Promise<T> | T, ok: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await probe();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    last = await probe();
-  }
-  return last;
-}
 
 async function produce(values: string[], bootstrap = broker.bootstrap, topic = TOPIC): Promise<void> {
   const producer = new Producer({ bootstrap, lingerMs: 1 });
@@ -156,7 +136,7 @@ describe('Java console consumer with group.protocol=consumer against seqlog', { 
 
     // Everything is consumed (at least once) and committed.
     await waitFor(() => new Set([...a.values, ...b.values]).size, (n) => n === RECORDS, 'every record consumed');
-    await waitFor(committedOffsets, (total) => total === BigInt(RECORDS), 'every offset committed');
+    await waitFor(() => committedOffsetTotal(admin, GROUP, TOPIC, PARTITIONS), (total) => total === BigInt(RECORDS), 'every offset committed');
     await stopGroup(a.child, 10_000);
     const empty = await waitFor(describeGroup, (group) => group.groupState === 'Empty', 'the group empty');
     assert.equal(empty.members.length, 0);
