@@ -30,6 +30,11 @@ export class Writer {
     this.spliceAtLeast = spliceAtLeast;
   }
 
+  /** Bytes the writer holds room for before it must grow (and copy). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** Bytes written so far, spliced arrays included. */
   get length(): number {
     return this.pos + this.splicedBytes;
