@@ -3,7 +3,7 @@
 // and leaves an interrupted cleaning's log as it was.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeRecordBatch } from '../../../protocol/records/record-batch-encoder.ts';
@@ -117,5 +117,23 @@ describe('LogCleaner thread', () => {
     assert.deepEqual(cleanerFiles(log), []);
     assert.equal(cleaner.stats().totals.failures, 0);
     await log.close();
+  });
+
+  it('abortCleaning (before a topic deletion) stops the cleaning of that log, so its directory can go', async () => {
+    const log = await openLog();
+    for (let round = 0; round < 600; round++) putBatch(log, round, 'a');
+    const before = contents(log);
+    const cleaner = new LogCleaner({ logs: () => [{ topic: 't', partition: 0, log }], ioMaxBytesPerSecond: 64 * 1024 });
+    const cleaning = cleaner.cleanOnce();
+    await new Promise((resolve) => setImmediate(resolve));
+    await cleaner.abortCleaning([log]);
+    assert.equal(await cleaning, null, 'the aborted cleaning reports nothing done');
+    assert.deepEqual(contents(log), before);
+    assert.deepEqual(cleanerFiles(log), []);
+    await log.delete();
+    assert.equal(existsSync(log.directory), false);
+    // The cleaner itself goes on: the thread is kept for the next cleaning.
+    assert.equal(cleaner.stats().deadThreadCount, 0);
+    await cleaner.close();
   });
 });

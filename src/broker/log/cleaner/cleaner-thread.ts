@@ -31,7 +31,7 @@ export interface CleanerWorkerData {
   readonly typescriptLoader: string | null;
   readonly dedupeBufferSize: number;
   readonly ioMaxBytesPerSecond: number;
-  /** One Int32: non-zero once the cleaner is stopping. */
+  /** One Int32: non-zero when the running cleaning must stop. */
   readonly stop: SharedArrayBuffer;
 }
 
@@ -89,6 +89,7 @@ export class CleanerThread {
     if (this.closed) return Promise.reject(new CleaningAbortedError('the log cleaner is stopping'));
     if (this.job !== null) return Promise.reject(new Error('a cleaning is already running in the cleaner thread'));
     const worker = this.worker ?? this.startWorker();
+    Atomics.store(this.stopFlag, 0, 0);
     return new Promise<CleaningResult>((resolve, reject) => {
       this.job = { swap, resolve, reject };
       worker.ref();
@@ -96,8 +97,8 @@ export class CleanerThread {
     });
   }
 
-  /** Asks a running cleaning to stop at its next batch (it then drops what it wrote). */
-  stop(): void {
+  /** Asks the running cleaning, if any, to stop at its next batch (it then drops what it wrote). */
+  stopCleaning(): void {
     Atomics.store(this.stopFlag, 0, 1);
     Atomics.notify(this.stopFlag, 0);
   }
@@ -105,7 +106,7 @@ export class CleanerThread {
   /** Stops the cleaning, waits for it to leave the log consistent, then ends the thread. */
   async close(): Promise<void> {
     this.closed = true;
-    this.stop();
+    this.stopCleaning();
     const worker = this.worker;
     if (worker === null) return;
     if (this.job !== null) {

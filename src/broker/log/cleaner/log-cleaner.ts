@@ -94,6 +94,8 @@ export class LogCleaner {
   /** The offset map of cleanings on the event loop (the cleaner thread holds its own). */
   private map: OffsetMap | null = null;
   private thread: CleanerThread | null = null;
+  /** The log being cleaned, and how to stop that cleaning. */
+  private current: { readonly log: PartitionLog; readonly abort: () => void } | null = null;
   private readonly horizons = new WeakMap<PartitionLog, bigint>();
   private readonly runs = new Map<string, CleanerRun>();
   private readonly recorder: CleanerStatsRecorder;
@@ -124,11 +126,23 @@ export class LogCleaner {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    this.thread?.stop();
+    this.thread?.stopCleaning();
     await this.running?.catch(() => undefined);
     await this.thread?.close();
     this.thread = null;
     this.map = null;
+  }
+
+  /**
+   * Stops a cleaning of any of `logs` and waits until it has left them (Kafka's `abortAndPauseCleaning` before a
+   * log is deleted): the cleaner thread must not write into a partition directory being removed. A log that went
+   * offline (a deleted one does first) is not picked again.
+   */
+  async abortCleaning(logs: readonly PartitionLog[]): Promise<void> {
+    const current = this.current;
+    if (current === null || !logs.includes(current.log)) return;
+    current.abort();
+    await this.running?.catch(() => undefined);
   }
 
   /** The last cleaning of each partition, by `topic-partition`. */
@@ -281,7 +295,16 @@ export class LogCleaner {
     const { plan, segments } = planCleaning(log, measure, (this.options.producerState ?? noProducers).activeProducers(log), BigInt(this.clock()));
     const committed = new Set<bigint>();
     let swapFailure: { error: unknown } | null = null;
+    let aborted = false;
+    this.current = {
+      log,
+      abort: () => {
+        aborted = true;
+        this.thread?.stopCleaning();
+      },
+    };
     const swap = (group: PreparedGroup): SwapOutcome => {
+      if (aborted) return { kind: 'dropped', reason: 'the cleaning of this log was aborted' };
       const { outcome, failure } = this.swapGroup(log, segments, group);
       if (outcome.kind === 'swapped') committed.add(group.baseOffset);
       if (failure !== undefined) swapFailure = failure;
@@ -294,7 +317,7 @@ export class LogCleaner {
           fs: this.fs,
           map: this.map,
           swap,
-          shouldStop: () => this.stopped || log.offline !== null,
+          shouldStop: () => this.stopped || aborted || log.offline !== null,
           ...(this.options.yieldEveryBytes === undefined ? {} : { yieldEveryBytes: this.options.yieldEveryBytes }),
           ...(this.options.sliceMs === undefined ? {} : { sliceMs: this.options.sliceMs }),
           ...(this.options.ioMaxBytesPerSecond === undefined ? {} : { ioMaxBytesPerSecond: this.options.ioMaxBytesPerSecond }),
@@ -322,6 +345,8 @@ export class LogCleaner {
       const failure = swapFailure as { error: unknown } | null;
       if (failure !== null) throw failure.error;
       throw error;
+    } finally {
+      this.current = null;
     }
   }
 
