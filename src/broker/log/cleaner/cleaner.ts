@@ -16,7 +16,7 @@ import { decodeRecordBatch } from '../../../protocol/records/record-batch-decode
 import { LOG_FILE_SUFFIX, offsetFileName } from '../file-names.ts';
 import type { LogFileSystem } from '../log-file-system.ts';
 import { locateBatch } from '../log-segment.ts';
-import { SegmentFileReader, readAt } from '../segment-file-reader.ts';
+import { SegmentFileReader } from '../segment-file-reader.ts';
 import type { AbortedTransaction } from '../transaction-index.ts';
 import { CleanedTransactions } from './cleaned-transactions.ts';
 import { filterBatch, markerIsAbort } from './batch-filter.ts';
@@ -106,6 +106,9 @@ export type CleaningResult = Omit<CleanerStats, 'elapsedMs'> & {
   /** How full the offset map got (Kafka's `SkimpyOffsetMap.utilization`). */
   readonly mapUtilization: number;
 };
+
+/** Bytes read from a segment at once (a batch larger than this is read on its own). */
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** A cleaning stopped without changing the log (a segment it read went away, or the cleaner is stopping). */
 export class CleaningAbortedError extends Error {}
@@ -245,15 +248,17 @@ async function forEachBatch(
     throw new CleaningAbortedError(`segment ${segment.baseOffset} went away during cleaning`, { cause: error });
   }
   try {
-    const reader = new SegmentFileReader(fs, fd, segment.size);
+    // One read per chunk for headers and batches alike; a batch's bytes are a view valid until the next read,
+    // which `visit` (synchronous, copying what it keeps) never outlives.
+    const reader = new SegmentFileReader(fs, fd, segment.size, READ_CHUNK_BYTES);
     let position = 0;
     let ioBytes = 0;
     while (position < segment.size) {
       await host.checkpoint(ioBytes + writtenSince());
       const location = locateBatch(reader, position, segment.size);
       if (location === null) throw new CleaningAbortedError(`segment ${segment.baseOffset} changed during cleaning`);
-      const bytes = Buffer.allocUnsafe(location.size);
-      if (readAt(fs, fd, bytes, position) !== location.size) throw new CleaningAbortedError(`segment ${segment.baseOffset} changed during cleaning`);
+      const bytes = reader.view(position, location.size);
+      if (bytes.length !== location.size) throw new CleaningAbortedError(`segment ${segment.baseOffset} changed during cleaning`);
       ioBytes = location.size;
       stats.bytesRead += location.size;
       position += location.size;
