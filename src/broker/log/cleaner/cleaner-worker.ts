@@ -2,6 +2,7 @@
 // time, on the real file system, and asks the broker's thread to swap each cleaned group in. Between two batches
 // it checks the shared stop flag; the I/O rate cap (`log.cleaner.io.max.bytes.per.second`) pauses this thread
 // alone, waiting on that flag so that a stop ends the pause.
+import { constants, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { nodeFileSystem } from '../log-file-system.ts';
@@ -10,6 +11,16 @@ import type { CleaningHost, CleaningPlan, PreparedGroup, SwapOutcome } from './c
 import type { CleanerThreadReply, CleanerThreadRequest, CleanerWorkerData } from './cleaner-thread.ts';
 import { IoThrottler } from './io-throttler.ts';
 import { OffsetMap } from './offset-map.ts';
+
+// Below the request handlers when CPU is short: on Linux the nice value is per thread, so this lowers the
+// cleaner's thread alone (elsewhere it would lower the whole process, so it is left as it is).
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, constants.priority.PRIORITY_BELOW_NORMAL);
+  } catch {
+    // Not allowed here: the cleaner keeps the broker's priority.
+  }
+}
 
 const settings = workerData as CleanerWorkerData;
 const port = parentPort as MessagePort;
