@@ -52,17 +52,15 @@ const fromSource = extname(fileURLToPath(ownUrl)) === '.ts';
 const workerEntry = new URL(fromSource ? './cleaner-worker.ts' : './cleaner-worker.js', ownUrl);
 
 // From source, the worker must load TypeScript. Node versions differ on whether the main thread's loader hooks
-// reach a worker (Node 20's do not, and tsx then leaves workers alone; from 22.2 a worker shares them), so the
-// worker tries first and installs tsx itself only if Node could not load the module as TypeScript. An eval'd
-// bootstrap is plain JavaScript, which any worker can load.
+// reach a worker (Node 20's do not; from 22.2 a worker shares them) and on what their own type stripping accepts
+// (not parameter properties), and a module that failed to load once stays failed in that worker. So the worker
+// installs tsx before it imports anything; an eval'd bootstrap is plain JavaScript, which any worker can load.
 const typescriptBootstrap = `
 const { workerData } = require('node:worker_threads');
-const notTypescriptReady = ['ERR_UNKNOWN_FILE_EXTENSION', 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX', 'ERR_UNSUPPORTED_NODE_MODULES_TYPE_STRIPPING'];
-import(workerData.entry).catch(async (error) => {
-  if (!notTypescriptReady.includes(error?.code) || workerData.typescriptLoader === null) throw error;
-  (await import(workerData.typescriptLoader)).register();
-  await import(workerData.entry + '?typescript');
-});
+(async () => {
+  if (workerData.typescriptLoader !== null) (await import(workerData.typescriptLoader)).register();
+  await import(workerData.entry);
+})();
 `;
 
 function resolveTypescriptLoader(): string | null {
