@@ -79,6 +79,38 @@ export class Sender {
     private readonly metrics: ProducerMetrics,
   ) {
     accumulator.backedUp = this.backedUp;
+    if (config.adaptiveLinger) accumulator.sendsEarly = this.sendsEarly;
+  }
+
+  /** Requests a node may have in flight before growing batches wait for a response. */
+  private get pipelineDepth(): number {
+    return Math.min(PIPELINE_DEPTH, this.config.maxInFlight);
+  }
+
+  /**
+   * With linger.ms unset, a node's queued batches go without waiting for linger.ms when the broker would otherwise
+   * wait for this producer: it has no request of ours, or one and at least batch.size is queued (Java's readiness
+   * size, so the second request is worth its per-request cost). Under load the batches still grow, while two
+   * requests are in flight; at low load a record goes at once, as with linger.ms 0, but no more often than
+   * answers come back (Nagle's rule). linger.ms stays the upper bound.
+   */
+  private readonly sendsEarly = (nodeId: number, queuedBytes: number): boolean => {
+    const inflight = this.inflightRequests.get(nodeId) ?? 0;
+    return inflight === 0 || (inflight < this.pipelineDepth && queuedBytes >= this.config.batchSize);
+  };
+
+  /**
+   * The bytes the next request to `nodeId` may take. With linger.ms unset and pipeline slots free, a large queue is
+   * split evenly across them: a producer whose sends wait on their own acknowledgements (a bounded window of
+   * records outstanding) would otherwise put its whole window in one request and leave the broker idle while
+   * it handles the answer and refills; two requests keep one being handled while the next waits, and their
+   * answers come back at different times, so the refilled records follow while the other request is handled.
+   */
+  private requestShare(nodeId: number, queuedBytes: number): number {
+    if (!this.config.adaptiveLinger) return Infinity;
+    const free = this.pipelineDepth - (this.inflightRequests.get(nodeId) ?? 0);
+    if (free < 2 || queuedBytes < 2 * this.config.batchSize) return Infinity;
+    return Math.ceil(queuedBytes / free);
   }
 
   /**
@@ -88,7 +120,7 @@ export class Sender {
    */
   private readonly backedUp = (key: string, topic: string, partition: number): boolean => {
     const leader = this.metadata.leaderFor(topic, partition);
-    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= Math.min(PIPELINE_DEPTH, this.config.maxInFlight)) return true;
+    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= this.pipelineDepth) return true;
     return this.idempotence !== null && this.idempotence.entry(key).inflight.length >= MAX_INFLIGHT_BATCHES_PER_PARTITION;
   };
 
@@ -162,9 +194,11 @@ export class Sender {
           if (backoff > 0) nextDelay = Math.min(nextDelay, backoff);
           continue;
         }
+        let queued = ready.queuedBytes.get(nodeId) ?? 0;
         while ((this.inflightRequests.get(nodeId) ?? 0) < this.config.maxInFlight) {
-          const batches = this.accumulator.drain(nodeId, this.leaderFor, manager, now);
+          const batches = this.accumulator.drain(nodeId, this.leaderFor, manager, now, this.requestShare(nodeId, queued));
           if (batches.length === 0) break;
+          for (const batch of batches) queued -= batch.estimatedSizeInBytes;
           this.sendProduceRequest(nodeId, connection, batches, now);
         }
       }
