@@ -37,9 +37,9 @@ export interface ProducerOptions extends ReconnectBackoffOptions {
   acks?: Acks | '-1' | '0' | '1';
   /**
    * How long a batch waits for more records before it is sent (`linger.ms`). Set explicitly, it means what it
-   * means in Java. Left unset (5, KIP-1030), it is an upper bound: batches go without waiting while their broker
-   * has no request of this producer in flight, or one in flight and at least batch.size queued, so the broker never
-   * idles waiting for a linger to end; then a large queue is also split across two requests.
+   * means in Java. Left unset (5, KIP-1030), it is an upper bound under load: once batch.size (16 KiB) is queued
+   * for a broker with fewer than two of this producer's requests in flight, it goes without waiting, so the broker
+   * never idles while a linger runs out; a large queue found with nothing in flight is split across two requests.
    */
   lingerMs?: number;
   /**

@@ -88,16 +88,13 @@ export class Sender {
   }
 
   /**
-   * With linger.ms unset, a node's queued batches go without waiting for linger.ms when the broker would otherwise
-   * wait for this producer: it has no request of ours, or one and at least batch.size is queued (Java's readiness
-   * size, so the second request is worth its per-request cost). Under load the batches still grow, while two
-   * requests are in flight; at low load a record goes at once, as with linger.ms 0, but no more often than
-   * answers come back (Nagle's rule). linger.ms stays the upper bound.
+   * With linger.ms unset, a node's queued batches go without waiting for linger.ms once they add up to batch.size
+   * (Java's readiness size, here per request since batches grow past it) while the node has a pipeline slot free:
+   * waiting longer would only leave the broker idle. Under load the batches still grow, while two requests are in
+   * flight; at low load nothing changes (a batch leaves at linger.ms, as in Java).
    */
-  private readonly sendsEarly = (nodeId: number, queuedBytes: number): boolean => {
-    const inflight = this.inflightRequests.get(nodeId) ?? 0;
-    return inflight === 0 || (inflight < this.pipelineDepth && queuedBytes >= this.config.batchSize);
-  };
+  private readonly sendsEarly = (nodeId: number, queuedBytes: number): boolean =>
+    queuedBytes >= this.config.batchSize && (this.inflightRequests.get(nodeId) ?? 0) < this.pipelineDepth;
 
   /**
    * The bytes the next request to `nodeId` may take. With linger.ms unset and pipeline slots free, a large queue is
