@@ -35,7 +35,12 @@ export interface ProducerOptions extends ReconnectBackoffOptions {
   idempotent?: boolean;
   /** How many acknowledgements a write needs: `'all'`/-1 (every in-sync replica), 1 (the leader), 0 (none). Default `'all'`. */
   acks?: Acks | '-1' | '0' | '1';
-  /** How long a batch waits for more records before it is sent (`linger.ms`). Default 5 (KIP-1030). */
+  /**
+   * How long a batch waits for more records before it is sent (`linger.ms`). Set explicitly, it means what it
+   * means in Java. Left unset (5, KIP-1030), it is an upper bound under load: once batch.size (16 KiB) is queued
+   * for a broker with fewer than two of this producer's requests in flight, it goes without waiting, so the broker
+   * never idles while a linger runs out; a large queue found with nothing in flight is split across two requests.
+   */
   lingerMs?: number;
   /**
    * Largest batch, and the size at which a partition's batch is sent without waiting for linger.ms (`batch.size`).
@@ -124,6 +129,8 @@ export interface ResolvedProducerConfig {
   /** -1, 0 or 1 as sent on the wire. */
   readonly acks: -1 | 0 | 1;
   readonly lingerMs: number;
+  /** linger.ms was left unset: batches go before it ends when the broker would otherwise wait (see Sender). */
+  readonly adaptiveLinger: boolean;
   readonly batchSize: number;
   /** How far a batch may grow while it cannot be sent (batch.size when batch.size was set explicitly). */
   readonly maxBatchSize: number;
@@ -228,7 +235,8 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
   const compression = pick(options.compression, options['compression.type']) ?? 'none';
   if (!COMPRESSIONS.includes(compression)) throw KafkaClientError.config(`compression.type must be one of ${COMPRESSIONS.join(', ')}`);
 
-  const lingerMs = nonNegative('linger.ms', pick(options.lingerMs, options['linger.ms']), 5);
+  const explicitLingerMs = pick(options.lingerMs, options['linger.ms']);
+  const lingerMs = nonNegative('linger.ms', explicitLingerMs, 5);
   const requestTimeoutMs = nonNegative('request.timeout.ms', pick(options.requestTimeoutMs, options['request.timeout.ms']), 30000);
   const deliveryExplicit = pick(options.deliveryTimeoutMs, options['delivery.timeout.ms']);
   let deliveryTimeoutMs = nonNegative('delivery.timeout.ms', deliveryExplicit, 120000);
@@ -254,6 +262,8 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     idempotent,
     acks,
     lingerMs,
+    // acks=0 gets no answers, so "in flight" says nothing about the broker: linger.ms stays a fixed wait.
+    adaptiveLinger: explicitLingerMs === undefined && acks !== 0,
     batchSize,
     maxBatchSize,
     compression,

@@ -58,6 +58,9 @@ export class ProducerBatch {
   recordCount = 0;
   private baseTimestamp = 0n;
   private maxTimestamp = 0n;
+  /** The last record's timestamp and its delta from baseTimestamp. */
+  private deltaFor = -1n;
+  private delta = 0n;
   /** Bytes counted against buffer.memory until the batch is done. */
   reservedBytes = 0;
   /** Per record: which sink and which index in that sink's call. */
@@ -127,7 +130,13 @@ export class ProducerBatch {
       this.baseTimestamp = timestamp;
       this.maxTimestamp = timestamp;
     } else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp;
-    writeRecord(this.records, offsetDelta, timestamp - this.baseTimestamp, key, value, headers);
+    // Records sent in the same millisecond share one timestamp bigint (see the producer's clock), so the delta is
+    // computed once per millisecond instead of allocating a bigint per record.
+    if (timestamp !== this.deltaFor) {
+      this.deltaFor = timestamp;
+      this.delta = timestamp - this.baseTimestamp;
+    }
+    writeRecord(this.records, offsetDelta, this.delta, key, value, headers);
     this.recordCount++;
     this.sinks.push(sink);
     this.sinkIndexes.push(sinkIndex);

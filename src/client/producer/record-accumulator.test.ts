@@ -99,3 +99,47 @@ describe('RecordAccumulator batch growth', () => {
     assert.deepEqual(batchSizes(accumulator), Array.from({ length: 10 }, () => 16));
   });
 });
+
+describe('RecordAccumulator early sending and request shares', () => {
+  function appendAcross(accumulator: RecordAccumulator, partitions: number, perPartition: number): void {
+    const size = estimateRecordSize(null, value, undefined);
+    for (let i = 0; i < partitions * perPartition; i++) accumulator.append('t', i % partitions, 0n, null, value, undefined, size, sink, i, 0);
+  }
+
+  it("reports each node's queued bytes and makes a lingering node ready when the Sender says it may go early", () => {
+    const accumulator = accumulatorWith({}, false);
+    appendAcross(accumulator, 4, 10);
+    const leaderFor = (_topic: string, partition: number): number => partition % 2;
+    const lingering = accumulator.ready(leaderFor, 0);
+    assert.equal(lingering.readyNodes.size, 0, 'nothing is ready before linger.ms');
+    assert.equal(lingering.nextReadyCheckDelayMs, 5);
+    const perNode = [...lingering.queuedBytes.values()];
+    assert.equal(perNode.length, 2);
+    assert.ok(perNode.every((bytes) => bytes > 20 * 1000), `queued ${perNode.join(', ')} bytes`);
+    const asked: number[] = [];
+    accumulator.sendsEarly = (nodeId) => {
+      asked.push(nodeId);
+      return nodeId === 1;
+    };
+    assert.deepEqual([...accumulator.ready(leaderFor, 0).readyNodes], [1], 'only the node the Sender lets go early');
+    assert.deepEqual(asked.sort(), [0, 1]);
+  });
+
+  it('drains at most maxBytes of batches, leaving the others open to keep filling', () => {
+    const accumulator = accumulatorWith({}, false);
+    appendAcross(accumulator, 8, 20);
+    const perBatch = accumulator.deques.values().next().value?.batches[0]?.estimatedSizeInBytes ?? 0;
+    const first = accumulator.drain(0, () => 0, null, 0, perBatch * 4);
+    assert.equal(first.length, 4, 'the first request takes its share');
+    const left = [...accumulator.deques.values()].flatMap((deque) => deque.batches);
+    assert.equal(left.length, 4);
+    assert.ok(left.every((batch) => !batch.closed), 'batches not taken are not encoded, so they may still grow');
+    assert.equal(accumulator.drain(0, () => 0, null, 0).length, 4, 'the next request takes the rest');
+  });
+
+  it('still sends one oversized batch alone when it exceeds the share', () => {
+    const accumulator = accumulatorWith({}, false);
+    appendAcross(accumulator, 2, 20);
+    assert.equal(accumulator.drain(0, () => 0, null, 0, 1000).length, 1);
+  });
+});

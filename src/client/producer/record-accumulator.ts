@@ -32,6 +32,8 @@ export interface PartitionDeque {
 
 export interface ReadyCheckResult {
   readonly readyNodes: Set<number>;
+  /** Per node with queued batches: the bytes of the batches a drain would take now (one per partition). */
+  readonly queuedBytes: ReadonlyMap<number, number>;
   /** When the next batch may become ready, in ms from now (Infinity when nothing waits). */
   readonly nextReadyCheckDelayMs: number;
   readonly unknownLeaders: boolean;
@@ -57,6 +59,13 @@ export class RecordAccumulator {
    * with idempotence, the partition has max.in.flight batches outstanding); a growing batch is then held.
    */
   backedUp: (key: string, topic: string, partition: number) => boolean = () => false;
+  /**
+   * Set by the Sender: true when a node's queued batches (`queuedBytes`, one per partition) should go now rather
+   * than wait for linger.ms, because the broker would otherwise wait for this client (see Sender.sendsEarly).
+   */
+  sendsEarly: (nodeId: number, queuedBytes: number) => boolean = () => false;
+  /** Deques by topic, indexed by partition: the per-record lookup, without building a key string per record. */
+  private readonly byTopic = new Map<string, PartitionDeque[]>();
 
   /** Whether batches may grow past batch.size (batch.size left unset). */
   private readonly grows: boolean;
@@ -116,11 +125,14 @@ export class RecordAccumulator {
   }
 
   private dequeFor(topic: string, partition: number): PartitionDeque {
-    const key = topicPartitionKey(topic, partition);
-    let deque = this.deques.get(key);
+    let partitions = this.byTopic.get(topic);
+    if (partitions === undefined) this.byTopic.set(topic, (partitions = []));
+    let deque = partitions[partition];
     if (deque === undefined) {
+      const key = topicPartitionKey(topic, partition);
       deque = { key, topic, partition, batches: [], lastBatchBytes: 0 };
       this.deques.set(key, deque);
+      partitions[partition] = deque;
     }
     return deque;
   }
@@ -208,9 +220,14 @@ export class RecordAccumulator {
     return this.backedUp(deque.key, deque.topic, deque.partition);
   }
 
-  /** `RecordAccumulator.ready`: the nodes that lead a partition with a sendable batch. */
+  /**
+   * `RecordAccumulator.ready`: the nodes that lead a partition with a sendable batch. A node whose batches all
+   * linger is ready anyway when `sendsEarly` says so for the bytes it has queued.
+   */
   ready(leaderFor: (topic: string, partition: number) => number, nowMs: number): ReadyCheckResult {
     const readyNodes = new Set<number>();
+    const queuedBytes = new Map<number, number>();
+    let lingerDelay = Infinity;
     let nextDelay = Infinity;
     let unknownLeaders = false;
     const forced = this.forced;
@@ -222,27 +239,33 @@ export class RecordAccumulator {
         unknownLeaders = true;
         continue;
       }
-      if (readyNodes.has(leader)) continue;
       if (this.backingOff(first, nowMs)) {
         const backoff = Math.min(this.config.retryBackoffMaxMs, this.config.retryBackoffMs * 2 ** Math.min(first.attempts - 1, 10));
         nextDelay = Math.min(nextDelay, first.lastAttemptMs + backoff - nowMs);
         continue;
       }
+      queuedBytes.set(leader, (queuedBytes.get(leader) ?? 0) + first.estimatedSizeInBytes);
+      if (readyNodes.has(leader)) continue;
       const waited = nowMs - (first.attempts > 0 ? first.lastAttemptMs : first.createdMs);
       const full = deque.batches.length > 1 || first.closed || first.estimatedSizeInBytes >= this.readySize;
       if (full || forced || first.attempts > 0 || waited >= this.config.lingerMs) readyNodes.add(leader);
-      else nextDelay = Math.min(nextDelay, this.config.lingerMs - waited);
+      else lingerDelay = Math.min(lingerDelay, this.config.lingerMs - waited);
     }
-    return { readyNodes, nextReadyCheckDelayMs: nextDelay, unknownLeaders };
+    for (const [leader, bytes] of queuedBytes) if (!readyNodes.has(leader) && this.sendsEarly(leader, bytes)) readyNodes.add(leader);
+    // Kept even for a node sent early: its drain may still leave a batch behind (first-ack rule, a held batch).
+    nextDelay = Math.min(nextDelay, lingerDelay);
+    return { readyNodes, queuedBytes, nextReadyCheckDelayMs: nextDelay, unknownLeaders };
   }
 
   /**
    * `RecordAccumulator.drainBatchesForOneNode`: at most one batch per partition led by `nodeId`, up to
-   * `max.request.size` (a single oversized batch still goes alone).
+   * `max.request.size` (a single oversized batch still goes alone) and up to `maxBytes` of uncompressed batches
+   * (the Sender's share of the node's queue for this request).
    */
-  drain(nodeId: number, leaderFor: (topic: string, partition: number) => number, idempotence: TransactionManager | null, nowMs: number): ProducerBatch[] {
+  drain(nodeId: number, leaderFor: (topic: string, partition: number) => number, idempotence: TransactionManager | null, nowMs: number, maxBytes = Infinity): ProducerBatch[] {
     const out: ProducerBatch[] = [];
     let size = 0;
+    let taken = 0;
     const deques = [...this.deques.values()];
     const count = deques.length;
     if (count === 0) return out;
@@ -255,6 +278,8 @@ export class RecordAccumulator {
       if (this.backingOff(first, nowMs)) continue;
       if (this.holdsGrowingBatch(deque, first, forced)) continue;
       if (idempotence !== null && !idempotence.canDrain(deque.key, first)) continue;
+      // Checked before encoding: encoding closes the batch, and one left for the next request may still grow.
+      if (out.length > 0 && taken + first.estimatedSizeInBytes > maxBytes) break;
       const encodedSize = first.encoded().length;
       if (out.length > 0 && size + encodedSize > this.config.maxRequestSize) break;
       deque.batches.shift();
@@ -262,6 +287,7 @@ export class RecordAccumulator {
       if (idempotence !== null) idempotence.assignSequence(deque.key, first);
       first.drainedMs = nowMs;
       size += encodedSize;
+      taken += first.estimatedSizeInBytes;
       out.push(first);
     }
     return out;

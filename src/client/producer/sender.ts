@@ -79,6 +79,35 @@ export class Sender {
     private readonly metrics: ProducerMetrics,
   ) {
     accumulator.backedUp = this.backedUp;
+    if (config.adaptiveLinger) accumulator.sendsEarly = this.sendsEarly;
+  }
+
+  /** Requests a node may have in flight before growing batches wait for a response. */
+  private get pipelineDepth(): number {
+    return Math.min(PIPELINE_DEPTH, this.config.maxInFlight);
+  }
+
+  /**
+   * With linger.ms unset, a node's queued batches go without waiting for linger.ms once they add up to batch.size
+   * (Java's readiness size, here per request since batches grow past it) while the node has a pipeline slot free:
+   * waiting longer would only leave the broker idle. Under load the batches still grow, while two requests are in
+   * flight; at low load nothing changes (a batch leaves at linger.ms, as in Java).
+   */
+  private readonly sendsEarly = (nodeId: number, queuedBytes: number): boolean =>
+    queuedBytes >= this.config.batchSize && (this.inflightRequests.get(nodeId) ?? 0) < this.pipelineDepth;
+
+  /**
+   * The bytes the next request to `nodeId` may take. With linger.ms unset and pipeline slots free, a large queue is
+   * split evenly across them: a producer whose sends wait on their own acknowledgements (a bounded window of
+   * records outstanding) would otherwise put its whole window in one request and leave the broker idle while
+   * it handles the answer and refills; two requests keep one being handled while the next waits, and their
+   * answers come back at different times, so the refilled records follow while the other request is handled.
+   */
+  private requestShare(nodeId: number, queuedBytes: number): number {
+    if (!this.config.adaptiveLinger) return Infinity;
+    const free = this.pipelineDepth - (this.inflightRequests.get(nodeId) ?? 0);
+    if (free < 2 || queuedBytes < 2 * this.config.batchSize) return Infinity;
+    return Math.ceil(queuedBytes / free);
   }
 
   /**
@@ -88,7 +117,7 @@ export class Sender {
    */
   private readonly backedUp = (key: string, topic: string, partition: number): boolean => {
     const leader = this.metadata.leaderFor(topic, partition);
-    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= Math.min(PIPELINE_DEPTH, this.config.maxInFlight)) return true;
+    if (leader >= 0 && (this.inflightRequests.get(leader) ?? 0) >= this.pipelineDepth) return true;
     return this.idempotence !== null && this.idempotence.entry(key).inflight.length >= MAX_INFLIGHT_BATCHES_PER_PARTITION;
   };
 
@@ -162,9 +191,11 @@ export class Sender {
           if (backoff > 0) nextDelay = Math.min(nextDelay, backoff);
           continue;
         }
+        let queued = ready.queuedBytes.get(nodeId) ?? 0;
         while ((this.inflightRequests.get(nodeId) ?? 0) < this.config.maxInFlight) {
-          const batches = this.accumulator.drain(nodeId, this.leaderFor, manager, now);
+          const batches = this.accumulator.drain(nodeId, this.leaderFor, manager, now, this.requestShare(nodeId, queued));
           if (batches.length === 0) break;
+          for (const batch of batches) queued -= batch.estimatedSizeInBytes;
           this.sendProduceRequest(nodeId, connection, batches, now);
         }
       }
