@@ -6,7 +6,8 @@
 //   2. at half that rate, a producer process sends for SECONDS while a consumer process (read_committed) reads
 //      the topic; each value carries its send time, the consumer computes receive - send per record
 //      (bench/latency-peers/e2e-client.ts). The first second is left out.
-// Both brokers are measured at half of their own maximum, as "50% of max load" asks; the rates are printed.
+// Both brokers are measured at half of their own maximum, as "50% of max load" asks; the rates are printed. With
+// CPU hogs the maximum is measured with them running too (half of the quiet maximum overloads a starved machine).
 // LATENCY_BENCH_RATE fixes one rate for every broker instead (the client then does the same work against each).
 // seqlog with fsync always shows a record to consumers only once it is fsynced (its high watermark is the durable
 // end), so its latency includes the fsync; Kafka's default flush never waits for one. seqlog with fsync never is
@@ -14,11 +15,13 @@
 // CPU starvation: LATENCY_BENCH_HOGS=N also measures every broker with N busy-looping processes running
 // (bench/cpu-hogs.ts), each run quiet and starved in turn, brokers interleaved run by run (every broker is started
 // once, before the first run), so that the machine's other load falls on every row alike. Each row also gives where
-// the time went: the producer's acknowledgement p99, the event-loop delay p99 of the seqlog broker (a probe
+// the time went: the producer's acknowledgement p50/p99, the event-loop delay p99 of the seqlog broker (a probe
 // preloaded into `seqlog serve`), of the producer and of the consumer, and how long each process's threads waited
 // for a CPU while runnable (ms per second, Linux schedstat; Kafka's counts all its JVM threads).
 // Environment: LATENCY_BENCH_BROKERS (seqlog-always,seqlog-never,kafka), LATENCY_BENCH_SECONDS (10), LATENCY_BENCH_RUNS (2),
-// LATENCY_BENCH_MAX_RECORDS (20000), LATENCY_BENCH_VALUE_BYTES (1024), LATENCY_BENCH_HOGS (0), LATENCY_BENCH_RATE (half of max).
+// LATENCY_BENCH_MAX_RECORDS (20000), LATENCY_BENCH_VALUE_BYTES (1024), LATENCY_BENCH_HOGS (0), LATENCY_BENCH_RATE (half of max),
+// LATENCY_BENCH_BROKER_NODE_OPTIONS (extra node options for seqlog serve, e.g. --cpu-prof --cpu-prof-dir=<dir>),
+// LATENCY_BENCH_PRODUCER_VARIANTS (a JSON list of producer settings measured side by side, e.g. '[{},{"lingerMs":0}]').
 //   npm run bench -- e2e-latency
 //   LATENCY_BENCH_HOGS=12 LATENCY_BENCH_RATE=5000 npm run bench -- e2e-latency
 import { spawn } from 'node:child_process';
@@ -39,7 +42,11 @@ const MAX_RECORDS = Number(process.env.LATENCY_BENCH_MAX_RECORDS ?? 20_000);
 const VALUE_BYTES = Number(process.env.LATENCY_BENCH_VALUE_BYTES ?? 1024);
 const HOGS = Number(process.env.LATENCY_BENCH_HOGS ?? 0);
 const FIXED_RATE = process.env.LATENCY_BENCH_RATE === undefined ? null : Number(process.env.LATENCY_BENCH_RATE);
+/** Extra node options for `seqlog serve`, e.g. `--cpu-prof --cpu-prof-dir=/tmp/profiles` (written when it stops). */
+const BROKER_NODE_OPTIONS = process.env.LATENCY_BENCH_BROKER_NODE_OPTIONS ?? '';
 const LOADS: readonly number[] = HOGS > 0 ? [0, HOGS] : [0];
+/** Producer settings to compare under the same conditions (JSON list of ProducerOptions overrides; {} is the default). */
+const VARIANTS: readonly string[] = (JSON.parse(process.env.LATENCY_BENCH_PRODUCER_VARIANTS ?? '[{}]') as object[]).map((v) => JSON.stringify(v));
 
 const client = join(repoRoot, 'bench', 'latency-peers', 'e2e-client.ts');
 const driver = join(repoRoot, 'bench', 'producer-peers', 'node-driver.ts');
@@ -83,8 +90,8 @@ interface Target {
   kind: BrokerKind;
   broker: RunningBroker;
   probeFile: string | null;
-  rate: number;
-  max: number | null;
+  /** Records/s sent at each load (number of CPU hogs), and the maximum it is half of (null with a fixed rate). */
+  rates: Map<number, { rate: number; max: number | null }>;
 }
 
 /** A started consumer process: `result` settles when it exits. */
@@ -145,7 +152,7 @@ async function startWithProbe(kind: BrokerKind, probeDir: string): Promise<{ bro
   if (kind !== 'seqlog-always' && kind !== 'seqlog-never') return { broker: await startTarget(kind), probeFile: null };
   const probeFile = join(probeDir, `${kind}.json`);
   const saved = { options: process.env.NODE_OPTIONS, file: process.env.SEQLOG_EVENT_LOOP_PROBE_FILE };
-  process.env.NODE_OPTIONS = `${saved.options ?? ''} --import ${probeModule}`.trim();
+  process.env.NODE_OPTIONS = `${saved.options ?? ''} --import ${probeModule} ${BROKER_NODE_OPTIONS}`.trim();
   process.env.SEQLOG_EVENT_LOOP_PROBE_FILE = probeFile;
   try {
     return { broker: await startTarget(kind), probeFile };
@@ -171,10 +178,10 @@ async function readProbe(target: Target): Promise<number> {
   return Number.NaN;
 }
 
-async function latencyAt(target: Target, hogs: number, run: number): Promise<Sample> {
+async function latencyAt(target: Target, hogs: number, variant: number, run: number): Promise<Sample> {
   const { bootstrap } = target.broker;
-  const rate = target.rate;
-  const topic = `latency-${run}-${hogs}`;
+  const rate = rateOf(target, hogs);
+  const topic = `latency-${run}-${hogs}-${variant}`;
   await createTopic(bootstrap, topic, 1);
   const records = Math.round(rate * SECONDS);
   const consumer = await startConsumer(bootstrap, topic, records);
@@ -184,10 +191,11 @@ async function latencyAt(target: Target, hogs: number, run: number): Promise<Sam
     const schedBefore = readSchedStat(target.broker.pid);
     const started = performance.now();
     // Together, so a consumer failure is reported while the producer still runs.
-    const [out, latency] = await Promise.all([
-      runProcess(process.execPath, ['--import', 'tsx', client, 'produce', bootstrap, topic, String(rate), String(SECONDS), String(VALUE_BYTES)], 'latency producer'),
-      consumer.result,
-    ]);
+    // The child's environment is copied when it is spawned, inside runProcess's first synchronous step.
+    process.env.LATENCY_PRODUCER_OPTIONS = VARIANTS[variant];
+    const producing = runProcess(process.execPath, ['--import', 'tsx', client, 'produce', bootstrap, topic, String(rate), String(SECONDS), String(VALUE_BYTES)], 'latency producer');
+    delete process.env.LATENCY_PRODUCER_OPTIONS;
+    const [out, latency] = await Promise.all([producing, consumer.result]);
     const seconds = (performance.now() - started) / 1000;
     const schedAfter = readSchedStat(target.broker.pid);
     const loopP99Ms = await readProbe(target);
@@ -204,6 +212,15 @@ async function latencyAt(target: Target, hogs: number, run: number): Promise<Sam
   }
 }
 
+function rateOf(target: Target, hogs: number): number {
+  return target.rates.get(hogs)?.rate ?? 0;
+}
+
+function maxOf(target: Target, hogs: number): string {
+  const max = target.rates.get(hogs)?.max ?? null;
+  return max === null ? '-' : Math.round(max).toLocaleString('en-US');
+}
+
 function loadLabel(hogs: number): string {
   return hogs === 0 ? 'quiet' : `${hogs} CPU hogs`;
 }
@@ -217,19 +234,31 @@ async function runAll(): Promise<string[]> {
   const probeDir = mkdtempSync(join(tmpdir(), 'seqlog-latency-probe-'));
   const targets: Target[] = [];
   const samples = new Map<string, Sample[]>();
-  const key = (kind: BrokerKind, hogs: number): string => `${kind}/${hogs}`;
+  const key = (kind: BrokerKind, hogs: number, variant = 0): string => `${kind}/${hogs}/${variant}`;
   try {
     for (const kind of BROKERS) {
       const { broker, probeFile } = await startWithProbe(kind, probeDir);
-      const target: Target = { kind, broker, probeFile, rate: FIXED_RATE ?? 0, max: null };
+      const target: Target = { kind, broker, probeFile, rates: new Map() };
       targets.push(target);
       // The first maximum-rate run warms the broker up (Kafka's JIT compiles its hot paths in it) and is discarded:
       // a cold JVM's maximum would put Kafka's half load far below its real one.
-      process.stderr.write(`e2e latency: ${BROKER_LABEL[kind]}, maximum rate (warm-up${FIXED_RATE === null ? ', then measured' : ''})\n`);
+      process.stderr.write(`e2e latency: ${BROKER_LABEL[kind]}, maximum rate (warm-up)\n`);
       await maxRate(broker.bootstrap, 0);
-      if (FIXED_RATE === null) {
-        target.max = await maxRate(broker.bootstrap, 1);
-        target.rate = Math.max(1, Math.round(target.max / 2));
+      for (const hogs of LOADS) {
+        if (FIXED_RATE !== null) {
+          target.rates.set(hogs, { rate: FIXED_RATE, max: null });
+          continue;
+        }
+        // Half of the maximum on the machine as it is during the run: the quiet maximum would overload a starved
+        // machine, and then the latency only says how fast the backlog grows.
+        process.stderr.write(`e2e latency: ${BROKER_LABEL[kind]}, maximum rate, ${loadLabel(hogs)}\n`);
+        const starvation = hogs > 0 ? startCpuHogs(hogs) : null;
+        try {
+          const max = await maxRate(broker.bootstrap, 1 + hogs);
+          target.rates.set(hogs, { rate: Math.max(1, Math.round(max / 2)), max });
+        } finally {
+          await starvation?.stop();
+        }
       }
     }
     for (let run = 0; run < RUNS; run++) {
@@ -237,12 +266,15 @@ async function runAll(): Promise<string[]> {
       const order = run % 2 === 0 ? targets : [...targets].reverse();
       for (const target of order) {
         const loads = run % 2 === 0 ? LOADS : [...LOADS].reverse();
+        const variants = VARIANTS.map((_, i) => i);
         for (const hogs of loads) {
-          process.stderr.write(`e2e latency: ${BROKER_LABEL[target.kind]}, ${target.rate} records/s, ${loadLabel(hogs)}, run ${run + 1}/${RUNS} (load ${load()})\n`);
-          const sample = await latencyAt(target, hogs, run);
-          const list = samples.get(key(target.kind, hogs)) ?? [];
-          list.push(sample);
-          samples.set(key(target.kind, hogs), list);
+          for (const variant of run % 2 === 0 ? variants : [...variants].reverse()) {
+            process.stderr.write(`e2e latency: ${BROKER_LABEL[target.kind]}, ${rateOf(target, hogs)} records/s, ${loadLabel(hogs)}, producer ${VARIANTS[variant]}, run ${run + 1}/${RUNS} (load ${load()})\n`);
+            const sample = await latencyAt(target, hogs, variant, run);
+            const list = samples.get(key(target.kind, hogs, variant)) ?? [];
+            list.push(sample);
+            samples.set(key(target.kind, hogs, variant), list);
+          }
         }
       }
     }
@@ -253,32 +285,35 @@ async function runAll(): Promise<string[]> {
   notes.push(`load average (1/5/15 min) ${load()} at the end`);
 
   const table = new Table({
-    head: ['broker', 'load', 'max rec/s', 'rate', 'p50 ms', 'p99 ms', 'p50/p99 per run', 'ack p99', 'loop p99 broker/prod/cons', 'CPU wait ms/s broker/prod/cons', 'broker CPU ms/s'],
+    head: ['broker', 'load', ...(VARIANTS.length > 1 ? ['producer'] : []), 'max rec/s', 'rate', 'p50 ms', 'p99 ms', 'p50/p99 per run', 'ack p50/p99', 'loop p99 broker/prod/cons', 'CPU wait ms/s broker/prod/cons', 'broker CPU ms/s'],
     ...style,
   });
   const p50s = new Map<string, number>();
   const p99s = new Map<string, number>();
   for (const target of targets) {
     for (const hogs of LOADS) {
-      const runs = samples.get(key(target.kind, hogs)) ?? [];
-      const m = (pick: (s: Sample) => number): number => median(runs.map(pick));
-      const p50 = m((s) => s.latency.p50Ms);
-      const p99 = m((s) => s.latency.p99Ms);
-      p50s.set(key(target.kind, hogs), p50);
-      p99s.set(key(target.kind, hogs), p99);
-      table.push([
-        BROKER_LABEL[target.kind],
-        loadLabel(hogs),
-        target.max === null ? '-' : Math.round(target.max).toLocaleString('en-US'),
-        target.rate.toLocaleString('en-US'),
-        fixed(p50),
-        fixed(p99),
-        runs.map((r) => `${r.latency.p50Ms.toFixed(1)}/${r.latency.p99Ms.toFixed(1)}`).join(' '),
-        fixed(m((s) => s.producer.ackP99Ms)),
-        `${fixed(m((s) => s.broker.loopP99Ms))}/${fixed(m((s) => s.producer.loopP99Ms))}/${fixed(m((s) => s.latency.loopP99Ms))}`,
-        `${fixed(m((s) => s.broker.cpuWaitMsPerS), 0)}/${fixed(m((s) => s.producer.cpuWaitMsPerS), 0)}/${fixed(m((s) => s.latency.cpuWaitMsPerS), 0)}`,
-        fixed(m((s) => s.broker.cpuMsPerS), 0),
-      ]);
+      for (let variant = 0; variant < VARIANTS.length; variant++) {
+        const runs = samples.get(key(target.kind, hogs, variant)) ?? [];
+        const m = (pick: (s: Sample) => number): number => median(runs.map(pick));
+        const p50 = m((s) => s.latency.p50Ms);
+        const p99 = m((s) => s.latency.p99Ms);
+        p50s.set(key(target.kind, hogs, variant), p50);
+        p99s.set(key(target.kind, hogs, variant), p99);
+        table.push([
+          BROKER_LABEL[target.kind],
+          loadLabel(hogs),
+          ...(VARIANTS.length > 1 ? [VARIANTS[variant]] : []),
+          maxOf(target, hogs),
+          rateOf(target, hogs).toLocaleString('en-US'),
+          fixed(p50),
+          fixed(p99),
+          runs.map((r) => `${r.latency.p50Ms.toFixed(1)}/${r.latency.p99Ms.toFixed(1)}`).join(' '),
+          `${fixed(m((s) => s.producer.ackP50Ms))}/${fixed(m((s) => s.producer.ackP99Ms))}`,
+          `${fixed(m((s) => s.broker.loopP99Ms))}/${fixed(m((s) => s.producer.loopP99Ms))}/${fixed(m((s) => s.latency.loopP99Ms))}`,
+          `${fixed(m((s) => s.broker.cpuWaitMsPerS), 0)}/${fixed(m((s) => s.producer.cpuWaitMsPerS), 0)}/${fixed(m((s) => s.latency.cpuWaitMsPerS), 0)}`,
+          fixed(m((s) => s.broker.cpuMsPerS), 0),
+        ]);
+      }
     }
   }
   const ratios: string[] = [];

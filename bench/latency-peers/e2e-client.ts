@@ -11,7 +11,7 @@
 // Each also reports its own event-loop delay (p50/p99 ms) and how long its threads waited for a CPU while
 // runnable (ms per second of the run, from /proc schedstat), to tell a starved client from a slow broker.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Consumer, Producer } from '../../src/client/index.ts';
+import { Consumer, Producer, type ProducerOptions } from '../../src/client/index.ts';
 import { readSchedStat } from '../cpu-hogs.ts';
 
 const WARM_UP_MS = 1000;
@@ -47,7 +47,9 @@ const [mode, bootstrap, topic, ...rest] = process.argv.slice(2);
 
 if (mode === 'produce') {
   const [rate, seconds, valueBytes] = rest.map(Number);
-  const producer = new Producer({ bootstrap, idempotent: true, acks: 'all' });
+  // LATENCY_PRODUCER_OPTIONS (JSON, e.g. {"lingerMs":0}) overrides producer settings, for experiments.
+  const overrides = JSON.parse(process.env.LATENCY_PRODUCER_OPTIONS ?? '{}') as Partial<ProducerOptions>;
+  const producer = new Producer({ bootstrap, idempotent: true, acks: 'all', ...overrides });
   const total = Math.round(rate * seconds);
   let sent = 0;
   const acks: number[] = [];
