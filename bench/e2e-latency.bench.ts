@@ -164,16 +164,20 @@ async function startWithProbe(kind: BrokerKind, probeDir: string): Promise<{ bro
   }
 }
 
+/** The probe's last snapshot, or null before the first (it is renamed into place whole). */
+function probeSnapshot(file: string): { sequence: number; p99Ms: number } | null {
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { sequence: number; p99Ms: number }) : null;
+}
+
 /** Asks the probe for the histogram since its last reading (and starts a new one); NaN without a probe. */
 async function readProbe(target: Target): Promise<number> {
   if (target.probeFile === null) return Number.NaN;
-  const before = existsSync(target.probeFile) ? (JSON.parse(readFileSync(target.probeFile, 'utf8')) as { sequence: number }).sequence : 0;
+  const before = probeSnapshot(target.probeFile)?.sequence ?? 0;
   process.kill(target.broker.pid, 'SIGUSR2');
   for (let i = 0; i < 200; i++) {
     await new Promise((resolve) => setTimeout(resolve, 25));
-    if (!existsSync(target.probeFile)) continue;
-    const snapshot = JSON.parse(readFileSync(target.probeFile, 'utf8')) as { sequence: number; p99Ms: number };
-    if (snapshot.sequence > before) return snapshot.p99Ms;
+    const snapshot = probeSnapshot(target.probeFile);
+    if (snapshot !== null && snapshot.sequence > before) return snapshot.p99Ms;
   }
   return Number.NaN;
 }

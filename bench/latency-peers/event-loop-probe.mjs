@@ -3,7 +3,7 @@
 // delay histogram since the previous SIGUSR2 (ms) to $SEQLOG_EVENT_LOOP_PROBE_FILE and starts a new one.
 // Plain JavaScript: NODE_OPTIONS imports run before the TypeScript loader is registered.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 
 const file = process.env.SEQLOG_EVENT_LOOP_PROBE_FILE;
 if (file !== undefined && file !== '') {
@@ -20,6 +20,8 @@ if (file !== undefined && file !== '') {
       meanMs: ms(histogram.mean),
     };
     histogram.reset();
-    writeFileSync(file, JSON.stringify(snapshot));
+    // Written aside and renamed over, so a reader never sees a half-written file.
+    writeFileSync(`${file}.tmp`, JSON.stringify(snapshot));
+    renameSync(`${file}.tmp`, file);
   });
 }
