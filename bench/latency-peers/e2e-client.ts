@@ -8,7 +8,11 @@
 //     (receive time - send time) in ms once <records> arrived, leaving out records sent in the first second
 //     (connections, metadata and the first fetch are not what is measured).
 // Both processes run on the same machine, so their wall clocks agree (timeOrigin + now gives sub-ms precision).
-import { Consumer, Producer } from '../../src/client/index.ts';
+// Each also reports its own event-loop delay (p50/p99 ms) and how long its threads waited for a CPU while
+// runnable (ms per second of the run, from /proc schedstat), to tell a starved client from a slow broker.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Consumer, Producer, type ProducerOptions } from '../../src/client/index.ts';
+import { readSchedStat } from '../cpu-hogs.ts';
 
 const WARM_UP_MS = 1000;
 const STALL_MS = 60_000;
@@ -21,11 +25,31 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+const eventLoop = monitorEventLoopDelay({ resolution: 1 });
+eventLoop.enable();
+const schedAtStart = readSchedStat('self');
+const startedAt = performance.now();
+
+/** Event-loop delay and CPU wait of this process since it started. */
+function processReport(): { loopP50Ms: number; loopP99Ms: number; cpuWaitMsPerS: number; cpuMsPerS: number } {
+  const seconds = (performance.now() - startedAt) / 1000;
+  const sched = readSchedStat('self');
+  const per = (ns: number): number => ns / 1e6 / seconds;
+  return {
+    loopP50Ms: eventLoop.percentile(50) / 1e6,
+    loopP99Ms: eventLoop.percentile(99) / 1e6,
+    cpuWaitMsPerS: sched === null || schedAtStart === null ? Number.NaN : per(sched.waitNs - schedAtStart.waitNs),
+    cpuMsPerS: sched === null || schedAtStart === null ? Number.NaN : per(sched.cpuNs - schedAtStart.cpuNs),
+  };
+}
+
 const [mode, bootstrap, topic, ...rest] = process.argv.slice(2);
 
 if (mode === 'produce') {
   const [rate, seconds, valueBytes] = rest.map(Number);
-  const producer = new Producer({ bootstrap, idempotent: true, acks: 'all' });
+  // LATENCY_PRODUCER_OPTIONS (JSON, e.g. {"lingerMs":0}) overrides producer settings, for experiments.
+  const overrides = JSON.parse(process.env.LATENCY_PRODUCER_OPTIONS ?? '{}') as Partial<ProducerOptions>;
+  const producer = new Producer({ bootstrap, idempotent: true, acks: 'all', ...overrides });
   const total = Math.round(rate * seconds);
   let sent = 0;
   const acks: number[] = [];
@@ -49,7 +73,7 @@ if (mode === 'produce') {
   await producer.close();
   acks.sort((a, b) => a - b);
   // The producer's own view: how long the acknowledgement took (the consumer's figure includes it).
-  process.stdout.write(`${JSON.stringify({ sent, ackP50Ms: percentile(acks, 50), ackP99Ms: percentile(acks, 99) })}\n`);
+  process.stdout.write(`${JSON.stringify({ sent, ackP50Ms: percentile(acks, 50), ackP99Ms: percentile(acks, 99), ...processReport() })}\n`);
 } else if (mode === 'consume') {
   const records = Number(rest[0]);
   const consumer = new Consumer({ bootstrap, isolationLevel: 'read_committed', autoOffsetReset: 'earliest' });
@@ -93,7 +117,7 @@ if (mode === 'produce') {
   clearInterval(watchdog);
   await consumer.close();
   latencies.sort((a, b) => a - b);
-  process.stdout.write(`${JSON.stringify({ records: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies[latencies.length - 1] })}\n`);
+  process.stdout.write(`${JSON.stringify({ records: latencies.length, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), maxMs: latencies[latencies.length - 1], ...processReport() })}\n`);
   process.exit(0);
 } else {
   throw new Error(`unknown mode ${mode}; expected produce or consume`);
