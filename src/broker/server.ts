@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { Connection, type ConnectionLimits, type ConnectionLogger, type Dispatch } from './connection.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import type { RequestSlabPool } from './request-slabs.ts';
 import { ConnectionSession } from './security/connection-session.ts';
 import type { Listener } from './security/listeners.ts';
 import { ANONYMOUS_PRINCIPAL, clientHostOf } from './security/principal.ts';
@@ -19,6 +20,8 @@ export interface ListenOptions extends ConnectionLimits {
   tls: TlsOptions | null;
   /** Connection memory shared by every connection (`queued.max.request.bytes`). */
   memory: MemoryBudget;
+  /** Reused memory request frames are read into, shared by every connection. */
+  requestSlabs: RequestSlabPool;
 }
 
 /** The sweep runs often enough to close within a tenth of the shortest timeout, and at least once a second. */
@@ -64,7 +67,7 @@ export class KafkaServer {
     // ACL hosts name an IPv4 client without the dual-stack `::ffff:` prefix (Kafka's `InetAddress.getHostAddress`).
     const clientHost = clientHostOf(socket.remoteAddress);
     const info = { id: this.nextConnectionId++, remoteAddress: `${socket.remoteAddress ?? ''}:${socket.remotePort}`, clientHost, session };
-    const connection = new Connection(socket, info, this.dispatch, this.options, this.options.memory, this.log);
+    const connection = new Connection(socket, info, this.dispatch, this.options, this.options.memory, this.log, this.options.requestSlabs);
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
   }
