@@ -17,6 +17,7 @@
 // nothing; `socket.request.receive.timeout.ms` closes one whose current frame has been arriving for too long.
 import type { Socket } from 'node:net';
 import { FrameReader, type ReadFrame } from './frame-reader.ts';
+import type { AdoptedSocket } from './direct-reads.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { RequestSlabPool } from './request-slabs.ts';
 import type { ConnectionSession } from './security/connection-session.ts';
@@ -135,13 +136,17 @@ export class Connection {
     private readonly budget: MemoryBudget,
     private readonly log: ConnectionLogger,
     slabs: RequestSlabPool,
+    /** Set when `socket` reads into buffers the connection chooses (see direct-reads.ts); null: 'data' events. */
+    directReads: AdoptedSocket | null = null,
     private readonly now: () => number = Date.now,
   ) {
     this.reader = new FrameReader(slabs, limits.maxFrameBytes);
     this.lastActivityMs = now();
     this.removeBudgetListener = budget.onRoom(() => this.updateReading());
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (directReads !== null) {
+      directReads.attach({ directReadBuffer: () => this.reader.directReadBuffer(), onRead: (bytes, buffer) => this.onRead(bytes, buffer) });
+    } else socket.on('data', (chunk: Buffer) => this.onRead(chunk.length, chunk));
     socket.on('drain', () => this.updateReading());
     socket.on('error', (error) => this.log.debug({ connection: info.id, err: error.message }, 'socket error'));
     socket.on('close', () => this.onClosed());
@@ -249,14 +254,15 @@ export class Connection {
     this.pendingReceivedAt.length = 0;
   }
 
-  private onData(chunk: Buffer): void {
+  /** `bytes` bytes were read into `buffer` (a 'data' chunk, or where the reader asked for them). */
+  private onRead(bytes: number, buffer: Uint8Array): void {
     if (this.closed) return;
     this.lastActivityMs = this.now();
     if (this.draining) return;
-    this.charge(chunk.length);
+    this.charge(bytes);
     let frames: ReadFrame[];
     try {
-      frames = this.reader.push(chunk);
+      frames = this.reader.readInto(bytes, buffer);
     } catch (error) {
       this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, err: (error as Error).message }, 'bad frame, closing connection');
       this.close();

@@ -125,3 +125,58 @@ describe('FrameReader', () => {
     assert.deepEqual(frame.bytes, Buffer.alloc(100, 5));
   });
 });
+
+describe('FrameReader direct reads', () => {
+  /** Feeds `stream` as a socket with `onread` would: into the region the reader asks for, else into a scratch buffer. */
+  function feed(reader: FrameReader, stream: Buffer, readSizes: number[]): ReadFrame[] {
+    const scratch = Buffer.alloc(64);
+    const frames: ReadFrame[] = [];
+    let pos = 0;
+    for (let i = 0; pos < stream.length; i++) {
+      const into = reader.directReadBuffer() ?? scratch;
+      const n = Math.min(into.length, readSizes[i % readSizes.length], stream.length - pos);
+      stream.copy(into, 0, pos, pos + n);
+      pos += n;
+      frames.push(...reader.readInto(n, into));
+    }
+    return frames;
+  }
+
+  it('returns the same frames whether bytes land in place or in a scratch buffer', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 150_000 }), { minLength: 1, maxLength: 8 }),
+        (sizes, reads) => {
+          const sent = sizes.map((size, i) => Buffer.alloc(size, i + 1));
+          const reader = new FrameReader(new RequestSlabPool(128 * 1024, 4, 2), 1 << 20);
+          const frames = feed(reader, Buffer.concat(sent.map(sizePrefixed)), reads);
+          assert.deepEqual(frames.map((f) => Buffer.from(f.bytes)), sent);
+          for (const frame of frames) frame.release();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('hands out only the missing part of a large frame, never past its end', () => {
+    const reader = new FrameReader(new RequestSlabPool(1 << 20, 4, 4), 1 << 20);
+    assert.equal(reader.directReadBuffer(), null, 'no frame started: read into scratch');
+    assert.deepEqual(reader.push(Buffer.concat([Buffer.from([0, 1, 0, 0]), Buffer.alloc(1000, 9)])), []);
+    const region = reader.directReadBuffer();
+    assert.equal(region?.length, 65536 - 1000);
+    region?.fill(9);
+    const [frame] = reader.readInto(region?.length ?? 0, region ?? Buffer.alloc(0));
+    assert.deepEqual(frame.bytes, Buffer.alloc(65536, 9));
+  });
+
+  it('never reuses a slab a socket may still read into after close', () => {
+    const pool = new RequestSlabPool(1 << 20, 4, 4);
+    const reader = new FrameReader(pool, 1 << 20);
+    reader.push(Buffer.from([0, 1, 0, 0]));
+    assert.notEqual(reader.directReadBuffer(), null);
+    reader.close();
+    assert.equal(pool.idleSlabs, 0, 'the slab holding the handed-out region is not back in the pool');
+    assert.equal(pool.slabs, 0);
+  });
+});

@@ -12,6 +12,11 @@ import type { RequestSlab, RequestSlabPool } from './request-slabs.ts';
 
 /** A buffer of its own starts this large (or at the frame's size if smaller) and doubles as bytes arrive. */
 const OWN_BUFFER_START_BYTES = 64 * 1024;
+/**
+ * A socket read goes straight into the frame being received while at least this much of it is missing; smaller
+ * remainders are read with whatever follows them and copied, so small frames cost one read for many.
+ */
+const DIRECT_READ_MIN_BYTES = 32 * 1024;
 
 /**
  * One request frame (the bytes after the size prefix). Its bytes may lie in a reused slab: whoever holds it must
@@ -59,6 +64,8 @@ export class FrameReader {
   private filled = 0;
   private failed = false;
   private closed = false;
+  /** The region `directReadBuffer` last handed out, or null. */
+  private direct: Buffer | null = null;
 
   constructor(
     private readonly pool: RequestSlabPool,
@@ -105,10 +112,41 @@ export class FrameReader {
     return frames;
   }
 
+  /**
+   * Where the next socket read may put its bytes so that they need no copy (net.Socket's `onread`): the missing
+   * part of the frame being received, when it is large. Null: read elsewhere and hand the bytes to `push`.
+   */
+  directReadBuffer(): Buffer | null {
+    this.direct = null;
+    if (this.failed || this.closed || this.expected < 0 || this.expected - this.filled < DIRECT_READ_MIN_BYTES) return null;
+    this.reserve(Math.min(this.expected, this.filled + DIRECT_READ_MIN_BYTES));
+    const target = this.target as Buffer;
+    const end = this.targetSlab !== null ? this.targetStart + this.expected : Math.min(target.length, this.expected);
+    this.direct = target.subarray(this.targetStart + this.filled, end);
+    return this.direct;
+  }
+
+  /**
+   * `bytes` bytes were read into `buffer`: the region `directReadBuffer` returned last (then they are in place),
+   * or any other buffer (then they are copied, as by `push`). Returns the frames completed.
+   */
+  readInto(bytes: number, buffer: Uint8Array): ReadFrame[] {
+    const direct = this.direct;
+    this.direct = null;
+    if (direct === null || buffer !== direct) return this.push(buffer.subarray(0, bytes));
+    if (this.failed || this.closed) throw new FrameError('frame reader already failed or closed');
+    if (bytes > direct.length) throw new RangeError(`${bytes} bytes read into a buffer of ${direct.length}`);
+    this.filled += bytes;
+    return this.filled === this.expected ? [this.complete()] : [];
+  }
+
   /** Gives back what the reader holds (its slab, a partly received frame). Frames already returned stay valid. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // A socket may still read into the region last handed out: that slab must never hold another frame.
+    if (this.direct !== null && this.targetSlab !== null) this.pool.abandon(this.targetSlab);
+    this.direct = null;
     if (this.targetSlab !== null) this.pool.release(this.targetSlab);
     this.targetSlab = null;
     this.target = null;
