@@ -5,11 +5,13 @@
 // batch (or fail its append).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { BrokerConnection } from '../../src/client/index.ts';
 import { ErrorCode, errorName } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { encodeRecordBatch, iterateRecordBatches } from '../../src/protocol/records/index.ts';
+import { encodeRequestFrame } from '../../src/protocol/framing.ts';
 
 const RECORD_BYTES = 8 * 1024;
 /** 75 records of 8 KiB: about 600 KiB per batch, so three requests fill most of a 2 MiB slab. */
@@ -141,6 +143,29 @@ describe('request memory reuse', () => {
     const rest = await Promise.all(batches.slice(8).map((batch) => produce(connection, 'reuse-retry', batch)));
     assert.deepEqual(rest.map((a) => a.responses[0].partitionResponses[0].baseOffset), [600n, 675n, 750n, 825n]);
     assertRecords(await readAll('reuse-retry'), 3, 12 * RECORDS_PER_BATCH);
+  });
+
+  it('closes only the connection of a Produce frame cut short inside its batch, and stores nothing from it', async () => {
+    await createTopic('reuse-cut');
+    const producer = await idempotentProducer();
+    const whole = encodeRequestFrame(ApiKey.Produce, 12, 1, 'cut', {
+      transactionalId: null,
+      acks: -1,
+      timeoutMs: 30_000,
+      topicData: [{ name: 'reuse-cut', partitionData: [{ index: 0, records: batchOf(4, 0, producer) }] }],
+    });
+    // The size prefix ends the frame 200,000 bytes before its batch does: decoding fails on the frame's bytes where
+    // they were read (in a request slab), and that connection alone is closed.
+    const cut = whole.subarray(0, whole.length - 200_000);
+    cut.writeInt32BE(cut.length - 4, 0);
+    const bad = connect({ host: broker.host, port: broker.port });
+    await new Promise((resolve) => bad.once('connect', resolve));
+    const closed = new Promise((resolve) => bad.once('close', resolve));
+    bad.write(cut);
+    const good = produce(connection, 'reuse-cut', batchOf(4, 0, producer));
+    await closed;
+    assert.equal(errorName((await good).responses[0].partitionResponses[0].errorCode), 'NONE');
+    assertRecords(await readAll('reuse-cut'), 4, RECORDS_PER_BATCH);
   });
 
   it('keeps each of several concurrent producers’ batches apart', async () => {
