@@ -1,16 +1,20 @@
 // Log cleaner throughput and what a cleaning costs produce, in two parts:
-// 1. in one process (the broker's event loop, no network): a compacted partition log of N MiB (1000 keys updated
-//    over and over, 1 MiB segments) is cleaned once while a timer appends a 1 KiB batch every millisecond;
-//    printed: MB/s read by the cleaner, and the p50/p99/max lateness of those appends (from when the timer
-//    should have fired to when the append returned) with and without the cleaning running;
+// 1. in one process (a partition log and its cleaner as the broker runs them, no network): a compacted
+//    partition log of N MiB (1000 keys updated over and over, 1 MiB segments) is cleaned once while a timer
+//    appends a 1 KiB batch every millisecond; printed: MB/s read by the cleaner, and the p50/p99/max lateness
+//    of those appends (from when the timer should have fired to when the append returned) with and without the
+//    cleaning running;
 // 2. through a broker (in this process) and a producer in a child process (bench/log-cleaner-producer.ts, one
 //    100-byte record every ms, acks=all, fsync per request as by default): the produce latency to a plain topic
 //    while an N MiB topic is not compacted (cleanup.policy=delete), then while the broker's cleaner compacts it
 //    after IncrementalAlterConfigs switches it to compact; with the cleaner's MB/s from `cleanerStats()`.
+// Both parts also print the CPU time of the event loop's own thread (the broker's, in part 2) and of the whole
+// process over the idle and the cleaning windows (Linux: /proc/self/task/<pid>/stat), which CPU starvation of a
+// shared machine moves far less than latencies: the cleaner's work belongs to the process, not to the event loop.
 // Usage: npm run bench:log-cleaner -- [MiB, default 64] [log.cleaner.io.max.bytes.per.second, default unlimited]
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeRecordBatch } from '../src/protocol/records/record-batch-encoder.ts';
@@ -28,6 +32,37 @@ function keyedBatch(round: number, first: number): Buffer {
     records: Array.from({ length: 10 }, (_, i) => ({ key: Buffer.from(`key-${(first + i) % 1000}`), value: Buffer.alloc(90, round % 256), timestamp: BigInt(Date.now()) })),
   });
 }
+
+/** CPU seconds of this process's main thread (the event loop) so far: utime + stime of its task, in 10 ms ticks. */
+function mainThreadCpuSeconds(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds of the whole process (every thread) so far. */
+function processCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+/** Measures a window: wall seconds, event-loop thread and process CPU seconds. */
+function cpuWindow(): () => { wall: number; mainCpu: number; processCpu: number } {
+  const wall = performance.now();
+  const main = mainThreadCpuSeconds();
+  const all = processCpuSeconds();
+  return () => ({ wall: (performance.now() - wall) / 1000, mainCpu: mainThreadCpuSeconds() - main, processCpu: processCpuSeconds() - all });
+}
+
+function cpuRows(windows: readonly (readonly [string, { wall: number; mainCpu: number; processCpu: number }])[]): void {
+  console.log(`| window | wall s | event-loop thread CPU s | per wall s | process CPU s | per wall s |`);
+  for (const [name, w] of windows) {
+    console.log(`| ${name} | ${w.wall.toFixed(2)} | ${w.mainCpu.toFixed(2)} | ${(w.mainCpu / w.wall).toFixed(2)} | ${w.processCpu.toFixed(2)} | ${(w.processCpu / w.wall).toFixed(2)} |`);
+  }
+}
+
+const loadAverage = () => loadavg().map((value) => value.toFixed(2)).join(' ');
+console.log(`load average at start: ${loadAverage()}`);
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
@@ -60,14 +95,18 @@ try {
     ...(ioMaxBytesPerSecond === undefined ? {} : { ioMaxBytesPerSecond }),
   });
 
+  const idleWindow = cpuWindow();
   const idle = await appendLoad(log, () => false, 2000);
+  const idleCpu = idleWindow();
   let cleaning = true;
   const started = performance.now();
+  const busyWindow = cpuWindow();
   const cleaned = cleaner.cleanOnce().finally(() => {
     cleaning = false;
   });
   const busy = await appendLoad(log, () => cleaning, 0);
   const run = await cleaned;
+  const busyCpu = busyWindow();
   const seconds = (performance.now() - started) / 1000;
   if (run === null) throw new Error('nothing was cleaned');
   const mb = run.bytesRead / 1e6;
@@ -77,6 +116,8 @@ try {
   console.log();
   console.log(`| appends every 1 ms | count | p50 ms | p99 ms | max ms |`);
   for (const [name, list] of [['cleaner idle', idle], ['cleaner running', busy]] as const) row(name, list);
+  console.log();
+  cpuRows([['cleaner idle (appends only)', idleCpu], ['cleaner running', busyCpu]]);
   await cleaner.close();
   await log.close();
 } finally {
@@ -118,8 +159,11 @@ try {
   await next(); // ready
   await sleep(1000);
   await report();
+  const idleWindow = cpuWindow();
   await sleep(3000);
   const idleProduce = await report();
+  const idleCpu = idleWindow();
+  const busyWindow = cpuWindow();
   await admin.incrementalAlterConfigs({ type: 'topic', name: compacted }, [{ name: 'cleanup.policy', operation: 'set', value: 'compact' }]);
   const started = performance.now();
   const cleanedTo = () => broker.cleanerStats().partitions.find((entry) => entry.topic === compacted)?.lastRun?.endOffset ?? -1n;
@@ -130,6 +174,7 @@ try {
   }
   const seconds = (performance.now() - started) / 1000;
   const busyProduce = await report();
+  const busyCpu = busyWindow();
   child.send('stop');
   await new Promise((resolve) => child.once('exit', resolve));
   const stats = broker.cleanerStats();
@@ -145,6 +190,10 @@ try {
   console.log(`| produce (child process, 1 record/ms, acks=all) | count | p50 ms | p99 ms | max ms |`);
   row('cleaner idle', idleProduce);
   row('cleaner running', busyProduce);
+  console.log();
+  cpuRows([['cleaner idle (produce only)', idleCpu], ['cleaner running', busyCpu]]);
+  console.log();
+  console.log(`load average at end: ${loadAverage()}`);
 } finally {
   await admin.close();
   await broker.close();

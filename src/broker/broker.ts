@@ -231,6 +231,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
       onFlush: (timeMs) => metrics?.flushed(timeMs),
       onTopicDeleted: (name) => metrics?.forgetTopic(name),
+      beforeLogsDeleted: (deleted) => cleaner.abortCleaning(deleted),
     });
     openedInOrder.push(logs);
     // Closed before the logs: an ongoing cleaning stops at its next yield.

@@ -43,6 +43,8 @@ export interface LogManagerOptions {
   onFlush?: (timeMs: number) => void;
   /** Told when a topic is deleted (its per-topic metrics go with it, as Kafka removes its BrokerTopicMetrics). */
   onTopicDeleted?: (name: string) => void;
+  /** Awaited before a deleted topic's logs are removed (the log cleaner stops cleaning them first). */
+  beforeLogsDeleted?: (logs: readonly PartitionLog[]) => Promise<void>;
 }
 
 /** `producer.id.expiration.check.interval.ms` default: 10 minutes. */
@@ -220,6 +222,7 @@ export class LogManager {
       saveTopics(this.fs, this.dataDir, this.topicsByName.values());
       const logs = this.logsByTopic.get(name) ?? [];
       this.logsByTopic.delete(name);
+      await this.options.beforeLogsDeleted?.(logs);
       for (const log of logs) await log.delete();
       this.options.logger?.info({ topic: name }, 'topic deleted');
     });

@@ -12,10 +12,14 @@ import { join } from 'node:path';
 import { offsetCheckpointBytes, readOffsetCheckpoint, replaceFileAsync } from '../checkpoint-file.ts';
 import type { LogFileSystem } from '../log-file-system.ts';
 import { nodeFileSystem } from '../log-file-system.ts';
+import type { LogSegment } from '../log-segment.ts';
 import type { LogLogger, PartitionLog } from '../partition-log.ts';
 import type { ActiveProducerLastRecord } from './batch-filter.ts';
-import { Cleaner, CleaningAbortedError } from './cleaner.ts';
-import type { CleanerStats, LogToClean } from './cleaner.ts';
+import { CleaningAbortedError, cleanLog } from './cleaner.ts';
+import type { CleanerStats, CleaningPlan, CleaningResult, PreparedGroup, SegmentToClean, SwapOutcome } from './cleaner.ts';
+import { CleanerThread } from './cleaner-thread.ts';
+import { EventLoopCleaningHost } from './event-loop-host.ts';
+import { discardUnfinishedCleaning, swapInCleanedSegment } from './segment-swap.ts';
 import { CleanerStatsRecorder } from './cleaner-stats.ts';
 import type { LogCleanerStats } from './cleaner-stats.ts';
 import { OffsetMap } from './offset-map.ts';
@@ -47,9 +51,12 @@ export interface LogCleanerOptions {
   fs?: LogFileSystem;
   clock?: () => number;
   logger?: LogLogger;
-  /** Bytes read between two yields to the event loop at most; default 256 KiB. */
+  /**
+   * Bytes read between two yields to the event loop at most; default 256 KiB. Only for cleanings on the event
+   * loop (with an `fs` other than the real one); the cleaner thread does not share the event loop.
+   */
   yieldEveryBytes?: number;
-  /** Milliseconds of cleaning work between two yields to the event loop at most; default 0.5. */
+  /** Milliseconds of cleaning work between two yields to the event loop at most; default 0.5 (as `yieldEveryBytes`). */
   sliceMs?: number;
   /** `log.cleaner.io.max.bytes.per.second`; default unlimited. */
   ioMaxBytesPerSecond?: number;
@@ -84,7 +91,11 @@ export class LogCleaner {
   private readonly fs: LogFileSystem;
   private readonly clock: () => number;
   private readonly logger: LogLogger;
+  /** The offset map of cleanings on the event loop (the cleaner thread holds its own). */
   private map: OffsetMap | null = null;
+  private thread: CleanerThread | null = null;
+  /** The log being cleaned, and how to stop that cleaning. */
+  private current: { readonly log: PartitionLog; readonly abort: () => void } | null = null;
   private readonly horizons = new WeakMap<PartitionLog, bigint>();
   private readonly runs = new Map<string, CleanerRun>();
   private readonly recorder: CleanerStatsRecorder;
@@ -115,8 +126,23 @@ export class LogCleaner {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.thread?.stopCleaning();
     await this.running?.catch(() => undefined);
+    await this.thread?.close();
+    this.thread = null;
     this.map = null;
+  }
+
+  /**
+   * Stops a cleaning of any of `logs` and waits until it has left them (Kafka's `abortAndPauseCleaning` before a
+   * log is deleted): the cleaner thread must not write into a partition directory being removed. A log that went
+   * offline (a deleted one does first) is not picked again.
+   */
+  async abortCleaning(logs: readonly PartitionLog[]): Promise<void> {
+    const current = this.current;
+    if (current === null || !logs.includes(current.log)) return;
+    current.abort();
+    await this.running?.catch(() => undefined);
   }
 
   /** The last cleaning of each partition, by `topic-partition`. */
@@ -222,25 +248,20 @@ export class LogCleaner {
     if (best === null) return null;
     const { partition, measure } = best;
     const log = partition.log;
-    this.map ??= new OffsetMap(this.options.dedupeBufferSize ?? 128 * 1024 * 1024);
-    const cleaner = new Cleaner({
-      fs: this.fs,
-      map: this.map,
-      clock: this.clock,
-      shouldStop: () => this.stopped || log.offline !== null,
-      ...(this.options.yieldEveryBytes === undefined ? {} : { yieldEveryBytes: this.options.yieldEveryBytes }),
-      ...(this.options.sliceMs === undefined ? {} : { sliceMs: this.options.sliceMs }),
-      ...(this.options.ioMaxBytesPerSecond === undefined ? {} : { ioMaxBytesPerSecond: this.options.ioMaxBytesPerSecond }),
-    });
-    const toClean: LogToClean = {
-      log,
-      firstDirtyOffset: measure.firstDirtyOffset,
-      firstUncleanableOffset: measure.firstUncleanableOffset,
-      activeProducers: (this.options.producerState ?? noProducers).activeProducers(log),
-    };
     const key = `${partition.topic}-${partition.partition}`;
+    const started = this.clock();
     try {
-      const stats = await cleaner.clean(toClean);
+      const result = await this.clean(log, measure);
+      const stats: CleanerStats = {
+        endOffset: result.endOffset,
+        bytesRead: result.bytesRead,
+        bytesWritten: result.bytesWritten,
+        recordsRead: result.recordsRead,
+        recordsRetained: result.recordsRetained,
+        segmentsCleaned: result.segmentsCleaned,
+        earliestDeleteHorizonMs: result.earliestDeleteHorizonMs,
+        elapsedMs: this.clock() - started,
+      };
       // Off the event loop; a checkpoint lost in a crash only makes the next cleaning redo some work.
       await replaceFileAsync(this.fs, join(log.directory, CLEANER_OFFSET_CHECKPOINT_FILE), offsetCheckpointBytes(stats.endOffset));
       await this.fs.fsyncDirectory(log.directory);
@@ -248,7 +269,7 @@ export class LogCleaner {
       else this.horizons.delete(log);
       const run: CleanerRun = { ...stats, topic: partition.topic, partition: partition.partition, finishedAtMs: this.clock(), dirtyRatio: measure.dirtyRatio };
       this.runs.set(key, run);
-      this.recorder.onCleaned(partition.topic, partition.partition, stats, measure.dirtyRatio, this.map.utilization);
+      this.recorder.onCleaned(partition.topic, partition.partition, stats, measure.dirtyRatio, result.mapUtilization);
       this.logger.info(
         { topic: partition.topic, partition: partition.partition, bytesRead: stats.bytesRead, bytesWritten: stats.bytesWritten, elapsedMs: stats.elapsedMs },
         'log cleaned',
@@ -266,6 +287,99 @@ export class LogCleaner {
     }
   }
 
+  /**
+   * Cleans `log` in the cleaner thread (on the real file system) or, with a file system the embedder supplied, on
+   * this event loop; either way each cleaned group is swapped in here (`swapGroup`).
+   */
+  private async clean(log: PartitionLog, measure: CleanableMeasure): Promise<CleaningResult> {
+    const { plan, segments } = planCleaning(log, measure, (this.options.producerState ?? noProducers).activeProducers(log), BigInt(this.clock()));
+    const committed = new Set<bigint>();
+    let swapFailure: { error: unknown } | null = null;
+    let aborted = false;
+    this.current = {
+      log,
+      abort: () => {
+        aborted = true;
+        this.thread?.stopCleaning();
+      },
+    };
+    const swap = (group: PreparedGroup): SwapOutcome => {
+      if (aborted) return { kind: 'dropped', reason: 'the cleaning of this log was aborted' };
+      const { outcome, failure } = this.swapGroup(log, segments, group);
+      if (outcome.kind === 'swapped') committed.add(group.baseOffset);
+      if (failure !== undefined) swapFailure = failure;
+      return outcome;
+    };
+    try {
+      if (this.fs !== nodeFileSystem) {
+        this.map ??= new OffsetMap(this.options.dedupeBufferSize ?? 128 * 1024 * 1024);
+        const host = new EventLoopCleaningHost({
+          fs: this.fs,
+          map: this.map,
+          swap,
+          shouldStop: () => this.stopped || aborted || log.offline !== null,
+          ...(this.options.yieldEveryBytes === undefined ? {} : { yieldEveryBytes: this.options.yieldEveryBytes }),
+          ...(this.options.sliceMs === undefined ? {} : { sliceMs: this.options.sliceMs }),
+          ...(this.options.ioMaxBytesPerSecond === undefined ? {} : { ioMaxBytesPerSecond: this.options.ioMaxBytesPerSecond }),
+        });
+        return await cleanLog(plan, host);
+      }
+      this.thread ??= new CleanerThread({
+        dedupeBufferSize: this.options.dedupeBufferSize ?? 128 * 1024 * 1024,
+        ioMaxBytesPerSecond: this.options.ioMaxBytesPerSecond ?? Number.MAX_VALUE,
+      });
+      const thread = this.thread;
+      try {
+        return await thread.clean(plan, swap);
+      } catch (error) {
+        // A thread that died mid-cleaning could not drop what it had written; nothing of it is committed.
+        if (!thread.started && !(error instanceof CleaningAbortedError)) discardUnfinishedCleaning(this.fs, log.directory, plan.segments.map((segment) => segment.baseOffset).filter((base) => !committed.has(base)));
+        // A segment that went away meanwhile makes the thread fail to read it: that is an aborted cleaning.
+        if (!(error instanceof CleaningAbortedError) && [...segments.values()].some((segment) => segment.isClosed)) {
+          throw new CleaningAbortedError(`segments of ${log.directory} changed during cleaning`, { cause: error });
+        }
+        throw error;
+      }
+    } catch (error) {
+      // The swap's own failure (the log went offline) is what the cleaning reports.
+      const failure = swapFailure as { error: unknown } | null;
+      if (failure !== null) throw failure.error;
+      throw error;
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /** Swaps a cleaned group into `log`, on this thread, atomically with respect to readers, appends and retention. */
+  private swapGroup(
+    log: PartitionLog,
+    planned: ReadonlyMap<bigint, LogSegment>,
+    group: PreparedGroup,
+  ): { outcome: SwapOutcome; failure?: { error: unknown } } {
+    if (this.stopped) return { outcome: { kind: 'dropped', reason: 'the log cleaner is stopping' } };
+    // Left for the recovery at the next start, as a cleaning interrupted by a crash.
+    if (log.offline !== null) return { outcome: { kind: 'abandoned', reason: `log ${log.directory} went offline during cleaning` } };
+    const replaced: LogSegment[] = [];
+    for (const base of group.replaced) {
+      const segment = planned.get(base);
+      if (segment === undefined || segment.isClosed) return { outcome: { kind: 'dropped', reason: `segment ${base} went away during cleaning` } };
+      replaced.push(segment);
+    }
+    let deleted: string[] = [];
+    try {
+      const swapped = log.replaceSegments(replaced, () => {
+        const result = swapInCleanedSegment(this.fs, log.directory, group.baseOffset, group.groupEnd, replaced, log.logConfig.indexIntervalBytes);
+        deleted = result.deleted;
+        return result.segment;
+      });
+      if (!swapped) return { outcome: { kind: 'dropped', reason: `segments of ${log.directory} changed during cleaning` } };
+    } catch (error) {
+      // Once the log went offline mid-swap, the files are the swap's: a restart completes or discards it.
+      return { outcome: { kind: log.offline !== null ? 'abandoned' : 'dropped', reason: 'the swap failed' }, failure: { error } };
+    }
+    return { outcome: { kind: 'swapped', deleted } };
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
@@ -277,4 +391,50 @@ export class LogCleaner {
     }, delayMs);
     this.timer.unref();
   }
+}
+
+/**
+ * The plan of one cleaning (Kafka's `LogToClean`) as plain data for the cleaner thread, with the segments it
+ * names. The aborted transactions come from one search of the transaction indexes over the range, split per
+ * segment as `collectAbortedTransactions(base, end)` would return them.
+ */
+function planCleaning(
+  log: PartitionLog,
+  measure: CleanableMeasure,
+  activeProducers: ReadonlyMap<bigint, ActiveProducerLastRecord>,
+  nowMs: bigint,
+): { plan: CleaningPlan; segments: Map<bigint, LogSegment> } {
+  const { firstDirtyOffset, firstUncleanableOffset } = measure;
+  const inactive = log.inactiveSegments;
+  const segments = new Map<bigint, LogSegment>();
+  const bounds: { segment: LogSegment; endOffset: bigint }[] = [];
+  for (let i = 0; i < inactive.length && inactive[i].baseOffset < firstUncleanableOffset; i++) {
+    bounds.push({ segment: inactive[i], endOffset: inactive[i + 1]?.baseOffset ?? log.activeSegmentBaseOffset });
+    segments.set(inactive[i].baseOffset, inactive[i]);
+  }
+  const aborted = bounds.length === 0 ? [] : log.collectAbortedTransactions(bounds[0].segment.baseOffset, firstUncleanableOffset);
+  const overlapping = (from: bigint, to: bigint) => aborted.filter((entry) => entry.lastOffset >= from && entry.firstOffset < to);
+  const planned: SegmentToClean[] = bounds.map(({ segment, endOffset }) => ({
+    baseOffset: segment.baseOffset,
+    endOffset,
+    size: segment.size,
+    abortedTransactions: overlapping(segment.baseOffset, endOffset),
+  }));
+  const firstDirty = planned.find((segment) => segment.endOffset > firstDirtyOffset);
+  const config = log.logConfig;
+  return {
+    plan: {
+      directory: log.directory,
+      segments: planned,
+      firstDirtyOffset,
+      firstUncleanableOffset,
+      dirtyAbortedTransactions: firstDirty === undefined ? [] : overlapping(firstDirty.baseOffset, firstUncleanableOffset),
+      activeProducers,
+      segmentBytes: config.segmentBytes,
+      indexIntervalBytes: config.indexIntervalBytes,
+      deleteRetentionMs: BigInt(config.deleteRetentionMs),
+      nowMs,
+    },
+    segments,
+  };
 }

@@ -149,6 +149,17 @@ export function discardPreparedSwap(fs: LogFileSystem, directory: string, baseOf
 }
 
 /**
+ * Removes what uncommitted cleanings of the groups starting at `baseOffsets` may have left (their `.cleaned` files
+ * and prepared swap), when the cleaner thread that wrote them died before it could.
+ */
+export function discardUnfinishedCleaning(fs: LogFileSystem, directory: string, baseOffsets: readonly bigint[]): void {
+  for (const baseOffset of baseOffsets) {
+    for (const suffix of SEGMENT_SUFFIXES) removeIfExists(fs, join(directory, offsetFileName(baseOffset, suffix) + CLEANED_FILE_SUFFIX));
+    discardPreparedSwap(fs, directory, baseOffset);
+  }
+}
+
+/**
  * Step 3 above, synchronously: commits the swap, moves the files into place and opens the new segment.
  * `replaced` are the segments being replaced (their first has the cleaned segment's base offset); `groupEnd` is
  * the base offset of the segment after them. Returns the new segment and the `.deleted` files for `finishSwap`.
