@@ -10,6 +10,10 @@ import type { AnyApiHandler, ApiHandler, HandlerResult, RequestContext } from '.
 /** What a control function returns: an answer that replaces the handler's, or nothing to let the request through. */
 export type ControlResult<K extends ApiKey> = { readonly response: ResponseByApiKey[K] } | undefined | void;
 
+/**
+ * Runs synchronously before the handler. A Produce request's record batches lie in memory the broker reuses for later
+ * requests: read them during the call, copy what is kept.
+ */
 export type ControlFunction<K extends ApiKey> = (request: RequestByApiKey[K], context: RequestContext) => ControlResult<K>;
 
 export class BrokerControl {

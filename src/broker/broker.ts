@@ -26,6 +26,7 @@ import { KafkaServer } from './server.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { FetchSessionCache } from './fetch-session-cache.ts';
 import { ReadBufferPool } from './log/read-buffer-pool.ts';
+import { REQUEST_SLAB_BYTES, REQUEST_SLABS_KEPT_IDLE, REQUEST_SLABS_MAX, RequestSlabPool } from './request-slabs.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
 import { sendMarkersToSelf } from './txn/marker-channel.ts';
@@ -346,6 +347,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     };
     const ready = context;
     markerTarget = ready;
+    const requestSlabs = new RequestSlabPool(REQUEST_SLAB_BYTES, REQUEST_SLABS_MAX, REQUEST_SLABS_KEPT_IDLE);
     for (const listener of listeners) {
       const server = new KafkaServer((frame, connection, receivedAtMs) => dispatchRequest(ready, frame, connection, receivedAtMs), {
         listener,
@@ -354,6 +356,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
         idleMs: config.connectionsMaxIdleMs,
         frameReceiveTimeoutMs: config.socketRequestReceiveTimeoutMs,
         memory: connectionMemory,
+        requestSlabs,
       }, logger);
       const port = await server.listen();
       servers.push(server);

@@ -16,8 +16,10 @@
 // Timeouts: `connections.max.idle.ms` closes a connection with no bytes in or out while the broker owes it
 // nothing; `socket.request.receive.timeout.ms` closes one whose current frame has been arriving for too long.
 import type { Socket } from 'node:net';
-import { FrameSplitter } from '../protocol/framing.ts';
+import { FrameReader, type ReadFrame } from './frame-reader.ts';
+import type { AdoptedSocket } from './direct-reads.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import type { RequestSlabPool } from './request-slabs.ts';
 import type { ConnectionSession } from './security/connection-session.ts';
 
 export interface ConnectionInfo {
@@ -51,11 +53,18 @@ export interface Dispatched {
   sent?(): void;
   /** Called once the answer's bytes have been taken by the kernel; not when the write failed or never happened. */
   written?(): void;
+  /**
+   * Settles once nothing the broker does reads the request frame any more, so its memory may hold another
+   * request. Absent, or rejected: the frame may be referenced for as long as anything holds it, and its memory
+   * is never reused.
+   */
+  readonly frameDone?: Promise<unknown>;
 }
 
 /**
  * Handles one request frame, read at `receivedAtMs` (`performance.now()`). Throwing closes the connection
- * (malformed frame, unknown API).
+ * (malformed frame, unknown API). The frame's bytes may lie in reused memory: they may be read only until
+ * `Dispatched.frameDone` settles (a handler keeping a view for longer must copy it, or leave `frameDone` unset).
  */
 export type Dispatch = (frame: Buffer, connection: ConnectionInfo, receivedAtMs: number) => Dispatched | Promise<Dispatched>;
 
@@ -94,8 +103,8 @@ interface Outgoing {
 }
 
 export class Connection {
-  private readonly splitter: FrameSplitter;
-  private readonly pending: Buffer[] = [];
+  private readonly reader: FrameReader;
+  private readonly pending: ReadFrame[] = [];
   /** When each pending frame was read (`performance.now()`), for Kafka's RequestQueueTimeMs and TotalTimeMs. */
   private readonly pendingReceivedAt: number[] = [];
   private readonly outgoing: Outgoing[] = [];
@@ -126,13 +135,18 @@ export class Connection {
     private readonly limits: ConnectionLimits,
     private readonly budget: MemoryBudget,
     private readonly log: ConnectionLogger,
+    slabs: RequestSlabPool,
+    /** Set when `socket` reads into buffers the connection chooses (see direct-reads.ts); null: 'data' events. */
+    directReads: AdoptedSocket | null = null,
     private readonly now: () => number = Date.now,
   ) {
-    this.splitter = new FrameSplitter(limits.maxFrameBytes);
+    this.reader = new FrameReader(slabs, limits.maxFrameBytes);
     this.lastActivityMs = now();
     this.removeBudgetListener = budget.onRoom(() => this.updateReading());
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (directReads !== null) {
+      directReads.attach({ directReadBuffer: () => this.reader.directReadBuffer(), onRead: (bytes, buffer) => this.onRead(bytes, buffer) });
+    } else socket.on('data', (chunk: Buffer) => this.onRead(chunk.length, chunk));
     socket.on('drain', () => this.updateReading());
     socket.on('error', (error) => this.log.debug({ connection: info.id, err: error.message }, 'socket error'));
     socket.on('close', () => this.onClosed());
@@ -158,7 +172,7 @@ export class Connection {
   closeIfExpired(nowMs: number): boolean {
     if (this.closed) return false;
     if (this.frameStartedMs !== null && nowMs - this.frameStartedMs > this.limits.frameReceiveTimeoutMs) {
-      this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, buffered: this.splitter.buffered }, 'request frame not completed in time, closing connection');
+      this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, buffered: this.reader.buffered }, 'request frame not completed in time, closing connection');
       this.close();
       return true;
     }
@@ -207,8 +221,11 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.removeBudgetListener();
+    // Frames read but never dispatched: nothing else saw them.
+    for (const frame of this.pending) frame.release();
     this.pending.length = 0;
     this.pendingReceivedAt.length = 0;
+    this.reader.close();
     for (const entry of this.outgoing) finish(entry);
     for (const entry of this.inKernelQueue) finish(entry);
     this.inKernelQueue.clear();
@@ -230,24 +247,28 @@ export class Connection {
   }
 
   private dropPending(): void {
-    for (const frame of this.pending.splice(0)) this.release(frame.length + 4);
+    for (const frame of this.pending.splice(0)) {
+      this.release(frame.bytes.length + 4);
+      frame.release();
+    }
     this.pendingReceivedAt.length = 0;
   }
 
-  private onData(chunk: Buffer): void {
+  /** `bytes` bytes were read into `buffer` (a 'data' chunk, or where the reader asked for them). */
+  private onRead(bytes: number, buffer: Uint8Array): void {
     if (this.closed) return;
     this.lastActivityMs = this.now();
     if (this.draining) return;
-    this.charge(chunk.length);
-    let frames: Buffer[];
+    this.charge(bytes);
+    let frames: ReadFrame[];
     try {
-      frames = this.splitter.push(chunk);
+      frames = this.reader.readInto(bytes, buffer);
     } catch (error) {
       this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, err: (error as Error).message }, 'bad frame, closing connection');
       this.close();
       return;
     }
-    if (this.splitter.buffered === 0) this.frameStartedMs = null;
+    if (this.reader.buffered === 0) this.frameStartedMs = null;
     else if (frames.length > 0 || this.frameStartedMs === null) this.frameStartedMs = this.lastActivityMs;
     const receivedAt = frames.length > 0 ? performance.now() : 0;
     for (const frame of frames) {
@@ -281,18 +302,27 @@ export class Connection {
           await this.socketDrained();
           continue;
         }
-        const frame = this.pending.shift() as Buffer;
+        const frame = this.pending.shift() as ReadFrame;
         const receivedAt = this.pendingReceivedAt.shift() as number;
         let dispatched: Dispatched;
         this.muted = true;
         this.handling++;
         try {
-          dispatched = await this.dispatch(frame, this.info, receivedAt);
+          dispatched = await this.dispatch(frame.bytes, this.info, receivedAt);
         } catch (error) {
+          // Whatever the handler got to may still refer to the frame.
+          frame.abandon();
           this.handling--;
           this.log.warn({ connection: this.info.id, remote: this.info.remoteAddress, err: (error as Error).message }, 'invalid request, closing connection');
           this.close();
           return;
+        }
+        if (dispatched.frameDone === undefined) frame.abandon();
+        else {
+          dispatched.frameDone.then(
+            () => frame.release(),
+            () => frame.abandon(),
+          );
         }
         const response = Promise.resolve(dispatched.response);
         void response.then(
@@ -303,7 +333,7 @@ export class Connection {
         const written = new Promise<void>((resolve) => {
           markWritten = resolve;
         });
-        const entry: Outgoing = { response, closeAfterAnswer: dispatched.closeAfterAnswer, requestBytes: frame.length + 4, written, markWritten, dispatched };
+        const entry: Outgoing = { response, closeAfterAnswer: dispatched.closeAfterAnswer, requestBytes: frame.bytes.length + 4, written, markWritten, dispatched };
         this.outgoing.push(entry);
         if (dispatched.closeAfter === true) {
           this.draining = true;

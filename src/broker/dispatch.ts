@@ -35,6 +35,7 @@ class TimedRequest implements Dispatched {
   pipelined = false;
   closeAfter = false;
   closeAfterAnswer?: () => boolean;
+  frameDone: Promise<unknown> = FRAME_DONE;
   private readyAtMs = -1;
   private done = false;
   /** Run once the answer's bytes are in the kernel (`RequestContext.afterAnswerWritten`). */
@@ -69,8 +70,22 @@ class TimedRequest implements Dispatched {
   }
 }
 
-export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection: ConnectionInfo, receivedAtMs: number = performance.now()): Dispatched {
+/** `Dispatched.frameDone` of a request whose frame nothing reads once `dispatchRequest` has returned. */
+const FRAME_DONE: Promise<void> = Promise.resolve();
+
+/**
+ * Whether a request is handled on its frame's bytes where they were read (Produce: its record batches are
+ * validated and rewritten in place, then written to the log); any other request gets a copy of its own, since its
+ * handler may keep views of its byte fields (a JoinGroup member's metadata) for as long as it likes.
+ */
+function readsFrameInPlace(frame: Buffer, session: ConnectionSession): boolean {
+  return session.state !== SessionState.LegacyToken && frame.length >= 2 && frame.readInt16BE(0) === ApiKey.Produce;
+}
+
+export function dispatchRequest(broker: BrokerContext, readFrame: Buffer, connection: ConnectionInfo, receivedAtMs: number = performance.now()): Dispatched {
   const session = connection.session;
+  const inPlace = readsFrameInPlace(readFrame, session);
+  const frame = inPlace ? readFrame : Buffer.from(readFrame);
   if (session.state === SessionState.LegacyToken) return legacySaslToken(broker, session, frame);
   const request = decodeRequestFrameForBroker(broker, frame);
   // The clock is read only for connections whose session has an end (KIP-368).
@@ -78,11 +93,13 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
   if (request.kind === 'api-versions-fallback') {
     const body = apiVersionsResponse(broker, 0);
     body.errorCode = ErrorCode.UNSUPPORTED_VERSION;
-    return { response: encodeResponseFrame(ApiKey.ApiVersions, 0, request.correlationId, body), pipelined: false };
+    return { response: encodeResponseFrame(ApiKey.ApiVersions, 0, request.correlationId, body), pipelined: false, frameDone: FRAME_DONE };
   }
   const { handler, decoded } = request;
   const requestMetric = broker.metrics.request(decoded.apiKey);
   const timed = new TimedRequest(requestMetric, receivedAtMs, performance.now());
+  // What the handler still does with the request's bytes after returning (an append queued behind another).
+  let readsRequest: Promise<unknown>[] | null = null;
   const context = {
     apiVersion: decoded.apiVersion,
     correlationId: decoded.correlationId,
@@ -91,10 +108,12 @@ export function dispatchRequest(broker: BrokerContext, frame: Buffer, connection
     principal: session.principal,
     clientHost: connection.clientHost,
     afterAnswerWritten: (callback: () => void) => timed.onWritten(callback),
+    readsRequestUntil: inPlace ? (work: Promise<unknown>) => (readsRequest ??= []).push(work) : undefined,
   };
   // The handler runs synchronously up to its first await: for a pipelined handler (Produce) that is where the
   // batch is validated and appended, so requests of one connection are appended in the order they arrived.
   const result = (handler as ApiHandler<ApiKeyType>).handle(broker, decoded.body, context);
+  if (readsRequest !== null) timed.frameDone = Promise.allSettled(readsRequest);
   if (result === CLOSE_CONNECTION) {
     timed.ready();
     timed.closeAfter = true;
@@ -151,7 +170,7 @@ function legacySaslToken(broker: BrokerContext, session: ConnectionSession, fram
     outcome.bytes.copy(out, 4);
     return out;
   });
-  return { response, pipelined: false, closeAfterAnswer: () => session.state === SessionState.Failed };
+  return { response, pipelined: false, closeAfterAnswer: () => session.state === SessionState.Failed, frameDone: FRAME_DONE };
 }
 
 type BrokerRequest =

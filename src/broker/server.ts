@@ -6,7 +6,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { Connection, type ConnectionLimits, type ConnectionLogger, type Dispatch } from './connection.ts';
+import { adoptForDirectReads, type AdoptedSocket } from './direct-reads.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import type { RequestSlabPool } from './request-slabs.ts';
 import { ConnectionSession } from './security/connection-session.ts';
 import type { Listener } from './security/listeners.ts';
 import { ANONYMOUS_PRINCIPAL, clientHostOf } from './security/principal.ts';
@@ -19,6 +21,8 @@ export interface ListenOptions extends ConnectionLimits {
   tls: TlsOptions | null;
   /** Connection memory shared by every connection (`queued.max.request.bytes`). */
   memory: MemoryBudget;
+  /** Reused memory request frames are read into, shared by every connection. */
+  requestSlabs: RequestSlabPool;
 }
 
 /** The sweep runs often enough to close within a tenth of the shortest timeout, and at least once a second. */
@@ -38,7 +42,8 @@ export class KafkaServer {
     private readonly log: ConnectionLogger,
   ) {
     const tls = options.tls;
-    if (tls === null) this.server = createServer((socket) => this.accept(socket));
+    // Plain TCP sockets are accepted paused, so that their reads can be moved to buffers the connection chooses.
+    if (tls === null) this.server = createServer({ pauseOnConnect: true }, (socket) => this.acceptPlain(socket));
     else {
       // A client that opens TCP and never completes the TLS handshake is dropped like an idle connection.
       const handshakeTimeout = Math.min(options.idleMs, 120000);
@@ -60,11 +65,16 @@ export class KafkaServer {
     this.accept(socket, new ConnectionSession(this.options.listener, principal));
   }
 
-  private accept(socket: Socket, session = new ConnectionSession(this.options.listener, ANONYMOUS_PRINCIPAL)): void {
+  private acceptPlain(accepted: Socket): void {
+    const adopted = adoptForDirectReads(accepted);
+    this.accept(adopted?.socket ?? accepted, undefined, adopted);
+  }
+
+  private accept(socket: Socket, session = new ConnectionSession(this.options.listener, ANONYMOUS_PRINCIPAL), directReads: AdoptedSocket | null = null): void {
     // ACL hosts name an IPv4 client without the dual-stack `::ffff:` prefix (Kafka's `InetAddress.getHostAddress`).
     const clientHost = clientHostOf(socket.remoteAddress);
     const info = { id: this.nextConnectionId++, remoteAddress: `${socket.remoteAddress ?? ''}:${socket.remotePort}`, clientHost, session };
-    const connection = new Connection(socket, info, this.dispatch, this.options, this.options.memory, this.log);
+    const connection = new Connection(socket, info, this.dispatch, this.options, this.options.memory, this.log, this.options.requestSlabs, directReads);
     this.connections.add(connection);
     socket.on('close', () => this.connections.delete(connection));
   }

@@ -135,7 +135,7 @@ export const produceHandler: ApiHandler<typeof ApiKey.Produce> = {
         continue;
       }
       for (const partition of topic.partitionData) {
-        const response = appendPartition(broker, topic.name, partition, request.transactionalId, version);
+        const response = appendPartition(broker, topic.name, partition, request.transactionalId, version, context.readsRequestUntil);
         partitionResponses.push(response.result);
         if (response.durable !== null) durable.push(response.durable);
       }
@@ -167,6 +167,7 @@ function appendPartition(
   partition: ProduceRequestPartitionProduceData,
   transactionalId: string | null,
   version: number,
+  readsRequestUntil: ((work: Promise<unknown>) => void) | undefined,
 ): PartitionAppend {
   const log = broker.logs.getLog(topic, partition.index);
   if (log === undefined) return { result: partitionResponse(partition.index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), durable: null };
@@ -211,8 +212,7 @@ function appendPartition(
   if (!implicitAdd && !log.hasQueuedAppends) return verifyAndAppend(broker, log, topicMetric, partition.index, prepare, verification);
 
   const result = partitionResponse(partition.index, ErrorCode.NONE);
-  const durable = log
-    .enqueueAppend(async () => {
+  const appended = log.enqueueAppend(async () => {
       if (implicitAdd && verification !== null) {
         const added = await broker.transactions.addPartitionImplicitly(transactionalId ?? '', header.producerId, header.producerEpoch, topic, partition.index);
         const code = produceErrorForCoordinatorError(added, version);
@@ -221,11 +221,14 @@ function appendPartition(
         return verifyAndAppend(broker, log, topicMetric, partition.index, prepare, null);
       }
       return verifyAndAppend(broker, log, topicMetric, partition.index, prepare, verification);
-    })
-    .then(async (appended) => {
-      Object.assign(result, appended.result);
-      await appended.durable;
-      Object.assign(result, appended.result);
+    });
+  // The queued append reads the batch where the request was read; that memory is not reused before it has run.
+  readsRequestUntil?.(appended);
+  const durable = appended
+    .then(async (done) => {
+      Object.assign(result, done.result);
+      await done.durable;
+      Object.assign(result, done.result);
     })
     .catch((error: unknown) => {
       result.errorCode = errorCodeOf(error, broker.logger);

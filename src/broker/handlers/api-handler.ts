@@ -19,6 +19,12 @@ export interface RequestContext {
    * closed first): what lets Fetch reuse the buffers its answer was read into. Absent when there is no socket.
    */
   readonly afterAnswerWritten?: (callback: () => void) => void;
+  /**
+   * Present when the request was decoded from a frame whose memory is used again for later requests (Produce):
+   * its byte fields (record batches) may be read during `handle`, and afterwards only by work registered here,
+   * until that work settles. A handler must copy any bytes it keeps beyond that.
+   */
+  readonly readsRequestUntil?: (work: Promise<unknown>) => void;
 }
 
 /**
