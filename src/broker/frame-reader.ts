@@ -7,7 +7,7 @@
 // or, for a frame larger than a slab or when the pool is at its bound, in a buffer of its own that grows with
 // the bytes received (never with the size declared), so a client announcing a huge frame and sending little makes
 // the broker hold little.
-import { FrameError } from '../protocol/framing.ts';
+import { FrameError, checkFrameSize } from '../protocol/framing.ts';
 import type { RequestSlab, RequestSlabPool } from './request-slabs.ts';
 
 /** A buffer of its own starts this large (or at the frame's size if smaller) and doubles as bytes arrive. */
@@ -155,13 +155,11 @@ export class FrameReader {
   }
 
   private begin(size: number): void {
-    if (size < 0) {
+    try {
+      checkFrameSize(size, this.maxFrameBytes);
+    } catch (error) {
       this.failed = true;
-      throw new FrameError(`invalid frame size ${size}`);
-    }
-    if (size > this.maxFrameBytes) {
-      this.failed = true;
-      throw new FrameError(`frame size ${size} is larger than the maximum ${this.maxFrameBytes}`);
+      throw error;
     }
     this.expected = size;
     this.filled = 0;

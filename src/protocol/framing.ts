@@ -19,6 +19,12 @@ export class FrameError extends Error {
   override readonly name = 'FrameError';
 }
 
+/** Kafka's `NetworkReceive` size check, before anything is allocated for the frame: throws `FrameError`. */
+export function checkFrameSize(size: number, maxFrameBytes: number): void {
+  if (size < 0) throw new FrameError(`invalid frame size ${size}`);
+  if (size > maxFrameBytes) throw new FrameError(`frame size ${size} is larger than the maximum ${maxFrameBytes}`);
+}
+
 /**
  * Splits a byte stream into frames. Frames that arrive within one chunk are returned as views of it (no copy);
  * a frame spread over chunks is copied once, only after all of its bytes have arrived.
@@ -53,13 +59,11 @@ export class FrameSplitter {
       if (this.expected < 0) {
         if (this.bufferedBytes < 4) break;
         const size = this.take(4).readInt32BE(0);
-        if (size < 0) {
+        try {
+          checkFrameSize(size, this.maxFrameBytes);
+        } catch (error) {
           this.failed = true;
-          throw new FrameError(`invalid frame size ${size}`);
-        }
-        if (size > this.maxFrameBytes) {
-          this.failed = true;
-          throw new FrameError(`frame size ${size} is larger than the maximum ${this.maxFrameBytes}`);
+          throw error;
         }
         this.expected = size;
       }
