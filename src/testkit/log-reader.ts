@@ -43,6 +43,13 @@ export interface ReadLogOptions {
    * stable offset and drops aborted transactions, as an application's consumer sees the topic.
    */
   readonly isolationLevel?: IsolationLevelName;
+  /**
+   * read_committed only: how long to wait for the last stable offset to reach the high watermark the read started
+   * at, before reading up to the LSO there is. A broker answers EndTxn once the commit is decided and writes the
+   * markers after it (Kafka's `TransactionCoordinator`), so right after `commitTransaction()` the LSO can still be
+   * below that transaction's records. Default 3 s; a transaction left open costs the read this long.
+   */
+  readonly pendingTransactionWaitMs?: number;
 }
 
 export async function listPartitions(connection: BrokerConnection, topic: string): Promise<number[]> {
@@ -93,13 +100,13 @@ export async function readLogPartition(
   connection: BrokerConnection,
   topic: string,
   partition: number,
-  options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs' | 'isolationLevel'> = {},
+  options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs' | 'isolationLevel' | 'pendingTransactionWaitMs'> = {},
 ): Promise<ScannedRecord[]> {
   const scan = await scanPartitions(`${connection.address.host}:${connection.address.port}`, topic, [partition], options);
   return scan.get(partition) ?? [];
 }
 
-async function scanPartitions(bootstrap: string, topic: string, partitions: readonly number[], options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs' | 'isolationLevel'>): Promise<LogScan> {
+async function scanPartitions(bootstrap: string, topic: string, partitions: readonly number[], options: Pick<ReadLogOptions, 'maxBytes' | 'timeoutMs' | 'isolationLevel' | 'pendingTransactionWaitMs'>): Promise<LogScan> {
   const scan: LogScan = new Map(partitions.map((p) => [p, []]));
   const maxBytes = options.maxBytes ?? 4 * 1024 * 1024;
   const consumer = new Consumer({
@@ -115,7 +122,7 @@ async function scanPartitions(bootstrap: string, topic: string, partitions: read
     const tps = partitions.map((partition) => ({ topic, partition }));
     consumer.assign(tps);
     for (const tp of tps) consumer.seek({ ...tp, offset: 'earliest' });
-    const ends = new Map((await consumer.endOffsets(tps)).map((end) => [end.partition, end.offset]));
+    const ends = options.isolationLevel === 'read_committed' ? await stableEnds(bootstrap, consumer, tps, options.pendingTransactionWaitMs ?? 3000) : await endsOf(consumer, tps);
     const unfinished = (): number[] => partitions.filter((p) => (consumer.position({ topic, partition: p }) ?? -1n) < (ends.get(p) ?? 0n));
     if (unfinished().length === 0) return scan;
     const controller = new AbortController();
@@ -150,5 +157,30 @@ async function scanPartitions(bootstrap: string, topic: string, partitions: read
     return scan;
   } finally {
     await consumer.close();
+  }
+}
+
+async function endsOf(consumer: Consumer, partitions: readonly { topic: string; partition: number }[]): Promise<Map<number, bigint>> {
+  return new Map((await consumer.endOffsets(partitions)).map((end) => [end.partition, end.offset]));
+}
+
+/**
+ * The read_committed ends to read up to: each partition's LSO, once it has reached the high watermark seen at the
+ * start (the markers of every transaction decided by then are written), or as it is after `waitMs`.
+ */
+async function stableEnds(bootstrap: string, consumer: Consumer, partitions: readonly { topic: string; partition: number }[], waitMs: number): Promise<Map<number, bigint>> {
+  const uncommitted = new Consumer({ bootstrap, clientId: 'seqlog-log-reader', isolationLevel: 'read_uncommitted' });
+  let highWatermarks: Map<number, bigint>;
+  try {
+    highWatermarks = await endsOf(uncommitted, partitions);
+  } finally {
+    await uncommitted.close();
+  }
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const stable = await endsOf(consumer, partitions);
+    const behind = [...highWatermarks].some(([partition, end]) => (stable.get(partition) ?? 0n) < end);
+    if (!behind || Date.now() >= deadline) return stable;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
