@@ -10,7 +10,7 @@ import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { BrokerConnection } from '../../src/client/index.ts';
 import { ErrorCode, errorName } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
-import { encodeRecordBatch, iterateRecordBatches } from '../../src/protocol/records/index.ts';
+import { CompressionType, TimestampType, encodeRecordBatch, iterateRecordBatches, type DecodedRecordBatch } from '../../src/protocol/records/index.ts';
 import { encodeRequestFrame } from '../../src/protocol/framing.ts';
 
 const RECORD_BYTES = 8 * 1024;
@@ -35,12 +35,56 @@ function batchOf(tag: number, first: number, producer: { producerId: bigint; pro
   });
 }
 
+/** Distinct bytes that gzip cannot shrink (xorshift), tagged with their stream and index. */
+function noiseOf(tag: number, index: number, size: number): Buffer {
+  const value = Buffer.allocUnsafe(size);
+  let x = (Math.imul(tag + 1, 2654435761) ^ Math.imul(index + 1, 40503)) >>> 0 || 1;
+  for (let i = 0; i + 4 <= size; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    value.writeUInt32BE(x, i);
+  }
+  value.writeUInt32BE(tag, 0);
+  value.writeUInt32BE(index, 4);
+  return value;
+}
+
+/** Batch `k` of stream `tag`: its own record count and sizes, from a few bytes to about 180 KiB. */
+function streamBatch(tag: number, k: number, first: number, producer: { producerId: bigint; producerEpoch: number }, compression: number, isTransactional = false) {
+  const count = 1 + ((tag * 7 + k * 13) % 24);
+  const size = 64 + ((tag * 131 + k * 71) % 8) * 1024;
+  const values = Array.from({ length: count }, (_, i) => noiseOf(tag, first + i, size));
+  const batch = encodeRecordBatch({
+    producerId: producer.producerId,
+    producerEpoch: producer.producerEpoch,
+    baseSequence: first,
+    isTransactional,
+    compression: compression as (typeof CompressionType)[keyof typeof CompressionType],
+    records: values.map((value) => ({ key: null, value, timestamp: 1_000n })),
+  });
+  return { batch, values };
+}
+
+function tagOf(value: Buffer): number {
+  return value.readUInt32BE(0);
+}
+
+/** A raw socket to the broker, connected. */
+async function rawSocket() {
+  const socket = connect({ host: broker.host, port: broker.port });
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  return socket;
+}
+
 let broker: RunningBroker;
 let connection: BrokerConnection;
 
-async function createTopic(name: string): Promise<void> {
+async function createTopic(name: string, numPartitions = 1, configs: { name: string; value: string }[] = []): Promise<void> {
   const created = await connection.send(ApiKey.CreateTopics, 5, {
-    topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
+    topics: [{ name, numPartitions, replicationFactor: 1, assignments: [], configs }],
     timeoutMs: 30_000,
     validateOnly: false,
   });
@@ -53,13 +97,23 @@ async function idempotentProducer(): Promise<{ producerId: bigint; producerEpoch
   return init;
 }
 
-function produce(on: BrokerConnection, topic: string, records: Buffer, transactionalId: string | null = null) {
-  return on.send(ApiKey.Produce, 12, { transactionalId, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: 0, records }] }] }, records.length + 256);
+function produce(on: BrokerConnection, topic: string, records: Buffer, transactionalId: string | null = null, partition = 0) {
+  return on.send(ApiKey.Produce, 12, { transactionalId, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] }, records.length + 256);
 }
 
 /** Every record value of partition 0 of `topic`, in offset order (uncommitted transactional records included). */
 async function readAll(topic: string): Promise<Buffer[]> {
   const values: Buffer[] = [];
+  for (const batch of await readBatches(topic)) {
+    if (batch.isControl) continue;
+    for (const record of batch.records) values.push(Buffer.from(record.value ?? Buffer.alloc(0)));
+  }
+  return values;
+}
+
+/** Every batch of a partition of `topic` up to its high watermark, CRCs checked (control batches included). */
+async function readBatches(topic: string, partitionIndex = 0): Promise<DecodedRecordBatch[]> {
+  const batches: DecodedRecordBatch[] = [];
   for (let offset = 0n; ; ) {
     const answer = await connection.send(ApiKey.Fetch, 12, {
       clusterId: null,
@@ -71,7 +125,7 @@ async function readAll(topic: string): Promise<Buffer[]> {
       isolationLevel: 0,
       sessionId: 0,
       sessionEpoch: -1,
-      topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 64 * 1024 * 1024, replicaDirectoryId: Buffer.alloc(16) }] }],
+      topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{ partition: partitionIndex, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: 64 * 1024 * 1024, replicaDirectoryId: Buffer.alloc(16) }] }],
       forgottenTopicsData: [],
       rackId: '',
     });
@@ -79,17 +133,11 @@ async function readAll(topic: string): Promise<Buffer[]> {
     assert.equal(errorName(partition.errorCode), 'NONE');
     let read = 0;
     for (const batch of iterateRecordBatches(partition.records ?? Buffer.alloc(0), { verifyCrc: true })) {
-      if (batch.isControl) {
-        offset = batch.baseOffset + 1n;
-        continue;
-      }
-      for (const record of batch.records) {
-        values.push(Buffer.from(record.value ?? Buffer.alloc(0)));
-        offset = batch.baseOffset + BigInt(record.offsetDelta) + 1n;
-        read++;
-      }
+      batches.push(batch);
+      offset = batch.lastOffset + 1n;
+      read++;
     }
-    if (offset >= partition.highWatermark) return values;
+    if (offset >= partition.highWatermark) return batches;
     assert.ok(read > 0 || (partition.records?.length ?? 0) > 0, `fetch at ${offset} made no progress`);
   }
 }
@@ -184,6 +232,183 @@ describe('request memory reuse', () => {
         }),
       );
       for (let p = 0; p < producers; p++) assertRecords(await readAll(`reuse-many-${p}`), 10 + p, 10 * RECORDS_PER_BATCH);
+    } finally {
+      for (const on of connections) on.close();
+    }
+  });
+
+  it('keeps the batches of 40 pipelining connections apart on a gzip, LogAppendTime topic', async () => {
+    // More connections than request slabs (each connection's reader keeps one): some frames go to buffers of
+    // their own. Frames below and above the direct-read size, gzip and plain, several in flight per connection,
+    // an ApiVersions request (copied out of the slab) between them; the log stamps LogAppendTime in place.
+    const streams = 40;
+    const perStream = 5;
+    await createTopic('reuse-lat', streams, [
+      { name: 'message.timestamp.type', value: 'LogAppendTime' },
+      { name: 'compression.type', value: 'gzip' },
+    ]);
+    const connections = await Promise.all(Array.from({ length: streams }, () => BrokerConnection.open({ host: broker.host, port: broker.port })));
+    try {
+      const ids = await Promise.all(Array.from({ length: streams }, () => idempotentProducer()));
+      const sent = await Promise.all(
+        connections.map(async (on, p) => {
+          const batches: { values: Buffer[]; compression: number }[] = [];
+          const sends: Promise<{ baseOffset: bigint; logAppendTimeMs: bigint; errorCode: number }>[] = [];
+          let first = 0;
+          for (let k = 0; k < perStream; k++) {
+            const compression = k % 2 === 0 ? CompressionType.gzip : CompressionType.none;
+            const { batch, values } = streamBatch(100 + p, k, first, ids[p], compression);
+            first += values.length;
+            batches.push({ values, compression });
+            sends.push(produce(on, 'reuse-lat', batch, null, p).then((answer) => answer.responses[0].partitionResponses[0]));
+            if (k === 2) sends.push(on.send(ApiKey.ApiVersions, 3, { clientSoftwareName: 'reuse', clientSoftwareVersion: '1' }).then((a) => ({ baseOffset: -2n, logAppendTimeMs: -2n, errorCode: a.errorCode })));
+          }
+          const answers = (await Promise.all(sends)).filter((answer) => answer.baseOffset !== -2n || answer.errorCode !== ErrorCode.NONE);
+          return { batches, answers };
+        }),
+      );
+      for (let p = 0; p < streams; p++) {
+        const { batches, answers } = sent[p];
+        assert.deepEqual(answers.map((a) => errorName(a.errorCode)), Array(perStream).fill('NONE'), `stream ${p}`);
+        const stored = await readBatches('reuse-lat', p);
+        assert.equal(stored.length, perStream, `stream ${p} batch count`);
+        for (let k = 0; k < perStream; k++) {
+          const batch = stored[k];
+          assert.equal(batch.baseOffset, answers[k].baseOffset, `stream ${p} batch ${k} offset`);
+          assert.equal(batch.compression, batches[k].compression, `stream ${p} batch ${k} codec`);
+          assert.equal(batch.timestampType, TimestampType.logAppendTime, `stream ${p} batch ${k} timestamp type`);
+          assert.equal(batch.maxTimestamp, answers[k].logAppendTimeMs, `stream ${p} batch ${k} append time`);
+          assert.equal(batch.records.length, batches[k].values.length, `stream ${p} batch ${k} record count`);
+          batch.records.forEach((record, i) => assert.ok(Buffer.from(record.value ?? Buffer.alloc(0)).equals(batches[k].values[i]), `stream ${p} batch ${k} record ${i}`));
+        }
+      }
+    } finally {
+      for (const on of connections) on.close();
+    }
+  });
+
+  it('keeps TV2 transactional batches queued behind implicit adds on several connections, with plain batches queued among them', async () => {
+    // Every batch goes to one partition: each transactional producer's batches wait for the coordinator to add the
+    // partition, and the plain batches of other connections queue behind them (`PartitionLog.enqueueAppend`),
+    // while every connection goes on reading requests into request memory.
+    await createTopic('reuse-tv2');
+    const transactional = 4;
+    const plainProducers = 3;
+    const perProducer = 4;
+    const connections = await Promise.all(Array.from({ length: transactional + plainProducers }, () => BrokerConnection.open({ host: broker.host, port: broker.port })));
+    try {
+      const ids = await Promise.all(
+        connections.map(async (_, p) => {
+          if (p >= transactional) return idempotentProducer();
+          const init = await connection.send(ApiKey.InitProducerId, 5, { transactionalId: `reuse-tv2-${p}`, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+          assert.equal(init.errorCode, ErrorCode.NONE);
+          return init;
+        }),
+      );
+      const expected = new Map<number, Buffer[]>();
+      const answers = await Promise.all(
+        connections.map(async (on, p) => {
+          const isTxn = p < transactional;
+          const tag = 200 + p;
+          const values: Buffer[] = [];
+          const sends = [];
+          for (let k = 0; k < perProducer; k++) {
+            const { batch, values: batchValues } = streamBatch(tag, k, values.length, ids[p], k === 1 ? CompressionType.gzip : CompressionType.none, isTxn);
+            values.push(...batchValues);
+            sends.push(produce(on, 'reuse-tv2', batch, isTxn ? `reuse-tv2-${p}` : null));
+          }
+          expected.set(tag, values);
+          return (await Promise.all(sends)).map((answer) => answer.responses[0].partitionResponses[0]);
+        }),
+      );
+      for (const [p, perConnection] of answers.entries()) assert.deepEqual(perConnection.map((a) => errorName(a.errorCode)), Array(perProducer).fill('NONE'), `producer ${p}`);
+      for (let p = 0; p < transactional; p++) {
+        const ended = await connection.send(ApiKey.EndTxn, 5, { transactionalId: `reuse-tv2-${p}`, producerId: ids[p].producerId, producerEpoch: ids[p].producerEpoch, committed: true });
+        assert.equal(ended.errorCode, ErrorCode.NONE);
+      }
+      const byTag = new Map<number, Buffer[]>();
+      for (const value of await readAll('reuse-tv2')) {
+        const list = byTag.get(tagOf(value)) ?? [];
+        list.push(value);
+        byTag.set(tagOf(value), list);
+      }
+      assert.deepEqual([...byTag.keys()].sort(), [...expected.keys()].sort(), 'only the producers’ own records are stored');
+      for (const [tag, values] of expected) {
+        const stored = byTag.get(tag) ?? [];
+        assert.equal(stored.length, values.length, `producer ${tag} record count`);
+        values.forEach((value, i) => assert.ok(stored[i].equals(value), `producer ${tag} record ${i}`));
+      }
+      const offsets = answers.flat().map((a) => a.baseOffset);
+      assert.equal(new Set(offsets).size, offsets.length, 'every batch has offsets of its own');
+    } finally {
+      for (const on of connections) on.close();
+    }
+  });
+
+  it('stores nothing of frames whose connections die mid-frame, and keeps the other producers’ bytes intact', async () => {
+    // 36 connections each send most of a 1.3 MiB Produce frame (a slab each until the pool is used up, with a
+    // socket read still aimed into it), 4 declare 100 MiB frames and send 100 KiB; all are killed while three
+    // producers pipeline batches, and again after a second wave, so the memory they held is handed out again.
+    await createTopic('reuse-killed', 3);
+    await createTopic('reuse-killed-hostile');
+    const hostileProducer = await idempotentProducer();
+    const hostileFrame = (n: number) => {
+      const values = Array.from({ length: 160 }, (_, i) => noiseOf(999, n * 1000 + i, 8 * 1024));
+      const records = encodeRecordBatch({ producerId: hostileProducer.producerId, producerEpoch: hostileProducer.producerEpoch, baseSequence: 0, records: values.map((value) => ({ key: null, value, timestamp: 1_000n })) });
+      return encodeRequestFrame(ApiKey.Produce, 12, 1, 'hostile', { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'reuse-killed-hostile', partitionData: [{ index: 0, records }] }] });
+    };
+    const hostileWave = async (base: number) => {
+      const sockets = await Promise.all(Array.from({ length: 40 }, () => rawSocket()));
+      await Promise.all(
+        sockets.map(
+          (socket, i) =>
+            new Promise((resolve) => {
+              if (i < 36) {
+                const frame = hostileFrame(base + i);
+                socket.write(frame.subarray(0, 700_000 + i * 10_000), resolve);
+              } else {
+                const prefix = Buffer.alloc(4);
+                prefix.writeInt32BE(100 * 1024 * 1024, 0);
+                socket.write(Buffer.concat([prefix, noiseOf(998, base + i, 100 * 1024)]), resolve);
+              }
+            }),
+        ),
+      );
+      return sockets;
+    };
+    const connections = await Promise.all(Array.from({ length: 3 }, () => BrokerConnection.open({ host: broker.host, port: broker.port })));
+    try {
+      const ids = await Promise.all(connections.map(() => idempotentProducer()));
+      const expected: Buffer[][] = [[], [], []];
+      const produceRound = (round: number) =>
+        Promise.all(
+          connections.map(async (on, p) => {
+            const sends = [];
+            for (let k = 0; k < 4; k++) {
+              const { batch, values } = streamBatch(300 + p, round * 4 + k, expected[p].length, ids[p], k === 3 ? CompressionType.gzip : CompressionType.none);
+              expected[p].push(...values);
+              sends.push(produce(on, 'reuse-killed', batch, null, p));
+            }
+            for (const answer of await Promise.all(sends)) assert.equal(errorName(answer.responses[0].partitionResponses[0].errorCode), 'NONE');
+          }),
+        );
+      const first = await hostileWave(0);
+      const during = produceRound(0);
+      for (const socket of first) socket.destroy();
+      await during;
+      const second = await hostileWave(100);
+      await produceRound(1);
+      const killedSecond = Promise.all(second.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+      for (const socket of second) socket.destroy();
+      await killedSecond;
+      await produceRound(2);
+      for (let p = 0; p < 3; p++) {
+        const stored = await readBatches('reuse-killed', p);
+        const values = stored.flatMap((batch) => batch.records.map((record) => Buffer.from(record.value ?? Buffer.alloc(0))));
+        assert.equal(values.length, expected[p].length, `producer ${p} record count`);
+        expected[p].forEach((value, i) => assert.ok(values[i].equals(value), `producer ${p} record ${i}`));
+      }
+      assert.equal((await readBatches('reuse-killed-hostile')).length, 0, 'nothing of a frame cut short is appended');
     } finally {
       for (const on of connections) on.close();
     }
