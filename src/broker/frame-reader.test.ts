@@ -107,6 +107,28 @@ describe('FrameReader', () => {
     reader.close();
   });
 
+  it('holds about what was sent for frames announced on many connections once the slabs are taken', () => {
+    // A slowloris client: many connections, each announcing a large frame and sending a few bytes. Once the pool is
+    // at its bound their frames get buffers of their own, which must hold what arrived, not a fixed start size.
+    const pool = new RequestSlabPool(1024 * 1024, 1, 1);
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32BE(1_000_000);
+    const sent = Buffer.concat([prefix, Buffer.alloc(10, 7)]);
+    const holder = new FrameReader(pool, 100 * 1024 * 1024);
+    holder.push(sent);
+    assert.equal(pool.slabs, 1, 'the first connection takes the only slab');
+    const readers = Array.from({ length: 200 }, () => new FrameReader(pool, 100 * 1024 * 1024));
+    const before = process.memoryUsage().arrayBuffers;
+    for (const reader of readers) {
+      assert.deepEqual(reader.push(sent), []);
+      // A socket with `onread` asks where its next read goes after every read: not into room reserved ahead.
+      assert.equal(reader.directReadBuffer(), null);
+    }
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grown < 512 * 1024, `200 connections that sent 14 bytes each hold ${grown} bytes`);
+    for (const reader of [holder, ...readers]) reader.close();
+  });
+
   it('refuses negative and oversized size prefixes before reserving anything', () => {
     const negative = new FrameReader(new RequestSlabPool(1024, 4, 4), 100);
     assert.throws(() => negative.push(Buffer.from([0xff, 0xff, 0xff, 0xfe])), FrameError);

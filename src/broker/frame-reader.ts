@@ -10,11 +10,16 @@
 import { FrameError, checkFrameSize } from '../protocol/framing.ts';
 import type { RequestSlab, RequestSlabPool } from './request-slabs.ts';
 
-/** A buffer of its own starts this large (or at the frame's size if smaller) and doubles as bytes arrive. */
-const OWN_BUFFER_START_BYTES = 64 * 1024;
+/**
+ * A buffer of its own starts empty and grows (at least doubling) to take the bytes that arrive: a connection that
+ * announces a frame and sends a few bytes holds a few bytes, however many such connections there are.
+ */
+const EMPTY = Buffer.alloc(0);
 /**
  * A socket read goes straight into the frame being received while at least this much of it is missing; smaller
- * remainders are read with whatever follows them and copied, so small frames cost one read for many.
+ * remainders are read with whatever follows them and copied, so small frames cost one read for many. A buffer of
+ * its own is read into only once this much of its frame has arrived, so the room reserved ahead for a read never
+ * exceeds what the client already sent.
  */
 const DIRECT_READ_MIN_BYTES = 32 * 1024;
 
@@ -119,6 +124,7 @@ export class FrameReader {
   directReadBuffer(): Buffer | null {
     this.direct = null;
     if (this.failed || this.closed || this.expected < 0 || this.expected - this.filled < DIRECT_READ_MIN_BYTES) return null;
+    if (this.targetSlab === null && this.filled < DIRECT_READ_MIN_BYTES) return null;
     this.reserve(Math.min(this.expected, this.filled + DIRECT_READ_MIN_BYTES));
     const target = this.target as Buffer;
     const end = this.targetSlab !== null ? this.targetStart + this.expected : Math.min(target.length, this.expected);
@@ -165,7 +171,7 @@ export class FrameReader {
     this.filled = 0;
     if (size === 0) return;
     if (size <= this.pool.slabBytes && this.placeInSlab(size)) return;
-    this.target = Buffer.allocUnsafe(Math.min(size, OWN_BUFFER_START_BYTES));
+    this.target = EMPTY;
     this.targetStart = 0;
     this.targetSlab = null;
   }
