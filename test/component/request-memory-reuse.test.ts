@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { BrokerConnection } from '../../src/client/index.ts';
+import { makeCertificates } from '../security/certificates.ts';
 import { ErrorCode, errorName } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { CompressionType, TimestampType, encodeRecordBatch, iterateRecordBatches, type DecodedRecordBatch } from '../../src/protocol/records/index.ts';
@@ -77,6 +78,14 @@ async function rawSocket() {
   socket.on('error', () => undefined);
   await new Promise((resolve) => socket.once('connect', resolve));
   return socket;
+}
+
+/** Waits (10 s at most) for `condition`; fails with `describe()` when it never holds. */
+async function until(condition: () => boolean, describe: () => string): Promise<void> {
+  for (const deadline = Date.now() + 10_000; !condition(); ) {
+    assert.ok(Date.now() < deadline, `condition never held: ${describe()}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 let broker: RunningBroker;
@@ -402,6 +411,8 @@ describe('request memory reuse', () => {
       for (const socket of second) socket.destroy();
       await killedSecond;
       await produceRound(2);
+      // The killed connections are gone and gave back what they held against the memory budget.
+      await until(() => broker.metrics().connections === 1 + connections.length && broker.metrics().queuedBytes === 0, () => JSON.stringify(broker.metrics()));
       for (let p = 0; p < 3; p++) {
         const stored = await readBatches('reuse-killed', p);
         const values = stored.flatMap((batch) => batch.records.map((record) => Buffer.from(record.value ?? Buffer.alloc(0))));
@@ -411,6 +422,74 @@ describe('request memory reuse', () => {
       assert.equal((await readBatches('reuse-killed-hostile')).length, 0, 'nothing of a frame cut short is appended');
     } finally {
       for (const on of connections) on.close();
+    }
+  });
+
+  it('keeps batches apart across TLS, SASL and plain listeners sharing the request slabs', async () => {
+    // TLS connections read through 'data' events (copied into slabs), plain and SASL_PLAINTEXT ones straight into
+    // them; a SASL connection's Produce frames are handled in place only once it has authenticated.
+    const certs = makeCertificates();
+    const secured = await startBroker({
+      listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,SASL_SSL://127.0.0.1:0',
+      sslKeystoreKey: certs.serverKey,
+      sslKeystoreCertificateChain: certs.serverCert,
+      sslTruststoreCertificates: certs.ca,
+      saslEnabledMechanisms: ['PLAIN'],
+      saslPlainUsers: { alice: 'alice-secret' },
+    });
+    const opened: BrokerConnection[] = [];
+    try {
+      const endpoint = (name: string) => {
+        const found = secured.listeners.find((candidate) => candidate.name === name);
+        assert.ok(found, `listener ${name}`);
+        return { host: found.host, port: found.port };
+      };
+      const sasl = { mechanism: 'PLAIN', username: 'alice', password: 'alice-secret' } as const;
+      const options = [
+        { ...endpoint('PLAINTEXT') },
+        { ...endpoint('SSL'), ssl: { ca: certs.ca } },
+        { ...endpoint('SASL_PLAINTEXT'), sasl },
+        { ...endpoint('SASL_SSL'), ssl: { ca: certs.ca }, sasl },
+      ];
+      for (const option of [...options, ...options]) {
+        const on = await BrokerConnection.open(option);
+        opened.push(on);
+        // Negotiating versions is where the client authenticates (SaslHandshake, SaslAuthenticate).
+        await on.negotiateApiVersions();
+      }
+      const admin = opened[0];
+      const created = await admin.send(ApiKey.CreateTopics, 5, { topics: [{ name: 'reuse-listeners', numPartitions: opened.length, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 30_000, validateOnly: false });
+      assert.equal(errorName(created.topics[0].errorCode), 'NONE');
+      const expected = await Promise.all(
+        opened.map(async (on, p) => {
+          const init = await on.send(ApiKey.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 });
+          assert.equal(init.errorCode, ErrorCode.NONE);
+          const values: Buffer[] = [];
+          const sends = [];
+          for (let k = 0; k < 5; k++) {
+            const { batch, values: batchValues } = streamBatch(400 + p, k, values.length, init, k === 2 ? CompressionType.gzip : CompressionType.none);
+            values.push(...batchValues);
+            sends.push(produce(on, 'reuse-listeners', batch, null, p));
+          }
+          for (const answer of await Promise.all(sends)) assert.equal(errorName(answer.responses[0].partitionResponses[0].errorCode), 'NONE', `connection ${p}`);
+          return values;
+        }),
+      );
+      const saved = connection;
+      connection = admin;
+      try {
+        for (let p = 0; p < opened.length; p++) {
+          const stored = (await readBatches('reuse-listeners', p)).flatMap((batch) => batch.records.map((record) => Buffer.from(record.value ?? Buffer.alloc(0))));
+          assert.equal(stored.length, expected[p].length, `connection ${p} record count`);
+          expected[p].forEach((value, i) => assert.ok(stored[i].equals(value), `connection ${p} record ${i}`));
+        }
+      } finally {
+        connection = saved;
+      }
+    } finally {
+      for (const on of opened) on.close();
+      await secured.close();
+      certs.remove();
     }
   });
 });
