@@ -12,7 +12,7 @@ import { makeCertificates } from '../security/certificates.ts';
 import { ErrorCode, errorName } from '../../src/protocol/errors/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
 import { CompressionType, TimestampType, encodeRecordBatch, iterateRecordBatches, type DecodedRecordBatch } from '../../src/protocol/records/index.ts';
-import { encodeRequestFrame } from '../../src/protocol/framing.ts';
+import { decodeResponseFrame, encodeRequestFrame } from '../../src/protocol/framing.ts';
 
 const RECORD_BYTES = 8 * 1024;
 /** 75 records of 8 KiB: about 600 KiB per batch, so three requests fill most of a 2 MiB slab. */
@@ -491,5 +491,59 @@ describe('request memory reuse', () => {
       await secured.close();
       certs.remove();
     }
+  });
+
+  it('answers, in order, a single write of 120 pipelined requests of every size and stores each batch as sent', async () => {
+    // One write: the broker reads many small frames per socket read (copied into slabs), large ones in place,
+    // frames across read boundaries, and slabs fill up and are left while earlier frames in them are still held.
+    await createTopic('reuse-burst');
+    const producer = await idempotentProducer();
+    const frames: Buffer[] = [];
+    /** Per request: the number of records of its batch, or null for ApiVersions. */
+    const counts: (number | null)[] = [];
+    const expected: Buffer[] = [];
+    for (let k = 0; frames.length < 120; k++) {
+      const { batch, values } = streamBatch(500, k, expected.length, producer, k % 3 === 0 ? CompressionType.gzip : CompressionType.none);
+      expected.push(...values);
+      frames.push(encodeRequestFrame(ApiKey.Produce, 12, frames.length + 1, 'burst', { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'reuse-burst', partitionData: [{ index: 0, records: batch }] }] }, batch.length + 256));
+      counts.push(values.length);
+      if (k % 5 === 4) {
+        frames.push(encodeRequestFrame(ApiKey.ApiVersions, 3, frames.length + 1, 'burst', { clientSoftwareName: 'burst', clientSoftwareVersion: '1' }));
+        counts.push(null);
+      }
+    }
+    const socket = await rawSocket();
+    const answers: Buffer[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      let pending = Buffer.alloc(0);
+      socket.on('data', (chunk: Buffer) => {
+        pending = Buffer.concat([pending, chunk]);
+        while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+          answers.push(pending.subarray(4, 4 + pending.readInt32BE(0)));
+          pending = pending.subarray(4 + pending.readInt32BE(0));
+        }
+        if (answers.length === frames.length) resolve();
+      });
+      socket.once('close', () => reject(new Error(`connection closed after ${answers.length} answers`)));
+    });
+    socket.write(Buffer.concat(frames));
+    await done;
+    socket.destroy();
+    let nextOffset = 0n;
+    answers.forEach((frame, i) => {
+      const count = counts[i];
+      if (count === null) {
+        const answer = decodeResponseFrame(ApiKey.ApiVersions, 3, frame);
+        assert.deepEqual([answer.correlationId, answer.body.errorCode], [i + 1, ErrorCode.NONE]);
+        return;
+      }
+      const answer = decodeResponseFrame(ApiKey.Produce, 12, frame);
+      const partition = answer.body.responses[0].partitionResponses[0];
+      assert.deepEqual([answer.correlationId, errorName(partition.errorCode), partition.baseOffset], [i + 1, 'NONE', nextOffset], `request ${i + 1}`);
+      nextOffset += BigInt(count);
+    });
+    const stored = await readAll('reuse-burst');
+    assert.equal(stored.length, expected.length, 'record count');
+    expected.forEach((value, i) => assert.ok(stored[i].equals(value), `record ${i}`));
   });
 });
