@@ -9,12 +9,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { BrokerConnection, Producer } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
-import { javaExecutable, kafkaClasspath, kafkaLibsDir, setupHint } from '../reference/layout.ts';
-import { spawnReaped, stopGroup } from '../reference/reaper.ts';
+import { kafkaLibsDir, setupHint } from '../reference/layout.ts';
+import { stopGroup } from '../reference/reaper.ts';
+import { startConsoleConsumer, type ConsoleConsumer } from './java-console-consumer.ts';
 import { committedOffsetTotal, waitFor } from './group-probes.ts';
 
 const TOPIC = 'migration-java';
@@ -24,52 +24,16 @@ const PARTITIONS = 6;
 let broker: RunningBroker;
 let admin: BrokerConnection;
 
-interface ConsoleConsumer {
-  child: ChildProcess;
-  values: string[];
-  stderr: string[];
-}
-
-function startConsoleConsumer(groupProtocol: 'classic' | 'consumer'): ConsoleConsumer {
-  const classicSettings = [
+function startMember(groupProtocol: 'classic' | 'consumer'): ConsoleConsumer {
+  return startConsoleConsumer({
+    bootstrap: broker.bootstrap,
+    topic: TOPIC,
+    group: GROUP,
+    groupProtocol,
     // Short classic heartbeats, so that the member hears of a rebalance within a fraction of a second.
-    ...['--consumer-property', 'heartbeat.interval.ms=250', '--consumer-property', 'session.timeout.ms=10000'],
-  ];
-  const child = spawnReaped(
-    javaExecutable(),
-    [
-      '-Xshare:auto',
-      '-XX:TieredStopAtLevel=1',
-      '-cp',
-      kafkaClasspath,
-      'org.apache.kafka.tools.consumer.ConsoleConsumer',
-      '--bootstrap-server',
-      broker.bootstrap,
-      '--topic',
-      TOPIC,
-      '--group',
-      GROUP,
-      '--consumer-property',
-      `group.protocol=${groupProtocol}`,
-      '--consumer-property',
-      'auto.offset.reset=earliest',
-      '--consumer-property',
-      'auto.commit.interval.ms=200',
-      ...(groupProtocol === 'classic' ? classicSettings : []),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const consumer: ConsoleConsumer = { child, values: [], stderr: [] };
-  let pending = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    // Only record values: the tool also prints a summary line when it stops.
-    for (const line of lines) if (/^record-\d+$/.test(line)) consumer.values.push(line);
+    properties: groupProtocol === 'classic' ? ['heartbeat.interval.ms=250', 'session.timeout.ms=10000'] : [],
+    values: /^record-\d+$/,
   });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => void consumer.stderr.push(chunk));
-  return consumer;
 }
 
 async function listedGroup() {
@@ -138,7 +102,7 @@ describe('Java consumers, classic and KIP-848, in one group across an upgrade an
     const producing = produceContinuously();
     let produced = 0;
     try {
-      const classic = startConsoleConsumer('classic');
+      const classic = startMember('classic');
       running.push(classic);
       await waitFor(listedGroup, (group) => group?.groupType === 'classic' && group.groupState === 'Stable', 'a stable classic group');
       await waitFor(() => classic.values.length, (n) => n > 0, 'the classic member consuming');
@@ -146,7 +110,7 @@ describe('Java consumers, classic and KIP-848, in one group across an upgrade an
       assert.ok(classicMemberId !== undefined);
 
       // Upgrade: the KIP-848 member's first heartbeat converts the live classic group.
-      const modern = startConsoleConsumer('consumer');
+      const modern = startMember('consumer');
       running.push(modern);
       const shared = await waitFor(
         describeConsumerGroup,

@@ -10,12 +10,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { startBroker, type RunningBroker } from '../../src/broker/index.ts';
 import { BrokerConnection, Consumer, Producer } from '../../src/client/index.ts';
 import { ApiKey } from '../../src/protocol/messages/generated/index.ts';
-import { javaExecutable, kafkaClasspath, kafkaLibsDir, setupHint } from '../reference/layout.ts';
-import { spawnReaped, stopGroup } from '../reference/reaper.ts';
+import { kafkaLibsDir, setupHint } from '../reference/layout.ts';
+import { stopGroup } from '../reference/reaper.ts';
+import { startConsoleConsumer, type ConsoleConsumer } from './java-console-consumer.ts';
 import { committedOffsetTotal, waitFor } from './group-probes.ts';
 
 const TOPIC = 'kip848-java';
@@ -26,47 +26,8 @@ const RECORDS = 600;
 let broker: RunningBroker;
 let admin: BrokerConnection;
 
-interface ConsoleConsumer {
-  child: ChildProcess;
-  values: string[];
-  stderr: string[];
-}
-
-function startConsoleConsumer(bootstrap = broker.bootstrap, topic = TOPIC, group = GROUP): ConsoleConsumer {
-  const child = spawnReaped(
-    javaExecutable(),
-    [
-      '-Xshare:auto',
-      '-XX:TieredStopAtLevel=1',
-      '-cp',
-      kafkaClasspath,
-      'org.apache.kafka.tools.consumer.ConsoleConsumer',
-      '--bootstrap-server',
-      bootstrap,
-      '--topic',
-      topic,
-      '--group',
-      group,
-      '--consumer-property',
-      'group.protocol=consumer',
-      '--consumer-property',
-      'auto.offset.reset=earliest',
-      '--consumer-property',
-      'auto.commit.interval.ms=200',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const consumer: ConsoleConsumer = { child, values: [], stderr: [] };
-  let pending = '';
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    // Only record values: the tool also prints a summary line when it stops.
-    for (const line of lines) if (/^[a-z]+-\d+$/.test(line)) consumer.values.push(line);
-  });
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => void consumer.stderr.push(chunk));
-  return consumer;
+function startMember(bootstrap = broker.bootstrap, topic = TOPIC, group = GROUP): ConsoleConsumer {
+  return startConsoleConsumer({ bootstrap, topic, group, groupProtocol: 'consumer', values: /^[a-z]+-\d+$/ });
 }
 
 async function describeGroup(connection = admin, group = GROUP) {
@@ -108,8 +69,8 @@ describe('Java console consumer with group.protocol=consumer against seqlog', { 
   });
 
   it('two members share the partitions, one leaves and its partitions move, offsets survive', async () => {
-    const a = startConsoleConsumer();
-    const b = startConsoleConsumer();
+    const a = startMember();
+    const b = startMember();
     running.push(a, b);
     const shared = await waitFor(
       describeGroup,
@@ -143,7 +104,7 @@ describe('Java console consumer with group.protocol=consumer against seqlog', { 
 
     // A new member resumes from the committed offsets: it sees only the new records.
     await produce(Array.from({ length: 12 }, (_, i) => `second-${i}`));
-    const c = startConsoleConsumer();
+    const c = startMember();
     running.push(c);
     await waitFor(() => c.values.length, (n) => n >= 12, 'the new records');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
@@ -157,7 +118,7 @@ describe('Java console consumer with group.protocol=consumer against seqlog', { 
     let restartable = await startBroker(settings);
     const port = restartable.port;
     let connection = await BrokerConnection.open({ host: restartable.host, port, clientId: 'kip848-restart-test' });
-    const java = startConsoleConsumer(restartable.bootstrap, topic, group);
+    const java = startMember(restartable.bootstrap, topic, group);
     running.push(java);
     const seqlog = new Consumer({ bootstrap: restartable.bootstrap, groupId: group, groupProtocol: 'consumer', autoOffsetReset: 'earliest', fetchMaxWaitMs: 50, retryBackoffMs: 50 });
     const seqlogValues: string[] = [];
