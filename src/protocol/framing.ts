@@ -2,7 +2,7 @@
 // any allocation (Kafka's NetworkReceive: negative sizes and sizes above `socket.request.max.bytes` are refused).
 // A "frame" in this module's API is the payload after the size prefix, as `FrameSplitter` yields it.
 import { DecodeError, Reader } from './wire/reader.ts';
-import { Writer } from './wire/writer.ts';
+import { Writer, type WriterMemory } from './wire/writer.ts';
 import { UnsupportedVersionError } from './messages/runtime.ts';
 import type { AnyApiDescriptor } from './messages/api-descriptor.ts';
 import { ApiKey, findApi } from './messages/generated/index.ts';
@@ -118,7 +118,7 @@ function finishFrame(w: Writer, sizeAt: number): Buffer {
 /**
  * A complete request: int32 size, request header (version chosen as Kafka does), body. `sizeHint`: the expected
  * frame size when the caller knows it (a Produce request carrying large record batches), so the frame is allocated
- * once instead of grown by doubling.
+ * once instead of grown by doubling. `memory`: where the frame's bytes come from (see `WriterMemory`).
  */
 export function encodeRequestFrame<K extends ApiKey>(
   apiKey: K,
@@ -127,9 +127,10 @@ export function encodeRequestFrame<K extends ApiKey>(
   clientId: string | null,
   body: RequestByApiKey[K],
   sizeHint = 256,
+  memory: WriterMemory | null = null,
 ): Buffer {
   const api = requireApi(apiKey);
-  const w = new Writer(sizeHint);
+  const w = new Writer(sizeHint, Infinity, memory);
   const sizeAt = w.reserve(4);
   encodeRequestHeader(w, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId }, api.requestHeaderVersion(version));
   api.encodeRequest(w, body, version);

@@ -10,6 +10,7 @@ import { FrameSplitter, decodeResponseFrame, encodeRequestFrame, peekCorrelation
 import { ApiKey, type ApiKey as ApiKeyType, type RequestByApiKey, type ResponseByApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiVersionsResponse } from '../../protocol/messages/generated/18-api-versions.ts';
 import { ConnectionError } from './connection-error.ts';
+import type { WriterMemory } from '../../protocol/wire/writer.ts';
 import type { ConnectionSecurityOptions, SaslOptions } from './security-options.ts';
 import { saslExchange, SaslClientError } from './sasl-client.ts';
 import { ErrorKind, KafkaClientError } from '../errors/kafka-client-error.ts';
@@ -130,16 +131,16 @@ export class BrokerConnection {
 
   /**
    * Sends a request and resolves with the decoded response body. `sizeHint`: the expected frame size in bytes,
-   * when known (a Produce request), so the frame is allocated once.
+   * when known (a Produce request), so the frame is allocated once. `frameMemory`: where the frame's bytes come
+   * from; they go back to it once the socket is done with them (the producer's `BufferPool`).
    */
-  send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number): Promise<ResponseByApiKey[K]> {
-    // No extra promise per request unless a re-authentication is running.
-    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendNow(apiKey, version, body, sizeHint));
-    return this.sendNow(apiKey, version, body, sizeHint);
+  send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number, frameMemory?: WriterMemory): Promise<ResponseByApiKey[K]> {
+    return this.sendNow(apiKey, version, body, sizeHint, frameMemory, this.reauthentication);
   }
 
-  private async sendNow<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number): Promise<ResponseByApiKey[K]> {
-    const frame = await this.sendRaw(apiKey, version, body, true, sizeHint);
+  /** `after`: a re-authentication the write must wait for (null for its own requests, and when none runs). */
+  private async sendNow<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number, frameMemory?: WriterMemory, after: Promise<void> | null = null): Promise<ResponseByApiKey[K]> {
+    const frame = await this.sendRaw(apiKey, version, body, true, sizeHint, frameMemory, after);
     try {
       return decodeResponseFrame(apiKey, version, frame as Buffer).body;
     } catch (error) {
@@ -154,9 +155,8 @@ export class BrokerConnection {
   }
 
   /** Sends a request that gets no response (Produce with acks=0). Resolves once it is handed to the socket. */
-  sendWithoutResponse<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number): Promise<void> {
-    if (this.reauthentication !== null) return this.reauthentication.then(() => this.sendWithoutResponse(apiKey, version, body, sizeHint));
-    return this.sendRaw(apiKey, version, body, false, sizeHint).then(() => undefined);
+  sendWithoutResponse<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number, frameMemory?: WriterMemory): Promise<void> {
+    return this.sendRaw(apiKey, version, body, false, sizeHint, frameMemory, this.reauthentication).then(() => undefined);
   }
 
   /** Sends a frame built elsewhere (tests of malformed input) and resolves with the raw response frame. */
@@ -169,19 +169,32 @@ export class BrokerConnection {
     });
   }
 
-  private sendRaw<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], expectResponse: boolean, sizeHint?: number): Promise<Buffer | null> {
+  private sendRaw<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], expectResponse: boolean, sizeHint: number | undefined, frameMemory: WriterMemory | undefined, after: Promise<void> | null): Promise<Buffer | null> {
     if (this.closedError) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
-    const frame = encodeRequestFrame(apiKey, version, correlationId, this.clientId, body, sizeHint);
-    if (!expectResponse) {
-      return new Promise((resolve, reject) => {
-        this.socket.write(frame, (error) => (error ? reject(new ConnectionError(error.message)) : resolve(null)));
-      });
+    // Encoded now even when the write waits for a re-authentication: the body may view memory that its owner
+    // reuses once this call returns (a producer batch's bytes). Answers are matched in write order, so the ids
+    // of the re-authentication's own requests, written first, may be higher.
+    const frame = encodeRequestFrame(apiKey, version, correlationId, this.clientId, body, sizeHint, frameMemory ?? null);
+    if (after !== null) return after.then(() => this.writeFrame(frame, correlationId, apiKey, version, expectResponse, frameMemory));
+    return this.writeFrame(frame, correlationId, apiKey, version, expectResponse, frameMemory);
+  }
+
+  private writeFrame(frame: Buffer, correlationId: number, apiKey: ApiKeyType, version: number, expectResponse: boolean, frameMemory: WriterMemory | undefined): Promise<Buffer | null> {
+    if (this.closedError) {
+      frameMemory?.give(frame);
+      return Promise.reject(this.closedError);
     }
     return new Promise((resolve, reject) => {
-      this.outstanding.push({ correlationId, apiKey, version, resolve, reject });
-      this.socket.write(frame);
+      if (expectResponse) this.outstanding.push({ correlationId, apiKey, version, resolve, reject });
+      // The write callback runs once the kernel has the bytes, or the write failed: either way they are free again.
+      this.socket.write(frame, (error) => {
+        frameMemory?.give(frame);
+        if (expectResponse) return;
+        if (error) reject(new ConnectionError(error.message));
+        else resolve(null);
+      });
     });
   }
 

@@ -5,7 +5,7 @@
 // space and the Writer's own bytes are the batch (no copy); with compression the record section is compressed then
 // and never again. Producer id, epoch and base sequence live in the header, so giving the batch a (new) producer
 // state only rewrites the header and its CRC (`ProducerBatch.setProducerState` / `resetProducerState`).
-import { Writer } from '../../protocol/wire/writer.ts';
+import { Writer, type WriterMemory } from '../../protocol/wire/writer.ts';
 import {
   BatchAttribute,
   BatchField,
@@ -92,14 +92,24 @@ export class ProducerBatch {
     readonly createdMs: number,
     private readonly compression: number,
     initialCapacity: number,
+    private readonly memory: WriterMemory | null = null,
   ) {
-    this.records = new Writer(Math.max(initialCapacity, RECORD_BATCH_OVERHEAD + 64));
+    this.records = new Writer(Math.max(initialCapacity, RECORD_BATCH_OVERHEAD + 64), Infinity, memory);
     this.records.reserve(RECORD_BATCH_OVERHEAD);
   }
 
   /** Uncompressed bytes so far, including the batch header. */
   get estimatedSizeInBytes(): number {
-    return this.records.length;
+    return this.releasedBytes >= 0 ? this.releasedBytes : this.records.length;
+  }
+
+  /** The uncompressed size once the record section's memory has gone back (-1 before). */
+  private releasedBytes = -1;
+
+  private releaseRecords(): void {
+    if (this.releasedBytes >= 0) return;
+    this.releasedBytes = this.records.length;
+    this.records.release();
   }
 
   get hasSequence(): boolean {
@@ -146,6 +156,7 @@ export class ProducerBatch {
   /** The encoded batch; compresses the record section the first time (`MemoryRecordsBuilder.close`). */
   encoded(): Buffer {
     if (this.built === null) {
+      if (this.done) throw new Error(`the batch for ${this.topic}-${this.partition} is done; its memory is reused`);
       this.closed = true;
       const written = this.records.finish();
       let buf: Buffer;
@@ -154,6 +165,7 @@ export class ProducerBatch {
         const body = codecFor(this.compression).compress(written.subarray(RECORD_BATCH_OVERHEAD));
         buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + body.length);
         body.copy(buf, RECORD_BATCH_OVERHEAD);
+        this.releaseRecords();
       }
       buf.writeBigInt64BE(0n, BatchField.baseOffset);
       buf.writeInt32BE(buf.length - LOG_OVERHEAD, BatchField.batchLength);
@@ -190,7 +202,7 @@ export class ProducerBatch {
   /** Completes every record: offsets are baseOffset + offsetDelta; LogAppendTime replaces CreateTime when set. */
   complete(baseOffset: bigint, logAppendTime: bigint): void {
     if (this.done) return;
-    this.done = true;
+    this.finish();
     const known = baseOffset >= 0n;
     let offset = known ? baseOffset : -1n;
     for (let i = 0; i < this.recordCount; i++) {
@@ -206,7 +218,7 @@ export class ProducerBatch {
 
   fail(error: Error): void {
     if (this.done) return;
-    this.done = true;
+    this.finish();
     let previous: RecordSink | null = null;
     for (const sink of this.sinks) {
       if (sink !== previous) sink.fail(error);
@@ -228,7 +240,7 @@ export class ProducerBatch {
       const headers = record.headers.map((header) => ({ key: header.key, value: header.value }));
       const size = estimateRecordSize(record.key, record.value, headers);
       if (current === null || !current.hasRoomFor(size, splitSize)) {
-        current = new ProducerBatch(this.topic, this.partition, this.createdMs, this.compression, Math.min(splitSize, 1 << 20));
+        current = new ProducerBatch(this.topic, this.partition, this.createdMs, this.compression, Math.min(splitSize, 1 << 20), this.memory);
         current.attempts = this.attempts;
         current.inRetry = this.inRetry;
         current.isTransactional = this.isTransactional;
@@ -242,7 +254,17 @@ export class ProducerBatch {
         sequence = incrementSequence(sequence, piece.recordCount);
       }
     }
-    this.done = true;
+    this.finish();
     return pieces;
+  }
+
+  /**
+   * Done: the batch's memory goes back to the pool. Every request that carried it copied its bytes into a frame
+   * of its own when it was sent, so nothing reads them after this.
+   */
+  private finish(): void {
+    this.done = true;
+    this.built = null;
+    this.releaseRecords();
   }
 }

@@ -17,6 +17,7 @@
 import { NO_SEQUENCE } from '../../protocol/records/batch-header.ts';
 import type { ResolvedProducerConfig } from '../config/producer-config.ts';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { ProducerBatch, type RecordHeaderInput, type RecordSink } from './producer-batch.ts';
 import type { TransactionManager } from './transaction-manager.ts';
 import { topicPartitionKey } from './transaction-manager.ts';
@@ -72,7 +73,14 @@ export class RecordAccumulator {
   /** The size at which a batch is sent without waiting for linger.ms. */
   private readonly readySize: number;
 
+  /**
+   * Memory for batches and the request frames carrying them, reused (`BufferPool`). A quarter of buffer.memory may
+   * wait idle: enough for the batches and frames a busy producer has in use at once.
+   */
+  readonly memory: BufferPool;
+
   constructor(private readonly config: ResolvedProducerConfig) {
+    this.memory = new BufferPool(Math.floor(config.bufferMemory / 4));
     this.compression = CompressionType[config.compression];
     this.grows = config.maxBatchSize > config.batchSize;
     this.readySize = this.grows ? config.maxBatchSize : config.batchSize;
@@ -158,7 +166,7 @@ export class RecordAccumulator {
     let created = false;
     if (batch === undefined || batch.hasSequence || !this.hasRoom(batch, estimatedSize)) {
       if (batch !== undefined) deque.lastBatchBytes = batch.estimatedSizeInBytes;
-      batch = new ProducerBatch(topic, partition, nowMs, this.compression, this.initialCapacity(deque, estimatedSize));
+      batch = new ProducerBatch(topic, partition, nowMs, this.compression, this.initialCapacity(deque, estimatedSize), this.memory);
       deque.batches.push(batch);
       created = true;
     }

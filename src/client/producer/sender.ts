@@ -324,7 +324,7 @@ export class Sender {
     this.metrics.requestsSent++;
     if (this.config.acks === 0) {
       // acks=0: nothing comes back; the batch is done once handed to the socket (offset unknown).
-      connection.sendWithoutResponse(ApiKey.Produce, version, request, sizeHint).then(
+      connection.sendWithoutResponse(ApiKey.Produce, version, request, sizeHint, this.accumulator.memory).then(
         () => {
           for (const attempt of attempts) this.completeBatch(attempt.batch, -1n, -1n);
           this.wakeup();
@@ -339,7 +339,7 @@ export class Sender {
     // fails every request outstanding on it with a retriable network error.
     const timer = setTimeout(() => connection.close(), this.config.requestTimeoutMs + 1000);
     const sentAt = Date.now();
-    connection.send(ApiKey.Produce, version, request, sizeHint).then(
+    connection.send(ApiKey.Produce, version, request, sizeHint, this.accumulator.memory).then(
       (response) => {
         clearTimeout(timer);
         this.requestDone(nodeId);

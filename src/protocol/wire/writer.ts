@@ -4,6 +4,18 @@
 // record-level varints (inside record batches) are *zigzag* signed: `varint`/`varlong` below.
 
 const textEncoder = new TextEncoder();
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Where a Writer takes its memory and gives it back when it grows or is released: a pool of reused buffers (the
+ * producer's `BufferPool`), so that memory written at hundreds of MB/s is not fresh pages each time.
+ */
+export interface WriterMemory {
+  /** A buffer of at least `bytes`, owned by the caller until given back. */
+  take(bytes: number): Buffer;
+  /** Returns memory from `take` (any view of it); anything else, or memory already given back, is ignored. */
+  give(bytes: Uint8Array): void;
+}
 
 export class Writer {
   private buf: Buffer;
@@ -24,8 +36,8 @@ export class Writer {
    * answer's stored record batches), so that the result is read with `finishChunks`. Infinity (the default)
    * copies everything.
    */
-  constructor(initialCapacity = 256, spliceAtLeast = Infinity) {
-    this.buf = Buffer.allocUnsafe(initialCapacity);
+  constructor(initialCapacity = 256, spliceAtLeast = Infinity, private readonly memory: WriterMemory | null = null) {
+    this.buf = memory === null ? Buffer.allocUnsafe(initialCapacity) : memory.take(initialCapacity);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     this.spliceAtLeast = spliceAtLeast;
   }
@@ -33,6 +45,17 @@ export class Writer {
   /** Bytes the writer holds room for before it must grow (and copy). */
   get capacity(): number {
     return this.buf.length;
+  }
+
+  /**
+   * Gives the writer's memory back to its `WriterMemory`: nothing written may be read after this (views from
+   * `finish` included). Without a `WriterMemory` the bytes are left to the garbage collector.
+   */
+  release(): void {
+    this.memory?.give(this.buf);
+    this.buf = EMPTY;
+    this.view = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
+    this.pos = 0;
   }
 
   /** Bytes written so far, spliced arrays included. */
@@ -77,10 +100,11 @@ export class Writer {
   private ensure(n: number): void {
     const need = this.pos + n;
     if (need <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    let cap = Math.max(this.buf.length, 32) * 2;
     while (cap < need) cap *= 2;
-    const next = Buffer.allocUnsafe(cap);
+    const next = this.memory === null ? Buffer.allocUnsafe(cap) : this.memory.take(cap);
     this.buf.copy(next, 0, 0, this.pos);
+    this.memory?.give(this.buf);
     this.buf = next;
     this.view = new DataView(next.buffer, next.byteOffset, next.byteLength);
   }
