@@ -146,12 +146,15 @@ export class FrameReader {
     return this.filled === this.expected ? [this.complete()] : [];
   }
 
-  /** Gives back what the reader holds (its slab, a partly received frame). Frames already returned stay valid. */
+  /**
+   * Gives back what the reader holds (its slab, a partly received frame). Frames already returned stay valid. Call
+   * it once the socket reads nothing more (its handle closed, as `socket.destroy()` does at once): a region
+   * `directReadBuffer` handed out is then reused like the rest, so a client that keeps reconnecting and closing
+   * mid-frame costs the broker no memory.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // A socket may still read into the region last handed out: that slab must never hold another frame.
-    if (this.direct !== null && this.targetSlab !== null) this.pool.abandon(this.targetSlab);
     this.direct = null;
     if (this.targetSlab !== null) this.pool.release(this.targetSlab);
     this.targetSlab = null;
