@@ -1,8 +1,9 @@
 // One Node consumer in its own process for bench/consumer.bench.ts:
 //   node --import tsx bench/consumer-peers/node-consume.ts <seqlog|kafkajs|platformatic> <bootstrap> <topic> <records>
 // Reads the topic from the beginning until <records> records arrived and prints one JSON line
-// {"records": n, "bytes": b, "seconds": s}, timed from the first record to the last (group joins and
-// connection set-up excluded, as ConsumerPerformance's fetch.* figures do). Values are touched (length summed)
+// {"records": n, "bytes": b, "seconds": s, "cpuSeconds": c}, timed from the first record to the last (group joins
+// and connection set-up excluded, as ConsumerPerformance's fetch.* figures do); c is the process's CPU time over
+// the same span. Values are touched (length summed)
 // so that no client gets away with not decoding them.
 import { Kafka, logLevel } from 'kafkajs';
 import { Consumer as PlatformaticConsumer } from '@platformatic/kafka';
@@ -13,14 +14,19 @@ const records = Number(recordsArg);
 let count = 0;
 let bytes = 0;
 let first = 0;
+let cpuFirst: NodeJS.CpuUsage = { user: 0, system: 0 };
 
 function done(): void {
   const seconds = (performance.now() - first) / 1000;
-  process.stdout.write(`${JSON.stringify({ records: count, bytes, seconds })}\n`);
+  const cpu = process.cpuUsage(cpuFirst);
+  process.stdout.write(`${JSON.stringify({ records: count, bytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
 }
 
 function seen(valueLength: number): boolean {
-  if (count === 0) first = performance.now();
+  if (count === 0) {
+    first = performance.now();
+    cpuFirst = process.cpuUsage();
+  }
   count++;
   bytes += valueLength;
   return count >= records;

@@ -98,6 +98,32 @@ describe('producer against the seqlog broker', { timeout: 120_000 }, () => {
     }
   });
 
+  it('a caller sending 300,000 records without waiting, far past buffer.memory, gets every one stored in order', async () => {
+    // Sends beyond buffer.memory wait in the producer's queue, here about 290,000 of them at once. Taken off the
+    // queue with Array#shift this stalled for many minutes (quadratic); the timeout below only guards a hang.
+    const producer = new Producer({ bootstrap: broker.bootstrap, bufferMemory: 1 << 20 });
+    const count = 300_000;
+    try {
+      let last = -1n;
+      let inOrder = true;
+      await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          producer.send({ topic: 'unawaited', partition: 0, value: `u-${i}` }).then((meta) => {
+            if (meta.offset !== last + 1n) inOrder = false;
+            last = meta.offset;
+          }),
+        ),
+      );
+      assert.equal(last, BigInt(count - 1));
+      assert.ok(inOrder, 'acknowledged in send order, at consecutive offsets');
+      const stored = await readPartition(reader, 'unawaited');
+      assert.equal(stored.length, count);
+      assert.equal(stored[count - 1].value, `u-${count - 1}`);
+    } finally {
+      await producer.close();
+    }
+  });
+
   it('null keys stick to a partition; flush sends without waiting for linger', async () => {
     const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 60_000 });
     try {

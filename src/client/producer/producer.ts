@@ -23,6 +23,7 @@ import type { Registry } from 'prom-client';
 import { RecordAccumulator } from './record-accumulator.ts';
 import { checkRecordInput } from './record-input.ts';
 import { Sender } from './sender.ts';
+import { Fifo } from '../../internal/fifo.ts';
 
 /** Bytes as they go on the wire; a string is sent as its UTF-8 bytes. Anything else is refused by `send`. */
 export type RecordValue = Buffer | Uint8Array | string | null;
@@ -164,8 +165,10 @@ class ArraySink implements RecordSink {
   }
 }
 
+/** A send waiting for metadata or buffer space: `records[next..]` are still to be appended. */
 interface PendingAppend {
   readonly records: readonly ProducerRecord[];
+  next: number;
   readonly sink: RecordSink;
   readonly signal: AbortSignal | undefined;
 }
@@ -199,7 +202,7 @@ export class Producer {
   private readonly partitioner: DefaultPartitioner;
   private readonly producerMetrics = new ProducerMetrics();
   private registry: Registry | undefined;
-  private readonly queue: PendingAppend[] = [];
+  private readonly queue = new Fifo<PendingAppend>();
   private pumping = false;
   private closing = false;
   private closed = false;
@@ -302,34 +305,32 @@ export class Producer {
       sink.fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
       return;
     }
+    let next = 0;
     // Fast path: nothing queued ahead, so appending now keeps call order.
     if (this.queue.length === 0 && !this.pumping) {
-      let index = 0;
       try {
-        index = this.appendReady(records, 0, sink);
+        next = this.appendReady(records, 0, sink);
       } catch (error) {
         sink.fail(error as Error);
         return;
       }
-      if (index === records.length) return;
-      this.queue.push({ records: records.slice(index), sink, signal });
-      // The sink indexes are offsets into the original list: remember where the queued part starts.
-      this.offsets.set(sink, index);
-    } else this.queue.push({ records, sink, signal });
+      if (next === records.length) return;
+    }
+    this.queue.push({ records, next, sink, signal });
     void this.pump();
   }
 
-  private readonly offsets = new WeakMap<RecordSink, number>();
-
   /**
-   * Appends records while metadata is known and memory is free; returns how many were appended. Throws for a
-   * record that can never be sent (too large, bad partition).
+   * Appends `records[from..]` while metadata is known and memory is free; returns the index of the first record
+   * not appended (`records.length` when all were). A record's index is its index in the sink. Throws for a record
+   * that can never be sent (too large, bad partition).
    */
-  private appendReady(records: readonly ProducerRecord[], offset: number, sink: RecordSink): number {
+  private appendReady(records: readonly ProducerRecord[], from: number, sink: RecordSink): number {
     const now = Date.now();
-    let appended = 0;
+    let next = from;
     let wake = false;
-    for (const record of records) {
+    for (; next < records.length; next++) {
+      const record = records[next];
       const topic = this.metadata.topic(record.topic);
       if (topic === undefined || topic.partitions.length === 0 || topic.errorCode !== ErrorCode.NONE) break;
       const key = toBytes(record.key);
@@ -346,14 +347,13 @@ export class Producer {
       // A transactional producer sends only inside a transaction; the partition joins it (`maybeAddPartition`).
       this.idempotence?.maybeAddPartition(record.topic, partition);
       if (!this.accumulator.tryReserve(size)) break;
-      const result = this.accumulator.append(record.topic, partition, toTimestamp(record.timestamp, now), key, value, headers, size, sink, offset + appended, now);
+      const result = this.accumulator.append(record.topic, partition, toTimestamp(record.timestamp, now), key, value, headers, size, sink, next, now);
       if (result.created) this.incomplete.add(result.batch);
       if (record.partition === undefined && key === null) this.partitioner.onAppend(record.topic, partition, size, topic.partitions.length, topic.availablePartitions);
       if (result.full || result.created) wake = true;
-      appended++;
     }
-    if (wake || appended > 0) this.sender.wakeup();
-    return appended;
+    if (wake || next > from) this.sender.wakeup();
+    return next;
   }
 
   private choosePartition(record: ProducerRecord, key: Uint8Array | null, topic: TopicMetadata): number {
@@ -372,20 +372,17 @@ export class Producer {
     this.pumping = true;
     try {
       while (this.queue.length > 0) {
-        const head = this.queue[0];
-        const offset = this.offsets.get(head.sink) ?? 0;
+        const head = this.queue.peek() as PendingAppend;
         try {
           const refusal = this.refusal();
           if (refusal !== null && !this.closing) throw refusal;
           head.signal?.throwIfAborted();
-          const done = this.appendReady(head.records, offset, head.sink);
-          if (done === head.records.length) {
+          head.next = this.appendReady(head.records, head.next, head.sink);
+          if (head.next === head.records.length) {
             this.queue.shift();
             continue;
           }
-          this.queue[0] = { ...head, records: head.records.slice(done) };
-          this.offsets.set(head.sink, offset + done);
-          await this.waitForRoom(head.records[done], head.signal);
+          await this.waitForRoom(head.records[head.next], head.signal);
         } catch (error) {
           this.queue.shift();
           head.sink.fail(error instanceof Error ? error : new Error(String(error)));

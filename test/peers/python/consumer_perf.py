@@ -4,7 +4,8 @@
 
 Reads T from the beginning (a fresh group, read_uncommitted, no commits) until N records arrived, with
 consume() in batches of 1000. Timed from the first record to the last, like the other clients in the bench.
-Prints exactly one JSON line {"records", "bytes", "seconds"}.
+Prints exactly one JSON line {"records", "bytes", "seconds", "cpuSeconds"}; cpuSeconds is the whole process's
+(librdkafka's threads included) CPU time over the same span.
 """
 
 import argparse
@@ -33,6 +34,7 @@ def main(argv):
     count = 0
     total = 0
     first = None
+    cpu_first = 0.0
     deadline = time.monotonic() + 300
     while count < args.records and time.monotonic() < deadline:
         for message in consumer.consume(num_messages=1000, timeout=1.0):
@@ -40,12 +42,14 @@ def main(argv):
                 continue
             if first is None:
                 first = time.perf_counter()
+                cpu_first = time.process_time()
             value = message.value()
             total += 0 if value is None else len(value)
             count += 1
     seconds = time.perf_counter() - (first or time.perf_counter())
+    cpu_seconds = time.process_time() - cpu_first if first is not None else 0.0
     consumer.close()
-    print(json.dumps({"records": count, "bytes": total, "seconds": seconds}))
+    print(json.dumps({"records": count, "bytes": total, "seconds": seconds, "cpuSeconds": cpu_seconds}))
     return 0 if count >= args.records else 1
 
 
