@@ -16,18 +16,18 @@
 //   npm run bench -- broker-cost
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { repoRoot } from '../test/reference/layout.ts';
 import { median, type Benchmark } from './harness.ts';
 import { BROKER_LABEL, createTopic, lastJson, runProcess, startTarget, storedRecords, type BrokerKind } from './producer.bench.ts';
+import { envList, machineLoad } from './bench-matrix.ts';
 
 const PRODUCERS = Number(process.env.BROKER_COST_PRODUCERS ?? 4);
 const RECORDS = Number(process.env.BROKER_COST_RECORDS ?? 25_000);
 const VALUE_BYTES = Number(process.env.BROKER_COST_VALUE_BYTES ?? 1024);
 const RUNS = Number(process.env.BROKER_COST_RUNS ?? 2);
-const BROKERS = (process.env.BROKER_COST_BROKERS ?? 'seqlog-always,kafka').split(',').map((b) => b.trim()) as BrokerKind[];
+const BROKERS = envList('BROKER_COST_BROKERS', 'seqlog-always,kafka') as BrokerKind[];
 const WINDOW = 2_000;
 const IDLE_MS = 10_000;
 const FIXED_RUNS = 2;
@@ -100,10 +100,6 @@ async function runOnce(kind: BrokerKind, bootstrap: string, pid: number, run: nu
   return { ingest, fetch };
 }
 
-function load(): string {
-  return loadavg().map((l) => l.toFixed(2)).join(' ');
-}
-
 /** The median CPU and wall time of the phases run with one record per client: what does not depend on the bytes. */
 interface Fixed {
   ingest: { cpuSeconds: number; wallSeconds: number };
@@ -121,7 +117,7 @@ async function runAll(): Promise<string[]> {
   const notes: string[] = [];
   for (const kind of BROKERS) {
     const broker = await startTarget(kind);
-    const loadBefore = load();
+    const loadBefore = machineLoad();
     const samples: Sample[] = [];
     try {
       if (broker.pid <= 0) throw new Error(`${BROKER_LABEL[kind]}: no broker pid`);
@@ -142,7 +138,7 @@ async function runAll(): Promise<string[]> {
       await broker.stop();
     }
     results.set(kind, samples);
-    notes.push(`${BROKER_LABEL[kind]}: load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
+    notes.push(`${BROKER_LABEL[kind]}: load average (1/5/15 min) ${loadBefore} before, ${machineLoad()} after`);
     const fixed = fixedCosts.get(kind);
     if (fixed !== undefined) {
       notes.push(

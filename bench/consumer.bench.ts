@@ -14,11 +14,11 @@
 // seqlog-never, kafka-flush), CONSUMER_BENCH_CLIENTS (seqlog,kafkajs,platformatic,librdkafka,java),
 // CONSUMER_BENCH_VALUES (100,1024), CONSUMER_BENCH_PARTITIONS (1,8).
 import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { Producer } from '../src/client/index.ts';
 import { kafkaLibsDir, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
+import { benchMatrix, runMatrix } from './bench-matrix.ts';
 import { median, type Benchmark } from './harness.ts';
 import { BROKER_LABEL, createTopic, runProcess, startTarget, type BrokerKind } from './producer.bench.ts';
 
@@ -44,10 +44,6 @@ interface Row {
   max: number;
   mbPerSecond: number;
   cpuSeconds: number;
-}
-
-function list(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback).split(',').map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
 const RUNS = Number(process.env.CONSUMER_BENCH_RUNS ?? 3);
@@ -101,63 +97,46 @@ async function runClient(client: Client, bootstrap: string, topic: string, recor
   }
 }
 
-function load(): string {
-  return loadavg().map((l) => l.toFixed(2)).join(' ');
-}
-
 async function runAll(): Promise<string[]> {
-  const clients = list('CONSUMER_BENCH_CLIENTS', ALL_CLIENTS.join(',')) as Client[];
-  const brokers = list('CONSUMER_BENCH_BROKERS', 'seqlog-always,kafka') as BrokerKind[];
-  const values = list('CONSUMER_BENCH_VALUES', '100,1024').map(Number);
-  const partitionCounts = list('CONSUMER_BENCH_PARTITIONS', '1,8').map(Number);
-  for (const client of clients) if (!ALL_CLIENTS.includes(client)) throw new Error(`unknown client ${client}; known: ${ALL_CLIENTS.join(', ')}`);
-  for (const broker of brokers) if (!ALL_BROKERS.includes(broker)) throw new Error(`unknown broker ${broker}; known: ${ALL_BROKERS.join(', ')}`);
+  const matrix = benchMatrix('CONSUMER_BENCH', { clients: ALL_CLIENTS, brokers: ALL_BROKERS }, { clients: ALL_CLIENTS, brokers: ['seqlog-always', 'kafka'] });
+  const { clients, brokers, values, partitionCounts } = matrix;
   if (clients.includes('librdkafka') && !existsSync(venvPython)) throw new Error(`librdkafka peer missing: no ${venvPython} (confluent-kafka); ${setupHint}`);
   if (!existsSync(kafkaLibsDir)) throw new Error(`Java peer / reference Kafka missing: no ${kafkaLibsDir}; ${setupHint}`);
+  const topicOf = (valueBytes: number, partitions: number): string => `consume-bench-${valueBytes}-${partitions}`;
+  const { cases, loads } = await runMatrix(matrix, {
+    runs: RUNS,
+    start: startTarget,
+    label: (kind) => BROKER_LABEL[kind],
+    async prepare({ broker, bootstrap, valueBytes, partitions }) {
+      const topic = topicOf(valueBytes, partitions);
+      await createTopic(bootstrap, topic, partitions);
+      process.stderr.write(`consumer bench: ${BROKER_LABEL[broker]}, filling ${topic} with ${recordsFor(valueBytes)} records\n`);
+      await fill(bootstrap, topic, partitions, valueBytes, recordsFor(valueBytes));
+    },
+    async measure({ broker, bootstrap, valueBytes, partitions }, client, run) {
+      const records = recordsFor(valueBytes);
+      process.stderr.write(`consumer bench: ${BROKER_LABEL[broker]}, ${client}, ${valueBytes} B, ${partitions} partition(s), run ${run + 1}/${RUNS}\n`);
+      const result = await runClient(client, bootstrap, topicOf(valueBytes, partitions), records);
+      if (result.records !== records) throw new Error(`${client} (${BROKER_LABEL[broker]}, ${valueBytes} B, ${partitions} partitions) read ${result.records} of ${records} records`);
+      return result;
+    },
+  });
   const rows: Row[] = [];
-  const loads: string[] = [];
-  let round = 0;
-  for (const kind of brokers) {
-    const broker = await startTarget(kind);
-    const loadBefore = load();
-    try {
-      for (const valueBytes of values) {
-        for (const partitions of partitionCounts) {
-          const records = recordsFor(valueBytes);
-          const topic = `consume-bench-${valueBytes}-${partitions}`;
-          await createTopic(broker.bootstrap, topic, partitions);
-          process.stderr.write(`consumer bench: ${BROKER_LABEL[kind]}, filling ${topic} with ${records} records\n`);
-          await fill(broker.bootstrap, topic, partitions, valueBytes, records);
-          const samples = new Map<Client, Measured[]>(clients.map((c) => [c, []]));
-          for (let run = 0; run < RUNS; run++) {
-            const order = round++ % 2 === 0 ? clients : [...clients].reverse();
-            for (const client of order) {
-              process.stderr.write(`consumer bench: ${BROKER_LABEL[kind]}, ${client}, ${valueBytes} B, ${partitions} partition(s), run ${run + 1}/${RUNS}\n`);
-              const result = await runClient(client, broker.bootstrap, topic, records);
-              if (result.records !== records) throw new Error(`${client} (${BROKER_LABEL[kind]}, ${valueBytes} B, ${partitions} partitions) read ${result.records} of ${records} records`);
-              samples.get(client)?.push(result);
-            }
-          }
-          for (const [client, runs] of samples) {
-            const rates = runs.map((r) => r.records / r.seconds);
-            rows.push({
-              broker: BROKER_LABEL[kind],
-              client,
-              valueBytes,
-              partitions,
-              recordsPerSecond: median(rates),
-              min: Math.min(...rates),
-              max: Math.max(...rates),
-              mbPerSecond: median(runs.map((r) => (r.records * valueBytes) / r.seconds / 1e6)),
-              cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
-            });
-          }
-        }
-      }
-    } finally {
-      await broker.stop();
+  for (const { broker, valueBytes, partitions, samples } of cases) {
+    for (const [client, runs] of samples) {
+      const rates = runs.map((r) => r.records / r.seconds);
+      rows.push({
+        broker: BROKER_LABEL[broker],
+        client,
+        valueBytes,
+        partitions,
+        recordsPerSecond: median(rates),
+        min: Math.min(...rates),
+        max: Math.max(...rates),
+        mbPerSecond: median(runs.map((r) => (r.records * valueBytes) / r.seconds / 1e6)),
+        cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+      });
     }
-    loads.push(`${BROKER_LABEL[kind]}: load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
   }
 
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };

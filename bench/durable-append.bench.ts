@@ -25,7 +25,7 @@
 // DURABLE_APPEND_BROKERS (seqlog-always,kafka; also seqlog-never, kafka-flush).
 //   npm run bench -- durable-append
 import { spawn } from 'node:child_process';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { BrokerConnection } from '../src/client/index.ts';
@@ -34,20 +34,17 @@ import { ApiKey } from '../src/protocol/messages/generated/index.ts';
 import { repoRoot } from '../test/reference/layout.ts';
 import { median, type Benchmark } from './harness.ts';
 import { BROKER_LABEL, createTopic, lastJson, runProcess, startTarget, storedRecords, type BrokerKind } from './producer.bench.ts';
-
-function list(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback).split(',').map((item) => item.trim()).filter((item) => item.length > 0);
-}
+import { envList, machineLoad } from './bench-matrix.ts';
 
 const PRODUCERS = Number(process.env.DURABLE_APPEND_PRODUCERS ?? 4);
 const RECORDS = Number(process.env.DURABLE_APPEND_RECORDS ?? 25_000);
 const VALUE_BYTES = Number(process.env.DURABLE_APPEND_VALUE_BYTES ?? 1024);
 const RUNS = Number(process.env.DURABLE_APPEND_RUNS ?? 3);
 const LIMIT_RUNS = Number(process.env.DURABLE_APPEND_LIMIT_RUNS ?? 5);
-const WRITES = list('DURABLE_APPEND_WRITES', '16384,1048576').map(Number);
+const WRITES = envList('DURABLE_APPEND_WRITES', '16384,1048576').map(Number);
 const WINDOW = Number(process.env.DURABLE_APPEND_WINDOW ?? 5);
 const SYNC = process.env.DURABLE_APPEND_SYNC ?? 'fsync';
-const BROKERS = list('DURABLE_APPEND_BROKERS', 'seqlog-always,kafka') as BrokerKind[];
+const BROKERS = envList('DURABLE_APPEND_BROKERS', 'seqlog-always,kafka') as BrokerKind[];
 /** Records the producer driver keeps outstanding (as in the broker-cost bench). */
 const DRIVER_WINDOW = 2_000;
 const POLL_MS = 100;
@@ -55,10 +52,6 @@ const POLL_MS = 100;
 type Policy = 'group-fsync' | 'write';
 const POLICY_LABEL: Record<Policy, string> = { 'group-fsync': `group ${SYNC}`, write: 'write, no fsync' };
 const BROKER_POLICY: Record<BrokerKind, Policy> = { 'seqlog-always': 'group-fsync', 'seqlog-never': 'write', kafka: 'write', 'kafka-flush': 'group-fsync' };
-
-function load(): string {
-  return loadavg().map((l) => l.toFixed(2)).join(' ');
-}
 
 function kib(bytes: number): string {
   return bytes >= 1 << 20 ? `${bytes / (1 << 20)} MiB` : `${bytes / 1024} KiB`;
@@ -239,18 +232,18 @@ async function runAll(): Promise<string[]> {
 
   // 1. The limits, before any broker runs.
   const cases = policies.flatMap((policy) => WRITES.map((writeBytes) => ({ policy, writeBytes })));
-  const loadBeforeLimits = load();
+  const loadBeforeLimits = machineLoad();
   process.stderr.write(`durable append: append limit, ${cases.length} cases x ${LIMIT_RUNS} runs\n`);
   const limitSamples = await measureLimits(cases);
   const limitsOf = (policy: Policy, writeBytes: number): LimitSample[] => limitSamples.filter((s) => s.mode === limitMode(policy) && s.writeBytes === writeBytes);
-  notes.push(`limit: load average (1/5/15 min) ${loadBeforeLimits} before, ${load()} after`);
+  notes.push(`limit: load average (1/5/15 min) ${loadBeforeLimits} before, ${machineLoad()} after`);
   const limitMedian = (policy: Policy, writeBytes: number): number => median(limitsOf(policy, writeBytes).map((s) => s.mbPerSecond));
 
   // 2. Ingest through each broker; a first, shorter, unreported run warms up Kafka's JIT (and seqlog's).
   const ingest = new Map<BrokerKind, IngestSample[]>();
   for (const kind of BROKERS) {
     const broker = await startTarget(kind);
-    const loadBefore = load();
+    const loadBefore = machineLoad();
     const samples: IngestSample[] = [];
     try {
       process.stderr.write(`durable append: ${BROKER_LABEL[kind]}, warm-up run\n`);
@@ -263,7 +256,7 @@ async function runAll(): Promise<string[]> {
       await broker.stop();
     }
     ingest.set(kind, samples);
-    notes.push(`${BROKER_LABEL[kind]}: load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
+    notes.push(`${BROKER_LABEL[kind]}: load average (1/5/15 min) ${loadBefore} before, ${machineLoad()} after`);
   }
 
   // 3. Tables.

@@ -21,7 +21,6 @@
 // Async, so it runs in `report` (see main.ts) rather than through the synchronous case sampler.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { BrokerConnection } from '../src/client/index.ts';
@@ -30,6 +29,7 @@ import { ErrorCode, errorName } from '../src/protocol/errors/index.ts';
 import { ChildBroker } from '../src/testkit/child-broker.ts';
 import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { kafkaLibsDir, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
+import { benchMatrix, runMatrix } from './bench-matrix.ts';
 import { median, type Benchmark } from './harness.ts';
 import { PER_CALL, PLATFORMATIC_PER_CALL } from './producer-peers/call-sizes.ts';
 
@@ -49,10 +49,6 @@ interface Row extends Measured {
   partitions: number;
   min: number;
   max: number;
-}
-
-function list(name: string, fallback: string): string[] {
-  return (process.env[name] ?? fallback).split(',').map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
 const RECORDS = Number(process.env.PRODUCER_BENCH_RECORDS ?? 100_000);
@@ -231,64 +227,44 @@ function runClient(client: Client, bootstrap: string, topic: string, valueBytes:
   }
 }
 
-function load(): string {
-  return loadavg().map((l) => l.toFixed(2)).join(' ');
-}
-
 async function runAll(): Promise<string[]> {
-  const clients = list('PRODUCER_BENCH_CLIENTS', DEFAULT_CLIENTS.join(',')) as Client[];
-  const brokers = list('PRODUCER_BENCH_BROKERS', ALL_BROKERS.join(',')) as BrokerKind[];
-  const values = list('PRODUCER_BENCH_VALUES', '100,1024').map(Number);
-  const partitionCounts = list('PRODUCER_BENCH_PARTITIONS', '1,8').map(Number);
-  for (const client of clients) if (!ALL_CLIENTS.includes(client)) throw new Error(`unknown client ${client}; known: ${ALL_CLIENTS.join(', ')}`);
-  for (const broker of brokers) if (!ALL_BROKERS.includes(broker)) throw new Error(`unknown broker ${broker}; known: ${ALL_BROKERS.join(', ')}`);
+  const matrix = benchMatrix('PRODUCER_BENCH', { clients: ALL_CLIENTS, brokers: ALL_BROKERS }, { clients: DEFAULT_CLIENTS, brokers: ALL_BROKERS });
+  const { clients, brokers, values, partitionCounts } = matrix;
   requirePeers(clients);
+  const { cases, loads } = await runMatrix(matrix, {
+    runs: RUNS,
+    start: startTarget,
+    label: (kind) => BROKER_LABEL[kind],
+    async measure({ broker, bootstrap, valueBytes, partitions }, client, run) {
+      const topic = `bench-${client}-${valueBytes}-${partitions}-${run}`;
+      await createTopic(bootstrap, topic, partitions);
+      process.stderr.write(`producer bench: ${BROKER_LABEL[broker]}, ${client}, ${valueBytes} B, ${partitions} partition(s), run ${run + 1}/${RUNS}\n`);
+      const result = await runClient(client, bootstrap, topic, valueBytes, partitions);
+      // Java's ProducerPerformance sends no warm-up record; the others send one before timing.
+      const expected = BigInt(RECORDS + (client === 'java' || client === 'java-noidem' ? 0 : 1));
+      const stored = await storedRecords(bootstrap, topic, partitions);
+      if (stored !== expected) throw new Error(`${client}, ${valueBytes} B, ${partitions} partition(s): ${stored} records stored, ${expected} sent`);
+      return result;
+    },
+  });
   const rows: Row[] = [];
-  const loads: string[] = [];
-  let round = 0;
-  for (const kind of brokers) {
-    const broker = await startTarget(kind);
-    const loadBefore = load();
-    try {
-      for (const valueBytes of values) {
-        for (const partitions of partitionCounts) {
-          const samples = new Map<Client, Measured[]>(clients.map((c) => [c, []]));
-          for (let run = 0; run < RUNS; run++) {
-            const order = round++ % 2 === 0 ? clients : [...clients].reverse();
-            for (const client of order) {
-              const topic = `bench-${client}-${valueBytes}-${partitions}-${run}`;
-              await createTopic(broker.bootstrap, topic, partitions);
-              process.stderr.write(`producer bench: ${BROKER_LABEL[kind]}, ${client}, ${valueBytes} B, ${partitions} partition(s), run ${run + 1}/${RUNS}\n`);
-              const result = await runClient(client, broker.bootstrap, topic, valueBytes, partitions);
-              // Java's ProducerPerformance sends no warm-up record; the others send one before timing.
-              const expected = BigInt(RECORDS + (client === 'java' || client === 'java-noidem' ? 0 : 1));
-              const stored = await storedRecords(broker.bootstrap, topic, partitions);
-              if (stored !== expected) throw new Error(`${client}, ${valueBytes} B, ${partitions} partition(s): ${stored} records stored, ${expected} sent`);
-              samples.get(client)?.push(result);
-            }
-          }
-          for (const [client, runs] of samples) {
-            const rates = runs.map((r) => r.recordsPerSecond);
-            rows.push({
-              broker: BROKER_LABEL[kind],
-              client,
-              valueBytes,
-              partitions,
-              recordsPerSecond: median(rates),
-              mbPerSecond: median(runs.map((r) => r.mbPerSecond)),
-              p50Ms: median(runs.map((r) => r.p50Ms)),
-              p99Ms: median(runs.map((r) => r.p99Ms)),
-              cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
-              min: Math.min(...rates),
-              max: Math.max(...rates),
-            });
-          }
-        }
-      }
-    } finally {
-      await broker.stop();
+  for (const { broker, valueBytes, partitions, samples } of cases) {
+    for (const [client, runs] of samples) {
+      const rates = runs.map((r) => r.recordsPerSecond);
+      rows.push({
+        broker: BROKER_LABEL[broker],
+        client,
+        valueBytes,
+        partitions,
+        recordsPerSecond: median(rates),
+        mbPerSecond: median(runs.map((r) => r.mbPerSecond)),
+        p50Ms: median(runs.map((r) => r.p50Ms)),
+        p99Ms: median(runs.map((r) => r.p99Ms)),
+        cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+        min: Math.min(...rates),
+        max: Math.max(...rates),
+      });
     }
-    loads.push(`${BROKER_LABEL[kind]}: load average (1/5/15 min) ${loadBefore} before, ${load()} after`);
   }
 
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
