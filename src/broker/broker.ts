@@ -26,7 +26,7 @@ import { KafkaServer } from './server.ts';
 import { MemoryBudget } from './memory-budget.ts';
 import { FetchSessionCache } from './fetch-session-cache.ts';
 import { ReadBufferPool } from './log/read-buffer-pool.ts';
-import { REQUEST_SLAB_BYTES, REQUEST_SLABS_KEPT_IDLE, REQUEST_SLABS_MAX, RequestSlabPool } from './request-slabs.ts';
+import { REQUEST_SLAB_BYTES, REQUEST_SLABS_KEPT_IDLE, REQUEST_SLABS_MAX, RequestSlabPool } from '../internal/request-slabs.ts';
 import { ProducerIdManager } from './producer-state/producer-id-manager.ts';
 import { writeTxnMarkers } from './log/txn-markers.ts';
 import { sendMarkersToSelf } from './txn/marker-channel.ts';

@@ -16,10 +16,10 @@
 // Timeouts: `connections.max.idle.ms` closes a connection with no bytes in or out while the broker owes it
 // nothing; `socket.request.receive.timeout.ms` closes one whose current frame has been arriving for too long.
 import type { Socket } from 'node:net';
-import { FrameReader, type ReadFrame } from './frame-reader.ts';
+import { FrameReader, type ReadFrame } from '../internal/frame-reader.ts';
 import type { AdoptedSocket } from './direct-reads.ts';
 import type { MemoryBudget } from './memory-budget.ts';
-import type { RequestSlabPool } from './request-slabs.ts';
+import type { RequestSlabPool } from '../internal/request-slabs.ts';
 import type { ConnectionSession } from './security/connection-session.ts';
 
 export interface ConnectionInfo {

@@ -5,6 +5,7 @@
 // request frame being received when much of it is missing, else into one scratch buffer that every connection
 // shares (each read is copied out of it in its callback, before any other read can happen).
 import { Socket } from 'node:net';
+import { readScratch } from '../internal/frame-reader.ts';
 
 /** What consumes the reads of a socket made by `adoptForDirectReads`. */
 export interface DirectReadSink {
@@ -14,15 +15,6 @@ export interface DirectReadSink {
   onRead(bytes: number, buffer: Uint8Array): void;
 }
 
-const SCRATCH_BYTES = 64 * 1024;
-let scratch: Buffer | null = null;
-
-function scratchBuffer(): Buffer {
-  // allocUnsafeSlow: not a view of Node's shared small-buffer pool. Bytes are read from it only up to what a read
-  // wrote into it.
-  scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES);
-  return scratch;
-}
 
 export interface AdoptedSocket {
   readonly socket: Socket;
@@ -47,7 +39,7 @@ export function adoptForDirectReads(accepted: Socket): AdoptedSocket | null {
     writable: true,
     onread: {
       // Asked once now and again after every read; always a buffer, since Node reuses the last one otherwise.
-      buffer: () => sink?.directReadBuffer() ?? scratchBuffer(),
+      buffer: () => sink?.directReadBuffer() ?? readScratch(),
       callback: (bytes: number, buffer: Uint8Array) => {
         sink?.onRead(bytes, buffer);
         return true;

@@ -8,7 +8,7 @@ import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from
 import { Connection, type ConnectionLimits, type ConnectionLogger, type Dispatch } from './connection.ts';
 import { adoptForDirectReads, type AdoptedSocket } from './direct-reads.ts';
 import type { MemoryBudget } from './memory-budget.ts';
-import type { RequestSlabPool } from './request-slabs.ts';
+import type { RequestSlabPool } from '../internal/request-slabs.ts';
 import { ConnectionSession } from './security/connection-session.ts';
 import type { Listener } from './security/listeners.ts';
 import { ANONYMOUS_PRINCIPAL, clientHostOf } from './security/principal.ts';

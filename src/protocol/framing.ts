@@ -1,6 +1,7 @@
 // Kafka frames: an int32 size, then the request or response header, then the body. Sizes are checked before
 // any allocation (Kafka's NetworkReceive: negative sizes and sizes above `socket.request.max.bytes` are refused).
-// A "frame" in this module's API is the payload after the size prefix, as `FrameSplitter` yields it.
+// A "frame" in this module's API is the payload after the size prefix, as `FrameSplitter` yields it (the broker and
+// the client read theirs with `FrameReader`, which can take socket reads in place).
 import { DecodeError, Reader } from './wire/reader.ts';
 import { Writer, type WriterMemory } from './wire/writer.ts';
 import { UnsupportedVersionError } from './messages/runtime.ts';

@@ -6,7 +6,8 @@
 // the Java client); requests issued meanwhile wait until the re-authentication is done.
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { FrameSplitter, decodeResponseFrame, encodeRequestFrame, peekCorrelationId } from '../../protocol/framing.ts';
+import { decodeResponseFrame, encodeRequestFrame, peekCorrelationId } from '../../protocol/framing.ts';
+import { FrameReader, readScratch, type ReadFrame } from '../../internal/frame-reader.ts';
 import { ApiKey, type ApiKey as ApiKeyType, type RequestByApiKey, type ResponseByApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiVersionsResponse } from '../../protocol/messages/generated/18-api-versions.ts';
 import { ConnectionError } from './connection-error.ts';
@@ -26,6 +27,11 @@ export interface BrokerConnectionOptions extends ConnectionSecurityOptions {
   maxResponseBytes?: number;
 }
 
+/** Where a plain TCP socket's reads go: the connection, once it exists. */
+interface DirectReads {
+  sink: BrokerConnection | null;
+}
+
 interface Outstanding {
   correlationId: number;
   apiKey: ApiKeyType;
@@ -38,7 +44,7 @@ interface Outstanding {
 export type BrokerApiVersions = ReadonlyMap<number, { minVersion: number; maxVersion: number }>;
 
 export class BrokerConnection {
-  private readonly splitter: FrameSplitter;
+  private readonly reader: FrameReader;
   private readonly outstanding: Outstanding[] = [];
   private nextCorrelationId = 1;
   private closedError: Error | null = null;
@@ -58,13 +64,17 @@ export class BrokerConnection {
   private constructor(
     private readonly socket: Socket,
     options: BrokerConnectionOptions,
+    reads: DirectReads | null,
   ) {
     this.clientId = options.clientId ?? 'seqlog';
     this.sasl = options.sasl ?? null;
     this.address = { host: options.host, port: options.port };
-    this.splitter = new FrameSplitter(options.maxResponseBytes ?? 104857600);
+    // Every answer gets a buffer of its own at its announced size (the records decoded from it view its bytes).
+    this.reader = new FrameReader(null, options.maxResponseBytes ?? 104857600, { allocateDeclaredSize: true });
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // A plain TCP socket reads through `onread` (see `open`); TLS hands over 'data' chunks.
+    if (reads === null) socket.on('data', (chunk: Buffer) => this.onFrames(() => this.reader.push(chunk)));
+    else reads.sink = this;
     socket.on('error', (error) => this.fail(new ConnectionError(`connection to ${options.host}:${options.port} failed: ${error.message}`)));
     socket.on('close', () => this.fail(new ConnectionError(`connection to ${options.host}:${options.port} closed`)));
   }
@@ -72,9 +82,25 @@ export class BrokerConnection {
   static open(options: BrokerConnectionOptions): Promise<BrokerConnection> {
     return new Promise((resolve, reject) => {
       const ssl = options.ssl === true ? {} : options.ssl;
+      // Plain TCP reads go where the connection's frame reader says: straight into a large answer being received,
+      // not into a fresh 64 KiB buffer per read that is then copied into the answer.
+      const reads: DirectReads = { sink: null };
       const socket =
         ssl === undefined
-          ? connect({ host: options.host, port: options.port })
+          ? connect({
+              host: options.host,
+              port: options.port,
+              onread: {
+                buffer: () => reads.sink?.reader.directReadBuffer() ?? readScratch(),
+                callback: (bytes: number, buffer: Uint8Array) => {
+                  const sink = reads.sink;
+                  // The broker speaks only when asked, and nothing is asked before the connection exists.
+                  if (sink === null) socket.destroy(new Error('bytes from the broker before any request'));
+                  else sink.onFrames(() => sink.reader.readInto(bytes, buffer));
+                  return true;
+                },
+              },
+            })
           : connectTls({
               host: options.host,
               port: options.port,
@@ -93,7 +119,7 @@ export class BrokerConnection {
       socket.once(ssl === undefined ? 'connect' : 'secureConnect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new BrokerConnection(socket, options));
+        resolve(new BrokerConnection(socket, options, ssl === undefined ? reads : null));
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
@@ -294,16 +320,18 @@ export class BrokerConnection {
     this.fail(new ConnectionError('connection closed by the client'));
   }
 
-  private onData(chunk: Buffer): void {
-    let frames: Buffer[];
+  /** Matches the answers a read completed (`read`) to the oldest requests. */
+  private onFrames(read: () => ReadFrame[]): void {
+    if (this.closedError !== null) return;
+    let frames: ReadFrame[];
     try {
-      frames = this.splitter.push(chunk);
+      frames = read();
     } catch (error) {
       this.fail(new ConnectionError(`bad response frame: ${(error as Error).message}`));
       this.socket.destroy();
       return;
     }
-    for (const frame of frames) {
+    for (const { bytes: frame } of frames) {
       const waiter = this.outstanding.shift();
       const correlationId = frame.length >= 4 ? peekCorrelationId(frame) : -1;
       if (waiter === undefined || waiter.correlationId !== correlationId) {

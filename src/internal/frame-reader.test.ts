@@ -204,4 +204,52 @@ describe('FrameReader direct reads', () => {
       assert.equal(pool.slabs, 1);
     }
   });
+
+  describe('without slabs, at the announced size (a client reading its broker\'s answers)', () => {
+    it('returns the same frames however the stream is cut, whether bytes are pushed or read in place', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 200_000 }), { maxLength: 6 }),
+          fc.array(fc.integer({ min: 1, max: 70_000 }), { minLength: 1, maxLength: 20 }),
+          (sizes, cuts) => {
+            const frames = sizes.map((size, i) => Buffer.alloc(size, i + 1));
+            const stream = Buffer.concat(frames.map(sizePrefixed));
+            const reader = new FrameReader(null, 1 << 20, { allocateDeclaredSize: true });
+            const out: Buffer[] = [];
+            let pos = 0;
+            for (let i = 0; pos < stream.length; i++) {
+              const region = reader.directReadBuffer();
+              const n = Math.min(cuts[i % cuts.length], region?.length ?? Infinity, stream.length - pos);
+              // A socket with `onread` reads into the region handed out when there is one, else into scratch.
+              let read: ReadFrame[];
+              if (region !== null) {
+                stream.copy(region, 0, pos, pos + n);
+                read = reader.readInto(n, region);
+              } else read = reader.push(stream.subarray(pos, pos + n));
+              for (const frame of read) out.push(Buffer.from(frame.bytes));
+              pos += n;
+            }
+            assert.deepEqual(out, frames);
+            assert.equal(reader.buffered, 0);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+
+    it('reads a large answer in place from the first read after its size prefix', () => {
+      const reader = new FrameReader(null, 1 << 20, { allocateDeclaredSize: true });
+      reader.push(Buffer.from([0, 0, 0x80, 0]));
+      assert.equal(reader.directReadBuffer()?.length, 32768);
+    });
+
+    it('refuses a size above the maximum before the body arrives, and stays failed', () => {
+      const reader = new FrameReader(null, 10, { allocateDeclaredSize: true });
+      assert.deepEqual(reader.push(Buffer.from([0, 0, 0, 10])), []);
+      assert.deepEqual(reader.push(Buffer.alloc(10)).map((frame) => frame.bytes), [Buffer.alloc(10)]);
+      assert.throws(() => reader.push(Buffer.from([0, 0, 0, 11])), FrameError);
+      assert.throws(() => reader.push(Buffer.alloc(1)), FrameError);
+      assert.throws(() => new FrameReader(null, 100).push(Buffer.from([0xff, 0xff, 0xff, 0xff])), /invalid frame size -1/);
+    });
+  });
 });

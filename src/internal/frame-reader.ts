@@ -1,6 +1,11 @@
-// The broker's side of Kafka framing: splits one connection's byte stream into request frames and places each frame
-// in memory that is used again (see request-slabs.ts) instead of a buffer of its own. As Kafka's `NetworkReceive`
-// does, a size prefix is checked (negative, above `socket.request.max.bytes`) before anything is reserved for it.
+// Kafka framing as bytes arrive: splits one connection's byte stream into frames, checking each size prefix
+// (negative, above `socket.request.max.bytes` or the largest response accepted) before anything is reserved for it,
+// as Kafka's `NetworkReceive` does. Socket reads can go straight into the frame being received (`directReadBuffer`),
+// so a large frame is neither gathered from read-sized chunks nor copied.
+//
+// The broker places request frames in memory that is used again (see request-slabs.ts) instead of a buffer each.
+// The client gives every response a buffer of its own at its announced size (`allocateDeclaredSize`), as Java's
+// NetworkReceive does: the records decoded from it view its bytes for as long as the application keeps them.
 //
 // Where a frame goes is chosen once its size is known: after the frames before it in the connection's current
 // slab; at the start of that slab again when no frame in it is still referenced; in another slab from the pool;
@@ -9,6 +14,16 @@
 // the broker hold little.
 import { FrameError, checkFrameSize } from '../protocol/framing.ts';
 import type { RequestSlab, RequestSlabPool } from './request-slabs.ts';
+
+export interface FrameReaderOptions {
+  /**
+   * A frame that gets a buffer of its own gets it at its announced size at once, and large reads go straight into
+   * it. For a peer trusted with that much memory per frame (a client reading its broker's answers); without it the
+   * buffer grows with the bytes received, so that a client announcing huge frames and sending little costs the
+   * broker little.
+   */
+  readonly allocateDeclaredSize?: boolean;
+}
 
 /**
  * A buffer of its own starts empty and grows (at least doubling) to take the bytes that arrive: a connection that
@@ -23,6 +38,20 @@ const EMPTY = Buffer.alloc(0);
  */
 const DIRECT_READ_MIN_BYTES = 32 * 1024;
 
+const SCRATCH_BYTES = 64 * 1024;
+let scratch: Buffer | null = null;
+
+/**
+ * Where a socket read goes when not into a frame (`directReadBuffer` gave null): one buffer every connection of
+ * the process shares, since each read is copied out of it in its callback, before any other read can happen.
+ */
+export function readScratch(): Buffer {
+  // allocUnsafeSlow: not a view of Node's shared small-buffer pool. Bytes are read from it only up to what a read
+  // wrote into it.
+  scratch ??= Buffer.allocUnsafeSlow(SCRATCH_BYTES);
+  return scratch;
+}
+
 /**
  * One request frame (the bytes after the size prefix). Its bytes may lie in a reused slab: whoever holds it must
  * `release` it once nothing reads them any more, or `abandon` it when that cannot be known.
@@ -33,21 +62,21 @@ export class ReadFrame {
   constructor(
     readonly bytes: Buffer,
     private readonly slab: RequestSlab | null,
-    private readonly pool: RequestSlabPool,
+    private readonly pool: RequestSlabPool | null,
   ) {}
 
   /** Nothing reads `bytes` any more: its memory may hold another frame. Later calls do nothing. */
   release(): void {
     if (this.done) return;
     this.done = true;
-    if (this.slab !== null) this.pool.release(this.slab);
+    if (this.slab !== null) this.pool?.release(this.slab);
   }
 
   /** `bytes` may be referenced for as long as anything holds it: its memory is never reused. */
   abandon(): void {
     if (this.done) return;
     this.done = true;
-    if (this.slab !== null) this.pool.abandon(this.slab);
+    if (this.slab !== null) this.pool?.abandon(this.slab);
   }
 }
 
@@ -72,11 +101,16 @@ export class FrameReader {
   /** The region `directReadBuffer` last handed out, or null. */
   private direct: Buffer | null = null;
 
+  private readonly allocateDeclaredSize: boolean;
+
+  /** `pool`: the slabs frames are placed in; null gives every frame a buffer of its own. */
   constructor(
-    private readonly pool: RequestSlabPool,
+    private readonly pool: RequestSlabPool | null,
     readonly maxFrameBytes: number,
+    options: FrameReaderOptions = {},
   ) {
     if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 0) throw new RangeError(`invalid maxFrameBytes ${maxFrameBytes}`);
+    this.allocateDeclaredSize = options.allocateDeclaredSize === true;
   }
 
   /** Bytes received that are not yet part of a returned frame (size prefix included). */
@@ -124,7 +158,7 @@ export class FrameReader {
   directReadBuffer(): Buffer | null {
     this.direct = null;
     if (this.failed || this.closed || this.expected < 0 || this.expected - this.filled < DIRECT_READ_MIN_BYTES) return null;
-    if (this.targetSlab === null && this.filled < DIRECT_READ_MIN_BYTES) return null;
+    if (this.targetSlab === null && !this.allocateDeclaredSize && this.filled < DIRECT_READ_MIN_BYTES) return null;
     this.reserve(Math.min(this.expected, this.filled + DIRECT_READ_MIN_BYTES));
     const target = this.target as Buffer;
     const end = this.targetSlab !== null ? this.targetStart + this.expected : Math.min(target.length, this.expected);
@@ -156,10 +190,10 @@ export class FrameReader {
     if (this.closed) return;
     this.closed = true;
     this.direct = null;
-    if (this.targetSlab !== null) this.pool.release(this.targetSlab);
+    if (this.targetSlab !== null) this.pool?.release(this.targetSlab);
     this.targetSlab = null;
     this.target = null;
-    if (this.slab !== null) this.pool.release(this.slab);
+    if (this.slab !== null) this.pool?.release(this.slab);
     this.slab = null;
   }
 
@@ -173,20 +207,20 @@ export class FrameReader {
     this.expected = size;
     this.filled = 0;
     if (size === 0) return;
-    if (size <= this.pool.slabBytes && this.placeInSlab(size)) return;
-    this.target = EMPTY;
+    if (this.pool !== null && size <= this.pool.slabBytes && this.placeInSlab(this.pool, size)) return;
+    this.target = this.allocateDeclaredSize ? Buffer.allocUnsafe(size) : EMPTY;
     this.targetStart = 0;
     this.targetSlab = null;
   }
 
   /** Reserves `size` bytes in a slab for the next frame; false when no slab can be had. */
-  private placeInSlab(size: number): boolean {
+  private placeInSlab(pool: RequestSlabPool, size: number): boolean {
     let slab = this.slab;
     // Only this reader refers to its slab: every frame placed in it has been released, so it starts over.
     if (slab !== null && slab.refs === 1) this.slabEnd = 0;
-    if (slab === null || this.slabEnd + size > this.pool.slabBytes) {
-      if (slab !== null) this.pool.release(slab);
-      slab = this.pool.acquire();
+    if (slab === null || this.slabEnd + size > pool.slabBytes) {
+      if (slab !== null) pool.release(slab);
+      slab = pool.acquire();
       this.slab = slab;
       this.slabEnd = 0;
       if (slab === null) return false;
