@@ -12,7 +12,7 @@
 // or, for a frame larger than a slab or when the pool is at its bound, in a buffer of its own that grows with
 // the bytes received (never with the size declared), so a client announcing a huge frame and sending little makes
 // the broker hold little.
-import { FrameError, checkFrameSize } from '../protocol/framing.ts';
+import { FrameError, frameSizeError } from '../protocol/framing.ts';
 import type { RequestSlab, RequestSlabPool } from './request-slabs.ts';
 
 export interface FrameReaderOptions {
@@ -198,11 +198,10 @@ export class FrameReader {
   }
 
   private begin(size: number): void {
-    try {
-      checkFrameSize(size, this.maxFrameBytes);
-    } catch (error) {
+    const refused = frameSizeError(size, this.maxFrameBytes);
+    if (refused !== null) {
       this.failed = true;
-      throw error;
+      throw refused;
     }
     this.expected = size;
     this.filled = 0;

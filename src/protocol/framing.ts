@@ -20,10 +20,17 @@ export class FrameError extends Error {
   override readonly name = 'FrameError';
 }
 
-/** Kafka's `NetworkReceive` size check, before anything is allocated for the frame: throws `FrameError`. */
+/** Kafka's `NetworkReceive` size check, before anything is allocated for the frame: why `size` is refused, or null. */
+export function frameSizeError(size: number, maxFrameBytes: number): FrameError | null {
+  if (size < 0) return new FrameError(`invalid frame size ${size}`);
+  if (size > maxFrameBytes) return new FrameError(`frame size ${size} is larger than the maximum ${maxFrameBytes}`);
+  return null;
+}
+
+/** `frameSizeError`, thrown. */
 export function checkFrameSize(size: number, maxFrameBytes: number): void {
-  if (size < 0) throw new FrameError(`invalid frame size ${size}`);
-  if (size > maxFrameBytes) throw new FrameError(`frame size ${size} is larger than the maximum ${maxFrameBytes}`);
+  const refused = frameSizeError(size, maxFrameBytes);
+  if (refused !== null) throw refused;
 }
 
 /**
@@ -60,11 +67,10 @@ export class FrameSplitter {
       if (this.expected < 0) {
         if (this.bufferedBytes < 4) break;
         const size = this.take(4).readInt32BE(0);
-        try {
-          checkFrameSize(size, this.maxFrameBytes);
-        } catch (error) {
+        const refused = frameSizeError(size, this.maxFrameBytes);
+        if (refused !== null) {
           this.failed = true;
-          throw error;
+          throw refused;
         }
         this.expected = size;
       }
