@@ -53,6 +53,20 @@ describe('ProducerBatch', () => {
     }
   });
 
+  it('knows its size before its producer state, and checksums the state it has when its bytes are taken', () => {
+    // The drain's order: the size decides whether the batch goes, then it gets its sequence, then its bytes go out.
+    for (const compression of [CompressionType.none, CompressionType.zstd]) {
+      const batch = batchOf(compression, 10);
+      const size = batch.encodedSize();
+      batch.isTransactional = true;
+      batch.setProducerState({ producerId: 9n, epoch: 2 }, 30);
+      const encoded = batch.encoded();
+      assert.equal(encoded.length, size);
+      const decoded = decodeRecordBatch(encoded);
+      assert.deepEqual([decoded.producerId, decoded.producerEpoch, decoded.baseSequence, decoded.isTransactional], [9n, 2, 30, true]);
+    }
+  });
+
   it('completes records with consecutive offsets from the base offset', () => {
     completed.length = 0;
     batchOf(CompressionType.none, 3).complete(500n, -1n);

@@ -70,6 +70,11 @@ export class ProducerBatch {
 
   /** The encoded batch, built on first drain. */
   private built: Buffer | null = null;
+  /**
+   * The header's producer state and CRC no longer match what is set: written only when the bytes are asked for, so
+   * a batch drained and then given its sequence is checksummed once, not twice (`encodedSize` does not need it).
+   */
+  private headerStale = true;
   producerId = NO_PRODUCER_ID;
   producerEpoch = NO_PRODUCER_EPOCH;
   baseSequence = NO_SEQUENCE;
@@ -153,8 +158,23 @@ export class ProducerBatch {
     this.timestamps.push(timestamp);
   }
 
-  /** The encoded batch; compresses the record section the first time (`MemoryRecordsBuilder.close`). */
+  /** The encoded batch, producer state and CRC included; built the first time (see `build`). */
   encoded(): Buffer {
+    const built = this.build();
+    if (this.headerStale) {
+      this.headerStale = false;
+      this.writeProducerState(built);
+    }
+    return built;
+  }
+
+  /** Bytes the encoded batch takes; builds it (closing it to more records) but leaves the CRC for `encoded`. */
+  encodedSize(): number {
+    return this.build().length;
+  }
+
+  /** Closes the batch and writes its header; compresses the record section the first time (`MemoryRecordsBuilder.close`). */
+  private build(): Buffer {
     if (this.built === null) {
       if (this.done) throw new Error(`the batch for ${this.topic}-${this.partition} is done; its memory is reused`);
       this.closed = true;
@@ -177,7 +197,6 @@ export class ProducerBatch {
       buf.writeBigInt64BE(this.maxTimestamp, BatchField.maxTimestamp);
       buf.writeInt32BE(this.recordCount, BatchField.recordsCount);
       this.built = buf;
-      this.writeProducerState();
     }
     return this.built;
   }
@@ -187,11 +206,10 @@ export class ProducerBatch {
     this.producerId = producerIdAndEpoch?.producerId ?? NO_PRODUCER_ID;
     this.producerEpoch = producerIdAndEpoch?.epoch ?? NO_PRODUCER_EPOCH;
     this.baseSequence = baseSequence;
-    if (this.built !== null) this.writeProducerState();
+    this.headerStale = true;
   }
 
-  private writeProducerState(): void {
-    const buf = this.built as Buffer;
+  private writeProducerState(buf: Buffer): void {
     buf.writeInt16BE((this.compression & BatchAttribute.compressionMask) | (this.isTransactional ? BatchAttribute.transactional : 0), BatchField.attributes);
     buf.writeBigInt64BE(this.producerId, BatchField.producerId);
     buf.writeInt16BE(this.producerEpoch, BatchField.producerEpoch);

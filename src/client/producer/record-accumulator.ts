@@ -288,7 +288,7 @@ export class RecordAccumulator {
       if (idempotence !== null && !idempotence.canDrain(deque.key, first)) continue;
       // Checked before encoding: encoding closes the batch, and one left for the next request may still grow.
       if (out.length > 0 && taken + first.estimatedSizeInBytes > maxBytes) break;
-      const encodedSize = first.encoded().length;
+      const encodedSize = first.encodedSize();
       if (out.length > 0 && size + encodedSize > this.config.maxRequestSize) break;
       deque.batches.shift();
       if (first.attempts === 0) deque.lastBatchBytes = first.estimatedSizeInBytes;

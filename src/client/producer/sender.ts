@@ -478,7 +478,7 @@ export class Sender {
     if (batch.done) return;
     this.idempotence?.handleCompletedBatch(topicPartitionKey(batch.topic, batch.partition), batch, baseOffset);
     this.metrics.recordsSent += batch.recordCount;
-    this.metrics.bytesSent += batch.encoded().length;
+    this.metrics.bytesSent += batch.encodedSize();
     batch.complete(baseOffset, logAppendTime);
     this.accumulator.release(batch.reservedBytes);
     this.onBatchDone(batch);
