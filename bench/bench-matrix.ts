@@ -1,6 +1,7 @@
 // What the client benches share: the cases they run, chosen by comma lists in the environment and checked against
 // what the bench knows, and the machine's load average, printed around each broker's runs.
 import { loadavg } from 'node:os';
+import { median } from './harness.ts';
 
 /** A comma list from the environment, or `fallback`. */
 export function envList(name: string, fallback: string): string[] {
@@ -38,6 +39,24 @@ export function benchMatrix<C extends string, B extends string>(
     values: envList(`${prefix}_VALUES`, '100,1024').map(Number),
     partitionCounts: envList(`${prefix}_PARTITIONS`, '1,8').map(Number),
   };
+}
+
+/** One table row per case and client: where it ran, and the columns `summarize` makes of the client's runs. */
+export function matrixRows<C extends string, B extends string, M, R>(
+  cases: readonly MatrixCase<C, B, M>[],
+  label: (broker: B) => string,
+  summarize: (runs: M[], valueBytes: number) => R,
+): (R & { broker: string; client: C; valueBytes: number; partitions: number })[] {
+  const rows: (R & { broker: string; client: C; valueBytes: number; partitions: number })[] = [];
+  for (const { broker, valueBytes, partitions, samples } of cases) {
+    for (const [client, runs] of samples) rows.push({ broker: label(broker), client, valueBytes, partitions, ...summarize(runs, valueBytes) });
+  }
+  return rows;
+}
+
+/** A case's records/s over its runs: the median the tables and ratios use, and the range. */
+export function rateSpread(rates: readonly number[]): { recordsPerSecond: number; min: number; max: number } {
+  return { recordsPerSecond: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
 }
 
 export interface MatrixCase<C extends string, B extends string, M> {

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import Table from 'cli-table3';
 import { Producer } from '../src/client/index.ts';
 import { kafkaLibsDir, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
-import { benchMatrix, runMatrix } from './bench-matrix.ts';
+import { benchMatrix, matrixRows, rateSpread, runMatrix } from './bench-matrix.ts';
 import { median, type Benchmark } from './harness.ts';
 import { BROKER_LABEL, createTopic, runProcess, startTarget, type BrokerKind } from './producer.bench.ts';
 
@@ -121,23 +121,11 @@ async function runAll(): Promise<string[]> {
       return result;
     },
   });
-  const rows: Row[] = [];
-  for (const { broker, valueBytes, partitions, samples } of cases) {
-    for (const [client, runs] of samples) {
-      const rates = runs.map((r) => r.records / r.seconds);
-      rows.push({
-        broker: BROKER_LABEL[broker],
-        client,
-        valueBytes,
-        partitions,
-        recordsPerSecond: median(rates),
-        min: Math.min(...rates),
-        max: Math.max(...rates),
-        mbPerSecond: median(runs.map((r) => (r.records * valueBytes) / r.seconds / 1e6)),
-        cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
-      });
-    }
-  }
+  const rows: Row[] = matrixRows(cases, (broker) => BROKER_LABEL[broker], (runs, valueBytes) => ({
+    ...rateSpread(runs.map((r) => r.records / r.seconds)),
+    mbPerSecond: median(runs.map((r) => (r.records * valueBytes) / r.seconds / 1e6)),
+    cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+  }));
 
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
   const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'client CPU-s'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });

@@ -29,7 +29,7 @@ import { ErrorCode, errorName } from '../src/protocol/errors/index.ts';
 import { ChildBroker } from '../src/testkit/child-broker.ts';
 import { startReferenceKafka, startScriptJvmOptions } from '../test/reference/kafka.ts';
 import { kafkaLibsDir, repoRoot, setupHint, venvPython } from '../test/reference/layout.ts';
-import { benchMatrix, runMatrix } from './bench-matrix.ts';
+import { benchMatrix, matrixRows, rateSpread, runMatrix } from './bench-matrix.ts';
 import { median, type Benchmark } from './harness.ts';
 import { PER_CALL, PLATFORMATIC_PER_CALL } from './producer-peers/call-sizes.ts';
 
@@ -247,25 +247,13 @@ async function runAll(): Promise<string[]> {
       return result;
     },
   });
-  const rows: Row[] = [];
-  for (const { broker, valueBytes, partitions, samples } of cases) {
-    for (const [client, runs] of samples) {
-      const rates = runs.map((r) => r.recordsPerSecond);
-      rows.push({
-        broker: BROKER_LABEL[broker],
-        client,
-        valueBytes,
-        partitions,
-        recordsPerSecond: median(rates),
-        mbPerSecond: median(runs.map((r) => r.mbPerSecond)),
-        p50Ms: median(runs.map((r) => r.p50Ms)),
-        p99Ms: median(runs.map((r) => r.p99Ms)),
-        cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
-        min: Math.min(...rates),
-        max: Math.max(...rates),
-      });
-    }
-  }
+  const rows: Row[] = matrixRows(cases, (broker) => BROKER_LABEL[broker], (runs) => ({
+    ...rateSpread(runs.map((r) => r.recordsPerSecond)),
+    mbPerSecond: median(runs.map((r) => r.mbPerSecond)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+  }));
 
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
   const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'p50 ack ms', 'p99 ack ms', 'client CPU-s'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
