@@ -27,12 +27,6 @@ export function frameSizeError(size: number, maxFrameBytes: number): FrameError 
   return null;
 }
 
-/** `frameSizeError`, thrown. */
-export function checkFrameSize(size: number, maxFrameBytes: number): void {
-  const refused = frameSizeError(size, maxFrameBytes);
-  if (refused !== null) throw refused;
-}
-
 /**
  * Splits a byte stream into frames. Frames that arrive within one chunk are returned as views of it (no copy);
  * a frame spread over chunks is copied once, only after all of its bytes have arrived.

@@ -73,7 +73,7 @@ export class BrokerConnection {
     this.reader = new FrameReader(null, options.maxResponseBytes ?? 104857600, { allocateDeclaredSize: true });
     socket.setNoDelay(true);
     // A plain TCP socket reads through `onread` (see `open`); TLS hands over 'data' chunks.
-    if (reads === null) socket.on('data', (chunk: Buffer) => this.onFrames(() => this.reader.push(chunk)));
+    if (reads === null) socket.on('data', (chunk: Buffer) => this.onRead(chunk.length, chunk));
     else reads.sink = this;
     socket.on('error', (error) => this.fail(new ConnectionError(`connection to ${options.host}:${options.port} failed: ${error.message}`)));
     socket.on('close', () => this.fail(new ConnectionError(`connection to ${options.host}:${options.port} closed`)));
@@ -96,7 +96,7 @@ export class BrokerConnection {
                   const sink = reads.sink;
                   // The broker speaks only when asked, and nothing is asked before the connection exists.
                   if (sink === null) socket.destroy(new Error('bytes from the broker before any request'));
-                  else sink.onFrames(() => sink.reader.readInto(bytes, buffer));
+                  else sink.onRead(bytes, buffer);
                   return true;
                 },
               },
@@ -212,12 +212,17 @@ export class BrokerConnection {
       frameMemory?.give(frame);
       return Promise.reject(this.closedError);
     }
+    // A write's callback runs once the kernel has the bytes, or the write failed: either way they are free again.
+    if (expectResponse) {
+      return new Promise((resolve, reject) => {
+        this.outstanding.push({ correlationId, apiKey, version, resolve, reject });
+        if (frameMemory === undefined) this.socket.write(frame);
+        else this.socket.write(frame, () => frameMemory.give(frame));
+      });
+    }
     return new Promise((resolve, reject) => {
-      if (expectResponse) this.outstanding.push({ correlationId, apiKey, version, resolve, reject });
-      // The write callback runs once the kernel has the bytes, or the write failed: either way they are free again.
       this.socket.write(frame, (error) => {
         frameMemory?.give(frame);
-        if (expectResponse) return;
         if (error) reject(new ConnectionError(error.message));
         else resolve(null);
       });
@@ -320,12 +325,15 @@ export class BrokerConnection {
     this.fail(new ConnectionError('connection closed by the client'));
   }
 
-  /** Matches the answers a read completed (`read`) to the oldest requests. */
-  private onFrames(read: () => ReadFrame[]): void {
+  /**
+   * `bytes` bytes were read into `buffer` (where the reader asked for them, or a 'data' chunk): matches the answers
+   * they complete to the oldest requests.
+   */
+  private onRead(bytes: number, buffer: Uint8Array): void {
     if (this.closedError !== null) return;
     let frames: ReadFrame[];
     try {
-      frames = read();
+      frames = this.reader.readInto(bytes, buffer);
     } catch (error) {
       this.fail(new ConnectionError(`bad response frame: ${(error as Error).message}`));
       this.socket.destroy();
