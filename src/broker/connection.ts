@@ -176,12 +176,9 @@ export class Connection {
       this.close();
       return true;
     }
-    if (this.handling === 0 && this.info.session.expired(nowMs)) {
-      // KIP-368: a session that reached its end without re-authentication is closed.
-      this.log.debug({ connection: this.info.id, remote: this.info.remoteAddress }, 'authentication session expired, closing connection');
-      this.close();
-      return true;
-    }
+    // An authentication session that has ended (KIP-368) closes the connection only when a request other than a
+    // re-authentication's SaslHandshake arrives (dispatch), as in Kafka's SocketServer, which never closes an idle
+    // expired channel: a client whose re-authentication starts late is not cut off while its handshake is on the way.
     if (this.handling === 0 && nowMs - this.lastActivityMs > this.limits.idleMs) {
       this.log.debug({ connection: this.info.id, remote: this.info.remoteAddress }, 'idle connection, closing');
       this.close();
