@@ -3,6 +3,7 @@ import { CompressionType } from '../src/protocol/records/batch-header.ts';
 import { encodeRecordBatch } from '../src/protocol/records/record-batch-encoder.ts';
 import { decodeRecordBatch } from '../src/protocol/records/record-batch-decoder.ts';
 import { validateBatchForAppend } from '../src/protocol/records/validate-batch-for-append.ts';
+import { readPartitionFetch } from '../src/client/consumer/completed-fetch.ts';
 import { jsonRecords } from './fixtures.ts';
 import type { BenchCase, Benchmark } from './harness.ts';
 
@@ -22,6 +23,9 @@ export const recordBatchBench: Benchmark = {
       cases.push({ label: `decode ${name}`, bytesPerOp: bytes, itemsPerOp: records.length, run: () => decodeRecordBatch(batch) });
       if (compression === CompressionType.none) {
         cases.push({ label: 'validateBatchForAppend', bytesPerOp: batch.length, itemsPerOp: records.length, run: () => validateBatchForAppend(batch) });
+        // What the consumer does with one partition's answer: CRC check, decode, one ConsumerRecord per record.
+        const answer = { topic: 'events', partition: 0, fetchOffset: 0n, records: batch, abortedTransactions: null, readCommitted: false, lastStableOffset: -1n };
+        cases.push({ label: 'consumer read (readPartitionFetch)', bytesPerOp: bytes, itemsPerOp: records.length, run: () => readPartitionFetch(answer) });
       }
     }
     return cases;

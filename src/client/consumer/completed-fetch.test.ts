@@ -3,7 +3,8 @@
 // testConsumingViaIncrementalFetchRequests' skipping of control batches, testReadCommittedAbortMarkerWithNoData).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ControlRecordType, encodeEndTransactionMarkerBatch, encodeRecordBatch } from '../../protocol/records/index.ts';
+import { BatchField, ControlRecordType, encodeEndTransactionMarkerBatch, encodeRecordBatch, RecordBatchError, writeCrc } from '../../protocol/records/index.ts';
+import { ErrorCode } from '../../protocol/errors/index.ts';
 import { fetchEndOffset, readPartitionFetch, type AbortedTransaction } from './completed-fetch.ts';
 
 interface Piece {
@@ -92,5 +93,21 @@ describe('read_committed filtering (CompletedFetch)', () => {
     const got = read(records, [{ producerId: A, firstOffset: 0n }], true, 0n, 5n);
     assert.deepEqual(got.values, ['b0', 'b1']);
     assert.equal(got.next, 5n);
+  });
+
+  it('skips an aborted batch without decoding its records, as Java\'s CompletedFetch does', () => {
+    // The aborted batch claims one record more than it holds (its CRC recomputed, so only decoding finds out).
+    const broken = log([
+      { data: { producerId: A, values: ['a0', 'a1'], transactional: true } },
+      { marker: { producerId: A, result: ControlRecordType.abort } },
+      { data: { producerId: -1n, values: ['plain'], transactional: false } },
+    ]);
+    const firstSize = broken.readInt32BE(BatchField.batchLength) + 12;
+    broken.writeInt32BE(3, BatchField.recordsCount);
+    writeCrc(broken, 0, firstSize);
+    const got = read(broken, [{ producerId: A, firstOffset: 0n }], true);
+    assert.deepEqual(got.values, ['plain']);
+    assert.equal(got.skipped, 1);
+    assert.throws(() => read(broken, null, false), (error: unknown) => error instanceof RecordBatchError && error.code === ErrorCode.INVALID_RECORD);
   });
 });

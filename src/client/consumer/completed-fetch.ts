@@ -11,11 +11,12 @@
 import {
   batchSpans,
   ControlRecordType,
-  iterateRecordBatches,
+  decodeBatchRecords,
   readBatchHeader,
+  readBatchInfo,
   parseControlRecordKey,
   TimestampType,
-  type DecodedRecordBatch,
+  type RecordBatchInfo,
 } from '../../protocol/records/index.ts';
 import { ConsumerRecord } from './consumer-record.ts';
 
@@ -93,11 +94,11 @@ class AbortedHeap {
   }
 }
 
-function isAbortMarker(batch: DecodedRecordBatch): boolean {
-  const first = batch.records[0];
-  if (first === undefined) return false;
+function isAbortMarker(buf: Buffer, at: number, batch: RecordBatchInfo): boolean {
+  const keys = decodeBatchRecords(buf, at, batch, {}, (_offset, _delta, _timestamp, _sequence, key) => key);
+  if (keys.length === 0) return false;
   try {
-    return parseControlRecordKey(first.key).type === ControlRecordType.abort;
+    return parseControlRecordKey(keys[0]).type === ControlRecordType.abort;
   } catch {
     return false;
   }
@@ -128,7 +129,8 @@ export function readPartitionFetch(input: PartitionFetchInput): PartitionFetchRe
   const abortedProducerIds = new Set<bigint>();
   const stableLimit = input.readCommitted && input.lastStableOffset >= 0n ? input.lastStableOffset : -1n;
 
-  for (const batch of iterateRecordBatches(input.records)) {
+  for (const { buf, at, size } of batchSpans(input.records)) {
+    const batch = readBatchInfo(buf, at, size);
     if (batch.lastOffset < nextFetchOffset) continue;
     if (stableLimit >= 0n && batch.baseOffset >= stableLimit) break;
     if (heap !== null && batch.producerId >= 0n) {
@@ -137,8 +139,9 @@ export function readPartitionFetch(input: PartitionFetchInput): PartitionFetchRe
         abortedProducerIds.add((heap.pop() as AbortedTransaction).producerId);
       }
       if (batch.isControl) {
-        if (isAbortMarker(batch)) abortedProducerIds.delete(batch.producerId);
+        if (isAbortMarker(buf, at, batch)) abortedProducerIds.delete(batch.producerId);
       } else if (batch.isTransactional && abortedProducerIds.has(batch.producerId)) {
+        // Skipped whole, records never decoded.
         abortedBatchesSkipped++;
         nextFetchOffset = batch.lastOffset + 1n;
         continue;
@@ -147,10 +150,16 @@ export function readPartitionFetch(input: PartitionFetchInput): PartitionFetchRe
     if (!batch.isControl) {
       const timestampType = batch.timestampType === TimestampType.logAppendTime ? 'LogAppendTime' : 'CreateTime';
       const info = { producerId: batch.producerId, producerEpoch: batch.producerEpoch, isTransactional: batch.isTransactional, compression: batch.compression };
-      for (const record of batch.records) {
-        if (record.offset < nextFetchOffset) continue;
-        records.push(new ConsumerRecord(input.topic, input.partition, record.offset, record.timestamp, timestampType, record.key, record.value,
-          record.headers, batch.partitionLeaderEpoch, record.sequence, info));
+      const { topic, partition } = input;
+      const epoch = batch.partitionLeaderEpoch;
+      const first = records.length;
+      decodeBatchRecords(buf, at, batch, {}, (offset, _delta, timestamp, sequence, key, value, headers) =>
+        new ConsumerRecord(topic, partition, offset, timestamp, timestampType, key, value, headers, epoch, sequence, info), records);
+      // Only a batch that starts before the fetch offset (the broker returns whole batches) holds records to drop.
+      if (batch.baseOffset < nextFetchOffset) {
+        let keep = first;
+        while (keep < records.length && records[keep].offset < nextFetchOffset) keep++;
+        records.splice(first, keep - first);
       }
     }
     nextFetchOffset = batch.lastOffset + 1n;

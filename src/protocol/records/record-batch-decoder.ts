@@ -96,6 +96,18 @@ export function* batchSpans(records: Uint8Array): Generator<RecordBatchSpan> {
 }
 
 function decodeAt(buf: Buffer, at: number, size: number, options: DecodeRecordBatchOptions): DecodedRecordBatch {
+  const info = readBatchInfo(buf, at, size, options);
+  return { ...info, records: decodeBatchRecords(buf, at, info, options, decodedRecord) };
+}
+
+/** A batch's header and flags, without its records. */
+export type RecordBatchInfo = Omit<DecodedRecordBatch, 'records'>;
+
+/**
+ * Reads and checks the header of the batch at `at` (magic, CRC unless `verifyCrc` is false, record count), without
+ * decoding its records: a reader that skips a batch (aborted, before its fetch offset) pays for no record.
+ */
+export function readBatchInfo(buf: Buffer, at: number, size: number, options: DecodeRecordBatchOptions = {}): RecordBatchInfo {
   const magic = buf.readInt8(at + BatchField.magic);
   if (magic !== CURRENT_MAGIC) {
     throw invalidRecord(`record batch magic ${magic} is not supported (only message format v2, magic 2)`);
@@ -107,45 +119,65 @@ function decodeAt(buf: Buffer, at: number, size: number, options: DecodeRecordBa
   }
   const header = readBatchHeader(buf, at);
   const attributes = header.attributes;
-  const compression = (attributes & BatchAttribute.compressionMask) as CompressionType;
-  const timestampType = attributes & BatchAttribute.timestampTypeLogAppendTime ? TimestampType.logAppendTime : TimestampType.createTime;
   if (header.recordsCount < 0) throw invalidRecord(`found invalid record count ${header.recordsCount} in magic v2 batch`);
-  let section: Buffer;
-  let start: number;
-  let end: number;
-  if (compression === 0) {
-    section = buf;
-    start = at + RECORD_BATCH_OVERHEAD;
-    end = at + size;
-  } else {
-    const codec = codecFor(compression);
-    section = codec.decompress(
-      buf.subarray(at + RECORD_BATCH_OVERHEAD, at + size),
-      options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
-    );
-    start = 0;
-    end = section.length;
-  }
-  const records = readRecords(section, start, end, header, timestampType === TimestampType.logAppendTime);
   return {
     ...header,
     size,
-    compression,
-    timestampType,
+    compression: (attributes & BatchAttribute.compressionMask) as CompressionType,
+    timestampType: attributes & BatchAttribute.timestampTypeLogAppendTime ? TimestampType.logAppendTime : TimestampType.createTime,
     isTransactional: (attributes & BatchAttribute.transactional) !== 0,
     isControl: (attributes & BatchAttribute.control) !== 0,
     hasDeleteHorizon: (attributes & BatchAttribute.deleteHorizon) !== 0,
     lastOffset: header.baseOffset + BigInt(header.lastOffsetDelta),
-    records,
   };
 }
 
-function readRecords(buf: Buffer, start: number, end: number, header: RecordBatchHeader, logAppendTime: boolean): DecodedRecord[] {
+/**
+ * Makes one record from its decoded fields. Key, value and header values are views into the batch (or its
+ * decompressed records); `DecodedRecord` objects by default, a reader's own record type when it passes one, so
+ * that no intermediate object is made per record.
+ */
+export type RecordFactory<T> = (
+  offset: bigint,
+  offsetDelta: number,
+  timestamp: bigint,
+  sequence: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: readonly DecodedRecordHeader[],
+) => T;
+
+const decodedRecord: RecordFactory<DecodedRecord> = (offset, offsetDelta, timestamp, sequence, key, value, headers) => ({
+  offset,
+  offsetDelta,
+  timestamp,
+  sequence,
+  key,
+  value,
+  headers,
+});
+
+/**
+ * Decodes the records of the batch at `at`, whose header `readBatchInfo` read, decompressing them first, and
+ * appends them to `into`. Throws INVALID_RECORD for a record that breaks the format, CORRUPT_MESSAGE for a
+ * stream that does not decompress.
+ */
+export function decodeBatchRecords<T>(buf: Buffer, at: number, info: RecordBatchInfo, options: DecodeRecordBatchOptions, make: RecordFactory<T>, into: T[] = []): T[] {
+  const logAppendTime = info.timestampType === TimestampType.logAppendTime;
+  if (info.compression === 0) return readRecords(buf, at + RECORD_BATCH_OVERHEAD, at + info.size, info, logAppendTime, make, into);
+  const section = codecFor(info.compression).decompress(
+    buf.subarray(at + RECORD_BATCH_OVERHEAD, at + info.size),
+    options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
+  );
+  return readRecords(section, 0, section.length, info, logAppendTime, make, into);
+}
+
+function readRecords<T>(buf: Buffer, start: number, end: number, header: RecordBatchHeader, logAppendTime: boolean, make: RecordFactory<T>, records: T[]): T[] {
   const reader = new Reader(buf, start, end);
   const count = header.recordsCount;
-  const records: DecodedRecord[] = [];
+  const context = new RecordContext(header, logAppendTime);
   try {
-    for (let i = 0; i < count; i++) records.push(readRecord(reader, header, logAppendTime));
+    for (let i = 0; i < count; i++) records.push(readRecord(reader, context, make));
   } catch (error) {
     if (error instanceof DecodeError) {
       // Kafka turns a BufferUnderflowException here into InvalidRecordException("Found invalid record structure").
@@ -159,7 +191,74 @@ function readRecords(buf: Buffer, start: number, end: number, header: RecordBatc
   return records;
 }
 
-function readRecord(reader: Reader, header: RecordBatchHeader, logAppendTime: boolean): DecodedRecord {
+/**
+ * What the records of one batch share, so that a record costs as few allocations as its fields need: offsets
+ * and timestamps come from numbers (one bigint each, not two) while the batch's base values are safe integers,
+ * records with the same timestamp delta share one bigint, and a header key is decoded once per run of records
+ * that repeat it.
+ */
+class RecordContext {
+  readonly baseOffset: number;
+  readonly baseTimestamp: number;
+  private lastDelta = Number.NaN;
+  private lastTimestamp: bigint;
+  private readonly headerKeys: { at: number; length: number; key: string }[] = [];
+
+  constructor(
+    readonly header: RecordBatchHeader,
+    readonly logAppendTime: boolean,
+  ) {
+    this.baseOffset = safeNumber(header.baseOffset);
+    this.baseTimestamp = safeNumber(header.baseTimestamp);
+    this.lastTimestamp = header.maxTimestamp;
+  }
+
+  offset(offsetDelta: number): bigint {
+    const offset = this.baseOffset + offsetDelta;
+    return Number.isSafeInteger(offset) ? BigInt(offset) : this.header.baseOffset + BigInt(offsetDelta);
+  }
+
+  /** `delta` is a number when the varlong fit in 4 bytes, else a bigint. */
+  timestamp(delta: number | bigint): bigint {
+    if (this.logAppendTime) return this.header.maxTimestamp;
+    if (delta === this.lastDelta) return this.lastTimestamp;
+    let timestamp: bigint;
+    if (typeof delta === 'number' && !Number.isNaN(this.baseTimestamp) && Number.isSafeInteger(this.baseTimestamp + delta)) {
+      timestamp = BigInt(this.baseTimestamp + delta);
+      this.lastDelta = delta;
+    } else {
+      timestamp = BigInt.asIntN(64, this.header.baseTimestamp + BigInt(delta));
+      this.lastDelta = Number.NaN;
+    }
+    this.lastTimestamp = timestamp;
+    return timestamp;
+  }
+
+  /** The header key at `index` of a record: the previous record's string when the bytes are the same. */
+  headerKey(buf: Buffer, at: number, length: number, index: number): string {
+    const previous = this.headerKeys[index];
+    if (previous !== undefined && previous.length === length && sameBytes(buf, previous.at, at, length)) {
+      previous.at = at;
+      return previous.key;
+    }
+    const key = buf.toString('utf8', at, at + length);
+    this.headerKeys[index] = { at, length, key };
+    return key;
+  }
+}
+
+/** A bigint as a number when it is a safe integer, else NaN. */
+function safeNumber(value: bigint): number {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : Number.NaN;
+}
+
+function sameBytes(buf: Buffer, a: number, b: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (buf[a + i] !== buf[b + i]) return false;
+  return true;
+}
+
+function readRecord<T>(reader: Reader, context: RecordContext, make: RecordFactory<T>): T {
   const bodySize = reader.varint();
   if (bodySize < 0 || bodySize > reader.remaining) {
     throw invalidRecord(`invalid record size: expected ${bodySize} bytes in record payload, but only ${reader.remaining} remain`);
@@ -183,10 +282,11 @@ function readRecord(reader: Reader, header: RecordBatchHeader, logAppendTime: bo
     for (let i = 0; i < headerCount; i++) {
       const headerKeyLength = reader.varint();
       if (headerKeyLength < 0) throw invalidRecord(`invalid negative header key size ${headerKeyLength}`);
-      const keyBytes = reader.raw(headerKeyLength);
+      const keyAt = reader.offset;
+      reader.skip(headerKeyLength);
       const headerValueLength = reader.varint();
       const headerValue = headerValueLength >= 0 ? reader.raw(headerValueLength) : null;
-      list[i] = { key: keyBytes.toString('utf8'), value: headerValue };
+      list[i] = { key: context.headerKey(reader.buf, keyAt, headerKeyLength, i), value: headerValue };
     }
     headers = list;
   }
@@ -194,25 +294,29 @@ function readRecord(reader: Reader, header: RecordBatchHeader, logAppendTime: bo
   if (consumed !== bodySize) {
     throw invalidRecord(`invalid record size: expected to read ${bodySize} bytes in record payload, but read ${consumed}`);
   }
-  return {
-    offset: header.baseOffset + BigInt(offsetDelta),
+  const baseSequence = context.header.baseSequence;
+  return make(
+    context.offset(offsetDelta),
     offsetDelta,
-    timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
-    sequence: header.baseSequence >= 0 ? incrementSequence(header.baseSequence, offsetDelta) : -1,
+    context.timestamp(timestampDelta),
+    baseSequence >= 0 ? incrementSequence(baseSequence, offsetDelta) : -1,
     key,
     value,
     headers,
-  };
+  );
 }
 
-/** Zigzag varlong; one-byte deltas (the common case) skip the bigint loop. */
-function readVarlongFast(reader: Reader): bigint {
+/** Zigzag varlong as a number when it fits in 4 bytes (every delta under about 3 days), else as a bigint. */
+function readVarlongFast(reader: Reader): number | bigint {
+  const buf = reader.buf;
   const at = reader.offset;
-  if (reader.remaining > 0) {
-    const b = reader.buf[at];
+  let raw = 0;
+  for (let i = 0; i < 4 && i < reader.remaining; i++) {
+    const b = buf[at + i];
+    raw |= (b & 0x7f) << (7 * i);
     if (b < 0x80) {
-      reader.skip(1);
-      return BigInt((b >>> 1) ^ -(b & 1));
+      reader.skip(i + 1);
+      return (raw >>> 1) ^ -(raw & 1);
     }
   }
   return reader.varlong();
