@@ -3,7 +3,9 @@
 // (a broker process of its own) and Apache Kafka 4.4 (with its start scripts' JVM settings):
 //   seqlog's consumer, KafkaJS, @platformatic/kafka (bench/consumer-peers/node-consume.ts), librdkafka
 //   (confluent-kafka-python, test/peers/python/consumer_perf.py) and the Java consumer (Kafka's
-//   ConsumerPerformance, test/peers/java/consumer-perf.sh, its fetch.* figures).
+//   ConsumerPerformance, test/peers/java/consumer-perf.sh, its fetch.* figures). librdkafka runs twice: with its
+//   defaults (check.crcs off) and as `librdkafka-crc` with check.crcs on, the CRC-32C check of every batch that the
+//   Java consumer and seqlog's make by default.
 // Each client is timed from its first record to its last, so group joins and connection set-up are left out;
 // every client must report exactly the records in the topic or the benchmark fails. A missing peer fails it too.
 // Every case runs RUNS times, the client order reversed on every other round; the table gives medians (and the
@@ -11,7 +13,7 @@
 // broker's runs. The client CPU-s column (process CPU time over the same span, librdkafka's threads included;
 // not reported by ConsumerPerformance) moves much less with the machine's load than records/s does.
 // Environment: CONSUMER_BENCH_RUNS (3), and comma lists CONSUMER_BENCH_BROKERS (seqlog-always,kafka; also
-// seqlog-never, kafka-flush), CONSUMER_BENCH_CLIENTS (seqlog,kafkajs,platformatic,librdkafka,java),
+// seqlog-never, kafka-flush), CONSUMER_BENCH_CLIENTS (seqlog,kafkajs,platformatic,librdkafka,librdkafka-crc,java),
 // CONSUMER_BENCH_VALUES (100,1024), CONSUMER_BENCH_PARTITIONS (1,8).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +24,7 @@ import { benchMatrix, matrixRows, rateSpread, runMatrix } from './bench-matrix.t
 import { median, type Benchmark } from './harness.ts';
 import { BROKER_LABEL, createTopic, runProcess, startTarget, type BrokerKind } from './producer.bench.ts';
 
-const ALL_CLIENTS = ['seqlog', 'kafkajs', 'platformatic', 'librdkafka', 'java'] as const;
+const ALL_CLIENTS = ['seqlog', 'kafkajs', 'platformatic', 'librdkafka', 'librdkafka-crc', 'java'] as const;
 type Client = (typeof ALL_CLIENTS)[number];
 const ALL_BROKERS: readonly BrokerKind[] = ['seqlog-always', 'seqlog-never', 'kafka', 'kafka-flush'];
 
@@ -48,9 +50,13 @@ interface Row {
 
 const RUNS = Number(process.env.CONSUMER_BENCH_RUNS ?? 3);
 
-/** Records per case: enough for a few seconds of the fastest client. */
+/**
+ * Records per case: about a second of the fastest client. Fewer would measure start-up more than steady reading:
+ * librdkafka's fetcher threads prefetch up to 100,000 records (`queued.min.messages`) before its first record is
+ * handed out and timing starts, and a JavaScript client's first batches run before its code is optimised.
+ */
 function recordsFor(valueBytes: number): number {
-  return valueBytes <= 100 ? 300_000 : 100_000;
+  return valueBytes <= 100 ? 2_000_000 : 1_000_000;
 }
 
 async function fill(bootstrap: string, topic: string, partitions: number, valueBytes: number, records: number): Promise<void> {
@@ -85,7 +91,10 @@ async function runClient(client: Client, bootstrap: string, topic: string, recor
     case 'platformatic':
       return parsed(await runProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'consumer-peers', 'node-consume.ts'), client, bootstrap, topic, String(records)], client), client);
     case 'librdkafka':
-      return parsed(await runProcess(venvPython, [join(repoRoot, 'test', 'peers', 'python', 'consumer_perf.py'), '--bootstrap', bootstrap, '--topic', topic, '--records', String(records)], 'consumer_perf.py'), 'consumer_perf.py');
+    case 'librdkafka-crc': {
+      const crcs = client === 'librdkafka-crc' ? ['--check-crcs'] : [];
+      return parsed(await runProcess(venvPython, [join(repoRoot, 'test', 'peers', 'python', 'consumer_perf.py'), '--bootstrap', bootstrap, '--topic', topic, '--records', String(records), ...crcs], 'consumer_perf.py'), 'consumer_perf.py');
+    }
     case 'java': {
       const out = await runProcess('bash', [join(repoRoot, 'test', 'peers', 'java', 'consumer-perf.sh'), '--bootstrap-server', bootstrap, '--topic', topic, '--messages', String(records), '--group', `bench-java-${Date.now()}`, '--timeout', '60000'], 'ConsumerPerformance');
       // "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec"
@@ -100,7 +109,7 @@ async function runClient(client: Client, bootstrap: string, topic: string, recor
 async function runAll(): Promise<string[]> {
   const matrix = benchMatrix('CONSUMER_BENCH', { clients: ALL_CLIENTS, brokers: ALL_BROKERS }, { clients: ALL_CLIENTS, brokers: ['seqlog-always', 'kafka'] });
   const { clients, brokers, values, partitionCounts } = matrix;
-  if (clients.includes('librdkafka') && !existsSync(venvPython)) throw new Error(`librdkafka peer missing: no ${venvPython} (confluent-kafka); ${setupHint}`);
+  if ((clients.includes('librdkafka') || clients.includes('librdkafka-crc')) && !existsSync(venvPython)) throw new Error(`librdkafka peer missing: no ${venvPython} (confluent-kafka); ${setupHint}`);
   if (!existsSync(kafkaLibsDir)) throw new Error(`Java peer / reference Kafka missing: no ${kafkaLibsDir}; ${setupHint}`);
   const topicOf = (valueBytes: number, partitions: number): string => `consume-bench-${valueBytes}-${partitions}`;
   const { cases, loads } = await runMatrix(matrix, {

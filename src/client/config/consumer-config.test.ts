@@ -14,6 +14,7 @@ describe('resolveConsumerConfig', () => {
     assert.deepEqual(grouped.partitionAssignors, ['range', 'cooperative-sticky']);
     assert.equal(grouped.maxPollIntervalMs, 300000);
     assert.equal(resolveConsumerConfig({ bootstrap: 'h:1' }).enableAutoCommit, false);
+    assert.equal(grouped.checkCrcs, true, "Java's check.crcs default");
   });
 
   it('Kafka names and camelCase mean the same', () => {
@@ -31,6 +32,7 @@ describe('resolveConsumerConfig', () => {
       'heartbeat.interval.ms': 1000,
       'max.poll.interval.ms': 5000,
       'partition.assignment.strategy': 'org.apache.kafka.clients.consumer.RoundRobinAssignor',
+      'check.crcs': 'false',
     });
     const camel = resolveConsumerConfig({
       bootstrap: ['a:1', 'b:2'],
@@ -46,6 +48,7 @@ describe('resolveConsumerConfig', () => {
       heartbeatIntervalMs: 1000,
       maxPollIntervalMs: 5000,
       partitionAssignors: ['roundrobin'],
+      checkCrcs: false,
     });
     assert.deepEqual(kafka, camel);
     assert.equal(kafka.isolationLevel, 0);
@@ -60,6 +63,8 @@ describe('resolveConsumerConfig', () => {
     refuses({ bootstrap: 'h:1', autoOffsetReset: 'smallest' }, /auto\.offset\.reset must be one of/);
     refuses({ bootstrap: 'h:1', groupId: 'g', heartbeatIntervalMs: 50000 }, /heartbeat\.interval\.ms must be lower/);
     refuses({ bootstrap: 'h:1', enableAutoCommit: true }, /needs group\.id/);
+    refuses({ bootstrap: 'h:1', groupId: 'g', 'enable.auto.commit': 'yes' }, /enable\.auto\.commit must be true or false/);
+    refuses({ bootstrap: 'h:1', 'check.crcs': 'no' }, /check\.crcs must be true or false, got 'no'/);
     refuses({ bootstrap: 'h:1', 'partition.assignment.strategy': 'sticky' }, /unknown assignor 'sticky'/);
     refuses({ bootstrap: 'nohost' }, /not host:port/);
   });

@@ -29,6 +29,12 @@ export interface ConsumerOptions extends ReconnectBackoffOptions {
   fetchMaxBytes?: number;
   fetchMaxWaitMs?: number;
   maxPartitionFetchBytes?: number;
+  /**
+   * Verify each fetched batch's CRC-32C before reading it (Java's `check.crcs`). Default true, as in Java;
+   * librdkafka defaults to false. Turning it off saves about a fifth of the CPU of reading 1 KiB records and
+   * leaves on-disk or in-transit corruption undetected.
+   */
+  checkCrcs?: boolean;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   maxPollIntervalMs?: number;
@@ -52,6 +58,7 @@ export interface ConsumerOptions extends ReconnectBackoffOptions {
   'fetch.max.bytes'?: number;
   'fetch.max.wait.ms'?: number;
   'max.partition.fetch.bytes'?: number;
+  'check.crcs'?: boolean | 'true' | 'false';
   'session.timeout.ms'?: number;
   'heartbeat.interval.ms'?: number;
   'max.poll.interval.ms'?: number;
@@ -78,6 +85,7 @@ export interface ResolvedConsumerConfig {
   readonly fetchMaxBytes: number;
   readonly fetchMaxWaitMs: number;
   readonly maxPartitionFetchBytes: number;
+  readonly checkCrcs: boolean;
   readonly sessionTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
   readonly maxPollIntervalMs: number;
@@ -93,11 +101,11 @@ export interface ResolvedConsumerConfig {
 
 const KNOWN_OPTIONS: ReadonlySet<string> = new Set([
   'bootstrap', 'ssl', 'sasl', 'clientId', 'groupId', 'groupInstanceId', 'isolationLevel', 'autoOffsetReset', 'enableAutoCommit',
-  'autoCommitIntervalMs', 'fetchMinBytes', 'fetchMaxBytes', 'fetchMaxWaitMs', 'maxPartitionFetchBytes', 'sessionTimeoutMs',
+  'autoCommitIntervalMs', 'fetchMinBytes', 'fetchMaxBytes', 'fetchMaxWaitMs', 'maxPartitionFetchBytes', 'checkCrcs', 'sessionTimeoutMs',
   'heartbeatIntervalMs', 'maxPollIntervalMs', 'partitionAssignors', 'requestTimeoutMs', 'retryBackoffMs', 'metadataMaxAgeMs',
   ...reconnectBackoffOptionNames,
   'client.id', 'group.id', 'group.instance.id', 'isolation.level', 'auto.offset.reset', 'enable.auto.commit',
-  'auto.commit.interval.ms', 'fetch.min.bytes', 'fetch.max.bytes', 'fetch.max.wait.ms', 'max.partition.fetch.bytes',
+  'auto.commit.interval.ms', 'fetch.min.bytes', 'fetch.max.bytes', 'fetch.max.wait.ms', 'max.partition.fetch.bytes', 'check.crcs',
   'session.timeout.ms', 'heartbeat.interval.ms', 'max.poll.interval.ms', 'partition.assignment.strategy',
   'request.timeout.ms', 'retry.backoff.ms', 'metadata.max.age.ms', 'groupProtocol', 'groupRemoteAssignor', 'group.protocol',
   'group.remote.assignor',
@@ -125,6 +133,14 @@ function integer(name: string, value: number | undefined, fallback: number, min 
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(`${name} must be a number >= ${min}, got ${String(value)}`);
   return Math.floor(value);
+}
+
+/** A boolean option, also accepted as the strings 'true' and 'false' of a properties file. */
+function flag(name: string, value: boolean | string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  fail(`${name} must be true or false, got '${String(value)}'`);
 }
 
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
@@ -167,12 +183,10 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   if (groupInstanceId !== null && groupId === null) fail('group.instance.id needs group.id');
 
   const autoCommitRaw = pick<boolean | string>(options.enableAutoCommit, options['enable.auto.commit']);
-  if (autoCommitRaw !== undefined && autoCommitRaw !== true && autoCommitRaw !== false && autoCommitRaw !== 'true' && autoCommitRaw !== 'false') {
-    fail(`enable.auto.commit must be true or false, got '${String(autoCommitRaw)}'`);
-  }
+  const autoCommit = flag('enable.auto.commit', autoCommitRaw, true);
   // ConsumerConfig.maybeOverrideEnableAutoCommit: without a group there is nothing to commit to.
-  const enableAutoCommit = groupId !== null && (autoCommitRaw === undefined || autoCommitRaw === true || autoCommitRaw === 'true');
-  if (groupId === null && (autoCommitRaw === true || autoCommitRaw === 'true')) fail('enable.auto.commit=true needs group.id');
+  const enableAutoCommit = groupId !== null && autoCommit;
+  if (groupId === null && autoCommitRaw !== undefined && autoCommit) fail('enable.auto.commit=true needs group.id');
 
   const sessionTimeoutMs = integer('session.timeout.ms', pick(options.sessionTimeoutMs, options['session.timeout.ms']), 45000, 1);
   const heartbeatIntervalMs = integer('heartbeat.interval.ms', pick(options.heartbeatIntervalMs, options['heartbeat.interval.ms']), 3000, 1);
@@ -210,6 +224,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     fetchMaxBytes,
     fetchMaxWaitMs: integer('fetch.max.wait.ms', pick(options.fetchMaxWaitMs, options['fetch.max.wait.ms']), 500),
     maxPartitionFetchBytes,
+    checkCrcs: flag('check.crcs', pick<boolean | string>(options.checkCrcs, options['check.crcs']), true),
     sessionTimeoutMs,
     heartbeatIntervalMs,
     maxPollIntervalMs: integer('max.poll.interval.ms', pick(options.maxPollIntervalMs, options['max.poll.interval.ms']), 300000, 1),

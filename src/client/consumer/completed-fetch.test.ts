@@ -110,4 +110,13 @@ describe('read_committed filtering (CompletedFetch)', () => {
     assert.equal(got.skipped, 1);
     assert.throws(() => read(broken, null, false), (error: unknown) => error instanceof RecordBatchError && error.code === ErrorCode.INVALID_RECORD);
   });
+
+  it('a batch whose CRC does not match is CORRUPT_MESSAGE, unless check.crcs is off', () => {
+    const damaged = log([{ data: { producerId: -1n, values: ['x', 'y'], transactional: false } }]);
+    damaged[damaged.length - 2] ^= 0x01; // the last value byte: "y" becomes "x"
+    const input = { topic: 't', partition: 0, fetchOffset: 0n, records: damaged, abortedTransactions: null, readCommitted: false, lastStableOffset: -1n };
+    assert.throws(() => readPartitionFetch(input), (error: unknown) => error instanceof RecordBatchError && error.code === ErrorCode.CORRUPT_MESSAGE);
+    const unchecked = readPartitionFetch({ ...input, checkCrcs: false });
+    assert.deepEqual(unchecked.records.map((r) => r.valueString()), ['x', 'x']);
+  });
 });

@@ -35,6 +35,8 @@ export interface PartitionFetchInput {
   readonly readCommitted: boolean;
   /** -1 when the broker does not report one (Fetch < v4). */
   readonly lastStableOffset: bigint;
+  /** Verify each batch's CRC-32C (`check.crcs`, default true). */
+  readonly checkCrcs?: boolean;
 }
 
 export interface PartitionFetchResult {
@@ -129,8 +131,9 @@ export function readPartitionFetch(input: PartitionFetchInput): PartitionFetchRe
   const abortedProducerIds = new Set<bigint>();
   const stableLimit = input.readCommitted && input.lastStableOffset >= 0n ? input.lastStableOffset : -1n;
 
+  const decodeOptions = { verifyCrc: input.checkCrcs !== false };
   for (const { buf, at, size } of batchSpans(input.records)) {
-    const batch = readBatchInfo(buf, at, size);
+    const batch = readBatchInfo(buf, at, size, decodeOptions);
     if (batch.lastOffset < nextFetchOffset) continue;
     if (stableLimit >= 0n && batch.baseOffset >= stableLimit) break;
     if (heap !== null && batch.producerId >= 0n) {

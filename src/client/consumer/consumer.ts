@@ -611,6 +611,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
             abortedTransactions: data.abortedTransactions,
             readCommitted: this.config.isolationLevel === 1,
             lastStableOffset: data.lastStableOffset,
+            checkCrcs: this.config.checkCrcs,
           });
         } catch (error) {
           // CompletedFetch: corrupt data is the application's to decide (seek past it, or stop). What was fetched

@@ -1,9 +1,11 @@
 """Consumer throughput on librdkafka (confluent-kafka-python), for bench/consumer.bench.ts.
 
-  consumer_perf.py --bootstrap H:P --topic T --records N
+  consumer_perf.py --bootstrap H:P --topic T --records N [--check-crcs]
 
 Reads T from the beginning (a fresh group, read_uncommitted, no commits) until N records arrived, with
 consume() in batches of 1000. Timed from the first record to the last, like the other clients in the bench.
+--check-crcs turns on librdkafka's check.crcs (off by default there; the Java consumer's check.crcs is on by
+default): the same work per batch as a consumer that verifies every batch's CRC-32C.
 Prints exactly one JSON line {"records", "bytes", "seconds", "cpuSeconds"}; cpuSeconds is the whole process's
 (librdkafka's threads included) CPU time over the same span.
 """
@@ -22,6 +24,7 @@ def main(argv):
     p.add_argument("--bootstrap", required=True)
     p.add_argument("--topic", required=True)
     p.add_argument("--records", required=True, type=int)
+    p.add_argument("--check-crcs", action="store_true")
     args = p.parse_args(argv)
     consumer = Consumer({
         "bootstrap.servers": args.bootstrap,
@@ -29,6 +32,7 @@ def main(argv):
         "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
         "isolation.level": "read_uncommitted",
+        "check.crcs": args.check_crcs,
     })
     consumer.subscribe([args.topic])
     count = 0
