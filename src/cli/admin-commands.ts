@@ -101,7 +101,8 @@ export function registerAdminCommands(program: Command): void {
   adminCommand(topics, 'create <name>', 'create a topic')
     .option('--partitions <n>', 'partition count (default: the broker\'s num.partitions)')
     .option('--replication-factor <n>', 'replicas per partition (default: the broker\'s default.replication.factor)')
-    .option('--config <name=value...>', 'topic config override, e.g. --config retention.ms=3600000')
+    // Repeated, not variadic (kafka-topics.sh's form): a variadic option would take the topic name after it.
+    .option('--config <name=value>', 'topic config override, repeatable, e.g. --config retention.ms=3600000', (value: string, previous: string[] = []) => [...previous, value])
     .option('--json', 'print JSON')
     .action((name: string, options: ConnectionFlags & { partitions?: string; replicationFactor?: string; config?: string[] }) =>
       withAdmin(options, async (admin) => {

@@ -39,6 +39,12 @@ describe('seqlog topics / configs / groups', () => {
     assert.match(created.stdout, /Created topic orders \(3 partition\(s\)/);
     assertOneLineFailure(await seqlog(['topics', 'create', 'orders', ...bootstrap]), /TOPIC_ALREADY_EXISTS/);
     assertOneLineFailure(await seqlog(['topics', 'create', 'kept', '--config', 'cleanup.policy=shred', ...bootstrap]), /INVALID_CONFIG.*cleanup\.policy/);
+    // Options before the name, --config repeated: the name is not taken as a config.
+    const before = await seqlog(['topics', 'create', '--partitions', '2', '--config', 'retention.ms=7200000', '--config', 'cleanup.policy=compact', 'early', ...bootstrap]);
+    assert.equal(before.status, 0, before.stderr);
+    assert.match(before.stdout, /Created topic early \(2 partition\(s\)/);
+    const earlyConfigs = JSON.parse((await seqlog(['configs', 'describe', '--topic', 'early', '--json', ...bootstrap])).stdout) as { name: string; value: string }[];
+    assert.deepEqual(earlyConfigs.map((entry) => [entry.name, entry.value]).sort(), [['cleanup.policy', 'compact'], ['retention.ms', '7200000']]);
     const listed = await seqlog(['topics', 'list', ...bootstrap]);
     assert.match(listed.stdout, /│ orders /);
     assert.doesNotMatch(listed.stdout, /\u001b\[/, 'no colour codes into a pipe');
