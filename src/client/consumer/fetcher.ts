@@ -54,6 +54,8 @@ const MAX_BUFFERED_FETCHES = 2;
 export class Fetcher {
   private readonly buffer: CompletedFetch[] = [];
   private readonly inFlight = new Set<number>();
+  /** Nodes whose last Fetch failed, until when they wait (retry.backoff.ms). */
+  private readonly failedUntil = new Map<number, number>();
   private readonly sessions = new Map<number, FetchSession>();
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -109,6 +111,11 @@ export class Fetcher {
       else list.push(state);
     }
     for (const [nodeId, partitions] of byNode) {
+      const waitMs = (this.failedUntil.get(nodeId) ?? 0) - now;
+      if (waitMs > 0) {
+        this.retryLater(waitMs);
+        continue;
+      }
       const connection = this.pool.ready(nodeId);
       if (connection === null) {
         this.retryLater(this.pool.backoffRemainingMs(nodeId) + 10);
@@ -160,6 +167,7 @@ export class Fetcher {
     // BrokerConnection has no request timeout of its own: a broker that stops answering a long poll would hold
     // this node's fetches forever, so the connection is dropped after fetch.max.wait.ms + request.timeout.ms.
     const timer = setTimeout(() => connection.close(), this.config.fetchMaxWaitMs + this.config.requestTimeoutMs);
+    let failed = false;
     try {
       const response = await connection.send(ApiKey.Fetch, version, {
         ...defaultFetchRequest(),
@@ -174,8 +182,11 @@ export class Fetcher {
       });
       if (version >= 7 && !session.handleResponse(request, response.errorCode, response.sessionId)) return;
       if (version < 7 && response.errorCode !== ErrorCode.NONE) return;
+      this.failedUntil.delete(nodeId);
       this.handleResponse(response.responses, offsets);
     } catch {
+      failed = true;
+      this.failedUntil.set(nodeId, Date.now() + this.config.retryBackoffMs);
       session.handleError();
       this.metadata.requestUpdate();
       this.retryLater(this.config.retryBackoffMs);
@@ -184,7 +195,9 @@ export class Fetcher {
       this.inFlight.delete(nodeId);
       if (!this.closed) {
         this.hooks.wakeup();
-        this.maybeSend();
+        // After a failure the node's next Fetch waits for retry.backoff.ms (failedUntil, retryLater): sending again
+        // at once would turn a failure that repeats without I/O into a loop that never yields to the event loop.
+        if (!failed) this.maybeSend();
       }
     }
   }
