@@ -65,6 +65,8 @@ describe('resolveConsumerConfig', () => {
     refuses({ bootstrap: 'h:1', enableAutoCommit: true }, /needs group\.id/);
     refuses({ bootstrap: 'h:1', groupId: 'g', 'enable.auto.commit': 'yes' }, /enable\.auto\.commit must be true or false/);
     refuses({ bootstrap: 'h:1', 'check.crcs': 'no' }, /check\.crcs must be true or false, got 'no'/);
+    // A value the Fetch request's int32 fields cannot carry is refused here, not when the first Fetch is encoded.
+    refuses({ bootstrap: 'h:1', maxPartitionFetchBytes: 3_000_000_000 }, /max\.partition\.fetch\.bytes must be a number from 1 to 2147483647/);
     refuses({ bootstrap: 'h:1', 'partition.assignment.strategy': 'sticky' }, /unknown assignor 'sticky'/);
     refuses({ bootstrap: 'nohost' }, /not host:port/);
   });

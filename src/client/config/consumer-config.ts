@@ -129,9 +129,14 @@ function fail(message: string): never {
   throw KafkaClientError.config(message, 'consumer');
 }
 
+/** Kafka's consumer configs are INT (`ConfigDef.Type.INT`); a millisecond value past it would also overflow a timer. */
+const INT32_MAX = 2147483647;
+
 function integer(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) fail(`${name} must be a number >= ${min}, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > INT32_MAX) {
+    fail(`${name} must be a number from ${min} to ${INT32_MAX}, got ${String(value)}`);
+  }
   return Math.floor(value);
 }
 

@@ -159,9 +159,10 @@ function pick<T>(a: T | undefined, b: T | undefined): T | undefined {
   return a !== undefined ? a : b;
 }
 
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
+/** Kafka's INT configs stop at INT32_MAX (a millisecond value past it would also overflow a timer); `buffer.memory` is a LONG. */
+function nonNegative(name: string, value: number | undefined, fallback: number, max = INT32_MAX): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < 0) throw KafkaClientError.config(`${name} must be a non-negative number, got ${value}`);
+  if (!Number.isFinite(value) || value < 0 || value > max) throw KafkaClientError.config(`${name} must be a number from 0 to ${max}, got ${value}`);
   return Math.floor(value);
 }
 
@@ -274,7 +275,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     ...resolveReconnectBackoff(options, nonNegative),
     retries,
     maxInFlight,
-    bufferMemory: nonNegative('buffer.memory', pick(options.bufferMemory, options['buffer.memory']), 33554432),
+    bufferMemory: nonNegative('buffer.memory', pick(options.bufferMemory, options['buffer.memory']), 33554432, Number.MAX_SAFE_INTEGER),
     maxRequestSize,
     maxBlockMs: nonNegative('max.block.ms', pick(options.maxBlockMs, options['max.block.ms']), 60000),
     metadataMaxAgeMs: nonNegative('metadata.max.age.ms', pick(options.metadataMaxAgeMs, options['metadata.max.age.ms']), 300000),
