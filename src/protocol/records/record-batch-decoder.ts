@@ -306,7 +306,7 @@ function readRecord<T>(reader: Reader, context: RecordContext, make: RecordFacto
   );
 }
 
-/** Zigzag varlong as a number when it fits in 4 bytes (every delta under about 3 days), else as a bigint. */
+/** Zigzag varlong as a number when it fits in 4 bytes (a delta within ±2^27 ms, about 37 hours), else as a bigint. */
 function readVarlongFast(reader: Reader): number | bigint {
   const buf = reader.buf;
   const at = reader.offset;
