@@ -23,8 +23,7 @@ import type { ProducerBatch } from './producer-batch.ts';
 import type { ProducerStateEntry } from './producer-state-entry.ts';
 import { TxnMetadata } from './txn-metadata.ts';
 import type { CompletedTxn } from './txn-metadata.ts';
-
-const INT32_MAX = 0x7fffffff;
+import { INT32_MAX } from '../../protocol/wire/int-limits.ts';
 
 const noopLogger: LogLogger = { info() {}, warn() {}, error() {} };
 

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { BrokerError } from '../broker-error.ts';
 import { readOffsetCheckpoint, writeOffsetCheckpoint } from '../log/checkpoint-file.ts';
 import { nodeFileSystem, type LogFileSystem } from '../log/log-file-system.ts';
+import { INT64_MAX } from '../../protocol/wire/int-limits.ts';
 
 /** `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE` */
 export const PRODUCER_ID_BLOCK_SIZE = 1000n;
 const NEXT_BLOCK_FILE = 'producer-id-block.checkpoint';
-const INT64_MAX = 0x7fffffffffffffffn;
 /** UNKNOWN_SERVER_ERROR: Kafka treats id exhaustion as fatal. */
 const UNKNOWN_SERVER_ERROR = -1;
 

@@ -5,6 +5,7 @@ import { KafkaClientError } from '../errors/kafka-client-error.ts';
 import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, type ConnectionSecurityOptions, type SaslOptions } from '../connection/security-options.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
 import { reconnectBackoffOptionNames, resolveReconnectBackoff, type ReconnectBackoffOptions } from './reconnect-backoff.ts';
+import { INT32_MAX } from '../../protocol/wire/int-limits.ts';
 
 export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
@@ -130,8 +131,6 @@ function fail(message: string): never {
 }
 
 /** Kafka's consumer configs are INT (`ConfigDef.Type.INT`); a millisecond value past it would also overflow a timer. */
-const INT32_MAX = 2147483647;
-
 function integer(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > INT32_MAX) {

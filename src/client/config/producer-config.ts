@@ -6,6 +6,7 @@ import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, t
 import type { ClientLogger } from '../client-logger.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
 import { reconnectBackoffOptionNames, resolveReconnectBackoff, type ReconnectBackoffOptions } from './reconnect-backoff.ts';
+import { INT32_MAX } from '../../protocol/wire/int-limits.ts';
 
 export type Acks = 'all' | -1 | 0 | 1;
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -152,7 +153,6 @@ export interface ResolvedProducerConfig {
   readonly transactionTimeoutMs: number;
 }
 
-const INT32_MAX = 2147483647;
 const COMPRESSIONS: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
 function pick<T>(a: T | undefined, b: T | undefined): T | undefined {

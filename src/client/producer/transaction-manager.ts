@@ -25,6 +25,7 @@ import {
   type ConsumerGroupMetadata,
   type TxnRequest,
 } from '../transactions/txn-requests.ts';
+import { INT32_MAX } from '../../protocol/wire/int-limits.ts';
 
 export const TransactionState = {
   uninitialized: 'UNINITIALIZED',
@@ -79,8 +80,6 @@ export interface OffsetToCommit {
   readonly leaderEpoch?: number;
   readonly metadata?: string | null;
 }
-
-const INT32_MAX = 2147483647;
 
 export class TransactionManager {
   readonly transactionalId: string | null;

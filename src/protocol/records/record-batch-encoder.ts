@@ -21,6 +21,7 @@ import {
 } from './batch-header.ts';
 import { codecFor } from './compression/codec-registry.ts';
 import { TimestampType, type RecordHeader, type RecordInput } from './record-types.ts';
+import { INT32_MAX, INT32_MIN } from '../wire/int-limits.ts';
 
 export interface RecordBatchInput {
   readonly records: readonly RecordInput[];
@@ -43,8 +44,6 @@ export interface RecordBatchInput {
 /** `DefaultRecord.MAX_RECORD_OVERHEAD` plus the key, value and header-count varints. */
 const RECORD_SIZE_BOUND = 21 + 15;
 const HEADER_SIZE_BOUND = 10;
-const INT32_MIN = -0x80000000;
-const INT32_MAX = 0x7fffffff;
 const textEncoder = new TextEncoder();
 
 // Header keys come from a small vocabulary ("content-type", "traceparent", ...), and TextEncoder.encode costs

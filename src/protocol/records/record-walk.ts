@@ -16,6 +16,7 @@
 // int64 limits, switches to bigint arithmetic for that batch.
 import { ErrorCode } from '../errors/error-table.ts';
 import { invalidRecord, RecordBatchError } from './record-batch-error.ts';
+import { INT64_MAX, INT64_MIN } from '../wire/int-limits.ts';
 
 /** What the walk learnt about the records, for the timestamp and offset rewrites that follow validation. */
 export interface RecordsSummary {
@@ -29,8 +30,6 @@ export interface RecordsSummary {
   nullKeys: number;
 }
 
-const INT64_MAX = 0x7fffffffffffffffn;
-const INT64_MIN = -0x8000000000000000n;
 /** Deltas below this magnitude are exact as numbers, and base + delta cannot wrap for a base this far from the limits. */
 const FAST_DELTA_LIMIT = 2 ** 48;
 const FAST_BASE_MAX = INT64_MAX - BigInt(FAST_DELTA_LIMIT);

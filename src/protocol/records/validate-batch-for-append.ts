@@ -34,6 +34,7 @@ import { DEFAULT_MAX_DECOMPRESSED_BYTES } from './compression/compression-codec.
 import { RecordBatchError } from './record-batch-error.ts';
 import { walkRecords, type RecordsSummary } from './record-walk.ts';
 import { decodeRecordBatch } from './record-batch-decoder.ts';
+import { INT64_MAX } from '../wire/int-limits.ts';
 
 /** Kafka's `AppendOrigin`: client batches get the client-only checks; coordinator/replicated ones do not. */
 export const AppendOrigin = { client: 'client', coordinator: 'coordinator', replication: 'replication' } as const;
@@ -276,7 +277,6 @@ function missingKeyErrors(bytes: Buffer, options: ValidateBatchOptions): BatchVa
   };
 }
 
-const INT64_MAX = 0x7fffffffffffffffn;
 const WRAP_FREE = 2n ** 62n;
 
 /**
