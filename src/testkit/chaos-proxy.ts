@@ -19,6 +19,7 @@ import { ApiKey } from '../protocol/messages/generated/index.ts';
 import { metadataApi } from '../protocol/messages/generated/03-metadata.ts';
 import { Reader } from '../protocol/wire/reader.ts';
 import { mulberry32, type Random } from './random.ts';
+import { resetSocket } from './reset-socket.ts';
 
 export const ChaosFault = {
   dropResponse: 'drop-response',
@@ -173,8 +174,8 @@ class ProxiedConnection {
   reset(): void {
     if (this.closed) return;
     this.closed = true;
-    if (!this.client.destroyed) this.client.resetAndDestroy();
-    if (!this.upstream.destroyed) this.upstream.resetAndDestroy();
+    resetSocket(this.client);
+    resetSocket(this.upstream);
     this.proxy.forget(this);
   }
 
