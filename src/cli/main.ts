@@ -55,13 +55,7 @@ program
   .option('--json', 'print the result as JSON')
   .option('--transactions', 'instead: a consume-transform-produce pipeline (processor and proxy faults), at-least-once vs exactly-once, checked for duplicates, missing outputs and aborted reads')
   .option('--inputs <n>', 'with --transactions: input records per run', String(defaultTransactionalVerifyInputs))
-  .action(async (options: Parameters<typeof verifyCommand>[0] & { transactions?: boolean; inputs: string }) => {
-    await (options.transactions === true ? verifyTransactionsCommand(options) : verifyCommand(options));
-    // The verdict is printed (stdout is synchronous on Linux): exit now. Waiting for the event loop to drain runs
-    // Node's exit-time handle cleanup, which was seen (Node 20, about one run in 40 with the librdkafka peer's
-    // child process) to spin in uv_run forever after everything had closed.
-    process.exit();
-  });
+  .action((options: Parameters<typeof verifyCommand>[0] & { transactions?: boolean; inputs: string }) => (options.transactions === true ? verifyTransactionsCommand(options) : verifyCommand(options)));
 
 registerAdminCommands(program);
 registerAclCommands(program);
