@@ -53,9 +53,8 @@ if (files.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 // --test-force-exit: each file's process exits as soon as its tests are done. Without it, a test that times out
 // leaves what it started (a broker, a peer process, a retrying client) keeping the process alive, and the run waits
-// forever instead of reporting the failure. A file whose tests all passed was also seen to hang at exit: Node 20's
-// exit-time handle cleanup (Environment::CleanupHandles) spinning in uv_run, about one run in 40 of
-// test/fault/verify-librdkafka.test.ts. process.exit(), which the flag calls, skips that cleanup.
+// forever instead of reporting the failure; so does a handle Node cannot close at exit (one such hang came from the
+// chaos proxy resetting a socket mid-shutdown, see src/testkit/reset-socket.ts).
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, ...files],
