@@ -156,6 +156,9 @@ describe('option names', () => {
     // INT configs stop at 2^31-1, as in Kafka's ConfigDef; buffer.memory is a LONG.
     assert.throws(() => resolveProducerConfig({ bootstrap: '127.0.0.1:9092', batchSize: 3_000_000_000 }), /batch\.size must be a number from 0 to 2147483647, got 3000000000/);
     assert.equal(resolveProducerConfig({ bootstrap: '127.0.0.1:9092', bufferMemory: 8_000_000_000 }).bufferMemory, 8_000_000_000);
+    // A BOOLEAN config is true or false (or their strings): anything else used to turn idempotence off silently.
+    assert.throws(() => resolveProducerConfig({ bootstrap: '127.0.0.1:9092', 'enable.idempotence': 'yes' as 'true' }), /enable\.idempotence must be true or false, got 'yes'/);
+    assert.equal(resolveProducerConfig({ bootstrap: '127.0.0.1:9092', 'enable.idempotence': 'false' }).idempotent, false);
     assert.throws(() => resolveProducerConfig({ bootstrap: 'SASL_SSL://127.0.0.1:9093', ssl: true }), /is a SASL_SSL listener: set the sasl option/);
     assert.deepEqual(resolveProducerConfig({ bootstrap: 'SASL_SSL://127.0.0.1:9093', ssl: true, sasl: { mechanism: 'PLAIN', username: 'u', password: 'p' } }).bootstrap, [{ host: '127.0.0.1', port: 9093 }]);
   });

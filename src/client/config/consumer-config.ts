@@ -6,6 +6,7 @@ import { checkListenerPrefixes, resolveSecurityOptions, type ClientSslOptions, t
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
 import { reconnectBackoffOptionNames, resolveReconnectBackoff, type ReconnectBackoffOptions } from './reconnect-backoff.ts';
 import { INT32_MAX } from '../../protocol/wire/int-limits.ts';
+import { booleanOption } from './boolean-option.ts';
 
 export type IsolationLevelName = 'read_committed' | 'read_uncommitted';
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
@@ -139,14 +140,6 @@ function integer(name: string, value: number | undefined, fallback: number, min 
   return Math.floor(value);
 }
 
-/** A boolean option, also accepted as the strings 'true' and 'false' of a properties file. */
-function flag(name: string, value: boolean | string | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (value === true || value === 'true') return true;
-  if (value === false || value === 'false') return false;
-  fail(`${name} must be true or false, got '${String(value)}'`);
-}
-
 function oneOf<T extends string>(name: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
   if (!allowed.includes(value)) fail(`${name} must be one of ${allowed.join(', ')}, got '${String(value)}'`);
@@ -187,7 +180,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
   if (groupInstanceId !== null && groupId === null) fail('group.instance.id needs group.id');
 
   const autoCommitRaw = pick<boolean | string>(options.enableAutoCommit, options['enable.auto.commit']);
-  const autoCommit = flag('enable.auto.commit', autoCommitRaw, true);
+  const autoCommit = booleanOption('enable.auto.commit', autoCommitRaw, true, 'consumer');
   // ConsumerConfig.maybeOverrideEnableAutoCommit: without a group there is nothing to commit to.
   const enableAutoCommit = groupId !== null && autoCommit;
   if (groupId === null && autoCommitRaw !== undefined && autoCommit) fail('enable.auto.commit=true needs group.id');
@@ -228,7 +221,7 @@ export function resolveConsumerConfig(options: ConsumerOptions): ResolvedConsume
     fetchMaxBytes,
     fetchMaxWaitMs: integer('fetch.max.wait.ms', pick(options.fetchMaxWaitMs, options['fetch.max.wait.ms']), 500),
     maxPartitionFetchBytes,
-    checkCrcs: flag('check.crcs', pick<boolean | string>(options.checkCrcs, options['check.crcs']), true),
+    checkCrcs: booleanOption('check.crcs', pick<boolean | string>(options.checkCrcs, options['check.crcs']), true, 'consumer'),
     sessionTimeoutMs,
     heartbeatIntervalMs,
     maxPollIntervalMs: integer('max.poll.interval.ms', pick(options.maxPollIntervalMs, options['max.poll.interval.ms']), 300000, 1),

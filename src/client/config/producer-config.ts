@@ -7,6 +7,7 @@ import type { ClientLogger } from '../client-logger.ts';
 import { unknownOptionMessage } from '../../protocol/option-names.ts';
 import { reconnectBackoffOptionNames, resolveReconnectBackoff, type ReconnectBackoffOptions } from './reconnect-backoff.ts';
 import { INT32_MAX } from '../../protocol/wire/int-limits.ts';
+import { booleanOption } from './boolean-option.ts';
 
 export type Acks = 'all' | -1 | 0 | 1;
 export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -200,7 +201,8 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
   const acks = parseAcks(options.acks);
   const idempotenceRaw = pick(options.idempotent, options['enable.idempotence']);
   const idempotenceExplicit = idempotenceRaw !== undefined;
-  let idempotent = idempotenceRaw === undefined ? true : idempotenceRaw === true || idempotenceRaw === 'true';
+  const idempotenceAsked = booleanOption('enable.idempotence', idempotenceRaw, true, 'producer');
+  let idempotent = idempotenceAsked;
   const retries = nonNegative('retries', options.retries, INT32_MAX);
   const maxInFlight = nonNegative('max.in.flight.requests.per.connection', pick(options.maxInFlight, options['max.in.flight.requests.per.connection']), 5);
   if (maxInFlight < 1) throw KafkaClientError.config('max.in.flight.requests.per.connection must be at least 1');
@@ -224,7 +226,7 @@ export function resolveProducerConfig(options: ProducerOptions): ResolvedProduce
     if (typeof transactionalId !== 'string' || transactionalId.length === 0) throw KafkaClientError.config('transactional.id must be a non-empty string');
     if (!idempotent) {
       throw KafkaClientError.config(
-        idempotenceExplicit && !(idempotenceRaw === true || idempotenceRaw === 'true')
+        idempotenceExplicit && !idempotenceAsked
           ? 'cannot set a transactional.id without also enabling idempotence'
           : "a transactional.id needs idempotence: acks 'all', retries > 0 and max.in.flight.requests.per.connection <= 5",
       );
