@@ -2,6 +2,7 @@
 // what the bench knows, and the machine's load average, printed around each broker's runs.
 import { loadavg } from 'node:os';
 import { median } from './harness.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 
 /** A comma list from the environment, or `fallback`. */
 export function envList(name: string, fallback: string): string[] {
@@ -45,7 +46,7 @@ export function benchMatrix<C extends string, B extends string>(
 export function matrixRows<C extends string, B extends string, M, R>(
   cases: readonly MatrixCase<C, B, M>[],
   label: (broker: B) => string,
-  summarize: (runs: M[], valueBytes: number) => R,
+  summarize: (runs: (M & BrokerCpu)[], valueBytes: number) => R,
 ): (R & { broker: string; client: C; valueBytes: number; partitions: number })[] {
   const rows: (R & { broker: string; client: C; valueBytes: number; partitions: number })[] = [];
   for (const { broker, valueBytes, partitions, samples } of cases) {
@@ -64,11 +65,21 @@ export interface MatrixCase<C extends string, B extends string, M> {
   readonly valueBytes: number;
   readonly partitions: number;
   /** Each client's measurements, one per run. */
-  readonly samples: Map<C, M[]>;
+  readonly samples: Map<C, (M & BrokerCpu)[]>;
+}
+
+/**
+ * The broker's CPU-seconds (all its threads) while one client process ran, from its start to its exit: what the
+ * client's records cost the broker, next to what they cost the client. It shows which side was the limit.
+ */
+export interface BrokerCpu {
+  readonly brokerCpuSeconds: number;
 }
 
 export interface MatrixBroker {
   readonly bootstrap: string;
+  /** The broker's process (the JVM for Kafka), for its CPU time. */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -105,10 +116,14 @@ export async function runMatrix<C extends string, B extends string, M>(
         for (const partitions of matrix.partitionCounts) {
           const step: MatrixStep<B> = { broker, bootstrap: running.bootstrap, valueBytes, partitions };
           await options.prepare?.(step);
-          const samples = new Map<C, M[]>(matrix.clients.map((client) => [client, []]));
+          const samples = new Map<C, (M & BrokerCpu)[]>(matrix.clients.map((client) => [client, []]));
           for (let run = 0; run < options.runs; run++) {
             const order = round++ % 2 === 0 ? matrix.clients : [...matrix.clients].reverse();
-            for (const client of order) samples.get(client)?.push(await options.measure(step, client, run));
+            for (const client of order) {
+              const cpuBefore = processCpuSeconds(running.pid);
+              const measured = await options.measure(step, client, run);
+              samples.get(client)?.push({ ...measured, brokerCpuSeconds: processCpuSeconds(running.pid) - cpuBefore });
+            }
           }
           cases.push({ broker, valueBytes, partitions, samples });
         }

@@ -14,14 +14,13 @@
 // Environment: BROKER_COST_PRODUCERS (4), BROKER_COST_RECORDS (25000 per producer), BROKER_COST_VALUE_BYTES (1024),
 // BROKER_COST_RUNS (2), BROKER_COST_BROKERS (seqlog-always,kafka; also seqlog-never, kafka-flush).
 //   npm run bench -- broker-cost
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Table from 'cli-table3';
 import { repoRoot } from '../test/reference/layout.ts';
 import { median, type Benchmark } from './harness.ts';
 import { BROKER_LABEL, createTopic, lastJson, runProcess, startTarget, storedRecords, type BrokerKind } from './producer.bench.ts';
 import { envList, machineLoad } from './bench-matrix.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 
 const PRODUCERS = Number(process.env.BROKER_COST_PRODUCERS ?? 4);
 const RECORDS = Number(process.env.BROKER_COST_RECORDS ?? 25_000);
@@ -31,18 +30,6 @@ const BROKERS = envList('BROKER_COST_BROKERS', 'seqlog-always,kafka') as BrokerK
 const WINDOW = 2_000;
 const IDLE_MS = 10_000;
 const FIXED_RUNS = 2;
-
-/** Clock ticks per second for /proc times. */
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** User + system CPU seconds of a process so far, all its threads included. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces; the fields after its closing parenthesis are fixed.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line, so 11 and 12 after the name and state.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
 
 interface Phase {
   /** Raw broker CPU during the phase. */
@@ -57,17 +44,17 @@ interface Sample {
 }
 
 async function measure(pid: number, gigabytes: number, work: () => Promise<unknown>): Promise<Phase> {
-  const cpuBefore = cpuSeconds(pid);
+  const cpuBefore = processCpuSeconds(pid);
   const started = performance.now();
   await work();
-  return { cpuSeconds: cpuSeconds(pid) - cpuBefore, gigabytes, wallSeconds: (performance.now() - started) / 1000 };
+  return { cpuSeconds: processCpuSeconds(pid) - cpuBefore, gigabytes, wallSeconds: (performance.now() - started) / 1000 };
 }
 
 /** The broker's CPU-seconds per second while nothing talks to it. */
 async function idleRate(pid: number): Promise<number> {
-  const before = cpuSeconds(pid);
+  const before = processCpuSeconds(pid);
   await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
-  return (cpuSeconds(pid) - before) / (IDLE_MS / 1000);
+  return (processCpuSeconds(pid) - before) / (IDLE_MS / 1000);
 }
 
 async function runOnce(kind: BrokerKind, bootstrap: string, pid: number, run: number | string, records = RECORDS): Promise<Sample> {

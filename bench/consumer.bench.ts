@@ -11,7 +11,8 @@
 // Every case runs RUNS times, the client order reversed on every other round; the table gives medians (and the
 // min-max range), the ratios compare medians, and the machine's load average is printed before and after each
 // broker's runs. The client CPU-s column (process CPU time over the same span, librdkafka's threads included;
-// not reported by ConsumerPerformance) moves much less with the machine's load than records/s does.
+// not reported by ConsumerPerformance) moves much less with the machine's load than records/s does. The broker
+// CPU-s column is the broker process's CPU (every thread) from the client process's start to its exit.
 // Environment: CONSUMER_BENCH_RUNS (3), and comma lists CONSUMER_BENCH_BROKERS (seqlog-always,kafka; also
 // seqlog-never, kafka-flush), CONSUMER_BENCH_CLIENTS (seqlog,kafkajs,platformatic,librdkafka,librdkafka-crc,java),
 // CONSUMER_BENCH_VALUES (100,1024), CONSUMER_BENCH_PARTITIONS (1,8).
@@ -46,6 +47,7 @@ interface Row {
   max: number;
   mbPerSecond: number;
   cpuSeconds: number;
+  brokerCpuSeconds: number;
 }
 
 const RUNS = Number(process.env.CONSUMER_BENCH_RUNS ?? 3);
@@ -134,13 +136,14 @@ async function runAll(): Promise<string[]> {
     ...rateSpread(runs.map((r) => r.records / r.seconds)),
     mbPerSecond: median(runs.map((r) => (r.records * valueBytes) / r.seconds / 1e6)),
     cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+    brokerCpuSeconds: median(runs.map((r) => r.brokerCpuSeconds)),
   }));
 
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-  const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'client CPU-s'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
+  const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'client CPU-s', 'broker CPU-s'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
   const k = (n: number): string => `${Math.round(n / 1000)}k`;
   for (const row of rows) {
-    table.push([row.broker, row.client, `${row.valueBytes} B`, row.partitions, Math.round(row.recordsPerSecond).toLocaleString('en-US'), `${k(row.min)}-${k(row.max)}`, row.mbPerSecond.toFixed(1), Number.isNaN(row.cpuSeconds) ? '-' : row.cpuSeconds.toFixed(2)]);
+    table.push([row.broker, row.client, `${row.valueBytes} B`, row.partitions, Math.round(row.recordsPerSecond).toLocaleString('en-US'), `${k(row.min)}-${k(row.max)}`, row.mbPerSecond.toFixed(1), Number.isNaN(row.cpuSeconds) ? '-' : row.cpuSeconds.toFixed(2), row.brokerCpuSeconds.toFixed(2)]);
   }
   const peers = clients.filter((c) => c !== 'seqlog');
   const ratios = new Table({ head: ['seqlog / peer (median records/s)', 'value', 'partitions', ...peers], ...style });

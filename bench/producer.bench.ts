@@ -11,7 +11,8 @@
 // before and after each broker's runs. After every run the partitions' end offsets must add up to the records
 // sent, so a client that loses or drops records fails the benchmark instead of posting a number. The client CPU-s
 // column (the Node drivers' and librdkafka's process CPU time in the timed part) moves much less with the machine's
-// load than records/s does.
+// load than records/s does. The broker CPU-s column is the broker process's CPU (every thread) from the client
+// process's start to its exit: next to the wall time of a run it says whether the broker's core was the limit.
 // The Node clients and the Python script keep WINDOW records outstanding; ProducerPerformance sends as fast as
 // buffer.memory allows (its latencies include more queueing) and spreads records with the sticky partitioner.
 // Environment: PRODUCER_BENCH_RECORDS (100000), PRODUCER_BENCH_RUNS (3), and comma lists PRODUCER_BENCH_BROKERS
@@ -43,6 +44,7 @@ interface Measured {
 }
 
 interface Row extends Measured {
+  brokerCpuSeconds: number;
   broker: string;
   client: Client;
   valueBytes: number;
@@ -253,13 +255,14 @@ async function runAll(): Promise<string[]> {
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
     cpuSeconds: median(runs.map((r) => r.cpuSeconds)),
+    brokerCpuSeconds: median(runs.map((r) => r.brokerCpuSeconds)),
   }));
 
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
-  const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'p50 ack ms', 'p99 ack ms', 'client CPU-s'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
+  const table = new Table({ head: ['broker', 'client', 'value', 'partitions', 'records/s (median)', 'min-max', 'MB/s', 'p50 ack ms', 'p99 ack ms', 'client CPU-s', 'broker CPU-s'], colAligns: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], ...style });
   const k = (n: number): string => `${Math.round(n / 1000)}k`;
   for (const row of rows) {
-    table.push([row.broker, CLIENT_LABEL[row.client], `${row.valueBytes} B`, row.partitions, Math.round(row.recordsPerSecond).toLocaleString('en-US'), `${k(row.min)}-${k(row.max)}`, row.mbPerSecond.toFixed(1), row.p50Ms.toFixed(1), row.p99Ms.toFixed(1), Number.isNaN(row.cpuSeconds) ? '-' : row.cpuSeconds.toFixed(2)]);
+    table.push([row.broker, CLIENT_LABEL[row.client], `${row.valueBytes} B`, row.partitions, Math.round(row.recordsPerSecond).toLocaleString('en-US'), `${k(row.min)}-${k(row.max)}`, row.mbPerSecond.toFixed(1), row.p50Ms.toFixed(1), row.p99Ms.toFixed(1), Number.isNaN(row.cpuSeconds) ? '-' : row.cpuSeconds.toFixed(2), row.brokerCpuSeconds.toFixed(2)]);
   }
   const peers = clients.filter((c) => c !== 'seqlog');
   const ratios = new Table({ head: ['seqlog / peer (median records/s)', 'value', 'partitions', ...peers.map((p) => CLIENT_LABEL[p])], ...style });

@@ -17,6 +17,7 @@
 // nothing; `socket.request.receive.timeout.ms` closes one whose current frame has been arriving for too long.
 import type { Socket } from 'node:net';
 import { FrameReader, type ReadFrame } from '../internal/frame-reader.ts';
+import { writeGathered } from '../internal/write-gathered.ts';
 import type { AdoptedSocket } from './direct-reads.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { RequestSlabPool } from '../internal/request-slabs.ts';
@@ -424,17 +425,6 @@ function frameSize(frame: ResponseFrame): number {
   let size = 0;
   for (const chunk of frame) size += chunk.length;
   return size;
-}
-
-/**
- * Writes the chunks with one writev (corked writes go out together, Node's `Writable._writev`); `written` runs
- * when the last one has been handed to the kernel.
- */
-function writeGathered(socket: Socket, chunks: readonly Uint8Array[], written: (error?: Error | null) => void): void {
-  socket.cork();
-  for (let i = 0; i < chunks.length - 1; i++) socket.write(chunks[i]);
-  socket.write(chunks[chunks.length - 1], written);
-  socket.uncork();
 }
 
 /** The answer is out (or will never be): unblocks the connection and ends the request's timing. */

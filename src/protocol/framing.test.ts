@@ -8,12 +8,14 @@ import {
   decodeRequestFrame,
   decodeResponseFrame,
   encodeRequestFrame,
+  encodeRequestFrameChunks,
   encodeResponseFrame,
   encodeResponseFrameChunks,
   peekCorrelationId,
   readRequestHeader,
 } from './framing.ts';
 import { DecodeError } from './wire/reader.ts';
+import type { WriterMemory } from './wire/writer.ts';
 import { defaultFetchResponse } from './messages/generated/01-fetch.ts';
 import { ApiKey, defaultApiVersionsResponse, defaultControlledShutdownRequest, defaultMetadataRequest, defaultProduceRequest } from './messages/generated/index.ts';
 
@@ -199,5 +201,34 @@ describe('response frames', () => {
     }
     const none = encodeResponseFrameChunks(ApiKey.Fetch, 12, 7, { ...defaultFetchResponse(), responses: [] }, 4096);
     assert.deepEqual(Buffer.concat(none), encodeResponseFrame(ApiKey.Fetch, 12, 7, { ...defaultFetchResponse(), responses: [] }));
+  });
+});
+
+describe('request frames in chunks', () => {
+  it('write large record batches from their own memory, byte for byte the frame a copy would make', () => {
+    const taken: Buffer[] = [];
+    const given: Uint8Array[] = [];
+    const memory: WriterMemory = { take: (bytes) => (taken.push(Buffer.alloc(bytes)), taken[taken.length - 1]), give: (bytes) => given.push(bytes) };
+    const large = [Buffer.alloc(9000, 1), Buffer.alloc(20_000, 2)];
+    const small = Buffer.alloc(100, 3);
+    const body = {
+      ...defaultProduceRequest(),
+      acks: -1,
+      timeoutMs: 30_000,
+      topicData: [
+        { name: 'a', partitionData: [{ index: 0, records: large[0] }, { index: 1, records: small }] },
+        { name: 'b', partitionData: [{ index: 0, records: large[1] }] },
+      ],
+    };
+    for (const version of [3, 8, 9, 12]) {
+      taken.length = 0;
+      const chunks = encodeRequestFrameChunks(ApiKey.Produce, version, 11, 'client', body, { memory, sizeHint: 512, spliceAtLeast: 8192 });
+      assert.deepEqual(Buffer.concat(chunks), encodeRequestFrame(ApiKey.Produce, version, 11, 'client', body), `v${version}`);
+      assert.equal(chunks.filter((chunk) => chunk === large[0] || chunk === large[1]).length, 2, `v${version}: both large batches are the caller's buffers`);
+      assert.ok(!chunks.includes(small), `v${version}: the small batch is copied`);
+      assert.equal(taken.length, 1, `v${version}: the copied bytes fit the size hint`);
+      assert.equal(chunks[0].buffer, taken[0].buffer, `v${version}: the first chunk views the memory taken, the one to give back`);
+    }
+    assert.equal(given.length, 0, 'nothing is given back by encoding');
   });
 });

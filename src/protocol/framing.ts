@@ -118,8 +118,8 @@ function finishFrame(w: Writer, sizeAt: number): Buffer {
 
 /**
  * A complete request: int32 size, request header (version chosen as Kafka does), body. `sizeHint`: the expected
- * frame size when the caller knows it (a Produce request carrying large record batches), so the frame is allocated
- * once instead of grown by doubling. `memory`: where the frame's bytes come from (see `WriterMemory`).
+ * frame size when the caller knows it, so the frame is allocated once instead of grown by doubling. `memory`:
+ * where the frame's bytes come from (see `WriterMemory`).
  */
 export function encodeRequestFrame<K extends ApiKey>(
   apiKey: K,
@@ -132,10 +132,38 @@ export function encodeRequestFrame<K extends ApiKey>(
 ): Buffer {
   const api = requireApi(apiKey);
   const w = new Writer(sizeHint, Infinity, memory);
+  writeRequestFrame(w, api, apiKey, version, correlationId, clientId, body);
+  return w.finish();
+}
+
+/**
+ * How a large request is laid out (the producer's Produce requests): the header and fields are written into
+ * memory from `memory` (`sizeHint` bytes to start with), and byte arrays of at least `spliceAtLeast` bytes (the
+ * record batches) are referenced, not copied, to be written from their own memory with one gathered write.
+ */
+export interface RequestFrameLayout {
+  readonly memory: WriterMemory;
+  readonly sizeHint: number;
+  readonly spliceAtLeast: number;
+}
+
+/**
+ * A complete request as consecutive chunks (see `RequestFrameLayout`). The first chunk views the memory taken
+ * from `layout.memory`; giving it back returns that memory. The other chunks' memory belongs to the body.
+ */
+export function encodeRequestFrameChunks<K extends ApiKey>(apiKey: K, version: number, correlationId: number, clientId: string | null, body: RequestByApiKey[K], layout: RequestFrameLayout): Uint8Array[] {
+  const api = requireApi(apiKey);
+  const w = new Writer(layout.sizeHint, layout.spliceAtLeast, layout.memory);
+  writeRequestFrame(w, api, apiKey, version, correlationId, clientId, body);
+  return w.finishChunks();
+}
+
+function writeRequestFrame<K extends ApiKey>(w: Writer, api: AnyApiDescriptor, apiKey: K, version: number, correlationId: number, clientId: string | null, body: RequestByApiKey[K]): void {
   const sizeAt = w.reserve(4);
   encodeRequestHeader(w, { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId }, api.requestHeaderVersion(version));
   api.encodeRequest(w, body, version);
-  return finishFrame(w, sizeAt);
+  // The size counts spliced bytes too (`Writer.length`); nothing is spliced before `sizeAt`.
+  w.patchInt32(sizeAt, w.length - sizeAt - 4);
 }
 
 /** A complete response: int32 size, response header (v0 always for ApiVersions), body. */

@@ -107,7 +107,7 @@ async function idempotentProducer(): Promise<{ producerId: bigint; producerEpoch
 }
 
 function produce(on: BrokerConnection, topic: string, records: Buffer, transactionalId: string | null = null, partition = 0) {
-  return on.send(ApiKey.Produce, 12, { transactionalId, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] }, records.length + 256);
+  return on.send(ApiKey.Produce, 12, { transactionalId, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: partition, records }] }] });
 }
 
 /** Every record value of partition 0 of `topic`, in offset order (uncommitted transactional records included). */

@@ -6,7 +6,8 @@
 // the Java client); requests issued meanwhile wait until the re-authentication is done.
 import { connect, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import { decodeResponseFrame, encodeRequestFrame, peekCorrelationId } from '../../protocol/framing.ts';
+import { decodeResponseFrame, encodeRequestFrame, encodeRequestFrameChunks, peekCorrelationId, type RequestFrameLayout } from '../../protocol/framing.ts';
+import { writeGathered } from '../../internal/write-gathered.ts';
 import { FrameReader, readScratch, type ReadFrame } from '../../internal/frame-reader.ts';
 import { ApiKey, type ApiKey as ApiKeyType, type RequestByApiKey, type ResponseByApiKey } from '../../protocol/messages/generated/index.ts';
 import type { ApiVersionsResponse } from '../../protocol/messages/generated/18-api-versions.ts';
@@ -156,17 +157,17 @@ export class BrokerConnection {
   }
 
   /**
-   * Sends a request and resolves with the decoded response body. `sizeHint`: the expected frame size in bytes,
-   * when known (a Produce request), so the frame is allocated once. `frameMemory`: where the frame's bytes come
-   * from; they go back to it once the socket is done with them (the producer's `BufferPool`).
+   * Sends a request and resolves with the decoded response body. `layout`: how a large request's bytes are laid
+   * out (a Produce request's record batches written from their own memory; see `RequestFrameLayout`). The
+   * frame's own memory goes back to `layout.memory` once the socket is done with it.
    */
-  send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number, frameMemory?: WriterMemory): Promise<ResponseByApiKey[K]> {
-    return this.sendNow(apiKey, version, body, sizeHint, frameMemory, this.reauthentication);
+  send<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], layout?: RequestFrameLayout): Promise<ResponseByApiKey[K]> {
+    return this.sendNow(apiKey, version, body, layout, this.reauthentication);
   }
 
   /** `after`: a re-authentication the write must wait for (null for its own requests, and when none runs). */
-  private async sendNow<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number, frameMemory?: WriterMemory, after: Promise<void> | null = null): Promise<ResponseByApiKey[K]> {
-    const frame = await this.sendRaw(apiKey, version, body, true, sizeHint, frameMemory, after);
+  private async sendNow<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], layout?: RequestFrameLayout, after: Promise<void> | null = null): Promise<ResponseByApiKey[K]> {
+    const frame = await this.sendRaw(apiKey, version, body, true, layout, after);
     try {
       return decodeResponseFrame(apiKey, version, frame as Buffer).body;
     } catch (error) {
@@ -181,8 +182,8 @@ export class BrokerConnection {
   }
 
   /** Sends a request that gets no response (Produce with acks=0). Resolves once it is handed to the socket. */
-  sendWithoutResponse<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], sizeHint?: number, frameMemory?: WriterMemory): Promise<void> {
-    return this.sendRaw(apiKey, version, body, false, sizeHint, frameMemory, this.reauthentication).then(() => undefined);
+  sendWithoutResponse<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], layout?: RequestFrameLayout): Promise<void> {
+    return this.sendRaw(apiKey, version, body, false, layout, this.reauthentication).then(() => undefined);
   }
 
   /** Sends a frame built elsewhere (tests of malformed input) and resolves with the raw response frame. */
@@ -195,34 +196,35 @@ export class BrokerConnection {
     });
   }
 
-  private sendRaw<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], expectResponse: boolean, sizeHint: number | undefined, frameMemory: WriterMemory | undefined, after: Promise<void> | null): Promise<Buffer | null> {
+  private sendRaw<K extends ApiKeyType>(apiKey: K, version: number, body: RequestByApiKey[K], expectResponse: boolean, layout: RequestFrameLayout | undefined, after: Promise<void> | null): Promise<Buffer | null> {
     if (this.closedError) return Promise.reject(this.closedError);
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
-    // Encoded now even when the write waits for a re-authentication: the body may view memory that its owner
-    // reuses once this call returns (a producer batch's bytes). Answers are matched in write order, so the ids
-    // of the re-authentication's own requests, written first, may be higher.
-    const frame = encodeRequestFrame(apiKey, version, correlationId, this.clientId, body, sizeHint, frameMemory ?? null);
-    if (after !== null) return after.then(() => this.writeFrame(frame, correlationId, apiKey, version, expectResponse, frameMemory));
-    return this.writeFrame(frame, correlationId, apiKey, version, expectResponse, frameMemory);
+    // Encoded now even when the write waits for a re-authentication: the frame's fields are copied out of `body`
+    // at once. Spliced chunks (record batches) stay the body owner's memory, which it keeps until the request is
+    // answered or failed, and so past the write. Answers are matched in write order, so the ids of the
+    // re-authentication's own requests, written first, may be higher.
+    const chunks = layout === undefined ? [encodeRequestFrame(apiKey, version, correlationId, this.clientId, body)] : encodeRequestFrameChunks(apiKey, version, correlationId, this.clientId, body, layout);
+    if (after !== null) return after.then(() => this.writeFrame(chunks, correlationId, apiKey, version, expectResponse, layout?.memory));
+    return this.writeFrame(chunks, correlationId, apiKey, version, expectResponse, layout?.memory);
   }
 
-  private writeFrame(frame: Buffer, correlationId: number, apiKey: ApiKeyType, version: number, expectResponse: boolean, frameMemory: WriterMemory | undefined): Promise<Buffer | null> {
+  /** `frameMemory`: where the first chunk's memory goes back once written (or never written). */
+  private writeFrame(chunks: readonly Uint8Array[], correlationId: number, apiKey: ApiKeyType, version: number, expectResponse: boolean, frameMemory: WriterMemory | undefined): Promise<Buffer | null> {
     if (this.closedError) {
-      frameMemory?.give(frame);
+      frameMemory?.give(chunks[0]);
       return Promise.reject(this.closedError);
     }
     // A write's callback runs once the kernel has the bytes, or the write failed: either way they are free again.
     if (expectResponse) {
       return new Promise((resolve, reject) => {
         this.outstanding.push({ correlationId, apiKey, version, resolve, reject });
-        if (frameMemory === undefined) this.socket.write(frame);
-        else this.socket.write(frame, () => frameMemory.give(frame));
+        writeGathered(this.socket, chunks, () => frameMemory?.give(chunks[0]));
       });
     }
     return new Promise((resolve, reject) => {
-      this.socket.write(frame, (error) => {
-        frameMemory?.give(frame);
+      writeGathered(this.socket, chunks, (error) => {
+        frameMemory?.give(chunks[0]);
         if (error) reject(new ConnectionError(error.message));
         else resolve(null);
       });

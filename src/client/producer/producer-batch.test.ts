@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompressionType } from '../../protocol/records/batch-header.ts';
 import { decodeRecordBatch } from '../../protocol/records/record-batch-decoder.ts';
+import { BufferPool } from './buffer-pool.ts';
 import { ProducerBatch, type RecordMetadata, type RecordSink } from './producer-batch.ts';
 
 const completed: RecordMetadata[] = [];
@@ -74,5 +75,29 @@ describe('ProducerBatch', () => {
     completed.length = 0;
     batchOf(CompressionType.none, 2).complete(-1n, -1n);
     assert.deepEqual(completed.map((m) => m.offset), [-1n, -1n]);
+  });
+
+  it('gives its memory back to the pool when done, except when a request may still be writing it', () => {
+    // A Produce frame writes an uncompressed batch from the batch's own memory (a chunk of a gathered write), so
+    // memory that went back to the pool while a request still waited in a socket's queue could be overwritten by
+    // another batch before it was written.
+    const pool = new BufferPool(1 << 20);
+    const fill = (batch: ProducerBatch): ProducerBatch => {
+      for (let i = 0; i < 20; i++) batch.append(1n, null, Buffer.alloc(1000, i), undefined, sink, i);
+      return batch;
+    };
+    const answered = fill(new ProducerBatch('orders', 0, 0, CompressionType.none, 32_768, pool));
+    answered.encoded();
+    answered.complete(0n, -1n);
+    assert.equal(pool.idleByteCount, 32_768, 'an answered batch returns its memory');
+
+    const unanswered = fill(new ProducerBatch('orders', 0, 0, CompressionType.none, 32_768, pool));
+    const bytes = Buffer.from(unanswered.encoded());
+    assert.equal(pool.idleByteCount, 0, 'the second batch took the idle buffer');
+    const view = unanswered.encoded();
+    unanswered.fail(new Error('fatal'), false);
+    assert.equal(pool.idleByteCount, 0, 'memory a socket may still write is not returned');
+    fill(new ProducerBatch('orders', 0, 0, CompressionType.none, 32_768, pool));
+    assert.deepEqual(view, bytes, 'the failed batch\'s bytes are unchanged by the next batch');
   });
 });

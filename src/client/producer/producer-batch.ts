@@ -111,10 +111,11 @@ export class ProducerBatch {
   /** The uncompressed size once the record section's memory has gone back (-1 before). */
   private releasedBytes = -1;
 
-  private releaseRecords(): void {
+  /** `giveBack` false: a socket may still be writing the bytes, so they are left to the garbage collector. */
+  private releaseRecords(giveBack = true): void {
     if (this.releasedBytes >= 0) return;
     this.releasedBytes = this.records.length;
-    this.records.release();
+    this.records.release(giveBack);
   }
 
   get hasSequence(): boolean {
@@ -234,9 +235,14 @@ export class ProducerBatch {
     }
   }
 
-  fail(error: Error): void {
+  /**
+   * `written` false: a request carrying the batch may still wait in a socket's queue (the producer failed it
+   * without an answer, e.g. on a fatal error): a request writes the batch's bytes from the batch's own memory,
+   * so that memory must not go back to the pool, where another batch could overwrite it before it is written.
+   */
+  fail(error: Error, written = true): void {
     if (this.done) return;
-    this.finish();
+    this.finish(written);
     let previous: RecordSink | null = null;
     for (const sink of this.sinks) {
       if (sink !== previous) sink.fail(error);
@@ -277,12 +283,13 @@ export class ProducerBatch {
   }
 
   /**
-   * Done: the batch's memory goes back to the pool. Every request that carried it copied its bytes into a frame
-   * of its own when it was sent, so nothing reads them after this.
+   * Done: the batch's memory goes back to the pool. A request writes the batch from that memory (a chunk of its
+   * frame), and is written before its answer comes or its connection is gone, so nothing reads the bytes after
+   * this unless `written` is false.
    */
-  private finish(): void {
+  private finish(written = true): void {
     this.done = true;
     this.built = null;
-    this.releaseRecords();
+    this.releaseRecords(written);
   }
 }

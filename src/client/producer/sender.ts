@@ -53,6 +53,12 @@ function describeAction(code: number): string {
  * max.in.flight): one being handled, one queued behind it, so the broker never waits for the client.
  */
 const PIPELINE_DEPTH = 2;
+/**
+ * Record batches of at least this many bytes are written from their own memory, as chunks of the Produce frame
+ * (one gathered write), instead of being copied into it: a 1 MiB batch costs a copy of 1 MiB, a chunk costs one
+ * more buffered write. Smaller batches are copied, which is cheaper than a write of their own.
+ */
+const SPLICE_BATCHES_FROM = 8 * 1024;
 
 export class Sender {
   private scheduled = false;
@@ -304,12 +310,13 @@ export class Sender {
     const transactionalId = this.idempotence?.transactionalId ?? null;
     const attempts: Attempt[] = [];
     const byTopic = new Map<string, { index: number; records: Buffer }[]>();
-    // The frame's size, to allocate it once: the batches plus headers, topic names and per-partition fields.
+    // The bytes the frame copies, to allocate them once: headers, topic names, per-partition fields, and the
+    // batches too small to be worth a chunk of their own (SPLICE_BATCHES_FROM).
     let sizeHint = 256 + (transactionalId?.length ?? 0) * 3;
     for (const batch of batches) {
       attempts.push({ batch, producerId: batch.producerId, producerEpoch: batch.producerEpoch, baseSequence: batch.baseSequence });
       const encoded = batch.encoded();
-      sizeHint += encoded.length + 16 + batch.topic.length * 3;
+      sizeHint += (encoded.length < SPLICE_BATCHES_FROM ? encoded.length : 0) + 16 + batch.topic.length * 3;
       let list = byTopic.get(batch.topic);
       if (list === undefined) byTopic.set(batch.topic, (list = []));
       list.push({ index: batch.partition, records: encoded });
@@ -322,9 +329,10 @@ export class Sender {
       topicData: [...byTopic].map(([name, partitionData]) => ({ name, partitionData })),
     };
     this.metrics.requestsSent++;
+    const layout = { memory: this.accumulator.memory, sizeHint, spliceAtLeast: SPLICE_BATCHES_FROM };
     if (this.config.acks === 0) {
       // acks=0: nothing comes back; the batch is done once handed to the socket (offset unknown).
-      connection.sendWithoutResponse(ApiKey.Produce, version, request, sizeHint, this.accumulator.memory).then(
+      connection.sendWithoutResponse(ApiKey.Produce, version, request, layout).then(
         () => {
           for (const attempt of attempts) this.completeBatch(attempt.batch, -1n, -1n);
           this.wakeup();
@@ -339,7 +347,7 @@ export class Sender {
     // fails every request outstanding on it with a retriable network error.
     const timer = setTimeout(() => connection.close(), this.config.requestTimeoutMs + 1000);
     const sentAt = Date.now();
-    connection.send(ApiKey.Produce, version, request, sizeHint, this.accumulator.memory).then(
+    connection.send(ApiKey.Produce, version, request, layout).then(
       (response) => {
         clearTimeout(timer);
         this.requestDone(nodeId);
@@ -484,11 +492,12 @@ export class Sender {
     this.onBatchDone(batch);
   }
 
-  private failBatch(batch: ProducerBatch, error: KafkaClientError, adjustSequenceNumbers: boolean): void {
+  /** `written` false: the batch may still be queued on a socket in an unanswered request (`ProducerBatch.fail`). */
+  private failBatch(batch: ProducerBatch, error: KafkaClientError, adjustSequenceNumbers: boolean, written = true): void {
     if (batch.done) return;
     this.idempotence?.handleFailedBatch(topicPartitionKey(batch.topic, batch.partition), batch, adjustSequenceNumbers, error);
     this.metrics.recordErrors += batch.recordCount;
-    batch.fail(error);
+    batch.fail(error, written);
     this.accumulator.release(batch.reservedBytes);
     this.onBatchDone(batch);
   }
@@ -530,7 +539,7 @@ export class Sender {
   /** `Sender.maybeAbortBatches`: every queued and in-flight batch fails with the fatal error. */
   private failEverything(error: KafkaClientError): void {
     for (const batch of this.accumulator.drainAll()) this.failBatch(batch, error, false);
-    if (this.idempotence !== null) for (const batch of this.idempotence.allInflight()) this.failBatch(batch, error, false);
+    if (this.idempotence !== null) for (const batch of this.idempotence.allInflight()) this.failBatch(batch, error, false, false);
   }
 
   /** Fails everything still queued (forced close). */

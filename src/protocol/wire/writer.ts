@@ -49,10 +49,11 @@ export class Writer {
 
   /**
    * Gives the writer's memory back to its `WriterMemory`: nothing written may be read after this (views from
-   * `finish` included). Without a `WriterMemory` the bytes are left to the garbage collector.
+   * `finish` included). Without a `WriterMemory`, or with `giveBack` false (views of the bytes may still be read
+   * elsewhere), the bytes are left to the garbage collector.
    */
-  release(): void {
-    this.memory?.give(this.buf);
+  release(giveBack = true): void {
+    if (giveBack) this.memory?.give(this.buf);
     this.buf = EMPTY;
     this.view = new DataView(EMPTY.buffer, EMPTY.byteOffset, 0);
     this.pos = 0;
