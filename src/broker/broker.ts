@@ -44,10 +44,10 @@ import { BrokerMetricRegistry } from './metrics/broker-metric-registry.ts';
 import { describeBrokerState, type ClusterState } from './metrics/cluster-state.ts';
 import type { Registry } from 'prom-client';
 
-/** Fetch reads into reused slabs of a consumer's default `max.partition.fetch.bytes` (1 MiB). */
+/** Fetch reads into reused buffers of up to a consumer's default `max.partition.fetch.bytes` (1 MiB). */
 const FETCH_READ_SLAB_BYTES = 1024 * 1024;
-/** Slabs kept for reuse while idle: as many as that many catching-up consumers hold at once. */
-const FETCH_READ_SLABS_KEPT = 16;
+/** Bytes of read buffers kept for reuse while idle: what 16 catching-up consumers hold at once. */
+const FETCH_READ_IDLE_BYTES = 16 * FETCH_READ_SLAB_BYTES;
 
 /** Partitions a fetch session may hold beyond those the broker has (deleted or not yet created topics). */
 const FETCH_SESSION_PARTITION_ALLOWANCE = 1000;
@@ -342,7 +342,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       handlers: controls.wrap(handlerMap()),
       connectionMemory,
       fetchSessions,
-      readBuffers: new ReadBufferPool(FETCH_READ_SLAB_BYTES, FETCH_READ_SLABS_KEPT),
+      readBuffers: new ReadBufferPool(FETCH_READ_SLAB_BYTES, FETCH_READ_IDLE_BYTES),
       metrics,
     };
     const ready = context;

@@ -153,4 +153,61 @@ describe('Fetch from reused read buffers', () => {
     }
     assert.ok(broker.metrics().fetchReadSlabsFree > 0, 'the answers were read into slabs that came back to the pool');
   });
+
+  it('an answer cut before a batch too large to send holds the whole batches before it, byte for byte', async () => {
+    // Batches of about 400 KB and 800 KB in turn: a 1 MiB read from the start of a small one ends inside the large
+    // one after it, so the answer (the small batch) is under half its read and moves to a smaller buffer while the
+    // read's buffer goes back to the pool (ReadBufferLease.trim). Readers running at once share that pool.
+    const topic = 'big-batches';
+    const sizes = [400, 800, 400, 800, 400, 800];
+    const [host, port] = broker.bootstrap.split(':');
+    const admin = await BrokerConnection.open({ host, port: Number(port) });
+    try {
+      const created = await admin.send(ApiKey.CreateTopics, 7, { topics: [{ name: topic, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+      assert.equal(created.topics[0].errorCode, 0);
+    } finally {
+      admin.close();
+    }
+    const producer = new Producer({ bootstrap: broker.bootstrap, lingerMs: 60_000, batchSize: 900_000 });
+    let index = 0;
+    try {
+      for (const size of sizes) {
+        const sends: Promise<unknown>[] = [];
+        for (let i = 0; i < size; i++) sends.push(producer.send({ topic, partition: 0, value: valueOf(topic, 0, index++) }));
+        await producer.flush();
+        await Promise.all(sends);
+      }
+    } finally {
+      await producer.close();
+    }
+    const total = index;
+    const fetchFrom = async (offset: bigint): Promise<string[]> => {
+      const connection = await BrokerConnection.open({ host, port: Number(port) });
+      try {
+        const request = { ...defaultFetchRequest(), maxWaitMs: 0, minBytes: 1, maxBytes: 64 * MIB, topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{ ...defaultFetchRequestFetchPartition(), partition: 0, fetchOffset: offset, partitionMaxBytes: MIB }] }] };
+        const answer = await connection.send(ApiKey.Fetch, 12, request);
+        const data = answer.responses[0].partitions[0];
+        assert.equal(data.errorCode, 0);
+        const values: string[] = [];
+        for (const batch of iterateRecordBatches(data.records ?? Buffer.alloc(0))) for (const record of batch.records) values.push(record.value?.toString() ?? '');
+        return values;
+      } finally {
+        connection.close();
+      }
+    };
+    const readers = Array.from({ length: 4 }, async () => {
+      const values: string[] = [];
+      while (values.length < total) {
+        const got = await fetchFrom(BigInt(values.length));
+        assert.ok(got.length > 0, `a fetch at ${values.length} returned nothing`);
+        values.push(...got);
+      }
+      return values;
+    });
+    for (const values of await Promise.all(readers)) {
+      assert.equal(values.length, total);
+      checkValues('reader', topic, 0, values);
+    }
+    assert.deepEqual((await fetchFrom(0n)).length, sizes[0], 'an answer from a small batch holds that batch alone: the large one after it does not fit');
+  });
 });

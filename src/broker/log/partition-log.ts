@@ -553,8 +553,9 @@ export class PartitionLog {
         lastOffset = batchLast;
       }
       if (end === 0) return empty;
-      // Do not pin a large read buffer for a small answer.
-      const records = end === bytes.length ? bytes : end < bytes.length / 2 ? Buffer.from(bytes.subarray(0, end)) : bytes.subarray(0, end);
+      // The read ends inside a batch that does not fit: the answer holds the whole batches before it. One that
+      // holds under half its read moves to a buffer of its size, so it does not pin a large read buffer.
+      const records = end === bytes.length ? bytes : end >= bytes.length / 2 ? bytes.subarray(0, end) : (options.buffers?.trim(bytes, end) ?? Buffer.from(bytes.subarray(0, end)));
       const abortedTransactions =
         options.abortedTransactions === true ? this.collectAbortedTransactions(fetchOffset, this.fetchUpperBoundOffset(i, first.position, end)) : null;
       return { records, firstOffset: first.baseOffset, lastOffset, abortedTransactions };
