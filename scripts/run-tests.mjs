@@ -68,6 +68,8 @@ const watchdog = setTimeout(() => {
   for (const line of testFilesRunning(child.pid)) console.error(`  ${line}`);
   process.kill(-child.pid, 'SIGKILL');
 }, timeoutMinutes * 60_000);
+// The group is not the terminal's: pass on Ctrl-C and a termination, so that they stop the test files too.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.kill(-child.pid, signal));
 child.on('exit', (code, signal) => {
   clearTimeout(watchdog);
   process.exit(code ?? (signal === null ? 1 : 128));
