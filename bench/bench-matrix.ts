@@ -69,8 +69,9 @@ export interface MatrixCase<C extends string, B extends string, M> {
 }
 
 /**
- * The broker's CPU-seconds (all its threads) while one client process ran, from its start to its exit: what the
- * client's records cost the broker, next to what they cost the client. It shows which side was the limit.
+ * The broker's CPU-seconds (all its threads) over one `measure` step: the client process from its start to its
+ * exit, and whatever the bench does around it (the producer bench creates the topic and checks its end offsets).
+ * What the client's records cost the broker, next to what they cost the client: it shows which side was the limit.
  */
 export interface BrokerCpu {
   readonly brokerCpuSeconds: number;

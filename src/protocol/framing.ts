@@ -116,22 +116,10 @@ function finishFrame(w: Writer, sizeAt: number): Buffer {
   return w.finish();
 }
 
-/**
- * A complete request: int32 size, request header (version chosen as Kafka does), body. `sizeHint`: the expected
- * frame size when the caller knows it, so the frame is allocated once instead of grown by doubling. `memory`:
- * where the frame's bytes come from (see `WriterMemory`).
- */
-export function encodeRequestFrame<K extends ApiKey>(
-  apiKey: K,
-  version: number,
-  correlationId: number,
-  clientId: string | null,
-  body: RequestByApiKey[K],
-  sizeHint = 256,
-  memory: WriterMemory | null = null,
-): Buffer {
+/** A complete request in one buffer: int32 size, request header (version chosen as Kafka does), body. */
+export function encodeRequestFrame<K extends ApiKey>(apiKey: K, version: number, correlationId: number, clientId: string | null, body: RequestByApiKey[K]): Buffer {
   const api = requireApi(apiKey);
-  const w = new Writer(sizeHint, Infinity, memory);
+  const w = new Writer(256);
   writeRequestFrame(w, api, apiKey, version, correlationId, clientId, body);
   return w.finish();
 }

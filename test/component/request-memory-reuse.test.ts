@@ -505,7 +505,7 @@ describe('request memory reuse', () => {
     for (let k = 0; frames.length < 120; k++) {
       const { batch, values } = streamBatch(500, k, expected.length, producer, k % 3 === 0 ? CompressionType.gzip : CompressionType.none);
       expected.push(...values);
-      frames.push(encodeRequestFrame(ApiKey.Produce, 12, frames.length + 1, 'burst', { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'reuse-burst', partitionData: [{ index: 0, records: batch }] }] }, batch.length + 256));
+      frames.push(encodeRequestFrame(ApiKey.Produce, 12, frames.length + 1, 'burst', { transactionalId: null, acks: -1, timeoutMs: 30_000, topicData: [{ name: 'reuse-burst', partitionData: [{ index: 0, records: batch }] }] }));
       counts.push(values.length);
       if (k % 5 === 4) {
         frames.push(encodeRequestFrame(ApiKey.ApiVersions, 3, frames.length + 1, 'burst', { clientSoftwareName: 'burst', clientSoftwareVersion: '1' }));
